@@ -1,0 +1,98 @@
+# mpsim — one non-recursive Makefile.
+#
+#   make            build build/mpsim
+#   make run        the main job on the built-in default (installs missing deps first)
+#   make test       every unit and integration test; ends with "N passed, N failed"
+#   make deps       install missing Debian packages (idempotent)
+#   make bench      micro-benchmarks -> build/bench.json
+#   make clean
+#
+# Knobs: SAN=address,undefined  DEBUG=1  V=1  (SAN/DEBUG builds go to their own folder)
+#
+# Layers, bottom-up (each depends only on the ones above it in this list):
+#   base/      errors, allocator hook, RNG, strict parsing, atomic file output
+#   models/    number formats, quantizers, golden arithmetic, accuracy metrics
+#   traces/    LLM workload library, trace/CSV/safetensors readers, synthetic tensors
+#   dataflow/  tiling and mapping of a GEMM onto an array and its buffers
+#   sim/       cycle-level engine, config, energy, CLI
+
+CC      ?= cc
+CFLAGS_WARN := -std=c11 -Wall -Wextra -Wshadow -Wundef -Wwrite-strings \
+               -Wmissing-prototypes -Wstrict-prototypes -Wno-unused-parameter -Wno-format-truncation
+CPPFLAGS_BASE := -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -I. -I/usr/include/cjson \
+                 -DMPSIM_DATADIR='"$(CURDIR)"'
+OPT     := -O2 -g
+BUILD   := build
+ifeq ($(DEBUG),1)
+OPT     := -O0 -g3
+BUILD   := build/debug
+endif
+ifneq ($(SAN),)
+OPT     += -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDSAN   := -fsanitize=$(SAN)
+BUILD   := build/san
+endif
+CFLAGS  := $(CFLAGS_WARN) $(OPT) -MMD -MP $(EXTRA_CFLAGS)
+LDLIBS  := -linih -lcjson -lsqlite3 -lm
+LDFLAGS := $(LDSAN)
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+LAYERS   := base models traces dataflow sim
+LIB_SRC  := $(filter-out sim/main.c,$(foreach d,$(LAYERS),$(wildcard $(d)/*.c)))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+TEST_SRC := $(wildcard tests/test_*.c)
+TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+MPSIM    := $(BUILD)/mpsim
+DEPS_STAMP := build/.deps-ok
+
+.PHONY: all deps run test unit-test bench clean help
+all: $(MPSIM)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS_BASE) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libmpsim.a: $(LIB_OBJ)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(MPSIM): $(BUILD)/obj/sim/main.o $(BUILD)/libmpsim.a
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(BUILD)/libmpsim.a
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
+
+# Missing Debian packages are installed once; the stamp is remade when the list changes.
+$(DEPS_STAMP): scripts/deps.sh
+	@bash scripts/deps.sh
+	@mkdir -p $(@D) && touch $@
+deps:
+	@bash scripts/deps.sh
+	@mkdir -p build && touch $(DEPS_STAMP)
+
+# The main job on the built-in default.
+run: $(DEPS_STAMP)
+	@$(MAKE) --no-print-directory all
+	$(MPSIM) trace show --model llama2-7b --phase decode --kv 2048 --batch 1
+
+test: $(DEPS_STAMP)
+	@$(MAKE) --no-print-directory unit-test
+unit-test: $(MPSIM) $(TEST_BIN)
+	@MPSIM_BIN=$(CURDIR)/$(MPSIM) bash scripts/run-tests.sh $(TEST_BIN)
+
+clean:
+	rm -rf build
+
+help:
+	@sed -n '2,13p' Makefile
+
+-include $(LIB_OBJ:.o=.d) $(BUILD)/obj/sim/main.d $(TEST_SRC:tests/%.c=$(BUILD)/obj/tests/%.d)

@@ -1,0 +1,54 @@
+/* base/alloc.c — see alloc.h. */
+#include "alloc.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static long fail_countdown = -1; /* <0: never fail */
+
+static int should_fail(void)
+{
+    if (fail_countdown < 0)
+        return 0;
+    if (fail_countdown == 0)
+        return 1;
+    fail_countdown--;
+    return 0;
+}
+
+void mp_alloc_fail_after(long n) { fail_countdown = n; }
+
+void *mp_malloc(size_t n)
+{
+    if (should_fail())
+        return NULL;
+    return malloc(n ? n : 1);
+}
+
+void *mp_calloc(size_t count, size_t size)
+{
+    if (size && count > SIZE_MAX / size)
+        return NULL;
+    if (should_fail())
+        return NULL;
+    return calloc(count ? count : 1, size ? size : 1);
+}
+
+void *mp_realloc(void *p, size_t n)
+{
+    if (should_fail())
+        return NULL;
+    return realloc(p, n ? n : 1);
+}
+
+void mp_free(void *p) { free(p); }
+
+char *mp_strdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = mp_malloc(n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}

@@ -1,0 +1,32 @@
+/* base/fileio.h — whole-file reads with a size cap, and all-or-nothing writes.
+ *
+ * Output files are written to "PATH.tmp.PID" and renamed over PATH only on
+ * success (mp_out_commit); mp_out_abort removes the temporary, so an error or a
+ * crash never leaves a half-written result under the real name. PATH "-" means
+ * standard output (written directly).
+ */
+#ifndef MP_BASE_FILEIO_H
+#define MP_BASE_FILEIO_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "err.h"
+
+/* Read the whole of PATH into a NUL-terminated buffer (mp_free it).
+ * Files larger than max_bytes are refused with MP_EINPUT. */
+int mp_read_file(const char *path, size_t max_bytes, char **data, size_t *len, MpErr *e) MP_MUST_CHECK;
+
+typedef struct MpOut {
+    FILE *f;
+    char *path;  /* final name */
+    char *tmp;   /* temporary name, NULL for stdout */
+} MpOut;
+
+int mp_out_open(MpOut *o, const char *path, MpErr *e) MP_MUST_CHECK;
+int mp_out_commit(MpOut *o, MpErr *e) MP_MUST_CHECK;  /* flush, close, rename */
+void mp_out_abort(MpOut *o);                           /* close, remove temporary */
+/* Write a whole buffer atomically. */
+int mp_write_file(const char *path, const void *data, size_t len, MpErr *e) MP_MUST_CHECK;
+
+#endif

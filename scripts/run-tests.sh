@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Run every test binary given, show their output, and end with one summary line
+# "N passed, N failed" counted over the individual cmocka tests of all binaries.
+# Exit status: 0 when nothing failed, 1 otherwise.
+set -u
+passed=0; failed=0; bad_bins=()
+for t in "$@"; do
+  name=$(basename "$t")
+  out=$("$t" 2>&1); rc=$?
+  printf '%s\n' "$out"
+  p=$(printf '%s\n' "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test(s)\./\1/p' | awk '{s+=$1} END {print s+0}')
+  f=$(printf '%s\n' "$out" | sed -n 's/^\[  FAILED  \] \([0-9]*\) test(s), listed below:/\1/p' | awk '{s+=$1} END {print s+0}')
+  passed=$((passed + p)); failed=$((failed + f))
+  if [ $rc -ne 0 ] || [ $((p + f)) -eq 0 ]; then
+    bad_bins+=("$name(rc=$rc)")
+    [ "$f" -eq 0 ] && failed=$((failed + 1))
+  fi
+done
+echo
+if [ ${#bad_bins[@]} -gt 0 ]; then echo "failing test programs: ${bad_bins[*]}"; fi
+echo "tests: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

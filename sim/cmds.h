@@ -1,0 +1,16 @@
+/* sim/cmds.h — entry points of the mpsim subcommands (one file each: sim/cmd_*.c).
+ * Each takes argv with argv[0] = its own name and returns the process exit status:
+ * 0 ok, 1 a check failed, 2 bad input or usage, 3 internal error. */
+#ifndef MP_SIM_CMDS_H
+#define MP_SIM_CMDS_H
+
+int cmd_config(int argc, char **argv);  /* config check|show */
+int cmd_list(int argc, char **argv);    /* list models|presets|kinds */
+int cmd_trace(int argc, char **argv);   /* trace show|gen|info */
+
+/* trace subcommands */
+int cmd_trace_show(int argc, char **argv);
+int cmd_trace_gen(int argc, char **argv);
+int cmd_trace_info(int argc, char **argv);
+
+#endif

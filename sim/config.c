@@ -1,0 +1,157 @@
+/* sim/config.c — the accelerator config schema and its cross-field rules. */
+#include "config.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "models/pekind.h"
+
+static const char *const dataflow_names[] = {"os", "ws", NULL};
+static const char *const dram_tech_names[] = {"ddr4", "lpddr5", "hbm3", "custom", NULL};
+
+#define F(field) offsetof(ArchConfig, field)
+#define KEY(sec, key, type, field, lo, hi, def, unit, doc) {sec, key, type, F(field), lo, hi, def, NULL, 0, unit, doc}
+
+/* One row per key. def == NULL marks a required key. Units are in key names too. */
+const IniKey arch_schema[] = {
+    KEY("mpsim", "config_version", INI_INT, version, 1, 1, "1", "", "config file format version"),
+    {"arch", "name", INI_STR, F(name), 0, 0, "", NULL, sizeof(((ArchConfig *)0)->name), "",
+     "design name shown in reports (default: preset name or file stem)"},
+    {"arch", "pe_kind", INI_ENUM, F(pe_kind), 0, 0, NULL, pe_kind_names, 0, "", "PE kind (docs/pe.md)"},
+    KEY("arch", "rows", INI_INT, rows, 1, 4096, NULL, "PEs", "PE array rows"),
+    KEY("arch", "cols", INI_INT, cols, 1, 4096, NULL, "PEs", "PE array columns"),
+    KEY("arch", "clock_mhz", INI_F64, clock_mhz, 1, 100000, "1000", "MHz", "accelerator clock"),
+    {"arch", "dataflow", INI_ENUM, F(dataflow), 0, 0, "os", dataflow_names, 0, "",
+     "os = output-stationary, ws = weight-stationary"},
+    KEY("quant", "weight_bits", INI_INT, weight_bits, 0, 16, "0", "bits",
+        "bits per weight code; 0 = the PE kind's native width"),
+    KEY("quant", "group_size", INI_INT, group_size, 1, 65536, "128", "weights", "quantization group along K"),
+    KEY("quant", "weight_bits_eff", INI_F64, weight_bits_eff, 0, 64, "0", "bits",
+        "stored bits per weight incl. metadata; 0 = derived from the format"),
+    KEY("sram", "weight_kib", INI_INT, sram_weight_kib, 1, 1 << 20, "512", "KiB", "weight buffer capacity"),
+    KEY("sram", "act_kib", INI_INT, sram_act_kib, 1, 1 << 20, "512", "KiB", "activation buffer capacity"),
+    KEY("sram", "out_kib", INI_INT, sram_out_kib, 1, 1 << 20, "256", "KiB", "output buffer capacity"),
+    KEY("sram", "banks", INI_INT, sram_banks, 1, 1024, "8", "banks", "banks per buffer"),
+    KEY("sram", "port_bits", INI_INT, sram_port_bits, 8, 65536, "256", "bits/cycle", "width of one bank port"),
+    KEY("sram", "double_buffer", INI_BOOL, double_buffer, 0, 1, "true", "",
+        "overlap the next tile's loads with compute"),
+    KEY("dram", "bits_per_cycle", INI_INT, dram_bits_per_cycle, 1, 1 << 20, "256", "bits/cycle",
+        "DRAM channel width per accelerator cycle"),
+    KEY("dram", "latency_cycles", INI_INT, dram_latency_cycles, 0, 1000000, "100", "cycles",
+        "DRAM access latency"),
+    {"dram", "tech", INI_ENUM, F(dram_tech), 0, 0, "ddr4", dram_tech_names, 0, "",
+     "DRAM technology for energy per bit"},
+    KEY("dram", "pj_per_bit", INI_F64, dram_pj_per_bit, 0, 1000, "0", "pJ/bit",
+        "DRAM energy per bit; 0 = from tech (required when tech = custom)"),
+    {"energy", "tech", INI_STR, F(tech), 0, 0, "28nm", NULL, sizeof(((ArchConfig *)0)->tech), "",
+     "energy/area table configs/tech/<tech>.ini"},
+    KEY("energy", "pe_energy_scale", INI_F64, pe_energy_scale, 0.01, 100, "1", "",
+        "multiplier on PE energy (e.g. 1.5 for place-and-route)"),
+};
+const int arch_schema_len = (int)(sizeof arch_schema / sizeof arch_schema[0]);
+
+const char *config_datadir(void)
+{
+    const char *d = getenv("MPSIM_DATADIR");
+    return d && *d ? d : MPSIM_DATADIR;
+}
+
+static int file_exists(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+int config_resolve(const char *name_or_path, char *path, size_t cap)
+{
+    size_t n = strlen(name_or_path);
+    int looks_like_path = strchr(name_or_path, '.') != NULL || name_or_path[0] == '/' ||
+                          (n > 4 && strcmp(name_or_path + n - 4, ".ini") == 0);
+    if (file_exists(name_or_path) || looks_like_path) {
+        snprintf(path, cap, "%s", name_or_path);
+        return file_exists(path) ? 0 : -1;
+    }
+    snprintf(path, cap, "%s/configs/%s.ini", config_datadir(), name_or_path);
+    return file_exists(path) ? 0 : -1;
+}
+
+static int row_index(const char *section, const char *key)
+{
+    for (int i = 0; i < arch_schema_len; i++)
+        if (!strcmp(arch_schema[i].section, section) && !strcmp(arch_schema[i].key, key))
+            return i;
+    return 0;
+}
+
+/* Native weight code width of each kind, and which explicit widths it accepts. */
+static int native_weight_bits(int kind)
+{
+    switch (kind) {
+    case PE_FP16: return 16;
+    case PE_INT8: return 8;
+    case PE_BITMOD: return 4;
+    default: return 4;
+    }
+}
+
+static int check_cross(const char *path, ArchConfig *c, const IniLoad *w, MpErr *e)
+{
+    int wl = w->line[row_index("quant", "weight_bits")];
+    if (c->weight_bits == 0)
+        c->weight_bits = native_weight_bits(c->pe_kind);
+    else if (c->pe_kind == PE_BITMOD ? (c->weight_bits != 3 && c->weight_bits != 4)
+                                     : c->weight_bits != native_weight_bits(c->pe_kind))
+        return mp_errf(e, MP_EINPUT, "%s:%d: [quant] weight_bits = %d is not supported by pe_kind %s (%s)", path,
+                       wl ? wl : w->nlines, c->weight_bits, pe_kind_names[c->pe_kind],
+                       c->pe_kind == PE_BITMOD ? "3 or 4" : "leave it 0 for the native width");
+    if (c->dram_tech == DRAM_CUSTOM && c->dram_pj_per_bit <= 0) {
+        int l = w->line[row_index("dram", "tech")];
+        return mp_errf(e, MP_EINPUT, "%s:%d: [dram] tech = custom needs pj_per_bit > 0", path, l ? l : w->nlines);
+    }
+    return MP_OK;
+}
+
+static void stem_of(const char *path, char *out, size_t cap)
+{
+    const char *b = strrchr(path, '/');
+    b = b ? b + 1 : path;
+    snprintf(out, cap, "%s", b);
+    char *dot = strrchr(out, '.');
+    if (dot)
+        *dot = '\0';
+}
+
+int config_load(const char *name_or_path, ArchConfig *c, IniLoad *where, char *path_out, size_t path_cap,
+                MpErr *e)
+{
+    char path[1024];
+    IniLoad local;
+    IniLoad *w = where ? where : &local;
+    if (config_resolve(name_or_path, path, sizeof path) != 0)
+        return mp_errf(e, MP_EINPUT, "%s: no such config file or preset (presets live in %s/configs/)", name_or_path,
+                       config_datadir());
+    if (path_out)
+        snprintf(path_out, path_cap, "%s", path);
+    int rc = ini_schema_load(path, arch_schema, arch_schema_len, c, w, e);
+    if (rc)
+        return rc;
+    if ((rc = check_cross(path, c, w, e)) != MP_OK)
+        return rc;
+    if (!c->name[0]) {
+        /* a preset keeps its name ("iso/fp16"), a file its stem */
+        char p2[1024];
+        snprintf(p2, sizeof p2, "%s/configs/%s.ini", config_datadir(), name_or_path);
+        if (!strcmp(p2, path))
+            snprintf(c->name, sizeof c->name, "%s", name_or_path);
+        else
+            stem_of(path, c->name, sizeof c->name);
+    }
+    return MP_OK;
+}
+
+void config_print(FILE *f, const ArchConfig *c, const IniLoad *where)
+{
+    ini_schema_print(f, arch_schema, arch_schema_len, c, where);
+}

@@ -1,0 +1,52 @@
+/* sim/config.h — one accelerator configuration, validated by one schema table.
+ *
+ * Files are INI (see configs/ and docs/config.md); every key is a row of the schema
+ * in config.c with its type, bounds, default, unit and doc. Presets are addressed
+ * by name: "iso/fp16" is configs/iso/fp16.ini under the data directory.
+ */
+#ifndef MP_SIM_CONFIG_H
+#define MP_SIM_CONFIG_H
+
+#include <stdio.h>
+
+#include "base/err.h"
+#include "base/inischema.h"
+
+typedef enum { DATAFLOW_OS, DATAFLOW_WS } Dataflow;
+typedef enum { DRAM_DDR4, DRAM_LPDDR5, DRAM_HBM3, DRAM_CUSTOM } DramTech;
+
+typedef struct ArchConfig {
+    int version;              /* [mpsim] config_version: file format version, 1          */
+    char name[64];            /* [arch] name; defaults to the preset name or file stem    */
+    int pe_kind;              /* PeKindId                                                 */
+    int rows, cols;           /* PE array shape                                           */
+    double clock_mhz;
+    int dataflow;             /* Dataflow                                                 */
+    int weight_bits;          /* bits per weight code (BitMoD: 3 or 4)                    */
+    int group_size;           /* weights per quantization group along K                  */
+    double weight_bits_eff;   /* stored bits per weight incl. metadata; 0 = from format   */
+    int sram_weight_kib, sram_act_kib, sram_out_kib;
+    int sram_banks;           /* banks per buffer                                         */
+    int sram_port_bits;       /* bits per bank per cycle                                  */
+    int double_buffer;        /* bool                                                     */
+    int dram_bits_per_cycle;  /* channel width per accelerator clock                     */
+    int dram_latency_cycles;
+    int dram_tech;            /* DramTech; picks dram_pj_per_bit unless custom            */
+    double dram_pj_per_bit;   /* 0 = from dram_tech                                       */
+    char tech[64];            /* energy table: configs/tech/<tech>.ini                    */
+    double pe_energy_scale;   /* multiplies PE energy (e.g. 1.5 for place-and-route)      */
+} ArchConfig;
+
+extern const IniKey arch_schema[];
+extern const int arch_schema_len;
+
+/* Load a preset name or an .ini path. The resolved path is written to path_out (may be NULL). */
+int config_load(const char *name_or_path, ArchConfig *c, IniLoad *where, char *path_out, size_t path_cap,
+                MpErr *e) MP_MUST_CHECK;
+/* Resolve a preset name to a path under the data directory; 0 if the file exists. */
+int config_resolve(const char *name_or_path, char *path, size_t cap);
+/* Data directory: $MPSIM_DATADIR, else the source tree the binary was built from. */
+const char *config_datadir(void);
+void config_print(FILE *f, const ArchConfig *c, const IniLoad *where);
+
+#endif

@@ -1,0 +1,14 @@
+/* sim/main.c — the mpsim binary: one table of subcommands. */
+#include <stddef.h>
+
+#include "cli.h"
+#include "cmds.h"
+
+static const CliCmd commands[] = {
+    {"trace", cmd_trace, "LLM workloads: show a model's GEMMs, generate or inspect tensor files"},
+    {"config", cmd_config, "check or show an accelerator config file or preset"},
+    {"list", cmd_list, "list built-in models, presets and PE kinds"},
+    {NULL, NULL, NULL},
+};
+
+int main(int argc, char **argv) { return cli_dispatch("mpsim", commands, argc, argv); }
