@@ -8,8 +8,8 @@ for t in "$@"; do
   name=$(basename "$t")
   out=$("$t" 2>&1); rc=$?
   printf '%s\n' "$out"
-  p=$(printf '%s\n' "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test(s)\./\1/p' | awk '{s+=$1} END {print s+0}')
-  f=$(printf '%s\n' "$out" | sed -n 's/^\[  FAILED  \] \([0-9]*\) test(s), listed below:/\1/p' | awk '{s+=$1} END {print s+0}')
+  p=$(printf '%s\n' "$out" | sed -n "s/.*\[  PASSED  \] \([0-9]*\) test(s)\..*/\1/p" | awk '{s+=$1} END {print s+0}')
+  f=$(printf '%s\n' "$out" | sed -n "s/.*\[  FAILED  \] \([0-9]*\) test(s), listed below:.*/\1/p" | awk '{s+=$1} END {print s+0}')
   passed=$((passed + p)); failed=$((failed + f))
   if [ $rc -ne 0 ] || [ $((p + f)) -eq 0 ]; then
     bad_bins+=("$name(rc=$rc)")

@@ -1,0 +1,64 @@
+/* models/fmt.h — element formats: one descriptor row per format, generic code.
+ *
+ * An element format maps a b-bit code to a value in *grid units* (an integer for
+ * every format here, so products and sums of codes are exact integers); the real
+ * value is units * scale, with the scale chosen per tensor/row/group by a quantizer
+ * (quant.h). Codes, values and bit layouts are tabulated in docs/formats.md.
+ *
+ * Rounding to the grid is one generic routine (fmt_nearest) over the sorted list of
+ * valid values with an explicit tie rule; no format has its own copy.
+ */
+#ifndef MP_MODELS_FMT_H
+#define MP_MODELS_FMT_H
+
+#include <stdint.h>
+
+typedef enum FmtId {
+    FMT_INT8,          /* two's complement, symmetric -127..127 (-128 unused)       */
+    FMT_INT4,          /* two's complement, symmetric -7..7 (1000 unused)           */
+    FMT_UINT4,         /* unsigned 0..15, used with a zero point                    */
+    FMT_ANT_INT4,      /* ANT int: two's complement -8..7                           */
+    FMT_FLINT4,        /* sign + 3-bit magnitude {0,1,2,3,4,6,8,16}; -0 unused      */
+    FMT_POT4,          /* sign + 3-bit k: 0 -> 0, k -> 2^(k-1) (1..64); -0 unused   */
+    FMT_BITMOD_FP4,    /* E2M1 in units of 1/2: {0,1,2,3,4,6,8,12}; -0 = special    */
+    FMT_BITMOD_FP3,    /* sign + 2-bit: {0,1,2,4}; -0 = special                     */
+    FMT_OLIVE_INT4,    /* OliVe int4 normals -7..7 and abfloat outliers (bias 2)     */
+    FMT_OLIVE_FLINT4,  /* OliVe flint4 normals and abfloat outliers (bias 3)         */
+    FMT_COUNT
+} FmtId;
+
+typedef enum TieRule {
+    TIE_EVEN,  /* to the value whose code is even... for integer grids: to the even integer */
+    TIE_DOWN,  /* to the lower value (BitMoD's reference quantizer)                         */
+    TIE_AWAY   /* away from zero (our OliVe rule; see docs/formats.md)                      */
+} TieRule;
+
+#define FMT_MAX_CODES 256
+
+typedef struct FmtDesc {
+    const char *name;
+    int bits;                  /* code width                                            */
+    int special_code;          /* BitMoD: the -0 code carrying the special value; else -1 */
+    TieRule tie;
+    int ncodes;                /* 1 << bits                                             */
+    int32_t value[FMT_MAX_CODES];  /* grid units per code                                */
+    uint8_t valid[FMT_MAX_CODES];  /* 1 if the code is a plain grid point                */
+    /* derived: sorted distinct valid values and the code of each */
+    int nsorted;
+    int32_t sorted[FMT_MAX_CODES];
+    uint8_t sorted_code[FMT_MAX_CODES];
+    int32_t max_abs;           /* largest |value| of a valid code                       */
+} FmtDesc;
+
+/* The table, built once (fmt_table_init is idempotent and cheap; every accessor calls it). */
+const FmtDesc *fmt_get(FmtId id);
+/* Code of the grid value nearest to x (x in grid units), ties by the format's rule;
+ * x beyond the grid saturates to the end value. */
+int fmt_nearest(const FmtDesc *f, double x);
+/* Same over an explicit sorted value list (for grids extended by a special value). */
+int fmt_nearest_in(const int32_t *sorted, int n, TieRule tie, double x);
+
+/* OliVe abfloat outlier magnitude: (2 + m) << (e + bias), e in 0..3, m in 0..1. */
+int32_t fmt_abfloat_value(int e, int m, int bias);
+
+#endif

@@ -1,0 +1,126 @@
+/* models/fpx.c — see fpx.h. */
+#include "fpx.h"
+
+#include <math.h>
+#include <string.h>
+
+const FpxFmt FPX_FP16 = {5, 10, 1};
+const FpxFmt FPX_BF16 = {8, 7, 1};
+
+static int bias_of(const FpxFmt *f) { return (1 << (f->ebits - 1)) - 1; }
+/* Largest exponent code that encodes finite numbers. */
+static int emax_code(const FpxFmt *f) { return (1 << f->ebits) - 1 - (f->ieee ? 1 : 0); }
+
+double fpx_max_finite(const FpxFmt *f)
+{
+    return ldexp(2.0 - ldexp(1.0, -f->mbits), emax_code(f) - bias_of(f));
+}
+
+uint32_t fpx_from_f64(const FpxFmt *f, double x)
+{
+    const uint32_t sign = signbit(x) ? 1u << (f->ebits + f->mbits) : 0u;
+    const uint32_t inf = (uint32_t)((1u << f->ebits) - 1) << f->mbits;
+    const uint32_t maxcode = (uint32_t)(emax_code(f) << f->mbits) | ((1u << f->mbits) - 1);
+    if (isnan(x)) /* IEEE: canonical quiet NaN; otherwise no NaN exists and we saturate */
+        return f->ieee ? inf | (1u << (f->mbits - 1)) : sign | maxcode;
+    double a = fabs(x);
+    const int bias = bias_of(f), emin = 1 - bias; /* smallest normal exponent */
+    const double maxf = fpx_max_finite(f);
+    if (a > maxf) {
+        /* halfway between maxf and the next binade step rounds up (to Inf) under RNE */
+        double ulp_top = ldexp(1.0, emax_code(f) - bias - f->mbits);
+        if (!f->ieee)
+            return sign | maxcode;
+        return a >= maxf + ulp_top / 2 ? sign | inf : sign | maxcode;
+    }
+    if (a < ldexp(1.0, emin)) {
+        /* subnormal: units of 2^(emin - mbits); the scaling is exact in double */
+        double q = nearbyint(ldexp(a, f->mbits - emin));
+        return sign | (uint32_t)q; /* q == 2^mbits becomes the smallest normal, as encoded */
+    }
+    int ex;
+    (void)frexp(a, &ex); /* a = fr * 2^ex, fr in [0.5, 1) */
+    int e = ex - 1;      /* a = 1.m * 2^e */
+    double r = nearbyint(ldexp(a, f->mbits - e)); /* in [2^mbits, 2^(mbits+1)] */
+    /* a carry out of the mantissa moves to the next exponent by plain addition */
+    return sign | (uint32_t)(((uint32_t)(e + bias) << f->mbits) + (uint32_t)r - (1u << f->mbits));
+}
+
+double fpx_to_f64(const FpxFmt *f, uint32_t bits)
+{
+    const int bias = bias_of(f);
+    const uint32_t m = bits & ((1u << f->mbits) - 1);
+    const uint32_t e = (bits >> f->mbits) & ((1u << f->ebits) - 1);
+    const int s = (bits >> (f->ebits + f->mbits)) & 1;
+    double v;
+    if (f->ieee && e == (1u << f->ebits) - 1)
+        v = m ? NAN : INFINITY;
+    else if (e == 0)
+        v = ldexp((double)m, 1 - bias - f->mbits);
+    else
+        v = ldexp((double)(m | (1u << f->mbits)), (int)e - bias - f->mbits);
+    return s ? -v : v;
+}
+
+double fpx_round(const FpxFmt *f, double x) { return fpx_to_f64(f, fpx_from_f64(f, x)); }
+
+/* ---- fp16 / bf16 ---- */
+
+static float fp16_table[65536];
+static int fp16_table_ready;
+
+static void fp16_table_init(void)
+{
+    for (uint32_t i = 0; i < 65536; i++)
+        fp16_table[i] = (float)fpx_to_f64(&FPX_FP16, i);
+    fp16_table_ready = 1;
+}
+
+float fp16_to_f32(uint16_t h)
+{
+    if (!fp16_table_ready)
+        fp16_table_init();
+    return fp16_table[h];
+}
+
+/* Fast path on the double's bits: RNE of the 52-bit mantissa to 10 bits for normal
+ * results; subnormal results and specials go through the generic routine. */
+uint16_t fp16_from_f64(double x)
+{
+    uint64_t b;
+    memcpy(&b, &x, sizeof b);
+    const uint16_t sign = (uint16_t)((b >> 48) & 0x8000);
+    const int e = (int)((b >> 52) & 0x7ff) - 1023;
+    if (e < -14 || e > 15) /* subnormal/zero, overflow, Inf, NaN */
+        return (uint16_t)fpx_from_f64(&FPX_FP16, x);
+    const uint64_t m = b & 0xfffffffffffffull;
+    uint32_t keep = (uint32_t)(m >> 42);
+    const uint64_t rem = m & ((1ull << 42) - 1), half = 1ull << 41;
+    if (rem > half || (rem == half && (keep & 1)))
+        keep++;
+    /* a mantissa carry moves into the exponent; 2^16 becomes 0x7c00 = Inf as RNE requires */
+    return (uint16_t)(sign | (((uint32_t)(e + 15) << 10) + keep));
+}
+/* float -> double is exact, so this is one rounding. */
+uint16_t fp16_from_f32(float x) { return fp16_from_f64((double)x); }
+
+float bf16_to_f32(uint16_t h)
+{
+    uint32_t u = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+uint16_t bf16_from_f64(double x) { return (uint16_t)fpx_from_f64(&FPX_BF16, x); }
+uint16_t bf16_from_f32(float x) { return (uint16_t)fpx_from_f64(&FPX_BF16, (double)x); }
+
+int fp16_is_nan(uint16_t h) { return (h & 0x7c00) == 0x7c00 && (h & 0x03ff); }
+int fp16_is_inf(uint16_t h) { return (h & 0x7fff) == 0x7c00; }
+
+uint16_t fp16_add(uint16_t a, uint16_t b) { return fp16_from_f64(fp16_to_f64(a) + fp16_to_f64(b)); }
+uint16_t fp16_sub(uint16_t a, uint16_t b) { return fp16_from_f64(fp16_to_f64(a) - fp16_to_f64(b)); }
+uint16_t fp16_mul(uint16_t a, uint16_t b) { return fp16_from_f64(fp16_to_f64(a) * fp16_to_f64(b)); }
+/* A double quotient rounded again to fp16 is correctly rounded: 53 >= 2*11 + 2
+ * (the classic innocuous double-rounding condition for division). */
+uint16_t fp16_div(uint16_t a, uint16_t b) { return fp16_from_f64(fp16_to_f64(a) / fp16_to_f64(b)); }

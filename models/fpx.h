@@ -1,0 +1,51 @@
+/* models/fpx.h — binary floating-point formats of any small width, one implementation.
+ *
+ * A FpxFmt names the field widths of a sign/exponent/mantissa format; conversion
+ * from double rounds to nearest, ties to even, in a single step (no double rounding):
+ *
+ *   bits:  [ sign | exponent (ebits) | mantissa (mbits) ]      bias = 2^(ebits-1) - 1
+ *   normal:    (-1)^s * 2^(e - bias) * (1 + m / 2^mbits)      1 <= e <= emax_code
+ *   subnormal: (-1)^s * 2^(1 - bias) * (m / 2^mbits)          e == 0
+ *
+ * ieee = 1: the all-ones exponent encodes Inf (m == 0) and NaN (m != 0); overflow
+ * rounds to Inf as IEEE 754 requires. ieee = 0: every exponent code is a number and
+ * overflow saturates to the largest finite value (used for small accumulators).
+ * fp16 = {5,10,1}, bf16 = {8,7,1}; BitMoD's group accumulator is {6,15,0}.
+ */
+#ifndef MP_MODELS_FPX_H
+#define MP_MODELS_FPX_H
+
+#include <stdint.h>
+
+typedef struct FpxFmt {
+    int ebits, mbits;
+    int ieee;
+} FpxFmt;
+
+extern const FpxFmt FPX_FP16, FPX_BF16;
+
+uint32_t fpx_from_f64(const FpxFmt *f, double x);  /* RNE; NaN -> canonical quiet NaN */
+double fpx_to_f64(const FpxFmt *f, uint32_t bits); /* exact                           */
+double fpx_max_finite(const FpxFmt *f);
+/* Round x to the nearest value of format f (RNE), returned as a double. */
+double fpx_round(const FpxFmt *f, double x);
+
+/* fp16 and bf16 fast paths (table-driven decode). All exact or correctly rounded. */
+uint16_t fp16_from_f64(double x);
+uint16_t fp16_from_f32(float x);
+float fp16_to_f32(uint16_t h);
+static inline double fp16_to_f64(uint16_t h) { return (double)fp16_to_f32(h); }
+uint16_t bf16_from_f64(double x);
+uint16_t bf16_from_f32(float x);
+float bf16_to_f32(uint16_t h);
+int fp16_is_nan(uint16_t h);
+int fp16_is_inf(uint16_t h);
+
+/* fp16 arithmetic as an fp16 unit does it: exact result rounded once (RNE).
+ * Sums and products of two fp16 values are exact in double, so this is correct. */
+uint16_t fp16_add(uint16_t a, uint16_t b);
+uint16_t fp16_sub(uint16_t a, uint16_t b);
+uint16_t fp16_mul(uint16_t a, uint16_t b);
+uint16_t fp16_div(uint16_t a, uint16_t b); /* correctly rounded: see fpx.c */
+
+#endif

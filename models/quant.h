@@ -1,0 +1,84 @@
+/* models/quant.h — quantized matrices and the quantizers that make them.
+ *
+ * A QMat holds a rows x cols matrix whose cols run along the GEMM's reduction
+ * dimension K (weights W[N x K], activations X[M x K]). Every element is kept three
+ * ways: its code (the packed layout's field, see pack.h), its value in grid units
+ * `u` (exact integer; fp16 matrices keep the fp16 bit pattern there instead), and
+ * the scale of its group, so that
+ *
+ *     real value = (u - zero[g]) * scale[g]         g = row * ngroups + col / group
+ *
+ * with zero == 0 except for the asymmetric uint4 scheme. One scale per tensor is
+ * stored as ngroups = 1, per_tensor = 1 (g is then always 0).
+ */
+#ifndef MP_MODELS_QUANT_H
+#define MP_MODELS_QUANT_H
+
+#include <stdint.h>
+
+#include "base/err.h"
+#include "fmt.h"
+
+typedef enum QScheme {
+    QS_FP16,         /* fp16 elements (u = fp16 bits), no scale                         */
+    QS_SYM_ROW,      /* symmetric, fp32 scale = max|row| / max code (int8, int4)        */
+    QS_ASYM_GROUP,   /* uint4, fp16 scale and uint4 zero per group (MixPE, w4a16-dq)    */
+    QS_BITMOD,       /* FP3/FP4 + per-group special value, signed fp16 scale per group  */
+    QS_OLIVE,        /* outlier-victim pairs; fp32 scale per row (W) or per tensor (X)  */
+    QS_ANT           /* int/flint/PoT chosen per tensor; fp32 scale per row or tensor   */
+} QScheme;
+
+/* BitMoD per-group datatype variants, in the reference quantizer's candidate order.
+ * NEG grids are POS grids negated, carried by a negative scale. */
+typedef enum { BM_ER_POS, BM_ER_NEG, BM_EA_POS, BM_EA_NEG } BitmodVariant;
+
+typedef enum { BM_ERR_FP16, BM_ERR_F64 } BitmodErrMode;
+
+typedef struct QMat {
+    QScheme scheme;
+    FmtId fmt;          /* element format (OliVe/ANT: the type chosen for the tensor)   */
+    int rows, cols;
+    int group;          /* elements per scale group along cols                           */
+    int ngroups;        /* scale groups per row (1 with per_tensor)                      */
+    int per_tensor;
+    uint8_t *code;      /* rows*cols element codes (OliVe: 0..15 normal, 16..31 outlier, 8 victim) */
+    int32_t *u;         /* rows*cols values in grid units (fp16: bits)                   */
+    float *scale;       /* rows*ngroups (or 1) scales; BitMoD: signed; fp16 schemes hold fp16 values */
+    int32_t *zero;      /* rows*ngroups zero points (QS_ASYM_GROUP), else NULL           */
+    uint8_t *variant;   /* rows*ngroups BitmodVariant (QS_BITMOD), else NULL             */
+    /* statistics the quantizer reports */
+    long long n_outlier_pairs;    /* OliVe: pairs holding an outlier                     */
+    long long n_bitmod_disagree;  /* BitMoD: groups where fp16 and fp64 error pick differently */
+    double olive_alpha_sum;       /* OliVe: sum of chosen alpha / x_max (for reports)    */
+} QMat;
+
+typedef struct QParams {
+    QScheme scheme;
+    FmtId fmt;           /* QS_SYM_ROW: FMT_INT8 or FMT_INT4; QS_BITMOD: FP3 or FP4      */
+    int group;           /* QS_ASYM_GROUP / QS_BITMOD group size (default 128)           */
+    int per_tensor;      /* QS_OLIVE / QS_ANT: 1 for activations                         */
+    BitmodErrMode bm_err;
+    int bm_only;         /* QS_BITMOD: 0 = per-group mixture; 1 + v = always variant v    */
+} QParams;
+
+/* Quantize src (rows x cols, row-major, fp32) into q (allocated here; free with quant_free). */
+int quant_matrix(const QParams *p, const float *src, int rows, int cols, QMat *q, MpErr *e) MP_MUST_CHECK;
+void quant_free(QMat *q);
+/* Dequantized value of element (r, c), exactly as defined above, in double. */
+double quant_value(const QMat *q, int r, int c);
+/* Scale index of (r, c). */
+static inline int quant_gidx(const QMat *q, int r, int c)
+{
+    return q->per_tensor ? 0 : r * q->ngroups + c / q->group;
+}
+
+/* BitMoD: the grid of a variant in grid units (FP4 units are 1/2 of E2M1's native values),
+ * value of the special code, and the unit's size in native values (FP4: 0.5, FP3: 1). */
+int32_t quant_bitmod_special(FmtId fmt, BitmodVariant v);
+double quant_bitmod_unit(FmtId fmt);
+
+/* OliVe: quantize one pair (a, b) already divided by the scale (grid units) into two
+ * codes following the pair rule; returns 1 if the pair holds an outlier. */
+int quant_olive_pair(FmtId fmt, double a, double b, uint8_t *ca, uint8_t *cb);
+
+#endif
