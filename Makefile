@@ -51,6 +51,7 @@ MPSIM    := $(BUILD)/mpsim
 DEPS_STAMP := build/.deps-ok
 
 .PHONY: all deps run test unit-test bench clean help
+.SECONDARY:
 all: $(MPSIM)
 
 $(BUILD)/obj/%.o: %.c
@@ -58,9 +59,12 @@ $(BUILD)/obj/%.o: %.c
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CPPFLAGS_BASE) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/libmpsim.a: $(LIB_OBJ)
+# The archive is remade when the list of sources changes (a deleted file leaves no stale member).
+SRCLIST := $(BUILD)/srclist
+$(shell mkdir -p $(BUILD) && (echo '$(LIB_SRC)' | cmp -s - $(SRCLIST) || echo '$(LIB_SRC)' > $(SRCLIST)))
+$(BUILD)/libmpsim.a: $(LIB_OBJ) $(SRCLIST)
 	@$(if $(Q),echo "  AR      $@")
-	$(Q)rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcs $@ $(LIB_OBJ)
 
 $(MPSIM): $(BUILD)/obj/sim/main.o $(BUILD)/libmpsim.a
 	@$(if $(Q),echo "  LINK    $@")

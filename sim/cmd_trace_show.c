@@ -1,0 +1,174 @@
+/* sim/cmd_trace_show.c — `mpsim trace show`: a model's (or a layer list's) GEMMs with totals. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cmds.h"
+#include "jsonout.h"
+#include "traces/layercsv.h"
+#include "traces/workload.h"
+
+#define UNSET INT64_MIN /* an integer flag that was not given */
+
+/* "6.61 B": 3 significant digits with a K/M/B/T/P suffix (B = 1e9), for people. */
+static void fmt_scaled(char *buf, size_t cap, int64_t v)
+{
+    static const char *const suf[] = {"", "K", "M", "B", "T", "P", "E"};
+    double x = (double)v;
+    int i = 0;
+    while (x >= 999.5 && i < 6) {
+        x /= 1000.0;
+        i++;
+    }
+    if (i == 0)
+        snprintf(buf, cap, "%" PRId64, v);
+    else
+        snprintf(buf, cap, "%.*f %s", x >= 99.95 ? 0 : x >= 9.995 ? 1 : 2, x, suf[i]);
+}
+
+/* fmt: the layer list's format name, NULL for a built-in model. */
+static void print_table(const Workload *w, const char *fmt)
+{
+    char a[32], b[32];
+    printf("model %s  phase %s", w->model, wl_phase_name(w->phase));
+    if (w->phase == WL_PREFILL)
+        printf("  seq %" PRId64 "  batch %" PRId64, w->seq, w->batch);
+    else if (w->phase == WL_DECODE)
+        printf("  kv %" PRId64 "  batch %" PRId64, w->kv, w->batch);
+    else if (fmt)
+        printf("  format %s", fmt);
+    printf("\n\n%-16s %10s %10s %10s %10s  %-6s %20s\n", "name", "M", "N", "K", "count", "role", "MACs");
+    for (int i = 0; i < w->ngemm; i++) {
+        const Gemm *g = &w->gemms[i];
+        printf("%-16s %10" PRId64 " %10" PRId64 " %10" PRId64 " %10" PRId64 "  %-6s %20" PRId64 "\n", g->name, g->m,
+               g->n, g->k, g->count, wl_role_name(g->role), wl_gemm_macs(g));
+    }
+    fmt_scaled(a, sizeof a, w->weight_params);
+    fmt_scaled(b, sizeof b, w->macs);
+    printf("\nweight params  %20" PRId64 "  (%s)\n", w->weight_params, a);
+    printf("MACs           %20" PRId64 "  (%s)\n", w->macs, b);
+    printf("GEMMs          %20d  shapes, %" PRId64 " runs per forward pass\n", w->ngemm, w->runs);
+}
+
+/* Exact integers: cJSON stores doubles, which lose int64 digits above 2^53 and print exponents. */
+static cJSON *add_int(cJSON *obj, const char *key, int64_t v)
+{
+    char s[32];
+    snprintf(s, sizeof s, "%" PRId64, v);
+    return cJSON_AddRawToObject(obj, key, s);
+}
+
+static cJSON *build_json(const Workload *w, const char *fmt)
+{
+    cJSON *root = cJSON_CreateObject();
+    int ok = root && cJSON_AddStringToObject(root, "model", w->model) &&
+             cJSON_AddStringToObject(root, "phase", wl_phase_name(w->phase));
+    if (ok && w->phase == WL_PREFILL)
+        ok = add_int(root, "seq", w->seq) != NULL;
+    if (ok && w->phase == WL_DECODE)
+        ok = add_int(root, "kv", w->kv) != NULL;
+    if (ok && w->phase != WL_LAYERS)
+        ok = add_int(root, "batch", w->batch) != NULL;
+    if (ok && fmt)
+        ok = cJSON_AddStringToObject(root, "format", fmt) != NULL;
+    ok = ok && add_int(root, "weight_params", w->weight_params) && add_int(root, "macs", w->macs) &&
+         add_int(root, "runs", w->runs);
+    cJSON *arr = ok ? cJSON_AddArrayToObject(root, "gemms") : NULL;
+    for (int i = 0; arr && i < w->ngemm; i++) {
+        const Gemm *g = &w->gemms[i];
+        cJSON *o = cJSON_CreateObject();
+        if (!o || !cJSON_AddItemToArray(arr, o)) {
+            cJSON_Delete(o);
+            arr = NULL;
+            break;
+        }
+        if (!cJSON_AddStringToObject(o, "name", g->name) || !add_int(o, "m", g->m) || !add_int(o, "n", g->n) ||
+            !add_int(o, "k", g->k) || !add_int(o, "count", g->count) ||
+            !cJSON_AddStringToObject(o, "role", wl_role_name(g->role)) || !add_int(o, "macs", wl_gemm_macs(g)))
+            arr = NULL;
+    }
+    if (!arr) {
+        cJSON_Delete(root);
+        return NULL;
+    }
+    return root;
+}
+
+int cmd_trace_show(int argc, char **argv)
+{
+    const char *model = NULL, *layers = NULL, *phase_s = NULL, *json = NULL;
+    int64_t seq = UNSET, kv = UNSET, batch = UNSET;
+    const CliOpt opts[] = {
+        {"model", CLI_STR, &model, "NAME", "built-in model ('mpsim list models')"},
+        {"layers", CLI_STR, &layers, "FILE", "CSV layer list: name,m,n,k[,count][,role] or SCALE-Sim Layer,M,N,K"},
+        {"phase", CLI_STR, &phase_s, "PHASE", "prefill (default) or decode; --model only"},
+        {"seq", CLI_INT, &seq, "N", "prefill: tokens per sequence (default 2048)"},
+        {"kv", CLI_INT, &kv, "N", "decode: KV positions attended to, new token included (default 2048)"},
+        {"batch", CLI_INT, &batch, "B", "sequences (default 1); --model only"},
+        {"json", CLI_STR, &json, "FILE", "also write JSON to FILE ('-' = stdout, then no table)"},
+        {NULL, 0, NULL, NULL, NULL},
+    };
+    const CliSpec spec = {
+        "mpsim trace show",
+        "(--model NAME | --layers FILE.csv) [--phase prefill|decode] [--seq N] [--kv N] [--batch B] [--json FILE]",
+        "List the GEMMs of one forward pass (Y[MxN] = X[MxK]·W^T, count = repeats) with weight parameters and MACs.",
+        "Embeddings, norms, softmax, rotary and activation functions are not GEMMs and are not listed;\n"
+        "causal attention is counted over the full square. Conventions: docs/workloads.md.",
+        opts,
+        0,
+        0,
+    };
+    MpErr e = {0};
+    int rc = cli_parse(&spec, argc, argv, NULL, NULL, &e);
+    if (rc == CLI_HELP_SHOWN)
+        return 0;
+    if (rc)
+        return cli_fail(&e);
+    if (!model == !layers) {
+        mp_errf(&e, MP_EINPUT, "%s: give exactly one of --model NAME or --layers FILE (see --help)", spec.cmd);
+        return cli_fail(&e);
+    }
+    Workload *w = NULL;
+    const char *fmt = NULL;
+    if (layers) {
+        if (phase_s || seq != UNSET || kv != UNSET || batch != UNSET) {
+            mp_errf(&e, MP_EINPUT, "%s: --phase, --seq, --kv and --batch apply to --model only (a layer list fixes "
+                    "its shapes)", spec.cmd);
+            return cli_fail(&e);
+        }
+        LcsvFormat f;
+        if ((rc = lcsv_load(layers, &w, &f, &e)) != MP_OK)
+            return cli_fail(&e);
+        fmt = lcsv_format_name(f);
+    } else {
+        WlPhase phase = WL_PREFILL;
+        if (phase_s && (wl_phase_from_name(phase_s, &phase) != 0 || phase == WL_LAYERS)) {
+            mp_errf(&e, MP_EINPUT, "%s: --phase must be prefill or decode, not '%s'", spec.cmd, phase_s);
+            return cli_fail(&e);
+        }
+        if (phase == WL_DECODE && seq != UNSET) {
+            mp_errf(&e, MP_EINPUT, "%s: --seq applies to prefill; decode takes --kv", spec.cmd);
+            return cli_fail(&e);
+        }
+        if (phase == WL_PREFILL && kv != UNSET) {
+            mp_errf(&e, MP_EINPUT, "%s: --kv applies to decode (--phase decode); prefill takes --seq", spec.cmd);
+            return cli_fail(&e);
+        }
+        int64_t len = phase == WL_PREFILL ? (seq == UNSET ? 2048 : seq) : (kv == UNSET ? 2048 : kv);
+        const WlModel *md = wl_model_find(model, &e);
+        if (!md || (rc = wl_create(md, phase, len, batch == UNSET ? 1 : batch, &w, &e)) != MP_OK) {
+            mp_err_prefix(&e, "%s", spec.cmd);
+            return cli_fail(&e);
+        }
+    }
+    if (!json || strcmp(json, "-") != 0)
+        print_table(w, fmt);
+    if (json) {
+        cJSON *root = build_json(w, fmt);
+        rc = json_write(json, root, &e);
+        cJSON_Delete(root);
+    }
+    wl_destroy(w);
+    return rc ? cli_fail(&e) : 0;
+}

@@ -1,0 +1,247 @@
+/* traces/workload.c — see workload.h; conventions in docs/workloads.md. */
+#include "workload.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "base/alloc.h"
+
+/* Published shapes (reference/pe-designs.md, "Published LLM layer shapes"); head_dim = hidden/heads
+ * for all of them. Parameter counts are checked against the published totals in tests/test_workload.c. */
+const WlModel wl_models[] = {
+    /* name         layers hidden heads kv  hdim  ffn    vocab   ffn kind */
+    {"llama2-7b",   32,    4096,  32,   32, 128,  11008, 32000,  WL_FFN_GATED,
+     "Llama-2-7B: multi-head attention, SwiGLU FFN, untied lm_head"},
+    {"llama2-13b",  40,    5120,  40,   40, 128,  13824, 32000,  WL_FFN_GATED,
+     "Llama-2-13B: multi-head attention, SwiGLU FFN"},
+    {"llama2-70b",  80,    8192,  64,   8,  128,  28672, 32000,  WL_FFN_GATED,
+     "Llama-2-70B: GQA with 8 KV heads, SwiGLU FFN"},
+    {"llama3-8b",   32,    4096,  32,   8,  128,  14336, 128256, WL_FFN_GATED,
+     "Llama-3-8B: GQA with 8 KV heads, 128K vocabulary"},
+    {"llama3-70b",  80,    8192,  64,   8,  128,  28672, 128256, WL_FFN_GATED,
+     "Llama-3-70B: GQA with 8 KV heads, 128K vocabulary"},
+    {"opt-1.3b",    24,    2048,  32,   32, 64,   8192,  50272,  WL_FFN_PLAIN,
+     "OPT-1.3B: ReLU fc1/fc2; lm_head shares the embedding's weights but is still a GEMM"},
+    {"opt-6.7b",    32,    4096,  32,   32, 128,  16384, 50272,  WL_FFN_PLAIN,
+     "OPT-6.7B: ReLU fc1/fc2; lm_head shares the embedding's weights but is still a GEMM"},
+    {"phi-2",       32,    2560,  32,   32, 80,   10240, 51200,  WL_FFN_PLAIN,
+     "Phi-2: attention and GELU fc1/fc2 in parallel in each block, partial rotary"},
+    {"yi-6b",       32,    4096,  32,   4,  128,  11008, 64000,  WL_FFN_GATED,
+     "Yi-6B: Llama architecture, GQA with 4 KV heads"},
+    {"mistral-7b",  32,    4096,  32,   8,  128,  14336, 32000,  WL_FFN_GATED,
+     "Mistral-7B v0.1: GQA with 8 KV heads; its 4096-token sliding window is not modelled"},
+    {"tiny",        2,     256,   4,    2,  64,   512,   1000,   WL_FFN_GATED,
+     "test model: small enough for cycle mode, GQA 4/2, gated FFN"},
+};
+const int wl_model_count = (int)(sizeof wl_models / sizeof wl_models[0]);
+
+const WlModel *wl_model_find(const char *name, MpErr *e)
+{
+    for (int i = 0; i < wl_model_count; i++)
+        if (name && strcmp(wl_models[i].name, name) == 0)
+            return &wl_models[i];
+    char known[512];
+    size_t used = 0;
+    known[0] = '\0';
+    for (int i = 0; i < wl_model_count && used < sizeof known; i++)
+        used += (size_t)snprintf(known + used, sizeof known - used, "%s%s", i ? ", " : "", wl_models[i].name);
+    mp_errf(e, MP_EINPUT, "unknown model '%s' (known: %s)", name ? name : "(null)", known);
+    return NULL;
+}
+
+static const char *const phase_names[] = {[WL_PREFILL] = "prefill", [WL_DECODE] = "decode", [WL_LAYERS] = "layers"};
+static const char *const role_names[] = {[WL_WEIGHT_ACT] = "weight", [WL_ACT_ACT] = "act"};
+
+const char *wl_phase_name(WlPhase p) { return (unsigned)p <= WL_LAYERS ? phase_names[p] : "?"; }
+const char *wl_role_name(GemmRole r) { return (unsigned)r <= WL_ACT_ACT ? role_names[r] : "?"; }
+
+int wl_phase_from_name(const char *s, WlPhase *out)
+{
+    for (int i = 0; i <= WL_LAYERS; i++)
+        if (strcmp(s, phase_names[i]) == 0) {
+            *out = (WlPhase)i;
+            return 0;
+        }
+    return -1;
+}
+
+int wl_role_from_name(const char *s, GemmRole *out)
+{
+    for (int i = 0; i <= WL_ACT_ACT; i++)
+        if (strcmp(s, role_names[i]) == 0) {
+            *out = (GemmRole)i;
+            return 0;
+        }
+    return -1;
+}
+
+/* Checked arithmetic on non-negative int64: 0 ok, -1 the result would exceed INT64_MAX. */
+static int mul_ok(int64_t a, int64_t b, int64_t *r)
+{
+    if (a != 0 && b > INT64_MAX / a)
+        return -1;
+    *r = a * b;
+    return 0;
+}
+
+static int add_ok(int64_t a, int64_t b, int64_t *r)
+{
+    if (b > INT64_MAX - a)
+        return -1;
+    *r = a + b;
+    return 0;
+}
+
+int64_t wl_gemm_macs(const Gemm *g) { return g->m * g->n * g->k * g->count; }
+
+int wl_create_empty(const char *name, Workload **out, MpErr *e)
+{
+    *out = NULL;
+    Workload *w = mp_calloc(1, sizeof *w);
+    if (!w)
+        return mp_errf(e, MP_ENOMEM, "out of memory creating a workload");
+    w->model = mp_strdup(name ? name : "");
+    if (!w->model) {
+        mp_free(w);
+        return mp_errf(e, MP_ENOMEM, "out of memory creating a workload");
+    }
+    w->phase = WL_LAYERS;
+    w->batch = 1;
+    *out = w;
+    return MP_OK;
+}
+
+void wl_destroy(Workload *w)
+{
+    if (!w)
+        return;
+    mp_free(w->gemms);
+    mp_free(w->model);
+    mp_free(w);
+}
+
+static int check_dim(const char *name, const char *what, int64_t v, MpErr *e)
+{
+    if (v < 1 || v > WL_DIM_MAX)
+        return mp_errf(e, MP_EINPUT, "gemm '%s': %s = %lld is out of range 1..%lld", name, what, (long long)v,
+                       (long long)WL_DIM_MAX);
+    return MP_OK;
+}
+
+int wl_add_gemm(Workload *w, const char *name, int64_t m, int64_t n, int64_t k, int64_t count, GemmRole role,
+                MpErr *e)
+{
+    size_t len = name ? strlen(name) : 0;
+    if (len == 0)
+        return mp_errf(e, MP_EINPUT, "gemm with an empty name");
+    if (len >= WL_NAME_CAP)
+        return mp_errf(e, MP_EINPUT, "gemm '%.20s...': name longer than %d bytes", name, WL_NAME_CAP - 1);
+    if (role != WL_WEIGHT_ACT && role != WL_ACT_ACT)
+        return mp_errf(e, MP_EINTERNAL, "gemm '%s': bad role %d", name, (int)role);
+    int rc;
+    if ((rc = check_dim(name, "m", m, e)) || (rc = check_dim(name, "n", n, e)) || (rc = check_dim(name, "k", k, e)) ||
+        (rc = check_dim(name, "count", count, e)))
+        return rc;
+    int64_t mn, mnk, macs, nk, wp = 0, tot_macs, tot_wp = w->weight_params, runs;
+    if (mul_ok(m, n, &mn) || mul_ok(mn, k, &mnk) || mul_ok(mnk, count, &macs))
+        return mp_errf(e, MP_EINPUT, "gemm '%s': m*n*k*count (%lld*%lld*%lld*%lld) overflows 64 bits", name,
+                       (long long)m, (long long)n, (long long)k, (long long)count);
+    if (role == WL_WEIGHT_ACT && (mul_ok(n, k, &nk) || mul_ok(nk, count, &wp)))
+        return mp_errf(e, MP_EINPUT, "gemm '%s': n*k*count overflows 64 bits", name);
+    if (add_ok(w->macs, macs, &tot_macs) || add_ok(w->weight_params, wp, &tot_wp) || add_ok(w->runs, count, &runs))
+        return mp_errf(e, MP_EINPUT, "gemm '%s': workload totals overflow 64 bits", name);
+    if (w->ngemm >= WL_GEMM_MAX)
+        return mp_errf(e, MP_EINPUT, "gemm '%s': more than %d GEMMs in one workload", name, WL_GEMM_MAX);
+    if (w->ngemm == w->cap) {
+        int ncap = w->cap ? w->cap * 2 : 16;
+        Gemm *g = mp_realloc(w->gemms, (size_t)ncap * sizeof *g);
+        if (!g)
+            return mp_errf(e, MP_ENOMEM, "out of memory adding gemm '%s'", name);
+        w->gemms = g;
+        w->cap = ncap;
+    }
+    Gemm *g = &w->gemms[w->ngemm++];
+    memset(g, 0, sizeof *g);
+    memcpy(g->name, name, len + 1);
+    g->m = m;
+    g->n = n;
+    g->k = k;
+    g->count = count;
+    g->role = role;
+    w->macs = tot_macs;
+    w->weight_params = tot_wp;
+    w->runs = runs;
+    return MP_OK;
+}
+
+/* The rows of one forward pass, in execution order. T = tokens through the linear layers,
+ * (qm, kvlen) = query rows and key positions of one head's attention. */
+static int expand(Workload *w, const WlModel *md, int64_t T, int64_t qm, int64_t kvlen, MpErr *e)
+{
+    const int64_t L = md->layers, hd = md->head_dim, q_out = (int64_t)md->heads * hd,
+                  kv_out = (int64_t)md->kv_heads * hd, h = md->hidden;
+    int64_t attn_count; /* layers × batch × query heads: GQA heads share K/V but not the matmul */
+    if (mul_ok(L, w->batch, &attn_count) || mul_ok(attn_count, md->heads, &attn_count))
+        return mp_errf(e, MP_EINPUT, "attention count overflows 64 bits");
+    int rc;
+    if ((rc = wl_add_gemm(w, "q_proj", T, q_out, h, L, WL_WEIGHT_ACT, e)) ||
+        (rc = wl_add_gemm(w, "k_proj", T, kv_out, h, L, WL_WEIGHT_ACT, e)) ||
+        (rc = wl_add_gemm(w, "v_proj", T, kv_out, h, L, WL_WEIGHT_ACT, e)) ||
+        (rc = wl_add_gemm(w, "attn_qk", qm, kvlen, hd, attn_count, WL_ACT_ACT, e)) ||
+        (rc = wl_add_gemm(w, "attn_pv", qm, hd, kvlen, attn_count, WL_ACT_ACT, e)) ||
+        (rc = wl_add_gemm(w, "o_proj", T, h, q_out, L, WL_WEIGHT_ACT, e)))
+        return rc;
+    if (md->ffn_kind == WL_FFN_GATED) {
+        if ((rc = wl_add_gemm(w, "gate_proj", T, md->ffn, h, L, WL_WEIGHT_ACT, e)) ||
+            (rc = wl_add_gemm(w, "up_proj", T, md->ffn, h, L, WL_WEIGHT_ACT, e)) ||
+            (rc = wl_add_gemm(w, "down_proj", T, h, md->ffn, L, WL_WEIGHT_ACT, e)))
+            return rc;
+    } else {
+        if ((rc = wl_add_gemm(w, "fc1", T, md->ffn, h, L, WL_WEIGHT_ACT, e)) ||
+            (rc = wl_add_gemm(w, "fc2", T, h, md->ffn, L, WL_WEIGHT_ACT, e)))
+            return rc;
+    }
+    /* lm_head on every token the pass processes (prefill: all batch*seq, not only the last). */
+    return wl_add_gemm(w, "lm_head", T, md->vocab, h, 1, WL_WEIGHT_ACT, e);
+}
+
+int wl_create(const WlModel *md, WlPhase phase, int64_t len, int64_t batch, Workload **out, MpErr *e)
+{
+    *out = NULL;
+    if (!md)
+        return mp_errf(e, MP_EINPUT, "no model given");
+    if (phase != WL_PREFILL && phase != WL_DECODE)
+        return mp_errf(e, MP_EINPUT, "%s: phase must be prefill or decode", md->name);
+    const char *lname = phase == WL_PREFILL ? "seq" : "kv";
+    if (len < 1 || len > WL_LEN_MAX)
+        return mp_errf(e, MP_EINPUT, "%s: %s = %lld is out of range 1..%d", md->name, lname, (long long)len,
+                       WL_LEN_MAX);
+    if (batch < 1 || batch > WL_LEN_MAX)
+        return mp_errf(e, MP_EINPUT, "%s: batch = %lld is out of range 1..%d", md->name, (long long)batch,
+                       WL_LEN_MAX);
+    if (md->layers < 1 || md->hidden < 1 || md->heads < 1 || md->kv_heads < 1 || md->head_dim < 1 || md->ffn < 1 ||
+        md->vocab < 1 || md->heads % md->kv_heads != 0)
+        return mp_errf(e, MP_EINTERNAL, "%s: inconsistent model descriptor", md->name);
+    Workload *w;
+    int rc = wl_create_empty(md->name, &w, e);
+    if (rc)
+        return rc;
+    w->phase = phase;
+    w->batch = batch;
+    if (phase == WL_PREFILL) {
+        w->seq = len;
+        /* each ≤ 2^20, so batch*len ≤ 2^40 = WL_DIM_MAX: no overflow */
+        rc = expand(w, md, batch * len, len, len, e);
+    } else {
+        w->kv = len;
+        rc = expand(w, md, batch, 1, len, e);
+    }
+    if (rc) {
+        mp_err_prefix(e, "%s %s %s=%lld batch=%lld", md->name, wl_phase_name(phase), lname, (long long)len,
+                      (long long)batch);
+        wl_destroy(w);
+        return rc;
+    }
+    *out = w;
+    return MP_OK;
+}
