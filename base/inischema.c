@@ -1,7 +1,9 @@
 /* base/inischema.c — see inischema.h. */
 #include "inischema.h"
 
+#include <errno.h>
 #include <ini.h>
+#include <math.h>
 #include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
@@ -16,7 +18,13 @@ typedef struct LoadCtx {
     IniLoad *where;
     MpErr *e;
     int lineno;          /* line the reader handed out last */
-    int long_line;       /* line number of the first over-long line, 0 if none */
+    int err_line;        /* line of the handler's error, 0 if none */
+    /* The reader stops at the first line it cannot hand to inih whole: */
+    int long_line;       /* that line is longer than max_len, 0 if none    */
+    int max_len;         /* longest line inih's buffer holds               */
+    int bad_line, bad_byte, bad_col; /* a control byte (NUL, binary junk) */
+    int junk_line;       /* text after "[section]"                         */
+    int read_errno;      /* the FILE reported a read error                 */
     /* reader source: a FILE or a string */
     FILE *f;
     const char *s;
@@ -130,6 +138,7 @@ static int handler(void *user, const char *section, const char *name, const char
     char msg[512];
     if (c->e->code != MP_OK)
         return 0;
+    c->err_line = c->lineno; /* cleared below on success */
     int i = row_find(c->rows, c->nrows, section, name);
     if (i < 0) {
         if (!*section)
@@ -154,62 +163,126 @@ static int handler(void *user, const char *section, const char *name, const char
         return 0;
     }
     c->where->line[i] = c->lineno;
+    c->err_line = 0;
     return 1;
 }
 
-/* Our reader: hands inih one line at a time, counting lines, flagging lines that do
- * not fit inih's buffer (they would otherwise be split silently). */
+/* One byte of the source, or EOF; records a read error of the FILE. */
+static int next_byte(LoadCtx *c)
+{
+    if (c->f) {
+        int ch = fgetc(c->f);
+        if (ch == EOF && ferror(c->f) && !c->read_errno)
+            c->read_errno = errno ? errno : EIO;
+        return ch;
+    }
+    return *c->s ? (unsigned char)*c->s++ : EOF;
+}
+
+static int peek_byte(LoadCtx *c)
+{
+    if (c->f) {
+        int ch = fgetc(c->f);
+        if (ch != EOF)
+            ungetc(ch, c->f);
+        return ch;
+    }
+    return *c->s ? (unsigned char)*c->s : EOF;
+}
+
+/* Our reader: hands inih one line at a time, counting lines. A line ends at "\n",
+ * "\r\n" or the end of the input; its leading white space is dropped (so an indented
+ * line is an ordinary line, never a continuation of the previous value). It stops the
+ * parse at the first line that does not fit inih's buffer (it would otherwise be split
+ * silently) or that holds a control byte (NUL, binary junk): finish() reports it. */
 static char *reader(char *buf, int size, void *stream)
 {
     LoadCtx *c = stream;
-    int n = 0;
-    if (c->f) {
-        if (!fgets(buf, size, c->f))
-            return NULL;
-        n = (int)strlen(buf);
-        if (n == size - 1 && buf[n - 1] != '\n') {
-            if (!c->long_line)
-                c->long_line = c->lineno + 1;
-            int ch; /* skip the rest of the line so counting stays right */
-            while ((ch = fgetc(c->f)) != EOF && ch != '\n')
-                ;
+    if (c->long_line || c->bad_line || c->junk_line || c->read_errno)
+        return NULL;
+    size_t cap = (size_t)size - 2, n = 0; /* inih needs room for '\n' and '\0' */
+    int ch, got = 0, lead = 1, col = 0;
+    c->max_len = (int)cap;
+    while ((ch = next_byte(c)) != EOF) {
+        got = 1;
+        if (ch == '\n')
+            break;
+        if (ch == '\r') {
+            int nx = peek_byte(c);
+            if (nx == '\n' || nx == EOF)
+                continue; /* CRLF (or a last line ending in CR) */
         }
-    } else {
-        if (!*c->s)
-            return NULL;
-        const char *nl = strchr(c->s, '\n');
-        size_t len = nl ? (size_t)(nl - c->s) : strlen(c->s), copy = len;
-        if (len > (size_t)size - 2) { /* same limit as the FILE branch */
-            if (!c->long_line)
-                c->long_line = c->lineno + 1;
-            copy = (size_t)size - 2;
+        col++;
+        if (lead && (ch == ' ' || ch == '\t'))
+            continue;
+        lead = 0;
+        if ((ch < 0x20 && ch != '\t') || ch == 0x7f) {
+            c->bad_line = c->lineno + 1;
+            c->bad_byte = ch;
+            c->bad_col = col;
+            break;
         }
-        memcpy(buf, c->s, copy);
-        buf[copy] = '\0';
-        c->s += len + (nl ? 1 : 0);
+        if ((size_t)col > cap) {
+            c->long_line = c->lineno + 1;
+            break;
+        }
+        buf[n++] = (char)ch;
     }
+    if (c->read_errno || !got)
+        return NULL;
     c->lineno++;
+    if (c->bad_line || c->long_line)
+        return NULL;
+    buf[n] = '\0';
+    char *r = buf[0] == '[' ? strchr(buf, ']') : NULL;
+    if (r) { /* a "[section]" line: inih would ignore text after ']' and say nothing of an empty unknown section */
+        const char *t = r + 1;
+        while (*t == ' ' || *t == '\t')
+            t++;
+        if (*t && *t != ';' && *t != '#') {
+            c->junk_line = c->lineno;
+            return NULL;
+        }
+        *r = '\0';
+        int known = section_known(c->rows, c->nrows, buf + 1);
+        *r = ']';
+        if (!known && c->e->code == MP_OK) {
+            c->err_line = c->lineno;
+            mp_errf(c->e, MP_EINPUT, "%s:%d: unknown section [%.*s]", c->path, c->lineno, (int)(r - buf - 1), buf + 1);
+            return NULL;
+        }
+    }
     return buf;
 }
 
 static int finish(LoadCtx *c, int rc)
 {
     c->where->nlines = c->lineno;
-    if (c->e->code != MP_OK)
-        return c->e->code;
-    if (c->long_line)
-        return mp_errf(c->e, MP_EINPUT, "%s:%d: line longer than %d characters", c->path, c->long_line,
-                       INI_MAX_LINE - 2);
     if (rc == -2)
         return mp_errf(c->e, MP_ENOMEM, "%s: out of memory", c->path);
-    if (rc > 0)
+    /* inih returns the first line with any error: a syntax error before the handler's one wins */
+    if (rc > 0 && (!c->err_line || rc < c->err_line)) {
+        mp_err_clear(c->e);
         return mp_errf(c->e, MP_EINPUT, "%s:%d: syntax error (expected '[section]' or 'key = value')", c->path, rc);
+    }
+    if (c->e->code != MP_OK)
+        return c->e->code;
+    if (c->read_errno)
+        return mp_errf(c->e, MP_EIO, "%s:%d: read error: %s", c->path, c->lineno + 1, strerror(c->read_errno));
+    if (c->bad_line)
+        return mp_errf(c->e, MP_EINPUT, "%s:%d: control byte 0x%02x at column %d (not a text file?)", c->path,
+                       c->bad_line, (unsigned)c->bad_byte, c->bad_col);
+    if (c->long_line)
+        return mp_errf(c->e, MP_EINPUT, "%s:%d: line longer than %d characters", c->path, c->long_line,
+                       c->max_len);
+    if (c->junk_line)
+        return mp_errf(c->e, MP_EINPUT, "%s:%d: syntax error (text after ']')", c->path, c->junk_line);
     if (rc < 0)
         return mp_errf(c->e, MP_EINPUT, "%s: cannot read", c->path);
     for (int i = 0; i < c->nrows; i++)
         if (!c->rows[i].def && !c->where->line[i])
             return mp_errf(c->e, MP_EINPUT, "%s:%d: missing required key '%s' in [%s] (at end of file)", c->path,
-                           c->lineno, c->rows[i].key, c->rows[i].section);
+                           c->lineno > 0 ? c->lineno : 1, c->rows[i].key, c->rows[i].section);
     return MP_OK;
 }
 
@@ -227,11 +300,12 @@ static int load(LoadCtx *c)
 int ini_schema_load(const char *path, const IniKey *rows, int nrows, void *target, IniLoad *where, MpErr *e)
 {
     IniLoad local;
-    LoadCtx c = {path, rows, nrows, target, where ? where : &local, e, 0, 0, NULL, NULL};
+    LoadCtx c = {.path = path, .rows = rows, .nrows = nrows, .target = target, .where = where ? where : &local,
+                 .e = e};
     memset(c.where, 0, sizeof *c.where);
     c.f = fopen(path, "r");
     if (!c.f)
-        return mp_errf(e, MP_EINPUT, "%s: cannot open", path);
+        return mp_errf(e, MP_EINPUT, "%s: cannot open: %s", path, strerror(errno));
     int rc = load(&c);
     fclose(c.f);
     return rc;
@@ -241,7 +315,8 @@ int ini_schema_load_string(const char *name, const char *text, const IniKey *row
                            IniLoad *where, MpErr *e)
 {
     IniLoad local;
-    LoadCtx c = {name, rows, nrows, target, where ? where : &local, e, 0, 0, NULL, text};
+    LoadCtx c = {.path = name, .rows = rows, .nrows = nrows, .target = target, .where = where ? where : &local, .e = e,
+                 .s = text};
     memset(c.where, 0, sizeof *c.where);
     return load(&c);
 }
@@ -256,12 +331,14 @@ void ini_schema_format(const IniKey *row, const void *target, char *buf, size_t 
     case INI_ENUM: snprintf(buf, cap, "%s", row->names[*(const int *)field]); break;
     case INI_STR: snprintf(buf, cap, "%s", field); break;
     }
-    /* shortest round-tripping form for doubles */
+    /* shortest round-tripping form for doubles, with every integer digit ("500", not "5e+02") */
     if (row->type == INI_F64) {
+        double v = *(const double *)field, a = fabs(v);
+        int int_digits = a >= 1 && a < 1e15 ? (int)floor(log10(a)) + 1 : 0;
         for (int p = 1; p <= 17; p++) {
             char t[64];
-            snprintf(t, sizeof t, "%.*g", p, *(const double *)field);
-            if (strtod(t, NULL) == *(const double *)field) {
+            snprintf(t, sizeof t, "%.*g", p > int_digits ? p : int_digits, v);
+            if (strtod(t, NULL) == v) {
                 snprintf(buf, cap, "%s", t);
                 break;
             }
@@ -281,6 +358,7 @@ void ini_schema_print(FILE *f, const IniKey *rows, int nrows, const void *target
         ini_schema_format(&rows[i], target, val, sizeof val);
         fprintf(f, "; %s%s%s%s%s\n", rows[i].doc, *rows[i].unit ? " [" : "", rows[i].unit, *rows[i].unit ? "]" : "",
                 where && where->line[i] ? "" : (rows[i].def ? " (default)" : ""));
-        fprintf(f, "%s = %s\n", rows[i].key, val);
+        /* "k = ;v" would read back as an empty value (inline comment): write "k =;v" */
+        fprintf(f, "%s =%s%s\n", rows[i].key, val[0] == ';' ? "" : " ", val);
     }
 }

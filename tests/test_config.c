@@ -1,0 +1,552 @@
+/* tests/test_config.c — the accelerator config (sim/config.c): defaults of a minimal file, the cross-field
+ * rules with FILE:LINE errors, preset resolution and naming, every preset under configs/ (loads, prints and
+ * reloads, and holds the published facts of its paper), and docs/config.md listing every schema key.
+ *
+ * `build/tests/test_config --print-doc-table` prints the key table of docs/config.md from the schema;
+ * the test doc_lists_every_key fails when the doc and the schema disagree. */
+#include <dirent.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "models/pekind.h"
+#include "sim/config.h"
+
+#define DOC_PATH MPSIM_DATADIR "/docs/config.md"
+
+static char tmpdir[] = "/tmp/mpsim_cfg_XXXXXX";
+
+static int setup(void **state)
+{
+    (void)state;
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+/* Remove tmpdir and everything under it (the tests make at most two levels). */
+static void rm_tree(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *ent;
+    while ((ent = readdir(d)) != NULL) {
+        if (!strcmp(ent->d_name, ".") || !strcmp(ent->d_name, ".."))
+            continue;
+        char p[1024];
+        struct stat st;
+        snprintf(p, sizeof p, "%s/%s", dir, ent->d_name);
+        if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+            rm_tree(p);
+        else
+            remove(p);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    rm_tree(tmpdir);
+    return 0;
+}
+
+/* Write text to tmpdir/name; returns the path in a static buffer. */
+static const char *put(const char *name, const char *text)
+{
+    static char path[1024];
+    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    assert_int_equal(fclose(f), 0);
+    return path;
+}
+
+static int row_of(const char *section, const char *key)
+{
+    for (int i = 0; i < arch_schema_len; i++)
+        if (!strcmp(arch_schema[i].section, section) && !strcmp(arch_schema[i].key, key))
+            return i;
+    fail_msg("no schema row [%s] %s", section, key);
+    return -1;
+}
+
+static void load_ok(const char *name_or_path, ArchConfig *c, IniLoad *w)
+{
+    MpErr e = {0};
+    IniLoad local;
+    if (config_load(name_or_path, c, w ? w : &local, NULL, 0, &e) != MP_OK)
+        fail_msg("%s: expected to load, got: %s", name_or_path, e.msg);
+}
+
+/* config_load fails with MP_EINPUT and "PATH:LINE: ...detail...". */
+static void expect_fault(const char *path, int line, const char *detail)
+{
+    ArchConfig c;
+    MpErr e = {0};
+    int rc = config_load(path, &c, NULL, NULL, 0, &e);
+    if (rc != MP_EINPUT)
+        fail_msg("%s: expected MP_EINPUT, got %d: %s", path, rc, e.msg);
+    char want[1200];
+    snprintf(want, sizeof want, "%s:%d: ", path, line);
+    if (strncmp(e.msg, want, strlen(want)) != 0)
+        fail_msg("message should start with '%s': %s", want, e.msg);
+    if (!strstr(e.msg, detail))
+        fail_msg("message should contain '%s': %s", detail, e.msg);
+}
+
+/* ---- a minimal file gets the documented defaults ---- */
+
+static void minimal_file_defaults(void **state)
+{
+    (void)state;
+    const char *p = put("minimal.ini", "[arch]\npe_kind = fp16\nrows = 4\ncols = 8\n");
+    ArchConfig c;
+    IniLoad w;
+    char path[1024];
+    MpErr e = {0};
+    assert_int_equal(config_load(p, &c, &w, path, sizeof path, &e), MP_OK);
+    assert_string_equal(path, p);
+    /* the values docs/config.md documents */
+    assert_int_equal(c.version, 1);
+    assert_string_equal(c.name, "minimal"); /* the file stem */
+    assert_int_equal(c.pe_kind, PE_FP16);
+    assert_int_equal(c.rows, 4);
+    assert_int_equal(c.cols, 8);
+    assert_true(c.clock_mhz == 1000);
+    assert_int_equal(c.dataflow, DATAFLOW_OS);
+    assert_int_equal(c.weight_bits, 16); /* 0 = the kind's native width, resolved */
+    assert_int_equal(c.group_size, 128);
+    assert_true(c.weight_bits_eff == 0);
+    assert_int_equal(c.sram_weight_kib, 512);
+    assert_int_equal(c.sram_act_kib, 512);
+    assert_int_equal(c.sram_out_kib, 256);
+    assert_int_equal(c.sram_banks, 8);
+    assert_int_equal(c.sram_port_bits, 256);
+    assert_int_equal(c.double_buffer, 1);
+    assert_int_equal(c.dram_bits_per_cycle, 256);
+    assert_int_equal(c.dram_latency_cycles, 100);
+    assert_int_equal(c.dram_tech, DRAM_DDR4);
+    assert_true(c.dram_pj_per_bit == 0);
+    assert_string_equal(c.tech, "28nm");
+    assert_true(c.pe_energy_scale == 1);
+    /* and every key left out holds exactly its schema default */
+    for (int i = 0; i < arch_schema_len; i++) {
+        const IniKey *r = &arch_schema[i];
+        if (!r->def || !strcmp(r->key, "name") || !strcmp(r->key, "weight_bits"))
+            continue;
+        assert_int_equal(w.line[i], 0);
+        ArchConfig d;
+        char msg[256], a[128], b[128];
+        memset(&d, 0, sizeof d);
+        assert_int_equal(ini_schema_set(r, &d, r->def, msg, sizeof msg), 0);
+        ini_schema_format(r, &d, a, sizeof a);
+        ini_schema_format(r, &c, b, sizeof b);
+        if (strcmp(a, b))
+            fail_msg("[%s] %s: default %s, loaded %s", r->section, r->key, a, b);
+    }
+    assert_int_equal(w.line[row_of("arch", "pe_kind")], 2);
+    assert_int_equal(w.nlines, 4);
+}
+
+static void required_keys(void **state)
+{
+    (void)state;
+    expect_fault(put("r1.ini", "[arch]\nrows = 4\ncols = 8\n"), 3, "missing required key 'pe_kind' in [arch]");
+    expect_fault(put("r2.ini", "[arch]\npe_kind = int8\ncols = 8\n\n"), 4, "missing required key 'rows' in [arch]");
+    expect_fault(put("r3.ini", "[arch]\npe_kind = int8\nrows = 8\n"), 3, "missing required key 'cols' in [arch]");
+    expect_fault(put("r4.ini", ""), 1, "missing required key");
+    expect_fault(put("r5.ini", "[arch]\npe_kind = int9\nrows = 8\ncols = 8\n"), 2, "'int9' is not one of: fp16 int8");
+    expect_fault(put("r6.ini", "[arch]\npe_kind = int8\nrows = 0\ncols = 8\n"), 3,
+                 "[arch] rows: 0 is out of range [1, 4096] PEs");
+    expect_fault(put("r7.ini", "[mpsim]\nconfig_version = 2\n[arch]\npe_kind = int8\nrows = 1\ncols = 8\n"), 2,
+                 "[mpsim] config_version: 2 is out of range [1, 1]");
+    expect_fault(put("r8.ini", "[arch]\npe_kind = int8\nrows = 8\ncols = 8\n[sram]\nwieght_kib = 1\n"), 6,
+                 "unknown key 'wieght_kib' in [sram]");
+}
+
+/* ---- cross-field rules ---- */
+
+static void weight_bits_vs_kind(void **state)
+{
+    (void)state;
+    static const struct { const char *kind; int bits, ok, resolved_default; } cases[] = {
+        {"fp16", 16, 1, 16},       {"fp16", 4, 0, 16},       {"fp16", 8, 0, 16},
+        {"int8", 8, 1, 8},         {"int8", 4, 0, 8},        {"w4a16-dq", 4, 1, 4},
+        {"w4a16-dq", 3, 0, 4},     {"mixpe-w4a8", 4, 1, 4},  {"mixpe-w4a8", 8, 0, 4},
+        {"mixpe-w4a8-bs", 4, 1, 4}, {"mixpe-w4a16", 4, 1, 4}, {"mixpe-w4a16", 16, 0, 4},
+        {"bitmod", 3, 1, 4},       {"bitmod", 4, 1, 4},      {"bitmod", 2, 0, 4},
+        {"bitmod", 6, 0, 4},       {"olive", 4, 1, 4},       {"olive", 8, 0, 4},
+        {"ant", 4, 1, 4},          {"ant", 5, 0, 4},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        char text[512];
+        /* weight_bits sits on line 7, with more lines after it */
+        snprintf(text, sizeof text,
+                 "[arch]\npe_kind = %s\nrows = 2\ncols = 2\n\n[quant]\nweight_bits = %d\ngroup_size = 64\n"
+                 "[sram]\nbanks = 4\n",
+                 cases[k].kind, cases[k].bits);
+        const char *p = put("wb.ini", text);
+        ArchConfig c;
+        if (cases[k].ok) {
+            load_ok(p, &c, NULL);
+            assert_int_equal(c.weight_bits, cases[k].bits);
+        } else {
+            char detail[128];
+            snprintf(detail, sizeof detail, "[quant] weight_bits = %d is not supported by pe_kind %s", cases[k].bits,
+                     cases[k].kind);
+            expect_fault(p, 7, detail);
+        }
+        /* left out (or 0), weight_bits becomes the kind's native width */
+        snprintf(text, sizeof text, "[arch]\npe_kind = %s\nrows = 2\ncols = 2\n", cases[k].kind);
+        load_ok(put("wb0.ini", text), &c, NULL);
+        assert_int_equal(c.weight_bits, cases[k].resolved_default);
+    }
+    expect_fault(put("wb3.ini", "[quant]\nweight_bits = 3\n[arch]\npe_kind = fp16\nrows = 2\ncols = 2\n"), 2,
+                 "(leave it 0 for the native width)");
+    expect_fault(put("wb5.ini", "[arch]\npe_kind = bitmod\nrows = 2\ncols = 2\n[quant]\nweight_bits = 5\n"), 6,
+                 "(3 or 4)");
+}
+
+static void dram_custom_needs_energy(void **state)
+{
+    (void)state;
+    static const char head[] = "[arch]\npe_kind = bitmod\nrows = 2\ncols = 2\n";
+    char text[512];
+    snprintf(text, sizeof text, "%s[dram]\nbits_per_cycle = 256\ntech = custom\nlatency_cycles = 5\n", head);
+    expect_fault(put("d1.ini", text), 7, "[dram] tech = custom needs pj_per_bit > 0");
+    snprintf(text, sizeof text, "%s[dram]\npj_per_bit = 0\n\ntech = custom\n", head);
+    expect_fault(put("d2.ini", text), 8, "[dram] tech = custom needs pj_per_bit > 0");
+    ArchConfig c;
+    snprintf(text, sizeof text, "%s[dram]\npj_per_bit = 18.75\ntech = custom\n", head);
+    load_ok(put("d3.ini", text), &c, NULL);
+    assert_int_equal(c.dram_tech, DRAM_CUSTOM);
+    assert_true(c.dram_pj_per_bit == 18.75);
+    snprintf(text, sizeof text, "%s[dram]\ntech = hbm3\n", head);
+    load_ok(put("d4.ini", text), &c, NULL);
+    assert_int_equal(c.dram_tech, DRAM_HBM3);
+    assert_true(c.dram_pj_per_bit == 0);
+    snprintf(text, sizeof text, "%s[dram]\ntech = gddr6\n", head);
+    expect_fault(put("d5.ini", text), 6, "'gddr6' is not one of: ddr4 lpddr5 hbm3 custom");
+}
+
+/* ---- presets and names ---- */
+
+static void preset_by_name(void **state)
+{
+    (void)state;
+    ArchConfig c;
+    char path[1024], want[1024];
+    MpErr e = {0};
+    assert_int_equal(config_load("mixpe-paper/fp16", &c, NULL, path, sizeof path, &e), MP_OK);
+    snprintf(want, sizeof want, "%s/configs/mixpe-paper/fp16.ini", config_datadir());
+    assert_string_equal(path, want);
+    assert_string_equal(c.name, "mixpe-paper/fp16");
+    assert_int_equal(config_resolve("bitmod-paper/decode/ant", path, sizeof path), 0);
+    load_ok("bitmod-paper/decode/ant", &c, NULL);
+    assert_string_equal(c.name, "bitmod-paper/decode/ant");
+    /* the same file by its path is named by its stem */
+    load_ok(want, &c, NULL);
+    assert_string_equal(c.name, "fp16");
+    /* unknown presets and missing files */
+    assert_int_equal(config_resolve("no-such/preset", path, sizeof path), -1);
+    assert_int_equal(config_load("no-such/preset", &c, NULL, NULL, 0, &e), MP_EINPUT);
+    assert_non_null(strstr(e.msg, "no-such/preset: no such config file or preset"));
+    mp_err_clear(&e);
+    assert_int_equal(config_load("/nonexistent/x.ini", &c, NULL, NULL, 0, &e), MP_EINPUT);
+    assert_non_null(strstr(e.msg, "/nonexistent/x.ini: no such config file or preset"));
+    mp_err_clear(&e);
+    assert_int_equal(config_load("mixpe-paper", &c, NULL, NULL, 0, &e), MP_EINPUT); /* a folder, not a preset */
+}
+
+static void name_default_and_explicit(void **state)
+{
+    (void)state;
+    ArchConfig c;
+    load_ok(put("my.design-v2.ini", "[arch]\npe_kind = ant\nrows = 2\ncols = 2\n"), &c, NULL);
+    assert_string_equal(c.name, "my.design-v2");
+    load_ok(put("named.ini", "[arch]\nname = My design\npe_kind = ant\nrows = 2\ncols = 2\n"), &c, NULL);
+    assert_string_equal(c.name, "My design");
+}
+
+/* $MPSIM_DATADIR moves the preset folder. */
+static void datadir_from_env(void **state)
+{
+    (void)state;
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/configs", tmpdir);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    snprintf(dir, sizeof dir, "%s/configs/lab", tmpdir);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    put("configs/lab/tiny.ini", "[arch]\npe_kind = olive\nrows = 3\ncols = 5\n");
+    const char *was = getenv("MPSIM_DATADIR");
+    char saved[1024];
+    snprintf(saved, sizeof saved, "%s", was ? was : "");
+    assert_int_equal(setenv("MPSIM_DATADIR", tmpdir, 1), 0);
+    assert_string_equal(config_datadir(), tmpdir);
+    ArchConfig c;
+    char path[1024], want[1024];
+    MpErr e = {0};
+    int rc = config_load("lab/tiny", &c, NULL, path, sizeof path, &e);
+    int rc2 = config_resolve("mixpe-paper/fp16", want, sizeof want); /* not in this data dir */
+    unsetenv("MPSIM_DATADIR");
+    const char *dflt = config_datadir();
+    if (was)
+        setenv("MPSIM_DATADIR", saved, 1);
+    assert_int_equal(rc, MP_OK);
+    assert_int_equal(rc2, -1);
+    snprintf(want, sizeof want, "%s/configs/lab/tiny.ini", tmpdir);
+    assert_string_equal(path, want);
+    assert_string_equal(c.name, "lab/tiny");
+    assert_int_equal(c.cols, 5);
+    assert_string_equal(dflt, MPSIM_DATADIR);
+}
+
+/* ---- every preset ---- */
+
+typedef struct Names {
+    char v[256][256];
+    int n;
+} Names;
+
+/* Every .ini file under configs/, by preset name, except configs/tech/ (energy tables, another schema). */
+static void collect(const char *root, const char *rel, Names *out)
+{
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s%s%s", root, *rel ? "/" : "", rel);
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    struct dirent *ent;
+    while ((ent = readdir(d)) != NULL) {
+        const char *nm = ent->d_name;
+        if (nm[0] == '.')
+            continue;
+        char sub[512], full[1024];
+        struct stat st;
+        snprintf(sub, sizeof sub, "%s%s%s", rel, *rel ? "/" : "", nm);
+        snprintf(full, sizeof full, "%s/%s", root, sub);
+        assert_int_equal(stat(full, &st), 0);
+        size_t len = strlen(sub);
+        if (S_ISDIR(st.st_mode)) {
+            if (!(*rel == '\0' && !strcmp(nm, "tech")))
+                collect(root, sub, out);
+        } else if (len > 4 && !strcmp(sub + len - 4, ".ini")) {
+            assert_true(out->n < 256);
+            sub[len - 4] = '\0';
+            snprintf(out->v[out->n++], sizeof out->v[0], "%s", sub);
+        }
+    }
+    closedir(d);
+}
+
+static char *print_to_string(const ArchConfig *c)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    config_print(f, c, NULL);
+    assert_int_equal(fclose(f), 0);
+    return buf;
+}
+
+static void every_preset_loads(void **state)
+{
+    (void)state;
+    static Names names;
+    char root[1024];
+    names.n = 0;
+    snprintf(root, sizeof root, "%s/configs", MPSIM_DATADIR);
+    collect(root, "", &names);
+    assert_true(names.n >= 15);
+    for (int k = 0; k < names.n; k++) {
+        ArchConfig c, again;
+        load_ok(names.v[k], &c, NULL);
+        assert_string_equal(c.name, names.v[k]);
+        /* config_print writes a file that loads to the same config */
+        char *text = print_to_string(&c);
+        const char *p = put("printed.ini", text);
+        load_ok(p, &again, NULL);
+        char *text2 = print_to_string(&again);
+        assert_string_equal(text, text2);
+        free(text);
+        free(text2);
+    }
+}
+
+/* The published evaluation setups (reference/pe-designs.md), key by key. */
+static void presets_hold_paper_facts(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        int kind, rows, cols;
+        double mhz;
+        int wkib, akib, okib, banks, dram_bits, dram_tech;
+        double pj, pe_scale;
+        int wbits;
+        double wbits_eff;
+    } P[] = {
+        /* MixPE: 500 MHz, OS, 128/256/128 KiB double-buffered, 1024 bits/cycle, g128, ddr4 (not their pJ/bit) */
+        {"mixpe-paper/fp16", PE_FP16, 32, 28, 500, 128, 256, 128, 8, 1024, DRAM_DDR4, 0, 1, 16, 0},
+        {"mixpe-paper/int8", PE_INT8, 32, 32, 500, 128, 256, 128, 8, 1024, DRAM_DDR4, 0, 1, 8, 0},
+        {"mixpe-paper/ant", PE_ANT, 32, 32, 500, 128, 256, 128, 8, 1024, DRAM_DDR4, 0, 1, 4, 0},
+        {"mixpe-paper/mixpe-w4a8", PE_MIXPE_W4A8, 64, 64, 500, 128, 256, 128, 8, 1024, DRAM_DDR4, 0, 1, 4, 0},
+        {"mixpe-paper/mixpe-w4a16", PE_MIXPE_W4A16, 32, 32, 500, 128, 256, 128, 8, 1024, DRAM_DDR4, 0, 1, 4, 0},
+        /* BitMoD: 1 GHz, 512 KB weight/act SRAM, 8 banks, 256 bits/cycle, 2400 pJ / 128 bit, PE energy x1.5 */
+        {"bitmod-paper/fp16", PE_FP16, 32, 24, 1000, 512, 512, 256, 8, 256, DRAM_CUSTOM, 18.75, 1.5, 16, 0},
+        {"bitmod-paper/ant", PE_ANT, 32, 32, 1000, 512, 512, 256, 8, 256, DRAM_CUSTOM, 18.75, 1.5, 4, 5.5},
+        {"bitmod-paper/olive", PE_OLIVE, 36, 32, 1000, 512, 512, 256, 8, 256, DRAM_CUSTOM, 18.75, 1.5, 4, 4.5},
+        {"bitmod-paper/bitmod-w4", PE_BITMOD, 32, 32, 1000, 512, 512, 256, 8, 256, DRAM_CUSTOM, 18.75, 1.5, 4,
+         4.0625},
+        {"bitmod-paper/bitmod-w3", PE_BITMOD, 32, 32, 1000, 512, 512, 256, 8, 256, DRAM_CUSTOM, 18.75, 1.5, 3,
+         3.0625},
+        {"bitmod-paper/decode/fp16", PE_FP16, 64, 12, 1000, 512, 512, 256, 8, 256, DRAM_CUSTOM, 18.75, 1.5, 16, 0},
+        {"bitmod-paper/decode/ant", PE_ANT, 64, 16, 1000, 512, 512, 256, 8, 256, DRAM_CUSTOM, 18.75, 1.5, 4,
+         (4.5 + 5.25) / 2},
+        {"bitmod-paper/decode/olive", PE_OLIVE, 72, 16, 1000, 512, 512, 256, 8, 256, DRAM_CUSTOM, 18.75, 1.5, 4,
+         (3.5 + 4.25) / 2},
+        {"bitmod-paper/decode/bitmod-w4", PE_BITMOD, 64, 16, 1000, 512, 512, 256, 8, 256, DRAM_CUSTOM, 18.75, 1.5,
+         4, 4.0625},
+        {"bitmod-paper/decode/bitmod-w3", PE_BITMOD, 64, 16, 1000, 512, 512, 256, 8, 256, DRAM_CUSTOM, 18.75, 1.5,
+         3, 3.0625},
+    };
+    for (size_t k = 0; k < sizeof P / sizeof P[0]; k++) {
+        ArchConfig c;
+        IniLoad w;
+        load_ok(P[k].name, &c, &w);
+        const char *n = P[k].name;
+        if (c.pe_kind != P[k].kind || c.rows != P[k].rows || c.cols != P[k].cols || c.clock_mhz != P[k].mhz)
+            fail_msg("%s: kind/shape/clock differ from the paper", n);
+        if (c.sram_weight_kib != P[k].wkib || c.sram_act_kib != P[k].akib || c.sram_out_kib != P[k].okib ||
+            c.sram_banks != P[k].banks || !c.double_buffer)
+            fail_msg("%s: buffers differ from the paper", n);
+        if (c.dram_bits_per_cycle != P[k].dram_bits || c.dram_tech != P[k].dram_tech || c.dram_pj_per_bit != P[k].pj)
+            fail_msg("%s: DRAM differs from the paper", n);
+        if (c.pe_energy_scale != P[k].pe_scale || c.weight_bits != P[k].wbits || c.weight_bits_eff != P[k].wbits_eff)
+            fail_msg("%s: energy scale or weight bits differ from the paper", n);
+        if (c.group_size != 128 || c.dataflow != DATAFLOW_OS || strcmp(c.tech, "28nm") != 0)
+            fail_msg("%s: group size, dataflow or tech differ", n);
+        /* presets spell out every key but the name: none silently rides on a default */
+        for (int i = 0; i < arch_schema_len; i++)
+            if (w.line[i] == 0 && strcmp(arch_schema[i].key, "name") != 0)
+                fail_msg("%s: [%s] %s is not set in the preset", n, arch_schema[i].section, arch_schema[i].key);
+    }
+}
+
+/* ---- docs/config.md ---- */
+
+static const char *type_name(IniType t)
+{
+    switch (t) {
+    case INI_INT: return "int";
+    case INI_F64: return "number";
+    case INI_BOOL: return "bool";
+    case INI_ENUM: return "enum";
+    case INI_STR: return "string";
+    }
+    return "?";
+}
+
+/* One Markdown table row for a schema row, as docs/config.md has it. */
+static void doc_row(const IniKey *r, char *out, size_t cap)
+{
+    char def[128], allowed[512];
+    if (!r->def)
+        snprintf(def, sizeof def, "*required*");
+    else if (!r->def[0])
+        snprintf(def, sizeof def, "*empty*");
+    else
+        snprintf(def, sizeof def, "`%s`", r->def);
+    switch (r->type) {
+    case INI_INT: snprintf(allowed, sizeof allowed, "%.0f … %.0f", r->min, r->max); break;
+    case INI_F64: snprintf(allowed, sizeof allowed, "%.15g … %.15g", r->min, r->max); break;
+    case INI_BOOL: snprintf(allowed, sizeof allowed, "true/false, yes/no, on/off, 1/0"); break;
+    case INI_STR: snprintf(allowed, sizeof allowed, "up to %zu characters", r->str_cap - 1); break;
+    case INI_ENUM: {
+        size_t n = 0;
+        allowed[0] = '\0';
+        for (int i = 0; r->names[i] && n < sizeof allowed; i++)
+            n += (size_t)snprintf(allowed + n, sizeof allowed - n, "%s`%s`", i ? ", " : "", r->names[i]);
+        break;
+    }
+    }
+    char doc[512];
+    size_t n = 0;
+    for (const char *s = r->doc; *s && n + 8 < sizeof doc; s++) /* Markdown: no HTML tags, no cell breaks */
+        n += (size_t)snprintf(doc + n, sizeof doc - n, "%s",
+                              *s == '<' ? "&lt;" : *s == '>' ? "&gt;" : *s == '|' ? "\\|" : (char[]){*s, 0});
+    doc[n] = '\0';
+    snprintf(out, cap, "| `[%s] %s` | %s | %s | %s | %s | %s |", r->section, r->key, type_name(r->type), def, allowed,
+             r->unit, doc);
+}
+
+static void print_doc_table(void)
+{
+    char line[1024];
+    printf("| key | type | default | allowed | unit | meaning |\n|---|---|---|---|---|---|\n");
+    for (int i = 0; i < arch_schema_len; i++) {
+        doc_row(&arch_schema[i], line, sizeof line);
+        printf("%s\n", line);
+    }
+}
+
+static void doc_lists_every_key(void **state)
+{
+    (void)state;
+    FILE *f = fopen(DOC_PATH, "r");
+    if (!f)
+        fail_msg("%s is missing", DOC_PATH);
+    static char doc[1 << 17];
+    size_t n = fread(doc, 1, sizeof doc - 1, f);
+    fclose(f);
+    doc[n] = '\0';
+    char line[1024];
+    for (int i = 0; i < arch_schema_len; i++) {
+        doc_row(&arch_schema[i], line, sizeof line);
+        if (!strstr(doc, line))
+            fail_msg("%s does not have this row (regenerate the table with "
+                     "'build/tests/test_config --print-doc-table'):\n%s",
+                     DOC_PATH, line);
+    }
+    /* and lists no key the schema lacks */
+    int rows = 0;
+    for (const char *p = strstr(doc, "\n| `["); p; p = strstr(p + 1, "\n| `[")) {
+        char sec[64], key[64];
+        if (sscanf(p, "\n| `[%63[^]]] %63[^`]`", sec, key) != 2)
+            fail_msg("%s: cannot read the table row at: %.60s", DOC_PATH, p + 1);
+        row_of(sec, key);
+        rows++;
+    }
+    assert_int_equal(rows, arch_schema_len);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 2 && !strcmp(argv[1], "--print-doc-table")) {
+        print_doc_table();
+        return 0;
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(minimal_file_defaults),
+        cmocka_unit_test(required_keys),
+        cmocka_unit_test(weight_bits_vs_kind),
+        cmocka_unit_test(dram_custom_needs_energy),
+        cmocka_unit_test(preset_by_name),
+        cmocka_unit_test(name_default_and_explicit),
+        cmocka_unit_test(datadir_from_env),
+        cmocka_unit_test(every_preset_loads),
+        cmocka_unit_test(presets_hold_paper_facts),
+        cmocka_unit_test(doc_lists_every_key),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
