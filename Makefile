@@ -32,9 +32,11 @@ OPT     += -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDSAN   := -fsanitize=$(SAN)
 BUILD   := build/san
 endif
-CFLAGS  := $(CFLAGS_WARN) $(OPT) -MMD -MP $(EXTRA_CFLAGS)
+# OpenMP parallelises the golden GEMMs and quantizers over independent rows (results do not
+# depend on the thread count); OMP_NUM_THREADS limits it.
+CFLAGS  := $(CFLAGS_WARN) $(OPT) -fopenmp -MMD -MP $(EXTRA_CFLAGS)
 LDLIBS  := -linih -lcjson -lsqlite3 -lm
-LDFLAGS := $(LDSAN)
+LDFLAGS := $(LDSAN) -fopenmp
 
 ifeq ($(V),1)
 Q :=

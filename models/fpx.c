@@ -13,7 +13,7 @@ static int emax_code(const FpxFmt *f) { return (1 << f->ebits) - 1 - (f->ieee ? 
 
 double fpx_max_finite(const FpxFmt *f)
 {
-    return ldexp(2.0 - ldexp(1.0, -f->mbits), emax_code(f) - bias_of(f));
+    return (2.0 - fpx_pow2(-f->mbits)) * fpx_pow2(emax_code(f) - bias_of(f));
 }
 
 uint32_t fpx_from_f64(const FpxFmt *f, double x)
@@ -28,20 +28,20 @@ uint32_t fpx_from_f64(const FpxFmt *f, double x)
     const double maxf = fpx_max_finite(f);
     if (a > maxf) {
         /* halfway between maxf and the next binade step rounds up (to Inf) under RNE */
-        double ulp_top = ldexp(1.0, emax_code(f) - bias - f->mbits);
+        double ulp_top = fpx_pow2(emax_code(f) - bias - f->mbits);
         if (!f->ieee)
             return sign | maxcode;
         return a >= maxf + ulp_top / 2 ? sign | inf : sign | maxcode;
     }
-    if (a < ldexp(1.0, emin)) {
+    if (a < fpx_pow2(emin)) {
         /* subnormal: units of 2^(emin - mbits); the scaling is exact in double */
-        double q = nearbyint(ldexp(a, f->mbits - emin));
+        double q = nearbyint(a * fpx_pow2(f->mbits - emin));
         return sign | (uint32_t)q; /* q == 2^mbits becomes the smallest normal, as encoded */
     }
     int ex;
     (void)frexp(a, &ex); /* a = fr * 2^ex, fr in [0.5, 1) */
     int e = ex - 1;      /* a = 1.m * 2^e */
-    double r = nearbyint(ldexp(a, f->mbits - e)); /* in [2^mbits, 2^(mbits+1)] */
+    double r = nearbyint(a * fpx_pow2(f->mbits - e)); /* in [2^mbits, 2^(mbits+1)] */
     /* a carry out of the mantissa moves to the next exponent by plain addition */
     return sign | (uint32_t)(((uint32_t)(e + bias) << f->mbits) + (uint32_t)r - (1u << f->mbits));
 }
@@ -62,26 +62,30 @@ double fpx_to_f64(const FpxFmt *f, uint32_t bits)
     return s ? -v : v;
 }
 
-double fpx_round(const FpxFmt *f, double x) { return fpx_to_f64(f, fpx_from_f64(f, x)); }
+/* Fast path: when x and the result are normal numbers of f, RNE on the double's magnitude bits
+ * (exponent and mantissa together, so a mantissa carry bumps the exponent); else the generic. */
+double fpx_round(const FpxFmt *f, double x)
+{
+    uint64_t b;
+    memcpy(&b, &x, sizeof b);
+    const int e = (int)((b >> 52) & 0x7ff) - 1023, bias = bias_of(f);
+    if (e >= 1 - bias && e <= emax_code(f) - bias && f->mbits < 52) {
+        const int sh = 52 - f->mbits;
+        uint64_t mag = b & 0x7fffffffffffffffull;
+        mag = (mag + (1ull << (sh - 1)) - 1 + ((mag >> sh) & 1)) & ~((1ull << sh) - 1);
+        /* still finite in f when the rounded exponent stays in range (IEEE formats reserve the
+         * top code, so their rounding to the top binade's end goes to the generic path) */
+        if ((int)(mag >> 52) - 1023 <= emax_code(f) - bias) {
+            double r;
+            uint64_t rb = (b & 0x8000000000000000ull) | mag;
+            memcpy(&r, &rb, sizeof r);
+            return r;
+        }
+    }
+    return fpx_to_f64(f, fpx_from_f64(f, x));
+}
 
 /* ---- fp16 / bf16 ---- */
-
-static float fp16_table[65536];
-static int fp16_table_ready;
-
-static void fp16_table_init(void)
-{
-    for (uint32_t i = 0; i < 65536; i++)
-        fp16_table[i] = (float)fpx_to_f64(&FPX_FP16, i);
-    fp16_table_ready = 1;
-}
-
-float fp16_to_f32(uint16_t h)
-{
-    if (!fp16_table_ready)
-        fp16_table_init();
-    return fp16_table[h];
-}
 
 /* Fast path on the double's bits: RNE of the 52-bit mantissa to 10 bits for normal
  * results; subnormal results and specials go through the generic routine. */

@@ -30,10 +30,37 @@ double fpx_max_finite(const FpxFmt *f);
 /* Round x to the nearest value of format f (RNE), returned as a double. */
 double fpx_round(const FpxFmt *f, double x);
 
+/* Exact 2^e as a double for -1022 <= e <= 1023 (no libm call). */
+static inline double fpx_pow2(int e)
+{
+    union {
+        uint64_t u;
+        double d;
+    } v;
+    v.u = (uint64_t)(e + 1023) << 52;
+    return v.d;
+}
+
 /* fp16 and bf16 fast paths (table-driven decode). All exact or correctly rounded. */
 uint16_t fp16_from_f64(double x);
 uint16_t fp16_from_f32(float x);
-float fp16_to_f32(uint16_t h);
+/* Exact decode by bit manipulation (inline: it sits in every golden inner loop). */
+static inline float fp16_to_f32(uint16_t h)
+{
+    union {
+        uint32_t u;
+        float f;
+    } v;
+    uint32_t s = (uint32_t)(h & 0x8000) << 16, e = (h >> 10) & 0x1f, m = h & 0x3ff;
+    if (e == 0) { /* zero or subnormal: m * 2^-24, exact in float */
+        v.f = (float)m * 0x1p-24f;
+        v.u |= s;
+    } else if (e == 31)
+        v.u = s | 0x7f800000u | (m << 13);
+    else
+        v.u = s | ((e + 112) << 23) | (m << 13);
+    return v.f;
+}
 static inline double fp16_to_f64(uint16_t h) { return (double)fp16_to_f32(h); }
 uint16_t bf16_from_f64(double x);
 uint16_t bf16_from_f32(float x);

@@ -100,12 +100,8 @@ static float finish_int(const GoldenAcc *a, const QMat *w, int n, const QMat *x,
 /* w4a16-dq: every weight dequantized to fp16 (one fp16 rounding), then the fp16 MAC. */
 static void run_w4a16_dq(GoldenAcc *a, const QMat *w, int n, const QMat *x, int m, int k0, int k1)
 {
-    for (int k = k0; k < k1; k++) {
-        int g = quant_gidx(w, n, k);
-        uint16_t d = fp16_from_f64((double)(w->u[at(w, n, k)] - w->zero[g])); /* exact, |d| <= 15 */
-        uint16_t wd = fp16_mul(d, fp16_from_f64((double)w->scale[g]));
-        a->out = fmaf(fp16f(wd), fp16f(x->u[at(x, m, k)]), a->out);
-    }
+    for (int k = k0; k < k1; k++) /* dq16 = fp16(fp16(u - z) * s): one fp16 rounding per weight */
+        a->out = fmaf(fp16f(w->dq16[at(w, n, k)]), fp16f(x->u[at(x, m, k)]), a->out);
 }
 
 /* MixPE W4A8: exact in-group integer sums, one dequant (fp32 FMA with the group scale) per group,
@@ -153,16 +149,17 @@ static void run_mixpe_w4a16(GoldenAcc *a, const QMat *w, int n, const QMat *x, i
  * their largest exponent in a 14-bit field (3 guard bits, truncation), summed into a 17-bit
  * signed value, and added to the group accumulator with one round-to-nearest-even into the
  * {6,15} minifloat. At the group's end, one fp32 FMA with the signed group scale. */
+/* Power-of-two terms of a weight magnitude 0..16 (FP4 units / FP3): exponent of the high and
+ * the low term, -1 for none. Every grid value and special value is a sum of at most two. */
+static const signed char term_hi[17] = {-1, 0, 1, 1, 2, 2, 2, -1, 3, -1, 3, -1, 3, -1, -1, -1, 4};
+static const signed char term_lo[17] = {-1, -1, -1, 0, -1, 0, 1, -1, -1, -1, 1, -1, 2, -1, -1, -1, -1};
+
 static void bitmod_cycle(GoldenAcc *a, const int32_t *u4, const int32_t *x4, int term)
 {
     int e[4], mag[4], neg[4], live = 0, emax = 0;
     for (int l = 0; l < 4; l++) {
         int32_t u = u4[l], au = u < 0 ? -u : u;
-        int t0 = 0;
-        while ((2 << t0) <= au)
-            t0++;
-        int hi = au ? 1 << t0 : 0, lo = au - hi; /* grid values guarantee lo is 0 or a power of 2 */
-        int tv = term == 0 ? hi : lo;
+        int te = term == 0 ? term_hi[au] : term_lo[au];
         int32_t h = x4[l];
         int ex = (h >> 10) & 31, mx = h & 1023;
         if (ex)
@@ -170,11 +167,8 @@ static void bitmod_cycle(GoldenAcc *a, const int32_t *u4, const int32_t *x4, int
         else
             ex = 1;
         mag[l] = 0;
-        if (!tv || !mx)
+        if (te < 0 || !mx)
             continue;
-        int te = 0;
-        while ((1 << te) < tv)
-            te++;
         e[l] = ex + te;
         mag[l] = mx;
         neg[l] = (u < 0) != ((h & 0x8000) != 0);
@@ -194,7 +188,7 @@ static void bitmod_cycle(GoldenAcc *a, const int32_t *u4, const int32_t *x4, int
     }
     /* s * 2^(emax - 28): fp16 value = significand * 2^(exp - 25), and 3 guard bits. The sum below
      * is exact in double (see docs/pe.md), so the only rounding is fpx_round's. */
-    a->gacc = fpx_round(&GOLDEN_BITMOD_ACC, a->gacc + ldexp((double)s, emax - 28));
+    a->gacc = fpx_round(&GOLDEN_BITMOD_ACC, a->gacc + (double)s * fpx_pow2(emax - 28));
 }
 
 static void run_bitmod(GoldenAcc *a, const QMat *w, int n, const QMat *x, int m, int k0, int k1)
@@ -300,8 +294,10 @@ int golden_gemm_hw(PeKindId kind, const QMat *w, const QMat *x, float *y, MpErr 
     if (rc)
         return rc;
     const GoldenKind *g = &kinds[kind];
-    for (int m = 0; m < x->rows; m++)
-        for (int n = 0; n < w->rows; n++) {
+    /* every output is independent: rows of W in parallel, bit-identical to a serial run */
+#pragma omp parallel for schedule(dynamic, 4)
+    for (int n = 0; n < w->rows; n++)
+        for (int m = 0; m < x->rows; m++) {
             GoldenAcc a;
             golden_acc_reset(&a);
             g->run(&a, w, n, x, m, 0, w->cols);
@@ -313,16 +309,18 @@ int golden_gemm_hw(PeKindId kind, const QMat *w, const QMat *x, float *y, MpErr 
 int golden_gemm_ideal(const QMat *w, const QMat *x, double *y, MpErr *e)
 {
     const int K = w->cols, M = x->rows, N = w->rows;
-    double *xd = mp_calloc((size_t)M * K, sizeof *xd), *wr = mp_calloc((size_t)K, sizeof *wr);
-    if (!xd || !wr) {
+    double *xd = mp_calloc((size_t)M * K, sizeof *xd), *wd = mp_calloc((size_t)N * K, sizeof *wd);
+    if (!xd || !wd) {
         mp_free(xd);
-        mp_free(wr);
+        mp_free(wd);
         return mp_errf(e, MP_ENOMEM, "out of memory in the ideal GEMM");
     }
     for (int m = 0; m < M; m++)
         for (int k = 0; k < K; k++)
             xd[(size_t)m * K + k] = quant_value(x, m, k);
+#pragma omp parallel for schedule(static)
     for (int n = 0; n < N; n++) {
+        double *wr = wd + (size_t)n * K;
         for (int k = 0; k < K; k++)
             wr[k] = quant_value(w, n, k);
         for (int m = 0; m < M; m++) {
@@ -334,14 +332,15 @@ int golden_gemm_ideal(const QMat *w, const QMat *x, double *y, MpErr *e)
         }
     }
     mp_free(xd);
-    mp_free(wr);
+    mp_free(wd);
     return MP_OK;
 }
 
 void golden_gemm_ref(const float *w, const float *x, int M, int N, int K, double *y)
 {
-    for (int m = 0; m < M; m++)
-        for (int n = 0; n < N; n++) {
+#pragma omp parallel for schedule(static)
+    for (int n = 0; n < N; n++)
+        for (int m = 0; m < M; m++) {
             double s = 0;
             for (int k = 0; k < K; k++)
                 s += (double)w[(size_t)n * K + k] * (double)x[(size_t)m * K + k];

@@ -2,6 +2,7 @@
 #include "quant.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/alloc.h"
@@ -14,6 +15,7 @@ void quant_free(QMat *q)
     mp_free(q->scale);
     mp_free(q->zero);
     mp_free(q->variant);
+    mp_free(q->dq16);
     memset(q, 0, sizeof *q);
 }
 
@@ -43,11 +45,13 @@ static int alloc_q(QMat *q, const QParams *p, int rows, int cols, int group, int
     q->code = mp_calloc(n, 1);
     q->u = mp_calloc(n, sizeof *q->u);
     q->scale = mp_calloc(ns, sizeof *q->scale);
-    if (p->scheme == QS_ASYM_GROUP)
+    if (p->scheme == QS_ASYM_GROUP) {
         q->zero = mp_calloc(ns, sizeof *q->zero);
+        q->dq16 = mp_calloc(n, sizeof *q->dq16);
+    }
     if (p->scheme == QS_BITMOD)
         q->variant = mp_calloc(ns, 1);
-    if (!q->code || !q->u || !q->scale || (p->scheme == QS_ASYM_GROUP && !q->zero) ||
+    if (!q->code || !q->u || !q->scale || (p->scheme == QS_ASYM_GROUP && (!q->zero || !q->dq16)) ||
         (p->scheme == QS_BITMOD && !q->variant)) {
         quant_free(q);
         return mp_errf(e, MP_ENOMEM, "out of memory quantizing a %d x %d matrix", rows, cols);
@@ -103,6 +107,17 @@ static void quant_sym_row(const float *src, QMat *q)
 
 /* ---------------------------------------------------------------- asymmetric uint4 per group */
 
+void quant_fill_dq16(QMat *q)
+{
+    for (int r = 0; r < q->rows; r++)
+        for (int c = 0; c < q->cols; c++) {
+            size_t i = (size_t)r * q->cols + c;
+            int g = quant_gidx(q, r, c);
+            uint16_t d = fp16_from_f64((double)(q->u[i] - q->zero[g])); /* exact: |d| <= 15 */
+            q->dq16[i] = fp16_mul(d, fp16_from_f64((double)q->scale[g]));
+        }
+}
+
 static void quant_asym_group(const float *src, QMat *q)
 {
     const FmtDesc *f = fmt_get(FMT_UINT4);
@@ -128,6 +143,7 @@ static void quant_asym_group(const float *src, QMat *q)
                 q->u[(size_t)r * q->cols + c] = code;
             }
         }
+    quant_fill_dq16(q);
 }
 
 /* ---------------------------------------------------------------- BitMoD */
@@ -214,16 +230,19 @@ static int quant_bitmod(const float *src, QMat *q, BitmodErrMode mode, int only,
     const double unit = quant_bitmod_unit(q->fmt);
     if (q->group > 1024)
         return mp_errf(e, MP_EINPUT, "BitMoD group size %d larger than 1024", q->group);
-    int32_t qu[4][1024]; /* units chosen by each variant for the current group */
-    uint16_t w16[1024], s[4];
+    long long disagree = 0;
+    /* rows are independent; the only shared result is an integer count */
+#pragma omp parallel for schedule(dynamic, 4) reduction(+ : disagree)
     for (int r = 0; r < q->rows; r++)
         for (int g = 0; g < q->ngroups; g++) {
+            int32_t qu[4][1024]; /* units chosen by each variant for the current group */
+            uint16_t w16[1024], s[4];
             const int c0 = g * q->group, n = c0 + q->group < q->cols ? q->group : q->cols - c0;
             for (int j = 0; j < n; j++)
                 w16[j] = fp16_from_f32(src[(size_t)r * q->cols + c0 + j]);
             int other, v = bitmod_group(q->fmt, w16, n, mode, only, &other, s, qu);
             if (other != v)
-                q->n_bitmod_disagree++;
+                disagree++;
             int neg = v == BM_ER_NEG || v == BM_EA_NEG;
             int32_t sp = quant_bitmod_special(q->fmt, (BitmodVariant)v); /* signed */
             const int gi = r * q->ngroups + g;
@@ -244,85 +263,233 @@ static int quant_bitmod(const float *src, QMat *q, BitmodErrMode mode, int only,
                 }
             }
         }
+    q->n_bitmod_disagree = disagree;
     return MP_OK;
 }
 
-/* ---------------------------------------------------------------- OliVe */
+/* ---------------------------------------------------------------- OliVe
+ *
+ * Rounding is defined by thresholds on |x|: with the type's magnitudes M_0 < M_1 < ... (normals
+ * then outliers) and scale s, |x| rounds to M_i * s for t_{i-1} <= |x| < t_i, t_i = s * (M_i +
+ * M_{i+1}) / 2 (a tie goes away from zero); beyond the last magnitude it saturates. The alpha
+ * search and the final quantization use the same thresholds, so they always agree. */
 
-static int olive_is_outlier_code(int code) { return code >= 16; }
+#define OLIVE_MAXMAG 16
 
-int quant_olive_pair(FmtId fmt, double a, double b, uint8_t *ca, uint8_t *cb)
+typedef struct OliveGrid {
+    int n;                    /* magnitudes: normals then outliers                        */
+    int first_outlier;        /* index of the first outlier magnitude                      */
+    double mag[OLIVE_MAXMAG]; /* grid units                                                */
+    uint8_t code[OLIVE_MAXMAG]; /* positive code of each magnitude (outliers: 16 + nibble) */
+} OliveGrid;
+
+static void olive_grid(FmtId fmt, OliveGrid *g)
 {
     const FmtDesc *f = fmt_get(fmt);
-    int qa = fmt_nearest(f, a), qb = fmt_nearest(f, b);
-    int oa = olive_is_outlier_code(qa), ob = olive_is_outlier_code(qb);
-    if (oa && ob) { /* the larger magnitude keeps its outlier (paper's rule); tie: first */
+    g->n = 0;
+    g->first_outlier = -1;
+    for (int i = 0; i < f->nsorted; i++) {
+        if (f->sorted[i] < 0)
+            continue;
+        if (f->sorted_code[i] >= 16 && g->first_outlier < 0)
+            g->first_outlier = g->n;
+        g->mag[g->n] = f->sorted[i];
+        g->code[g->n] = f->sorted_code[i];
+        g->n++;
+    }
+}
+
+/* Magnitude index of |x| under scale s. */
+static int olive_index(const OliveGrid *g, double ax, double s)
+{
+    int i = 0;
+    while (i + 1 < g->n && ax >= s * (g->mag[i] + g->mag[i + 1]) * 0.5)
+        i++;
+    return i;
+}
+
+static uint8_t olive_code(FmtId fmt, const OliveGrid *g, int idx, int negative)
+{
+    uint8_t c = g->code[idx];
+    if (!negative || idx == 0)
+        return c;
+    /* the negative code of the same magnitude: normals per the format table, outliers set the sign bit */
+    if (c >= 16)
+        return (uint8_t)(c | 8);
+    const FmtDesc *f = fmt_get(fmt);
+    for (int k = 0; k < 16; k++)
+        if (f->valid[k] && f->value[k] == -f->value[c])
+            return (uint8_t)k;
+    return c;
+}
+
+static int quant_olive_pair_s(FmtId fmt, const OliveGrid *g, double a, double b, double s, uint8_t *ca, uint8_t *cb)
+{
+    int ia = olive_index(g, fabs(a), s), ib = olive_index(g, fabs(b), s);
+    int oa = ia >= g->first_outlier, ob = ib >= g->first_outlier;
+    if (oa && ob) { /* the larger magnitude keeps its outlier (paper's rule); tie: the first */
         if (fabs(b) > fabs(a))
             oa = 0;
         else
             ob = 0;
     }
-    if (oa)
-        qb = 8; /* victim */
-    else if (ob)
-        qa = 8;
-    *ca = (uint8_t)qa;
-    *cb = (uint8_t)qb;
+    *ca = oa || !ob ? olive_code(fmt, g, ia, a < 0) : 8;
+    *cb = ob || !oa ? olive_code(fmt, g, ib, b < 0) : 8;
     return oa || ob;
 }
 
-/* Quantize elements [r0, r1) x [0, cols) with scale s; returns the squared error and, if
- * codes != NULL, writes codes and units. Odd cols: the last element pairs with a zero. */
-static double olive_apply(const FmtDesc *f, FmtId fmt, const float *src, int cols, int r0, int r1, double s,
-                          uint8_t *codes, int32_t *units, long long *nout)
+int quant_olive_pair(FmtId fmt, double a, double b, uint8_t *ca, uint8_t *cb)
 {
-    double err = 0;
-    for (int r = r0; r < r1; r++)
-        for (int c = 0; c < cols; c += 2) {
-            size_t i = (size_t)r * cols + c;
-            double a = src[i], b = c + 1 < cols ? src[i + 1] : 0.0;
-            uint8_t ca, cb;
-            int o = quant_olive_pair(fmt, a / s, b / s, &ca, &cb);
-            double va = (ca == 8 ? 0 : f->value[ca]) * s, vb = (cb == 8 ? 0 : f->value[cb]) * s;
-            err += (a - va) * (a - va) + (c + 1 < cols ? (b - vb) * (b - vb) : 0);
-            if (codes) {
-                codes[i] = ca;
-                units[i] = ca == 8 ? 0 : f->value[ca];
-                if (c + 1 < cols) {
-                    codes[i + 1] = cb;
-                    units[i + 1] = cb == 8 ? 0 : f->value[cb];
-                }
-                *nout += o;
-            }
-        }
-    return err;
+    OliveGrid g;
+    olive_grid(fmt, &g);
+    return quant_olive_pair_s(fmt, &g, a, b, 1.0, ca, cb);
 }
 
 /* Normal-range maximum of an OliVe type, in grid units (int4: 7, flint4: 16). */
 static int olive_normal_max(FmtId fmt) { return fmt == FMT_OLIVE_INT4 ? 7 : 16; }
 
-/* Alpha search over rows [r0, r1): x_max = max|mu +- 3 sigma|, alpha = x_max * (0.75 + 0.02 i),
- * i = 0..87, scale = alpha / normal max; lowest squared error wins (strict <). */
-static double olive_search(FmtId fmt, const float *src, int cols, int r0, int r1, double *best_err)
+typedef struct OliveSet { /* the elements of one scale set (a row, or the whole tensor) */
+    const float *src;
+    int cols, r0, r1;
+    size_t n;
+    double *a;     /* |x| sorted ascending          */
+    uint32_t *idx; /* flat index (r - r0) * cols + c of each sorted entry */
+    double *p1, *p2; /* prefix sums of a and a^2, n + 1 entries */
+} OliveSet;
+
+typedef struct OliveEnt {
+    double a;
+    uint32_t i;
+} OliveEnt;
+
+static int cmp_ent(const void *x, const void *y)
 {
-    const FmtDesc *f = fmt_get(fmt);
-    double sum = 0, sum2 = 0, n = (double)(r1 - r0) * cols;
-    for (int r = r0; r < r1; r++)
-        for (int c = 0; c < cols; c++) {
-            double v = src[(size_t)r * cols + c];
-            sum += v;
-            sum2 += v * v;
+    const OliveEnt *p = x, *q = y;
+    if (p->a != q->a)
+        return p->a < q->a ? -1 : 1;
+    return p->i < q->i ? -1 : p->i > q->i; /* a total order: the result never depends on qsort */
+}
+
+/* lower bound: first sorted position with a >= t */
+static size_t olive_lb(const OliveSet *st, double t)
+{
+    size_t lo = 0, hi = st->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (st->a[mid] < t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Squared error of the full pair quantization of the set with scale s. Buckets between thresholds
+ * are summed from prefix sums; the outlier pairs (the top of the sorted order, few) are then
+ * corrected one by one for their victims. */
+static double olive_set_error(FmtId fmt, const OliveGrid *g, const OliveSet *st, double s)
+{
+    double err = 0;
+    size_t lo = 0, first_out = st->n;
+    for (int i = 0; i < g->n; i++) {
+        size_t hi = i + 1 < g->n ? olive_lb(st, s * (g->mag[i] + g->mag[i + 1]) * 0.5) : st->n;
+        if (i == g->first_outlier)
+            first_out = lo;
+        double v = g->mag[i] * s, cnt = (double)(hi - lo);
+        double s1 = st->p1[hi] - st->p1[lo], s2 = st->p2[hi] - st->p2[lo];
+        err += fmax(s2 - 2 * v * s1 + cnt * v * v, 0.0);
+        lo = hi;
+    }
+    for (size_t j = first_out; j < st->n; j++) {
+        uint32_t fi = st->idx[j];
+        int c = (int)(fi % (uint32_t)st->cols), pc = c ^ 1;
+        if (pc >= st->cols)
+            continue; /* the virtual zero partner of an odd last column costs nothing */
+        size_t pf = fi - (size_t)c + (size_t)pc;
+        const float *row = st->src + (size_t)st->r0 * st->cols;
+        double x = row[fi], y = row[pf], ax = fabs(x), ay = fabs(y);
+        int iy = olive_index(g, ay, s);
+        double qy = g->mag[iy] * s;
+        if (iy >= g->first_outlier) {
+            /* both outliers: handle the pair once, from its first element */
+            if (c & 1)
+                continue;
+            int ix = olive_index(g, ax, s);
+            double qx = g->mag[ix] * s;
+            if (ay > ax) /* y keeps its outlier, x is the victim */
+                err += x * x - (ax - qx) * (ax - qx);
+            else
+                err += y * y - (ay - qy) * (ay - qy);
+        } else {
+            err += y * y - (ay - qy) * (ay - qy); /* the normal partner becomes the victim */
         }
-    double mu = sum / n, var = fmax(sum2 / n - mu * mu, 0), sd = sqrt(var);
+    }
+    return err;
+}
+
+static int olive_set_init(OliveSet *st, const float *src, int cols, int r0, int r1)
+{
+    st->src = src;
+    st->cols = cols;
+    st->r0 = r0;
+    st->r1 = r1;
+    st->n = (size_t)(r1 - r0) * cols;
+    st->a = mp_malloc(st->n * sizeof *st->a);
+    st->idx = mp_malloc(st->n * sizeof *st->idx);
+    st->p1 = mp_malloc((st->n + 1) * sizeof *st->p1);
+    st->p2 = mp_malloc((st->n + 1) * sizeof *st->p2);
+    if (!st->a || !st->idx || !st->p1 || !st->p2)
+        return -1;
+    const float *base = src + (size_t)r0 * cols;
+    OliveEnt *ent = mp_malloc(st->n * sizeof *ent);
+    if (!ent)
+        return -1;
+    for (size_t i = 0; i < st->n; i++) {
+        ent[i].a = fabs((double)base[i]);
+        ent[i].i = (uint32_t)i;
+    }
+    qsort(ent, st->n, sizeof *ent, cmp_ent);
+    for (size_t i = 0; i < st->n; i++) {
+        st->a[i] = ent[i].a;
+        st->idx[i] = ent[i].i;
+    }
+    mp_free(ent);
+    st->p1[0] = st->p2[0] = 0;
+    for (size_t i = 0; i < st->n; i++) {
+        st->p1[i + 1] = st->p1[i] + st->a[i];
+        st->p2[i + 1] = st->p2[i] + st->a[i] * st->a[i];
+    }
+    return 0;
+}
+
+static void olive_set_free(OliveSet *st)
+{
+    mp_free(st->a);
+    mp_free(st->idx);
+    mp_free(st->p1);
+    mp_free(st->p2);
+}
+
+/* Alpha search of one set: x_max = max|mu +- 3 sigma|, alpha = x_max * (0.75 + 0.02 i), i = 0..87,
+ * scale = alpha / normal max; the lowest squared error wins (strict <, so the first on a tie). */
+static double olive_search(FmtId fmt, const OliveGrid *g, const OliveSet *st, double *best_err)
+{
+    const float *base = st->src + (size_t)st->r0 * st->cols;
+    double sum = 0, sum2 = 0, n = (double)st->n;
+    for (size_t i = 0; i < st->n; i++) {
+        sum += base[i];
+        sum2 += (double)base[i] * base[i];
+    }
+    double mu = sum / n, sd = sqrt(fmax(sum2 / n - mu * mu, 0));
     double xmax = fmax(fabs(mu + 3 * sd), fabs(mu - 3 * sd));
     if (xmax == 0) {
-        *best_err = 0;
+        *best_err = olive_set_error(fmt, g, st, 1.0);
         return 1.0;
     }
     double best_s = 0, best = 0;
     for (int i = 0; i < 88; i++) {
         double s = xmax * (0.75 + 0.02 * i) / olive_normal_max(fmt);
-        double err = olive_apply(f, fmt, src, cols, r0, r1, s, NULL, NULL, NULL);
+        double err = olive_set_error(fmt, g, st, s);
         if (i == 0 || err < best) {
             best = err;
             best_s = s;
@@ -332,30 +499,60 @@ static double olive_search(FmtId fmt, const float *src, int cols, int r0, int r1
     return best_s;
 }
 
-static double olive_type(const float *src, QMat *q, FmtId fmt, int write)
+static int quant_olive(const float *src, QMat *q, MpErr *e)
 {
-    const FmtDesc *f = fmt_get(fmt);
-    double total = 0;
     int nsets = q->per_tensor ? 1 : q->rows;
-    for (int t = 0; t < nsets; t++) {
+    OliveGrid gi, gf;
+    olive_grid(FMT_OLIVE_INT4, &gi);
+    olive_grid(FMT_OLIVE_FLINT4, &gf);
+    double *si = mp_malloc((size_t)nsets * sizeof *si), *sf = mp_malloc((size_t)nsets * sizeof *sf);
+    double toti = 0, totf = 0;
+    int rc = MP_OK;
+    if (!si || !sf)
+        rc = mp_errf(e, MP_ENOMEM, "out of memory in the OliVe search");
+    for (int t = 0; t < nsets && rc == MP_OK; t++) {
+        OliveSet st;
+        memset(&st, 0, sizeof st);
         int r0 = q->per_tensor ? 0 : t, r1 = q->per_tensor ? q->rows : t + 1;
-        double err, s = olive_search(fmt, src, q->cols, r0, r1, &err);
-        total += err;
-        if (write) {
+        if (olive_set_init(&st, src, q->cols, r0, r1) != 0)
+            rc = mp_errf(e, MP_ENOMEM, "out of memory in the OliVe search");
+        else {
+            double ei, ef;
+            /* scales are stored as fp32: search with the value the hardware will use */
+            si[t] = (double)(float)olive_search(FMT_OLIVE_INT4, &gi, &st, &ei);
+            sf[t] = (double)(float)olive_search(FMT_OLIVE_FLINT4, &gf, &st, &ef);
+            toti += olive_set_error(FMT_OLIVE_INT4, &gi, &st, si[t]);
+            totf += olive_set_error(FMT_OLIVE_FLINT4, &gf, &st, sf[t]);
+        }
+        olive_set_free(&st);
+    }
+    if (rc == MP_OK) {
+        /* per-tensor type choice: the lower total error (int4 on a tie) */
+        q->fmt = totf < toti ? FMT_OLIVE_FLINT4 : FMT_OLIVE_INT4;
+        const OliveGrid *g = q->fmt == FMT_OLIVE_INT4 ? &gi : &gf;
+        const FmtDesc *f = fmt_get(q->fmt);
+        for (int t = 0; t < nsets; t++) {
+            double s = q->fmt == FMT_OLIVE_INT4 ? si[t] : sf[t];
             q->scale[t] = (float)s;
-            /* re-evaluate with the fp32 scale actually stored */
-            olive_apply(f, fmt, src, q->cols, r0, r1, (double)q->scale[t], q->code, q->u, &q->n_outlier_pairs);
+            int r0 = q->per_tensor ? 0 : t, r1 = q->per_tensor ? q->rows : t + 1;
+            for (int r = r0; r < r1; r++)
+                for (int c = 0; c < q->cols; c += 2) {
+                    size_t i = (size_t)r * q->cols + c;
+                    double a = src[i], b = c + 1 < q->cols ? src[i + 1] : 0.0;
+                    uint8_t ca, cb;
+                    q->n_outlier_pairs += quant_olive_pair_s(q->fmt, g, a, b, s, &ca, &cb);
+                    q->code[i] = ca;
+                    q->u[i] = ca == 8 ? 0 : f->value[ca];
+                    if (c + 1 < q->cols) {
+                        q->code[i + 1] = cb;
+                        q->u[i + 1] = cb == 8 ? 0 : f->value[cb];
+                    }
+                }
         }
     }
-    return total;
-}
-
-static void quant_olive(const float *src, QMat *q)
-{
-    /* per-tensor type choice: the type with the lower total error (int4 on a tie) */
-    double ei = olive_type(src, q, FMT_OLIVE_INT4, 0), ef = olive_type(src, q, FMT_OLIVE_FLINT4, 0);
-    q->fmt = ef < ei ? FMT_OLIVE_FLINT4 : FMT_OLIVE_INT4;
-    olive_type(src, q, q->fmt, 1);
+    mp_free(si);
+    mp_free(sf);
+    return rc;
 }
 
 /* ---------------------------------------------------------------- ANT */
@@ -441,7 +638,7 @@ int quant_matrix(const QParams *p, const float *src, int rows, int cols, QMat *q
     case QS_SYM_ROW: quant_sym_row(src, q); break;
     case QS_ASYM_GROUP: quant_asym_group(src, q); break;
     case QS_BITMOD: rc = quant_bitmod(src, q, p->bm_err, p->bm_only, e); break;
-    case QS_OLIVE: quant_olive(src, q); break;
+    case QS_OLIVE: rc = quant_olive(src, q, e); break;
     case QS_ANT: quant_ant(src, q); break;
     }
     if (rc)

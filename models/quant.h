@@ -46,6 +46,8 @@ typedef struct QMat {
     float *scale;       /* rows*ngroups (or 1) scales; BitMoD: signed; fp16 schemes hold fp16 values */
     int32_t *zero;      /* rows*ngroups zero points (QS_ASYM_GROUP), else NULL           */
     uint8_t *variant;   /* rows*ngroups BitmodVariant (QS_BITMOD), else NULL             */
+    uint16_t *dq16;     /* QS_ASYM_GROUP: rows*cols fp16(fp16(u - zero) * scale), the value a
+                           dequantize-to-fp16 unit produces (w4a16-dq datapath), else NULL */
     /* statistics the quantizer reports */
     long long n_outlier_pairs;    /* OliVe: pairs holding an outlier                     */
     long long n_bitmod_disagree;  /* BitMoD: groups where fp16 and fp64 error pick differently */
@@ -64,6 +66,8 @@ typedef struct QParams {
 /* Quantize src (rows x cols, row-major, fp32) into q (allocated here; free with quant_free). */
 int quant_matrix(const QParams *p, const float *src, int rows, int cols, QMat *q, MpErr *e) MP_MUST_CHECK;
 void quant_free(QMat *q);
+/* Fill q->dq16 from u, zero and scale (QS_ASYM_GROUP; unpack_matrix uses it too). */
+void quant_fill_dq16(QMat *q);
 /* Dequantized value of element (r, c), exactly as defined above, in double. */
 double quant_value(const QMat *q, int r, int c);
 /* Scale index of (r, c). */

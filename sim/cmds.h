@@ -7,6 +7,7 @@
 int cmd_config(int argc, char **argv);  /* config check|show */
 int cmd_list(int argc, char **argv);    /* list models|presets|kinds */
 int cmd_trace(int argc, char **argv);   /* trace show|gen|info */
+int cmd_accuracy(int argc, char **argv); /* accuracy of formats and datapaths */
 
 /* trace subcommands */
 int cmd_trace_show(int argc, char **argv);

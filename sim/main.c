@@ -6,6 +6,7 @@
 
 static const CliCmd commands[] = {
     {"trace", cmd_trace, "LLM workloads: show a model's GEMMs, generate or inspect tensor files"},
+    {"accuracy", cmd_accuracy, "accuracy of every number format and PE datapath on LLM layers"},
     {"config", cmd_config, "check or show an accelerator config file or preset"},
     {"list", cmd_list, "list built-in models, presets and PE kinds"},
     {NULL, NULL, NULL},

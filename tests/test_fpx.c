@@ -157,12 +157,35 @@ static void minifloat_saturates(void **state)
         assert_int_equal(fpx_from_f64(&acc, fpx_to_f64(&acc, c)), c);
 }
 
+/* fpx_round's fast path equals the generic encode/decode for several formats over random
+ * doubles spanning each format's whole range, its overflow edge and its subnormals. */
+static void round_fast_equals_generic(void **state)
+{
+    (void)state;
+    const FpxFmt fmts[5] = {{5, 10, 1}, {8, 7, 1}, {6, 15, 0}, {2, 1, 0}, {4, 3, 1}};
+    MpRng r;
+    mp_rng_seed(&r, 31);
+    for (int f = 0; f < 5; f++) {
+        double top = fpx_max_finite(&fmts[f]);
+        for (int i = 0; i < 300000; i++) {
+            double x = ldexp(mp_rng_uniform(&r) + 0.5, (int)mp_rng_below(&r, 80) - 50);
+            if (i % 7 == 0)
+                x = top * (0.999 + 0.002 * mp_rng_uniform(&r));
+            if (i & 1)
+                x = -x;
+            double a = fpx_round(&fmts[f], x), b = fpx_to_f64(&fmts[f], fpx_from_f64(&fmts[f], x));
+            assert_true(a == b || (isnan(a) && isnan(b)));
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(fp16_roundtrip_all_codes), cmocka_unit_test(fp16_ties_and_neighbours),
         cmocka_unit_test(fp16_random_doubles),      cmocka_unit_test(fp16_arith_random),
         cmocka_unit_test(bf16_all_codes_and_random), cmocka_unit_test(minifloat_saturates),
+        cmocka_unit_test(round_fast_equals_generic),
     };
     return cmocka_run_group_tests_name("fpx", tests, NULL, NULL);
 }

@@ -29,6 +29,7 @@ static QMat hand(QScheme s, FmtId f, int rows, int cols, int group, int per_tens
     q.code = calloc((size_t)rows * cols, 1);
     q.scale = calloc((size_t)rows * q.ngroups, sizeof *q.scale);
     q.zero = calloc((size_t)rows * q.ngroups, sizeof *q.zero);
+    q.dq16 = calloc((size_t)rows * cols, sizeof *q.dq16);
     return q;
 }
 
@@ -38,6 +39,7 @@ static void hand_free(QMat *q)
     free(q->code);
     free(q->scale);
     free(q->zero);
+    free(q->dq16);
 }
 
 static float dot1(PeKindId kind, const QMat *w, const QMat *x)
@@ -63,6 +65,7 @@ static void hand_mixpe(void **state)
     w.scale[0] = 0.5f;
     w.scale[1] = 0.25f;
     x.scale[0] = 2.0f;
+    quant_fill_dq16(&w);
     assert_true(dot1(PE_MIXPE_W4A8, &w, &x) == 17.0f);
     assert_true(dot1(PE_MIXPE_W4A8_BS, &w, &x) == 17.0f);
     QMat xh = hand(QS_FP16, 0, 1, 4, 4, 1);

@@ -1,0 +1,135 @@
+/* sim/accuracy.c — see accuracy.h. */
+#include "accuracy.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/alloc.h"
+
+void acc_study_init(AccStudy *s) { memset(s, 0, sizeof *s); }
+
+void acc_study_free(AccStudy *s)
+{
+    mp_free(s->layer);
+    memset(s, 0, sizeof *s);
+}
+
+static const char *const variant_names[4] = {"er_pos", "er_neg", "ea_pos", "ea_neg"};
+
+int acc_study_add_format(AccStudy *s, const char *name, BitmodErrMode bm_err, MpErr *e)
+{
+    if (s->nfmt >= ACC_MAX_FORMATS)
+        return mp_errf(e, MP_EINPUT, "too many formats (at most %d)", ACC_MAX_FORMATS);
+    char base[48];
+    snprintf(base, sizeof base, "%s", name);
+    char *colon = strchr(base, ':');
+    int only = 0;
+    if (colon) {
+        *colon = '\0';
+        for (int v = 0; v < 4; v++)
+            if (!strcmp(colon + 1, variant_names[v]))
+                only = 1 + v;
+        if (!only)
+            return mp_errf(e, MP_EINPUT, "format '%s': unknown BitMoD variant (er_pos, er_neg, ea_pos, ea_neg)", name);
+    }
+    const NumFormat *nf = num_format_find(base);
+    if (!nf) {
+        char list[512];
+        size_t n = 0;
+        for (int i = 0; i < num_formats_count && n < sizeof list; i++)
+            n += (size_t)snprintf(list + n, sizeof list - n, "%s%s", i ? ", " : "", num_formats[i].name);
+        return mp_errf(e, MP_EINPUT, "unknown format '%s' (known: %s, all)", name, list);
+    }
+    if (only && nf->wq.scheme != QS_BITMOD)
+        return mp_errf(e, MP_EINPUT, "format '%s': a ':variant' applies only to bitmod formats", name);
+    AccFormat *f = &s->fmt[s->nfmt++];
+    memset(f, 0, sizeof *f);
+    snprintf(f->name, sizeof f->name, "%s", name);
+    f->nf = *nf;
+    f->nf.wq.bm_err = bm_err;
+    f->nf.wq.bm_only = only;
+    return MP_OK;
+}
+
+static double sqnr_of(const MetricAcc *a) { return metric_summary(a).sqnr_db; }
+
+int acc_study_gemm(AccStudy *s, const char *name, const float *w, int n, int k, const float *x, int t, MpErr *e)
+{
+    if (s->nlayer == s->cap) {
+        int nc = s->cap ? 2 * s->cap : 16;
+        AccLayer *nl = mp_realloc(s->layer, (size_t)nc * sizeof *nl);
+        if (!nl)
+            return mp_errf(e, MP_ENOMEM, "out of memory");
+        s->layer = nl;
+        s->cap = nc;
+    }
+    AccLayer *L = &s->layer[s->nlayer];
+    memset(L, 0, sizeof *L);
+    snprintf(L->name, sizeof L->name, "%s", name);
+    L->n = n;
+    L->k = k;
+    L->t = t;
+    size_t ny = (size_t)t * n;
+    double *yref = mp_calloc(ny, sizeof *yref), *yid = mp_calloc(ny, sizeof *yid);
+    float *yhw = mp_calloc(ny, sizeof *yhw);
+    int rc = MP_OK;
+    if (!yref || !yid || !yhw) {
+        rc = mp_errf(e, MP_ENOMEM, "out of memory");
+        goto out;
+    }
+    golden_gemm_ref(w, x, t, n, k, yref);
+    for (int fi = 0; fi < s->nfmt; fi++) {
+        AccFormat *f = &s->fmt[fi];
+        QMat qw, qx;
+        if ((rc = quant_matrix(&f->nf.wq, w, n, k, &qw, e)) != MP_OK)
+            goto out;
+        if ((rc = quant_matrix(&f->nf.xq, x, t, k, &qx, e)) != MP_OK) {
+            quant_free(&qw);
+            goto out;
+        }
+        rc = golden_gemm_hw(f->nf.kind, &qw, &qx, yhw, e);
+        if (rc == MP_OK)
+            rc = golden_gemm_ideal(&qw, &qx, yid, e);
+        if (rc == MP_OK) {
+            MetricAcc hw, id, wt;
+            metric_reset(&hw);
+            metric_reset(&id);
+            metric_reset(&wt);
+            for (size_t i = 0; i < ny; i++) {
+                metric_add(&hw, yref[i], (double)yhw[i]);
+                metric_add(&id, yref[i], yid[i]);
+            }
+            for (int r = 0; r < n; r++)
+                for (int c = 0; c < k; c++)
+                    metric_add(&wt, (double)w[(size_t)r * k + c], quant_value(&qw, r, c));
+            metric_merge(&f->out_hw, &hw);
+            metric_merge(&f->out_ideal, &id);
+            metric_merge(&f->weight, &wt);
+            L->sqnr_hw[fi] = sqnr_of(&hw);
+            L->sqnr_ideal[fi] = sqnr_of(&id);
+            L->sqnr_w[fi] = sqnr_of(&wt);
+            f->bitmod_disagree += qw.n_bitmod_disagree;
+            if (qw.scheme == QS_BITMOD)
+                f->bitmod_groups += (long long)qw.rows * qw.ngroups;
+            if (qw.scheme == QS_OLIVE) {
+                f->olive_outlier_pairs += qw.n_outlier_pairs + qx.n_outlier_pairs;
+                f->olive_pairs += (long long)qw.rows * ((qw.cols + 1) / 2) + (long long)qx.rows * ((qx.cols + 1) / 2);
+            }
+            if (qw.scheme == QS_OLIVE || qw.scheme == QS_ANT)
+                f->types_seen |= 1 << qw.fmt | 1 << qx.fmt;
+        }
+        quant_free(&qw);
+        quant_free(&qx);
+        if (rc) {
+            mp_err_prefix(e, "%s, format %s", name, f->name);
+            goto out;
+        }
+    }
+    s->nlayer++;
+out:
+    mp_free(yref);
+    mp_free(yid);
+    mp_free(yhw);
+    return rc;
+}

@@ -1,0 +1,48 @@
+/* sim/accuracy.h — accuracy studies: quantize (W, X) pairs in many formats, run the golden GEMMs
+ * at both levels, and accumulate metrics against the unquantized fp64 GEMM.
+ *
+ * For each GEMM and format: weights W[N x K] and activations X[T x K] (fp32) are quantized
+ * as the format says; Y_hw (hardware-exact), Y_ideal (dequantized values in fp64) and
+ * Y_ref (unquantized, fp64) are compared: output metrics of Y_hw and of Y_ideal against
+ * Y_ref, and weight metrics of dequantized W against W.
+ */
+#ifndef MP_SIM_ACCURACY_H
+#define MP_SIM_ACCURACY_H
+
+#include "base/err.h"
+#include "models/golden.h"
+#include "models/metrics.h"
+
+#define ACC_MAX_FORMATS 32
+
+typedef struct AccFormat {
+    char name[48];
+    NumFormat nf;           /* quantization and datapath (a copy: variants may change wq) */
+    MetricAcc out_hw, out_ideal, weight;
+    long long bitmod_disagree, bitmod_groups, olive_outlier_pairs, olive_pairs;
+    int types_seen;         /* bit mask of FmtId the per-tensor choices picked */
+} AccFormat;
+
+typedef struct AccLayer {   /* one GEMM of the study, per format: SQNR of Y_hw, Y_ideal, W */
+    char name[96];
+    int n, k, t;
+    double sqnr_hw[ACC_MAX_FORMATS], sqnr_ideal[ACC_MAX_FORMATS], sqnr_w[ACC_MAX_FORMATS];
+} AccLayer;
+
+typedef struct AccStudy {
+    int nfmt;
+    AccFormat fmt[ACC_MAX_FORMATS];
+    int nlayer, cap;
+    AccLayer *layer;
+} AccStudy;
+
+void acc_study_init(AccStudy *s);
+void acc_study_free(AccStudy *s);
+/* Add a format by name ("mixpe-w4a8"), or a BitMoD single-variant row ("bitmod-w4:er_pos").
+ * bm_err picks BitMoD's error mode. MP_EINPUT for an unknown name. */
+int acc_study_add_format(AccStudy *s, const char *name, BitmodErrMode bm_err, MpErr *e) MP_MUST_CHECK;
+/* Run every format on one GEMM. */
+int acc_study_gemm(AccStudy *s, const char *name, const float *w, int n, int k, const float *x, int t,
+                   MpErr *e) MP_MUST_CHECK;
+
+#endif

@@ -1,0 +1,334 @@
+/* sim/cmd_accuracy.c — `mpsim accuracy`: quantization and datapath accuracy of every format on a
+ * model's layer shapes (synthetic tensors) or on real tensors from safetensors files. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cJSON.h>
+
+#include "accuracy.h"
+#include "base/alloc.h"
+#include "cli.h"
+#include "cmds.h"
+#include "jsonout.h"
+#include "traces/safetensors.h"
+#include "traces/synth.h"
+#include "traces/workload.h"
+
+typedef struct AccOpts {
+    const char *model, *formats, *weights, *acts, *json, *bm_err;
+    int64_t layers, tokens, rows, seed;
+    int bitmod_single;
+} AccOpts;
+
+static void fmt_db(char *buf, size_t cap, double db)
+{
+    if (isinf(db))
+        snprintf(buf, cap, "exact");
+    else
+        snprintf(buf, cap, "%.2f", db);
+}
+
+/* Strided sample of `rows` rows of a [n x k] matrix (all rows if rows == 0 or rows >= n). */
+static int sample_rows(const float *src, int n, int k, int rows, float **out, int *nout, MpErr *e)
+{
+    int r = rows <= 0 || rows >= n ? n : rows;
+    float *d = mp_malloc((size_t)r * k * sizeof *d);
+    if (!d)
+        return mp_errf(e, MP_ENOMEM, "out of memory");
+    for (int i = 0; i < r; i++) {
+        size_t from = (size_t)((long long)i * n / r);
+        memcpy(d + (size_t)i * k, src + from * k, (size_t)k * sizeof *d);
+    }
+    *out = d;
+    *nout = r;
+    return MP_OK;
+}
+
+static int run_synthetic(const AccOpts *o, AccStudy *s, MpErr *e)
+{
+    const WlModel *m = wl_model_find(o->model, e);
+    if (!m)
+        return MP_EINPUT;
+    if (o->layers < 1 || o->layers > m->layers)
+        return mp_errf(e, MP_EINPUT, "--layers %lld: %s has %d layers", (long long)o->layers, m->name, m->layers);
+    Workload *wl;
+    int rc = wl_create(m, WL_DECODE, 1, 1, &wl, e);
+    if (rc)
+        return rc;
+    SynParams sp;
+    syn_params_default(&sp);
+    int tty = isatty(2);
+    for (int l = 0; l < o->layers && rc == MP_OK; l++)
+        for (int gi = 0; gi < wl->ngemm && rc == MP_OK; gi++) {
+            const Gemm *g = &wl->gemms[gi];
+            if (g->role != WL_WEIGHT_ACT || !strcmp(g->name, "lm_head"))
+                continue;
+            int n = (int)g->n, k = (int)g->k;
+            int r = o->rows <= 0 || o->rows >= n ? n : (int)o->rows, t = (int)o->tokens;
+            float *w = mp_malloc((size_t)r * k * sizeof *w), *x = mp_malloc((size_t)t * k * sizeof *x);
+            uint64_t sw = (uint64_t)o->seed * 1000003u + (uint64_t)l * 64u + (uint64_t)gi;
+            char name[96];
+            snprintf(name, sizeof name, "layers.%d.%s", l, g->name);
+            if (tty)
+                fprintf(stderr, "\r  %-32s (%d x %d, %d tokens)   ", name, r, k, t);
+            if (!w || !x)
+                rc = mp_errf(e, MP_ENOMEM, "out of memory");
+            if (rc == MP_OK)
+                rc = syn_weights(&sp, sw, (size_t)r, (size_t)k, w, e);
+            if (rc == MP_OK)
+                rc = syn_acts(&sp, sw, (size_t)t, (size_t)k, x, NULL, e);
+            if (rc == MP_OK)
+                rc = acc_study_gemm(s, name, w, r, k, x, t, e);
+            mp_free(w);
+            mp_free(x);
+        }
+    if (tty)
+        fprintf(stderr, "\r%60s\r", "");
+    wl_destroy(wl);
+    return rc;
+}
+
+static int run_files(const AccOpts *o, AccStudy *s, MpErr *e)
+{
+    StFile *fw = NULL, *fx = NULL;
+    int rc = st_open(o->weights, &fw, e);
+    if (rc == MP_OK && o->acts)
+        rc = st_open(o->acts, &fx, e);
+    SynParams sp;
+    syn_params_default(&sp);
+    int used = 0;
+    for (size_t i = 0; rc == MP_OK && i < st_count(fw); i++) {
+        if (st_rank(fw, i) != 2 || !st_dtype_is_float(st_dtype(fw, i)))
+            continue;
+        const uint64_t *sh = st_shape(fw, i);
+        if (sh[0] < 1 || sh[1] < 1 || sh[0] > (1u << 20) || sh[1] > (1u << 20))
+            continue;
+        int n = (int)sh[0], k = (int)sh[1], t = (int)o->tokens, r = 0;
+        float *wall = NULL, *w = NULL, *x = NULL;
+        rc = st_read_f32_alloc(fw, i, &wall, e);
+        if (rc == MP_OK)
+            rc = sample_rows(wall, n, k, (int)o->rows, &w, &r, e);
+        mp_free(wall);
+        if (rc == MP_OK && fx) {
+            size_t j = 0;
+            while (j < st_count(fx) && strcmp(st_name(fx, j), st_name(fw, i)) != 0)
+                j++;
+            if (j == st_count(fx) || st_rank(fx, j) != 2 || st_shape(fx, j)[1] != sh[1])
+                rc = mp_errf(e, MP_EINPUT, "%s: no 2-D tensor '%s' with %d columns to pair with the weights",
+                             o->acts, st_name(fw, i), k);
+            else {
+                t = (int)st_shape(fx, j)[0];
+                rc = st_read_f32_alloc(fx, j, &x, e);
+            }
+        } else if (rc == MP_OK) {
+            x = mp_malloc((size_t)t * k * sizeof *x);
+            rc = x ? syn_acts(&sp, (uint64_t)o->seed * 1000003u + i, (size_t)t, (size_t)k, x, NULL, e)
+                   : mp_errf(e, MP_ENOMEM, "out of memory");
+        }
+        if (rc == MP_OK)
+            rc = acc_study_gemm(s, st_name(fw, i), w, r, k, x, t, e);
+        mp_free(w);
+        mp_free(x);
+        used++;
+        if (o->layers > 0 && used >= o->layers)
+            break;
+    }
+    if (rc == MP_OK && used == 0)
+        rc = mp_errf(e, MP_EINPUT, "%s: no 2-D float tensors to study", o->weights);
+    st_close(fw);
+    st_close(fx);
+    return rc;
+}
+
+static const char *type_names(int mask, char *buf, size_t cap)
+{
+    size_t n = 0;
+    buf[0] = '\0';
+    for (int f = 0; f < FMT_COUNT; f++)
+        if (mask & (1 << f))
+            n += (size_t)snprintf(buf + n, cap - n, "%s%s", n ? "," : "", fmt_get((FmtId)f)->name);
+    return buf;
+}
+
+static void print_tables(const AccOpts *o, const AccStudy *s)
+{
+    char a[32], b[32], c[32];
+    printf("per layer: SQNR of the hardware-exact outputs (dB) against the unquantized fp64 GEMM\n");
+    printf("%-28s %6s %6s", "gemm", "N", "K");
+    for (int f = 0; f < s->nfmt; f++)
+        printf(" %11.11s", s->fmt[f].name);
+    printf("\n");
+    for (int l = 0; l < s->nlayer; l++) {
+        printf("%-28.28s %6d %6d", s->layer[l].name, s->layer[l].n, s->layer[l].k);
+        for (int f = 0; f < s->nfmt; f++) {
+            fmt_db(a, sizeof a, s->layer[l].sqnr_hw[f]);
+            printf(" %11s", a);
+        }
+        printf("\n");
+    }
+    printf("\nsummary over %d GEMMs (%s; %lld tokens; seed %lld)\n", s->nlayer,
+           o->weights ? o->weights : "synthetic tensors, docs/data.md", (long long)o->tokens, (long long)o->seed);
+    printf("%-18s %9s %9s %9s %10s %9s %10s  %s\n", "format", "sqnr_db", "ideal_db", "weight_db", "rel_err",
+           "cosine", "max_abs", "notes");
+    for (int fi = 0; fi < s->nfmt; fi++) {
+        const AccFormat *f = &s->fmt[fi];
+        Metrics hw = metric_summary(&f->out_hw), id = metric_summary(&f->out_ideal), wt = metric_summary(&f->weight);
+        fmt_db(a, sizeof a, hw.sqnr_db);
+        fmt_db(b, sizeof b, id.sqnr_db);
+        fmt_db(c, sizeof c, wt.sqnr_db);
+        char notes[160] = "", types[64];
+        if (f->bitmod_groups)
+            snprintf(notes, sizeof notes, "fp16/fp64 error pick differently in %lld of %lld groups", f->bitmod_disagree,
+                     f->bitmod_groups);
+        if (f->olive_pairs)
+            snprintf(notes, sizeof notes, "outlier pairs %.3f%%; types %s",
+                     100.0 * f->olive_outlier_pairs / f->olive_pairs, type_names(f->types_seen, types, sizeof types));
+        else if (f->types_seen)
+            snprintf(notes, sizeof notes, "types %s", type_names(f->types_seen, types, sizeof types));
+        printf("%-18s %9s %9s %9s %10.3e %9.6f %10.3e  %s\n", f->name, a, b, c, hw.rel_err, hw.cosine, hw.max_abs_err,
+               notes);
+    }
+}
+
+static cJSON *num(double v) { return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull(); }
+
+static cJSON *metrics_json(const AccFormat *f)
+{
+    Metrics hw = metric_summary(&f->out_hw), id = metric_summary(&f->out_ideal), wt = metric_summary(&f->weight);
+    cJSON *m = cJSON_CreateObject();
+    cJSON_AddItemToObject(m, "sqnr_db", num(hw.sqnr_db));
+    cJSON_AddItemToObject(m, "weight_sqnr_db", num(wt.sqnr_db));
+    cJSON_AddItemToObject(m, "rel_err", num(hw.rel_err));
+    cJSON_AddItemToObject(m, "cosine", num(hw.cosine));
+    cJSON_AddItemToObject(m, "max_abs_err", num(hw.max_abs_err));
+    cJSON_AddItemToObject(m, "ideal_sqnr_db", num(id.sqnr_db));
+    cJSON_AddItemToObject(m, "ideal_rel_err", num(id.rel_err));
+    if (f->bitmod_groups) {
+        cJSON_AddNumberToObject(m, "bitmod_groups", (double)f->bitmod_groups);
+        cJSON_AddNumberToObject(m, "bitmod_fp16_fp64_disagree", (double)f->bitmod_disagree);
+    }
+    if (f->olive_pairs)
+        cJSON_AddNumberToObject(m, "olive_outlier_pair_frac", (double)f->olive_outlier_pairs / f->olive_pairs);
+    return m;
+}
+
+static int write_json(const AccOpts *o, const AccStudy *s, MpErr *e)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "source", o->weights ? "safetensors" : "synthetic");
+    if (o->weights)
+        cJSON_AddStringToObject(root, "weights", o->weights);
+    else
+        cJSON_AddStringToObject(root, "model", o->model);
+    cJSON_AddNumberToObject(root, "tokens", (double)o->tokens);
+    cJSON_AddNumberToObject(root, "rows", (double)o->rows);
+    cJSON_AddNumberToObject(root, "seed", (double)o->seed);
+    cJSON_AddStringToObject(root, "bitmod_err", o->bm_err);
+    cJSON *sum = cJSON_AddObjectToObject(root, "summary");
+    for (int f = 0; f < s->nfmt; f++)
+        cJSON_AddItemToObject(sum, s->fmt[f].name, metrics_json(&s->fmt[f]));
+    cJSON *layers = cJSON_AddArrayToObject(root, "layers");
+    for (int l = 0; l < s->nlayer; l++) {
+        cJSON *L = cJSON_CreateObject();
+        cJSON_AddStringToObject(L, "name", s->layer[l].name);
+        cJSON_AddNumberToObject(L, "n", s->layer[l].n);
+        cJSON_AddNumberToObject(L, "k", s->layer[l].k);
+        cJSON_AddNumberToObject(L, "tokens", s->layer[l].t);
+        cJSON *fm = cJSON_AddObjectToObject(L, "formats");
+        for (int f = 0; f < s->nfmt; f++) {
+            cJSON *x = cJSON_CreateObject();
+            cJSON_AddItemToObject(x, "sqnr_db", num(s->layer[l].sqnr_hw[f]));
+            cJSON_AddItemToObject(x, "ideal_sqnr_db", num(s->layer[l].sqnr_ideal[f]));
+            cJSON_AddItemToObject(x, "weight_sqnr_db", num(s->layer[l].sqnr_w[f]));
+            cJSON_AddItemToObject(fm, s->fmt[f].name, x);
+        }
+        cJSON_AddItemToArray(layers, L);
+    }
+    int rc = json_write(o->json, root, e);
+    cJSON_Delete(root);
+    return rc;
+}
+
+static int add_formats(const AccOpts *o, AccStudy *s, BitmodErrMode bm, MpErr *e)
+{
+    int rc = MP_OK;
+    if (!strcmp(o->formats, "all")) {
+        for (int i = 0; i < num_formats_count && rc == MP_OK; i++)
+            rc = acc_study_add_format(s, num_formats[i].name, bm, e);
+    } else {
+        char buf[1024];
+        snprintf(buf, sizeof buf, "%s", o->formats);
+        for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok && rc == MP_OK; tok = strtok_r(NULL, ",", &save))
+            rc = acc_study_add_format(s, tok, bm, e);
+    }
+    if (rc == MP_OK && o->bitmod_single) {
+        static const char *const single[] = {"bitmod-w4:er_pos", "bitmod-w4:er_neg", "bitmod-w4:ea_pos",
+                                             "bitmod-w4:ea_neg", "bitmod-w3:er_pos", "bitmod-w3:er_neg",
+                                             "bitmod-w3:ea_pos", "bitmod-w3:ea_neg"};
+        for (int i = 0; i < 8 && rc == MP_OK; i++)
+            rc = acc_study_add_format(s, single[i], bm, e);
+    }
+    return rc;
+}
+
+int cmd_accuracy(int argc, char **argv)
+{
+    AccOpts o = {NULL, "all", NULL, NULL, NULL, "fp16", 1, 16, 128, 1, 0};
+    const CliOpt opts[] = {
+        {"model", CLI_STR, &o.model, "NAME", "built-in model whose layer shapes to study (mpsim list models)"},
+        {"layers", CLI_INT, &o.layers, "N", "first N transformer layers (with --weights: first N tensors); default 1"},
+        {"tokens", CLI_INT, &o.tokens, "T", "activation rows (tokens) per GEMM; default 16"},
+        {"rows", CLI_INT, &o.rows, "R", "weight rows (output channels) sampled per GEMM, 0 = all; default 128"},
+        {"formats", CLI_STR, &o.formats, "LIST", "comma-separated formats or 'all' (default); bitmod-w4:er_pos = one variant"},
+        {"bitmod-single", CLI_FLAG, &o.bitmod_single, "", "also run each BitMoD variant alone (mixture vs single)"},
+        {"bitmod-err", CLI_STR, &o.bm_err, "fp16|f64", "BitMoD type choice: the authors' fp16 error (default) or fp64"},
+        {"weights", CLI_STR, &o.weights, "FILE", "safetensors file: every 2-D float tensor is a weight [N x K]"},
+        {"acts", CLI_STR, &o.acts, "FILE", "safetensors file with an activation [T x K] of the same name per weight"},
+        {"seed", CLI_INT, &o.seed, "S", "seed of the synthetic tensors (default 1)"},
+        {"json", CLI_STR, &o.json, "FILE", "write results as JSON ('-' for stdout)"},
+        {NULL, 0, NULL, NULL, NULL},
+    };
+    const CliSpec spec = {"mpsim accuracy", "(--model NAME | --weights FILE) [options]",
+                          "Accuracy of every number format and PE datapath: output SQNR of the hardware-exact and the "
+                          "ideal GEMM against fp64, weight SQNR, relative error, cosine, max error.",
+                          "Synthetic tensors follow docs/data.md (seeded). Formats: fp16 int8 int4 w4a16-dq mixpe-w4a8 "
+                          "mixpe-w4a16 bitmod-w4 bitmod-w3 olive-w4a4 ant-w4a4.\nExample: mpsim accuracy --model "
+                          "llama2-7b --layers 2 --formats all",
+                          opts, 0, 0};
+    MpErr e = {0};
+    int rc = cli_parse(&spec, argc, argv, NULL, NULL, &e);
+    if (rc == CLI_HELP_SHOWN)
+        return 0;
+    if (rc)
+        return cli_fail(&e);
+    if (!o.model == !o.weights)
+        return mp_errf(&e, MP_EINPUT, "mpsim accuracy: give exactly one of --model or --weights"), cli_fail(&e);
+    if (o.acts && !o.weights)
+        return mp_errf(&e, MP_EINPUT, "mpsim accuracy: --acts goes with --weights"), cli_fail(&e);
+    if (o.tokens < 1 || o.tokens > 65536 || o.rows < 0 || o.rows > (1 << 20) || o.layers < 0 || o.seed < 0)
+        return mp_errf(&e, MP_EINPUT, "mpsim accuracy: --tokens 1..65536, --rows 0..2^20, --layers >= 0, --seed >= 0"),
+               cli_fail(&e);
+    BitmodErrMode bm;
+    if (!strcmp(o.bm_err, "fp16"))
+        bm = BM_ERR_FP16;
+    else if (!strcmp(o.bm_err, "f64"))
+        bm = BM_ERR_F64;
+    else
+        return mp_errf(&e, MP_EINPUT, "mpsim accuracy: --bitmod-err takes fp16 or f64"), cli_fail(&e);
+    AccStudy s;
+    acc_study_init(&s);
+    rc = add_formats(&o, &s, bm, &e);
+    if (rc == MP_OK)
+        rc = o.weights ? run_files(&o, &s, &e) : run_synthetic(&o, &s, &e);
+    if (rc == MP_OK) {
+        if (!o.json || strcmp(o.json, "-") != 0)
+            print_tables(&o, &s);
+        if (o.json)
+            rc = write_json(&o, &s, &e);
+    }
+    acc_study_free(&s);
+    return rc ? cli_fail(&e) : 0;
+}
