@@ -92,13 +92,15 @@ int acc_study_gemm(AccStudy *s, const char *name, const float *w, int n, int k, 
         if (rc == MP_OK)
             rc = golden_gemm_ideal(&qw, &qx, yid, e);
         if (rc == MP_OK) {
-            MetricAcc hw, id, wt;
+            MetricAcc hw, id, wt, hi;
+            metric_reset(&hi);
             metric_reset(&hw);
             metric_reset(&id);
             metric_reset(&wt);
             for (size_t i = 0; i < ny; i++) {
                 metric_add(&hw, yref[i], (double)yhw[i]);
                 metric_add(&id, yref[i], yid[i]);
+                metric_add(&hi, yid[i], (double)yhw[i]);
             }
             for (int r = 0; r < n; r++)
                 for (int c = 0; c < k; c++)
@@ -106,6 +108,7 @@ int acc_study_gemm(AccStudy *s, const char *name, const float *w, int n, int k, 
             metric_merge(&f->out_hw, &hw);
             metric_merge(&f->out_ideal, &id);
             metric_merge(&f->weight, &wt);
+            metric_merge(&f->hw_vs_ideal, &hi);
             L->sqnr_hw[fi] = sqnr_of(&hw);
             L->sqnr_ideal[fi] = sqnr_of(&id);
             L->sqnr_w[fi] = sqnr_of(&wt);

@@ -19,6 +19,7 @@ typedef struct AccFormat {
     char name[48];
     NumFormat nf;           /* quantization and datapath (a copy: variants may change wq) */
     MetricAcc out_hw, out_ideal, weight;
+    MetricAcc hw_vs_ideal;  /* the datapath's own arithmetic error: Y_hw against Y_ideal */
     long long bitmod_disagree, bitmod_groups, olive_outlier_pairs, olive_pairs;
     int types_seen;         /* bit mask of FmtId the per-tensor choices picked */
 } AccFormat;

@@ -171,14 +171,16 @@ static void print_tables(const AccOpts *o, const AccStudy *s)
     }
     printf("\nsummary over %d GEMMs (%s; %lld tokens; seed %lld)\n", s->nlayer,
            o->weights ? o->weights : "synthetic tensors, docs/data.md", (long long)o->tokens, (long long)o->seed);
-    printf("%-18s %9s %9s %9s %10s %9s %10s  %s\n", "format", "sqnr_db", "ideal_db", "weight_db", "rel_err",
-           "cosine", "max_abs", "notes");
+    printf("%-18s %9s %9s %9s %9s %10s %9s %10s  %s\n", "format", "sqnr_db", "ideal_db", "weight_db", "hw_err_db",
+           "rel_err", "cosine", "max_abs", "notes");
     for (int fi = 0; fi < s->nfmt; fi++) {
         const AccFormat *f = &s->fmt[fi];
         Metrics hw = metric_summary(&f->out_hw), id = metric_summary(&f->out_ideal), wt = metric_summary(&f->weight);
+        char d[32];
         fmt_db(a, sizeof a, hw.sqnr_db);
         fmt_db(b, sizeof b, id.sqnr_db);
         fmt_db(c, sizeof c, wt.sqnr_db);
+        fmt_db(d, sizeof d, metric_summary(&f->hw_vs_ideal).sqnr_db);
         char notes[160] = "", types[64];
         if (f->bitmod_groups)
             snprintf(notes, sizeof notes, "fp16/fp64 error pick differently in %lld of %lld groups", f->bitmod_disagree,
@@ -188,8 +190,8 @@ static void print_tables(const AccOpts *o, const AccStudy *s)
                      100.0 * f->olive_outlier_pairs / f->olive_pairs, type_names(f->types_seen, types, sizeof types));
         else if (f->types_seen)
             snprintf(notes, sizeof notes, "types %s", type_names(f->types_seen, types, sizeof types));
-        printf("%-18s %9s %9s %9s %10.3e %9.6f %10.3e  %s\n", f->name, a, b, c, hw.rel_err, hw.cosine, hw.max_abs_err,
-               notes);
+        printf("%-18s %9s %9s %9s %9s %10.3e %9.6f %10.3e  %s\n", f->name, a, b, c, d, hw.rel_err, hw.cosine,
+               hw.max_abs_err, notes);
     }
 }
 
@@ -206,6 +208,7 @@ static cJSON *metrics_json(const AccFormat *f)
     cJSON_AddItemToObject(m, "max_abs_err", num(hw.max_abs_err));
     cJSON_AddItemToObject(m, "ideal_sqnr_db", num(id.sqnr_db));
     cJSON_AddItemToObject(m, "ideal_rel_err", num(id.rel_err));
+    cJSON_AddItemToObject(m, "hw_vs_ideal_sqnr_db", num(metric_summary(&f->hw_vs_ideal).sqnr_db));
     if (f->bitmod_groups) {
         cJSON_AddNumberToObject(m, "bitmod_groups", (double)f->bitmod_groups);
         cJSON_AddNumberToObject(m, "bitmod_fp16_fp64_disagree", (double)f->bitmod_disagree);
@@ -293,7 +296,8 @@ int cmd_accuracy(int argc, char **argv)
     };
     const CliSpec spec = {"mpsim accuracy", "(--model NAME | --weights FILE) [options]",
                           "Accuracy of every number format and PE datapath: output SQNR of the hardware-exact and the "
-                          "ideal GEMM against fp64, weight SQNR, relative error, cosine, max error.",
+                          "ideal GEMM against fp64, weight SQNR, the datapath's own error (hw_err_db: hardware-exact "
+                          "against ideal), relative error, cosine, max error.",
                           "Synthetic tensors follow docs/data.md (seeded). Formats: fp16 int8 int4 w4a16-dq mixpe-w4a8 "
                           "mixpe-w4a16 bitmod-w4 bitmod-w3 olive-w4a4 ant-w4a4.\nExample: mpsim accuracy --model "
                           "llama2-7b --layers 2 --formats all",
