@@ -1,0 +1,158 @@
+/* dataflow/map.c — see map.h. */
+#include "map.h"
+
+#include <math.h>
+#include <stdio.h>
+
+static int64_t cdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+static int64_t bits_of(double bits_per_elem, int64_t elems) { return (int64_t)ceil(bits_per_elem * (double)elems); }
+
+/* Bits of all blocks of a rows x cols tensor cut into br x bc blocks, each rounded up to whole
+ * bits on its own (how the engines count a block transfer). Only four block shapes exist. */
+static int64_t blocked_bits(double bits, int64_t rows, int64_t br, int64_t cols, int64_t bc)
+{
+    const int64_t fr = rows / br, rr = rows % br, fc = cols / bc, rc = cols % bc;
+    int64_t t = fr * fc * bits_of(bits, br * bc);
+    if (rr)
+        t += fc * bits_of(bits, rr * bc);
+    if (rc)
+        t += fr * bits_of(bits, br * rc);
+    if (rr && rc)
+        t += bits_of(bits, rr * rc);
+    return t;
+}
+
+int64_t map_block_bits(double bits_per_elem, int64_t rows, int64_t cols) { return bits_of(bits_per_elem, rows * cols); }
+
+/* Number of block loads of W and X over the loop nest, honouring residency. */
+void map_traffic(const MapProblem *p, Mapping *mp)
+{
+    const int64_t nm = cdiv(p->m, mp->bm), nn = cdiv(p->n, mp->bn), nk = cdiv(p->k, mp->bk);
+    /* A block is resident across consecutive steps when they use the same block: X across the
+     * inner N loop when nk == 1 (order MN); W across the inner M loop when nk == 1 (order NM).
+     * With nk > 1 every step changes both blocks' K range, so both are reloaded. */
+    int64_t w_loads_full, x_loads_full; /* how many times the whole tensor is streamed */
+    if (mp->order == ORDER_MN) {
+        w_loads_full = nk == 1 && nn == 1 ? 1 : nm;
+        x_loads_full = nk == 1 ? 1 : nn;
+    } else {
+        x_loads_full = nk == 1 && nm == 1 ? 1 : nn;
+        w_loads_full = nk == 1 ? 1 : nm;
+    }
+    /* a tensor streamed once while resident across steps moves as whole blocks too */
+    mp->dram_w_bits = w_loads_full * blocked_bits(p->w_bits, p->n, mp->bn, p->k, mp->bk);
+    mp->dram_x_bits = x_loads_full * blocked_bits(p->x_bits, p->m, mp->bm, p->k, mp->bk);
+    mp->dram_y_bits = p->m * p->n * (int64_t)p->out_bits;
+    mp->steps = nm * nn * nk;
+}
+
+static int fits(const MapProblem *p, int64_t bm, int64_t bn, int64_t bk)
+{
+    int db = p->double_buffer ? 2 : 1;
+    return db * bits_of(p->w_bits, bn * bk) <= p->wbuf_bits && db * bits_of(p->x_bits, bm * bk) <= p->xbuf_bits &&
+           db * bm * bn * (int64_t)p->acc_bits <= p->ybuf_bits;
+}
+
+/* Candidate extents: multiples of `unit` doubling from unit, plus the full extent. */
+static int candidates(int64_t full, int64_t unit, int64_t *out, int cap)
+{
+    int n = 0;
+    if (unit >= full) {
+        out[n++] = full;
+        return n;
+    }
+    for (int64_t v = unit; v < full && n < cap - 1; v *= 2)
+        out[n++] = v;
+    out[n++] = full;
+    return n;
+}
+
+int map_choose(const MapProblem *p, const MapForce *f, Mapping *out, MpErr *e)
+{
+    if (p->m < 1 || p->n < 1 || p->k < 1 || p->rows < 1 || p->cols < 1 || p->k_align < 1)
+        return mp_errf(e, MP_EINPUT, "mapping: bad GEMM or array shape");
+    int64_t cm[64], cn[64], ck[64];
+    int nm = candidates(p->m, p->rows, cm, 64), nn = candidates(p->n, p->cols, cn, 64),
+        nk = candidates(p->k, p->k_align, ck, 64);
+    int found = 0;
+    Mapping best = {0};
+    for (int o = 0; o < 2; o++) {
+        if (f && f->order >= 0 && f->order != o)
+            continue;
+        for (int a = 0; a < nm; a++)
+            for (int b = 0; b < nn; b++)
+                for (int c = 0; c < nk; c++) {
+                    Mapping mp = {cm[a], cn[b], ck[c], (LoopOrder)o, 0, 0, 0, 0};
+                    if (f && f->bm)
+                        mp.bm = f->bm;
+                    if (f && f->bn)
+                        mp.bn = f->bn;
+                    if (f && f->bk)
+                        mp.bk = f->bk;
+                    if (!fits(p, mp.bm, mp.bn, mp.bk))
+                        continue;
+                    map_traffic(p, &mp);
+                    int64_t tot = mp.dram_w_bits + mp.dram_x_bits + mp.dram_y_bits,
+                            btot = best.dram_w_bits + best.dram_x_bits + best.dram_y_bits;
+                    if (!found || tot < btot || (tot == btot && mp.steps < best.steps)) {
+                        best = mp;
+                        found = 1;
+                    }
+                }
+    }
+    if (!found)
+        return mp_errf(e, MP_EINPUT,
+                       "mapping: no blocking of %lldx%lldx%lld fits the buffers (one %dx%d array tile with a %d-deep "
+                       "K block needs more SRAM); enlarge [sram] or reduce the array",
+                       (long long)p->m, (long long)p->n, (long long)p->k, p->rows, p->cols, p->k_align);
+    if (f && ((f->bm && best.bm != f->bm) || (f->bn && best.bn != f->bn) || (f->bk && best.bk != f->bk)))
+        return mp_errf(e, MP_EINPUT, "mapping: the forced blocking does not fit the buffers");
+    *out = best;
+    return MP_OK;
+}
+
+void map_describe(const Mapping *mp, char *buf, int cap)
+{
+    snprintf(buf, (size_t)cap, "blocks %lldx%lldx%lld order %s, %lld steps", (long long)mp->bm, (long long)mp->bn,
+             (long long)mp->bk, mp->order == ORDER_MN ? "MN" : "NM", (long long)mp->steps);
+}
+
+int map_next_step(const MapProblem *p, const Mapping *mp, int64_t *it, MapStep *st)
+{
+    const int64_t nm = cdiv(p->m, mp->bm), nn = cdiv(p->n, mp->bn), nk = cdiv(p->k, mp->bk);
+    if (*it >= nm * nn * nk)
+        return 0;
+    int64_t i = *it, ik = i % nk, rest = i / nk, im, in;
+    if (mp->order == ORDER_MN) {
+        in = rest % nn;
+        im = rest / nn;
+    } else {
+        im = rest % nm;
+        in = rest / nm;
+    }
+    st->m0 = im * mp->bm;
+    st->n0 = in * mp->bn;
+    st->k0 = ik * mp->bk;
+    st->mb = p->m - st->m0 < mp->bm ? p->m - st->m0 : mp->bm;
+    st->nb = p->n - st->n0 < mp->bn ? p->n - st->n0 : mp->bn;
+    st->kb = p->k - st->k0 < mp->bk ? p->k - st->k0 : mp->bk;
+    st->first_k = ik == 0;
+    st->last_k = ik == nk - 1;
+    if (i == 0) {
+        st->load_w = st->load_x = 1;
+    } else {
+        /* the previous step's block coordinates */
+        int64_t j = i - 1, jk = j % nk, jr = j / nk, jm, jn;
+        if (mp->order == ORDER_MN) {
+            jn = jr % nn;
+            jm = jr / nn;
+        } else {
+            jm = jr % nm;
+            jn = jr / nm;
+        }
+        st->load_w = !(jn == in && jk == ik);
+        st->load_x = !(jm == im && jk == ik);
+    }
+    (*it)++;
+    return 1;
+}

@@ -1,0 +1,66 @@
+/* dataflow/map.h — mapping one GEMM onto an array and its buffers (no clocks here).
+ *
+ * Y[M x N] = X[M x K] * W[N x K]^T is cut into SRAM blocks Bm x Bn x Bk. Loop nest, outermost
+ * first (order MN; NM swaps the first two loops):
+ *
+ *     for mb in M by Bm:  for nb in N by Bn:          -- the output block lives in the output buffer
+ *         for kb in K by Bk:                          -- one *step*: load the W and X blocks it
+ *             for each array tile (R rows of Bm, C cols of Bn) -- needs unless already resident
+ *                 the PE array computes the tile over kb's K range
+ *         store the output block (M_b x N_b outputs) to DRAM
+ *
+ * A block stays resident when the next step uses the same block (e.g. the X block across nb when
+ * Bk = K and order MN). The choice minimises DRAM bits under the buffer capacities (halved when
+ * double-buffered); ties go to fewer steps, then to the first candidate in a fixed order.
+ */
+#ifndef MP_DATAFLOW_MAP_H
+#define MP_DATAFLOW_MAP_H
+
+#include <stdint.h>
+
+#include "base/err.h"
+
+typedef enum { ORDER_MN, ORDER_NM } LoopOrder;
+
+typedef struct MapProblem {
+    int64_t m, n, k;
+    int rows, cols;            /* PE array                                                    */
+    int k_align;               /* Bk must be a multiple (group size, lanes), unless Bk = K    */
+    double w_bits, x_bits;     /* stored bits per weight / activation element (incl. metadata) */
+    int acc_bits, out_bits;    /* partial-sum and final output element bits                    */
+    int64_t wbuf_bits, xbuf_bits, ybuf_bits;  /* capacities                                     */
+    int double_buffer;
+} MapProblem;
+
+typedef struct Mapping {
+    int64_t bm, bn, bk;
+    LoopOrder order;
+    int64_t dram_w_bits, dram_x_bits, dram_y_bits;  /* analytic DRAM traffic                   */
+    int64_t steps;                                  /* kb iterations in all                     */
+} Mapping;
+
+/* Forced choices: 0 (or order -1) = free. */
+typedef struct MapForce {
+    int64_t bm, bn, bk;
+    int order;
+} MapForce;
+
+int map_choose(const MapProblem *p, const MapForce *force, Mapping *out, MpErr *e) MP_MUST_CHECK;
+/* Analytic DRAM traffic of a given blocking (fills the dram_* fields and steps). */
+void map_traffic(const MapProblem *p, Mapping *mp);
+void map_describe(const Mapping *mp, char *buf, int cap);
+
+/* Bits of one rows x cols block of elements of bits_per_elem bits (rounded up to whole bits). */
+int64_t map_block_bits(double bits_per_elem, int64_t rows, int64_t cols);
+
+/* One step of the schedule: which block it computes and what it must load / store. */
+typedef struct MapStep {
+    int64_t m0, n0, k0, mb, nb, kb;  /* block origin and extent                 */
+    int load_w, load_x;              /* 1 if the block is not resident            */
+    int first_k, last_k;             /* first / last K block of its output block  */
+} MapStep;
+
+/* Iterate steps in schedule order: *it starts at 0; returns 0 when done. */
+int map_next_step(const MapProblem *p, const Mapping *mp, int64_t *it, MapStep *st);
+
+#endif

@@ -1,0 +1,94 @@
+/* sim/petime.c — see petime.h and docs/simulator.md. */
+#include "petime.h"
+
+#include "models/pekind.h"
+
+static int64_t cdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+/*                       lanes step lat  w   x  meta acc out gdq wdq dec xsum */
+static const PeTiming rows[PE_KIND_COUNT] = {
+    [PE_FP16] = {1, 1, 1, 16, 16, 0, 32, 32, 0, 0, 0, 0},
+    [PE_INT8] = {1, 1, 1, 8, 8, 0, 32, 32, 0, 0, 0, 0},
+    /* the dequantizer sits on the weight edge: one more pipeline stage */
+    [PE_W4A16_DQ] = {1, 1, 2, 4, 16, 20, 32, 32, 0, 1, 0, 0},
+    /* the group dequant (one fp32 FMA) is pipelined: one more stage at the end */
+    [PE_MIXPE_W4A8] = {1, 1, 2, 4, 8, 20, 32, 32, 1, 0, 0, 1},
+    [PE_MIXPE_W4A8_BS] = {1, 4, 2, 4, 8, 20, 32, 32, 1, 0, 0, 1},
+    [PE_MIXPE_W4A16] = {1, 1, 2, 4, 16, 20, 32, 32, 1, 0, 0, 1},
+    /* 4 lanes, 2 terms per weight; the bit-serial dequant (11 cycles: the fp16 scale's
+     * significand, one bit per cycle) overlaps the next group and is exposed once at the end */
+    [PE_BITMOD] = {4, 2, 12, 4, 16, 24, 32, 32, 1, 0, 0, 0},
+    /* edge decoders add a stage on the way in */
+    [PE_OLIVE] = {1, 1, 2, 4, 4, 0, 32, 32, 0, 0, 1, 0},
+    [PE_ANT] = {1, 1, 2, 4, 4, 0, 32, 32, 0, 0, 1, 0},
+};
+
+PeTiming pe_timing(const ArchConfig *c)
+{
+    PeTiming t = rows[c->pe_kind];
+    if (c->pe_kind == PE_BITMOD)
+        t.w_bits = c->weight_bits;
+    return t;
+}
+
+PeTiming pe_timing_act_act(const ArchConfig *c)
+{
+    PeTiming k = pe_timing(c), t = {1, 1, 1, k.x_bits, k.x_bits, 0, 32, 32, 0, 0, k.edge_decoders, 0};
+    if (k.edge_decoders)
+        t.latency = 2;
+    return t;
+}
+
+int pe_k_align(const ArchConfig *c)
+{
+    PeTiming t = pe_timing(c);
+    if (t.group_dequant || t.weight_dequant)
+        return c->group_size;
+    return t.lanes;
+}
+
+double pe_weight_bits_stored(const ArchConfig *c)
+{
+    if (c->weight_bits_eff > 0)
+        return c->weight_bits_eff;
+    PeTiming t = pe_timing(c);
+    return t.w_bits + (t.w_meta_bits ? (double)t.w_meta_bits / c->group_size : 0.0);
+}
+
+int pe_tile_step(const ArchConfig *c, const PeTiming *t, const Tile *tl)
+{
+    const int64_t bw = (int64_t)c->sram_banks * c->sram_port_bits; /* bits per cycle per buffer */
+    int64_t s = t->step_cycles;
+    if (c->dataflow == DATAFLOW_OS) {
+        /* per step, tm activations enter the left edge and tn weights the top edge */
+        int64_t ax = cdiv((int64_t)tl->tm * t->lanes * t->x_bits, bw), aw = cdiv((int64_t)tl->tn * t->lanes * t->w_bits, bw);
+        s = s > ax ? s : ax;
+        s = s > aw ? s : aw;
+    } else {
+        /* per activation row: a K slice enters the rows; tn partial sums leave (and enter) */
+        int64_t krows = cdiv(tl->tk, t->lanes);
+        int64_t ax = cdiv(krows * t->lanes * t->x_bits, bw), ay = cdiv((int64_t)tl->tn * t->acc_bits, bw);
+        s = s > ax ? s : ax;
+        s = s > ay ? s : ay;
+    }
+    return (int)s;
+}
+
+int64_t pe_tile_cycles(const ArchConfig *c, const PeTiming *t, const Tile *tl)
+{
+    const int64_t bw = (int64_t)c->sram_banks * c->sram_port_bits;
+    const int64_t se = pe_tile_step(c, t, tl), sc = t->step_cycles, steps = cdiv(tl->tk, t->lanes);
+    if (c->dataflow == DATAFLOW_OS) {
+        /* psum rows shift in (not on the first K block) and out, one row per rowcyc cycles */
+        int64_t in = tl->first_k ? 0 : tl->tm * cdiv((int64_t)tl->tn * t->acc_bits, bw);
+        int64_t out = tl->tm * cdiv((int64_t)tl->tn * (tl->last_k ? t->out_bits : t->acc_bits), bw);
+        /* PE(i,j) runs step s at i + j + s*se; the last PE's last step ends sc later */
+        int64_t span = (tl->tm - 1) + (tl->tn - 1) + (steps - 1) * se + sc + t->latency;
+        return in + span + out;
+    }
+    /* WS: weights shift down into krows rows, one row per cycle group; then activation rows
+     * stream; row m enters PE row r at m*se + r*sc and leaves the bottom after krows*sc */
+    int64_t krows = steps;
+    int64_t preload = krows * cdiv((int64_t)tl->tn * t->lanes * t->w_bits, bw);
+    return preload + (tl->tm - 1) * se + krows * sc + (tl->tn - 1) + t->latency;
+}
