@@ -94,7 +94,10 @@ int map_choose(const MapProblem *p, const MapForce *f, Mapping *out, MpErr *e)
                     map_traffic(p, &mp);
                     int64_t tot = mp.dram_w_bits + mp.dram_x_bits + mp.dram_y_bits,
                             btot = best.dram_w_bits + best.dram_x_bits + best.dram_y_bits;
-                    if (!found || tot < btot || (tot == btot && mp.steps < best.steps)) {
+                    /* equal DRAM traffic: fewer K blocks (partial sums spilled to the output buffer
+                     * and read back cost SRAM traffic and fill/drain time), then fewer steps */
+                    int64_t kb = cdiv(p->k, mp.bk), bkb = cdiv(p->k, best.bk);
+                    if (!found || tot < btot || (tot == btot && (kb < bkb || (kb == bkb && mp.steps < best.steps)))) {
                         best = mp;
                         found = 1;
                     }

@@ -11,7 +11,8 @@
  *
  * A block stays resident when the next step uses the same block (e.g. the X block across nb when
  * Bk = K and order MN). The choice minimises DRAM bits under the buffer capacities (halved when
- * double-buffered); ties go to fewer steps, then to the first candidate in a fixed order.
+ * double-buffered); ties go to fewer K blocks (less partial-sum traffic), then to fewer steps,
+ * then to the first candidate in a fixed order.
  */
 #ifndef MP_DATAFLOW_MAP_H
 #define MP_DATAFLOW_MAP_H

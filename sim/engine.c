@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "models/golden.h"
 
 static int64_t cdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
@@ -397,6 +398,31 @@ out:
     return rc;
 }
 
+/* ------------------------------------------------------------------ datapaths */
+
+PeKindId sim_datapath_kind(const ArchConfig *c, int act_act)
+{
+    if (!act_act)
+        return (PeKindId)c->pe_kind;
+    const NumFormat *nf = num_format_for_kind((PeKindId)c->pe_kind, c->weight_bits);
+    switch (nf->xq.scheme) {
+    case QS_FP16: return PE_FP16;
+    case QS_SYM_ROW: return PE_INT8;
+    default: return (PeKindId)c->pe_kind; /* OliVe, ANT: integer <e,i> PE either way */
+    }
+}
+
+void sim_operand_params(const ArchConfig *c, int act_act, QParams *wq, QParams *xq)
+{
+    const NumFormat *nf = num_format_for_kind((PeKindId)c->pe_kind, c->weight_bits);
+    *wq = nf->wq;
+    *xq = nf->xq;
+    if (wq->scheme == QS_ASYM_GROUP || wq->scheme == QS_BITMOD)
+        wq->group = c->group_size;
+    if (act_act)
+        *wq = nf->xq; /* the second operand is an activation too */
+}
+
 /* ------------------------------------------------------------------ entry */
 
 int sim_gemm(const ArchConfig *c, const SimGemm *g, Fidelity fid, const MapForce *force, ArrayData *data,
@@ -411,7 +437,7 @@ int sim_gemm(const ArchConfig *c, const SimGemm *g, Fidelity fid, const MapForce
     x.c = c;
     x.g = *g;
     x.pt = g->act_act ? pe_timing_act_act(c) : pe_timing(c);
-    x.kind = (PeKindId)c->pe_kind;
+    x.kind = sim_datapath_kind(c, g->act_act);
     x.bw = (int64_t)c->sram_banks * c->sram_port_bits;
     x.dram_bw = c->dram_bits_per_cycle;
     sim_map_problem(c, g, &x.p);

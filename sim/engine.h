@@ -42,6 +42,13 @@ typedef struct SimResult {
 int sim_gemm(const ArchConfig *c, const SimGemm *g, Fidelity fid, const MapForce *force, ArrayData *data,
              SimResult *r, MpErr *e) MP_MUST_CHECK;
 
+/* The golden datapath and the operand quantization a GEMM runs with: weight x activation GEMMs use
+ * the kind's own; activation x activation GEMMs (attention) quantize both operands as the kind's
+ * activations and run the matching datapath: fp16 activations -> fp16, int8 -> int8, OliVe and
+ * ANT -> their own with per-tensor scales on both sides. */
+PeKindId sim_datapath_kind(const ArchConfig *c, int act_act);
+void sim_operand_params(const ArchConfig *c, int act_act, QParams *wq, QParams *xq);
+
 /* The mapping problem of a GEMM under a config (exposed for reports and tests). */
 void sim_map_problem(const ArchConfig *c, const SimGemm *g, MapProblem *p);
 

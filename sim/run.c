@@ -1,0 +1,109 @@
+/* sim/run.c — see run.h. */
+#include "run.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "models/golden.h"
+#include "traces/synth.h"
+
+/* Largest operand a cycle-fidelity run will materialise (elements). */
+#define RUN_CYCLE_MAX_ELEMS ((int64_t)1 << 26)
+
+void run_free(RunResult *r)
+{
+    mp_free(r->layer);
+    memset(r, 0, sizeof *r);
+}
+
+static int run_one_cycle(const ArchConfig *c, const Gemm *g, const SimGemm *sg, const RunOpts *o, int idx,
+                         SimResult *res, int64_t *checked, MpErr *e)
+{
+    if (g->m * g->k > RUN_CYCLE_MAX_ELEMS || g->n * g->k > RUN_CYCLE_MAX_ELEMS || g->m * g->n > RUN_CYCLE_MAX_ELEMS)
+        return mp_errf(e, MP_EINPUT,
+                       "%s: %lldx%lldx%lld is too large to simulate with data at cycle fidelity (operands above %lld "
+                       "elements); use --fidelity fast or a shorter --seq/--kv",
+                       g->name, (long long)g->m, (long long)g->n, (long long)g->k, (long long)RUN_CYCLE_MAX_ELEMS);
+    const int M = (int)g->m, N = (int)g->n, K = (int)g->k;
+    SynParams sp;
+    syn_params_default(&sp);
+    QParams wq, xq;
+    sim_operand_params(c, sg->act_act, &wq, &xq);
+    float *w = mp_malloc((size_t)N * K * sizeof *w), *x = mp_malloc((size_t)M * K * sizeof *x);
+    float *y = mp_calloc((size_t)M * N, sizeof *y), *yg = mp_calloc((size_t)M * N, sizeof *yg);
+    GoldenAcc *ps = mp_calloc((size_t)M * N, sizeof *ps);
+    QMat qw, qx;
+    memset(&qw, 0, sizeof qw);
+    memset(&qx, 0, sizeof qx);
+    int rc = MP_OK;
+    uint64_t seed = o->seed * 1000003u + (uint64_t)idx;
+    if (!w || !x || !y || !yg || !ps)
+        rc = mp_errf(e, MP_ENOMEM, "%s: out of memory for cycle-fidelity data", g->name);
+    if (rc == MP_OK)
+        rc = sg->act_act ? syn_acts(&sp, seed ^ 0x4b4b4b4bu, (size_t)N, (size_t)K, w, NULL, e)
+                         : syn_weights(&sp, seed, (size_t)N, (size_t)K, w, e);
+    if (rc == MP_OK)
+        rc = syn_acts(&sp, seed, (size_t)M, (size_t)K, x, NULL, e);
+    if (rc == MP_OK)
+        rc = quant_matrix(&wq, w, N, K, &qw, e);
+    if (rc == MP_OK)
+        rc = quant_matrix(&xq, x, M, K, &qx, e);
+    if (rc == MP_OK) {
+        ArrayData d = {&qw, &qx, ps, y};
+        rc = sim_gemm(c, sg, FID_CYCLE, o->force, &d, res, e);
+    }
+    if (rc == MP_OK)
+        rc = golden_gemm_hw(sim_datapath_kind(c, sg->act_act), &qw, &qx, yg, e);
+    if (rc == MP_OK)
+        for (int64_t i = 0; i < (int64_t)M * N; i++)
+            if (memcmp(&y[i], &yg[i], sizeof *y) != 0) {
+                rc = mp_errf(e, MP_ECHECK, "%s: simulated output (%lld, %lld) = %.9g differs from the golden GEMM's %.9g",
+                             g->name, (long long)(i / N), (long long)(i % N), (double)y[i], (double)yg[i]);
+                break;
+            }
+    if (rc == MP_OK)
+        *checked += (int64_t)M * N;
+    quant_free(&qw);
+    quant_free(&qx);
+    mp_free(w);
+    mp_free(x);
+    mp_free(y);
+    mp_free(yg);
+    mp_free(ps);
+    return rc;
+}
+
+int run_workload(const ArchConfig *c, const Workload *w, const RunOpts *o, RunResult *r, MpErr *e)
+{
+    memset(r, 0, sizeof *r);
+    r->layer = mp_calloc((size_t)(w->ngemm > 0 ? w->ngemm : 1), sizeof *r->layer);
+    if (!r->layer)
+        return mp_errf(e, MP_ENOMEM, "out of memory");
+    int rc = MP_OK;
+    for (int i = 0; i < w->ngemm && rc == MP_OK; i++) {
+        const Gemm *g = &w->gemms[i];
+        RunLayer *L = &r->layer[r->nlayer];
+        L->g = *g;
+        SimGemm sg = {g->m, g->n, g->k, g->role == WL_ACT_ACT};
+        if (o->progress)
+            fprintf(stderr, "\r  [%d/%d] %-12s %lldx%lldx%lld   ", i + 1, w->ngemm, g->name, (long long)g->m,
+                    (long long)g->n, (long long)g->k);
+        if (o->fid == FID_FAST)
+            rc = sim_gemm(c, &sg, FID_FAST, o->force, NULL, &L->r, e);
+        else
+            rc = run_one_cycle(c, g, &sg, o, i, &L->r, &r->checked_outputs, e);
+        if (rc) {
+            if (o->fid == FID_FAST)
+                mp_err_prefix(e, "%s", g->name);
+            break;
+        }
+        sim_events_add(&r->total, &L->r.ev, g->count);
+        r->nlayer++;
+    }
+    if (o->progress)
+        fprintf(stderr, "\r%70s\r", "");
+    if (rc)
+        run_free(r);
+    return rc;
+}

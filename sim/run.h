@@ -1,0 +1,38 @@
+/* sim/run.h — simulate a whole workload (a model's GEMMs for one phase) on one configuration.
+ *
+ * Each distinct GEMM is simulated once and its events multiplied by its count (identical
+ * layers take identical time). Cycle fidelity generates seeded synthetic operands per GEMM
+ * (traces/synth.h), quantizes them for the PE kind, runs the array on real data and checks every
+ * output against the golden GEMM: a difference is MP_ECHECK.
+ */
+#ifndef MP_SIM_RUN_H
+#define MP_SIM_RUN_H
+
+#include <stdint.h>
+
+#include "engine.h"
+#include "traces/workload.h"
+
+typedef struct RunOpts {
+    Fidelity fid;
+    const MapForce *force;  /* NULL = let the mapper choose */
+    uint64_t seed;          /* cycle fidelity: synthetic operand seed */
+    int progress;           /* print progress to stderr */
+} RunOpts;
+
+typedef struct RunLayer {
+    Gemm g;                 /* name, m, n, k, count, role */
+    SimResult r;            /* one instance                */
+} RunLayer;
+
+typedef struct RunResult {
+    int nlayer;
+    RunLayer *layer;
+    SimEvents total;        /* all instances (events x count) */
+    int64_t checked_outputs;/* cycle fidelity: outputs compared with the golden GEMM */
+} RunResult;
+
+int run_workload(const ArchConfig *c, const Workload *w, const RunOpts *o, RunResult *r, MpErr *e) MP_MUST_CHECK;
+void run_free(RunResult *r);
+
+#endif
