@@ -5,6 +5,8 @@
 #include "cmds.h"
 
 static const CliCmd commands[] = {
+    {"run", cmd_run, "simulate a model's GEMMs on one accelerator: cycles, energy, DRAM, mapping"},
+    {"compare", cmd_compare, "run one workload on several accelerators: speed-up and energy vs the first"},
     {"trace", cmd_trace, "LLM workloads: show a model's GEMMs, generate or inspect tensor files"},
     {"accuracy", cmd_accuracy, "accuracy of every number format and PE datapath on LLM layers"},
     {"config", cmd_config, "check or show an accelerator config file or preset"},

@@ -1,0 +1,69 @@
+/* sim/area.c — see area.h. */
+#include "area.h"
+
+#include <string.h>
+
+#include "models/pekind.h"
+
+/* Which edge units a kind's array carries (the rest of its hardware is inside the PE figure). */
+static const struct {
+    unsigned char decoders; /* (rows + cols) edge decoders          */
+    unsigned char dequant;  /* cols edge dequantizers               */
+    unsigned char xsum;     /* rows activation-sum adders           */
+} edge[PE_KIND_COUNT] = {
+    [PE_W4A16_DQ] = {0, 1, 0},
+    [PE_MIXPE_W4A8] = {0, 0, 1},
+    [PE_MIXPE_W4A8_BS] = {0, 0, 1},
+    [PE_MIXPE_W4A16] = {0, 0, 1},
+    [PE_OLIVE] = {1, 0, 0},
+    [PE_ANT] = {1, 0, 0},
+};
+
+#define UM2_TO_MM2 1e-6
+
+double area_pe_array_mm2(const TechTable *t, int kind, int rows, int cols)
+{
+    if (kind < 0 || kind >= PE_KIND_COUNT)
+        return 0;
+    return (double)rows * cols * t->pe[kind].area_um2 * UM2_TO_MM2;
+}
+
+void area_edge_units(int kind, int rows, int cols, int *decoders, int *dequant_units, int *xsum_units)
+{
+    int ok = kind >= 0 && kind < PE_KIND_COUNT;
+    *decoders = ok && edge[kind].decoders ? rows + cols : 0;
+    *dequant_units = ok && edge[kind].dequant ? cols : 0;
+    *xsum_units = ok && edge[kind].xsum ? rows : 0;
+}
+
+int area_compute(const TechTable *t, const ArchConfig *c, AreaBreakdown *out, MpErr *e)
+{
+    memset(out, 0, sizeof *out);
+    if (c->pe_kind < 0 || c->pe_kind >= PE_KIND_COUNT)
+        return mp_errf(e, MP_EINPUT, "%s: pe_kind %d has no row in technology table %s", c->name, c->pe_kind,
+                       t->name);
+    int dec, deq, xs;
+    area_edge_units(c->pe_kind, c->rows, c->cols, &dec, &deq, &xs);
+    out->pe_mm2 = area_pe_array_mm2(t, c->pe_kind, c->rows, c->cols);
+    out->decoder_mm2 = dec * t->decoder_area_um2 * UM2_TO_MM2;
+    out->dequant_mm2 = deq * t->dequant_unit_area_um2 * UM2_TO_MM2;
+    out->xsum_mm2 = xs * t->xsum_area_um2 * UM2_TO_MM2;
+    out->sram_mm2 = ((double)c->sram_weight_kib + c->sram_act_kib + c->sram_out_kib) * t->sram_area_um2_per_kib *
+                UM2_TO_MM2;
+    out->total_mm2 = out->pe_mm2 + out->decoder_mm2 + out->dequant_mm2 + out->xsum_mm2 + out->sram_mm2;
+    return MP_OK;
+}
+
+void area_print(FILE *f, const AreaBreakdown *a)
+{
+    double tot = a->total_mm2 > 0 ? a->total_mm2 : 1;
+    fprintf(f, "%-22s %12s %7s\n", "area", "mm2", "share");
+#define ROW(label, v) fprintf(f, "%-22s %12.4f %6.1f%%\n", label, (v), 100.0 * (v) / tot)
+    ROW("PE array", a->pe_mm2);
+    ROW("edge decoders", a->decoder_mm2);
+    ROW("edge dequantizers", a->dequant_mm2);
+    ROW("activation-sum adders", a->xsum_mm2);
+    ROW("SRAM", a->sram_mm2);
+    ROW("total", a->total_mm2);
+#undef ROW
+}

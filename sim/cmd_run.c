@@ -1,0 +1,376 @@
+/* sim/cmd_run.c — `mpsim run` (one design point on one workload) and `mpsim compare` (several
+ * design points, speed-up and energy against the first). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cJSON.h>
+
+#include "area.h"
+#include "cli.h"
+#include "cmds.h"
+#include "config.h"
+#include "energy.h"
+#include "jsonout.h"
+#include "petime.h"
+#include "run.h"
+#include "traces/layercsv.h"
+
+typedef struct RunArgs {
+    const char *arch, *archs, *model, *phase, *fidelity, *json, *blocks, *order;
+    int64_t seq, kv, batch, seed;
+    int quiet;
+} RunArgs;
+
+/* One evaluated design point: config, tech table, workload result, energy, area. */
+typedef struct Point {
+    ArchConfig cfg;
+    TechTable tech;
+    RunResult res;
+    EnergyBreakdown energy;
+    double area_mm2, seconds, utilization;
+    EnergyBreakdown *layer_energy; /* per layer, all instances */
+} Point;
+
+static int parse_blocks(const char *s, MapForce *f, MpErr *e)
+{
+    long long a, b, c;
+    char tail;
+    if (sscanf(s, "%lldx%lldx%lld%c", &a, &b, &c, &tail) != 3 || a < 0 || b < 0 || c < 0)
+        return mp_errf(e, MP_EINPUT, "--blocks '%s': expected BMxBNxBK (0 = let the mapper choose)", s);
+    f->bm = a;
+    f->bn = b;
+    f->bk = c;
+    return MP_OK;
+}
+
+static int make_workload(const RunArgs *a, Workload **w, MpErr *e)
+{
+    size_t n = strlen(a->model);
+    if (n > 4 && !strcmp(a->model + n - 4, ".csv")) {
+        if (a->seq || a->kv || a->batch != 1 || a->phase)
+            return mp_errf(e, MP_EINPUT, "--model FILE.csv fixes the shapes: --phase, --seq, --kv, --batch do not apply");
+        LcsvFormat f;
+        return lcsv_load(a->model, w, &f, e);
+    }
+    const WlModel *m = wl_model_find(a->model, e);
+    if (!m)
+        return MP_EINPUT;
+    WlPhase ph;
+    const char *phase = a->phase ? a->phase : "prefill";
+    if (wl_phase_from_name(phase, &ph) != 0 || ph == WL_LAYERS)
+        return mp_errf(e, MP_EINPUT, "--phase '%s': expected prefill or decode", phase);
+    if (ph == WL_PREFILL && a->kv)
+        return mp_errf(e, MP_EINPUT, "--kv applies to --phase decode; prefill takes --seq");
+    if (ph == WL_DECODE && a->seq)
+        return mp_errf(e, MP_EINPUT, "--seq applies to --phase prefill; decode takes --kv");
+    int64_t len = ph == WL_PREFILL ? (a->seq ? a->seq : 2048) : (a->kv ? a->kv : 2048);
+    return wl_create(m, ph, len, a->batch, w, e);
+}
+
+static int eval_point(const char *arch, const Workload *w, const RunArgs *a, const MapForce *force, Point *p,
+                      MpErr *e)
+{
+    memset(p, 0, sizeof *p);
+    int rc = config_load(arch, &p->cfg, NULL, NULL, 0, e);
+    if (rc == MP_OK)
+        rc = energy_tech_load(p->cfg.tech, &p->tech, NULL, 0, e);
+    if (rc)
+        return rc;
+    RunOpts o = {strcmp(a->fidelity, "cycle") == 0 ? FID_CYCLE : FID_FAST, force, (uint64_t)a->seed,
+                 !a->quiet && isatty(2)};
+    if ((rc = run_workload(&p->cfg, w, &o, &p->res, e)) != MP_OK)
+        return rc;
+    if ((rc = energy_compute(&p->tech, &p->cfg, &p->res.total, &p->energy, e)) != MP_OK)
+        return rc;
+    p->layer_energy = calloc((size_t)(p->res.nlayer ? p->res.nlayer : 1), sizeof *p->layer_energy);
+    if (!p->layer_energy)
+        return mp_errf(e, MP_ENOMEM, "out of memory");
+    for (int i = 0; i < p->res.nlayer; i++) {
+        SimEvents ev = {0};
+        sim_events_add(&ev, &p->res.layer[i].r.ev, p->res.layer[i].g.count);
+        if ((rc = energy_compute(&p->tech, &p->cfg, &ev, &p->layer_energy[i], e)) != MP_OK)
+            return rc;
+    }
+    AreaBreakdown ab;
+    if ((rc = area_compute(&p->tech, &p->cfg, &ab, e)) != MP_OK)
+        return rc;
+    p->area_mm2 = ab.total_mm2;
+    p->seconds = (double)p->res.total.cycles / (p->cfg.clock_mhz * 1e6);
+    PeTiming pt = pe_timing(&p->cfg);
+    double peak = (double)pt.lanes / pt.step_cycles; /* MACs per PE-cycle */
+    p->utilization = p->res.total.pe_total ? (double)p->res.total.macs / ((double)p->res.total.pe_total * peak) : 0;
+    return MP_OK;
+}
+
+static void point_free(Point *p)
+{
+    run_free(&p->res);
+    free(p->layer_energy);
+}
+
+static const char *bound_of(const ArchConfig *c, const SimEvents *ev)
+{
+    double dram = (double)(ev->dram_read_bits + ev->dram_write_bits) / c->dram_bits_per_cycle;
+    return dram > (double)ev->compute_cycles ? "memory" : "compute";
+}
+
+static void print_point(const Point *p, const Workload *w)
+{
+    const ArchConfig *c = &p->cfg;
+    printf("arch %s  (%s, %dx%d PEs, %s, %.0f MHz)   model %s  %s", c->name, pe_kind_names[c->pe_kind], c->rows,
+           c->cols, c->dataflow == DATAFLOW_OS ? "output-stationary" : "weight-stationary", c->clock_mhz, w->model,
+           wl_phase_name(w->phase));
+    if (w->phase == WL_PREFILL)
+        printf(" seq %lld", (long long)w->seq);
+    else if (w->phase == WL_DECODE)
+        printf(" kv %lld", (long long)w->kv);
+    printf("  batch %lld\n\n", (long long)w->batch);
+    printf("%-12s %6s %6s %6s %5s %13s %6s %10s %11s %-7s  %s\n", "gemm", "M", "N", "K", "count", "cycles(all)",
+           "util%", "DRAM MB", "energy uJ", "bound", "mapping (per instance)");
+    PeTiming pt = pe_timing(c);
+    double peak = (double)pt.lanes / pt.step_cycles;
+    for (int i = 0; i < p->res.nlayer; i++) {
+        const RunLayer *L = &p->res.layer[i];
+        const SimEvents *ev = &L->r.ev;
+        char map[128];
+        map_describe(&L->r.map, map, sizeof map);
+        double util = ev->pe_total ? 100.0 * (double)ev->macs / ((double)ev->pe_total * peak) : 0;
+        printf("%-12s %6lld %6lld %6lld %5lld %13lld %6.1f %10.2f %11.2f %-7s  %s\n", L->g.name, (long long)L->g.m,
+               (long long)L->g.n, (long long)L->g.k, (long long)L->g.count, (long long)(ev->cycles * L->g.count), util,
+               (double)(ev->dram_read_bits + ev->dram_write_bits) * L->g.count / 8e6, p->layer_energy[i].total / 1e6,
+               bound_of(c, ev), map);
+    }
+    const SimEvents *t = &p->res.total;
+    const EnergyBreakdown *en = &p->energy;
+    printf("\ntotal: %lld cycles = %.6f s at %.0f MHz; %lld MACs; utilization %.1f%%; DRAM %.2f MB\n",
+           (long long)t->cycles, p->seconds, c->clock_mhz, (long long)t->macs, 100 * p->utilization,
+           (double)(t->dram_read_bits + t->dram_write_bits) / 8e6);
+    printf("energy: %.3f mJ = PE %.3f + SRAM %.3f + DRAM %.3f + other %.3f (decoders %.3f, dequant %.3f, leakage %.3f)\n",
+           en->total / 1e9, en->pe / 1e9, en->sram / 1e9, en->dram / 1e9, en->other / 1e9, en->decoder / 1e9,
+           en->dequant / 1e9, en->leakage / 1e9);
+    printf("area: %.3f mm^2\n", p->area_mm2);
+    if (p->res.checked_outputs)
+        printf("check: %lld outputs equal the golden GEMM bit for bit\n", (long long)p->res.checked_outputs);
+}
+
+static cJSON *point_json(const Point *p, const Workload *w)
+{
+    const ArchConfig *c = &p->cfg;
+    const SimEvents *t = &p->res.total;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "arch", c->name);
+    cJSON_AddStringToObject(o, "pe_kind", pe_kind_names[c->pe_kind]);
+    cJSON_AddStringToObject(o, "model", w->model);
+    cJSON_AddStringToObject(o, "phase", wl_phase_name(w->phase));
+    cJSON_AddNumberToObject(o, "batch", (double)w->batch);
+    if (w->phase == WL_PREFILL)
+        cJSON_AddNumberToObject(o, "seq", (double)w->seq);
+    if (w->phase == WL_DECODE)
+        cJSON_AddNumberToObject(o, "kv", (double)w->kv);
+    cJSON_AddNumberToObject(o, "cycles", (double)t->cycles);
+    cJSON_AddNumberToObject(o, "seconds", p->seconds);
+    cJSON_AddNumberToObject(o, "macs", (double)t->macs);
+    cJSON_AddNumberToObject(o, "dram_bytes", (double)(t->dram_read_bits + t->dram_write_bits) / 8);
+    cJSON_AddNumberToObject(o, "utilization", p->utilization);
+    cJSON_AddNumberToObject(o, "area_mm2", p->area_mm2);
+    cJSON *en = cJSON_AddObjectToObject(o, "energy_pj");
+    cJSON_AddNumberToObject(en, "total", p->energy.total);
+    cJSON_AddNumberToObject(en, "pe", p->energy.pe);
+    cJSON_AddNumberToObject(en, "sram", p->energy.sram);
+    cJSON_AddNumberToObject(en, "dram", p->energy.dram);
+    cJSON_AddNumberToObject(en, "other", p->energy.other);
+    cJSON_AddNumberToObject(en, "decoder", p->energy.decoder);
+    cJSON_AddNumberToObject(en, "dequant", p->energy.dequant);
+    cJSON_AddNumberToObject(en, "leakage", p->energy.leakage);
+    cJSON *ls = cJSON_AddArrayToObject(o, "layers");
+    for (int i = 0; i < p->res.nlayer; i++) {
+        const RunLayer *L = &p->res.layer[i];
+        cJSON *l = cJSON_CreateObject();
+        cJSON_AddStringToObject(l, "name", L->g.name);
+        cJSON_AddNumberToObject(l, "m", (double)L->g.m);
+        cJSON_AddNumberToObject(l, "n", (double)L->g.n);
+        cJSON_AddNumberToObject(l, "k", (double)L->g.k);
+        cJSON_AddNumberToObject(l, "count", (double)L->g.count);
+        cJSON_AddNumberToObject(l, "cycles", (double)(L->r.ev.cycles * L->g.count));
+        cJSON_AddNumberToObject(l, "energy_pj", p->layer_energy[i].total);
+        cJSON_AddNumberToObject(l, "dram_bytes",
+                                (double)(L->r.ev.dram_read_bits + L->r.ev.dram_write_bits) * L->g.count / 8);
+        cJSON_AddStringToObject(l, "bound", bound_of(c, &L->r.ev));
+        cJSON *mp = cJSON_AddObjectToObject(l, "mapping");
+        cJSON_AddNumberToObject(mp, "bm", (double)L->r.map.bm);
+        cJSON_AddNumberToObject(mp, "bn", (double)L->r.map.bn);
+        cJSON_AddNumberToObject(mp, "bk", (double)L->r.map.bk);
+        cJSON_AddStringToObject(mp, "order", L->r.map.order == ORDER_MN ? "mn" : "nm");
+        cJSON_AddItemToArray(ls, l);
+    }
+    return o;
+}
+
+static int common_args(RunArgs *a, MapForce *f, int *use_force, MpErr *e)
+{
+    if (!a->model)
+        return mp_errf(e, MP_EINPUT, "--model is required (a built-in name or a layer CSV)");
+    if (strcmp(a->fidelity, "fast") != 0 && strcmp(a->fidelity, "cycle") != 0)
+        return mp_errf(e, MP_EINPUT, "--fidelity '%s': expected fast or cycle", a->fidelity);
+    if (a->seq < 0 || a->kv < 0 || a->batch < 1 || a->seed < 0)
+        return mp_errf(e, MP_EINPUT, "--seq/--kv must be >= 1, --batch >= 1, --seed >= 0");
+    f->bm = f->bn = f->bk = 0;
+    f->order = -1;
+    *use_force = 0;
+    if (a->blocks) {
+        int rc = parse_blocks(a->blocks, f, e);
+        if (rc)
+            return rc;
+        *use_force = 1;
+    }
+    if (a->order) {
+        if (!strcmp(a->order, "mn"))
+            f->order = ORDER_MN;
+        else if (!strcmp(a->order, "nm"))
+            f->order = ORDER_NM;
+        else
+            return mp_errf(e, MP_EINPUT, "--order '%s': expected mn or nm", a->order);
+        *use_force = 1;
+    }
+    return MP_OK;
+}
+
+#define RUN_OPTS(a)                                                                                                   \
+    {"model", CLI_STR, &(a).model, "NAME|FILE", "built-in model (mpsim list models) or a layer CSV"},                 \
+        {"phase", CLI_STR, &(a).phase, "PHASE", "prefill (default) or decode"},                                      \
+        {"seq", CLI_INT, &(a).seq, "N", "prefill sequence length (default 2048)"},                                    \
+        {"kv", CLI_INT, &(a).kv, "N", "decode KV length (default 2048)"},                                            \
+        {"batch", CLI_INT, &(a).batch, "B", "batch (default 1)"},                                                     \
+        {"fidelity", CLI_STR, &(a).fidelity, "fast|cycle",                                                           \
+         "fast (closed forms, default) or cycle (ticks, real data, checked against golden)"},                        \
+        {"seed", CLI_INT, &(a).seed, "S", "seed of the cycle-fidelity operands (default 1)"},                        \
+        {"blocks", CLI_STR, &(a).blocks, "BMxBNxBK", "force the SRAM blocking (0 = free), e.g. 32x64x4096"},          \
+        {"order", CLI_STR, &(a).order, "mn|nm", "force the block loop order"},                                        \
+        {"json", CLI_STR, &(a).json, "FILE", "write results as JSON ('-' for stdout)"},                             \
+        {"quiet", CLI_FLAG, &(a).quiet, "", "no progress on stderr"}
+
+int cmd_run(int argc, char **argv)
+{
+    RunArgs a = {NULL, NULL, NULL, NULL, "fast", NULL, NULL, NULL, 0, 0, 1, 1, 0};
+    const CliOpt opts[] = {
+        {"arch", CLI_STR, &a.arch, "NAME|FILE", "preset (mpsim list presets) or config file"},
+        RUN_OPTS(a),
+        {NULL, 0, NULL, NULL, NULL},
+    };
+    const CliSpec spec = {"mpsim run", "--arch NAME|FILE --model NAME|FILE [options]",
+                          "Simulate a model's GEMMs for one phase on one accelerator: per-layer cycles, DRAM traffic, "
+                          "energy and the mapping chosen, then totals.",
+                          "Example: mpsim run --arch bitmod-paper/bitmod-w4 --model llama2-7b --phase decode --kv 256\n"
+                          "Timing model: docs/simulator.md.",
+                          opts, 0, 0};
+    MpErr e = {0};
+    int rc = cli_parse(&spec, argc, argv, NULL, NULL, &e);
+    if (rc == CLI_HELP_SHOWN)
+        return 0;
+    MapForce f;
+    int use_force = 0;
+    if (rc == MP_OK && !a.arch)
+        rc = mp_errf(&e, MP_EINPUT, "mpsim run: --arch is required (see 'mpsim run --help')");
+    if (rc == MP_OK)
+        rc = common_args(&a, &f, &use_force, &e);
+    Workload *w = NULL;
+    if (rc == MP_OK)
+        rc = make_workload(&a, &w, &e);
+    Point p;
+    memset(&p, 0, sizeof p);
+    if (rc == MP_OK)
+        rc = eval_point(a.arch, w, &a, use_force ? &f : NULL, &p, &e);
+    if (rc == MP_OK) {
+        if (!a.json || strcmp(a.json, "-") != 0)
+            print_point(&p, w);
+        if (a.json) {
+            cJSON *o = point_json(&p, w);
+            rc = json_write(a.json, o, &e);
+            cJSON_Delete(o);
+        }
+    }
+    point_free(&p);
+    wl_destroy(w);
+    return rc ? cli_fail(&e) : 0;
+}
+
+int cmd_compare(int argc, char **argv)
+{
+    RunArgs a = {NULL, NULL, NULL, NULL, "fast", NULL, NULL, NULL, 0, 0, 1, 1, 0};
+    const CliOpt opts[] = {
+        {"archs", CLI_STR, &a.archs, "A,B,...", "presets or config files; the first is the baseline"},
+        RUN_OPTS(a),
+        {NULL, 0, NULL, NULL, NULL},
+    };
+    const CliSpec spec = {"mpsim compare", "--archs A,B,... --model NAME|FILE [options]",
+                          "Run one workload on several accelerators; speed-up and energy reduction of each against the "
+                          "first.",
+                          "Example: mpsim compare --archs iso/fp16,iso/mixpe-w4a8,iso/bitmod-w4 --model llama2-7b "
+                          "--phase decode",
+                          opts, 0, 0};
+    MpErr e = {0};
+    int rc = cli_parse(&spec, argc, argv, NULL, NULL, &e);
+    if (rc == CLI_HELP_SHOWN)
+        return 0;
+    MapForce f;
+    int use_force = 0;
+    if (rc == MP_OK && !a.archs)
+        rc = mp_errf(&e, MP_EINPUT, "mpsim compare: --archs is required");
+    if (rc == MP_OK)
+        rc = common_args(&a, &f, &use_force, &e);
+    Workload *w = NULL;
+    if (rc == MP_OK)
+        rc = make_workload(&a, &w, &e);
+    enum { MAXP = 32 };
+    Point pts[MAXP];
+    char names[2048];
+    int np = 0;
+    snprintf(names, sizeof names, "%s", a.archs ? a.archs : "");
+    for (char *save = NULL, *tok = strtok_r(names, ",", &save); rc == MP_OK && tok; tok = strtok_r(NULL, ",", &save)) {
+        if (np == MAXP) {
+            rc = mp_errf(&e, MP_EINPUT, "mpsim compare: at most %d archs", MAXP);
+            break;
+        }
+        rc = eval_point(tok, w, &a, use_force ? &f : NULL, &pts[np], &e);
+        np++;
+    }
+    if (rc == MP_OK && np < 1)
+        rc = mp_errf(&e, MP_EINPUT, "mpsim compare: --archs lists nothing");
+    if (rc == MP_OK) {
+        cJSON *root = a.json ? cJSON_CreateObject() : NULL, *arr = root ? cJSON_AddArrayToObject(root, "points") : NULL;
+        if (!a.json || strcmp(a.json, "-") != 0) {
+            printf("model %s  %s  batch %lld   baseline %s\n\n", w->model, wl_phase_name(w->phase), (long long)w->batch,
+                   pts[0].cfg.name);
+            printf("%-26s %-13s %9s %14s %9s %11s %9s %9s %7s\n", "arch", "pe_kind", "PEs", "cycles", "speedup",
+                   "energy mJ", "energy x", "area mm2", "util%");
+        }
+        for (int i = 0; i < np; i++) {
+            const Point *p = &pts[i];
+            double sp = pts[0].seconds / p->seconds; /* seconds: the configs may differ in clock */
+            double er = pts[0].energy.total / p->energy.total;
+            if (!a.json || strcmp(a.json, "-") != 0)
+                printf("%-26s %-13s %9d %14lld %8.2fx %11.4f %8.2fx %9.3f %7.1f\n", p->cfg.name,
+                       pe_kind_names[p->cfg.pe_kind], p->cfg.rows * p->cfg.cols, (long long)p->res.total.cycles, sp,
+                       p->energy.total / 1e9, er, p->area_mm2, 100 * p->utilization);
+            if (arr) {
+                cJSON *o = point_json(p, w);
+                cJSON_AddNumberToObject(o, "speedup", sp);
+                cJSON_AddNumberToObject(o, "energy_reduction", er);
+                cJSON_AddItemToArray(arr, o);
+            }
+        }
+        if (!a.json || strcmp(a.json, "-") != 0)
+            printf("\nspeedup = baseline seconds / seconds (each at its own clock); energy x = baseline energy / energy\n");
+        if (root) {
+            rc = json_write(a.json, root, &e);
+            cJSON_Delete(root);
+        }
+    }
+    for (int i = 0; i < np; i++)
+        point_free(&pts[i]);
+    wl_destroy(w);
+    return rc ? cli_fail(&e) : 0;
+}

@@ -1,0 +1,181 @@
+/* sim/energy.c — the technology table schema and loader, and events x prices. See energy.h;
+ * the model and every number's source are in docs/energy.md. */
+#include "energy.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define T(field) offsetof(TechTable, field)
+#define PE_OFF(id, field) (offsetof(TechTable, pe) + (size_t)(id) * sizeof(TechPe) + offsetof(TechPe, field))
+#define DRAM_OFF(id) (offsetof(TechTable, dram_pj_per_bit) + (size_t)(id) * sizeof(double))
+#define NUM(sec, key, off, lo, hi, unit, doc) {sec, key, INI_F64, off, lo, hi, NULL, NULL, 0, unit, doc}
+
+/* The four rows of one PE kind; `sec` must be "pe." followed by pe_kind_names[id] (tested). */
+#define PE_ROWS(sec, id)                                                                                     \
+    NUM(sec, "busy_pj", PE_OFF(id, busy_pj), 0, 1000, "pJ", "dynamic energy of one busy PE-cycle"),         \
+    NUM(sec, "leak_mw", PE_OFF(id, leak_mw), 0, 1000, "mW", "leakage power of one PE"),                     \
+    NUM(sec, "area_um2", PE_OFF(id, area_um2), 0.001, 1e7, "um2", "area of one PE incl. its I/O registers"), \
+    NUM(sec, "dequant_pj", PE_OFF(id, dequant_pj), 0, 1000, "pJ", "energy of one dequant op (0: none)")
+
+/* One row per key; every number is required (a table must state all of them). */
+const IniKey tech_schema[] = {
+    {"mpsim", "tech_version", INI_INT, T(version), 1, 1, NULL, NULL, 0, "", "technology table format version"},
+    {"tech", "name", INI_STR, T(name), 0, 0, "", NULL, sizeof(((TechTable *)0)->name), "",
+     "table name shown in reports (default: file stem)"},
+    NUM("tech", "node_nm", T(node_nm), 1, 1000, "nm", "process node of the numbers"),
+    PE_ROWS("pe.fp16", PE_FP16),
+    PE_ROWS("pe.int8", PE_INT8),
+    PE_ROWS("pe.w4a16-dq", PE_W4A16_DQ),
+    PE_ROWS("pe.mixpe-w4a8", PE_MIXPE_W4A8),
+    PE_ROWS("pe.mixpe-w4a8-bs", PE_MIXPE_W4A8_BS),
+    PE_ROWS("pe.mixpe-w4a16", PE_MIXPE_W4A16),
+    PE_ROWS("pe.bitmod", PE_BITMOD),
+    PE_ROWS("pe.olive", PE_OLIVE),
+    PE_ROWS("pe.ant", PE_ANT),
+    NUM("decoder", "pj_per_op", T(decoder_pj), 0, 1000, "pJ", "one element decoded by an edge decoder"),
+    NUM("decoder", "area_um2", T(decoder_area_um2), 0, 1e7, "um2", "one edge decoder"),
+    NUM("xsum", "pj_per_op", T(xsum_pj), 0, 1000, "pJ", "one integer add of an activation group sum"),
+    NUM("xsum", "area_um2", T(xsum_area_um2), 0, 1e7, "um2", "one activation-sum adder with its register"),
+    NUM("dequant_unit", "area_um2", T(dequant_unit_area_um2), 0, 1e7, "um2",
+        "one edge dequantizer of w4a16-dq (fp16 multiplier)"),
+    NUM("sram", "ref_kib", T(sram_ref_kib), 0.001, 1 << 20, "KiB", "bank size the per-bit energies are for"),
+    NUM("sram", "read_pj_per_bit", T(sram_read_pj_per_bit), 0, 100, "pJ/bit", "read energy at ref_kib"),
+    NUM("sram", "write_pj_per_bit", T(sram_write_pj_per_bit), 0, 100, "pJ/bit", "write energy at ref_kib"),
+    NUM("sram", "leak_mw_per_kib", T(sram_leak_mw_per_kib), 0, 100, "mW/KiB", "leakage power per KiB"),
+    NUM("sram", "area_um2_per_kib", T(sram_area_um2_per_kib), 0, 1e6, "um2/KiB", "area per KiB incl. periphery"),
+    NUM("dram", "ddr4_pj_per_bit", DRAM_OFF(DRAM_DDR4), 0.001, 1000, "pJ/bit", "DDR4 energy per bit moved"),
+    NUM("dram", "lpddr5_pj_per_bit", DRAM_OFF(DRAM_LPDDR5), 0.001, 1000, "pJ/bit", "LPDDR5 energy per bit moved"),
+    NUM("dram", "hbm3_pj_per_bit", DRAM_OFF(DRAM_HBM3), 0.001, 1000, "pJ/bit", "HBM3 energy per bit moved"),
+};
+const int tech_schema_len = (int)(sizeof tech_schema / sizeof tech_schema[0]);
+
+static int file_exists(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+int energy_tech_resolve(const char *name_or_path, char *path, size_t cap)
+{
+    size_t n = strlen(name_or_path);
+    int looks_like_path = strchr(name_or_path, '/') != NULL || strchr(name_or_path, '.') != NULL ||
+                          (n > 4 && strcmp(name_or_path + n - 4, ".ini") == 0);
+    if (file_exists(name_or_path) || looks_like_path) {
+        snprintf(path, cap, "%s", name_or_path);
+        return file_exists(path) ? 0 : -1;
+    }
+    snprintf(path, cap, "%s/configs/tech/%s.ini", config_datadir(), name_or_path);
+    return file_exists(path) ? 0 : -1;
+}
+
+int energy_tech_load(const char *name_or_path, TechTable *t, char *path_out, size_t path_cap, MpErr *e)
+{
+    char path[1024];
+    memset(t, 0, sizeof *t); /* padding and string tails too: loaded tables compare with memcmp */
+    if (!*name_or_path || energy_tech_resolve(name_or_path, path, sizeof path) != 0)
+        return mp_errf(e, MP_EINPUT, "%s: no such technology table (tables live in %s/configs/tech/)",
+                       name_or_path, config_datadir());
+    if (path_out)
+        snprintf(path_out, path_cap, "%s", path);
+    int rc = ini_schema_load(path, tech_schema, tech_schema_len, t, NULL, e);
+    if (rc)
+        return rc;
+    if (!t->name[0]) {
+        const char *b = strrchr(path, '/');
+        snprintf(t->name, sizeof t->name, "%s", b ? b + 1 : path);
+        char *dot = strrchr(t->name, '.');
+        if (dot)
+            *dot = '\0';
+    }
+    return MP_OK;
+}
+
+void energy_tech_print(FILE *f, const TechTable *t)
+{
+    ini_schema_print(f, tech_schema, tech_schema_len, t, NULL);
+}
+
+double energy_dram_pj_per_bit(const TechTable *t, const ArchConfig *c)
+{
+    if (c->dram_pj_per_bit > 0)
+        return c->dram_pj_per_bit;
+    if (c->dram_tech >= DRAM_DDR4 && c->dram_tech <= DRAM_HBM3)
+        return t->dram_pj_per_bit[c->dram_tech];
+    return -1;
+}
+
+double energy_sram_pj_per_bit(const TechTable *t, double kib, int banks, int write)
+{
+    double bank_kib = kib / (banks > 0 ? banks : 1);
+    double ref = write ? t->sram_write_pj_per_bit : t->sram_read_pj_per_bit;
+    return bank_kib > 0 ? ref * sqrt(bank_kib / t->sram_ref_kib) : 0;
+}
+
+double energy_sram_pj_per_access(const TechTable *t, double kib, int banks, int port_bits, int write)
+{
+    return port_bits * energy_sram_pj_per_bit(t, kib, banks, write);
+}
+
+double energy_leak_pj_per_pe_cycle(const TechTable *t, int kind, double clock_mhz)
+{
+    if (kind < 0 || kind >= PE_KIND_COUNT || clock_mhz <= 0)
+        return 0;
+    return t->pe[kind].leak_mw * 1000.0 / clock_mhz;
+}
+
+int energy_compute(const TechTable *t, const ArchConfig *c, const SimEvents *ev, EnergyBreakdown *out, MpErr *e)
+{
+    memset(out, 0, sizeof *out);
+    if (c->pe_kind < 0 || c->pe_kind >= PE_KIND_COUNT)
+        return mp_errf(e, MP_EINPUT, "%s: pe_kind %d has no row in technology table %s", c->name, c->pe_kind,
+                       t->name);
+    if (c->clock_mhz <= 0)
+        return mp_errf(e, MP_EINPUT, "%s: clock_mhz must be > 0", c->name);
+    double dram_pj = energy_dram_pj_per_bit(t, c);
+    if (dram_pj < 0)
+        return mp_errf(e, MP_EINPUT, "%s: [dram] tech = custom needs pj_per_bit > 0", c->name);
+    const TechPe *pe = &t->pe[c->pe_kind];
+    const double kib[BUF_COUNT] = {[BUF_W] = c->sram_weight_kib, [BUF_X] = c->sram_act_kib, [BUF_Y] = c->sram_out_kib};
+    const double pj_per_cycle = 1000.0 / c->clock_mhz; /* mW -> pJ per cycle */
+
+    out->pe = (double)ev->pe_busy * pe->busy_pj * c->pe_energy_scale;
+    double sram_kib = 0;
+    for (int b = 0; b < BUF_COUNT; b++) {
+        out->sram_buf[b] = (double)ev->sram_read_bits[b] * energy_sram_pj_per_bit(t, kib[b], c->sram_banks, 0) +
+                           (double)ev->sram_write_bits[b] * energy_sram_pj_per_bit(t, kib[b], c->sram_banks, 1);
+        out->sram += out->sram_buf[b];
+        sram_kib += kib[b];
+    }
+    out->dram = (double)(ev->dram_read_bits + ev->dram_write_bits) * dram_pj;
+    out->decoder = (double)ev->decoder_ops * t->decoder_pj;
+    out->dequant = (double)ev->dequant_ops * pe->dequant_pj;
+    out->leakage_pe = (double)ev->pe_total * pe->leak_mw * pj_per_cycle;
+    out->leakage_sram = (double)ev->cycles * sram_kib * t->sram_leak_mw_per_kib * pj_per_cycle;
+    out->leakage = out->leakage_pe + out->leakage_sram;
+    out->other = (double)ev->xsum_ops * t->xsum_pj;
+    out->total = out->pe + out->sram + out->dram + out->decoder + out->dequant + out->leakage + out->other;
+    return MP_OK;
+}
+
+void energy_print(FILE *f, const EnergyBreakdown *b)
+{
+    static const char *const buf_name[BUF_COUNT] = {"  weight buffer", "  activation buffer", "  output buffer"};
+    double tot = b->total > 0 ? b->total : 1;
+    fprintf(f, "%-22s %16s %12s %7s\n", "energy", "pJ", "uJ", "share");
+#define ROW(label, v) fprintf(f, "%-22s %16.1f %12.4f %6.1f%%\n", label, (v), (v) * 1e-6, 100.0 * (v) / tot)
+    ROW("PE dynamic", b->pe);
+    ROW("SRAM", b->sram);
+    for (int i = 0; i < BUF_COUNT; i++)
+        ROW(buf_name[i], b->sram_buf[i]);
+    ROW("DRAM", b->dram);
+    ROW("decoders", b->decoder);
+    ROW("dequant", b->dequant);
+    ROW("leakage", b->leakage);
+    ROW("  PE leakage", b->leakage_pe);
+    ROW("  SRAM leakage", b->leakage_sram);
+    ROW("other (xsum)", b->other);
+    ROW("total", b->total);
+#undef ROW
+}

@@ -1,0 +1,105 @@
+/* sim/energy.h — the technology table and the energy of a run: events x prices.
+ *
+ * A technology table is an INI file (configs/tech/<name>.ini) validated by its own schema,
+ * tech_schema[] (base/inischema.h): per PE kind the dynamic energy of a busy PE-cycle, the
+ * leakage power and area of one PE and the price of one dequant op; the edge decoder, the
+ * MixPE activation-sum adder, the w4a16-dq edge dequantizer; an SRAM model; DRAM energy per
+ * bit. Every value in the shipped tables carries its source (docs/energy.md).
+ *
+ * energy_compute() turns a SimEvents (sim/events.h) and an ArchConfig into an EnergyBreakdown:
+ *
+ *   pe       = pe_busy x busy_pj[kind] x pe_energy_scale
+ *   leakage  = pe_total x leak_mw[kind] x 1000 / clock_mhz                 (PEs)
+ *            + cycles x (weight+act+out KiB) x sram leak_mw_per_kib x 1000 / clock_mhz
+ *   sram     = sum over buffers of read_bits x read_pj_per_bit(bank) + write_bits x write_pj_per_bit(bank)
+ *   dram     = (dram_read_bits + dram_write_bits) x pj_per_bit
+ *   decoder  = decoder_ops x decoder pj_per_op
+ *   dequant  = dequant_ops x dequant_pj[kind]
+ *   other    = xsum_ops x xsum pj_per_op
+ *
+ * Units: energies in pJ, powers in mW, areas in µm², capacities in KiB. mW x 1000 / MHz = pJ per cycle.
+ */
+#ifndef MP_SIM_ENERGY_H
+#define MP_SIM_ENERGY_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "base/err.h"
+#include "base/inischema.h"
+#include "models/pekind.h"
+#include "sim/config.h"
+#include "sim/events.h"
+
+/* One PE kind's row of the table. */
+typedef struct TechPe {
+    double busy_pj;    /* dynamic energy of one busy PE-cycle (a MAC step), pJ                   */
+    double leak_mw;    /* leakage power of one PE, mW (charged on every PE-cycle, busy or idle)  */
+    double area_um2;   /* area of one PE including its I/O registers, µm²                        */
+    double dequant_pj; /* energy of one dequant op of this kind, pJ (0: the kind has none)       */
+} TechPe;
+
+typedef struct TechTable {
+    int version;              /* [mpsim] tech_version: file format version, 1                      */
+    char name[64];            /* [tech] name; defaults to the file stem                            */
+    double node_nm;           /* [tech] node_nm: process node the numbers are for, nm              */
+    TechPe pe[PE_KIND_COUNT]; /* [pe.<kind>], indexed by PeKindId                                  */
+    double decoder_pj;        /* [decoder] pj_per_op: one element decoded at the array edge, pJ     */
+    double decoder_area_um2;  /* [decoder] area_um2: one edge decoder, µm²                          */
+    double xsum_pj;           /* [xsum] pj_per_op: one integer add of an activation group sum, pJ   */
+    double xsum_area_um2;     /* [xsum] area_um2: one activation-sum adder + register, µm²          */
+    double dequant_unit_area_um2; /* [dequant_unit] area_um2: one w4a16-dq edge dequantizer, µm²    */
+    double sram_ref_kib;      /* [sram] ref_kib: bank size at which the per-bit energies hold, KiB  */
+    double sram_read_pj_per_bit;  /* [sram] read_pj_per_bit at ref_kib, pJ/bit                      */
+    double sram_write_pj_per_bit; /* [sram] write_pj_per_bit at ref_kib, pJ/bit                     */
+    double sram_leak_mw_per_kib;  /* [sram] leak_mw_per_kib, mW per KiB of capacity                 */
+    double sram_area_um2_per_kib; /* [sram] area_um2_per_kib, µm² per KiB of capacity               */
+    double dram_pj_per_bit[3];    /* [dram] ddr4/lpddr5/hbm3_pj_per_bit, indexed by DramTech, pJ/bit */
+} TechTable;
+
+extern const IniKey tech_schema[];
+extern const int tech_schema_len;
+
+/* Energy of one run, by component; every field in pJ. */
+typedef struct EnergyBreakdown {
+    double pe;                     /* PE dynamic energy of busy PE-cycles (x pe_energy_scale)   */
+    double sram;                   /* SRAM reads and writes, all buffers                        */
+    double sram_buf[BUF_COUNT];    /* the same per buffer (BUF_W, BUF_X, BUF_Y)                 */
+    double dram;                   /* DRAM reads and writes                                     */
+    double decoder;                /* OliVe/ANT edge decodes                                    */
+    double dequant;                /* dequant ops (per group, per weight or per output)         */
+    double leakage;                /* leakage_pe + leakage_sram                                 */
+    double leakage_pe;             /* PE leakage over every PE-cycle                            */
+    double leakage_sram;           /* SRAM leakage over every cycle                             */
+    double other;                  /* MixPE activation-sum adds (xsum)                          */
+    double total;                  /* sum of pe, sram, dram, decoder, dequant, leakage, other   */
+} EnergyBreakdown;
+
+/* Resolve a table name ("28nm" -> DATADIR/configs/tech/28nm.ini) or take a path (anything that
+ * exists as a file, contains '/' or '.', or ends in .ini). 0 if the file exists, -1 otherwise. */
+int energy_tech_resolve(const char *name_or_path, char *path, size_t cap);
+/* Load and validate a table. Bad input: MP_EINPUT with "FILE:LINE: message". path_out may be NULL. */
+int energy_tech_load(const char *name_or_path, TechTable *t, char *path_out, size_t path_cap,
+                     MpErr *e) MP_MUST_CHECK;
+/* Print the table as a valid INI file (units and docs as comments). */
+void energy_tech_print(FILE *f, const TechTable *t);
+
+/* DRAM energy per bit for a config: [dram] pj_per_bit when > 0, else the table's value for
+ * [dram] tech. Returns -1 for tech = custom without pj_per_bit (config_load rejects that). */
+double energy_dram_pj_per_bit(const TechTable *t, const ArchConfig *c);
+/* SRAM energy per bit read (write = 0) or written (write = 1) in a buffer of `kib` KiB split in
+ * `banks` banks: ref x sqrt((kib / banks) / ref_kib). */
+double energy_sram_pj_per_bit(const TechTable *t, double kib, int banks, int write);
+/* Energy of one access of port_bits bits to such a buffer, pJ. */
+double energy_sram_pj_per_access(const TechTable *t, double kib, int banks, int port_bits, int write);
+/* Leakage energy of one PE of `kind` per cycle at clock_mhz, pJ. */
+double energy_leak_pj_per_pe_cycle(const TechTable *t, int kind, double clock_mhz);
+
+/* Energy of the events of a run on config c. MP_EINPUT (message in e) if the config's kind or
+ * DRAM energy cannot be priced; the breakdown is zeroed then. */
+int energy_compute(const TechTable *t, const ArchConfig *c, const SimEvents *ev, EnergyBreakdown *out,
+                   MpErr *e) MP_MUST_CHECK;
+/* A human table of the breakdown (pJ, µJ and shares). */
+void energy_print(FILE *f, const EnergyBreakdown *b);
+
+#endif
