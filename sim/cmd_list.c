@@ -97,7 +97,8 @@ static void names_free(Names *s)
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-/* Collect every *.ini under root/rel (rel "" = root itself) as "rel/stem". Hidden entries are skipped. */
+/* Collect every *.ini under root/rel (rel "" = root itself) as "rel/stem". Hidden entries and
+ * configs/tech/ (energy tables, not accelerator presets) are skipped. */
 static int collect_presets(const char *root, const char *rel, int depth, Names *out, MpErr *e)
 {
     char dir[4096];
@@ -118,6 +119,8 @@ static int collect_presets(const char *root, const char *rel, int depth, Names *
         if (stat(full, &st) != 0)
             continue;
         size_t len = strlen(sub);
+        if (S_ISDIR(st.st_mode) && depth == 0 && !strcmp(nm, "tech"))
+            continue;
         if (S_ISDIR(st.st_mode) && depth < PRESET_DEPTH_MAX) {
             rc = collect_presets(root, sub, depth + 1, out, e);
         } else if (S_ISREG(st.st_mode) && len > 4 && strcmp(sub + len - 4, ".ini") == 0) {
