@@ -19,7 +19,7 @@
 #include "traces/layercsv.h"
 
 typedef struct RunArgs {
-    const char *arch, *archs, *model, *phase, *fidelity, *json, *blocks, *order;
+    const char *arch, *archs, *model, *phase, *fidelity, *json, *blocks, *order, *set;
     int64_t seq, kv, batch, seed;
     int quiet;
 } RunArgs;
@@ -75,6 +75,8 @@ static int eval_point(const char *arch, const Workload *w, const RunArgs *a, con
 {
     memset(p, 0, sizeof *p);
     int rc = config_load(arch, &p->cfg, NULL, NULL, 0, e);
+    if (rc == MP_OK && a->set)
+        rc = config_apply_sets(&p->cfg, a->set, e);
     if (rc == MP_OK)
         rc = energy_tech_load(p->cfg.tech, &p->tech, NULL, 0, e);
     if (rc)
@@ -249,12 +251,13 @@ static int common_args(RunArgs *a, MapForce *f, int *use_force, MpErr *e)
         {"seed", CLI_INT, &(a).seed, "S", "seed of the cycle-fidelity operands (default 1)"},                        \
         {"blocks", CLI_STR, &(a).blocks, "BMxBNxBK", "force the SRAM blocking (0 = free), e.g. 32x64x4096"},          \
         {"order", CLI_STR, &(a).order, "mn|nm", "force the block loop order"},                                        \
+        {"set", CLI_STR, &(a).set, "S.K=V,...", "override config keys, e.g. arch.rows=16,sram.weight_kib=256"},     \
         {"json", CLI_STR, &(a).json, "FILE", "write results as JSON ('-' for stdout)"},                             \
         {"quiet", CLI_FLAG, &(a).quiet, "", "no progress on stderr"}
 
 int cmd_run(int argc, char **argv)
 {
-    RunArgs a = {NULL, NULL, NULL, NULL, "fast", NULL, NULL, NULL, 0, 0, 1, 1, 0};
+    RunArgs a = {NULL, NULL, NULL, NULL, "fast", NULL, NULL, NULL, NULL, 0, 0, 1, 1, 0};
     const CliOpt opts[] = {
         {"arch", CLI_STR, &a.arch, "NAME|FILE", "preset (mpsim list presets) or config file"},
         RUN_OPTS(a),
@@ -299,7 +302,7 @@ int cmd_run(int argc, char **argv)
 
 int cmd_compare(int argc, char **argv)
 {
-    RunArgs a = {NULL, NULL, NULL, NULL, "fast", NULL, NULL, NULL, 0, 0, 1, 1, 0};
+    RunArgs a = {NULL, NULL, NULL, NULL, "fast", NULL, NULL, NULL, NULL, 0, 0, 1, 1, 0};
     const CliOpt opts[] = {
         {"archs", CLI_STR, &a.archs, "A,B,...", "presets or config files; the first is the baseline"},
         RUN_OPTS(a),

@@ -106,6 +106,16 @@ static int check_cross(const char *path, ArchConfig *c, const IniLoad *w, MpErr 
         return mp_errf(e, MP_EINPUT, "%s:%d: [quant] weight_bits = %d is not supported by pe_kind %s (%s)", path,
                        wl ? wl : w->nlines, c->weight_bits, pe_kind_names[c->pe_kind],
                        c->pe_kind == PE_BITMOD ? "3 or 4" : "leave it 0 for the native width");
+    int gl = w->line[row_index("quant", "group_size")];
+    if (c->pe_kind == PE_BITMOD && (c->group_size % 4 != 0 || c->group_size < 24))
+        return mp_errf(e, MP_EINPUT,
+                       "%s:%d: [quant] group_size = %d: bitmod needs a multiple of its 4 lanes and at least 24 weights "
+                       "(its 11-cycle bit-serial dequant must keep up with a group)",
+                       path, gl ? gl : w->nlines, c->group_size);
+    if ((c->pe_kind == PE_MIXPE_W4A8 || c->pe_kind == PE_MIXPE_W4A8_BS || c->pe_kind == PE_MIXPE_W4A16) &&
+        c->group_size > 4096)
+        return mp_errf(e, MP_EINPUT, "%s:%d: [quant] group_size = %d: MixPE's exact in-group sum holds at most 4096",
+                       path, gl ? gl : w->nlines, c->group_size);
     if (c->dram_tech == DRAM_CUSTOM && c->dram_pj_per_bit <= 0) {
         int l = w->line[row_index("dram", "tech")];
         return mp_errf(e, MP_EINPUT, "%s:%d: [dram] tech = custom needs pj_per_bit > 0", path, l ? l : w->nlines);
@@ -148,6 +158,43 @@ int config_load(const char *name_or_path, ArchConfig *c, IniLoad *where, char *p
         else
             stem_of(path, c->name, sizeof c->name);
     }
+    return MP_OK;
+}
+
+int config_apply_sets(ArchConfig *c, const char *list, MpErr *e)
+{
+    char buf[2048];
+    if (strlen(list) >= sizeof buf)
+        return mp_errf(e, MP_EINPUT, "--set: list longer than %zu characters", sizeof buf - 1);
+    snprintf(buf, sizeof buf, "%s", list);
+    int kind_changed = 0, bits_set = 0;
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(tok, '='), *dot = strchr(tok, '.');
+        if (!eq || !dot || dot > eq)
+            return mp_errf(e, MP_EINPUT, "--set '%s': expected section.key=value (e.g. arch.rows=16)", tok);
+        *eq = *dot = '\0';
+        int i = -1;
+        for (int r = 0; r < arch_schema_len; r++)
+            if (!strcmp(arch_schema[r].section, tok) && !strcmp(arch_schema[r].key, dot + 1))
+                i = r;
+        if (i < 0)
+            return mp_errf(e, MP_EINPUT, "--set: unknown key '%s.%s' (see 'mpsim config show')", tok, dot + 1);
+        char msg[512];
+        if (ini_schema_set(&arch_schema[i], c, eq + 1, msg, sizeof msg) != 0)
+            return mp_errf(e, MP_EINPUT, "--set %s.%s: %s", tok, dot + 1, msg);
+        kind_changed |= !strcmp(dot + 1, "pe_kind");
+        bits_set |= !strcmp(dot + 1, "weight_bits");
+    }
+    if (kind_changed && !bits_set)
+        c->weight_bits = 0; /* back to the new kind's native width */
+    IniLoad none;
+    memset(&none, 0, sizeof none);
+    int rc = check_cross("--set", c, &none, e);
+    if (rc)
+        return rc;
+    size_t n = strlen(c->name);
+    if (n + 1 < sizeof c->name && (n == 0 || c->name[n - 1] != '*'))
+        snprintf(c->name + n, sizeof c->name - n, "*"); /* marks a modified design */
     return MP_OK;
 }
 
