@@ -96,7 +96,7 @@ int map_choose(const MapProblem *p, const MapForce *f, Mapping *out, MpErr *e)
                             btot = best.dram_w_bits + best.dram_x_bits + best.dram_y_bits;
                     /* equal DRAM traffic: fewer K blocks (partial sums spilled to the output buffer
                      * and read back cost SRAM traffic and fill/drain time), then fewer steps */
-                    int64_t kb = cdiv(p->k, mp.bk), bkb = cdiv(p->k, best.bk);
+                    int64_t kb = cdiv(p->k, mp.bk), bkb = found ? cdiv(p->k, best.bk) : 0;
                     if (!found || tot < btot || (tot == btot && (kb < bkb || (kb == bkb && mp.steps < best.steps)))) {
                         best = mp;
                         found = 1;
