@@ -43,6 +43,9 @@ int acc_study_add_format(AccStudy *s, const char *name, BitmodErrMode bm_err, Mp
     }
     if (only && nf->wq.scheme != QS_BITMOD)
         return mp_errf(e, MP_EINPUT, "format '%s': a ':variant' applies only to bitmod formats", name);
+    for (int i = 0; i < s->nfmt; i++)
+        if (!strcmp(s->fmt[i].name, name))
+            return mp_errf(e, MP_EINPUT, "format '%s' is listed twice", name);
     AccFormat *f = &s->fmt[s->nfmt++];
     memset(f, 0, sizeof *f);
     snprintf(f->name, sizeof f->name, "%s", name);
@@ -64,6 +67,10 @@ int acc_study_gemm(AccStudy *s, const char *name, const float *w, int n, int k, 
         s->layer = nl;
         s->cap = nc;
     }
+    if (s->nlayer == 0 || t < s->tokens_min)
+        s->tokens_min = t;
+    if (t > s->tokens_max)
+        s->tokens_max = t;
     AccLayer *L = &s->layer[s->nlayer];
     memset(L, 0, sizeof *L);
     snprintf(L->name, sizeof L->name, "%s", name);
@@ -116,8 +123,10 @@ int acc_study_gemm(AccStudy *s, const char *name, const float *w, int n, int k, 
             if (qw.scheme == QS_BITMOD)
                 f->bitmod_groups += (long long)qw.rows * qw.ngroups;
             if (qw.scheme == QS_OLIVE) {
-                f->olive_outlier_pairs += qw.n_outlier_pairs + qx.n_outlier_pairs;
-                f->olive_pairs += (long long)qw.rows * ((qw.cols + 1) / 2) + (long long)qx.rows * ((qx.cols + 1) / 2);
+                f->olive_w_outlier_pairs += qw.n_outlier_pairs;
+                f->olive_w_pairs += (long long)qw.rows * ((qw.cols + 1) / 2);
+                f->olive_x_outlier_pairs += qx.n_outlier_pairs;
+                f->olive_x_pairs += (long long)qx.rows * ((qx.cols + 1) / 2);
             }
             if (qw.scheme == QS_OLIVE || qw.scheme == QS_ANT)
                 f->types_seen |= 1 << qw.fmt | 1 << qx.fmt;

@@ -20,7 +20,8 @@ typedef struct AccFormat {
     NumFormat nf;           /* quantization and datapath (a copy: variants may change wq) */
     MetricAcc out_hw, out_ideal, weight;
     MetricAcc hw_vs_ideal;  /* the datapath's own arithmetic error: Y_hw against Y_ideal */
-    long long bitmod_disagree, bitmod_groups, olive_outlier_pairs, olive_pairs;
+    long long bitmod_disagree, bitmod_groups;
+    long long olive_w_outlier_pairs, olive_w_pairs, olive_x_outlier_pairs, olive_x_pairs; /* weights / activations */
     int types_seen;         /* bit mask of FmtId the per-tensor choices picked */
 } AccFormat;
 
@@ -32,6 +33,7 @@ typedef struct AccLayer {   /* one GEMM of the study, per format: SQNR of Y_hw, 
 
 typedef struct AccStudy {
     int nfmt;
+    long long tokens_min, tokens_max; /* activation rows seen over all GEMMs */
     AccFormat fmt[ACC_MAX_FORMATS];
     int nlayer, cap;
     AccLayer *layer;

@@ -18,7 +18,7 @@
 #include "traces/workload.h"
 
 typedef struct AccOpts {
-    const char *model, *formats, *weights, *acts, *json, *bm_err;
+    const char *model, *formats, *weights, *acts, *json, *bm_err, *params;
     int64_t layers, tokens, rows, seed;
     int bitmod_single;
 } AccOpts;
@@ -54,12 +54,16 @@ static int run_synthetic(const AccOpts *o, AccStudy *s, MpErr *e)
         return MP_EINPUT;
     if (o->layers < 1 || o->layers > m->layers)
         return mp_errf(e, MP_EINPUT, "--layers %lld: %s has %d layers", (long long)o->layers, m->name, m->layers);
-    Workload *wl;
-    int rc = wl_create(m, WL_DECODE, 1, 1, &wl, e);
-    if (rc)
-        return rc;
     SynParams sp;
     syn_params_default(&sp);
+    int rc = o->params ? syn_params_parse(&sp, o->params, e) : MP_OK;
+    if (rc == MP_OK)
+        rc = syn_params_check(&sp, e);
+    Workload *wl;
+    if (rc == MP_OK)
+        rc = wl_create(m, WL_DECODE, 1, 1, &wl, e);
+    if (rc)
+        return rc;
     int tty = isatty(2);
     for (int l = 0; l < o->layers && rc == MP_OK; l++)
         for (int gi = 0; gi < wl->ngemm && rc == MP_OK; gi++) {
@@ -94,11 +98,15 @@ static int run_synthetic(const AccOpts *o, AccStudy *s, MpErr *e)
 static int run_files(const AccOpts *o, AccStudy *s, MpErr *e)
 {
     StFile *fw = NULL, *fx = NULL;
-    int rc = st_open(o->weights, &fw, e);
-    if (rc == MP_OK && o->acts)
-        rc = st_open(o->acts, &fx, e);
     SynParams sp;
     syn_params_default(&sp);
+    int rc = o->params ? syn_params_parse(&sp, o->params, e) : MP_OK;
+    if (rc == MP_OK)
+        rc = syn_params_check(&sp, e);
+    if (rc == MP_OK)
+        rc = st_open(o->weights, &fw, e);
+    if (rc == MP_OK && o->acts)
+        rc = st_open(o->acts, &fx, e);
     int used = 0;
     for (size_t i = 0; rc == MP_OK && i < st_count(fw); i++) {
         if (st_rank(fw, i) != 2 || !st_dtype_is_float(st_dtype(fw, i)))
@@ -157,20 +165,29 @@ static void print_tables(const AccOpts *o, const AccStudy *s)
 {
     char a[32], b[32], c[32];
     printf("per layer: SQNR of the hardware-exact outputs (dB) against the unquantized fp64 GEMM\n");
-    printf("%-28s %6s %6s", "gemm", "N", "K");
+    int wname = 4;
+    for (int l = 0; l < s->nlayer; l++)
+        if ((int)strlen(s->layer[l].name) > wname)
+            wname = (int)strlen(s->layer[l].name);
+    printf("%-*s %6s %6s", wname, "gemm", "N", "K");
     for (int f = 0; f < s->nfmt; f++)
         printf(" %11.11s", s->fmt[f].name);
     printf("\n");
     for (int l = 0; l < s->nlayer; l++) {
-        printf("%-28.28s %6d %6d", s->layer[l].name, s->layer[l].n, s->layer[l].k);
+        printf("%-*s %6d %6d", wname, s->layer[l].name, s->layer[l].n, s->layer[l].k);
         for (int f = 0; f < s->nfmt; f++) {
             fmt_db(a, sizeof a, s->layer[l].sqnr_hw[f]);
             printf(" %11s", a);
         }
         printf("\n");
     }
-    printf("\nsummary over %d GEMMs (%s; %lld tokens; seed %lld)\n", s->nlayer,
-           o->weights ? o->weights : "synthetic tensors, docs/data.md", (long long)o->tokens, (long long)o->seed);
+    char tok[64];
+    if (s->tokens_min == s->tokens_max)
+        snprintf(tok, sizeof tok, "%lld tokens", s->tokens_min);
+    else
+        snprintf(tok, sizeof tok, "%lld..%lld tokens", s->tokens_min, s->tokens_max);
+    printf("\nsummary over %d GEMMs (%s; %s; seed %lld)\n", s->nlayer,
+           o->weights ? o->weights : "synthetic tensors, docs/data.md", tok, (long long)o->seed);
     printf("%-18s %9s %9s %9s %9s %10s %9s %10s  %s\n", "format", "sqnr_db", "ideal_db", "weight_db", "hw_err_db",
            "rel_err", "cosine", "max_abs", "notes");
     for (int fi = 0; fi < s->nfmt; fi++) {
@@ -185,9 +202,11 @@ static void print_tables(const AccOpts *o, const AccStudy *s)
         if (f->bitmod_groups)
             snprintf(notes, sizeof notes, "fp16/fp64 error pick differently in %lld of %lld groups", f->bitmod_disagree,
                      f->bitmod_groups);
-        if (f->olive_pairs)
-            snprintf(notes, sizeof notes, "outlier pairs %.3f%%; types %s",
-                     100.0 * f->olive_outlier_pairs / f->olive_pairs, type_names(f->types_seen, types, sizeof types));
+        if (f->olive_w_pairs)
+            snprintf(notes, sizeof notes, "outlier pairs: weights %.3f%%, activations %.3f%%; types %s",
+                     100.0 * f->olive_w_outlier_pairs / f->olive_w_pairs,
+                     f->olive_x_pairs ? 100.0 * f->olive_x_outlier_pairs / f->olive_x_pairs : 0.0,
+                     type_names(f->types_seen, types, sizeof types));
         else if (f->types_seen)
             snprintf(notes, sizeof notes, "types %s", type_names(f->types_seen, types, sizeof types));
         printf("%-18s %9s %9s %9s %9s %10.3e %9.6f %10.3e  %s\n", f->name, a, b, c, d, hw.rel_err, hw.cosine,
@@ -213,8 +232,11 @@ static cJSON *metrics_json(const AccFormat *f)
         cJSON_AddNumberToObject(m, "bitmod_groups", (double)f->bitmod_groups);
         cJSON_AddNumberToObject(m, "bitmod_fp16_fp64_disagree", (double)f->bitmod_disagree);
     }
-    if (f->olive_pairs)
-        cJSON_AddNumberToObject(m, "olive_outlier_pair_frac", (double)f->olive_outlier_pairs / f->olive_pairs);
+    if (f->olive_w_pairs) {
+        cJSON_AddNumberToObject(m, "olive_weight_outlier_pair_frac", (double)f->olive_w_outlier_pairs / f->olive_w_pairs);
+        cJSON_AddNumberToObject(m, "olive_act_outlier_pair_frac",
+                                f->olive_x_pairs ? (double)f->olive_x_outlier_pairs / f->olive_x_pairs : 0.0);
+    }
     return m;
 }
 
@@ -226,7 +248,10 @@ static int write_json(const AccOpts *o, const AccStudy *s, MpErr *e)
         cJSON_AddStringToObject(root, "weights", o->weights);
     else
         cJSON_AddStringToObject(root, "model", o->model);
-    cJSON_AddNumberToObject(root, "tokens", (double)o->tokens);
+    /* tokens actually used: --tokens for synthetic activations, the files' rows with --acts */
+    cJSON_AddNumberToObject(root, "tokens", (double)s->tokens_max);
+    if (s->tokens_min != s->tokens_max)
+        cJSON_AddNumberToObject(root, "tokens_min", (double)s->tokens_min);
     cJSON_AddNumberToObject(root, "rows", (double)o->rows);
     cJSON_AddNumberToObject(root, "seed", (double)o->seed);
     cJSON_AddStringToObject(root, "bitmod_err", o->bm_err);
@@ -263,10 +288,14 @@ static int add_formats(const AccOpts *o, AccStudy *s, BitmodErrMode bm, MpErr *e
             rc = acc_study_add_format(s, num_formats[i].name, bm, e);
     } else {
         char buf[1024];
+        if (strlen(o->formats) >= sizeof buf)
+            return mp_errf(e, MP_EINPUT, "--formats: list longer than %zu characters", sizeof buf - 1);
         snprintf(buf, sizeof buf, "%s", o->formats);
         for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok && rc == MP_OK; tok = strtok_r(NULL, ",", &save))
             rc = acc_study_add_format(s, tok, bm, e);
     }
+    if (rc == MP_OK && s->nfmt == 0 && !o->bitmod_single)
+        rc = mp_errf(e, MP_EINPUT, "--formats '%s' names no format", o->formats);
     if (rc == MP_OK && o->bitmod_single) {
         static const char *const single[] = {"bitmod-w4:er_pos", "bitmod-w4:er_neg", "bitmod-w4:ea_pos",
                                              "bitmod-w4:ea_neg", "bitmod-w3:er_pos", "bitmod-w3:er_neg",
@@ -279,7 +308,7 @@ static int add_formats(const AccOpts *o, AccStudy *s, BitmodErrMode bm, MpErr *e
 
 int cmd_accuracy(int argc, char **argv)
 {
-    AccOpts o = {NULL, "all", NULL, NULL, NULL, "fp16", 1, 16, 128, 1, 0};
+    AccOpts o = {NULL, "all", NULL, NULL, NULL, "fp16", NULL, 1, 16, 128, 1, 0};
     const CliOpt opts[] = {
         {"model", CLI_STR, &o.model, "NAME", "built-in model whose layer shapes to study (mpsim list models)"},
         {"layers", CLI_INT, &o.layers, "N", "first N transformer layers (with --weights: first N tensors); default 1"},
@@ -291,6 +320,7 @@ int cmd_accuracy(int argc, char **argv)
         {"weights", CLI_STR, &o.weights, "FILE", "safetensors file: every 2-D float tensor is a weight [N x K]"},
         {"acts", CLI_STR, &o.acts, "FILE", "safetensors file with an activation [T x K] of the same name per weight"},
         {"seed", CLI_INT, &o.seed, "S", "seed of the synthetic tensors (default 1)"},
+        {"params", CLI_STR, &o.params, "N=V,...", "synthetic generator parameters (docs/data.md), e.g. x_outlier_frac=0"},
         {"json", CLI_STR, &o.json, "FILE", "write results as JSON ('-' for stdout)"},
         {NULL, 0, NULL, NULL, NULL},
     };

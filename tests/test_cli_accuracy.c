@@ -173,7 +173,8 @@ static void json_all_formats(void **state)
         int bm = !strncmp(all_formats[f], "bitmod", 6), ol = !strcmp(all_formats[f], "olive-w4a4");
         assert_int_equal(cJSON_HasObjectItem(m, "bitmod_groups"), bm);
         assert_int_equal(cJSON_HasObjectItem(m, "bitmod_fp16_fp64_disagree"), bm);
-        assert_int_equal(cJSON_HasObjectItem(m, "olive_outlier_pair_frac"), ol);
+        assert_int_equal(cJSON_HasObjectItem(m, "olive_weight_outlier_pair_frac"), ol);
+        assert_int_equal(cJSON_HasObjectItem(m, "olive_act_outlier_pair_frac"), ol);
         if (bm) /* 7 GEMMs x 16 rows x K/128 groups */
             assert_true(num(m, "bitmod_groups") == 16.0 * (2 + 2 + 2 + 2 + 2 + 2 + 4));
     }
