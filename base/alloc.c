@@ -1,23 +1,24 @@
 /* base/alloc.c — see alloc.h. */
 #include "alloc.h"
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-static long fail_countdown = -1; /* <0: never fail */
+/* <0: never fail. Atomic because quantizers allocate from OpenMP threads; injection itself is
+ * meant for single-threaded tests. */
+static _Atomic long fail_countdown = -1;
 
 static int should_fail(void)
 {
-    if (fail_countdown < 0)
-        return 0;
-    if (fail_countdown == 0)
-        return 1;
-    fail_countdown--;
-    return 0;
+    long v = atomic_load(&fail_countdown);
+    while (v > 0 && !atomic_compare_exchange_weak(&fail_countdown, &v, v - 1))
+        ;
+    return v == 0;
 }
 
-void mp_alloc_fail_after(long n) { fail_countdown = n; }
+void mp_alloc_fail_after(long n) { atomic_store(&fail_countdown, n); }
 
 void *mp_malloc(size_t n)
 {

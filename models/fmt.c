@@ -74,6 +74,32 @@ static void derive(FmtDesc *f)
         if (-v > f->max_abs)
             f->max_abs = -v;
     }
+    f->uniform = f->tie == TIE_EVEN && f->nsorted == f->sorted[f->nsorted - 1] - f->sorted[0] + 1 &&
+                 f->nsorted <= FMT_MAX_CODES;
+    f->lo = f->sorted[0];
+    f->hi = f->sorted[f->nsorted - 1];
+    if (f->uniform)
+        for (int i = 0; i < f->nsorted; i++)
+            f->code_of[f->sorted[i] - f->lo] = f->sorted_code[i];
+    f->has_lut = !f->uniform && fmt_lut_build(&f->lut, f->sorted, f->nsorted, f->tie) == 0;
+}
+
+int fmt_lut_build(FmtLut *l, const int32_t *sorted, int n, TieRule tie)
+{
+    /* cover one unit beyond each end; outside, the search saturates to the end values */
+    int lo2 = 2 * (sorted[0] - 1), hi2 = 2 * (sorted[n - 1] + 1);
+    if (hi2 - lo2 > FMT_LUT_MAX)
+        return -1;
+    l->lo2 = lo2;
+    l->n = hi2 - lo2;
+    for (int k = 0; k < l->n; k++) {
+        double at = (lo2 + k) / 2.0;
+        l->at[k] = (int16_t)fmt_nearest_in(sorted, n, tie, at);
+        l->open[k] = (int16_t)fmt_nearest_in(sorted, n, tie, at + 0.25); /* any point inside */
+    }
+    l->first = 0;
+    l->last = n - 1;
+    return 0;
 }
 
 static void table_init(void)
@@ -167,5 +193,12 @@ int fmt_nearest_in(const int32_t *s, int n, TieRule tie, double x)
 
 int fmt_nearest(const FmtDesc *f, double x)
 {
+    if (f->uniform) { /* round half to even, saturate: the same answer as the search below */
+        double v = nearbyint(x);
+        v = v < f->lo ? f->lo : v > f->hi ? f->hi : v;
+        return f->code_of[(int)v - f->lo];
+    }
+    if (f->has_lut)
+        return f->sorted_code[fmt_lut_find(&f->lut, x)];
     return f->sorted_code[fmt_nearest_in(f->sorted, f->nsorted, f->tie, x)];
 }

@@ -11,6 +11,7 @@
 #ifndef MP_MODELS_FMT_H
 #define MP_MODELS_FMT_H
 
+#include <math.h>
 #include <stdint.h>
 
 typedef enum FmtId {
@@ -35,6 +36,20 @@ typedef enum TieRule {
 
 #define FMT_MAX_CODES 256
 
+/* A lookup table equal to fmt_nearest_in over an integer grid: since grid values are integers,
+ * every midpoint is a multiple of 1/2, so the nearest value is constant on each open interval
+ * (k/2, (k+1)/2) and only x = k/2 exactly needs the tie rule. Built from fmt_nearest_in itself. */
+#define FMT_LUT_MAX 1024
+typedef struct FmtLut {
+    int lo2, n;                  /* entries cover 2x in [lo2, lo2 + n)               */
+    int16_t open[FMT_LUT_MAX];   /* index into sorted[] for x in (k/2, (k+1)/2)       */
+    int16_t at[FMT_LUT_MAX];     /* index for x == k/2                                */
+    int first, last;             /* saturation: indices of the end values             */
+} FmtLut;
+
+/* 0, or -1 if the grid is too wide for the table. */
+int fmt_lut_build(FmtLut *l, const int32_t *sorted, int n, TieRule tie);
+
 typedef struct FmtDesc {
     const char *name;
     int bits;                  /* code width                                            */
@@ -48,6 +63,12 @@ typedef struct FmtDesc {
     int32_t sorted[FMT_MAX_CODES];
     uint8_t sorted_code[FMT_MAX_CODES];
     int32_t max_abs;           /* largest |value| of a valid code                       */
+    /* derived: uniform integer grids (every integer in [lo, hi] valid, ties to even) round in
+     * O(1) with nearbyint; code_of[v - lo] is the code of value v */
+    int uniform, lo, hi;
+    uint8_t code_of[FMT_MAX_CODES];
+    int has_lut;                   /* non-uniform grids: fmt_nearest uses lut */
+    FmtLut lut;
 } FmtDesc;
 
 /* The table, built once (fmt_table_init is idempotent and cheap; every accessor calls it). */
@@ -57,6 +78,20 @@ const FmtDesc *fmt_get(FmtId id);
 int fmt_nearest(const FmtDesc *f, double x);
 /* Same over an explicit sorted value list (for grids extended by a special value). */
 int fmt_nearest_in(const int32_t *sorted, int n, TieRule tie, double x);
+
+/* Index into sorted[] of the value nearest x. */
+static inline int fmt_lut_find(const FmtLut *l, double x)
+{
+    double t = 2.0 * x;
+    if (!(t >= l->lo2)) /* also NaN */
+        return l->first;
+    if (t >= l->lo2 + l->n)
+        return l->last;
+    int k = (int)t; /* t >= lo2 > INT_MIN here; truncation then floor by hand (no libm call) */
+    if ((double)k > t)
+        k--;
+    return (double)k == t ? l->at[k - l->lo2] : l->open[k - l->lo2];
+}
 
 /* OliVe abfloat outlier magnitude: (2 + m) << (e + bias), e in 0..3, m in 0..1. */
 int32_t fmt_abfloat_value(int e, int m, int bias);

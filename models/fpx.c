@@ -87,25 +87,10 @@ double fpx_round(const FpxFmt *f, double x)
 
 /* ---- fp16 / bf16 ---- */
 
-/* Fast path on the double's bits: RNE of the 52-bit mantissa to 10 bits for normal
- * results; subnormal results and specials go through the generic routine. */
-uint16_t fp16_from_f64(double x)
-{
-    uint64_t b;
-    memcpy(&b, &x, sizeof b);
-    const uint16_t sign = (uint16_t)((b >> 48) & 0x8000);
-    const int e = (int)((b >> 52) & 0x7ff) - 1023;
-    if (e < -14 || e > 15) /* subnormal/zero, overflow, Inf, NaN */
-        return (uint16_t)fpx_from_f64(&FPX_FP16, x);
-    const uint64_t m = b & 0xfffffffffffffull;
-    uint32_t keep = (uint32_t)(m >> 42);
-    const uint64_t rem = m & ((1ull << 42) - 1), half = 1ull << 41;
-    if (rem > half || (rem == half && (keep & 1)))
-        keep++;
-    /* a mantissa carry moves into the exponent; 2^16 becomes 0x7c00 = Inf as RNE requires */
-    return (uint16_t)(sign | (((uint32_t)(e + 15) << 10) + keep));
-}
-/* float -> double is exact, so this is one rounding. */
+/* The out-of-line slow path of fp16_from_f64 (fpx.h): zero, subnormals of double, overflow,
+ * Inf and NaN. */
+uint16_t fp16_from_f64_slow(double x) { return (uint16_t)fpx_from_f64(&FPX_FP16, x); }
+
 uint16_t fp16_from_f32(float x) { return fp16_from_f64((double)x); }
 
 float bf16_to_f32(uint16_t h)
@@ -122,9 +107,4 @@ uint16_t bf16_from_f32(float x) { return (uint16_t)fpx_from_f64(&FPX_BF16, (doub
 int fp16_is_nan(uint16_t h) { return (h & 0x7c00) == 0x7c00 && (h & 0x03ff); }
 int fp16_is_inf(uint16_t h) { return (h & 0x7fff) == 0x7c00; }
 
-uint16_t fp16_add(uint16_t a, uint16_t b) { return fp16_from_f64(fp16_to_f64(a) + fp16_to_f64(b)); }
-uint16_t fp16_sub(uint16_t a, uint16_t b) { return fp16_from_f64(fp16_to_f64(a) - fp16_to_f64(b)); }
-uint16_t fp16_mul(uint16_t a, uint16_t b) { return fp16_from_f64(fp16_to_f64(a) * fp16_to_f64(b)); }
-/* A double quotient rounded again to fp16 is correctly rounded: 53 >= 2*11 + 2
- * (the classic innocuous double-rounding condition for division). */
-uint16_t fp16_div(uint16_t a, uint16_t b) { return fp16_from_f64(fp16_to_f64(a) / fp16_to_f64(b)); }
+

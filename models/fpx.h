@@ -42,7 +42,37 @@ static inline double fpx_pow2(int e)
 }
 
 /* fp16 and bf16 fast paths (table-driven decode). All exact or correctly rounded. */
-uint16_t fp16_from_f64(double x);
+uint16_t fp16_from_f64_slow(double x);
+/* Round a double to fp16 (RNE). Fast path on the double's bits: RNE of the 52-bit mantissa to 10
+ * bits for normal results, the exact add-2^52 rounding for subnormal ones; the rest (zero, double
+ * subnormals, overflow, Inf, NaN) goes to the generic routine. Inline: the quantizers call it
+ * hundreds of millions of times. */
+static inline uint16_t fp16_from_f64(double x)
+{
+    union {
+        double d;
+        uint64_t u;
+    } v = {x};
+    const uint64_t b = v.u;
+    const uint16_t sign = (uint16_t)((b >> 48) & 0x8000);
+    const int e = (int)((b >> 52) & 0x7ff) - 1023;
+    if (e >= -14 && e <= 15) {
+        const uint64_t m = b & 0xfffffffffffffull;
+        uint32_t keep = (uint32_t)(m >> 42);
+        const uint64_t rem = m & ((1ull << 42) - 1), half = 1ull << 41;
+        if (rem > half || (rem == half && (keep & 1)))
+            keep++;
+        /* a mantissa carry moves into the exponent; 2^16 becomes 0x7c00 = Inf as RNE requires */
+        return (uint16_t)(sign | (((uint32_t)(e + 15) << 10) + keep));
+    }
+    if (e < -14 && e >= -1022) {
+        /* subnormal result in units of 2^-24; a*2^24 < 2^10, so adding 2^52 rounds it exactly */
+        double a = (x < 0 ? -x : x) * 0x1p24;
+        uint32_t q = (uint32_t)((a + 0x1p52) - 0x1p52); /* 1024 encodes the smallest normal */
+        return (uint16_t)(sign | q);
+    }
+    return fp16_from_f64_slow(x);
+}
 uint16_t fp16_from_f32(float x);
 /* Exact decode by bit manipulation (inline: it sits in every golden inner loop). */
 static inline float fp16_to_f32(uint16_t h)
@@ -70,9 +100,11 @@ int fp16_is_inf(uint16_t h);
 
 /* fp16 arithmetic as an fp16 unit does it: exact result rounded once (RNE).
  * Sums and products of two fp16 values are exact in double, so this is correct. */
-uint16_t fp16_add(uint16_t a, uint16_t b);
-uint16_t fp16_sub(uint16_t a, uint16_t b);
-uint16_t fp16_mul(uint16_t a, uint16_t b);
-uint16_t fp16_div(uint16_t a, uint16_t b); /* correctly rounded: see fpx.c */
+static inline uint16_t fp16_add(uint16_t a, uint16_t b) { return fp16_from_f64(fp16_to_f64(a) + fp16_to_f64(b)); }
+static inline uint16_t fp16_sub(uint16_t a, uint16_t b) { return fp16_from_f64(fp16_to_f64(a) - fp16_to_f64(b)); }
+static inline uint16_t fp16_mul(uint16_t a, uint16_t b) { return fp16_from_f64(fp16_to_f64(a) * fp16_to_f64(b)); }
+/* A double quotient rounded again to fp16 is correctly rounded: 53 >= 2*11 + 2 (the classic
+ * innocuous double-rounding condition for division). */
+static inline uint16_t fp16_div(uint16_t a, uint16_t b) { return fp16_from_f64(fp16_to_f64(a) / fp16_to_f64(b)); }
 
 #endif

@@ -8,6 +8,20 @@
 
 void pack_put_bits(uint8_t *row, int index, int bits, uint32_t value)
 {
+    if (bits == 8) {
+        row[index] = (uint8_t)value;
+        return;
+    }
+    if (bits == 16) {
+        row[2 * index] = (uint8_t)value;
+        row[2 * index + 1] = (uint8_t)(value >> 8);
+        return;
+    }
+    if (bits == 4) {
+        uint8_t *b = &row[index >> 1];
+        *b = (index & 1) ? (uint8_t)((*b & 0x0f) | (value & 15) << 4) : (uint8_t)((*b & 0xf0) | (value & 15));
+        return;
+    }
     size_t bit = (size_t)index * (size_t)bits;
     for (int i = 0; i < bits; i++, bit++) {
         uint8_t m = (uint8_t)(1u << (bit & 7));
@@ -20,6 +34,12 @@ void pack_put_bits(uint8_t *row, int index, int bits, uint32_t value)
 
 uint32_t pack_get_bits(const uint8_t *row, int index, int bits)
 {
+    if (bits == 8)
+        return row[index];
+    if (bits == 16)
+        return (uint32_t)row[2 * index] | (uint32_t)row[2 * index + 1] << 8;
+    if (bits == 4)
+        return (row[index >> 1] >> ((index & 1) * 4)) & 15;
     size_t bit = (size_t)index * (size_t)bits;
     uint32_t v = 0;
     for (int i = 0; i < bits; i++, bit++)

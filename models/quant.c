@@ -90,6 +90,7 @@ static int quant_fp16(const float *src, QMat *q, MpErr *e)
 static void quant_sym_row(const float *src, QMat *q)
 {
     const FmtDesc *f = fmt_get(q->fmt);
+#pragma omp parallel for schedule(static)
     for (int r = 0; r < q->rows; r++) {
         const float *x = src + (size_t)r * q->cols;
         double amax = 0;
@@ -109,6 +110,7 @@ static void quant_sym_row(const float *src, QMat *q)
 
 void quant_fill_dq16(QMat *q)
 {
+#pragma omp parallel for schedule(static)
     for (int r = 0; r < q->rows; r++)
         for (int c = 0; c < q->cols; c++) {
             size_t i = (size_t)r * q->cols + c;
@@ -121,6 +123,7 @@ void quant_fill_dq16(QMat *q)
 static void quant_asym_group(const float *src, QMat *q)
 {
     const FmtDesc *f = fmt_get(FMT_UINT4);
+#pragma omp parallel for schedule(static)
     for (int r = 0; r < q->rows; r++)
         for (int g = 0; g < q->ngroups; g++) {
             const int c0 = g * q->group, c1 = c0 + q->group < q->cols ? c0 + q->group : q->cols;
@@ -161,11 +164,44 @@ int32_t quant_bitmod_special(FmtId fmt, BitmodVariant v)
  * order, scale = fp16(max|w| / qmax) clamped, x = fp16(w / scale), nearest grid value with ties
  * to the lower one, wq = fp16(q * scale), error = mean squared error; strict < wins.
  * Returns the variant chosen under `mode` and sets *other to the one the other mode picks. */
-static int bitmod_group(FmtId id, const uint16_t *w16, int n, BitmodErrMode mode, int only, int *other,
-                        uint16_t scale_out[4], int32_t qunits_out[4][1024])
+/* One variant's grid in units (the format's values plus its special value) and its lookup table;
+ * built once per matrix. */
+typedef struct BitmodGrid {
+    int32_t grid[FMT_MAX_CODES + 1];
+    int n;
+    double qmax; /* native units */
+    FmtLut lut;
+} BitmodGrid;
+
+static void bitmod_grids(FmtId id, BitmodGrid g[4])
 {
     const FmtDesc *f = fmt_get(id);
-    const double unit = quant_bitmod_unit(id);
+    for (int v = 0; v < 4; v++) {
+        int32_t sp = quant_bitmod_special(id, (BitmodVariant)v);
+        int inserted = 0, n = 0;
+        for (int i = 0; i < f->nsorted; i++) {
+            if (!inserted && sp < f->sorted[i]) {
+                g[v].grid[n++] = sp;
+                inserted = 1;
+            }
+            g[v].grid[n++] = f->sorted[i];
+        }
+        if (!inserted)
+            g[v].grid[n++] = sp;
+        g[v].n = n;
+        g[v].qmax = fmax((double)f->max_abs, fabs((double)sp)) * quant_bitmod_unit(id);
+        fmt_lut_build(&g[v].lut, g[v].grid, n, TIE_DOWN); /* the same answers as fmt_nearest_in */
+    }
+}
+
+/* The reference quantizer of one group (see docs/formats.md, "BitMoD"): for every variant in
+ * order, scale = fp16(max|w| / qmax) clamped, x = fp16(w / scale), nearest grid value with ties
+ * to the lower one, wq = fp16(q * scale), error = mean squared error; strict < wins.
+ * Returns the variant chosen under `mode` and sets *other to the one the other mode picks. */
+static int bitmod_group(FmtId id, const BitmodGrid vg[4], const uint16_t *w16, int n, BitmodErrMode mode, int only,
+                        int *other, uint16_t scale_out[4], int32_t qunits_out[4][1024])
+{
+    const double unit = quant_bitmod_unit(id), inv_unit = 1.0 / unit; /* 1 or 2: exact */
     const uint16_t lo_clamp = fp16_from_f64(1e-5), hi_clamp = fp16_from_f64(1e4);
     double amax = 0;
     for (int j = 0; j < n; j++)
@@ -174,22 +210,8 @@ static int bitmod_group(FmtId id, const uint16_t *w16, int n, BitmodErrMode mode
     int best16 = -1, best64 = -1;
     double e16_best = 0, e64_best = 0;
     for (int v = 0; v < 4; v++) {
-        /* the variant's grid in units: the format's values plus its special value */
-        int32_t grid[FMT_MAX_CODES + 1];
-        int ng = 0;
-        int32_t sp = quant_bitmod_special(id, (BitmodVariant)v);
-        int inserted = 0;
-        for (int i = 0; i < f->nsorted; i++) {
-            if (!inserted && sp < f->sorted[i]) {
-                grid[ng++] = sp;
-                inserted = 1;
-            }
-            grid[ng++] = f->sorted[i];
-        }
-        if (!inserted)
-            grid[ng++] = sp;
-        double qmax = fmax((double)f->max_abs, fabs((double)sp)) * unit;
-        uint16_t s = fp16_div(amax16, fp16_from_f64(qmax));
+        const BitmodGrid *g = &vg[v];
+        uint16_t s = fp16_div(amax16, fp16_from_f64(g->qmax));
         if (fp16_to_f64(s) < fp16_to_f64(lo_clamp))
             s = lo_clamp;
         if (fp16_to_f64(s) > fp16_to_f64(hi_clamp))
@@ -197,7 +219,7 @@ static int bitmod_group(FmtId id, const uint16_t *w16, int n, BitmodErrMode mode
         double sum16 = 0, sum64 = 0;
         for (int j = 0; j < n; j++) {
             double x = fp16_to_f64(fp16_div(w16[j], s));
-            int32_t qu = grid[fmt_nearest_in(grid, ng, TIE_DOWN, x / unit)];
+            int32_t qu = g->grid[fmt_lut_find(&g->lut, x * inv_unit)];
             uint16_t wq = fp16_mul(fp16_from_f64((double)qu * unit), s);
             uint16_t d = fp16_sub(w16[j], wq);
             sum16 += fp16_to_f64(fp16_mul(d, d)); /* exact: fp16 values sum exactly in double */
@@ -231,6 +253,8 @@ static int quant_bitmod(const float *src, QMat *q, BitmodErrMode mode, int only,
     if (q->group > 1024)
         return mp_errf(e, MP_EINPUT, "BitMoD group size %d larger than 1024", q->group);
     long long disagree = 0;
+    BitmodGrid vg[4];
+    bitmod_grids(q->fmt, vg);
     /* rows are independent; the only shared result is an integer count */
 #pragma omp parallel for schedule(dynamic, 4) reduction(+ : disagree)
     for (int r = 0; r < q->rows; r++)
@@ -240,7 +264,7 @@ static int quant_bitmod(const float *src, QMat *q, BitmodErrMode mode, int only,
             const int c0 = g * q->group, n = c0 + q->group < q->cols ? q->group : q->cols - c0;
             for (int j = 0; j < n; j++)
                 w16[j] = fp16_from_f32(src[(size_t)r * q->cols + c0 + j]);
-            int other, v = bitmod_group(q->fmt, w16, n, mode, only, &other, s, qu);
+            int other, v = bitmod_group(q->fmt, vg, w16, n, mode, only, &other, s, qu);
             if (other != v)
                 disagree++;
             int neg = v == BM_ER_NEG || v == BM_EA_NEG;
@@ -357,17 +381,27 @@ typedef struct OliveSet { /* the elements of one scale set (a row, or the whole 
     double *p1, *p2; /* prefix sums of a and a^2, n + 1 entries */
 } OliveSet;
 
-typedef struct OliveEnt {
-    double a;
-    uint32_t i;
-} OliveEnt;
-
-static int cmp_ent(const void *x, const void *y)
+/* Stable LSD radix sort of n 32-bit keys, 8 bits per pass, carrying a 32-bit index. Keys are
+ * float bit patterns of |x| (non-negative floats sort like their bits); equal keys keep index
+ * order, so the result never depends on the sort. */
+static void radix_sort(uint32_t *key, uint32_t *idx, uint32_t *tk, uint32_t *ti, size_t n)
 {
-    const OliveEnt *p = x, *q = y;
-    if (p->a != q->a)
-        return p->a < q->a ? -1 : 1;
-    return p->i < q->i ? -1 : p->i > q->i; /* a total order: the result never depends on qsort */
+    for (int shift = 0; shift < 32; shift += 8) {
+        size_t cnt[257] = {0};
+        for (size_t i = 0; i < n; i++)
+            cnt[((key[i] >> shift) & 255) + 1]++;
+        if (cnt[1] == n && shift) /* every key has this digit 0: nothing to reorder */
+            continue;
+        for (int b = 0; b < 256; b++)
+            cnt[b + 1] += cnt[b];
+        for (size_t i = 0; i < n; i++) {
+            size_t d = cnt[(key[i] >> shift) & 255]++;
+            tk[d] = key[i];
+            ti[d] = idx[i];
+        }
+        memcpy(key, tk, n * sizeof *key);
+        memcpy(idx, ti, n * sizeof *idx);
+    }
 }
 
 /* lower bound: first sorted position with a >= t */
@@ -441,19 +475,24 @@ static int olive_set_init(OliveSet *st, const float *src, int cols, int r0, int 
     if (!st->a || !st->idx || !st->p1 || !st->p2)
         return -1;
     const float *base = src + (size_t)r0 * cols;
-    OliveEnt *ent = mp_malloc(st->n * sizeof *ent);
-    if (!ent)
+    uint32_t *key = mp_malloc(st->n * sizeof *key), *tk = mp_malloc(st->n * sizeof *tk),
+             *ti = mp_malloc(st->n * sizeof *ti);
+    int ok = key && tk && ti;
+    if (ok) {
+        for (size_t i = 0; i < st->n; i++) {
+            float a = fabsf(base[i]);
+            memcpy(&key[i], &a, sizeof a);
+            st->idx[i] = (uint32_t)i;
+        }
+        radix_sort(key, st->idx, tk, ti, st->n);
+        for (size_t i = 0; i < st->n; i++)
+            st->a[i] = fabs((double)base[st->idx[i]]);
+    }
+    mp_free(key);
+    mp_free(tk);
+    mp_free(ti);
+    if (!ok)
         return -1;
-    for (size_t i = 0; i < st->n; i++) {
-        ent[i].a = fabs((double)base[i]);
-        ent[i].i = (uint32_t)i;
-    }
-    qsort(ent, st->n, sizeof *ent, cmp_ent);
-    for (size_t i = 0; i < st->n; i++) {
-        st->a[i] = ent[i].a;
-        st->idx[i] = ent[i].i;
-    }
-    mp_free(ent);
     st->p1[0] = st->p2[0] = 0;
     for (size_t i = 0; i < st->n; i++) {
         st->p1[i + 1] = st->p1[i] + st->a[i];
@@ -506,31 +545,43 @@ static int quant_olive(const float *src, QMat *q, MpErr *e)
     olive_grid(FMT_OLIVE_INT4, &gi);
     olive_grid(FMT_OLIVE_FLINT4, &gf);
     double *si = mp_malloc((size_t)nsets * sizeof *si), *sf = mp_malloc((size_t)nsets * sizeof *sf);
-    double toti = 0, totf = 0;
-    int rc = MP_OK;
-    if (!si || !sf)
-        rc = mp_errf(e, MP_ENOMEM, "out of memory in the OliVe search");
-    for (int t = 0; t < nsets && rc == MP_OK; t++) {
+    double *ei_set = mp_malloc((size_t)nsets * sizeof *ei_set), *ef_set = mp_malloc((size_t)nsets * sizeof *ef_set);
+    long long *nout = mp_calloc((size_t)nsets, sizeof *nout);
+    int failed = 0;
+    if (!si || !sf || !ei_set || !ef_set || !nout)
+        failed = 1;
+    /* sets (rows of W) are independent; per-set results are combined serially below */
+#pragma omp parallel for schedule(dynamic, 4) reduction(| : failed)
+    for (int t = 0; t < nsets; t++) {
+        if (failed)
+            continue;
         OliveSet st;
         memset(&st, 0, sizeof st);
         int r0 = q->per_tensor ? 0 : t, r1 = q->per_tensor ? q->rows : t + 1;
         if (olive_set_init(&st, src, q->cols, r0, r1) != 0)
-            rc = mp_errf(e, MP_ENOMEM, "out of memory in the OliVe search");
+            failed = 1;
         else {
             double ei, ef;
             /* scales are stored as fp32: search with the value the hardware will use */
             si[t] = (double)(float)olive_search(FMT_OLIVE_INT4, &gi, &st, &ei);
             sf[t] = (double)(float)olive_search(FMT_OLIVE_FLINT4, &gf, &st, &ef);
-            toti += olive_set_error(FMT_OLIVE_INT4, &gi, &st, si[t]);
-            totf += olive_set_error(FMT_OLIVE_FLINT4, &gf, &st, sf[t]);
+            ei_set[t] = olive_set_error(FMT_OLIVE_INT4, &gi, &st, si[t]);
+            ef_set[t] = olive_set_error(FMT_OLIVE_FLINT4, &gf, &st, sf[t]);
         }
         olive_set_free(&st);
     }
+    int rc = failed ? mp_errf(e, MP_ENOMEM, "out of memory in the OliVe search") : MP_OK;
     if (rc == MP_OK) {
+        double toti = 0, totf = 0;
+        for (int t = 0; t < nsets; t++) {
+            toti += ei_set[t];
+            totf += ef_set[t];
+        }
         /* per-tensor type choice: the lower total error (int4 on a tie) */
         q->fmt = totf < toti ? FMT_OLIVE_FLINT4 : FMT_OLIVE_INT4;
         const OliveGrid *g = q->fmt == FMT_OLIVE_INT4 ? &gi : &gf;
         const FmtDesc *f = fmt_get(q->fmt);
+#pragma omp parallel for schedule(static)
         for (int t = 0; t < nsets; t++) {
             double s = q->fmt == FMT_OLIVE_INT4 ? si[t] : sf[t];
             q->scale[t] = (float)s;
@@ -540,7 +591,7 @@ static int quant_olive(const float *src, QMat *q, MpErr *e)
                     size_t i = (size_t)r * q->cols + c;
                     double a = src[i], b = c + 1 < q->cols ? src[i + 1] : 0.0;
                     uint8_t ca, cb;
-                    q->n_outlier_pairs += quant_olive_pair_s(q->fmt, g, a, b, s, &ca, &cb);
+                    nout[t] += quant_olive_pair_s(q->fmt, g, a, b, s, &ca, &cb);
                     q->code[i] = ca;
                     q->u[i] = ca == 8 ? 0 : f->value[ca];
                     if (c + 1 < q->cols) {
@@ -549,22 +600,27 @@ static int quant_olive(const float *src, QMat *q, MpErr *e)
                     }
                 }
         }
+        for (int t = 0; t < nsets; t++)
+            q->n_outlier_pairs += nout[t];
     }
     mp_free(si);
     mp_free(sf);
+    mp_free(ei_set);
+    mp_free(ef_set);
+    mp_free(nout);
     return rc;
 }
 
 /* ---------------------------------------------------------------- ANT */
 
-static double ant_apply(const float *src, QMat *q, FmtId fmt, int write)
+static double ant_apply(const float *src, QMat *q, FmtId fmt, int write, double *set_err)
 {
     const FmtDesc *f = fmt_get(fmt);
-    double err = 0;
     int nsets = q->per_tensor ? 1 : q->rows;
+#pragma omp parallel for schedule(static)
     for (int t = 0; t < nsets; t++) {
         int r0 = q->per_tensor ? 0 : t, r1 = q->per_tensor ? q->rows : t + 1;
-        double amax = 0;
+        double amax = 0, err = 0;
         for (int r = r0; r < r1; r++)
             for (int c = 0; c < q->cols; c++)
                 amax = fmax(amax, fabs((double)src[(size_t)r * q->cols + c]));
@@ -582,24 +638,33 @@ static double ant_apply(const float *src, QMat *q, FmtId fmt, int write)
             }
         if (write)
             q->scale[t] = s;
+        set_err[t] = err;
     }
+    double err = 0; /* summed in set order: the same bits for any thread count */
+    for (int t = 0; t < nsets; t++)
+        err += set_err[t];
     return err;
 }
 
-static void quant_ant(const float *src, QMat *q)
+static int quant_ant(const float *src, QMat *q, MpErr *e)
 {
     static const FmtId types[3] = {FMT_ANT_INT4, FMT_FLINT4, FMT_POT4};
+    double *set_err = mp_malloc((size_t)(q->per_tensor ? 1 : q->rows) * sizeof *set_err);
+    if (!set_err)
+        return mp_errf(e, MP_ENOMEM, "out of memory in the ANT quantizer");
     int best = 0;
     double best_err = 0;
     for (int t = 0; t < 3; t++) {
-        double err = ant_apply(src, q, types[t], 0);
+        double err = ant_apply(src, q, types[t], 0, set_err);
         if (t == 0 || err < best_err) {
             best = t;
             best_err = err;
         }
     }
     q->fmt = types[best];
-    ant_apply(src, q, q->fmt, 1);
+    ant_apply(src, q, q->fmt, 1, set_err);
+    mp_free(set_err);
+    return MP_OK;
 }
 
 /* ---------------------------------------------------------------- entry */
@@ -639,7 +704,7 @@ int quant_matrix(const QParams *p, const float *src, int rows, int cols, QMat *q
     case QS_ASYM_GROUP: quant_asym_group(src, q); break;
     case QS_BITMOD: rc = quant_bitmod(src, q, p->bm_err, p->bm_only, e); break;
     case QS_OLIVE: rc = quant_olive(src, q, e); break;
-    case QS_ANT: quant_ant(src, q); break;
+    case QS_ANT: rc = quant_ant(src, q, e); break;
     }
     if (rc)
         quant_free(q);
