@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "alloc.h"
@@ -62,6 +63,18 @@ int mp_out_open(MpOut *o, const char *path, MpErr *e)
         o->f = stdout;
         return MP_OK;
     }
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        /* a device, FIFO or the like (/dev/stdout, /dev/null): renaming over it would replace it,
+         * so write to it directly; there is no half-written result file to protect */
+        if (S_ISDIR(st.st_mode))
+            return mp_errf(e, MP_EIO, "%s: is a directory", path);
+        o->f = fopen(path, "wb");
+        if (!o->f)
+            return mp_errf(e, MP_EIO, "%s: cannot write: %s", path, strerror(errno));
+        o->direct = 1;
+        return MP_OK;
+    }
     size_t n = strlen(path) + 32;
     o->path = mp_strdup(path);
     o->tmp = mp_malloc(n);
@@ -86,6 +99,12 @@ int mp_out_open(MpOut *o, const char *path, MpErr *e)
 int mp_out_commit(MpOut *o, MpErr *e)
 {
     int rc = MP_OK;
+    if (o->direct) {
+        if (fclose(o->f) != 0)
+            rc = mp_errf(e, MP_EIO, "write error");
+        memset(o, 0, sizeof *o);
+        return rc;
+    }
     if (!o->tmp) { /* stdout */
         if (fflush(o->f) != 0)
             rc = mp_errf(e, MP_EIO, "stdout: write error");
@@ -109,7 +128,9 @@ int mp_out_commit(MpOut *o, MpErr *e)
 
 void mp_out_abort(MpOut *o)
 {
-    if (o->tmp) {
+    if (o->direct && o->f)
+        fclose(o->f);
+    else if (o->tmp) {
         if (o->f)
             fclose(o->f);
         remove(o->tmp);

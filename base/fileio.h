@@ -3,7 +3,8 @@
  * Output files are written to "PATH.tmp.PID" and renamed over PATH only on
  * success (mp_out_commit); mp_out_abort removes the temporary, so an error or a
  * crash never leaves a half-written result under the real name. PATH "-" means
- * standard output (written directly).
+ * standard output; a PATH that exists and is not a regular file (/dev/stdout, a FIFO) is written
+ * directly, since renaming over it would replace the device.
  */
 #ifndef MP_BASE_FILEIO_H
 #define MP_BASE_FILEIO_H
@@ -21,6 +22,7 @@ typedef struct MpOut {
     FILE *f;
     char *path;  /* final name */
     char *tmp;   /* temporary name, NULL for stdout */
+    int direct;  /* 1: PATH is not a regular file (a device or FIFO) and is written directly */
 } MpOut;
 
 int mp_out_open(MpOut *o, const char *path, MpErr *e) MP_MUST_CHECK;

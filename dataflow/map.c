@@ -46,11 +46,14 @@ void map_traffic(const MapProblem *p, Mapping *mp)
     mp->steps = nm * nn * nk;
 }
 
+/* Capacity check in double: products of block extents can exceed int64 for absurd blockings;
+ * every capacity is far below 2^53, so the comparisons are exact where they matter. */
 static int fits(const MapProblem *p, int64_t bm, int64_t bn, int64_t bk)
 {
-    int db = p->double_buffer ? 2 : 1;
-    return db * bits_of(p->w_bits, bn * bk) <= p->wbuf_bits && db * bits_of(p->x_bits, bm * bk) <= p->xbuf_bits &&
-           db * bm * bn * (int64_t)p->acc_bits <= p->ybuf_bits;
+    double db = p->double_buffer ? 2 : 1;
+    return db * ceil(p->w_bits * (double)bn * (double)bk) <= (double)p->wbuf_bits &&
+           db * ceil(p->x_bits * (double)bm * (double)bk) <= (double)p->xbuf_bits &&
+           db * (double)bm * (double)bn * p->acc_bits <= (double)p->ybuf_bits;
 }
 
 /* Candidate extents: multiples of `unit` doubling from unit, plus the full extent. */
@@ -67,10 +70,33 @@ static int candidates(int64_t full, int64_t unit, int64_t *out, int cap)
     return n;
 }
 
-int map_choose(const MapProblem *p, const MapForce *f, Mapping *out, MpErr *e)
+int map_choose(const MapProblem *p, const MapForce *force, Mapping *out, MpErr *e)
 {
     if (p->m < 1 || p->n < 1 || p->k < 1 || p->rows < 1 || p->cols < 1 || p->k_align < 1)
         return mp_errf(e, MP_EINPUT, "mapping: bad GEMM or array shape");
+    if (p->m > MAP_DIM_MAX || p->n > MAP_DIM_MAX || p->k > MAP_DIM_MAX)
+        return mp_errf(e, MP_EINPUT, "mapping: GEMM %lldx%lldx%lld: dimensions above 2^30 are not supported",
+                       (long long)p->m, (long long)p->n, (long long)p->k);
+    if (p->m * p->n > MAP_ELEMS_MAX || p->m * p->k > MAP_ELEMS_MAX || p->n * p->k > MAP_ELEMS_MAX)
+        return mp_errf(e, MP_EINPUT, "GEMM %lldx%lldx%lld: an operand or the output above 2^50 elements is not supported",
+                       (long long)p->m, (long long)p->n, (long long)p->k);
+    /* forced extents: negative is an error; larger than the GEMM means the whole extent (one
+     * forcing serves every GEMM of a model); Bk keeps the K alignment unless it is all of K */
+    MapForce fc, *f = NULL;
+    if (force) {
+        fc = *force;
+        if (fc.bm < 0 || fc.bn < 0 || fc.bk < 0)
+            return mp_errf(e, MP_EINPUT, "mapping: forced blocks must be >= 0 (0 = free)");
+        fc.bm = fc.bm > p->m ? p->m : fc.bm;
+        fc.bn = fc.bn > p->n ? p->n : fc.bn;
+        fc.bk = fc.bk > p->k ? p->k : fc.bk;
+        if (fc.bk && fc.bk != p->k && fc.bk % p->k_align != 0)
+            return mp_errf(e, MP_EINPUT,
+                           "mapping: forced Bk = %lld is not a multiple of %d (the weight group or the PE's lanes) "
+                           "and not all of K = %lld",
+                           (long long)fc.bk, p->k_align, (long long)p->k);
+        f = &fc;
+    }
     int64_t cm[64], cn[64], ck[64];
     int nm = candidates(p->m, p->rows, cm, 64), nn = candidates(p->n, p->cols, cn, 64),
         nk = candidates(p->k, p->k_align, ck, 64);
@@ -103,13 +129,18 @@ int map_choose(const MapProblem *p, const MapForce *f, Mapping *out, MpErr *e)
                     }
                 }
     }
+    if (!found && f && (f->bm || f->bn || f->bk))
+        return mp_errf(e, MP_EINPUT,
+                       "mapping: the forced blocks %lldx%lldx%lld (0 = free) of GEMM %lldx%lldx%lld do not fit the "
+                       "buffers",
+                       (long long)f->bm, (long long)f->bn, (long long)f->bk, (long long)p->m, (long long)p->n,
+                       (long long)p->k);
     if (!found)
         return mp_errf(e, MP_EINPUT,
-                       "mapping: no blocking of %lldx%lldx%lld fits the buffers (one %dx%d array tile with a %d-deep "
-                       "K block needs more SRAM); enlarge [sram] or reduce the array",
-                       (long long)p->m, (long long)p->n, (long long)p->k, p->rows, p->cols, p->k_align);
-    if (f && ((f->bm && best.bm != f->bm) || (f->bn && best.bn != f->bn) || (f->bk && best.bk != f->bk)))
-        return mp_errf(e, MP_EINPUT, "mapping: the forced blocking does not fit the buffers");
+                       "mapping: no blocking of GEMM %lldx%lldx%lld fits the buffers (the smallest, %lldx%lldx%lld, "
+                       "needs more SRAM); enlarge [sram] or reduce the array",
+                       (long long)p->m, (long long)p->n, (long long)p->k, (long long)cm[0], (long long)cn[0],
+                       (long long)ck[0]);
     *out = best;
     return MP_OK;
 }

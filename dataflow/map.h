@@ -23,6 +23,12 @@
 
 typedef enum { ORDER_MN, ORDER_NM } LoopOrder;
 
+/* Largest GEMM dimension the mapper accepts: keeps tile extents in int and bit counts
+ * (products of two dimensions times 64 bits) in int64. */
+#define MAP_DIM_MAX ((int64_t)1 << 30)
+/* Largest product of two GEMM dimensions (elements of one operand or of the output). */
+#define MAP_ELEMS_MAX ((int64_t)1 << 50)
+
 typedef struct MapProblem {
     int64_t m, n, k;
     int rows, cols;            /* PE array                                                    */
@@ -40,7 +46,8 @@ typedef struct Mapping {
     int64_t steps;                                  /* kb iterations in all                     */
 } Mapping;
 
-/* Forced choices: 0 (or order -1) = free. */
+/* Forced choices: 0 (or order -1) = free; an extent larger than the GEMM's means all of it; a forced
+ * Bk must be a multiple of k_align or all of K. */
 typedef struct MapForce {
     int64_t bm, bn, bk;
     int order;

@@ -98,7 +98,7 @@ static void names_free(Names *s)
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 /* Collect every *.ini under root/rel (rel "" = root itself) as "rel/stem". Hidden entries and
- * configs/tech/ (energy tables, not accelerator presets) are skipped. */
+ * configs/tech/ (energy tables) and configs/sweeps/ (sweep specs) are not accelerator presets. */
 static int collect_presets(const char *root, const char *rel, int depth, Names *out, MpErr *e)
 {
     char dir[4096];
@@ -119,7 +119,7 @@ static int collect_presets(const char *root, const char *rel, int depth, Names *
         if (stat(full, &st) != 0)
             continue;
         size_t len = strlen(sub);
-        if (S_ISDIR(st.st_mode) && depth == 0 && !strcmp(nm, "tech"))
+        if (S_ISDIR(st.st_mode) && depth == 0 && (!strcmp(nm, "tech") || !strcmp(nm, "sweeps")))
             continue;
         if (S_ISDIR(st.st_mode) && depth < PRESET_DEPTH_MAX) {
             rc = collect_presets(root, sub, depth + 1, out, e);

@@ -96,29 +96,41 @@ static int native_weight_bits(int kind)
     }
 }
 
+/* "FILE:LINE" for a key set in a file, "FILE" alone (e.g. "--set") when no line is known. */
+static const char *where_of(char *buf, size_t cap, const char *path, int line)
+{
+    if (line > 0)
+        snprintf(buf, cap, "%s:%d", path, line);
+    else
+        snprintf(buf, cap, "%s", path);
+    return buf;
+}
+
 static int check_cross(const char *path, ArchConfig *c, const IniLoad *w, MpErr *e)
 {
+    char at[1100];
     int wl = w->line[row_index("quant", "weight_bits")];
     if (c->weight_bits == 0)
         c->weight_bits = native_weight_bits(c->pe_kind);
     else if (c->pe_kind == PE_BITMOD ? (c->weight_bits != 3 && c->weight_bits != 4)
                                      : c->weight_bits != native_weight_bits(c->pe_kind))
-        return mp_errf(e, MP_EINPUT, "%s:%d: [quant] weight_bits = %d is not supported by pe_kind %s (%s)", path,
-                       wl ? wl : w->nlines, c->weight_bits, pe_kind_names[c->pe_kind],
+        return mp_errf(e, MP_EINPUT, "%s: [quant] weight_bits = %d is not supported by pe_kind %s (%s)",
+                       where_of(at, sizeof at, path, wl ? wl : w->nlines), c->weight_bits, pe_kind_names[c->pe_kind],
                        c->pe_kind == PE_BITMOD ? "3 or 4" : "leave it 0 for the native width");
     int gl = w->line[row_index("quant", "group_size")];
     if (c->pe_kind == PE_BITMOD && (c->group_size % 4 != 0 || c->group_size < 24))
         return mp_errf(e, MP_EINPUT,
-                       "%s:%d: [quant] group_size = %d: bitmod needs a multiple of its 4 lanes and at least 24 weights "
+                       "%s: [quant] group_size = %d: bitmod needs a multiple of its 4 lanes and at least 24 weights "
                        "(its 11-cycle bit-serial dequant must keep up with a group)",
-                       path, gl ? gl : w->nlines, c->group_size);
+                       where_of(at, sizeof at, path, gl ? gl : w->nlines), c->group_size);
     if ((c->pe_kind == PE_MIXPE_W4A8 || c->pe_kind == PE_MIXPE_W4A8_BS || c->pe_kind == PE_MIXPE_W4A16) &&
         c->group_size > 4096)
-        return mp_errf(e, MP_EINPUT, "%s:%d: [quant] group_size = %d: MixPE's exact in-group sum holds at most 4096",
-                       path, gl ? gl : w->nlines, c->group_size);
+        return mp_errf(e, MP_EINPUT, "%s: [quant] group_size = %d: MixPE's exact in-group sum holds at most 4096",
+                       where_of(at, sizeof at, path, gl ? gl : w->nlines), c->group_size);
     if (c->dram_tech == DRAM_CUSTOM && c->dram_pj_per_bit <= 0) {
         int l = w->line[row_index("dram", "tech")];
-        return mp_errf(e, MP_EINPUT, "%s:%d: [dram] tech = custom needs pj_per_bit > 0", path, l ? l : w->nlines);
+        return mp_errf(e, MP_EINPUT, "%s: [dram] tech = custom needs pj_per_bit > 0",
+                       where_of(at, sizeof at, path, l ? l : w->nlines));
     }
     return MP_OK;
 }

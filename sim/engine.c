@@ -432,6 +432,12 @@ int sim_gemm(const ArchConfig *c, const SimGemm *g, Fidelity fid, const MapForce
     if (g->m < 1 || g->n < 1 || g->k < 1)
         return mp_errf(e, MP_EINPUT, "GEMM %lldx%lldx%lld: every dimension must be >= 1", (long long)g->m,
                        (long long)g->n, (long long)g->k);
+    if (g->m > MAP_DIM_MAX || g->n > MAP_DIM_MAX || g->k > MAP_DIM_MAX)
+        return mp_errf(e, MP_EINPUT, "GEMM %lldx%lldx%lld: dimensions above 2^30 are not supported", (long long)g->m,
+                       (long long)g->n, (long long)g->k);
+    if (g->m * g->n > MAP_ELEMS_MAX || g->m * g->k > MAP_ELEMS_MAX || g->n * g->k > MAP_ELEMS_MAX)
+        return mp_errf(e, MP_EINPUT, "GEMM %lldx%lldx%lld: an operand or the output above 2^50 elements is not supported",
+                       (long long)g->m, (long long)g->n, (long long)g->k);
     Ctx x;
     memset(&x, 0, sizeof x);
     x.c = c;
@@ -453,5 +459,7 @@ int sim_gemm(const ArchConfig *c, const SimGemm *g, Fidelity fid, const MapForce
         return rc;
     r->ev.stall_cycles = r->ev.cycles - r->ev.compute_cycles;
     r->ev.pe_total = (int64_t)c->rows * c->cols * r->ev.cycles;
+    /* peak MACs per PE-cycle of this GEMM: lanes per step time (attention runs at 1) */
+    r->ev.mac_capacity = r->ev.pe_total * x.pt.lanes / x.pt.step_cycles;
     return MP_OK;
 }

@@ -9,6 +9,7 @@ void sim_events_add(SimEvents *into, const SimEvents *e, int64_t t)
     into->macs += e->macs * t;
     into->pe_busy += e->pe_busy * t;
     into->pe_total += e->pe_total * t;
+    into->mac_capacity += e->mac_capacity * t;
     for (int b = 0; b < BUF_COUNT; b++) {
         into->sram_read_bits[b] += e->sram_read_bits[b] * t;
         into->sram_write_bits[b] += e->sram_write_bits[b] * t;

@@ -17,6 +17,7 @@ typedef struct SimEvents {
     int64_t macs;            /* multiply-accumulates of the GEMM (M*N*K)                        */
     int64_t pe_busy;         /* PE-cycles spent on MAC steps (sum over PEs)                    */
     int64_t pe_total;        /* rows*cols*cycles: busy + idle PE-cycles (leakage, idle energy)  */
+    int64_t mac_capacity;    /* pe_total x the GEMM's peak MACs per PE-cycle (utilization = macs / this) */
     int64_t sram_read_bits[BUF_COUNT];
     int64_t sram_write_bits[BUF_COUNT];
     int64_t dram_read_bits;  /* weights + activations (+ partial sums read back)               */

@@ -22,9 +22,9 @@ static int run_one_cycle(const ArchConfig *c, const Gemm *g, const SimGemm *sg, 
 {
     if (g->m * g->k > RUN_CYCLE_MAX_ELEMS || g->n * g->k > RUN_CYCLE_MAX_ELEMS || g->m * g->n > RUN_CYCLE_MAX_ELEMS)
         return mp_errf(e, MP_EINPUT,
-                       "%s: %lldx%lldx%lld is too large to simulate with data at cycle fidelity (operands above %lld "
+                       "%lldx%lldx%lld is too large to simulate with data at cycle fidelity (operands above %lld "
                        "elements); use --fidelity fast or a shorter --seq/--kv",
-                       g->name, (long long)g->m, (long long)g->n, (long long)g->k, (long long)RUN_CYCLE_MAX_ELEMS);
+                       (long long)g->m, (long long)g->n, (long long)g->k, (long long)RUN_CYCLE_MAX_ELEMS);
     const int M = (int)g->m, N = (int)g->n, K = (int)g->k;
     SynParams sp;
     syn_params_default(&sp);
@@ -39,7 +39,7 @@ static int run_one_cycle(const ArchConfig *c, const Gemm *g, const SimGemm *sg, 
     int rc = MP_OK;
     uint64_t seed = o->seed * 1000003u + (uint64_t)idx;
     if (!w || !x || !y || !yg || !ps)
-        rc = mp_errf(e, MP_ENOMEM, "%s: out of memory for cycle-fidelity data", g->name);
+        rc = mp_errf(e, MP_ENOMEM, "out of memory for cycle-fidelity data");
     if (rc == MP_OK)
         rc = sg->act_act ? syn_acts(&sp, seed ^ 0x4b4b4b4bu, (size_t)N, (size_t)K, w, NULL, e)
                          : syn_weights(&sp, seed, (size_t)N, (size_t)K, w, e);
@@ -58,8 +58,8 @@ static int run_one_cycle(const ArchConfig *c, const Gemm *g, const SimGemm *sg, 
     if (rc == MP_OK)
         for (int64_t i = 0; i < (int64_t)M * N; i++)
             if (memcmp(&y[i], &yg[i], sizeof *y) != 0) {
-                rc = mp_errf(e, MP_ECHECK, "%s: simulated output (%lld, %lld) = %.9g differs from the golden GEMM's %.9g",
-                             g->name, (long long)(i / N), (long long)(i % N), (double)y[i], (double)yg[i]);
+                rc = mp_errf(e, MP_ECHECK, "simulated output (%lld, %lld) = %.9g differs from the golden GEMM's %.9g",
+                             (long long)(i / N), (long long)(i % N), (double)y[i], (double)yg[i]);
                 break;
             }
     if (rc == MP_OK)
@@ -94,8 +94,7 @@ int run_workload(const ArchConfig *c, const Workload *w, const RunOpts *o, RunRe
         else
             rc = run_one_cycle(c, g, &sg, o, i, &L->r, &r->checked_outputs, e);
         if (rc) {
-            if (o->fid == FID_FAST)
-                mp_err_prefix(e, "%s", g->name);
+            mp_err_prefix(e, "%s", g->name);
             break;
         }
         sim_events_add(&r->total, &L->r.ev, g->count);
