@@ -20,7 +20,7 @@
 #include "sim/cli.h"
 #include "sim/jsonout.h"
 
-static const BenchSuite *const suites[] = {&bench_suite_models};
+static const BenchSuite *const suites[] = {&bench_suite_models, &bench_suite_sim};
 #define NSUITES ((int)(sizeof suites / sizeof suites[0]))
 
 typedef struct HostInfo {
@@ -96,7 +96,7 @@ static void fmt_time(double s, char *buf, int cap)
 
 static void print_header(void)
 {
-    printf("%-20s %9s %9s %9s %9s %4s %14s %10s %s\n", "benchmark", "median", "min", "max", "reps x it", "cpu",
+    printf("%-30s %9s %9s %9s %9s %4s %14s %10s %s\n", "benchmark", "median", "min", "max", "reps x it", "cpu",
            "throughput", "target", "ok");
 }
 
@@ -110,7 +110,7 @@ static void print_row(const BenchResult *r)
     snprintf(tp, sizeof tp, "%s%s/s", v, r->def->unit);
     bench_target_text(r->def, tg, sizeof tg);
     snprintf(reps, sizeof reps, "%ld x %ld%s", r->reps, r->iters, r->capped ? "*" : "");
-    printf("%-20s %9s %9s %9s %9s %4.1f %14s %10s %s\n", r->def->name, med, mn, mx, reps,
+    printf("%-30s %9s %9s %9s %9s %4.1f %14s %10s %s\n", r->def->name, med, mn, mx, reps,
            r->median_s > 0 ? r->cpu_median_s / r->median_s : 0.0, tp, tg,
            r->meets_target < 0 ? "" : r->meets_target ? "yes" : "MISSED");
     fflush(stdout);
@@ -183,6 +183,7 @@ int main(int argc, char **argv)
 {
     BenchOpts o;
     bench_opts_default(&o);
+    bench_sim_prepare();
     const char *filter = NULL, *json = NULL;
     int64_t min_reps = o.min_reps, max_reps = o.max_reps;
     int list = 0;
@@ -226,7 +227,7 @@ int main(int argc, char **argv)
             if (matches(&suites[s]->rows[i], filter)) {
                 selected++;
                 if (list)
-                    printf("%-20s %s\n", suites[s]->rows[i].name, suites[s]->rows[i].desc);
+                    printf("%-30s %s\n", suites[s]->rows[i].name, suites[s]->rows[i].desc);
             }
         }
     if (list)
