@@ -85,12 +85,23 @@ deps:
 	@bash scripts/deps.sh
 	@mkdir -p build && touch $(DEPS_STAMP)
 
-# The main job on the built-in default: the accuracy of every format and PE datapath on the
-# first two layers of Llama-2-7B (synthetic tensors, seed 1).
+# The main job on the built-in default (docs/dse.md, "The main job"): every PE kind of the iso-area
+# presets on Llama-2-7B (prefill 2048 and decode at KV 2048, batch 1 and 16) with each kind's accuracy,
+# run as a sweep (configs/sweeps/main.ini) into a fresh build/run/main.db; prints the summary against
+# fp16 and writes the report (plots, CSV, HTML) to build/run/report/.
+RUN_DIR := $(BUILD)/run
 run: $(DEPS_STAMP)
 	@$(MAKE) --no-print-directory all
-	$(MPSIM) accuracy --model llama2-7b --layers 2 --json $(BUILD)/accuracy.json
-	@echo "run: JSON written to $(BUILD)/accuracy.json"
+	@rm -f $(RUN_DIR)/main.db $(RUN_DIR)/main.db-wal $(RUN_DIR)/main.db-shm && mkdir -p $(RUN_DIR)
+	$(MPSIM) sweep configs/sweeps/main.ini --db $(RUN_DIR)/main.db
+	@echo
+	$(MPSIM) summary --db $(RUN_DIR)/main.db --baseline iso/fp16
+	@echo
+	@n=$$(ls kernels_ref/results/*/*.json 2>/dev/null | wc -l); if [ "$$n" -gt 0 ]; then \
+	  echo "run: GPU results are present in kernels_ref/results/ ($$n JSON files): compare them with the accelerator"; \
+	  echo "     through 'mpsim compare-gpu' where this build has it ('$(MPSIM) --help' lists the commands)"; fi
+	$(MPSIM) report --db $(RUN_DIR)/main.db --out $(RUN_DIR)/report --baseline iso/fp16
+	@echo "run: the report is $(RUN_DIR)/report/index.html"
 
 test: $(DEPS_STAMP)
 	@$(MAKE) --no-print-directory unit-test

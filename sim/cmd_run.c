@@ -14,7 +14,7 @@
 #include "config.h"
 #include "energy.h"
 #include "jsonout.h"
-#include "petime.h"
+#include "point.h"
 #include "run.h"
 #include "traces/layercsv.h"
 
@@ -23,16 +23,6 @@ typedef struct RunArgs {
     int64_t seq, kv, batch, seed;
     int quiet;
 } RunArgs;
-
-/* One evaluated design point: config, tech table, workload result, energy, area. */
-typedef struct Point {
-    ArchConfig cfg;
-    TechTable tech;
-    RunResult res;
-    EnergyBreakdown energy;
-    double area_mm2, seconds, utilization;
-    EnergyBreakdown *layer_energy; /* per layer, all instances */
-} Point;
 
 static int parse_blocks(const char *s, MapForce *f, MpErr *e)
 {
@@ -50,7 +40,7 @@ static int make_workload(const RunArgs *a, Workload **w, MpErr *e)
 {
     size_t n = strlen(a->model);
     if (n > 4 && !strcmp(a->model + n - 4, ".csv")) {
-        if (a->seq || a->kv || a->batch != 1 || a->phase)
+        if (a->seq >= 0 || a->kv >= 0 || a->batch != 1 || a->phase)
             return mp_errf(e, MP_EINPUT, "--model FILE.csv fixes the shapes: --phase, --seq, --kv, --batch do not apply");
         LcsvFormat f;
         return lcsv_load(a->model, w, &f, e);
@@ -62,61 +52,31 @@ static int make_workload(const RunArgs *a, Workload **w, MpErr *e)
     const char *phase = a->phase ? a->phase : "prefill";
     if (wl_phase_from_name(phase, &ph) != 0 || ph == WL_LAYERS)
         return mp_errf(e, MP_EINPUT, "--phase '%s': expected prefill or decode", phase);
-    if (ph == WL_PREFILL && a->kv)
+    if (ph == WL_PREFILL && a->kv >= 0)
         return mp_errf(e, MP_EINPUT, "--kv applies to --phase decode; prefill takes --seq");
-    if (ph == WL_DECODE && a->seq)
+    if (ph == WL_DECODE && a->seq >= 0)
         return mp_errf(e, MP_EINPUT, "--seq applies to --phase prefill; decode takes --kv");
-    int64_t len = ph == WL_PREFILL ? (a->seq ? a->seq : 2048) : (a->kv ? a->kv : 2048);
+    int64_t len = ph == WL_PREFILL ? (a->seq >= 0 ? a->seq : 2048) : (a->kv >= 0 ? a->kv : 2048);
     return wl_create(m, ph, len, a->batch, w, e);
 }
 
+/* Load the preset or file, apply --set, load its energy table, and evaluate (sim/point.h). */
 static int eval_point(const char *arch, const Workload *w, const RunArgs *a, const MapForce *force, Point *p,
                       MpErr *e)
 {
     memset(p, 0, sizeof *p);
-    int rc = config_load(arch, &p->cfg, NULL, NULL, 0, e);
+    ArchConfig cfg;
+    TechTable tech;
+    int rc = config_load(arch, &cfg, NULL, NULL, 0, e);
     if (rc == MP_OK && a->set)
-        rc = config_apply_sets(&p->cfg, a->set, e);
+        rc = config_apply_sets(&cfg, a->set, e);
     if (rc == MP_OK)
-        rc = energy_tech_load(p->cfg.tech, &p->tech, NULL, 0, e);
+        rc = energy_tech_load(cfg.tech, &tech, NULL, 0, e);
     if (rc)
         return rc;
     RunOpts o = {strcmp(a->fidelity, "cycle") == 0 ? FID_CYCLE : FID_FAST, force, (uint64_t)a->seed,
                  !a->quiet && isatty(2)};
-    if ((rc = run_workload(&p->cfg, w, &o, &p->res, e)) != MP_OK)
-        return rc;
-    if ((rc = energy_compute(&p->tech, &p->cfg, &p->res.total, &p->energy, e)) != MP_OK)
-        return rc;
-    p->layer_energy = calloc((size_t)(p->res.nlayer ? p->res.nlayer : 1), sizeof *p->layer_energy);
-    if (!p->layer_energy)
-        return mp_errf(e, MP_ENOMEM, "out of memory");
-    for (int i = 0; i < p->res.nlayer; i++) {
-        SimEvents ev = {0};
-        sim_events_add(&ev, &p->res.layer[i].r.ev, p->res.layer[i].g.count);
-        if ((rc = energy_compute(&p->tech, &p->cfg, &ev, &p->layer_energy[i], e)) != MP_OK)
-            return rc;
-    }
-    AreaBreakdown ab;
-    if ((rc = area_compute(&p->tech, &p->cfg, &ab, e)) != MP_OK)
-        return rc;
-    p->area_mm2 = ab.total_mm2;
-    p->seconds = (double)p->res.total.cycles / (p->cfg.clock_mhz * 1e6);
-    PeTiming pt = pe_timing(&p->cfg);
-    double peak = (double)pt.lanes / pt.step_cycles; /* MACs per PE-cycle */
-    p->utilization = p->res.total.pe_total ? (double)p->res.total.macs / ((double)p->res.total.pe_total * peak) : 0;
-    return MP_OK;
-}
-
-static void point_free(Point *p)
-{
-    run_free(&p->res);
-    free(p->layer_energy);
-}
-
-static const char *bound_of(const ArchConfig *c, const SimEvents *ev)
-{
-    double dram = (double)(ev->dram_read_bits + ev->dram_write_bits) / c->dram_bits_per_cycle;
-    return dram > (double)ev->compute_cycles ? "memory" : "compute";
+    return point_eval(&cfg, &tech, w, &o, 1, p, e);
 }
 
 static void print_point(const Point *p, const Workload *w)
@@ -132,18 +92,16 @@ static void print_point(const Point *p, const Workload *w)
     printf("  batch %lld\n\n", (long long)w->batch);
     printf("%-12s %6s %6s %6s %5s %13s %6s %10s %11s %-7s  %s\n", "gemm", "M", "N", "K", "count", "cycles(all)",
            "util%", "DRAM MB", "energy uJ", "bound", "mapping (per instance)");
-    PeTiming pt = pe_timing(c);
-    double peak = (double)pt.lanes / pt.step_cycles;
     for (int i = 0; i < p->res.nlayer; i++) {
         const RunLayer *L = &p->res.layer[i];
         const SimEvents *ev = &L->r.ev;
         char map[128];
         map_describe(&L->r.map, map, sizeof map);
-        double util = ev->pe_total ? 100.0 * (double)ev->macs / ((double)ev->pe_total * peak) : 0;
+        double util = ev->mac_capacity ? 100.0 * (double)ev->macs / (double)ev->mac_capacity : 0;
         printf("%-12s %6lld %6lld %6lld %5lld %13lld %6.1f %10.2f %11.2f %-7s  %s\n", L->g.name, (long long)L->g.m,
                (long long)L->g.n, (long long)L->g.k, (long long)L->g.count, (long long)(ev->cycles * L->g.count), util,
                (double)(ev->dram_read_bits + ev->dram_write_bits) * L->g.count / 8e6, p->layer_energy[i].total / 1e6,
-               bound_of(c, ev), map);
+               point_bound(c, ev), map);
     }
     const SimEvents *t = &p->res.total;
     const EnergyBreakdown *en = &p->energy;
@@ -200,7 +158,7 @@ static cJSON *point_json(const Point *p, const Workload *w)
         cJSON_AddNumberToObject(l, "energy_pj", p->layer_energy[i].total);
         cJSON_AddNumberToObject(l, "dram_bytes",
                                 (double)(L->r.ev.dram_read_bits + L->r.ev.dram_write_bits) * L->g.count / 8);
-        cJSON_AddStringToObject(l, "bound", bound_of(c, &L->r.ev));
+        cJSON_AddStringToObject(l, "bound", point_bound(c, &L->r.ev));
         cJSON *mp = cJSON_AddObjectToObject(l, "mapping");
         cJSON_AddNumberToObject(mp, "bm", (double)L->r.map.bm);
         cJSON_AddNumberToObject(mp, "bn", (double)L->r.map.bn);
@@ -217,7 +175,8 @@ static int common_args(RunArgs *a, MapForce *f, int *use_force, MpErr *e)
         return mp_errf(e, MP_EINPUT, "--model is required (a built-in name or a layer CSV)");
     if (strcmp(a->fidelity, "fast") != 0 && strcmp(a->fidelity, "cycle") != 0)
         return mp_errf(e, MP_EINPUT, "--fidelity '%s': expected fast or cycle", a->fidelity);
-    if (a->seq < 0 || a->kv < 0 || a->batch < 1 || a->seed < 0)
+    /* -1 = not given (the defaults apply); given values must be >= 1 */
+    if (a->seq == 0 || a->kv == 0 || a->seq < -1 || a->kv < -1 || a->batch < 1 || a->seed < 0)
         return mp_errf(e, MP_EINPUT, "--seq/--kv must be >= 1, --batch >= 1, --seed >= 0");
     f->bm = f->bn = f->bk = 0;
     f->order = -1;
@@ -257,7 +216,7 @@ static int common_args(RunArgs *a, MapForce *f, int *use_force, MpErr *e)
 
 int cmd_run(int argc, char **argv)
 {
-    RunArgs a = {NULL, NULL, NULL, NULL, "fast", NULL, NULL, NULL, NULL, 0, 0, 1, 1, 0};
+    RunArgs a = {NULL, NULL, NULL, NULL, "fast", NULL, NULL, NULL, NULL, -1, -1, 1, 1, 0};
     const CliOpt opts[] = {
         {"arch", CLI_STR, &a.arch, "NAME|FILE", "preset (mpsim list presets) or config file"},
         RUN_OPTS(a),
@@ -302,7 +261,7 @@ int cmd_run(int argc, char **argv)
 
 int cmd_compare(int argc, char **argv)
 {
-    RunArgs a = {NULL, NULL, NULL, NULL, "fast", NULL, NULL, NULL, NULL, 0, 0, 1, 1, 0};
+    RunArgs a = {NULL, NULL, NULL, NULL, "fast", NULL, NULL, NULL, NULL, -1, -1, 1, 1, 0};
     const CliOpt opts[] = {
         {"archs", CLI_STR, &a.archs, "A,B,...", "presets or config files; the first is the baseline"},
         RUN_OPTS(a),

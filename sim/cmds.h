@@ -10,6 +10,11 @@ int cmd_trace(int argc, char **argv);   /* trace show|gen|info */
 int cmd_accuracy(int argc, char **argv); /* accuracy of formats and datapaths */
 int cmd_run(int argc, char **argv);     /* simulate a workload on one accelerator */
 int cmd_compare(int argc, char **argv); /* the same on several, against the first */
+int cmd_sweep(int argc, char **argv);   /* design-space sweep into an SQLite database */
+int cmd_merge(int argc, char **argv);   /* combine sweep databases (shards) */
+int cmd_pareto(int argc, char **argv);  /* Pareto fronts of a sweep database */
+int cmd_report(int argc, char **argv);  /* plots, tables and an HTML page from a sweep database */
+int cmd_summary(int argc, char **argv); /* each design against a baseline, per workload */
 
 /* trace subcommands */
 int cmd_trace_show(int argc, char **argv);

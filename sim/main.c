@@ -7,6 +7,11 @@
 static const CliCmd commands[] = {
     {"run", cmd_run, "simulate a model's GEMMs on one accelerator: cycles, energy, DRAM, mapping"},
     {"compare", cmd_compare, "run one workload on several accelerators: speed-up and energy vs the first"},
+    {"sweep", cmd_sweep, "design-space sweep: many design points x workloads into an SQLite database"},
+    {"merge", cmd_merge, "merge sweep databases (shards) into one"},
+    {"pareto", cmd_pareto, "Pareto fronts (latency, energy, area, accuracy) of a sweep database"},
+    {"report", cmd_report, "plots (gnuplot), CSV and an HTML page from a sweep database"},
+    {"summary", cmd_summary, "speed-up, energy, area and accuracy of each design against a baseline"},
     {"trace", cmd_trace, "LLM workloads: show a model's GEMMs, generate or inspect tensor files"},
     {"accuracy", cmd_accuracy, "accuracy of every number format and PE datapath on LLM layers"},
     {"config", cmd_config, "check or show an accelerator config file or preset"},

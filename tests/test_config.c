@@ -337,7 +337,7 @@ static void collect(const char *root, const char *rel, Names *out)
         assert_int_equal(stat(full, &st), 0);
         size_t len = strlen(sub);
         if (S_ISDIR(st.st_mode)) {
-            if (!(*rel == '\0' && !strcmp(nm, "tech")))
+            if (!(*rel == '\0' && (!strcmp(nm, "tech") || !strcmp(nm, "sweeps"))))
                 collect(root, sub, out);
         } else if (len > 4 && !strcmp(sub + len - 4, ".ini")) {
             assert_true(out->n < 256);

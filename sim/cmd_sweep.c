@@ -1,0 +1,154 @@
+/* sim/cmd_sweep.c — `mpsim sweep` (run a sweep spec into a database) and `mpsim merge` (combine
+ * shard databases). docs/dse.md has the spec format, the database and the sharding recipes. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "cmds.h"
+#include "db.h"
+#include "sweep.h"
+#include "sweeprun.h"
+
+static int parse_shard(const char *s, int *i, int *n, MpErr *e)
+{
+    long a, b;
+    char tail;
+    if (sscanf(s, "%ld/%ld%c", &a, &b, &tail) != 2 || b < 1 || b > 1000000 || a < 0 || a >= b)
+        return mp_errf(e, MP_EINPUT, "--shard '%s': expected I/N with 0 <= I < N (e.g. 0/4)", s);
+    *i = (int)a;
+    *n = (int)b;
+    return MP_OK;
+}
+
+static void print_stats(const SweepPlan *p, const SweepRunOpts *o, const SweepStats *st, const char *db)
+{
+    printf("sweep %s: %lld design points x %d workloads = %lld rows\n", p->name, (long long)p->ndesign, p->nwl,
+           (long long)p->nrows);
+    if (o->nshards > 1)
+        printf("  shard %d/%d: %lld rows\n", o->shard, o->nshards, (long long)st->in_shard);
+    if (st->invalid) {
+        printf("  skipped %lld rows of invalid design points:\n", (long long)st->invalid);
+        for (int i = 0; i < st->nreason; i++)
+            printf("    %lld x %s\n", (long long)st->reason_count[i], st->reason[i]);
+        if (st->reason_other)
+            printf("    %lld x other reasons\n", (long long)st->reason_other);
+    }
+    if (st->duplicate)
+        printf("  skipped %lld rows that repeat another row's key (same resolved config and workload)\n",
+               (long long)st->duplicate);
+    printf("  %lld already in %s, %lld to run\n", (long long)st->present, db, (long long)st->todo);
+    if (o->dry_run)
+        return;
+    printf("  written: %lld rows", (long long)st->run);
+    if (st->infeasible)
+        printf(", %lld infeasible (recorded; e.g. %s)", (long long)st->infeasible, st->first_infeasible);
+    if (st->acc_run)
+        printf("; %lld accuracy studies%s", (long long)st->acc_run, st->acc_failed ? " (some failed)" : "");
+    printf("\n");
+}
+
+int cmd_sweep(int argc, char **argv)
+{
+    const char *db = NULL, *shard = NULL, *fidelity = NULL;
+    int64_t jobs = 0;
+    int quiet = 0, dry = 0;
+    const CliOpt opts[] = {
+        {"db", CLI_STR, &db, "FILE", "SQLite results database (created if missing; rows already there are skipped)"},
+        {"jobs", CLI_INT, &jobs, "N", "worker processes (default: the number of CPUs)"},
+        {"shard", CLI_STR, &shard, "I/N", "run only the rows whose index % N == I (merge shards with mpsim merge)"},
+        {"fidelity", CLI_STR, &fidelity, "fast|cycle", "override the spec's [sweep] fidelity"},
+        {"dry-run", CLI_FLAG, &dry, "", "count the rows (and those already in the database); run nothing"},
+        {"quiet", CLI_FLAG, &quiet, "", "no progress bar"},
+        {NULL, 0, NULL, NULL, NULL},
+    };
+    const CliSpec spec = {"mpsim sweep", "SPEC --db FILE [options]",
+                          "Run a design-space sweep: every design point of SPEC (base x parameter values) on every "
+                          "workload, in parallel worker processes, into an SQLite database keyed by a hash of the "
+                          "resolved config and workload. Re-running skips what is there; a killed sweep loses "
+                          "nothing committed.",
+                          "Example: mpsim sweep configs/sweeps/main.ini --db build/main.db\n"
+                          "Spec format, database columns, sharding with Slurm or GNU parallel: docs/dse.md.",
+                          opts, 1, 1};
+    char *pos[CLI_MAX_POS];
+    int npos = 0;
+    MpErr e = {0};
+    int rc = cli_parse(&spec, argc, argv, pos, &npos, &e);
+    if (rc == CLI_HELP_SHOWN)
+        return 0;
+    SweepRunOpts o = {0, 0, 1, -1, 0, dry};
+    if (rc == MP_OK && !db)
+        rc = mp_errf(&e, MP_EINPUT, "mpsim sweep: --db FILE is required");
+    if (rc == MP_OK && (jobs < 0 || jobs > 1024))
+        rc = mp_errf(&e, MP_EINPUT, "mpsim sweep: --jobs takes 1..1024");
+    o.jobs = jobs ? (int)jobs : sweep_default_jobs();
+    if (rc == MP_OK && shard)
+        rc = parse_shard(shard, &o.shard, &o.nshards, &e);
+    if (rc == MP_OK && fidelity) {
+        if (!strcmp(fidelity, "fast"))
+            o.fid = FID_FAST;
+        else if (!strcmp(fidelity, "cycle"))
+            o.fid = FID_CYCLE;
+        else
+            rc = mp_errf(&e, MP_EINPUT, "--fidelity '%s': expected fast or cycle", fidelity);
+    }
+    o.progress = !quiet && !dry && isatty(2);
+    SweepPlan *p = NULL;
+    if (rc == MP_OK)
+        rc = sweep_plan_load(pos[0], &p, &e);
+    SweepStats st;
+    memset(&st, 0, sizeof st);
+    if (rc == MP_OK)
+        rc = sweep_run(p, db, &o, &st, &e);
+    if (rc == MP_OK) {
+        print_stats(p, &o, &st, db);
+        fflush(stdout);
+        if (!o.dry_run && st.run + st.infeasible > 0 && st.wall_s > 0)
+            fprintf(stderr, "sweep %s: %lld rows in %.1f s on %d workers (%.0f rows per minute)\n", p->name,
+                    (long long)(st.run + st.infeasible), st.wall_s, st.jobs, 60.0 * (st.run + st.infeasible) / st.wall_s);
+        if (st.failed)
+            rc = mp_errf(&e, MP_ECHECK, "sweep %s: %lld rows failed and were not written (first: %s); run the sweep "
+                         "again to retry them", p->name, (long long)st.failed, st.first_failed);
+    }
+    sweep_plan_free(p);
+    return rc ? cli_fail(&e) : 0;
+}
+
+int cmd_merge(int argc, char **argv)
+{
+    const CliOpt opts[] = {{NULL, 0, NULL, NULL, NULL}};
+    const CliSpec spec = {"mpsim merge", "OUT.db IN.db [IN.db ...]",
+                          "Merge sweep databases (e.g. one per shard) into OUT.db, which is created if missing. A key "
+                          "present in several must have identical rows, else nothing is written and the exit status "
+                          "is 1. OUT.db is replaced all at once at the end.",
+                          "Example: mpsim merge all.db shard-*.db", opts, 2, 2};
+    MpErr e = {0};
+    /* any number of inputs (cli_parse keeps at most CLI_MAX_POS positionals) */
+    int only_pos = 0, npos = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!only_pos && !strcmp(argv[i], "--")) {
+            only_pos = 1;
+            continue;
+        }
+        if (!only_pos && (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))) {
+            cli_print_help(&spec);
+            return 0;
+        }
+        if (!only_pos && argv[i][0] == '-' && argv[i][1])
+            return mp_errf(&e, MP_EINPUT, "mpsim merge: unknown option '%s' (see 'mpsim merge --help')", argv[i]),
+                   cli_fail(&e);
+        argv[++npos] = argv[i]; /* compact the file names into argv[1..npos] */
+    }
+    if (npos < 2)
+        return mp_errf(&e, MP_EINPUT, "mpsim merge: missing argument (usage: mpsim merge %s)", spec.usage),
+               cli_fail(&e);
+    DbMergeStats st;
+    int rc = db_merge(argv[1], argv + 2, npos - 1, &st, &e);
+    if (rc == MP_OK)
+        printf("merged %d database%s into %s: %lld rows added, %lld identical rows already there, %lld accuracy rows "
+               "added\n",
+               npos - 1, npos > 2 ? "s" : "", argv[1], (long long)st.added, (long long)st.same,
+               (long long)st.acc_added);
+    return rc ? cli_fail(&e) : 0;
+}

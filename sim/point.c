@@ -1,0 +1,60 @@
+/* sim/point.c — see point.h. */
+#include "point.h"
+
+#include <string.h>
+
+#include "base/alloc.h"
+#include "petime.h"
+
+double point_peak_macs_per_pe_cycle(const ArchConfig *c)
+{
+    PeTiming pt = pe_timing(c);
+    return (double)pt.lanes / pt.step_cycles;
+}
+
+const char *point_bound(const ArchConfig *c, const SimEvents *ev)
+{
+    double dram = (double)(ev->dram_read_bits + ev->dram_write_bits) / c->dram_bits_per_cycle;
+    return dram > (double)ev->compute_cycles ? "memory" : "compute";
+}
+
+int point_eval(const ArchConfig *c, const TechTable *t, const Workload *w, const RunOpts *o, int per_layer,
+               Point *p, MpErr *e)
+{
+    memset(p, 0, sizeof *p);
+    p->cfg = *c;
+    p->tech = *t;
+    int rc = run_workload(&p->cfg, w, o, &p->res, e);
+    if (rc != MP_OK)
+        mp_err_prefix(e, "%s", p->cfg.name); /* which design: compare and sweeps run several */
+    if (rc == MP_OK)
+        rc = energy_compute(&p->tech, &p->cfg, &p->res.total, &p->energy, e);
+    if (rc == MP_OK && per_layer) {
+        p->layer_energy = mp_calloc((size_t)(p->res.nlayer ? p->res.nlayer : 1), sizeof *p->layer_energy);
+        if (!p->layer_energy)
+            rc = mp_errf(e, MP_ENOMEM, "out of memory");
+        for (int i = 0; rc == MP_OK && i < p->res.nlayer; i++) {
+            SimEvents ev;
+            memset(&ev, 0, sizeof ev);
+            sim_events_add(&ev, &p->res.layer[i].r.ev, p->res.layer[i].g.count);
+            rc = energy_compute(&p->tech, &p->cfg, &ev, &p->layer_energy[i], e);
+        }
+    }
+    AreaBreakdown ab;
+    if (rc == MP_OK)
+        rc = area_compute(&p->tech, &p->cfg, &ab, e);
+    if (rc != MP_OK)
+        return rc;
+    p->area_mm2 = ab.total_mm2;
+    p->seconds = (double)p->res.total.cycles / (p->cfg.clock_mhz * 1e6);
+    const SimEvents *tot = &p->res.total; /* each GEMM at its own peak (attention runs 1 k per cycle) */
+    p->utilization = tot->mac_capacity ? (double)tot->macs / (double)tot->mac_capacity : 0;
+    return MP_OK;
+}
+
+void point_free(Point *p)
+{
+    run_free(&p->res);
+    mp_free(p->layer_energy);
+    p->layer_energy = NULL;
+}

@@ -1,0 +1,39 @@
+/* sim/point.h — one design point on one workload: simulate, price the events, size the silicon.
+ *
+ * Shared by `mpsim run` / `mpsim compare` (sim/cmd_run.c), sweeps (sim/sweep.c) and reports
+ * (sim/report.c), so every command reports the same numbers for the same config and workload:
+ *
+ *   seconds      = cycles / (clock_mhz x 1e6)
+ *   utilization  = macs / mac_capacity (PE-cycles x each GEMM's peak MACs per PE-cycle, sim/events.h)
+ *   energy       = energy_compute(tech, config, events of all instances)      (sim/energy.h)
+ *   area_mm2     = area_compute(tech, config).total_mm2                      (sim/area.h)
+ */
+#ifndef MP_SIM_POINT_H
+#define MP_SIM_POINT_H
+
+#include "area.h"
+#include "config.h"
+#include "energy.h"
+#include "run.h"
+
+typedef struct Point {
+    ArchConfig cfg;
+    TechTable tech;
+    RunResult res;
+    EnergyBreakdown energy;        /* the whole workload, pJ                          */
+    double area_mm2, seconds, utilization;
+    EnergyBreakdown *layer_energy; /* per layer, all instances; NULL unless asked for */
+} Point;
+
+/* Evaluate config c (priced with table t) on workload w. per_layer: also fill layer_energy.
+ * p is zeroed first and may be given to point_free() whatever the result. */
+int point_eval(const ArchConfig *c, const TechTable *t, const Workload *w, const RunOpts *o, int per_layer,
+               Point *p, MpErr *e) MP_MUST_CHECK;
+void point_free(Point *p);
+
+/* MACs one PE completes per cycle at full speed (lanes / step_cycles of the kind's timing row). */
+double point_peak_macs_per_pe_cycle(const ArchConfig *c);
+/* "memory" when a layer's DRAM transfer time exceeds its compute time, else "compute". */
+const char *point_bound(const ArchConfig *c, const SimEvents *ev);
+
+#endif

@@ -1,0 +1,941 @@
+/* sim/sweep.c — see sweep.h. The parallel runner that writes the database is sim/sweeprun.c. */
+#include "sweep.h"
+
+#include <dirent.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "accuracy.h"
+#include "base/alloc.h"
+#include "base/fileio.h"
+#include "base/parse.h"
+#include "point.h"
+#include "traces/layercsv.h"
+#include "traces/synth.h"
+
+/* ------------------------------------------------------------------ the spec schema */
+
+#define SPEC_STR 200 /* a value fits one INI line (at most 198 characters) */
+
+typedef struct SpecRaw {
+    int version;
+    char name[64];
+    char description[SPEC_STR];
+    char base[SPEC_STR];
+    int fidelity;
+    int seed;
+    char param[INI_SCHEMA_MAX][SPEC_STR]; /* [params]: indexed like spec_param_row[] */
+    char models[SPEC_STR], phases[SPEC_STR], seq[SPEC_STR], kv[SPEC_STR], batch[SPEC_STR];
+    int acc_enabled, acc_layers, acc_rows, acc_tokens, acc_seed;
+} SpecRaw;
+
+static const char *const fidelity_names[] = {"fast", "cycle", NULL};
+static const char *const phase_names[] = {"prefill", "decode", NULL};
+
+#define R(field) offsetof(SpecRaw, field)
+#define SKEY(sec, key, type, field, lo, hi, def, names, cap, doc) {sec, key, type, R(field), lo, hi, def, names, cap, "", doc}
+#define SSTR(sec, key, field, def, doc) SKEY(sec, key, INI_STR, field, 0, 0, def, NULL, sizeof(((SpecRaw *)0)->field), doc)
+
+/* Fixed rows; the [params] rows (one per arch_schema key) are inserted after them on first use. */
+static const IniKey spec_fixed[] = {
+    SKEY("mpsim", "sweep_version", INI_INT, version, 1, 1, "1", NULL, 0, "sweep spec format version"),
+    SSTR("sweep", "name", name, "", "sweep name (default: the file stem)"),
+    SSTR("sweep", "description", description, "", "one line shown in reports"),
+    SSTR("sweep", "base", base, NULL, "presets or config files every design point starts from (a list; dir/* = a folder)"),
+    SKEY("sweep", "fidelity", INI_ENUM, fidelity, 0, 0, "fast", fidelity_names, 0, "fast or cycle (--fidelity overrides)"),
+    SKEY("sweep", "seed", INI_INT, seed, 0, 2147483647, "1", NULL, 0, "cycle-fidelity operand seed"),
+    SSTR("workload", "models", models, NULL, "built-in models (mpsim list models) or layer CSV files"),
+    SSTR("workload", "phases", phases, "prefill", "prefill, decode or both"),
+    SSTR("workload", "seq", seq, "2048", "prefill sequence lengths"),
+    SSTR("workload", "kv", kv, "2048", "decode KV lengths"),
+    SSTR("workload", "batch", batch, "1", "batches"),
+    SKEY("accuracy", "enabled", INI_BOOL, acc_enabled, 0, 1, "true", NULL, 0, "study each format's accuracy"),
+    SKEY("accuracy", "layers", INI_INT, acc_layers, 1, 8, "1", NULL, 0, "transformer layers studied"),
+    SKEY("accuracy", "rows", INI_INT, acc_rows, 1, 65536, "64", NULL, 0, "weight rows sampled per GEMM"),
+    SKEY("accuracy", "tokens", INI_INT, acc_tokens, 1, 4096, "16", NULL, 0, "activation rows per GEMM"),
+    SKEY("accuracy", "seed", INI_INT, acc_seed, 0, 2147483647, "1", NULL, 0, "synthetic tensor seed"),
+};
+#define NFIXED ((int)(sizeof spec_fixed / sizeof spec_fixed[0]))
+
+static IniKey spec_rows[NFIXED + INI_SCHEMA_MAX];
+static int spec_nrows;
+static int spec_param_arch[INI_SCHEMA_MAX]; /* [params] row i -> arch_schema row */
+static int spec_nparam;
+static char spec_param_names[INI_SCHEMA_MAX][64];
+
+static int arch_row_swept(int i)
+{
+    return strcmp(arch_schema[i].key, "config_version") != 0 && strcmp(arch_schema[i].key, "name") != 0;
+}
+
+const IniKey *sweep_spec_schema(int *nrows)
+{
+    if (!spec_nrows) {
+        int n = 0;
+        for (int i = 0; i < NFIXED; i++)
+            spec_rows[n++] = spec_fixed[i];
+        spec_nparam = 0;
+        for (int i = 0; i < arch_schema_len && spec_nparam < INI_SCHEMA_MAX; i++) {
+            if (!arch_row_swept(i))
+                continue;
+            int k = spec_nparam++;
+            snprintf(spec_param_names[k], sizeof spec_param_names[k], "%s.%s", arch_schema[i].section,
+                     arch_schema[i].key);
+            spec_param_arch[k] = i;
+            IniKey r = {"params", spec_param_names[k], INI_STR, R(param) + (size_t)k * SPEC_STR, 0, 0, "", NULL,
+                        SPEC_STR, "", arch_schema[i].doc};
+            spec_rows[n++] = r;
+        }
+        spec_nrows = n;
+    }
+    *nrows = spec_nrows;
+    return spec_rows;
+}
+
+static int spec_row(const char *section, const char *key)
+{
+    for (int i = 0; i < spec_nrows; i++)
+        if (!strcmp(spec_rows[i].section, section) && !strcmp(spec_rows[i].key, key))
+            return i;
+    return -1;
+}
+
+/* ------------------------------------------------------------------ hashing */
+
+uint64_t sweep_fnv1a64(uint64_t h, const void *data, size_t n)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+static size_t schema_text(const IniKey *rows, int nrows, const void *target, const char *skip_section,
+                          char *buf, size_t cap)
+{
+    size_t n = 0;
+    if (cap)
+        buf[0] = '\0';
+    for (int i = 0; i < nrows; i++) {
+        if (!strcmp(rows[i].key, "name") && !strcmp(rows[i].section, skip_section))
+            continue;
+        char v[512];
+        ini_schema_format(&rows[i], target, v, sizeof v);
+        int k = snprintf(n < cap ? buf + n : NULL, n < cap ? cap - n : 0, "%s.%s=%s\n", rows[i].section,
+                         rows[i].key, v);
+        n += (size_t)(k > 0 ? k : 0);
+    }
+    return n;
+}
+
+void sweep_config_text(const ArchConfig *c, char *buf, size_t cap)
+{
+    schema_text(arch_schema, arch_schema_len, c, "arch", buf, cap);
+}
+
+static const char key_prefix[] = "mpsim sweep key v1\n";
+
+size_t sweep_key_text(const ArchConfig *c, const SweepTech *t, const SweepWorkload *w, char *buf, size_t cap)
+{
+    char cfg[8192];
+    sweep_config_text(c, cfg, sizeof cfg);
+    int k = snprintf(buf, cap, "%s%senergy\n%s%s", key_prefix, cfg, t->ktext, w->ktext);
+    return (size_t)(k > 0 ? k : 0);
+}
+
+uint64_t sweep_key_design(const ArchConfig *c, const SweepTech *t)
+{
+    char cfg[8192];
+    sweep_config_text(c, cfg, sizeof cfg);
+    uint64_t h = sweep_fnv1a64(SWEEP_FNV_BASIS, key_prefix, sizeof key_prefix - 1);
+    h = sweep_fnv1a64(h, cfg, strlen(cfg));
+    h = sweep_fnv1a64(h, "energy\n", 7);
+    return sweep_fnv1a64(h, t->ktext, strlen(t->ktext));
+}
+
+uint64_t sweep_key_row(uint64_t design_hash, const SweepWorkload *w)
+{
+    return sweep_fnv1a64(design_hash, w->ktext, strlen(w->ktext));
+}
+
+uint64_t sweep_key(const ArchConfig *c, const SweepTech *t, const SweepWorkload *w)
+{
+    return sweep_key_row(sweep_key_design(c, t), w);
+}
+
+void sweep_key_hex(uint64_t key, char out[17]) { snprintf(out, 17, "%016llx", (unsigned long long)key); }
+
+/* ------------------------------------------------------------------ value lists */
+
+typedef struct StrList {
+    int n, cap;
+    char **v;
+} StrList;
+
+static void strlist_free(StrList *l)
+{
+    for (int i = 0; i < l->n; i++)
+        mp_free(l->v[i]);
+    mp_free(l->v);
+    memset(l, 0, sizeof *l);
+}
+
+static int strlist_add(StrList *l, const char *s, MpErr *e)
+{
+    if (l->n == l->cap) {
+        int nc = l->cap ? 2 * l->cap : 8;
+        char **nv = mp_realloc(l->v, (size_t)nc * sizeof *nv);
+        if (!nv)
+            return mp_errf(e, MP_ENOMEM, "out of memory");
+        l->v = nv;
+        l->cap = nc;
+    }
+    if (!(l->v[l->n] = mp_strdup(s)))
+        return mp_errf(e, MP_ENOMEM, "out of memory");
+    l->n++;
+    return MP_OK;
+}
+
+/* Where a list comes from, for messages: "FILE:LINE: [section] key". */
+typedef struct ListCtx {
+    const char *file;
+    int line;
+    const char *section, *key;
+} ListCtx;
+
+#define LERR(ctx, e, ...) list_err(ctx, e, __VA_ARGS__)
+static int list_err(const ListCtx *x, MpErr *e, const char *fmt, ...) MP_PRINTF(3, 4);
+static int list_err(const ListCtx *x, MpErr *e, const char *fmt, ...)
+{
+    char m[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(m, sizeof m, fmt, ap);
+    va_end(ap);
+    return mp_errf(e, MP_EINPUT, "%s:%d: [%s] %s: %s", x->file, x->line, x->section, x->key, m);
+}
+
+/* Split "a, b ,c" into trimmed items; an empty item is an error. */
+static int split_items(const ListCtx *x, const char *text, StrList *out, MpErr *e)
+{
+    char buf[SPEC_STR + 8];
+    snprintf(buf, sizeof buf, "%s", text);
+    if (!*mp_trim(buf))
+        return LERR(x, e, "empty list");
+    char *s = buf;
+    for (int idx = 1;; idx++) {
+        char *comma = strchr(s, ',');
+        if (comma)
+            *comma = '\0';
+        char *item = mp_trim(s);
+        if (!*item)
+            return LERR(x, e, "item %d is empty", idx);
+        int rc = strlist_add(out, item, e);
+        if (rc)
+            return rc;
+        if (!comma)
+            break;
+        s = comma + 1;
+    }
+    return MP_OK;
+}
+
+static int add_value(const ListCtx *x, const IniKey *row, void *scratch, const char *text, StrList *out,
+                     MpErr *e)
+{
+    char msg[512], canon[512];
+    if (ini_schema_set(row, scratch, text, msg, sizeof msg) != 0)
+        return LERR(x, e, "'%s': %s", text, msg);
+    ini_schema_format(row, scratch, canon, sizeof canon);
+    for (int i = 0; i < out->n; i++)
+        if (!strcmp(out->v[i], canon))
+            return LERR(x, e, "value %s is listed twice", canon);
+    if (out->n >= SWEEP_MAX_VALUES)
+        return LERR(x, e, "more than %d values", SWEEP_MAX_VALUES);
+    return strlist_add(out, canon, e);
+}
+
+/* "A..B", "A..B +S" or "A..B *F" (numbers only). */
+static int add_range(const ListCtx *x, const IniKey *row, void *scratch, const char *item, const char *dots,
+                     StrList *out, MpErr *e)
+{
+    if (row->type != INI_INT && row->type != INI_F64)
+        return LERR(x, e, "'%s': ranges (A..B) apply to numbers only", item);
+    char a[SPEC_STR], b[SPEC_STR], st[SPEC_STR] = "";
+    snprintf(a, sizeof a, "%.*s", (int)(dots - item), item);
+    snprintf(b, sizeof b, "%s", dots + 2);
+    /* the step starts at the first '+' or '*' after B's first character */
+    char *bt = mp_trim(b), op = 0;
+    for (char *q = bt + (*bt ? 1 : 0); *q; q++)
+        if (*q == '+' || *q == '*') {
+            op = *q;
+            snprintf(st, sizeof st, "%s", q + 1);
+            *q = '\0';
+            break;
+        }
+    char *at = mp_trim(a), *s = mp_trim(st);
+    bt = mp_trim(bt);
+    char msg[512];
+    if (ini_schema_set(row, scratch, at, msg, sizeof msg) != 0)
+        return LERR(x, e, "range '%s': start: %s", item, msg);
+    double lo = row->type == INI_INT ? *(int *)((char *)scratch + row->offset) : *(double *)((char *)scratch + row->offset);
+    if (ini_schema_set(row, scratch, bt, msg, sizeof msg) != 0)
+        return LERR(x, e, "range '%s': end: %s", item, msg);
+    double hi = row->type == INI_INT ? *(int *)((char *)scratch + row->offset) : *(double *)((char *)scratch + row->offset);
+    if (lo > hi)
+        return LERR(x, e, "range '%s' is empty (start > end)", item);
+    double step = 1;
+    if (op) {
+        int64_t iv;
+        if (row->type == INI_INT ? mp_parse_i64(s, &iv) != 0 : mp_parse_f64(s, &step) != 0)
+            return LERR(x, e, "range '%s': step '%c%s' is not a%s", item, op, s,
+                        row->type == INI_INT ? "n integer" : " number");
+        if (row->type == INI_INT)
+            step = (double)iv;
+        if (op == '+' && !(step > 0))
+            return LERR(x, e, "range '%s': step must be > 0", item);
+        if (op == '*' && !(step > 1))
+            return LERR(x, e, "range '%s': factor must be > 1", item);
+        if (op == '*' && lo <= 0)
+            return LERR(x, e, "range '%s': a factor needs a start > 0", item);
+    } else if (row->type == INI_F64)
+        return LERR(x, e, "range '%s' of a number needs a step (A..B +S or A..B *F)", item);
+    else
+        op = '+';
+    double tol = fabs(hi) * 1e-12;
+    for (int i = 0;; i++) {
+        double v = op == '+' ? lo + i * step : lo * pow(step, i);
+        if (v > hi + tol)
+            break;
+        if (i >= SWEEP_MAX_VALUES)
+            return LERR(x, e, "range '%s' has more than %d values", item, SWEEP_MAX_VALUES);
+        char t[64];
+        if (row->type == INI_INT)
+            snprintf(t, sizeof t, "%lld", (long long)llround(v));
+        else
+            snprintf(t, sizeof t, "%.12g", v);
+        int rc = add_value(x, row, scratch, t, out, e);
+        if (rc)
+            return rc;
+    }
+    return MP_OK;
+}
+
+/* Parse a list of values of one schema row into canonical texts. `*` lists every enum name or
+ * both booleans. */
+static int parse_list(const ListCtx *x, const IniKey *row, void *scratch, const char *text, StrList *out,
+                      MpErr *e)
+{
+    StrList items = {0};
+    int rc = split_items(x, text, &items, e);
+    for (int i = 0; rc == MP_OK && i < items.n; i++) {
+        const char *it = items.v[i], *dots = strstr(it, "..");
+        if (!strcmp(it, "*")) {
+            if (row->type == INI_ENUM)
+                for (int k = 0; rc == MP_OK && row->names[k]; k++)
+                    rc = add_value(x, row, scratch, row->names[k], out, e);
+            else if (row->type == INI_BOOL) {
+                rc = add_value(x, row, scratch, "false", out, e);
+                if (rc == MP_OK)
+                    rc = add_value(x, row, scratch, "true", out, e);
+            } else
+                rc = LERR(x, e, "'*' (every value) applies to names and booleans only");
+        } else if (dots)
+            rc = add_range(x, row, scratch, it, dots, out, e);
+        else
+            rc = add_value(x, row, scratch, it, out, e);
+    }
+    strlist_free(&items);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ plan loading */
+
+static void path_join(const char *dir, const char *p, char *out, size_t cap)
+{
+    if (p[0] == '/' || !dir || !*dir)
+        snprintf(out, cap, "%s", p);
+    else
+        snprintf(out, cap, "%s/%s", dir, p);
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* Every preset of folder configs/<dir>/ (not recursive), sorted: iso/ + "*" -> iso/ant, iso/bitmod-w3, ... */
+static int glob_presets(const ListCtx *x, const char *item, StrList *out, MpErr *e)
+{
+    char pre[256], dir[1400];
+    snprintf(pre, sizeof pre, "%.*s", (int)(strlen(item) - 2), item);
+    snprintf(dir, sizeof dir, "%s/configs/%s", config_datadir(), pre);
+    DIR *d = opendir(dir);
+    if (!d)
+        return LERR(x, e, "'%s': no preset folder %s", item, dir);
+    StrList names = {0};
+    int rc = MP_OK;
+    struct dirent *de;
+    while (rc == MP_OK && (de = readdir(d)) != NULL) {
+        size_t n = strlen(de->d_name);
+        if (n > 4 && !strcmp(de->d_name + n - 4, ".ini") && de->d_name[0] != '.') {
+            char nm[512];
+            snprintf(nm, sizeof nm, "%s/%.*s", pre, (int)(n - 4), de->d_name);
+            rc = strlist_add(&names, nm, e);
+        }
+    }
+    closedir(d);
+    if (rc == MP_OK && names.n == 0)
+        rc = LERR(x, e, "'%s': no presets in %s", item, dir);
+    if (rc == MP_OK) {
+        qsort(names.v, (size_t)names.n, sizeof *names.v, cmp_str);
+        for (int i = 0; rc == MP_OK && i < names.n; i++)
+            rc = strlist_add(out, names.v[i], e);
+    }
+    strlist_free(&names);
+    return rc;
+}
+
+static int load_bases(SweepPlan *p, const ListCtx *x, const char *text, const char *dir, MpErr *e)
+{
+    StrList items = {0}, names = {0};
+    int rc = split_items(x, text, &items, e);
+    for (int i = 0; rc == MP_OK && i < items.n; i++) {
+        size_t n = strlen(items.v[i]);
+        if (n > 2 && !strcmp(items.v[i] + n - 2, "/*"))
+            rc = glob_presets(x, items.v[i], &names, e);
+        else
+            rc = strlist_add(&names, items.v[i], e);
+    }
+    if (rc == MP_OK && names.n > SWEEP_MAX_BASES)
+        rc = LERR(x, e, "more than %d base designs", SWEEP_MAX_BASES);
+    if (rc == MP_OK) {
+        p->base = mp_calloc((size_t)names.n, sizeof *p->base);
+        p->base_name = mp_calloc((size_t)names.n, sizeof *p->base_name);
+        if (!p->base || !p->base_name)
+            rc = mp_errf(e, MP_ENOMEM, "out of memory");
+    }
+    for (int i = 0; rc == MP_OK && i < names.n; i++) {
+        const char *nm = names.v[i];
+        for (int j = 0; j < i; j++)
+            if (!strcmp(names.v[j], nm))
+                rc = LERR(x, e, "'%s' is listed twice", nm);
+        if (rc)
+            break;
+        char path[1400];
+        int is_path = strchr(nm, '.') != NULL || nm[0] == '/';
+        if (is_path)
+            path_join(dir, nm, path, sizeof path);
+        else
+            snprintf(path, sizeof path, "%s", nm);
+        MpErr le = {0};
+        if (config_load(path, &p->base[i], NULL, NULL, 0, &le) != MP_OK) {
+            rc = LERR(x, e, "%s", le.msg);
+            break;
+        }
+        snprintf(p->base_name[i], sizeof p->base_name[i], "%s", p->base[i].name);
+        p->nbase++;
+    }
+    strlist_free(&items);
+    strlist_free(&names);
+    return rc;
+}
+
+static int add_workload(SweepPlan *p, const ListCtx *x, Workload *w, const char *model, WlPhase ph, int64_t seq,
+                        int64_t kv, int64_t batch, MpErr *e)
+{
+    if (p->nwl >= SWEEP_MAX_WORKLOADS) {
+        wl_destroy(w);
+        return LERR(x, e, "more than %d workloads", SWEEP_MAX_WORKLOADS);
+    }
+    SweepWorkload *s = &p->wl[p->nwl];
+    memset(s, 0, sizeof *s);
+    s->wl = w;
+    snprintf(s->model, sizeof s->model, "%s", model);
+    s->phase = ph;
+    s->seq = seq;
+    s->kv = kv;
+    s->batch = batch;
+    if (ph == WL_PREFILL)
+        snprintf(s->desc, sizeof s->desc, "%s prefill seq=%lld batch=%lld", model, (long long)seq, (long long)batch);
+    else if (ph == WL_DECODE)
+        snprintf(s->desc, sizeof s->desc, "%s decode kv=%lld batch=%lld", model, (long long)kv, (long long)batch);
+    else
+        snprintf(s->desc, sizeof s->desc, "layers %s", model);
+    size_t cap = strlen(s->desc) + 16 + (size_t)w->ngemm * (WL_NAME_CAP + 96), n = 0;
+    s->ktext = mp_malloc(cap);
+    if (!s->ktext) {
+        wl_destroy(w);
+        s->wl = NULL;
+        return mp_errf(e, MP_ENOMEM, "out of memory");
+    }
+    n += (size_t)snprintf(s->ktext, cap, "workload %s\n", s->desc);
+    for (int i = 0; i < w->ngemm; i++) {
+        const Gemm *g = &w->gemms[i];
+        n += (size_t)snprintf(s->ktext + n, cap - n, "%s %lld %lld %lld %lld %s\n", g->name, (long long)g->m,
+                              (long long)g->n, (long long)g->k, (long long)g->count, wl_role_name(g->role));
+    }
+    /* its accuracy shape set: one per model name (or CSV) */
+    s->acc_model = -1;
+    for (int i = 0; i < p->nacc_model; i++)
+        if (!strcmp(p->wl[p->acc_models[i]].model, model))
+            s->acc_model = i;
+    if (s->acc_model < 0) {
+        s->acc_model = p->nacc_model;
+        p->acc_models[p->nacc_model++] = p->nwl;
+    }
+    p->nwl++;
+    return MP_OK;
+}
+
+static int parse_int_list(const ListCtx *x, const char *text, int64_t lo, int64_t hi, const char *unit,
+                          StrList *out, MpErr *e)
+{
+    struct {
+        int v;
+    } scratch;
+    IniKey row = {x->section, x->key, INI_INT, 0, (double)lo, (double)hi, NULL, NULL, 0, unit, ""};
+    return parse_list(x, &row, &scratch, text, out, e);
+}
+
+static int load_workloads(SweepPlan *p, const SpecRaw *raw, const IniLoad *where, const char *dir, MpErr *e)
+{
+    ListCtx xm = {p->path, where->line[spec_row("workload", "models")], "workload", "models"};
+    ListCtx xp = {p->path, where->line[spec_row("workload", "phases")], "workload", "phases"};
+    ListCtx xs = {p->path, where->line[spec_row("workload", "seq")], "workload", "seq"};
+    ListCtx xk = {p->path, where->line[spec_row("workload", "kv")], "workload", "kv"};
+    ListCtx xb = {p->path, where->line[spec_row("workload", "batch")], "workload", "batch"};
+    ListCtx *all[] = {&xp, &xs, &xk, &xb};
+    for (int i = 0; i < 4; i++)
+        if (!all[i]->line)
+            all[i]->line = xm.line; /* defaults: blame the models line */
+    StrList models = {0}, phases = {0}, seqs = {0}, kvs = {0}, batches = {0};
+    int rc = split_items(&xm, raw->models, &models, e);
+    struct {
+        int v;
+    } ph;
+    IniKey phrow = {"workload", "phases", INI_ENUM, 0, 0, 0, NULL, phase_names, 0, "", ""};
+    if (rc == MP_OK)
+        rc = parse_list(&xp, &phrow, &ph, raw->phases, &phases, e);
+    if (rc == MP_OK)
+        rc = parse_int_list(&xs, raw->seq, 1, WL_LEN_MAX, "tokens", &seqs, e);
+    if (rc == MP_OK)
+        rc = parse_int_list(&xk, raw->kv, 1, WL_LEN_MAX, "positions", &kvs, e);
+    if (rc == MP_OK)
+        rc = parse_int_list(&xb, raw->batch, 1, WL_LEN_MAX, "sequences", &batches, e);
+    if (rc == MP_OK) {
+        p->wl = mp_calloc(SWEEP_MAX_WORKLOADS, sizeof *p->wl);
+        p->acc_models = mp_calloc(SWEEP_MAX_WORKLOADS, sizeof *p->acc_models);
+        if (!p->wl || !p->acc_models)
+            rc = mp_errf(e, MP_ENOMEM, "out of memory");
+    }
+    for (int mi = 0; rc == MP_OK && mi < models.n; mi++) {
+        const char *m = models.v[mi];
+        for (int j = 0; j < mi; j++)
+            if (!strcmp(models.v[j], m))
+                rc = LERR(&xm, e, "'%s' is listed twice", m);
+        if (rc)
+            break;
+        size_t n = strlen(m);
+        if (n > 4 && !strcmp(m + n - 4, ".csv")) {
+            char path[1400];
+            path_join(dir, m, path, sizeof path);
+            Workload *w = NULL;
+            MpErr le = {0};
+            if (lcsv_load(path, &w, NULL, &le) != MP_OK) {
+                rc = LERR(&xm, e, "%s", le.msg);
+                break;
+            }
+            rc = add_workload(p, &xm, w, m, WL_LAYERS, 0, 0, 1, e);
+            continue;
+        }
+        MpErr le = {0};
+        const WlModel *wm = wl_model_find(m, &le);
+        if (!wm) {
+            rc = LERR(&xm, e, "%s", le.msg);
+            break;
+        }
+        for (int pi = 0; rc == MP_OK && pi < phases.n; pi++) {
+            WlPhase phase = !strcmp(phases.v[pi], "prefill") ? WL_PREFILL : WL_DECODE;
+            const StrList *lens = phase == WL_PREFILL ? &seqs : &kvs;
+            for (int li = 0; rc == MP_OK && li < lens->n; li++)
+                for (int bi = 0; rc == MP_OK && bi < batches.n; bi++) {
+                    int64_t len = atoll(lens->v[li]), b = atoll(batches.v[bi]);
+                    Workload *w = NULL;
+                    if (wl_create(wm, phase, len, b, &w, &le) != MP_OK) {
+                        rc = LERR(&xm, e, "%s: %s", m, le.msg);
+                        break;
+                    }
+                    rc = add_workload(p, &xm, w, m, phase, phase == WL_PREFILL ? len : 0,
+                                      phase == WL_DECODE ? len : 0, b, e);
+                }
+        }
+    }
+    strlist_free(&models);
+    strlist_free(&phases);
+    strlist_free(&seqs);
+    strlist_free(&kvs);
+    strlist_free(&batches);
+    return rc;
+}
+
+static int load_params(SweepPlan *p, const SpecRaw *raw, const IniLoad *where, MpErr *e)
+{
+    p->param = mp_calloc((size_t)spec_nparam + 1, sizeof *p->param);
+    if (!p->param)
+        return mp_errf(e, MP_ENOMEM, "out of memory");
+    /* in the order of the file, so the last key written varies fastest */
+    int order[INI_SCHEMA_MAX], n = 0;
+    for (int k = 0; k < spec_nparam; k++)
+        if (where->line[NFIXED + k])
+            order[n++] = k;
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && where->line[NFIXED + order[j]] < where->line[NFIXED + order[j - 1]]; j--) {
+            int t = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = t;
+        }
+    p->ndesign = p->nbase;
+    for (int i = 0; i < n; i++) {
+        int k = order[i], ar = spec_param_arch[k];
+        SweepParam *sp = &p->param[p->nparam];
+        sp->row = ar;
+        sp->name = spec_param_names[k];
+        sp->line = where->line[NFIXED + k];
+        /* "rows", unless another section has the same key ("dram.tech" vs "energy.tech") */
+        sp->label = arch_schema[ar].key;
+        for (int j = 0; j < arch_schema_len; j++)
+            if (j != ar && !strcmp(arch_schema[j].key, arch_schema[ar].key))
+                sp->label = spec_param_names[k];
+        ListCtx x = {p->path, sp->line, "params", sp->name};
+        ArchConfig scratch = p->base[0];
+        StrList vals = {0};
+        int rc = parse_list(&x, &arch_schema[ar], &scratch, raw->param[k], &vals, e);
+        if (rc) {
+            strlist_free(&vals);
+            return rc;
+        }
+        sp->values = vals.v;
+        sp->nvalues = vals.n;
+        p->nparam++;
+        if (p->ndesign > SWEEP_MAX_ROWS / sp->nvalues)
+            return LERR(&x, e, "the cross product has more than %lld design points", (long long)SWEEP_MAX_ROWS);
+        p->ndesign *= sp->nvalues;
+    }
+    return MP_OK;
+}
+
+static void dir_of(const char *path, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s", path);
+    char *slash = strrchr(out, '/');
+    if (slash)
+        *(slash == out ? slash + 1 : slash) = '\0';
+    else
+        snprintf(out, cap, ".");
+}
+
+static int plan_build(SweepPlan *p, const char *name, const char *text, const char *dir, MpErr *e)
+{
+    int nrows;
+    const IniKey *rows = sweep_spec_schema(&nrows);
+    SpecRaw *raw = mp_calloc(1, sizeof *raw);
+    IniLoad where;
+    if (!raw)
+        return mp_errf(e, MP_ENOMEM, "out of memory");
+    snprintf(p->path, sizeof p->path, "%s", name);
+    int rc = ini_schema_load_string(name, text, rows, nrows, raw, &where, e);
+    if (rc == MP_OK) {
+        /* a [params] key set to nothing is a mistake, not "not swept" */
+        for (int k = 0; k < spec_nparam && rc == MP_OK; k++)
+            if (where.line[NFIXED + k] && !raw->param[k][0])
+                rc = mp_errf(e, MP_EINPUT, "%s:%d: [params] %s: empty list", name, where.line[NFIXED + k],
+                             spec_param_names[k]);
+    }
+    if (rc == MP_OK) {
+        if (raw->name[0])
+            snprintf(p->name, sizeof p->name, "%s", raw->name);
+        else {
+            const char *b = strrchr(name, '/');
+            snprintf(p->name, sizeof p->name, "%s", b ? b + 1 : name);
+            char *dot = strrchr(p->name, '.');
+            if (dot && dot != p->name)
+                *dot = '\0';
+        }
+        p->fid = raw->fidelity == 1 ? FID_CYCLE : FID_FAST;
+        p->seed = raw->seed;
+        p->acc.enabled = raw->acc_enabled;
+        p->acc.layers = raw->acc_layers;
+        p->acc.rows = raw->acc_rows;
+        p->acc.tokens = raw->acc_tokens;
+        p->acc.seed = raw->acc_seed;
+        ListCtx xb = {name, where.line[spec_row("sweep", "base")], "sweep", "base"};
+        rc = load_bases(p, &xb, raw->base, dir, e);
+    }
+    if (rc == MP_OK)
+        rc = load_params(p, raw, &where, e);
+    if (rc == MP_OK)
+        rc = load_workloads(p, raw, &where, dir, e);
+    if (rc == MP_OK) {
+        if (p->ndesign > SWEEP_MAX_ROWS / p->nwl)
+            rc = mp_errf(e, MP_EINPUT, "%s: %lld design points x %d workloads is more than %lld rows", name,
+                         (long long)p->ndesign, p->nwl, (long long)SWEEP_MAX_ROWS);
+        p->nrows = p->ndesign * p->nwl;
+    }
+    if (rc == MP_OK && !(p->text = mp_strdup(text)))
+        rc = mp_errf(e, MP_ENOMEM, "out of memory");
+    mp_free(raw);
+    return rc;
+}
+
+int sweep_plan_load_string(const char *name, const char *text, const char *dir, SweepPlan **out, MpErr *e)
+{
+    *out = NULL;
+    SweepPlan *p = mp_calloc(1, sizeof *p);
+    if (!p)
+        return mp_errf(e, MP_ENOMEM, "out of memory");
+    int rc = plan_build(p, name, text, dir, e);
+    if (rc) {
+        sweep_plan_free(p);
+        return rc;
+    }
+    *out = p;
+    return MP_OK;
+}
+
+int sweep_plan_load(const char *path, SweepPlan **out, MpErr *e)
+{
+    *out = NULL;
+    char *text = NULL;
+    size_t len = 0;
+    int rc = mp_read_file(path, 1 << 20, &text, &len, e);
+    if (rc)
+        return rc;
+    size_t nul = strlen(text);
+    if (nul != len) { /* the string reader would stop there silently */
+        int line = 1;
+        for (size_t i = 0; i < nul; i++)
+            line += text[i] == '\n';
+        mp_free(text);
+        return mp_errf(e, MP_EINPUT, "%s:%d: control byte 0x00 (not a text file?)", path, line);
+    }
+    char dir[1024];
+    dir_of(path, dir, sizeof dir);
+    rc = sweep_plan_load_string(path, text, dir, out, e);
+    mp_free(text);
+    return rc;
+}
+
+void sweep_plan_free(SweepPlan *p)
+{
+    if (!p)
+        return;
+    for (int i = 0; i < p->nparam; i++) {
+        for (int k = 0; k < p->param[i].nvalues; k++)
+            mp_free(p->param[i].values[k]);
+        mp_free(p->param[i].values);
+    }
+    mp_free(p->param);
+    for (int i = 0; i < p->nwl; i++) {
+        wl_destroy(p->wl[i].wl);
+        mp_free(p->wl[i].ktext);
+    }
+    mp_free(p->wl);
+    mp_free(p->acc_models);
+    mp_free(p->base);
+    mp_free(p->base_name);
+    mp_free(p->text);
+    mp_free(p);
+}
+
+/* ------------------------------------------------------------------ design points */
+
+static const SweepTech *tech_get(SweepPlan *p, const char *name)
+{
+    for (int i = 0; i < p->ntech; i++)
+        if (!strcmp(p->tech[i].name, name))
+            return &p->tech[i];
+    if (p->ntech == SWEEP_MAX_TECH)
+        return NULL;
+    SweepTech *t = &p->tech[p->ntech++];
+    memset(t, 0, sizeof *t);
+    snprintf(t->name, sizeof t->name, "%s", name);
+    MpErr le = {0};
+    t->status = energy_tech_load(name, &t->t, NULL, 0, &le);
+    snprintf(t->msg, sizeof t->msg, "%s", le.msg);
+    if (t->status == MP_OK)
+        schema_text(tech_schema, tech_schema_len, &t->t, "tech", t->ktext, sizeof t->ktext);
+    return t;
+}
+
+int sweep_design(SweepPlan *p, int64_t d, ArchConfig *c, char *label, size_t label_cap, char *params,
+                 size_t params_cap, const SweepTech **tech, MpErr *e)
+{
+    if (d < 0 || d >= p->ndesign)
+        return mp_errf(e, MP_EINTERNAL, "design %lld out of range", (long long)d);
+    int idx[INI_SCHEMA_MAX];
+    int64_t rest = d;
+    for (int i = p->nparam - 1; i >= 0; i--) {
+        idx[i] = (int)(rest % p->param[i].nvalues);
+        rest /= p->param[i].nvalues;
+    }
+    *c = p->base[rest];
+    char sets[4096], lab[1024];
+    size_t ns = 0, nl = 0, np = 0;
+    sets[0] = '\0';
+    nl = (size_t)snprintf(lab, sizeof lab, "%s", p->base_name[rest]);
+    if (params && params_cap)
+        params[0] = '\0';
+    for (int i = 0; i < p->nparam; i++) {
+        const SweepParam *sp = &p->param[i];
+        const char *v = sp->values[idx[i]];
+        ns += (size_t)snprintf(sets + ns, ns < sizeof sets ? sizeof sets - ns : 0, "%s%s=%s", i ? "," : "", sp->name, v);
+        nl += (size_t)snprintf(lab + nl, nl < sizeof lab ? sizeof lab - nl : 0, "%s%s=%s", i ? "," : "{", sp->label, v);
+        if (params && np < params_cap)
+            np += (size_t)snprintf(params + np, params_cap - np, "%s%s=%s", i ? " " : "", sp->name, v);
+    }
+    if (p->nparam && nl < sizeof lab)
+        snprintf(lab + nl, sizeof lab - nl, "}");
+    if (label && label_cap)
+        snprintf(label, label_cap, "%s", lab);
+    if (p->nparam) {
+        MpErr le = {0};
+        if (config_apply_sets(c, sets, &le) != MP_OK) {
+            /* config_apply_sets names the place "--set" ("--set: ...", "--set:0: ...", "--set K: ...") */
+            const char *m = le.msg;
+            if (!strncmp(m, "--set", 5)) {
+                m += 5;
+                if (!strncmp(m, ":0", 2))
+                    m += 2;
+                if (*m == ':')
+                    m++;
+                while (*m == ' ')
+                    m++;
+            }
+            return mp_errf(e, MP_EINPUT, "%s", m);
+        }
+    }
+    snprintf(c->name, sizeof c->name, "%s", lab);
+    const SweepTech *t = tech_get(p, c->tech);
+    if (!t)
+        return mp_errf(e, MP_EINPUT, "more than %d energy tables in one sweep", SWEEP_MAX_TECH);
+    if (t->status != MP_OK)
+        return mp_errf(e, MP_EINPUT, "%s", t->msg);
+    if (tech)
+        *tech = t;
+    return MP_OK;
+}
+
+int sweep_eval(SweepPlan *p, int64_t d, int w, Fidelity fid, SweepOutcome *out, MpErr *e)
+{
+    memset(out, 0, sizeof *out);
+    ArchConfig c;
+    const SweepTech *t = NULL;
+    int rc = sweep_design(p, d, &c, NULL, 0, NULL, 0, &t, e);
+    if (rc)
+        return rc;
+    RunOpts o = {fid, NULL, (uint64_t)p->seed, 0};
+    Point pt;
+    rc = point_eval(&c, &t->t, p->wl[w].wl, &o, 0, &pt, e);
+    if (rc == MP_OK) {
+        out->total = pt.res.total;
+        out->energy = pt.energy;
+        out->area_mm2 = pt.area_mm2;
+        out->seconds = pt.seconds;
+        out->utilization = pt.utilization;
+    }
+    point_free(&pt);
+    return rc;
+}
+
+int sweep_eval_rows(SweepPlan *p, int64_t first, int64_t count, int64_t *evaluated, MpErr *e)
+{
+    *evaluated = 0;
+    for (int64_t i = 0; i < count; i++) {
+        int64_t r = (first + i) % p->nrows;
+        SweepOutcome o;
+        MpErr le = {0};
+        int rc = sweep_eval(p, r / p->nwl, (int)(r % p->nwl), FID_FAST, &o, &le);
+        if (rc == MP_OK)
+            (*evaluated)++;
+        else if (rc != MP_EINPUT)
+            return mp_errf(e, rc, "%s", le.msg);
+    }
+    return MP_OK;
+}
+
+/* ------------------------------------------------------------------ accuracy */
+
+int sweep_acc_group(const NumFormat *nf, const ArchConfig *c)
+{
+    return nf->wq.scheme == QS_ASYM_GROUP || nf->wq.scheme == QS_BITMOD ? c->group_size : 0;
+}
+
+int sweep_accuracy(const SweepPlan *p, const NumFormat *nf, int group, int wi, SweepAccuracy *out, MpErr *e)
+{
+    memset(out, 0, sizeof *out);
+    const SweepWorkload *sw = &p->wl[wi];
+    Workload *shapes = NULL;
+    int layers = 1, rc = MP_OK;
+    if (sw->phase == WL_LAYERS)
+        shapes = sw->wl;
+    else {
+        /* the shapes and GEMM indices `mpsim accuracy --model` uses (its seeds depend on them) */
+        const WlModel *m = wl_model_find(sw->model, e);
+        if (!m)
+            return MP_EINPUT;
+        rc = wl_create(m, WL_DECODE, 1, 1, &shapes, e);
+        if (rc)
+            return rc;
+        layers = p->acc.layers < m->layers ? p->acc.layers : m->layers;
+    }
+    AccStudy s;
+    acc_study_init(&s);
+    rc = acc_study_add_format(&s, nf->name, BM_ERR_FP16, e);
+    if (rc == MP_OK && group > 0)
+        s.fmt[0].nf.wq.group = group;
+    SynParams sp;
+    syn_params_default(&sp);
+    for (int l = 0; l < layers && rc == MP_OK; l++)
+        for (int gi = 0; gi < shapes->ngemm && rc == MP_OK; gi++) {
+            const Gemm *g = &shapes->gemms[gi];
+            if (g->role != WL_WEIGHT_ACT || !strcmp(g->name, "lm_head"))
+                continue;
+            if (g->n > (1 << 24) || g->k > (1 << 24)) {
+                rc = mp_errf(e, MP_EINPUT, "%s: %lld x %lld is too large for the accuracy study", g->name,
+                             (long long)g->n, (long long)g->k);
+                break;
+            }
+            int n = (int)g->n, k = (int)g->k;
+            int r = p->acc.rows >= n ? n : p->acc.rows, t = p->acc.tokens;
+            float *w = mp_malloc((size_t)r * k * sizeof *w), *x = mp_malloc((size_t)t * k * sizeof *x);
+            uint64_t seed = (uint64_t)p->acc.seed * 1000003u + (uint64_t)l * 64u + (uint64_t)gi;
+            char name[96];
+            snprintf(name, sizeof name, "layers.%d.%s", l, g->name);
+            if (!w || !x)
+                rc = mp_errf(e, MP_ENOMEM, "out of memory");
+            if (rc == MP_OK)
+                rc = syn_weights(&sp, seed, (size_t)r, (size_t)k, w, e);
+            if (rc == MP_OK)
+                rc = syn_acts(&sp, seed, (size_t)t, (size_t)k, x, NULL, e);
+            if (rc == MP_OK)
+                rc = acc_study_gemm(&s, name, w, r, k, x, t, e);
+            mp_free(w);
+            mp_free(x);
+        }
+    if (rc == MP_OK && s.nlayer == 0)
+        rc = mp_errf(e, MP_EINPUT, "%s: no weight GEMMs to study", sw->model);
+    if (rc == MP_OK) {
+        const AccFormat *f = &s.fmt[0];
+        out->sqnr_db = metric_summary(&f->out_hw).sqnr_db;
+        out->ideal_db = metric_summary(&f->out_ideal).sqnr_db;
+        out->weight_db = metric_summary(&f->weight).sqnr_db;
+        out->hw_vs_ideal_db = metric_summary(&f->hw_vs_ideal).sqnr_db;
+        out->gemms = s.nlayer;
+    }
+    acc_study_free(&s);
+    if (shapes != sw->wl)
+        wl_destroy(shapes);
+    return rc;
+}

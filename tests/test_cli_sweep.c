@@ -1,0 +1,603 @@
+/* tests/test_cli_sweep.c — the built binary's `sweep`, `merge`, `pareto`, `summary` and `report`:
+ * bad specs (FILE:LINE, exit 2, no database made), a sweep and its re-run, a sweep killed with
+ * SIGKILL mid-way and resumed (every row exactly once, integrity_check ok, nothing committed lost),
+ * shards merged equal one run, a differing duplicate refused, accuracy equal to `mpsim accuracy`,
+ * and the report folder (valid SVG, PNG, HTML and CSV; replaced whole; never half-written).
+ * The binary is $MPSIM_BIN (set by `make unit-test`). */
+#include <cJSON.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#define CAP (1 << 20)
+
+static char tmpdir[] = "/tmp/mpsim_clisweep_XXXXXX";
+static char out[CAP], err[CAP];
+
+static const char *tmp(const char *name)
+{
+    static char paths[16][512];
+    static int k;
+    k = (k + 1) % 16;
+    snprintf(paths[k], sizeof paths[k], "%s/%s", tmpdir, name);
+    return paths[k];
+}
+
+static void rm_rf(const char *p)
+{
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", p);
+    if (system(cmd) != 0)
+        fprintf(stderr, "cannot remove %s\n", p);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    rm_rf(tmpdir);
+    return 0;
+}
+
+static void slurp(const char *path, char *buf, size_t cap, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    size_t n = 0;
+    if (f) {
+        n = fread(buf, 1, cap - 1, f);
+        fclose(f);
+    }
+    buf[n] = '\0';
+    if (len)
+        *len = n;
+}
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fputs(text, f);
+    assert_int_equal(fclose(f), 0);
+}
+
+static const char *bin(void)
+{
+    const char *b = getenv("MPSIM_BIN");
+    if (!b || !*b)
+        fail_msg("MPSIM_BIN is not set: run this test through 'make unit-test' (it points it at build/mpsim)");
+    if (access(b, X_OK) != 0)
+        fail_msg("MPSIM_BIN=%s is not an executable file", b);
+    return b;
+}
+
+/* Run "$MPSIM_BIN ARGS" through the shell; stdout and stderr into out[] and err[]. */
+static int run(const char *args)
+{
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "'%s' %s >'%s' 2>'%s'", bin(), args, tmp("stdout"), tmp("stderr"));
+    int st = system(cmd);
+    slurp(tmp("stdout"), out, CAP, NULL);
+    slurp(tmp("stderr"), err, CAP, NULL);
+    return st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+#define EXPECT(args, status)                                                                                 \
+    do {                                                                                                     \
+        int rc_ = run(args);                                                                                 \
+        if (rc_ != (status))                                                                                 \
+            fail_msg("mpsim %s: exit %d, wanted %d; stdout:\n%s\nstderr:\n%s", args, rc_, status, out, err); \
+    } while (0)
+#define CONTAINS(buf, s)                                    \
+    do {                                                    \
+        if (!strstr(buf, s))                                \
+            fail_msg(#buf " lacks '%s':\n%s", s, buf);       \
+    } while (0)
+
+/* ---------------------------------------------------------------- database helpers */
+
+static int64_t query_int(const char *db, const char *sql)
+{
+    sqlite3 *h = NULL;
+    int64_t v = -1;
+    if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+        sqlite3_busy_timeout(h, 2000);
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK) {
+            if (sqlite3_step(st) == SQLITE_ROW)
+                v = sqlite3_column_int64(st, 0);
+            sqlite3_finalize(st);
+        }
+    }
+    sqlite3_close(h);
+    return v;
+}
+
+static char *query_text(const char *db, const char *sql)
+{
+    sqlite3 *h = NULL;
+    char *r = NULL;
+    if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK) {
+            if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+                r = strdup((const char *)sqlite3_column_text(st, 0));
+            sqlite3_finalize(st);
+        }
+    }
+    sqlite3_close(h);
+    return r;
+}
+
+/* Every column of every row of a table, ordered by its key, as one text. */
+static char *dump(const char *db, const char *table, const char *key)
+{
+    sqlite3 *h = NULL;
+    size_t cap = 1 << 16, n = 0;
+    char *s = malloc(cap);
+    s[0] = '\0';
+    assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT * FROM %s ORDER BY %s", table, key);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
+    while (sqlite3_step(st) == SQLITE_ROW)
+        for (int c = 0; c < sqlite3_column_count(st); c++) {
+            const char *t = (const char *)sqlite3_column_text(st, c);
+            size_t need = (t ? strlen(t) : 4) + strlen(sqlite3_column_name(st, c)) + 8;
+            if (n + need >= cap) {
+                cap = 2 * (cap + need);
+                s = realloc(s, cap);
+            }
+            n += (size_t)snprintf(s + n, cap - n, "%s=%s%c", sqlite3_column_name(st, c), t ? t : "NULL",
+                                  c + 1 == sqlite3_column_count(st) ? '\n' : '|');
+        }
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return s;
+}
+
+static void integrity_ok(const char *db)
+{
+    char *r = query_text(db, "PRAGMA integrity_check");
+    assert_non_null(r);
+    assert_string_equal(r, "ok");
+    free(r);
+}
+
+/* ---------------------------------------------------------------- specs */
+
+/* 3 bases x 2 row counts x (tiny prefill + tiny decode) = 12 rows; a small accuracy study. */
+static const char small_spec[] = "; a small sweep for tests\n"
+                                 "[sweep]\nname = small\nbase = iso/fp16, iso/olive, iso/mixpe-w4a8\n"
+                                 "[params]\narch.rows = 8, 16\n"
+                                 "[workload]\nmodels = tiny\nphases = prefill, decode\nseq = 32\nkv = 64\n"
+                                 "[accuracy]\nrows = 8\ntokens = 4\n";
+
+static void bad_specs(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        int line;
+        const char *detail;
+    } cases[] = {
+        {"[sweep]\nbase = iso/fp16\n[params]\narch.rowz = 16\n[workload]\nmodels = tiny\n", 4,
+         "unknown key 'arch.rowz'"},
+        {"[sweep]\nbase = iso/fp16\n[params]\narch.rows = 16, 99999\n[workload]\nmodels = tiny\n", 4,
+         "out of range"},
+        {"[sweep]\nbase = iso/fp16\n[params]\nsram.weight_kib = 1024..128 *2\n[workload]\nmodels = tiny\n", 4,
+         "empty"},
+        {"[sweep]\nbase = iso/fp16\n[workload]\nmodels = tiny\nphases = prefill, later\n", 5, "'later'"},
+        {"[sweep]\nbase = iso/fp16\n[workload]\nmodels = tiny\n[accuracy]\nrows = -1\n", 6, "out of range"},
+        {"[sweep]\nbase = iso/fp16\n", 2, "missing required key 'models'"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char spec[512], db[512], args[1200], want[600];
+        snprintf(spec, sizeof spec, "%s", tmp("bad.ini"));
+        snprintf(db, sizeof db, "%s", tmp("bad.db"));
+        write_text(spec, cases[i].text);
+        snprintf(args, sizeof args, "sweep '%s' --db '%s'", spec, db);
+        EXPECT(args, 2);
+        snprintf(want, sizeof want, "%s:%d: ", spec, cases[i].line);
+        if (strncmp(err, want, strlen(want)) != 0 || !strstr(err, cases[i].detail))
+            fail_msg("case %zu: stderr '%s' lacks '%s' ... '%s'", i, err, want, cases[i].detail);
+        assert_string_equal(out, "");
+        assert_int_not_equal(access(db, F_OK), 0); /* no database for a bad spec */
+    }
+    /* usage errors */
+    char args[1200];
+    write_text(tmp("small.ini"), small_spec);
+    snprintf(args, sizeof args, "sweep '%s'", tmp("small.ini"));
+    EXPECT(args, 2);
+    CONTAINS(err, "--db FILE is required");
+    snprintf(args, sizeof args, "sweep '%s' --db '%s' --shard 3/3", tmp("small.ini"), tmp("x.db"));
+    EXPECT(args, 2);
+    CONTAINS(err, "--shard '3/3'");
+    snprintf(args, sizeof args, "sweep '%s' --db '%s' --jobs -2", tmp("small.ini"), tmp("x.db"));
+    EXPECT(args, 2);
+    snprintf(args, sizeof args, "sweep '%s' --db '%s' --fidelity slow", tmp("small.ini"), tmp("x.db"));
+    EXPECT(args, 2);
+    snprintf(args, sizeof args, "sweep '%s' --db '%s'", tmp("nope.ini"), tmp("x.db"));
+    EXPECT(args, 2);
+    CONTAINS(err, "nope.ini: cannot open");
+    /* a file that is not a database */
+    write_text(tmp("text.db"), "just some text, long enough to be read as a header by SQLite..................\n");
+    snprintf(args, sizeof args, "sweep '%s' --db '%s'", tmp("small.ini"), tmp("text.db"));
+    EXPECT(args, 2);
+    CONTAINS(err, "text.db");
+    const char *helps[] = {"sweep --help", "merge --help", "pareto --help", "report --help", "summary --help"};
+    for (size_t i = 0; i < sizeof helps / sizeof helps[0]; i++) {
+        EXPECT(helps[i], 0);
+        CONTAINS(out, "usage: mpsim ");
+    }
+}
+
+static void sweep_and_rerun(void **state)
+{
+    (void)state;
+    char args[2048];
+    const char *db = tmp("small.db");
+    char dbp[512];
+    snprintf(dbp, sizeof dbp, "%s", db);
+    write_text(tmp("small.ini"), small_spec);
+    snprintf(args, sizeof args, "sweep '%s' --db '%s' --jobs 2", tmp("small.ini"), dbp);
+    EXPECT(args, 0);
+    CONTAINS(out, "sweep small: 6 design points x 2 workloads = 12 rows");
+    CONTAINS(out, "0 already in");
+    CONTAINS(out, "written: 12 rows; 3 accuracy studies");
+    assert_int_equal(query_int(dbp, "SELECT count(*) FROM results"), 12);
+    assert_int_equal(query_int(dbp, "SELECT count(*) FROM accuracy"), 3);
+    assert_int_equal(query_int(dbp, "SELECT count(*) FROM results WHERE accuracy_db IS NULL"), 0);
+    assert_int_equal(query_int(dbp, "SELECT count(DISTINCT arch) FROM results"), 6);
+    assert_int_equal(query_int(dbp, "SELECT count(*) FROM results WHERE arch = 'iso/olive{rows=8}' AND rows = 8 "
+                                    "AND pe_kind = 'olive' AND params = 'arch.rows=8' AND base = 'iso/olive'"),
+                     2);
+    assert_int_equal(query_int(dbp, "SELECT count(*) FROM results WHERE schema_version = 1 AND length(key) = 16"), 12);
+    integrity_ok(dbp);
+    /* a re-run finds everything there */
+    EXPECT(args, 0);
+    CONTAINS(out, "12 already in");
+    CONTAINS(out, "0 to run");
+    assert_int_equal(query_int(dbp, "SELECT count(*) FROM results"), 12);
+    /* the stored config text is a valid config that `mpsim run` takes */
+    char *cfg = query_text(dbp, "SELECT config FROM results WHERE arch = 'iso/mixpe-w4a8{rows=16}' LIMIT 1");
+    assert_non_null(cfg);
+    write_text(tmp("stored.ini"), cfg);
+    free(cfg);
+    snprintf(args, sizeof args, "run --arch '%s' --model tiny --phase decode --kv 64 --json -", tmp("stored.ini"));
+    EXPECT(args, 0);
+    int64_t cycles = query_int(dbp, "SELECT cycles FROM results WHERE arch = 'iso/mixpe-w4a8{rows=16}' AND "
+                                    "phase = 'decode'");
+    cJSON *j = cJSON_Parse(out);
+    assert_non_null(j);
+    assert_true((int64_t)cJSON_GetObjectItem(j, "cycles")->valuedouble == cycles);
+    cJSON_Delete(j);
+    /* accuracy equals `mpsim accuracy` with the same settings */
+    EXPECT("accuracy --model tiny --layers 1 --rows 8 --tokens 4 --formats olive-w4a4 --json -", 0);
+    j = cJSON_Parse(out);
+    assert_non_null(j);
+    double want = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "summary"), "olive-w4a4"),
+                                      "sqnr_db")
+                      ->valuedouble;
+    cJSON_Delete(j);
+    char *got = query_text(dbp, "SELECT sqnr_db FROM accuracy WHERE format = 'olive-w4a4'");
+    assert_non_null(got);
+    if (fabs(atof(got) - want) > 1e-9 * fabs(want))
+        fail_msg("accuracy table %s, mpsim accuracy %.17g", got, want);
+    free(got);
+    /* summary and pareto */
+    snprintf(args, sizeof args, "summary --db '%s'", dbp);
+    EXPECT(args, 0);
+    CONTAINS(out, "== tiny prefill seq=32 batch=1: 6 designs; baseline iso/fp16{rows=16} ==");
+    CONTAINS(out, "== tiny decode kv=64 batch=1: 6 designs;");
+    CONTAINS(out, "olive-w4a4");
+    snprintf(args, sizeof args, "pareto --db '%s' --x latency,energy --workload decode", dbp);
+    EXPECT(args, 0);
+    CONTAINS(out, "== tiny decode kv=64 batch=1: Pareto front over latency, energy: ");
+    assert_null(strstr(out, "prefill"));
+    snprintf(args, sizeof args, "pareto --db '%s' --x latency,speed", dbp);
+    EXPECT(args, 2);
+    snprintf(args, sizeof args, "pareto --db '%s' --workload nothing-like-this", dbp);
+    EXPECT(args, 2);
+}
+
+/* ---------------------------------------------------------------- kill and resume */
+
+static const char kill_spec[] = "[sweep]\nname = killme\nbase = iso/fp16, iso/olive\n"
+                                "[params]\narch.rows = 8..128 +8\narch.cols = 8..128 +8\n"
+                                "[workload]\nmodels = opt-1.3b\nphases = decode\nkv = 256\n"
+                                "[accuracy]\nrows = 8\ntokens = 4\n";
+#define KILL_ROWS 512
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void resume_after_kill(void **state)
+{
+    (void)state;
+    char spec[512], db[512];
+    snprintf(spec, sizeof spec, "%s", tmp("kill.ini"));
+    snprintf(db, sizeof db, "%s", tmp("kill.db"));
+    write_text(spec, kill_spec);
+    const char *b = bin();
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int fd = open("/dev/null", O_WRONLY);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        execl(b, b, "sweep", spec, "--db", db, "--jobs", "2", (char *)NULL);
+        _exit(127);
+    }
+    /* wait until some rows are committed, then SIGKILL the sweep (its workers die with it) */
+    int64_t at_kill = -1;
+    double t0 = now_s();
+    while (now_s() - t0 < 60) {
+        int64_t n = access(db, F_OK) == 0 ? query_int(db, "SELECT count(*) FROM results") : -1;
+        if (n >= 40) {
+            kill(pid, SIGKILL);
+            break;
+        }
+        int st;
+        if (waitpid(pid, &st, WNOHANG) == pid) {
+            pid = -1;
+            break;
+        }
+        usleep(2000);
+    }
+    if (pid > 0) {
+        int st;
+        waitpid(pid, &st, 0);
+        assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+    } else
+        fail_msg("the sweep ended before it could be killed: make kill_spec bigger");
+    at_kill = query_int(db, "SELECT count(*) FROM results");
+    printf("# killed with %lld of %d rows committed\n", (long long)at_kill, KILL_ROWS);
+    assert_true(at_kill >= 40 && at_kill < KILL_ROWS);
+    integrity_ok(db);
+    /* the re-run keeps every committed row and does the rest */
+    char args[1200];
+    snprintf(args, sizeof args, "sweep '%s' --db '%s' --jobs 2", spec, db);
+    EXPECT(args, 0);
+    char want[128];
+    snprintf(want, sizeof want, "%lld already in", (long long)at_kill);
+    CONTAINS(out, want);
+    assert_int_equal(query_int(db, "SELECT count(*) FROM results"), KILL_ROWS);
+    assert_int_equal(query_int(db, "SELECT count(DISTINCT key) FROM results"), KILL_ROWS);
+    assert_int_equal(query_int(db, "SELECT count(DISTINCT arch) FROM results"), KILL_ROWS);
+    assert_int_equal(query_int(db, "SELECT count(*) FROM results WHERE accuracy_db IS NULL OR cycles <= 0"), 0);
+    assert_int_equal(query_int(db, "SELECT count(*) FROM accuracy"), 2);
+    integrity_ok(db);
+}
+
+/* ---------------------------------------------------------------- shards and merge */
+
+static void shards_merge_equal_one_run(void **state)
+{
+    (void)state;
+    char args[2048], spec[512], one[512], merged[512], s[3][512];
+    snprintf(spec, sizeof spec, "%s", tmp("small.ini"));
+    snprintf(one, sizeof one, "%s", tmp("one.db"));
+    snprintf(merged, sizeof merged, "%s", tmp("merged.db"));
+    write_text(spec, small_spec);
+    snprintf(args, sizeof args, "sweep '%s' --db '%s' --jobs 2", spec, one);
+    EXPECT(args, 0);
+    for (int i = 0; i < 3; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "shard%d.db", i);
+        snprintf(s[i], sizeof s[i], "%s", tmp(name));
+        snprintf(args, sizeof args, "sweep '%s' --db '%s' --jobs 1 --shard %d/3", spec, s[i], i);
+        EXPECT(args, 0);
+        CONTAINS(out, "shard ");
+        assert_int_equal(query_int(s[i], "SELECT count(*) FROM results"), 4);
+    }
+    snprintf(args, sizeof args, "merge '%s' '%s' '%s' '%s'", merged, s[0], s[1], s[2]);
+    EXPECT(args, 0);
+    CONTAINS(out, "merged 3 databases");
+    CONTAINS(out, "12 rows added");
+    char *a = dump(one, "results", "key"), *m = dump(merged, "results", "key");
+    assert_string_equal(a, m);
+    free(a);
+    free(m);
+    a = dump(one, "accuracy", "acc_key");
+    m = dump(merged, "accuracy", "acc_key");
+    assert_string_equal(a, m);
+    free(a);
+    free(m);
+    integrity_ok(merged);
+    /* merging a shard again: identical rows, nothing added */
+    snprintf(args, sizeof args, "merge '%s' '%s'", merged, s[1]);
+    EXPECT(args, 0);
+    CONTAINS(out, "0 rows added, 4 identical");
+    /* a shard whose row differs: refused, exit 1, the merged database unchanged */
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open(s[2], &h), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(h, "UPDATE results SET cycles = cycles + 1 WHERE rowid = 1", NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(h);
+    char *before = dump(merged, "results", "key");
+    snprintf(args, sizeof args, "merge '%s' '%s'", merged, s[2]);
+    EXPECT(args, 1);
+    CONTAINS(err, "differs from the one already merged in column cycles");
+    char *after = dump(merged, "results", "key");
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+    snprintf(args, sizeof args, "merge '%s'", merged);
+    EXPECT(args, 2);
+}
+
+/* ---------------------------------------------------------------- the report */
+
+static void file_ok(const char *dir, const char *name, size_t *len)
+{
+    char p[1024];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    slurp(p, out, CAP, len);
+    if (*len == 0)
+        fail_msg("%s is missing or empty", p);
+}
+
+static void check_svg(const char *dir, const char *name)
+{
+    size_t n;
+    file_ok(dir, name, &n);
+    if (strncmp(out, "<?xml", 5) != 0 || !strstr(out, "<svg") || !strstr(out + (n > 64 ? n - 64 : 0), "</svg>"))
+        fail_msg("%s/%s is not a whole SVG file", dir, name);
+}
+
+static int count_files(const char *dir, const char *prefix, const char *suffix)
+{
+    DIR *d = opendir(dir);
+    int n = 0;
+    struct dirent *de;
+    while (d && (de = readdir(d)) != NULL) {
+        size_t l = strlen(de->d_name), ls = strlen(suffix);
+        n += !strncmp(de->d_name, prefix, strlen(prefix)) && l > ls && !strcmp(de->d_name + l - ls, suffix);
+    }
+    if (d)
+        closedir(d);
+    return n;
+}
+
+static void report_files(void **state)
+{
+    (void)state;
+    char args[2048], db[512], rep[512];
+    snprintf(db, sizeof db, "%s", tmp("rep.db"));
+    snprintf(rep, sizeof rep, "%s", tmp("report"));
+    write_text(tmp("small.ini"), small_spec);
+    snprintf(args, sizeof args, "sweep '%s' --db '%s'", tmp("small.ini"), db);
+    EXPECT(args, 0);
+    snprintf(args, sizeof args, "report --db '%s' --out '%s'", db, rep);
+    EXPECT(args, 0);
+    CONTAINS(out, "/index.html (12 rows, 2 workloads");
+    size_t n;
+    file_ok(rep, "index.html", &n);
+    assert_true(strncmp(out, "<!DOCTYPE html>", 15) == 0);
+    CONTAINS(out, "</html>");
+    CONTAINS(out, "tiny decode kv=64 batch=1");
+    CONTAINS(out, "pareto_w2-tiny-decode-kv64-batch1.svg");
+    CONTAINS(out, "iso/olive{rows=16}");
+    file_ok(rep, "results.csv", &n);
+    int lines = 0;
+    for (size_t i = 0; i < n; i++)
+        lines += out[i] == '\n';
+    assert_int_equal(lines, 13);
+    assert_true(strncmp(out, "key,arch,base,params,pe_kind,rows,cols", 38) == 0);
+    file_ok(rep, "pareto.csv", &n);
+    file_ok(rep, "layers.csv", &n);
+    CONTAINS(out, "tiny decode kv=64 batch=1,iso/fp16{rows=8},q_proj,");
+    file_ok(rep, "accuracy.csv", &n);
+    file_ok(rep, "summary.txt", &n);
+    CONTAINS(out, "baseline iso/fp16{rows=16}");
+    file_ok(rep, "plots.gp", &n);
+    check_svg(rep, "pareto_w1-tiny-prefill-seq32-batch1.svg");
+    check_svg(rep, "energy_w1-tiny-prefill-seq32-batch1.svg");
+    check_svg(rep, "layers_w2-tiny-decode-kv64-batch1.svg");
+    check_svg(rep, "roofline_w2-tiny-decode-kv64-batch1_d1.svg");
+    /* 6 designs per workload: a roofline each */
+    assert_int_equal(count_files(rep, "roofline_", ".svg"), 12);
+    int png = count_files(rep, "", ".png");
+    if (png) {
+        assert_int_equal(png, count_files(rep, "", ".svg"));
+        file_ok(rep, "pareto_w1-tiny-prefill-seq32-batch1.png", &n);
+        assert_memory_equal(out, "\x89PNG\r\n\x1a\n", 8);
+    }
+    /* again into the same folder: replaced whole */
+    snprintf(args, sizeof args, "report --db '%s' --out '%s' --top 2", db, rep);
+    EXPECT(args, 0);
+    assert_int_equal(count_files(rep, "roofline_", ".svg"), 4);
+    /* a folder holding something else is refused and left alone */
+    char other[512];
+    snprintf(other, sizeof other, "%s", tmp("mine"));
+    mkdir(other, 0755);
+    char keep[600];
+    snprintf(keep, sizeof keep, "%s/notes.txt", other);
+    write_text(keep, "mine\n");
+    snprintf(args, sizeof args, "report --db '%s' --out '%s'", db, other);
+    EXPECT(args, 2);
+    CONTAINS(err, "holds something other than an mpsim report");
+    assert_int_equal(access(keep, F_OK), 0);
+    /* gnuplot failing half-way: error, the earlier report stays as it was, no temporary folder */
+    char fake[512];
+    snprintf(fake, sizeof fake, "%s", tmp("fake-gnuplot"));
+    write_text(fake, "#!/bin/sh\ncase \"$1\" in --version|-e) exit 0;; esac\necho 'line 7: broken' >&2\nexit 1\n");
+    chmod(fake, 0755);
+    snprintf(args, sizeof args, "report --db '%s' --out '%s' --gnuplot '%s'", db, rep, fake);
+    EXPECT(args, 3);
+    CONTAINS(err, "gnuplot failed");
+    assert_int_equal(count_files(rep, "roofline_", ".svg"), 4);
+    assert_int_equal(count_files(tmpdir, "report.", ""), 0);
+    /* no gnuplot at all: tables and CSV only */
+    char nogp[512];
+    snprintf(nogp, sizeof nogp, "%s", tmp("report-nogp"));
+    snprintf(args, sizeof args, "report --db '%s' --out '%s' --gnuplot /nonexistent/gnuplot", db, nogp);
+    EXPECT(args, 0);
+    CONTAINS(err, "gnuplot could not be run");
+    file_ok(nogp, "index.html", &n);
+    assert_int_equal(count_files(nogp, "", ".svg"), 0);
+}
+
+/* The spec example of docs/dse.md is valid and expands as the doc says. */
+static void doc_example(void **state)
+{
+    (void)state;
+    static char doc[CAP];
+    slurp(MPSIM_DATADIR "/docs/dse.md", doc, CAP, NULL);
+    char *a = strstr(doc, "\n```ini\n");
+    if (!a)
+        fail_msg("docs/dse.md has no ```ini example");
+    a += 8;
+    char *b = strstr(a, "\n```\n");
+    assert_non_null(b);
+    b[1] = '\0';
+    write_text(tmp("my-sweep.ini"), a);
+    char args[1200];
+    snprintf(args, sizeof args, "sweep '%s' --db '%s' --dry-run", tmp("my-sweep.ini"), tmp("doc.db"));
+    EXPECT(args, 0);
+    CONTAINS(out, "sweep my-sweep: 24 design points x 2 workloads = 48 rows");
+    CONTAINS(out, "skipped 12 rows of invalid design points:");
+    CONTAINS(out, "12 x [quant] weight_bits = 3 is not supported by pe_kind mixpe-w4a8");
+    CONTAINS(out, "0 already in");
+    CONTAINS(out, "36 to run");
+    assert_int_not_equal(access(tmp("doc.db"), F_OK), 0); /* a dry run writes nothing */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(bad_specs),
+        cmocka_unit_test(sweep_and_rerun),
+        cmocka_unit_test(resume_after_kill),
+        cmocka_unit_test(shards_merge_equal_one_run),
+        cmocka_unit_test(report_files),
+        cmocka_unit_test(doc_example),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
