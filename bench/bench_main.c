@@ -20,7 +20,7 @@
 #include "sim/cli.h"
 #include "sim/jsonout.h"
 
-static const BenchSuite *const suites[] = {&bench_suite_models, &bench_suite_sim};
+static const BenchSuite *const suites[] = {&bench_suite_models, &bench_suite_sim, &bench_suite_dse};
 #define NSUITES ((int)(sizeof suites / sizeof suites[0]))
 
 typedef struct HostInfo {
