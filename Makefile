@@ -104,6 +104,7 @@ run: $(DEPS_STAMP)
 	@echo "run: the report is $(RUN_DIR)/report/index.html"
 
 test: $(DEPS_STAMP)
+	@$(MAKE) --no-print-directory cuda-check
 	@$(MAKE) --no-print-directory unit-test
 unit-test: $(MPSIM) $(TEST_BIN)
 	@MPSIM_BIN=$(CURDIR)/$(MPSIM) bash scripts/run-tests.sh $(TEST_BIN)
@@ -142,3 +143,57 @@ minilm-accuracy: $(MPSIM)
 	python3 scripts/minilm_trace.py --out build/minilm $(if $(MINILM_SRC),--source '$(MINILM_SRC)')
 	$(MPSIM) accuracy --weights build/minilm/weights.safetensors --acts build/minilm/acts.safetensors \
 	    --layers 0 --rows 0 --json build/minilm/accuracy.json
+
+# ---- kernels_ref: CUDA reference kernels, runner and GPU results (docs/gpu.md) ----------------
+#   make cuda        build $(BUILD)/kr/kr_runner (nvcc, cuBLAS); "skipped: no nvcc" without nvcc
+#   make cuda-check  compile every kernel with nvcc for sm_90, compile only (for `make test`)
+#   make gpu-check   build and run the runner on this machine's GPU: numerics against the golden
+#                    model, timings, energy; writes kernels_ref/results/<gpu>/<date>-<seed>.json.
+#                    KR_ARGS passes runner options (e.g. KR_ARGS='--ms 1,16 --energy none').
+# The CPU side (tests/test_kernels_cpu.c, kernels_ref/kr_host.c) builds with the normal tests.
+NVCC ?= $(firstword $(wildcard /usr/local/cuda/bin/nvcc) $(shell command -v nvcc 2>/dev/null))
+KR_DIR       := $(BUILD)/kr
+KR_CU        := $(wildcard kernels_ref/*.cu)
+KR_CU_OBJ    := $(KR_CU:kernels_ref/%.cu=$(KR_DIR)/%.o)
+KR_HOST_OBJ  := $(BUILD)/obj/kernels_ref/kr_host.o
+KR_CORE_SRC  := base/alloc.c base/err.c base/fileio.c base/parse.c base/rng.c $(wildcard models/*.c) traces/synth.c
+KR_RUN_OBJ   := $(KR_DIR)/kr_runner.o $(BUILD)/obj/kernels_ref/kr_nvml.o $(KR_HOST_OBJ) \
+                $(KR_CU_OBJ) $(KR_CORE_SRC:%.c=$(BUILD)/obj/%.o)
+KR_NVCCFLAGS := -std=c++17 -O3 -gencode arch=compute_90,code=sm_90 -I. -Xcompiler -Wall $(KR_EXTRA_NVCCFLAGS)
+.PHONY: cuda cuda-check gpu-check
+
+$(BUILD)/tests/test_kernels_cpu: $(BUILD)/obj/tests/test_kernels_cpu.o $(KR_HOST_OBJ) $(BUILD)/libmpsim.a
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
+
+ifeq ($(strip $(NVCC)),)
+cuda cuda-check:
+	@echo "$@: skipped: no nvcc (looked for /usr/local/cuda/bin/nvcc and nvcc on PATH)"
+gpu-check:
+	@echo "gpu-check: no nvcc: the CUDA toolkit (nvcc, cuBLAS) is needed to build the GPU runner"; exit 2
+else
+KR_CUDA_HOME := $(patsubst %/bin/nvcc,%,$(NVCC))
+$(KR_DIR)/%.o: kernels_ref/%.cu kernels_ref/kr_kernels.cuh kernels_ref/kr_decode.h kernels_ref/kr_api.h
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  NVCC    $<")
+	$(Q)$(NVCC) $(KR_NVCCFLAGS) -c $< -o $@
+$(KR_DIR)/kr_runner.o: kernels_ref/kr_runner.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS_BASE) -isystem $(KR_CUDA_HOME)/include $(CFLAGS) -c $< -o $@
+$(KR_DIR)/kr_runner: $(KR_RUN_OBJ)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(NVCC) -o $@ $^ -L$(KR_CUDA_HOME)/lib64 -lcublas -Xcompiler -fopenmp -lm -ldl
+cuda: $(KR_DIR)/kr_runner
+cuda-check: $(KR_CU_OBJ)
+	@echo "cuda-check: $(words $(KR_CU_OBJ)) CUDA files compiled for sm_90 by $(NVCC)"
+gpu-check: $(KR_DIR)/kr_runner
+	KR_COMMIT="$${KR_COMMIT:-$$(git rev-parse HEAD 2>/dev/null || echo unknown)$$(git status --porcelain -uno 2>/dev/null | grep -q . && echo -dirty)}" \
+	  $(KR_DIR)/kr_runner --variants all --out-dir kernels_ref/results $(KR_ARGS)
+endif
+-include $(KR_DIR)/kr_runner.d $(BUILD)/obj/kernels_ref/kr_host.d $(BUILD)/obj/kernels_ref/kr_nvml.d
+
+# ---- RTL: Verilator models of every PE kind checked against the golden model and the simulator ------
+# rtl-test, lint-rtl, synth, verify-rtl, rtl-bench, rtl-broken-demo: the rules are in rtl/rtl.mk (docs/rtl.md).
+include rtl/rtl.mk

@@ -1,0 +1,5 @@
+/* kernels_ref/kr_k_fp4.cu — instantiates the kernel templates of kr_kernels.cuh for one kind
+ * (one translation unit per kind keeps nvcc builds parallel). */
+#include "kr_kernels.cuh"
+
+KR_DEFINE_KIND(kr_launch_fp4, kr::K_FP4)

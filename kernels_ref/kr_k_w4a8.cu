@@ -1,0 +1,5 @@
+/* kernels_ref/kr_k_w4a8.cu — instantiates the kernel templates of kr_kernels.cuh for one kind
+ * (one translation unit per kind keeps nvcc builds parallel). */
+#include "kr_kernels.cuh"
+
+KR_DEFINE_KIND(kr_launch_w4a8, kr::K_W4A8)
