@@ -16,7 +16,6 @@
 #include "jsonout.h"
 #include "point.h"
 #include "run.h"
-#include "traces/layercsv.h"
 
 typedef struct RunArgs {
     const char *arch, *archs, *model, *phase, *fidelity, *json, *blocks, *order, *set;
@@ -38,26 +37,7 @@ static int parse_blocks(const char *s, MapForce *f, MpErr *e)
 
 static int make_workload(const RunArgs *a, Workload **w, MpErr *e)
 {
-    size_t n = strlen(a->model);
-    if (n > 4 && !strcmp(a->model + n - 4, ".csv")) {
-        if (a->seq >= 0 || a->kv >= 0 || a->batch != 1 || a->phase)
-            return mp_errf(e, MP_EINPUT, "--model FILE.csv fixes the shapes: --phase, --seq, --kv, --batch do not apply");
-        LcsvFormat f;
-        return lcsv_load(a->model, w, &f, e);
-    }
-    const WlModel *m = wl_model_find(a->model, e);
-    if (!m)
-        return MP_EINPUT;
-    WlPhase ph;
-    const char *phase = a->phase ? a->phase : "prefill";
-    if (wl_phase_from_name(phase, &ph) != 0 || ph == WL_LAYERS)
-        return mp_errf(e, MP_EINPUT, "--phase '%s': expected prefill or decode", phase);
-    if (ph == WL_PREFILL && a->kv >= 0)
-        return mp_errf(e, MP_EINPUT, "--kv applies to --phase decode; prefill takes --seq");
-    if (ph == WL_DECODE && a->seq >= 0)
-        return mp_errf(e, MP_EINPUT, "--seq applies to --phase prefill; decode takes --kv");
-    int64_t len = ph == WL_PREFILL ? (a->seq >= 0 ? a->seq : 2048) : (a->kv >= 0 ? a->kv : 2048);
-    return wl_create(m, ph, len, a->batch, w, e);
+    return point_workload(a->model, a->phase, a->seq, a->kv, a->batch, w, e);
 }
 
 /* Load the preset or file, apply --set, load its energy table, and evaluate (sim/point.h). */
@@ -67,11 +47,7 @@ static int eval_point(const char *arch, const Workload *w, const RunArgs *a, con
     memset(p, 0, sizeof *p);
     ArchConfig cfg;
     TechTable tech;
-    int rc = config_load(arch, &cfg, NULL, NULL, 0, e);
-    if (rc == MP_OK && a->set)
-        rc = config_apply_sets(&cfg, a->set, e);
-    if (rc == MP_OK)
-        rc = energy_tech_load(cfg.tech, &tech, NULL, 0, e);
+    int rc = point_load_arch(arch, a->set, &cfg, &tech, e);
     if (rc)
         return rc;
     RunOpts o = {strcmp(a->fidelity, "cycle") == 0 ? FID_CYCLE : FID_FAST, force, (uint64_t)a->seed,

@@ -15,6 +15,7 @@ int cmd_merge(int argc, char **argv);   /* combine sweep databases (shards) */
 int cmd_pareto(int argc, char **argv);  /* Pareto fronts of a sweep database */
 int cmd_report(int argc, char **argv);  /* plots, tables and an HTML page from a sweep database */
 int cmd_summary(int argc, char **argv); /* each design against a baseline, per workload */
+int cmd_compare_gpu(int argc, char **argv); /* measured GPU kernels beside the simulated accelerator */
 
 /* trace subcommands */
 int cmd_trace_show(int argc, char **argv);

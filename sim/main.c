@@ -7,6 +7,7 @@
 static const CliCmd commands[] = {
     {"run", cmd_run, "simulate a model's GEMMs on one accelerator: cycles, energy, DRAM, mapping"},
     {"compare", cmd_compare, "run one workload on several accelerators: speed-up and energy vs the first"},
+    {"compare-gpu", cmd_compare_gpu, "measured GPU time and energy per layer beside the simulated accelerator"},
     {"sweep", cmd_sweep, "design-space sweep: many design points x workloads into an SQLite database"},
     {"merge", cmd_merge, "merge sweep databases (shards) into one"},
     {"pareto", cmd_pareto, "Pareto fronts (latency, energy, area, accuracy) of a sweep database"},

@@ -5,6 +5,7 @@
 
 #include "base/alloc.h"
 #include "petime.h"
+#include "traces/layercsv.h"
 
 double point_peak_macs_per_pe_cycle(const ArchConfig *c)
 {
@@ -57,4 +58,40 @@ void point_free(Point *p)
     run_free(&p->res);
     mp_free(p->layer_energy);
     p->layer_energy = NULL;
+}
+
+int point_workload(const char *model, const char *phase, int64_t seq, int64_t kv, int64_t batch, Workload **w,
+                   MpErr *e)
+{
+    size_t n = strlen(model);
+    if (n > 4 && !strcmp(model + n - 4, ".csv")) {
+        if (seq >= 0 || kv >= 0 || batch != 1 || phase)
+            return mp_errf(e, MP_EINPUT, "--model FILE.csv fixes the shapes: --phase, --seq, --kv, --batch do not apply");
+        LcsvFormat f;
+        return lcsv_load(model, w, &f, e);
+    }
+    const WlModel *m = wl_model_find(model, e);
+    if (!m)
+        return MP_EINPUT;
+    WlPhase ph;
+    if (!phase)
+        phase = "prefill";
+    if (wl_phase_from_name(phase, &ph) != 0 || ph == WL_LAYERS)
+        return mp_errf(e, MP_EINPUT, "--phase '%s': expected prefill or decode", phase);
+    if (ph == WL_PREFILL && kv >= 0)
+        return mp_errf(e, MP_EINPUT, "--kv applies to --phase decode; prefill takes --seq");
+    if (ph == WL_DECODE && seq >= 0)
+        return mp_errf(e, MP_EINPUT, "--seq applies to --phase prefill; decode takes --kv");
+    int64_t len = ph == WL_PREFILL ? (seq >= 0 ? seq : 2048) : (kv >= 0 ? kv : 2048);
+    return wl_create(m, ph, len, batch, w, e);
+}
+
+int point_load_arch(const char *arch, const char *set, ArchConfig *cfg, TechTable *tech, MpErr *e)
+{
+    int rc = config_load(arch, cfg, NULL, NULL, 0, e);
+    if (rc == MP_OK && set)
+        rc = config_apply_sets(cfg, set, e);
+    if (rc == MP_OK)
+        rc = energy_tech_load(cfg->tech, tech, NULL, 0, e);
+    return rc;
 }

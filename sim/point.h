@@ -36,4 +36,11 @@ double point_peak_macs_per_pe_cycle(const ArchConfig *c);
 /* "memory" when a layer's DRAM transfer time exceeds its compute time, else "compute". */
 const char *point_bound(const ArchConfig *c, const SimEvents *ev);
 
+/* The workload of the run-like commands (--model NAME|FILE.csv, --phase, --seq, --kv, --batch): a layer CSV,
+ * or a built-in model expanded for the phase (default prefill; seq and kv default to 2048 when < 0). */
+int point_workload(const char *model, const char *phase, int64_t seq, int64_t kv, int64_t batch, Workload **w,
+                   MpErr *e) MP_MUST_CHECK;
+/* Load a preset or config file, apply "--set" overrides (set may be NULL) and load its energy table. */
+int point_load_arch(const char *arch, const char *set, ArchConfig *cfg, TechTable *tech, MpErr *e) MP_MUST_CHECK;
+
 #endif

@@ -1,0 +1,222 @@
+/* tests/test_cli_compare_gpu.c — the built binary's `compare-gpu`: the committed H100 results against
+ * llama2-7b decode (M = 1 rows match every weight GEMM but lm_head), rows failing their check never used,
+ * and exit 2 naming the file for a missing file, a file that is not JSON and one without copy_gbps.
+ * The binary is $MPSIM_BIN (set by `make unit-test`). */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cJSON.h>
+#include <cmocka.h>
+
+#define H100 MPSIM_DATADIR "/kernels_ref/results/h100/2026-11-24T03-28-41Z-2071969727593.json"
+#define OUT_CAP (1 << 22)
+
+static char tmpdir[] = "/tmp/mpsim_cgpu_XXXXXX";
+static char out[OUT_CAP];
+static const char *const tmp_files[] = {"small.json", "notjson.json", "nocopy.json", "out.json"};
+
+static int setup(void **state)
+{
+    (void)state;
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char path[512];
+    for (size_t i = 0; i < sizeof tmp_files / sizeof tmp_files[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", tmpdir, tmp_files[i]);
+        remove(path);
+    }
+    return rmdir(tmpdir);
+}
+
+static int run(const char *args)
+{
+    const char *bin = getenv("MPSIM_BIN");
+    if (!bin || !*bin)
+        fail_msg("MPSIM_BIN is not set: run this test through 'make unit-test'");
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "'%s' %s 2>&1", bin, args);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t n = 0, got;
+    while ((got = fread(out + n, 1, OUT_CAP - 1 - n, p)) > 0)
+        n += got;
+    out[n] = '\0';
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void expect(const char *args, int status)
+{
+    int rc = run(args);
+    if (rc != status)
+        fail_msg("mpsim %s: exit %d, wanted %d; output:\n%.4000s", args, rc, status, out);
+}
+
+static void tmp_path(char *buf, size_t cap, const char *name) { snprintf(buf, cap, "%s/%s", tmpdir, name); }
+
+static void write_tmp(const char *name, const char *text)
+{
+    char path[512];
+    tmp_path(path, sizeof path, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static const cJSON *layer(const cJSON *root, const char *name)
+{
+    const cJSON *l;
+    cJSON_ArrayForEach(l, cJSON_GetObjectItem(root, "layers"))
+    {
+        if (!strcmp(cJSON_GetObjectItem(l, "name")->valuestring, name))
+            return l;
+    }
+    fail_msg("no layer %s", name);
+    return NULL;
+}
+
+static double path_num(const cJSON *o, const char *a, const char *b)
+{
+    const cJSON *x = cJSON_GetObjectItem(cJSON_GetObjectItem(o, a), b);
+    if (!cJSON_IsNumber(x))
+        fail_msg("%s.%s is not a number", a, b);
+    return x->valuedouble;
+}
+
+static void h100_llama_decode(void **state)
+{
+    (void)state;
+    expect("compare-gpu --gpu " H100 " --arch iso/mixpe-w4a16 --model llama2-7b --phase decode --json -", 0);
+    cJSON *root = cJSON_Parse(out);
+    if (!root)
+        fail_msg("not JSON:\n%.2000s", out);
+    assert_string_equal(cJSON_GetObjectItem(root, "gpu_kernel")->valuestring, "mixpe-w4a16");
+    assert_true(fabs(cJSON_GetObjectItem(root, "copy_gbps")->valuedouble - 2951.7) < 1e-9);
+    const cJSON *nz = cJSON_GetObjectItem(root, "normalisation");
+    assert_non_null(cJSON_GetObjectItem(nz, "text"));
+    assert_int_equal((int)cJSON_GetObjectItem(nz, "copy_bw_dram_bits_per_cycle")->valuedouble, 23614);
+    const char *const weights[] = {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"};
+    double tot = 0, tacc = 0;
+    for (int i = 0; i < 7; i++) {
+        const cJSON *l = layer(root, weights[i]);
+        const cJSON *g = cJSON_GetObjectItem(l, "gpu");
+        assert_true(cJSON_IsObject(g));
+        assert_string_equal(cJSON_GetObjectItem(g, "kernel")->valuestring, "mixpe-w4a16");
+        double per = path_num(l, "gpu", "us_per_run");
+        assert_true(fabs(path_num(l, "gpu", "us") - 32 * per) < 1e-6 * per * 32);
+        assert_true(cJSON_IsObject(cJSON_GetObjectItem(l, "cublas")));
+        assert_true(path_num(l, "accel", "us") > 0 && path_num(l, "accel_copy_bw", "us") > 0);
+        assert_true(path_num(l, "accel_copy_bw", "us") <= path_num(l, "accel", "us"));
+        tot += path_num(l, "gpu", "us");
+        tacc += path_num(l, "accel", "us");
+    }
+    /* the reported (best passing) variants of docs/gpu.md */
+    assert_true(fabs(path_num(layer(root, "q_proj"), "gpu", "us_per_run") - 7.771) < 1e-9);
+    assert_true(fabs(path_num(layer(root, "gate_proj"), "gpu", "us_per_run") - 17.01) < 0.01);
+    const char *const none[] = {"attn_qk", "attn_pv", "lm_head"};
+    for (int i = 0; i < 3; i++) {
+        const cJSON *l = layer(root, none[i]);
+        assert_true(cJSON_IsNull(cJSON_GetObjectItem(l, "gpu")));
+        assert_true(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetObjectItem(l, "vs_gpu"), "speedup")));
+    }
+    const cJSON *t = cJSON_GetObjectItem(cJSON_GetObjectItem(root, "totals"), "vs_gpu");
+    assert_int_equal((int)cJSON_GetObjectItem(t, "layers_time")->valuedouble, 7);
+    assert_true(fabs(cJSON_GetObjectItem(t, "gpu_us")->valuedouble - tot) < 1e-6 * tot);
+    assert_true(fabs(path_num(t, "accel", "us") - tacc) < 1e-6 * tacc);
+    cJSON_Delete(root);
+    /* the text table: '-' where there is no measurement */
+    expect("compare-gpu --gpu " H100 " --arch iso/mixpe-w4a16 --model llama2-7b --phase decode", 0);
+    assert_non_null(strstr(out, "copy_gbps x 8 / clock GHz"));
+    const char *lm = strstr(out, "lm_head");
+    assert_non_null(lm);
+    assert_non_null(strstr(lm, "|          -          - |"));
+}
+
+static void no_kernel_kind(void **state)
+{
+    (void)state;
+    expect("compare-gpu --gpu " H100 " --arch iso/int8 --model llama2-7b --phase decode --json -", 0);
+    cJSON *root = cJSON_Parse(out);
+    assert_non_null(root);
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(root, "gpu_kernel")));
+    assert_non_null(cJSON_GetObjectItem(root, "gpu_kernel_note"));
+    assert_true(cJSON_IsObject(cJSON_GetObjectItem(layer(root, "q_proj"), "cublas")));
+    cJSON_Delete(root);
+}
+
+#define ROW(kern, var, best, us, check)                                                                     \
+    "{\"kernel\": \"" kern "\", \"variant\": \"" var "\", \"best\": " best ", \"m\": 1, \"n\": 4096, "     \
+    "\"k\": 4096, \"us\": " us ", \"check\": \"" check "\", \"energy_uj\": null}"
+
+static void failing_check_unused(void **state)
+{
+    (void)state;
+    write_tmp("small.json", "{\"device\": \"test\", \"copy_gbps\": 1000, \"results\": [" ROW(
+                                "mixpe-w4a16", "fast", "true", "1.0", "FAIL") ", " ROW("mixpe-w4a16", "slow", "false",
+                                                                                     "50.0", "bound") ", " ROW("olive-w4a4", "x", "true", "2.0", "FAIL") "]}");
+    char cmd[1024], path[512];
+    tmp_path(path, sizeof path, "small.json");
+    snprintf(cmd, sizeof cmd, "compare-gpu --gpu %s --arch iso/mixpe-w4a16 --model llama2-7b --phase decode --json -",
+             path);
+    expect(cmd, 0);
+    cJSON *root = cJSON_Parse(out);
+    assert_non_null(root);
+    assert_int_equal((int)cJSON_GetObjectItem(root, "gpu_rows_failing_check_ignored")->valuedouble, 2);
+    const cJSON *q = layer(root, "q_proj");
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(q, "gpu"), "variant")->valuestring, "slow");
+    assert_true(fabs(path_num(q, "gpu", "us_per_run") - 50.0) < 1e-12);
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetObjectItem(q, "gpu"), "energy_uj")));
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(layer(root, "gate_proj"), "gpu")));
+    cJSON_Delete(root);
+    /* olive's only row failed: nothing used */
+    snprintf(cmd, sizeof cmd, "compare-gpu --gpu %s --arch iso/olive --model llama2-7b --phase decode --json -", path);
+    expect(cmd, 0);
+    root = cJSON_Parse(out);
+    assert_non_null(root);
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(layer(root, "q_proj"), "gpu")));
+    cJSON_Delete(root);
+}
+
+static void bad_files(void **state)
+{
+    (void)state;
+    char cmd[1024], path[512];
+    write_tmp("notjson.json", "{\"device\": \"x\", \"copy_gbps\": ");
+    write_tmp("nocopy.json", "{\"device\": \"x\", \"results\": []}");
+    const char *const names[] = {"missing.json", "notjson.json", "nocopy.json"};
+    for (int i = 0; i < 3; i++) {
+        tmp_path(path, sizeof path, names[i]);
+        snprintf(cmd, sizeof cmd,
+                 "compare-gpu --gpu %s --arch iso/mixpe-w4a16 --model llama2-7b --phase decode --json %s/out.json", path,
+                 tmpdir);
+        expect(cmd, 2);
+        if (!strstr(out, path))
+            fail_msg("message lacks the file name %s:\n%s", path, out);
+        tmp_path(path, sizeof path, "out.json");
+        assert_int_not_equal(access(path, F_OK), 0);
+    }
+    expect("compare-gpu --arch iso/mixpe-w4a16 --model llama2-7b", 2);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(h100_llama_decode),
+        cmocka_unit_test(no_kernel_kind),
+        cmocka_unit_test(failing_check_unused),
+        cmocka_unit_test(bad_files),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
