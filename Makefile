@@ -2,7 +2,7 @@
 #
 #   make            build build/mpsim
 #   make run        the main job on the built-in default (installs missing deps first)
-#   make test       every unit and integration test; ends with "N passed, N failed"
+#   make test       every unit, integration and RTL test; ends with "N passed, N failed" lines
 #   make deps       install missing Debian packages (idempotent)
 #   make bench      micro-benchmarks -> build/bench.json
 #   make clean
@@ -97,15 +97,20 @@ run: $(DEPS_STAMP)
 	@echo
 	$(MPSIM) summary --db $(RUN_DIR)/main.db --baseline iso/fp16
 	@echo
-	@n=$$(ls kernels_ref/results/*/*.json 2>/dev/null | wc -l); if [ "$$n" -gt 0 ]; then \
-	  echo "run: GPU results are present in kernels_ref/results/ ($$n JSON files): compare them with the accelerator"; \
-	  echo "     through 'mpsim compare-gpu' where this build has it ('$(MPSIM) --help' lists the commands)"; fi
+	@gpu=$$(ls kernels_ref/results/*/*.json 2>/dev/null | tail -n 1); if [ -n "$$gpu" ]; then \
+	  echo "== measured GPU beside the simulated accelerator: llama2-7b decode KV 2048, weight GEMMs ($$gpu) =="; \
+	  for a in iso/mixpe-w4a16 iso/mixpe-w4a8 iso/bitmod-w4 iso/olive; do \
+	    $(MPSIM) compare-gpu --gpu "$$gpu" --arch $$a --model llama2-7b --phase decode --kv 2048 \
+	      | grep -m1 'layers: GPU' | sed "s|^ *|$$a vs |" || exit 1; done; \
+	  echo "(speedup = GPU time / accelerator time; energyx = GPU energy / accelerator energy; > 1: the accelerator wins;"; \
+	  echo " @copyBW: the accelerator given the GPU's measured DRAM bandwidth; 'mpsim compare-gpu' for per-layer tables)"; echo; fi
 	$(MPSIM) report --db $(RUN_DIR)/main.db --out $(RUN_DIR)/report --baseline iso/fp16
 	@echo "run: the report is $(RUN_DIR)/report/index.html"
 
 test: $(DEPS_STAMP)
 	@$(MAKE) --no-print-directory cuda-check
 	@$(MAKE) --no-print-directory unit-test
+	@$(MAKE) --no-print-directory rtl-test
 unit-test: $(MPSIM) $(TEST_BIN)
 	@MPSIM_BIN=$(CURDIR)/$(MPSIM) bash scripts/run-tests.sh $(TEST_BIN)
 
@@ -143,6 +148,10 @@ minilm-accuracy: $(MPSIM)
 	python3 scripts/minilm_trace.py --out build/minilm $(if $(MINILM_SRC),--source '$(MINILM_SRC)')
 	$(MPSIM) accuracy --weights build/minilm/weights.safetensors --acts build/minilm/acts.safetensors \
 	    --layers 0 --rows 0 --json build/minilm/accuracy.json
+
+# ---- RTL: Verilator models of every PE kind checked against the golden model and the simulator ------
+# rtl-test, lint-rtl, synth, verify-rtl, rtl-broken-demo: the rules are in rtl/rtl.mk (docs/rtl.md).
+include rtl/rtl.mk
 
 # ---- kernels_ref: CUDA reference kernels, runner and GPU results (docs/gpu.md) ----------------
 #   make cuda        build $(BUILD)/kr/kr_runner (nvcc, cuBLAS); "skipped: no nvcc" without nvcc
@@ -193,7 +202,3 @@ gpu-check: $(KR_DIR)/kr_runner
 	  $(KR_DIR)/kr_runner --variants all --out-dir kernels_ref/results $(KR_ARGS)
 endif
 -include $(KR_DIR)/kr_runner.d $(BUILD)/obj/kernels_ref/kr_host.d $(BUILD)/obj/kernels_ref/kr_nvml.d
-
-# ---- RTL: Verilator models of every PE kind checked against the golden model and the simulator ------
-# rtl-test, lint-rtl, synth, verify-rtl, rtl-bench, rtl-broken-demo: the rules are in rtl/rtl.mk (docs/rtl.md).
-include rtl/rtl.mk

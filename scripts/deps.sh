@@ -10,6 +10,7 @@ PKGS=(
   libsqlite3-dev                   # sweep databases
   libcmocka-dev                    # unit tests
   verilator                        # RTL simulation
+  zlib1g-dev                       # FST waveforms of failing RTL runs
   libsystemc-dev                   # SystemC / TLM-2.0 model
   yosys                            # RTL synthesis (relative area)
   gtkwave                          # waveform viewer

@@ -1,0 +1,1122 @@
+// rtl/harness/rtl_tb.cpp — Verilator harness of rtl/mp_array.sv for one PE kind and array size.
+//
+// For randomized tiles (shape up to the array, K range with or without partial sums in and out,
+// SRAM port widths that slow the step or the row transfers, group sizes, weight widths, data from
+// several generators quantized by models/quant.c and packed by models/pack.c) it:
+//   * feeds the packed operands to the RTL's edges exactly when the RTL asks for each step,
+//   * checks every value leaving the array bit for bit against the golden model (models/golden.c,
+//     run in the same K pieces as the tile: golden_acc_run / golden_acc_finish, which must also
+//     equal golden_gemm_hw for the whole GEMM),
+//   * checks the cycles from start to done against pe_tile_cycles() (sim/petime.c) and against the
+//     simulator's cycle-level array (sim/array.c) on the same tile, which must also agree.
+// On the first mismatch it prints the tile, the element, expected and actual, the cycle, and
+// re-runs itself on the same tile sequence with FST tracing on for the failing tile, writing a
+// .gtkw view file next to the waveform. Ends with "rtl-<name>: N passed, N failed".
+//
+// Build (make rtl-test does it): verilator --cc --exe -GKIND=k -GROWS=r -GCOLS=c ... with
+// -DTB_KIND=k -DTB_ROWS=r -DTB_COLS=c -DTB_GLOG=g and linked with build/libmpsim.a.
+#include <cinttypes>
+#include <memory>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <chrono>
+#include <ctime>
+#include <string>
+#include <vector>
+
+#include "Vmp_array.h"
+#include "verilated.h"
+#if VM_TRACE
+#include "verilated_fst_c.h"
+#endif
+
+extern "C" {
+#include "base/inischema.h"
+#include "base/rng.h"
+#include "models/golden.h"
+#include "models/pack.h"
+#include "models/quant.h"
+#include "sim/array.h"
+#include "sim/config.h"
+#include "sim/petime.h"
+#include "traces/safetensors.h"
+#include "traces/synth.h"
+}
+
+#ifndef TB_KIND
+#error "TB_KIND (a PeKindId) must be defined"
+#endif
+#ifndef TB_GLOG
+#define TB_GLOG 7
+#endif
+
+static const PeKindId KIND = (PeKindId)TB_KIND;
+static const int ROWS = TB_ROWS, COLS = TB_COLS;
+
+// ------------------------------------------------------------------------ options
+
+struct Opts {
+    unsigned long long seed = 1;
+    int tiles = 200;
+    int max_k = 160;          // K of one tile (group kinds: more when the group is large)
+    int trace_tile = -1;      // replay mode: trace this tile, stop after it
+    int only_tile = -1;       // run only this tile (no earlier tiles: state differs)
+    int quiet = 0;
+    int no_replay = 0;
+    int max_reports = 3;
+    int short_tail = 0;       // BitMoD: allow a last group shorter than 24 weights
+    int bench_k = 0;          // --bench K: time one full tile of K instead of testing
+    int power = 20;           // a new model (new random register values) every this many tiles
+    unsigned long long xseed = 0;  // Verilator random-reset seed (0: from --seed)
+    std::string name;         // e.g. int8-8x8
+    std::string out_dir = "build/rtl/fail";
+    std::string trace_w, trace_x;  // safetensors files to cut tiles from
+};
+
+static Opts opt;
+static std::vector<std::string> g_argv;
+
+// ------------------------------------------------------------------------ helpers
+
+static uint32_t fbits(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    return u;
+}
+static float bitsf(uint32_t u)
+{
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+static int64_t cdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+static uint64_t mix64(uint64_t z)
+{
+    z += 0x9e3779b97f4a7c15ull;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+static int below(MpRng *r, int n) { return (int)mp_rng_below(r, (uint64_t)n); }
+
+/* operand widths inside the array (rtl/mp_kinds.vh kind_xw / kind_ww) */
+static int kind_xw()
+{
+    switch (KIND) {
+    case PE_FP16: case PE_W4A16_DQ: return 16;
+    case PE_INT8: return 8;
+    case PE_MIXPE_W4A8: case PE_MIXPE_W4A8_BS: return 16 + TB_GLOG;
+    case PE_MIXPE_W4A16: return 58 + TB_GLOG;
+    case PE_BITMOD: return 64;
+    default: return 7;
+    }
+}
+static int kind_ww()
+{
+    switch (KIND) {
+    case PE_FP16: case PE_W4A16_DQ: return 16;
+    case PE_INT8: return 8;
+    case PE_MIXPE_W4A8: case PE_MIXPE_W4A8_BS: case PE_MIXPE_W4A16: return 25;
+    case PE_BITMOD: return 54;
+    default: return 7;
+    }
+}
+
+static bool is_int_kind() { return KIND == PE_INT8 || KIND == PE_OLIVE || KIND == PE_ANT; }
+static bool has_group_state()
+{
+    return KIND == PE_MIXPE_W4A8 || KIND == PE_MIXPE_W4A8_BS || KIND == PE_MIXPE_W4A16 || KIND == PE_BITMOD;
+}
+static bool uses_groups() { return has_group_state() || KIND == PE_W4A16_DQ; }
+
+// ------------------------------------------------------------------------ one tile
+
+struct Case {
+    int index = 0;
+    uint64_t seed = 0;
+    ArchConfig cfg;
+    PeTiming pt;
+    Tile tile;
+    int M = 0, N = 0, K = 0, G = 0, gen = 0;
+    QMat w{}, x{};
+    PackedMat pw{}, px{};
+    std::vector<uint32_t> psum;    // tm x tn, partial sums entering (first_k = 0)
+    std::vector<uint32_t> expect;  // tm x tn, values leaving
+    int se = 1, ric = 1, roc = 1, steps = 1;
+    int64_t cyc_formula = 0, cyc_sim = 0;
+    std::string err;               // harness-side failure (golden/sim disagree)
+    std::string src;               // where the data came from (trace window)
+
+    ~Case()
+    {
+        quant_free(&w);
+        quant_free(&x);
+        pack_free(&pw);
+        pack_free(&px);
+    }
+};
+
+static const char *gen_names[] = {"llm-like",       "wide-range",      "sparse",
+                                  "constant-rows",  "zeros+extremes",  "synthetic-trace",
+                                  "cut from a trace file"};
+enum { GEN_COUNT = 6, GEN_TRACE = 6 };
+
+/* Weight/activation pairs of a trace (safetensors): tensors of the same name in the two files
+ * (mpsim's minilm trace), or 'weight' and 'act' (mpsim trace gen). Rows x cols, K = cols. */
+struct TracePair {
+    std::string name;
+    int wr = 0, xr = 0, k = 0;
+    std::vector<float> w, x;
+};
+static std::vector<TracePair> g_trace;
+
+static std::vector<float> read_2d(StFile *f, size_t i, int *rows, int *cols)
+{
+    std::vector<float> v;
+    if (st_rank(f, i) != 2 || !st_dtype_is_float(st_dtype(f, i))) return v;
+    const uint64_t *sh = st_shape(f, i);
+    if (sh[0] < 1 || sh[1] < 1 || sh[0] > (1u << 20) || sh[1] > (1u << 20)) return v;
+    v.resize((size_t)sh[0] * sh[1]);
+    MpErr e = {};
+    if (st_read_f32(f, i, v.data(), v.size(), &e)) {
+        fprintf(stderr, "%s: %s\n", st_path(f), e.msg);
+        exit(2);
+    }
+    *rows = (int)sh[0];
+    *cols = (int)sh[1];
+    return v;
+}
+
+static void load_trace(const std::string &wpath, const std::string &xpath)
+{
+    MpErr e = {};
+    StFile *fw = NULL, *fx = NULL;
+    if (st_open(wpath.c_str(), &fw, &e) || st_open(xpath.c_str(), &fx, &e)) {
+        fprintf(stderr, "trace: %s\n", e.msg);
+        exit(2);
+    }
+    auto add = [&](size_t iw, size_t ix) {
+        TracePair p;
+        int wc = 0, xc = 0;
+        p.name = st_name(fw, iw);
+        p.w = read_2d(fw, iw, &p.wr, &wc);
+        p.x = read_2d(fx, ix, &p.xr, &xc);
+        if (!p.w.empty() && !p.x.empty() && wc == xc) {
+            p.k = wc;
+            g_trace.push_back(std::move(p));
+        }
+    };
+    long iw = st_find(fw, "weight"), ix = st_find(fx, "act");
+    if (iw >= 0 && ix >= 0) add((size_t)iw, (size_t)ix);
+    for (size_t i = 0; i < st_count(fw); i++) {
+        long j = st_find(fx, st_name(fw, i));
+        if (j >= 0) add(i, (size_t)j);
+    }
+    st_close(fw);
+    st_close(fx);
+    if (g_trace.empty()) {
+        fprintf(stderr, "trace: no weight/activation pair with the same K in %s and %s (same tensor names, or "
+                        "'weight' and 'act')\n", wpath.c_str(), xpath.c_str());
+        exit(2);
+    }
+}
+
+/* A window of a trace pair: W rows [n, n+N), X rows [m, m+M), columns [k, k+K) of both. */
+static void cut_trace(MpRng *r, int N, int M, int K, std::vector<float> &w, std::vector<float> &x, std::string *what)
+{
+    const TracePair &p = g_trace[(size_t)below(r, (int)g_trace.size())];
+    int k0 = p.k > K ? below(r, p.k - K + 1) : 0;
+    int n0 = p.wr > N ? below(r, p.wr - N + 1) : 0, m0 = p.xr > M ? below(r, p.xr - M + 1) : 0;
+    w.assign((size_t)N * K, 0.0f);
+    x.assign((size_t)M * K, 0.0f);
+    for (int i = 0; i < N; i++)
+        for (int k = 0; k < K; k++)
+            w[(size_t)i * K + k] = p.w[(size_t)((n0 + i) % p.wr) * p.k + (k0 + k) % p.k];
+    for (int i = 0; i < M; i++)
+        for (int k = 0; k < K; k++)
+            x[(size_t)i * K + k] = p.x[(size_t)((m0 + i) % p.xr) * p.k + (k0 + k) % p.k];
+    char b[300];
+    snprintf(b, sizeof b, "%s rows W %d.., X %d.., cols %d..", p.name.c_str(), n0, m0, k0);
+    *what = b;
+}
+
+/* Float data for an R x C operand; act = 1 for activations. */
+static void gen_matrix(MpRng *r, int mode, int rows, int cols, int act, uint64_t seed, std::vector<float> &m)
+{
+    m.assign((size_t)rows * cols, 0.0f);
+    const bool fp16ish = KIND == PE_FP16 || (act && (KIND == PE_W4A16_DQ || KIND == PE_MIXPE_W4A16 || KIND == PE_BITMOD));
+    switch (mode) {
+    case 0: { /* Student-t with per-column scales and a few outlier columns (tests/testutil.h) */
+        std::vector<double> cs(cols);
+        for (int c = 0; c < cols; c++) cs[c] = exp(0.5 * mp_rng_normal(r));
+        int nout = below(r, 3);
+        for (int i = 0; i < nout; i++) cs[below(r, cols)] *= 20 + below(r, 80);
+        for (int i = 0; i < rows; i++)
+            for (int c = 0; c < cols; c++) m[(size_t)i * cols + c] = (float)(0.05 * cs[c] * mp_rng_student_t(r, 5));
+        break;
+    }
+    case 1: /* log-uniform magnitudes over a wide range: fp16 subnormals to near its maximum */
+        for (auto &v : m) {
+            double e = fp16ish ? -26 + 41 * mp_rng_uniform(r) : -12 + 20 * mp_rng_uniform(r);
+            v = (float)((mp_rng_uniform(r) < 0.5 ? -1 : 1) * ldexp(1.0 + mp_rng_uniform(r), (int)floor(e)));
+            if (fp16ish && fabsf(v) > 60000.f) v = copysignf(60000.f, v);
+        }
+        break;
+    case 2: /* sparse */
+        for (auto &v : m) v = mp_rng_uniform(r) < 0.7 ? 0.0f : (float)mp_rng_normal(r);
+        break;
+    case 3: /* constant rows / constant groups (zero ranges, ties) */
+        for (int i = 0; i < rows; i++) {
+            float c = (float)(mp_rng_normal(r) * 3);
+            for (int k = 0; k < cols; k++) m[(size_t)i * cols + k] = (k % 7 == 3 && act) ? -c : c;
+        }
+        break;
+    case 4: /* zero rows and extremes (the largest codes, large fp16 values) */
+        for (int i = 0; i < rows; i++) {
+            int kind = below(r, 3);
+            for (int k = 0; k < cols; k++) {
+                float big = fp16ish ? 60000.0f : 1000.0f;
+                m[(size_t)i * cols + k] = kind == 0 ? 0.0f : kind == 1 ? (below(r, 2) ? big : -big)
+                                                                        : (float)(big * (2 * mp_rng_uniform(r) - 1));
+            }
+        }
+        break;
+    default: { /* the project's synthetic LLM tensors (traces/synth.c) */
+        SynParams p;
+        syn_params_default(&p);
+        MpErr e = {};
+        int rc = act ? syn_acts(&p, seed, (size_t)rows, (size_t)cols, m.data(), NULL, &e)
+                     : syn_weights(&p, seed, (size_t)rows, (size_t)cols, m.data(), &e);
+        if (rc) {
+            fprintf(stderr, "synthetic data: %s\n", e.msg);
+            exit(3);
+        }
+        break;
+    }
+    }
+}
+
+/* The 32-bit partial sum of an accumulator state (what leaves / enters a PE between K blocks). */
+static bool acc_bits(const GoldenAcc &a, uint32_t *out, std::string *why)
+{
+    if (is_int_kind()) {
+        if (a.iacc > INT32_MAX || a.iacc < INT32_MIN) {
+            *why = "integer accumulator beyond 32 bits";
+            return false;
+        }
+        *out = (uint32_t)(int32_t)a.iacc;
+        return true;
+    }
+    if (has_group_state() && (a.iacc != 0 || a.xsum != 0 || a.gacc != 0)) {
+        *why = "a K block boundary inside a weight group";
+        return false;
+    }
+    *out = fbits(a.out);
+    return true;
+}
+
+static bool make_case(int index, Case &c)
+{
+    c.index = index;
+    c.seed = mix64(opt.seed * 0x100000001b3ull + (uint64_t)index);
+    MpRng r;
+    mp_rng_seed(&r, c.seed);
+    MpErr e = {};
+    if (ini_schema_defaults(arch_schema, arch_schema_len, &c.cfg, &e)) {
+        fprintf(stderr, "config defaults: %s\n", e.msg);
+        exit(3);
+    }
+    ArchConfig &cfg = c.cfg;
+    cfg.pe_kind = KIND;
+    cfg.rows = ROWS;
+    cfg.cols = COLS;
+    cfg.dataflow = DATAFLOW_OS;
+    cfg.weight_bits = KIND == PE_BITMOD ? 3 + below(&r, 2) : KIND == PE_FP16 ? 16 : KIND == PE_INT8 ? 8 : 4;
+    int G = 128;
+    if (KIND == PE_BITMOD)
+        G = below(&r, 4) == 0 ? 128 : 4 * (6 + below(&r, 11)); /* the config rule: multiple of 4, >= 24 */
+    else if (uses_groups()) {
+        int gmax = 1 << TB_GLOG;
+        G = below(&r, 4) == 0 ? (gmax < 128 ? gmax : 128) : 1 + below(&r, 40);
+        if (G > gmax) G = gmax;
+    }
+    cfg.group_size = G;
+    c.G = G;
+    /* SRAM ports: from a width that slows every step to one that never does */
+    cfg.sram_banks = 1 + below(&r, 4);
+    cfg.sram_port_bits = 8 << below(&r, 7);
+    c.pt = pe_timing(&cfg);
+
+    Tile &t = c.tile;
+    memset(&t, 0, sizeof t);
+    t.tm = below(&r, 2) ? ROWS : 1 + below(&r, ROWS);
+    t.tn = below(&r, 2) ? COLS : 1 + below(&r, COLS);
+    /* K pieces: [0, k0) before the tile (partial sums in), [k0, k0 + tk) the tile, the rest after */
+    const int unit = has_group_state() ? G : 1;
+    const int maxk = opt.max_k > unit ? opt.max_k : unit;
+    int split = below(&r, 8); /* 0-3 whole K, 4 first block, 5 last block, 6-7 a middle block */
+    int k0 = 0, tk, after = 0;
+    if (split <= 3) {
+        tk = 1 + below(&r, maxk);
+        if (below(&r, 6) == 0) tk = 1 + below(&r, 4); /* very short */
+    } else {
+        int blocks = 1 + below(&r, (maxk / unit) > 1 ? maxk / unit : 1);
+        if (split != 4) k0 = unit * (1 + below(&r, 2));
+        tk = split == 5 ? 1 + below(&r, maxk) : unit * blocks;
+        if (split != 5) after = 1 + below(&r, unit > 8 ? unit : 8);
+    }
+    if (opt.bench_k > 0) { /* --bench: one full tile over K, ports wide enough for one step a cycle */
+        t.tm = ROWS;
+        t.tn = COLS;
+        k0 = after = 0;
+        tk = opt.bench_k;
+        cfg.sram_banks = 8;
+        cfg.sram_port_bits = 4096;
+        cfg.group_size = G = 128 > (1 << TB_GLOG) ? (1 << TB_GLOG) : 128;
+        c.G = G;
+    }
+    /* BitMoD: a last group of 1..23 weights (K % g) can find the dequantizer still busy with the
+     * group before it; the RTL then waits and takes longer than pe_tile_cycles (docs/rtl.md,
+     * "BitMoD short last group"). Unless --bitmod-short-tail, make such a tail at least 24 long. */
+    if (KIND == PE_BITMOD && !opt.short_tail && after == 0) {
+        int tail = (k0 + tk) % G;
+        if (tail > 0 && tail < 24) tk += 24 - tail;
+    }
+    c.K = k0 + tk + after;
+    t.k0 = k0;
+    t.tk = tk;
+    t.first_k = k0 == 0;
+    t.last_k = after == 0;
+    t.m0 = opt.bench_k ? 0 : below(&r, 3);
+    t.n0 = opt.bench_k ? 0 : below(&r, 3);
+    c.M = (int)t.m0 + t.tm + below(&r, 2);
+    c.N = (int)t.n0 + t.tn + below(&r, 2);
+
+    /* data, quantized and packed like everything else in the project */
+    const NumFormat *nf = num_format_for_kind(KIND, cfg.weight_bits);
+    QParams wq = nf->wq, xq = nf->xq;
+    if (wq.scheme == QS_ASYM_GROUP || wq.scheme == QS_BITMOD) wq.group = G;
+    c.gen = opt.bench_k ? 0 : below(&r, GEN_COUNT);
+    std::vector<float> wf, xf;
+    if (!g_trace.empty() && below(&r, 2) && !opt.bench_k) {
+        c.gen = GEN_TRACE;
+        cut_trace(&r, c.N, c.M, c.K, wf, xf, &c.src);
+    } else {
+        gen_matrix(&r, c.gen, c.N, c.K, 0, c.seed ^ SYN_STREAM_W, wf);
+        gen_matrix(&r, below(&r, 3) ? c.gen : below(&r, GEN_COUNT), c.M, c.K, 1, c.seed ^ SYN_STREAM_X, xf);
+    }
+    if (quant_matrix(&wq, wf.data(), c.N, c.K, &c.w, &e) || quant_matrix(&xq, xf.data(), c.M, c.K, &c.x, &e) ||
+        pack_matrix(&c.w, &c.pw, &e) || pack_matrix(&c.x, &c.px, &e)) {
+        c.err = std::string("quantize/pack: ") + e.msg;
+        return false;
+    }
+
+    /* timing */
+    const int64_t bw = (int64_t)cfg.sram_banks * cfg.sram_port_bits;
+    c.steps = (int)cdiv(t.tk, c.pt.lanes);
+    c.se = pe_tile_step(&cfg, &c.pt, &t);
+    c.ric = (int)cdiv((int64_t)t.tn * c.pt.acc_bits, bw);
+    c.roc = (int)cdiv((int64_t)t.tn * (t.last_k ? c.pt.out_bits : c.pt.acc_bits), bw);
+    c.cyc_formula = pe_tile_cycles(&cfg, &c.pt, &t);
+
+    /* golden: the whole GEMM, and every output of the tile in the tile's K pieces */
+    std::vector<float> y((size_t)c.M * c.N);
+    if (golden_gemm_hw(KIND, &c.w, &c.x, y.data(), &e)) {
+        c.err = std::string("golden: ") + e.msg;
+        return false;
+    }
+    std::vector<GoldenAcc> ps((size_t)c.M * c.N);
+    for (auto &a : ps) golden_acc_reset(&a);
+    c.psum.assign((size_t)t.tm * t.tn, 0);
+    c.expect.assign((size_t)t.tm * t.tn, 0);
+    for (int i = 0; i < t.tm; i++)
+        for (int j = 0; j < t.tn; j++) {
+            int m = (int)t.m0 + i, n = (int)t.n0 + j;
+            GoldenAcc a;
+            golden_acc_reset(&a);
+            std::string why;
+            if (k0 > 0) {
+                golden_acc_run(KIND, &a, &c.w, n, &c.x, m, 0, k0);
+                if (!acc_bits(a, &c.psum[(size_t)i * t.tn + j], &why)) {
+                    c.err = "partial sum in: " + why;
+                    return false;
+                }
+                ps[(size_t)m * c.N + n] = a;
+            }
+            golden_acc_run(KIND, &a, &c.w, n, &c.x, m, k0, k0 + tk);
+            if (t.last_k) {
+                float f = golden_acc_finish(KIND, &a, &c.w, n, &c.x, m);
+                if (fbits(f) != fbits(y[(size_t)m * c.N + n])) {
+                    char b[200];
+                    snprintf(b, sizeof b, "golden: K pieces give %a, golden_gemm_hw %a at (%d,%d)", (double)f,
+                             (double)y[(size_t)m * c.N + n], m, n);
+                    c.err = b;
+                    return false;
+                }
+                c.expect[(size_t)i * t.tn + j] = fbits(f);
+            } else if (!acc_bits(a, &c.expect[(size_t)i * t.tn + j], &why)) {
+                c.err = "partial sum out: " + why;
+                return false;
+            }
+        }
+
+    /* the simulator's cycle-level array on the same tile: cycles and values */
+    Array *arr = NULL;
+    if (array_create(&cfg, &arr, &e)) {
+        c.err = std::string("sim array: ") + e.msg;
+        return false;
+    }
+    std::vector<float> ys((size_t)c.M * c.N, 0.0f);
+    ArrayData d = {&c.w, &c.x, ps.data(), ys.data()};
+    int64_t busy = 0;
+    int rc = array_run_tile(arr, &c.pt, KIND, &t, &d, &c.cyc_sim, &busy, &e);
+    array_destroy(arr);
+    if (rc) {
+        c.err = std::string("sim array: ") + e.msg;
+        return false;
+    }
+    if (c.cyc_sim != c.cyc_formula) {
+        char b[200];
+        snprintf(b, sizeof b, "simulator disagrees with itself: sim/array.c %" PRId64 " cycles, pe_tile_cycles %" PRId64,
+                 c.cyc_sim, c.cyc_formula);
+        c.err = b;
+        return false;
+    }
+    for (int i = 0; i < t.tm; i++)
+        for (int j = 0; j < t.tn; j++) {
+            size_t o = (size_t)(t.m0 + i) * c.N + t.n0 + j;
+            uint32_t v = 0;
+            std::string why;
+            if (t.last_k) v = fbits(ys[o]);
+            else if (!acc_bits(ps[o], &v, &why)) v = ~c.expect[(size_t)i * t.tn + j];
+            if (v != c.expect[(size_t)i * t.tn + j]) {
+                c.err = "sim/array.c and the golden model disagree on the tile";
+                return false;
+            }
+        }
+    return true;
+}
+
+// ------------------------------------------------------------------------ operand bundles
+
+/* The bundle of X row m at step k (docs/rtl.md, rtl/mp_kinds.vh). */
+static uint64_t x_bundle(const Case &c, int m, int64_t k)
+{
+    const PackedMat &p = c.px;
+    const uint8_t *row = p.codes + (size_t)m * p.row_bytes;
+    const int64_t k1 = c.tile.k0 + c.tile.tk;
+    switch (KIND) {
+    case PE_BITMOD: {
+        uint64_t v = 0;
+        for (int l = 0; l < 4; l++)
+            if (k + l < k1) v |= (uint64_t)pack_get_bits(row, (int)(k + l), 16) << (16 * l);
+        return v;
+    }
+    case PE_OLIVE: return ((uint64_t)(k & 1) << 8) | row[k >> 1];
+    default: return pack_get_bits(row, (int)k, p.bits);
+    }
+}
+
+static uint64_t w_bundle(const Case &c, int n, int64_t k)
+{
+    const PackedMat &p = c.pw;
+    const uint8_t *row = p.codes + (size_t)n * p.row_bytes;
+    const int64_t k1 = c.tile.k0 + c.tile.tk;
+    const int g = (int)(k / p.group);
+    switch (KIND) {
+    case PE_W4A16_DQ:
+    case PE_MIXPE_W4A8:
+    case PE_MIXPE_W4A8_BS:
+    case PE_MIXPE_W4A16: {
+        uint64_t z = pack_get_bits(p.zero4 + (size_t)n * p.zero_row_bytes, g, 4);
+        uint64_t s = p.scale16[(size_t)n * p.ngroups + g];
+        return (s << 8) | (z << 4) | pack_get_bits(row, (int)k, 4);
+    }
+    case PE_BITMOD: {
+        uint64_t v = 0;
+        for (int l = 0; l < 4; l++)
+            if (k + l < k1) v |= (uint64_t)pack_get_bits(row, (int)(k + l), p.bits) << (4 * l);
+        v |= (uint64_t)(p.meta[(size_t)n * p.ngroups + g] & 1) << 16;
+        v |= (uint64_t)p.scale16[(size_t)n * p.ngroups + g] << 17;
+        return v;
+    }
+    case PE_OLIVE: return ((uint64_t)(k & 1) << 8) | row[k >> 1];
+    default: return pack_get_bits(row, (int)k, p.bits);
+    }
+}
+
+/* Does step s end a weight group? (models/golden.c: group_end of the step's last k) */
+static int step_gend(const Case &c, int64_t k)
+{
+    if (!has_group_state()) return 0;
+    const int64_t k1 = c.tile.k0 + c.tile.tk;
+    int64_t last = k + c.pt.lanes - 1;
+    if (last > k1 - 1) last = k1 - 1;
+    return (last + 1) % c.w.group == 0 || last + 1 == c.w.cols;
+}
+
+// ------------------------------------------------------------------------ the RTL
+
+struct Rtl {
+    VerilatedContext *ctx = nullptr;
+    Vmp_array *top = nullptr;
+#if VM_TRACE
+    VerilatedFstC *tfp = nullptr;
+#endif
+    uint64_t time = 0;
+    uint64_t cycles = 0;  // clock cycles since construction
+    MpRng noise;
+
+    Rtl(unsigned long long xseed)
+    {
+        ctx = new VerilatedContext;
+#if VM_TRACE
+        ctx->traceEverOn(true);
+#endif
+        ctx->randReset(2);
+        ctx->randSeed((int)(xseed & 0x7fffffff));
+        top = new Vmp_array{ctx, "TOP"};
+        mp_rng_seed(&noise, xseed ^ 0x6e6f697365ull);
+    }
+    ~Rtl()
+    {
+#if VM_TRACE
+        if (tfp) {
+            tfp->close();
+            delete tfp;
+        }
+#endif
+        top->final();
+        delete top;
+        delete ctx;
+    }
+    void dump()
+    {
+#if VM_TRACE
+        if (tfp) tfp->dump(time);
+#endif
+    }
+    /* settle this cycle's inputs (and the falling edge before them), then the rising edge */
+    void tick()
+    {
+        top->eval();
+        dump();
+        time += 5;
+        top->clk = 1;
+        top->eval();
+        dump();
+        time += 5;
+        top->clk = 0;
+        cycles++;
+    }
+    void reset()
+    {
+        top->clk = 0;
+        top->rst_n = 0;
+        top->start = 0;
+        for (int i = 0; i < 3; i++) tick();
+        top->rst_n = 1;
+        tick();
+    }
+};
+
+struct Outcome {
+    bool ok = true;
+    int64_t cycles = -1;
+    int64_t first_row_cycle = -1;
+    int bad_i = -1, bad_j = -1;
+    int64_t bad_cycle = -1;
+    uint32_t got = 0;
+    std::string msg;
+};
+
+/* What the tiles exercised (printed at the end, docs/rtl.md). */
+struct Coverage {
+    long psum_in = 0, psum_out = 0, sram_bound = 0, multi_row = 0, trace = 0;
+    long gends = 0, outlier_pairs = 0, specials = 0, subnormals = 0, zeros = 0;
+};
+static Coverage cov;
+
+static void count_feed(const Case &c, uint64_t xb, uint64_t wb, bool row0, bool col0)
+{
+    (void)c;
+    auto fp16_class = [](uint64_t h) {
+        if ((h & 0x7fff) == 0) cov.zeros++;
+        else if ((h & 0x7c00) == 0) cov.subnormals++;
+    };
+    switch (KIND) {
+    case PE_OLIVE:
+        if (((wb & 0xf) == 8 || ((wb >> 4) & 0xf) == 8) && !(wb & 0x100)) cov.outlier_pairs++;
+        if (((xb & 0xf) == 8 || ((xb >> 4) & 0xf) == 8) && !(xb & 0x100)) cov.outlier_pairs++;
+        break;
+    case PE_BITMOD:
+        for (int l = 0; l < 4; l++) {
+            uint64_t code = (wb >> (4 * l)) & 0xf;
+            if (c.cfg.weight_bits == 4 ? code == 8 : code == 4) cov.specials++;
+            if (row0) fp16_class((xb >> (16 * l)) & 0xffff);
+        }
+        break;
+    case PE_FP16:
+    case PE_W4A16_DQ:
+    case PE_MIXPE_W4A16: fp16_class(xb); break;
+    default:
+        if (xb == 0) cov.zeros++;
+        break;
+    }
+    (void)col0;
+}
+
+/* Random values on inputs that are not valid this cycle: the RTL must ignore them (not in --bench,
+ * which times the model). */
+static void drive(Rtl &R, const Case &c)
+{
+    const bool noise = opt.bench_k == 0;
+    Vmp_array *top = R.top;
+    const Tile &t = c.tile;
+    const bool feed = top->feed_v;
+    const int64_t k = t.k0 + (int64_t)top->feed_step * c.pt.lanes;
+    for (int i = 0; i < ROWS; i++)
+        if (feed && i < t.tm) top->x_in[i] = x_bundle(c, (int)t.m0 + i, k);
+        else if (noise) top->x_in[i] = mp_rng_u64(&R.noise);
+    for (int j = 0; j < COLS; j++)
+        if (feed && j < t.tn) top->w_in[j] = w_bundle(c, (int)t.n0 + j, k);
+        else if (noise) top->w_in[j] = mp_rng_u64(&R.noise);
+    top->gend_in = feed ? step_gend(c, k) : noise ? (mp_rng_u64(&R.noise) & 1) : 0;
+    if (feed) {
+        cov.gends += top->gend_in;
+        const int n = t.tm > t.tn ? t.tm : t.tn;
+        for (int e = 0; e < n; e++)
+            count_feed(c, e < t.tm ? (uint64_t)top->x_in[e] : 1, e < t.tn ? (uint64_t)top->w_in[e] : 0, e < t.tm,
+                       e < t.tn);
+    }
+    const bool prd = top->psum_rd;
+    for (int j = 0; j < COLS; j++)
+        if (prd && j < t.tn && top->psum_row < t.tm) top->psum_in[j] = c.psum[(size_t)top->psum_row * t.tn + j];
+        else if (noise) top->psum_in[j] = (uint32_t)mp_rng_u64(&R.noise);
+}
+
+static Outcome run_tile(Rtl &R, const Case &c)
+{
+    Vmp_array *top = R.top;
+    const Tile &t = c.tile;
+    Outcome o;
+    top->cfg_tm = t.tm;
+    top->cfg_tn = t.tn;
+    top->cfg_steps = c.steps;
+    top->cfg_se = c.se;
+    top->cfg_ric = c.ric;
+    top->cfg_roc = c.roc;
+    top->cfg_first = t.first_k;
+    top->cfg_last = t.last_k;
+    top->cfg_xtype = c.px.type;
+    top->cfg_wtype = c.pw.type;
+    top->cfg_wfp3 = KIND == PE_BITMOD && c.cfg.weight_bits == 3;
+    for (int i = 0; i < ROWS; i++)
+        top->row_scale[i] = i < t.tm && c.x.scheme != QS_FP16 ? fbits(c.x.scale[quant_gidx(&c.x, (int)t.m0 + i, 0)])
+                                                               : (uint32_t)mp_rng_u64(&R.noise);
+    for (int j = 0; j < COLS; j++)
+        top->col_scale[j] = j < t.tn && is_int_kind() ? fbits(c.w.scale[quant_gidx(&c.w, (int)t.n0 + j, 0)])
+                                                       : (uint32_t)mp_rng_u64(&R.noise);
+    std::vector<int> seen((size_t)t.tm * t.tn, 0);
+    const int64_t limit = 2 * c.cyc_formula + 200;
+    top->start = 1;
+    drive(R, c);
+    R.tick(); /* the edge that samples start: cycle 0 begins */
+    top->start = 0;
+    int64_t n = 0;
+    while (!top->done) {
+        drive(R, c);
+        top->eval();
+        if (top->y_v) {
+            int row = top->y_row;
+            if (o.first_row_cycle < 0) o.first_row_cycle = n;
+            for (int j = 0; j < t.tn && row < t.tm; j++) {
+                size_t e = (size_t)row * t.tn + j;
+                seen[e]++;
+                if (o.ok && (uint32_t)top->y_out[j] != c.expect[e]) {
+                    o.ok = false;
+                    o.bad_i = row;
+                    o.bad_j = j;
+                    o.bad_cycle = n;
+                    o.got = top->y_out[j];
+                    o.msg = "value";
+                }
+            }
+        }
+        R.tick();
+        n++;
+        if (n > limit) {
+            o.ok = false;
+            o.msg = "timeout: no done after " + std::to_string(n) + " cycles";
+            o.cycles = n;
+            return o;
+        }
+    }
+    o.cycles = n;
+    if (o.ok)
+        for (size_t e = 0; e < seen.size(); e++)
+            if (seen[e] != 1) {
+                o.ok = false;
+                o.bad_i = (int)(e / t.tn);
+                o.bad_j = (int)(e % t.tn);
+                o.msg = "output element left the array " + std::to_string(seen[e]) + " times";
+                break;
+            }
+    if (o.ok && n != c.cyc_formula) {
+        o.ok = false;
+        o.msg = "cycles";
+    }
+    return o;
+}
+
+// ------------------------------------------------------------------------ reports
+
+/* a value leaving the array: fp32, or an int32 partial sum of the integer kinds */
+static std::string fmtv(uint32_t b, bool int_psum)
+{
+    char s[96];
+    if (int_psum) snprintf(s, sizeof s, "0x%08x (int %d)", b, (int32_t)b);
+    else snprintf(s, sizeof s, "0x%08x (%.9g)", b, (double)bitsf(b));
+    return s;
+}
+
+static void describe(const Case &c)
+{
+    const Tile &t = c.tile;
+    printf("  tile: m0=%" PRId64 " n0=%" PRId64 " k0=%" PRId64 " tm=%d tn=%d tk=%d first_k=%d last_k=%d of a %dx%dx%d GEMM\n",
+           t.m0, t.n0, t.k0, t.tm, t.tn, t.tk, t.first_k, t.last_k, c.M, c.N, c.K);
+    printf("  config: group %d, weight bits %d, SRAM %d banks x %d bits; lanes %d, cycles/step %d (effective %d), "
+           "latency %d, steps %d, psum row in %d cycles, out %d; data %s\n",
+           c.G, c.cfg.weight_bits, c.cfg.sram_banks, c.cfg.sram_port_bits, c.pt.lanes, c.pt.step_cycles, c.se,
+           c.pt.latency, c.steps, c.ric, c.roc, gen_names[c.gen]);
+    if (!c.src.empty()) printf("  data: %s\n", c.src.c_str());
+}
+
+static std::string base_name() { return opt.name.empty() ? std::string("rtl") : opt.name; }
+
+static std::string abspath(const std::string &p)
+{
+    char *r = realpath(p.c_str(), NULL);
+    std::string s = r ? r : p;
+    free(r);
+    return s;
+}
+
+static void write_gtkw(const Case &c, const Outcome &o, const std::string &fst_in, const std::string &gtkw_in)
+{
+    FILE *f = fopen(gtkw_in.c_str(), "w");
+    const std::string fst = abspath(fst_in), gtkw = abspath(gtkw_in);
+    if (!f) {
+        printf("  (cannot write %s)\n", gtkw.c_str());
+        return;
+    }
+    const int i = o.bad_i >= 0 ? o.bad_i : c.tile.tm - 1, j = o.bad_j >= 0 ? o.bad_j : c.tile.tn - 1;
+    char pe[200];
+    snprintf(pe, sizeof pe, "TOP.mp_array.g_r[%d].g_c[%d].g_pe.u_pe", i, j);
+    fprintf(f, "[dumpfile] \"%s\"\n[savefile] \"%s\"\n", fst.c_str(), gtkw.c_str());
+    fprintf(f, "[timestart] 0\n[size] 1600 900\n[pos] -1 -1\n*-18.000000 %" PRId64 " -1\n",
+            (o.bad_cycle >= 0 ? o.bad_cycle + 1 : 0) * 10);
+    fprintf(f, "[treeopen] TOP.\n[treeopen] TOP.mp_array.\n[treeopen] TOP.mp_array.g_r[%d].\n"
+               "[treeopen] TOP.mp_array.g_r[%d].g_c[%d].\n[treeopen] TOP.mp_array.g_r[%d].g_c[%d].g_pe.\n"
+               "[treeopen] %s.\n",
+            i, i, j, i, j, pe);
+    fprintf(f, "@28\nTOP.clk\nTOP.start\nTOP.done\n@22\nTOP.mp_array.state[1:0]\n@24\nTOP.mp_array.fstep[15:0]\n"
+               "TOP.mp_array.row[7:0]\n@28\nTOP.feed_v\nTOP.mp_array.fdone\nTOP.mp_array.pipe_busy\nTOP.mp_array.run_end\n"
+               "TOP.psum_rd\nTOP.y_v\n@24\nTOP.y_row[7:0]\n");
+    fprintf(f, "@200\n-PE(%d,%d): common PE ports\n@28\n%s.clr\n%s.xv\n@22\n%s.x[%d:0]\n@28\n%s.wv\n@22\n%s.w[%d:0]\n@28\n"
+               "%s.ld\n@22\n%s.ld_val[31:0]\n%s.res[31:0]\n@28\n%s.busy\n",
+            i, j, pe, pe, pe, kind_xw() - 1, pe, pe, kind_ww() - 1, pe, pe, pe, pe);
+    fprintf(f, "@200\n-column %d output\n@22\nTOP.mp_array.g_out[%d].u_fin.y[31:0]\n", j, j);
+    fclose(f);
+}
+
+static void report(const Case &c, const Outcome &o)
+{
+    const Tile &t = c.tile;
+    printf("RTL MISMATCH  kind %s  array %dx%d  tile #%d (seed %llu)\n", pe_kind_names[KIND], ROWS, COLS, c.index,
+           opt.seed);
+    describe(c);
+    if (o.msg == "value") {
+        const bool ip = is_int_kind() && !t.last_k;
+        printf("  element: PE(%d,%d) = output (m=%" PRId64 ", n=%" PRId64 ")%s: expected %s, actual %s; it left the "
+               "array at cycle %" PRId64 " (drain row %d)\n",
+               o.bad_i, o.bad_j, t.m0 + o.bad_i, t.n0 + o.bad_j, t.last_k ? "" : " partial sum",
+               fmtv(c.expect[(size_t)o.bad_i * t.tn + o.bad_j], ip).c_str(), fmtv(o.got, ip).c_str(), o.bad_cycle, o.bad_i);
+    } else if (o.msg == "cycles") {
+        int64_t in = t.first_k ? 0 : (int64_t)t.tm * c.ric;
+        int64_t span = (t.tm - 1) + (t.tn - 1) + (int64_t)(c.steps - 1) * c.se + c.pt.step_cycles + c.pt.latency;
+        printf("  cycles: expected %" PRId64 " (pe_tile_cycles = sim/array.c), RTL %" PRId64 "\n", c.cyc_formula,
+               o.cycles);
+        printf("  first result row: expected at cycle %" PRId64 " (psum in %" PRId64 " + fill/steps/latency %" PRId64
+               " + %d - 1), RTL at cycle %" PRId64 "\n",
+               in + span + c.roc - 1, in, span, c.roc, o.first_row_cycle);
+    } else {
+        printf("  %s", o.msg.c_str());
+        if (o.bad_i >= 0) printf(" (PE(%d,%d))", o.bad_i, o.bad_j);
+        printf("\n");
+    }
+    if (o.msg != "cycles")
+        printf("  cycles: expected %" PRId64 ", RTL %" PRId64 "\n", c.cyc_formula, o.cycles);
+}
+
+// ------------------------------------------------------------------------ main
+
+static void usage()
+{
+    printf("usage: %s [--tiles N] [--seed S] [--max-k K] [--name NAME] [--out-dir DIR] [--xseed S]\n"
+           "          [--tile T] [--trace-tile T] [--no-replay] [--quiet] [--bitmod-short-tail]\n"
+           "          [--weights FILE.safetensors] [--acts FILE.safetensors] [--bench K] [--power-cycle N]\n"
+           "Random tiles of the %s RTL array (%dx%d) against the golden model and the simulator.\n"
+           "  --tile T        run tile T alone (state differs from a full run)\n"
+           "  --trace-tile T  run tiles 0..T, FST-trace tile T into DIR/NAME-tileT.fst (+ .gtkw)\n"
+           "  --weights/--acts  cut half of the tiles from a trace: tensors of the same name in the two\n"
+           "                  files (mpsim's minilm trace), or 'weight' and 'act' (mpsim trace gen)\n",
+           g_argv[0].c_str(), pe_kind_names[KIND], ROWS, COLS);
+}
+
+static double now_s()
+{
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+/* --bench K: Verilator's cycles per second on one full tile (ROWS x COLS outputs over K) beside
+ * the simulator's cycle-level array (sim/array.c, computing the same outputs) on the same tile. */
+static int bench(Rtl &R)
+{
+    Case c;
+    if (!make_case(0, c)) {
+        printf("bench: %s\n", c.err.c_str());
+        return 1;
+    }
+    double t0 = now_s(), rtl_s = 0;
+    int64_t rtl_cyc = 0;
+    int runs = 0;
+    bool ok = true;
+    do {
+        double r0 = now_s();
+        Outcome o = run_tile(R, c);
+        rtl_s += now_s() - r0;
+        rtl_cyc += o.cycles;
+        ok = ok && o.ok;
+        runs++;
+    } while (now_s() - t0 < 1.0);
+    /* the simulator on the same tile, with data (every PE step runs the golden accumulator) */
+    Array *arr = NULL;
+    MpErr e = {};
+    if (array_create(&c.cfg, &arr, &e)) {
+        printf("bench: %s\n", e.msg);
+        return 1;
+    }
+    std::vector<GoldenAcc> ps((size_t)c.M * c.N);
+    std::vector<float> ys((size_t)c.M * c.N);
+    ArrayData d = {&c.w, &c.x, ps.data(), ys.data()};
+    double s_s = 0;
+    int64_t s_cyc = 0;
+    int sruns = 0;
+    t0 = now_s();
+    do {
+        int64_t cyc = 0, busy = 0;
+        double s0 = now_s();
+        if (array_run_tile(arr, &c.pt, KIND, &c.tile, &d, &cyc, &busy, &e)) {
+            printf("bench: %s\n", e.msg);
+            array_destroy(arr);
+            return 1;
+        }
+        s_s += now_s() - s0;
+        s_cyc += cyc;
+        sruns++;
+    } while (now_s() - t0 < 1.0);
+    array_destroy(arr);
+    const double rv = rtl_cyc / rtl_s, sv = s_cyc / s_s;
+    printf("bench %-14s %2dx%-2d  tile K=%-5d %7" PRId64 " cycles  Verilator %8.3f M cycles/s (%7.1f M PE-cycles/s)  "
+           "sim/array.c %8.3f M cycles/s  sim/RTL %6.1fx%s\n",
+           pe_kind_names[KIND], ROWS, COLS, c.tile.tk, c.cyc_formula, rv / 1e6, rv * ROWS * COLS / 1e6, sv / 1e6, sv / rv,
+           ok ? "" : "  (RTL MISMATCH)");
+    (void)runs;
+    (void)sruns;
+    return ok ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+    /* the golden model and the quantizers use OpenMP; tiles are tiny, and rtl-test runs two
+     * harnesses at once on two cores: one thread, no spinning */
+    setenv("OMP_NUM_THREADS", "1", 0);
+    setenv("OMP_WAIT_POLICY", "passive", 0);
+    for (int i = 0; i < argc; i++) g_argv.push_back(argv[i]);
+    for (int i = 1; i < argc; i++) {
+        std::string a = argv[i];
+        auto next = [&](void) -> const char * {
+            if (i + 1 >= argc) {
+                usage();
+                exit(2);
+            }
+            return argv[++i];
+        };
+        if (a == "--tiles") opt.tiles = atoi(next());
+        else if (a == "--seed") opt.seed = strtoull(next(), NULL, 0);
+        else if (a == "--max-k") opt.max_k = atoi(next());
+        else if (a == "--name") opt.name = next();
+        else if (a == "--out-dir") opt.out_dir = next();
+        else if (a == "--xseed") opt.xseed = strtoull(next(), NULL, 0);
+        else if (a == "--tile") opt.only_tile = atoi(next());
+        else if (a == "--trace-tile") opt.trace_tile = atoi(next());
+        else if (a == "--no-replay") opt.no_replay = 1;
+        else if (a == "--quiet") opt.quiet = 1;
+        else if (a == "--bitmod-short-tail") opt.short_tail = 1;
+        else if (a == "--bench") opt.bench_k = atoi(next());
+        else if (a == "--power-cycle") opt.power = atoi(next());
+        else if (a == "--weights") opt.trace_w = next();
+        else if (a == "--acts") opt.trace_x = next();
+        else if (a == "-h" || a == "--help") {
+            usage();
+            return 0;
+        } else if (a.rfind("+verilator", 0) == 0) {
+        } else {
+            fprintf(stderr, "unknown option %s\n", a.c_str());
+            usage();
+            return 2;
+        }
+    }
+    if (opt.xseed == 0) opt.xseed = mix64(opt.seed ^ 0x78696e6974ull) & 0x7fffffff;
+    if (opt.xseed == 0) opt.xseed = 1;
+    if (!opt.trace_w.empty() || !opt.trace_x.empty())
+        load_trace(opt.trace_w.empty() ? opt.trace_x : opt.trace_w, opt.trace_x.empty() ? opt.trace_w : opt.trace_x);
+#if !VM_TRACE
+    if (opt.trace_tile >= 0) {
+        fprintf(stderr, "--trace-tile needs the traced model (%st)\n", argv[0]);
+        return 2;
+    }
+#endif
+    const std::string name = base_name();
+    if (!opt.quiet && opt.trace_tile < 0 && !opt.bench_k)
+        printf("# rtl %s %dx%d: seed %llu, %d tiles, Verilator random reset 2 with seed %llu + i at power-on i "
+               "(every %d tiles) (replay: --seed %llu [--tile T])%s%s\n",
+               pe_kind_names[KIND], ROWS, COLS, opt.seed, opt.tiles, opt.xseed, opt.power, opt.seed,
+               g_trace.empty() ? "" : ", half the tiles cut from ", g_trace.empty() ? "" : opt.trace_w.c_str());
+
+    /* a power-on every opt.power tiles: a new model whose registers start with new random values
+     * (random-reset seed xseed + number of power-ons), then the reset sequence; a register the
+     * design forgets to clear shows up in the tiles right after a power-on */
+    std::unique_ptr<Rtl> Rp(new Rtl(opt.xseed));
+    Rp->reset();
+    if (opt.bench_k > 0) return bench(*Rp);
+    long pass = 0, fail = 0, skipped = 0, reports = 0;
+    int64_t sim_cycles = 0;
+    double rtl_secs = 0;
+    const double t0 = now_s();
+    int first = opt.only_tile >= 0 ? opt.only_tile : 0;
+    int last = opt.only_tile >= 0 ? opt.only_tile + 1 : opt.trace_tile >= 0 ? opt.trace_tile + 1 : opt.tiles;
+    bool replayed = false;
+    for (int ti = first; ti < last; ti++) {
+        if (ti > first && opt.power > 0 && ti % opt.power == 0) {
+            Rp.reset();
+            Rp.reset(new Rtl(opt.xseed + (unsigned long long)(ti / opt.power)));
+            Rp->reset();
+        }
+        Rtl &R = *Rp;
+        Case c;
+        if (!make_case(ti, c)) {
+            /* the case itself is bad: the golden model or the simulator disagrees with itself */
+            if (c.err.rfind("quantize", 0) == 0) {
+                skipped++;
+                continue;
+            }
+            printf("HARNESS/SPEC FAILURE tile #%d (seed %llu): %s\n", ti, opt.seed, c.err.c_str());
+            describe(c);
+            fail++;
+            continue;
+        }
+        /* a few idle cycles with noise between tiles */
+        MpRng r;
+        mp_rng_seed(&r, c.seed ^ 0x69646c65ull);
+        for (int k = (int)mp_rng_below(&r, 4); k > 0; k--) {
+            drive(R, c);
+            R.tick();
+        }
+        std::string fst, gtkw;
+#if VM_TRACE
+        if (ti == opt.trace_tile) {
+            char b[64];
+            snprintf(b, sizeof b, "-tile%d", ti);
+            fst = opt.out_dir + "/" + name + b + ".fst";
+            gtkw = opt.out_dir + "/" + name + b + ".gtkw";
+            R.tfp = new VerilatedFstC;
+            R.top->trace(R.tfp, 99);
+            R.tfp->open(fst.c_str());
+            R.time = 0;
+        }
+#endif
+        cov.psum_in += !c.tile.first_k;
+        cov.psum_out += !c.tile.last_k;
+        cov.sram_bound += c.se > c.pt.step_cycles;
+        cov.multi_row += c.roc > 1 || (!c.tile.first_k && c.ric > 1);
+        cov.trace += c.gen == GEN_TRACE;
+        const double r0 = now_s();
+        Outcome o = run_tile(R, c);
+        rtl_secs += now_s() - r0;
+        sim_cycles += o.cycles > 0 ? o.cycles : 0;
+#if VM_TRACE
+        if (ti == opt.trace_tile) {
+            for (int k = 0; k < 3; k++) R.tick();
+            R.tfp->close();
+            delete R.tfp;
+            R.tfp = nullptr;
+            write_gtkw(c, o, fst, gtkw);
+            printf("  waveform of tile #%d (%s): %s\n  view: gtkwave %s\n", ti, o.ok ? "passed in the replay" : "fails again",
+                   fst.c_str(), gtkw.c_str());
+            return o.ok ? 0 : 1;
+        }
+#endif
+        if (o.ok) {
+            pass++;
+            continue;
+        }
+        fail++;
+        if (reports++ < opt.max_reports) report(c, o);
+        if (!replayed && !opt.no_replay) {
+            replayed = true;
+            /* the same tile sequence in a new process (same random reset), tracing the failing tile, by
+             * the FST-traced twin of this model (NAME/tbt, built here on demand) */
+            std::string bin = g_argv[0];
+#if !VM_TRACE
+            bin += "t";
+            const char *mv = getenv("MPSIM_RTL_MAKEVARS");
+            std::string mk = "make --no-print-directory -s '" + bin + "'" + (mv ? std::string(" ") + mv : "");
+            printf("  building the traced model for the waveform: %s\n", mk.c_str());
+            fflush(stdout);
+            if (system(mk.c_str()) != 0) printf("  (could not build %s)\n", bin.c_str());
+#endif
+            std::string cmd = "'" + bin + "' --quiet --seed " + std::to_string(opt.seed) + " --xseed " +
+                              std::to_string(opt.xseed) + " --max-k " + std::to_string(opt.max_k) +
+                              " --power-cycle " + std::to_string(opt.power) +
+                              (opt.short_tail ? " --bitmod-short-tail" : "") +
+                              (opt.trace_w.empty() ? "" : " --weights '" + opt.trace_w + "'") +
+                              (opt.trace_x.empty() ? "" : " --acts '" + opt.trace_x + "'") + " --name '" + name +
+                              "' --out-dir '" + opt.out_dir + "' --trace-tile " + std::to_string(ti);
+            if (opt.only_tile >= 0) cmd += " --tile " + std::to_string(ti);
+            std::string md = "mkdir -p '" + opt.out_dir + "'";
+            fflush(stdout);
+            if (system(md.c_str()) != 0 || system(cmd.c_str()) < 0) printf("  (the traced replay could not run)\n");
+        }
+    }
+    const double secs = now_s() - t0;
+    printf("# rtl %s %dx%d: %ld tiles in %.2f s; %" PRId64 " RTL cycles in %.2f s of Verilator (%.2f M cycles/s)%s\n",
+           pe_kind_names[KIND], ROWS, COLS, pass + fail, secs, sim_cycles, rtl_secs,
+           rtl_secs > 0 ? sim_cycles / rtl_secs / 1e6 : 0.0,
+           skipped ? (", " + std::to_string(skipped) + " cases the quantizer refused").c_str() : "");
+    printf("# coverage: %ld tiles with partial sums in, %ld out; %ld with SRAM-bound steps, %ld with multi-cycle "
+           "row transfers; %ld cut from a trace; %ld group ends",
+           cov.psum_in, cov.psum_out, cov.sram_bound, cov.multi_row, cov.trace, cov.gends);
+    if (KIND == PE_OLIVE) printf("; %ld outlier pairs", cov.outlier_pairs);
+    if (KIND == PE_BITMOD) printf("; %ld special-value weights", cov.specials);
+    if (KIND == PE_FP16 || KIND == PE_W4A16_DQ || KIND == PE_MIXPE_W4A16 || KIND == PE_BITMOD)
+        printf("; %ld subnormal and %ld zero fp16 activations", cov.subnormals, cov.zeros);
+    printf("\n");
+    printf("rtl-%s: %ld passed, %ld failed\n", name.c_str(), pass, fail);
+    return fail ? 1 : 0;
+}

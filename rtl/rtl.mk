@@ -1,0 +1,174 @@
+# rtl/rtl.mk — the RTL targets (included by the top-level Makefile; docs/rtl.md).
+#
+#   make rtl-test     every PE kind's Verilator model against the golden model and the simulator
+#                     (>= 200 random tiles per model, arrays 2x2 .. 8x8) and the fp units against libm;
+#                     ends with "rtl: N passed, N failed"
+#   make lint-rtl     verilator --lint-only -Wall on every kind's array
+#   make synth        Yosys: every PE (and edge unit) to generic gates; build/synth/area.txt
+#   make verify-rtl KIND=int8 PE=path/to/my_pe.v [TILES=200 SEED=1 ROWS=8 COLS=8]
+#                     a modified PE file against the golden model: pass/fail, FST + .gtkw on failure
+#   make rtl-broken-demo   verify-rtl on tests/rtl/pe_int8_bitflip.v (must fail, with a waveform)
+#   make rtl-bench    Verilator cycles/s per model beside sim/array.c's cycle mode on the same tile
+#
+# Knobs: RTL_TILES (default 200), RTL_SEED (default 1), RTL_JOBS (parallel builds and runs, default 2),
+# RTL_OPT (C++ optimisation of the models, default -Os: the fastest to build of the levels tried).
+# Every model is built once under build/rtl/<kind>_<rows>x<cols>/ (remade when an RTL file changes).
+
+RTL_DIR     := build/rtl
+RTL_SV      := rtl/mp_array.sv $(wildcard rtl/fp/*.v) $(wildcard rtl/edge/*.v)
+RTL_PE      := $(wildcard rtl/pe/*.v)
+RTL_CFG     := rtl/verilator.vlt
+RTL_DEPS    := $(RTL_SV) $(RTL_PE) $(RTL_CFG) rtl/mp_kinds.vh
+RTL_TB      := rtl/harness/rtl_tb.cpp
+RTL_TILES   ?= 200
+RTL_SEED    ?= 1
+RTL_JOBS    ?= 2
+VERILATOR   ?= verilator
+VL_ROOT     := $(shell $(VERILATOR) --getenv VERILATOR_ROOT 2>/dev/null || echo /usr/share/verilator)
+VL_INC      := -I$(VL_ROOT)/include -I$(VL_ROOT)/include/vltstd
+VL_DEFS     := -DVM_COVERAGE=0 -DVM_SC=0 -DVM_TRACE_FST=1 -DVM_TRACE_VCD=0
+RTL_OPT     ?= -Os
+VL_FLAGS    := --cc -O3 --x-assign unique --x-initial unique --assert -Wno-fatal -Wno-lint -Wno-style \
+               -Irtl --top-module mp_array
+RTL_CXX     := g++ -std=c++17 -O2 -faligned-new $(VL_INC) $(VL_DEFS) -I. -Wno-unused-parameter
+RTL_LIBS    := $(BUILD)/libmpsim.a -linih -lcjson -lsqlite3 -lm -pthread -latomic -fopenmp
+
+# kind name -> PeKindId (models/pekind.h)
+RTL_KINDS   := fp16 int8 w4a16-dq mixpe-w4a8 mixpe-w4a8-bs mixpe-w4a16 bitmod olive ant
+RTL_ID_fp16 := 0
+RTL_ID_int8 := 1
+RTL_ID_w4a16-dq := 2
+RTL_ID_mixpe-w4a8 := 3
+RTL_ID_mixpe-w4a8-bs := 4
+RTL_ID_mixpe-w4a16 := 5
+RTL_ID_bitmod := 6
+RTL_ID_olive := 7
+RTL_ID_ant := 8
+# the models of rtl-test: every kind at 8x8 and at a small non-square size; int8 also at 2x2 and 5x3
+RTL_MODELS  := $(foreach k,$(RTL_KINDS),$(k)_8x8 $(k)_3x4) int8_2x2 int8_5x3
+
+rtl_kind = $(firstword $(subst _, ,$(1)))
+rtl_rows = $(firstword $(subst x, ,$(lastword $(subst _, ,$(1)))))
+rtl_cols = $(lastword $(subst x, ,$(lastword $(subst _, ,$(1)))))
+rtl_empty :=
+rtl_space := $(rtl_empty) $(rtl_empty)
+
+.PHONY: rtl-test lint-rtl synth verify-rtl rtl-broken-demo rtl-models rtl-bench
+
+# Verilator's runtime, compiled once for every model
+# (the FST writer, and zlib, only for the traced twins: a run that passes needs neither)
+RTL_VLOBJ := $(RTL_DIR)/lib/verilated.o $(RTL_DIR)/lib/verilated_threads.o
+RTL_VLFST := $(RTL_DIR)/lib/verilated_fst_c.o
+$(RTL_DIR)/lib/%.o: $(VL_ROOT)/include/%.cpp
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CXX     $@")
+	$(Q)$(RTL_CXX) -DVM_TRACE=1 -c $< -o $@
+
+# One model: verilate (the array of one kind and size), build the model library, the harness, link.
+# $(call rtl_model,NAME,KIND,ROWS,COLS,PE_FILE,TRACE): PE_FILE (verify-rtl) replaces
+# rtl/pe/pe_<kind>.v; TRACE = t builds the FST-traced twin (NAME/tbt, objt/), which a harness builds
+# and runs on its first failure to record the waveform (tracing makes every build a third slower).
+define rtl_model
+$(RTL_DIR)/$(1)/obj$(6)/Vmp_array.mk: $(RTL_DEPS) $(5) rtl/rtl.mk
+	@$$(if $$(Q),echo "  VERILATE $(1)$(if $(6), (traced))")
+	$$(Q)rm -rf $$(@D) && mkdir -p $$(@D)
+	$$(Q)$$(VERILATOR) $$(VL_FLAGS) $(if $(6),--trace-fst) -GKIND=$$(RTL_ID_$(2)) -GROWS=$(3) -GCOLS=$(4) \
+	    $$(RTL_CFG) $$(RTL_SV) $$(if $(5),$$(filter-out rtl/pe/pe_$$(subst -,_,$(2)).v,$$(RTL_PE)) $(5),$$(RTL_PE)) \
+	    -Mdir $$(@D)
+$(RTL_DIR)/$(1)/obj$(6)/Vmp_array__ALL.a: $(RTL_DIR)/$(1)/obj$(6)/Vmp_array.mk
+	@$$(if $$(Q),echo "  MODEL   $(1)$(if $(6), (traced))")
+	$$(Q)$$(MAKE) --no-print-directory -s -C $$(@D) -f Vmp_array.mk Vmp_array__ALL.a OPT_FAST=$$(RTL_OPT) OPT_SLOW=-O0 >/dev/null
+$(RTL_DIR)/$(1)/rtl_tb$(6).o: $(RTL_TB) $(RTL_DIR)/$(1)/obj$(6)/Vmp_array__ALL.a
+	@$$(if $$(Q),echo "  CXX     $$@")
+	$$(Q)$$(RTL_CXX) -DVM_TRACE=$(if $(6),1,0) -I$(RTL_DIR)/$(1)/obj$(6) -DTB_KIND=$$(RTL_ID_$(2)) -DTB_ROWS=$(3) \
+	    -DTB_COLS=$(4) -c $$< -o $$@
+$(RTL_DIR)/$(1)/tb$(6): $(RTL_DIR)/$(1)/rtl_tb$(6).o $(RTL_DIR)/$(1)/obj$(6)/Vmp_array__ALL.a $(RTL_VLOBJ) \
+                        $(if $(6),$(RTL_VLFST)) $(BUILD)/libmpsim.a
+	@$$(if $$(Q),echo "  LINK    $$@")
+	$$(Q)g++ -o $$@ $$^ $$(filter-out $(BUILD)/libmpsim.a,$$(RTL_LIBS)) $(if $(6),-lz)
+endef
+$(foreach m,$(RTL_MODELS),$(eval $(call rtl_model,$(m),$(call rtl_kind,$(m)),$(call rtl_rows,$(m)),$(call rtl_cols,$(m)),,)))
+$(foreach m,$(RTL_MODELS),$(eval $(call rtl_model,$(m),$(call rtl_kind,$(m)),$(call rtl_rows,$(m)),$(call rtl_cols,$(m)),,t)))
+
+# the fp units alone against libm and the C library (tests/rtl/fpu_tb.cpp)
+RTL_FPU := $(RTL_DIR)/fpu/tb
+$(RTL_DIR)/fpu/obj/Vfpu_top__ALL.a: tests/rtl/fpu_top.v $(wildcard rtl/fp/*.v) rtl/rtl.mk
+	@$(if $(Q),echo "  VERILATE fpu")
+	$(Q)rm -rf $(@D) && mkdir -p $(@D)
+	$(Q)$(VERILATOR) --cc -O3 --x-assign unique --x-initial unique --assert -Wno-fatal -Wno-lint -Wno-style \
+	    --top-module fpu_top tests/rtl/fpu_top.v $(wildcard rtl/fp/*.v) -Mdir $(@D)
+	$(Q)$(MAKE) --no-print-directory -s -C $(@D) -f Vfpu_top.mk Vfpu_top__ALL.a OPT_FAST=$(RTL_OPT) OPT_SLOW=-O0 >/dev/null
+$(RTL_FPU): tests/rtl/fpu_tb.cpp $(RTL_DIR)/fpu/obj/Vfpu_top__ALL.a $(RTL_VLOBJ) $(BUILD)/libmpsim.a
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(RTL_CXX) -DVM_TRACE=0 -I$(RTL_DIR)/fpu/obj -o $@ $< $(RTL_DIR)/fpu/obj/Vfpu_top__ALL.a $(RTL_VLOBJ) $(RTL_LIBS)
+
+RTL_BINS := $(foreach m,$(RTL_MODELS),$(RTL_DIR)/$(m)/tb)
+rtl-models: $(RTL_BINS) $(RTL_FPU)
+
+# a small synthetic trace (mpsim trace gen): half of every model's tiles are cut from it
+RTL_TRACE := $(RTL_DIR)/trace.safetensors
+$(RTL_TRACE): $(MPSIM)
+	@mkdir -p $(@D)
+	$(Q)$(MPSIM) trace gen --out $@ --m 24 --n 24 --k 640 --seed 5 --dtype f32 >/dev/null
+
+rtl-test: $(DEPS_STAMP)
+	@$(MAKE) --no-print-directory $(BUILD)/libmpsim.a $(MPSIM)
+	@$(MAKE) --no-print-directory -j$(RTL_JOBS) rtl-models $(RTL_TRACE)
+	@RTL_TILES=$(RTL_TILES) RTL_SEED=$(RTL_SEED) RTL_JOBS=$(RTL_JOBS) \
+	  RTL_ARGS="--weights $(RTL_TRACE) --acts $(RTL_TRACE)" bash tests/rtl/run-rtl-tests.sh $(RTL_FPU) $(RTL_BINS)
+
+# ---- Verilator cycles per second beside the simulator's cycle mode, on the same full tiles
+RTL_BENCH_K ?= 2048
+rtl-bench: $(DEPS_STAMP)
+	@$(MAKE) --no-print-directory $(BUILD)/libmpsim.a
+	@$(MAKE) --no-print-directory -j$(RTL_JOBS) rtl-models
+	@echo "# rtl-bench: one full tile of K = $(RTL_BENCH_K) per model (models built with OPT_FAST=$(RTL_OPT)); sim/array.c with data"
+	@for b in $(RTL_BINS); do $$b --bench $(RTL_BENCH_K) || exit 1; done | tee $(RTL_DIR)/bench.txt
+
+# ---- lint: every kind's array with -Wall (the fp-unit test top too)
+lint-rtl:
+	@fail=0; for k in $(RTL_KINDS); do \
+	  id=$$(echo "$(foreach k,$(RTL_KINDS),$(k)=$(RTL_ID_$(k)))" | tr ' ' '\n' | sed -n "s/^$$k=//p"); \
+	  for sz in "8 8" "3 4" "1 1"; do set -- $$sz; \
+	    out=$$($(VERILATOR) --lint-only -Wall -Irtl --top-module mp_array -GKIND=$$id -GROWS=$$1 -GCOLS=$$2 \
+	      $(RTL_CFG) $(RTL_SV) $(RTL_PE) 2>&1) || { echo "lint-rtl: $$k $$1x$$2:"; echo "$$out"; fail=1; }; \
+	  done; done; \
+	out=$$($(VERILATOR) --lint-only -Wall --top-module fpu_top tests/rtl/fpu_top.v $(wildcard rtl/fp/*.v) 2>&1) || \
+	  { echo "lint-rtl: fpu_top:"; echo "$$out"; fail=1; }; \
+	if [ $$fail -eq 0 ]; then echo "lint-rtl: clean (verilator -Wall, $(words $(RTL_KINDS)) kinds x 3 sizes)"; fi; \
+	exit $$fail
+
+# ---- synthesis: every PE and edge unit to generic cells (rtl/synth/synth.sh, docs/area.md)
+synth:
+	@bash rtl/synth/synth.sh build/synth
+
+# ---- verify a user's PE: make verify-rtl KIND=int8 PE=path/to/pe_int8.v
+KIND  ?=
+PE    ?=
+TILES ?= 200
+SEED  ?= 1
+ROWS  ?= 8
+COLS  ?= 8
+ifneq ($(and $(KIND),$(PE)),)
+RTL_VNAME := verify/$(KIND)_$(ROWS)x$(COLS)
+$(eval $(call rtl_model,$(RTL_VNAME),$(KIND),$(ROWS),$(COLS),$(PE),))
+$(eval $(call rtl_model,$(RTL_VNAME),$(KIND),$(ROWS),$(COLS),$(PE),t))
+endif
+verify-rtl:
+	@if [ -z "$(KIND)" ] || [ -z "$(PE)" ]; then \
+	  echo "usage: make verify-rtl KIND=<$(subst $(rtl_space),|,$(RTL_KINDS))> PE=path/to/pe_<kind>.v [TILES=200 SEED=1 ROWS=8 COLS=8]"; \
+	  exit 2; fi
+	@test -f "$(PE)" || { echo "verify-rtl: $(PE): no such file"; exit 2; }
+	@case " $(RTL_KINDS) " in *" $(KIND) "*) ;; *) echo "verify-rtl: unknown KIND $(KIND) (one of: $(RTL_KINDS))"; exit 2;; esac
+	@$(MAKE) --no-print-directory $(BUILD)/libmpsim.a
+	@$(MAKE) --no-print-directory $(RTL_DIR)/$(RTL_VNAME)/tb KIND=$(KIND) PE=$(PE) ROWS=$(ROWS) COLS=$(COLS)
+	@echo "verify-rtl: $(PE) as the $(KIND) PE in a $(ROWS)x$(COLS) array, $(TILES) tiles, seed $(SEED)"
+	@MPSIM_RTL_MAKEVARS="KIND=$(KIND) PE=$(PE) ROWS=$(ROWS) COLS=$(COLS)" \
+	  $(RTL_DIR)/$(RTL_VNAME)/tb --tiles $(TILES) --seed $(SEED) --name $(KIND)-$(ROWS)x$(COLS)-user \
+	    --out-dir $(RTL_DIR)/fail && echo "verify-rtl: PASS" || { echo "verify-rtl: FAIL"; exit 1; }
+
+rtl-broken-demo:
+	@echo "rtl-broken-demo: tests/rtl/pe_int8_bitflip.v flips bit 8 of the int8 accumulator; verify-rtl must fail"
+	@if $(MAKE) --no-print-directory verify-rtl KIND=int8 PE=tests/rtl/pe_int8_bitflip.v TILES=20 ROWS=4 COLS=4; then \
+	  echo "rtl-broken-demo: the broken PE PASSED: the harness missed it"; exit 1; \
+	else echo "rtl-broken-demo: the broken PE failed, as it must"; fi
