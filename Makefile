@@ -125,6 +125,8 @@ $(BENCH): $(BENCH_OBJ) $(BUILD)/libmpsim.a
 bench: $(BENCH)
 	@MPSIM_COMMIT="$$(git rev-parse HEAD 2>/dev/null || echo unknown)$$(git status --porcelain -uno 2>/dev/null | grep -q . && echo -dirty)" \
 	  $(BENCH) --json $(BUILD)/bench.json $(BENCH_ARGS)
+	@echo; echo "bench: Verilator beside the simulator's cycle mode on the same tiles (rtl/rtl.mk)"
+	@$(MAKE) --no-print-directory rtl-bench
 -include $(BENCH_OBJ:.o=.d)
 
 clean:
