@@ -190,6 +190,23 @@ static int common_args(RunArgs *a, MapForce *f, int *use_force, MpErr *e)
         {"json", CLI_STR, &(a).json, "FILE", "write results as JSON ('-' for stdout)"},                             \
         {"quiet", CLI_FLAG, &(a).quiet, "", "no progress on stderr"}
 
+/* The part run and compare share: parse flags, insist on the command's design flag (--arch or
+ * --archs, checked after parsing since it fills the RunArgs), resolve the forced mapping and build
+ * the workload. Returns CLI_HELP_SHOWN, MP_OK, or an error in e. */
+static int run_prelude(const CliSpec *spec, int argc, char **argv, RunArgs *a, const char *flag, MapForce *f,
+                       int *use_force, Workload **w, MpErr *e)
+{
+    int rc = cli_parse(spec, argc, argv, NULL, NULL, e);
+    if (rc != MP_OK)
+        return rc;
+    const char *given = !strcmp(flag, "--arch") ? a->arch : a->archs;
+    if (!given)
+        return mp_errf(e, MP_EINPUT, "%s: %s is required (see '%s --help')", spec->cmd, flag, spec->cmd);
+    if ((rc = common_args(a, f, use_force, e)) != MP_OK)
+        return rc;
+    return make_workload(a, w, e);
+}
+
 int cmd_run(int argc, char **argv)
 {
     RunArgs a = {NULL, NULL, NULL, NULL, "fast", NULL, NULL, NULL, NULL, -1, -1, 1, 1, 0};
@@ -205,18 +222,12 @@ int cmd_run(int argc, char **argv)
                           "Timing model: docs/simulator.md.",
                           opts, 0, 0};
     MpErr e = {0};
-    int rc = cli_parse(&spec, argc, argv, NULL, NULL, &e);
-    if (rc == CLI_HELP_SHOWN)
-        return 0;
     MapForce f;
     int use_force = 0;
-    if (rc == MP_OK && !a.arch)
-        rc = mp_errf(&e, MP_EINPUT, "mpsim run: --arch is required (see 'mpsim run --help')");
-    if (rc == MP_OK)
-        rc = common_args(&a, &f, &use_force, &e);
     Workload *w = NULL;
-    if (rc == MP_OK)
-        rc = make_workload(&a, &w, &e);
+    int rc = run_prelude(&spec, argc, argv, &a, "--arch", &f, &use_force, &w, &e);
+    if (rc == CLI_HELP_SHOWN)
+        return 0;
     Point p;
     memset(&p, 0, sizeof p);
     if (rc == MP_OK)
@@ -250,18 +261,12 @@ int cmd_compare(int argc, char **argv)
                           "--phase decode",
                           opts, 0, 0};
     MpErr e = {0};
-    int rc = cli_parse(&spec, argc, argv, NULL, NULL, &e);
-    if (rc == CLI_HELP_SHOWN)
-        return 0;
     MapForce f;
     int use_force = 0;
-    if (rc == MP_OK && !a.archs)
-        rc = mp_errf(&e, MP_EINPUT, "mpsim compare: --archs is required");
-    if (rc == MP_OK)
-        rc = common_args(&a, &f, &use_force, &e);
     Workload *w = NULL;
-    if (rc == MP_OK)
-        rc = make_workload(&a, &w, &e);
+    int rc = run_prelude(&spec, argc, argv, &a, "--archs", &f, &use_force, &w, &e);
+    if (rc == CLI_HELP_SHOWN)
+        return 0;
     enum { MAXP = 32 };
     Point pts[MAXP];
     char names[2048];
