@@ -18,6 +18,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "models/pekind.h"
 #include "sim/area.h"
 #include "sim/config.h"
@@ -222,48 +224,15 @@ static void iso_folder_is_the_list(void **state)
 
 /* ---- every preset and its table ---- */
 
-typedef struct Names {
-    char v[256][256];
-    int n;
-} Names;
-
-static void collect(const char *root, const char *rel, Names *out)
-{
-    char dir[1024];
-    snprintf(dir, sizeof dir, "%s%s%s", root, *rel ? "/" : "", rel);
-    DIR *d = opendir(dir);
-    assert_non_null(d);
-    struct dirent *ent;
-    while ((ent = readdir(d)) != NULL) {
-        const char *nm = ent->d_name;
-        if (nm[0] == '.')
-            continue;
-        char sub[512], full[1024];
-        struct stat st;
-        snprintf(sub, sizeof sub, "%s%s%s", rel, *rel ? "/" : "", nm);
-        snprintf(full, sizeof full, "%s/%s", root, sub);
-        assert_int_equal(stat(full, &st), 0);
-        size_t len = strlen(sub);
-        if (S_ISDIR(st.st_mode)) {
-            if (!(*rel == '\0' && (!strcmp(nm, "tech") || !strcmp(nm, "sweeps"))))
-                collect(root, sub, out);
-        } else if (len > 4 && !strcmp(sub + len - 4, ".ini")) {
-            assert_true(out->n < 256);
-            sub[len - 4] = '\0';
-            snprintf(out->v[out->n++], sizeof out->v[0], "%s", sub);
-        }
-    }
-    closedir(d);
-}
 
 static void every_preset_and_its_table(void **state)
 {
     (void)state;
-    static Names names;
+    static TuNames names;
     char root[1024];
     names.n = 0;
     snprintf(root, sizeof root, "%s/configs", MPSIM_DATADIR);
-    collect(root, "", &names);
+    tu_collect_presets(root, "", &names);
     assert_true(names.n >= 15 + ISO_COUNT);
     for (int k = 0; k < names.n; k++) {
         ArchConfig c;
