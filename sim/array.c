@@ -18,6 +18,8 @@ struct Array {
     GoldenAcc *acc;      /* rows x cols accumulators (OS) / in-flight psums (WS)           */
     int32_t *pm;         /* WS: the output row m each psum register carries, -1 = empty     */
     int32_t *pready;     /* WS: cycle at which the psum register's value is ready          */
+    int64_t *dqfree;     /* OS, dq_busy kinds: cycle from which the PE's dequantizer takes a
+                          * group's result (a group ending earlier waits until then)          */
 };
 
 static int64_t cdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
@@ -38,7 +40,8 @@ int array_create(const ArchConfig *c, Array **out, MpErr *e)
     a->acc = mp_calloc(n, sizeof *a->acc);
     a->pm = mp_calloc(n, sizeof *a->pm);
     a->pready = mp_calloc(n, sizeof *a->pready);
-    if (!a->xr || !a->wr || !a->acc || !a->pm || !a->pready) {
+    a->dqfree = mp_calloc(n, sizeof *a->dqfree);
+    if (!a->xr || !a->wr || !a->acc || !a->pm || !a->pready || !a->dqfree) {
         array_destroy(a);
         return mp_errf(e, MP_ENOMEM, "out of memory creating the array");
     }
@@ -55,6 +58,7 @@ void array_destroy(Array *a)
     mp_free(a->acc);
     mp_free(a->pm);
     mp_free(a->pready);
+    mp_free(a->dqfree);
     mp_free(a);
 }
 
@@ -91,8 +95,11 @@ static int run_os(Array *a, const Tile *t, ArrayData *d, int64_t *cycles, int64_
     /* phase 2: skewed streaming. Row i receives step s at its left edge at cycle i + s*se and
      * column j at its top edge at cycle j + s*se; registers shift one PE per cycle. */
     for (int i = 0; i < tm; i++)
-        for (int j = 0; j < tn; j++)
+        for (int j = 0; j < tn; j++) {
             a->xr[(size_t)i * C + j].k = a->wr[(size_t)i * C + j].k = -1;
+            a->dqfree[(size_t)i * C + j] = 0;
+        }
+    const int dq = pt->dq_busy > 0 && pt->group_dequant && a->cfg.group_size > 0;
     int64_t t0 = 0, end = 0, inflight = 0, injected = 0, total_inj = (int64_t)(tm + tn) * steps;
     for (int64_t c = 0;; c++) {
         /* shift right / down, far end first */
@@ -132,12 +139,21 @@ static int run_os(Array *a, const Tile *t, ArrayData *d, int64_t *cycles, int64_
                 if (x.k != w.k)
                     return mp_errf(e, MP_EINTERNAL, "array: PE(%d,%d) at cycle %lld holds x of k=%d and w of k=%d", i,
                                    j, (long long)c, x.k, w.k);
+                const int64_t ke = kend(t, x.k, pt->lanes);
                 if (d)
                     golden_acc_run(a->kind, &a->acc[(size_t)i * C + j], d->w, (int)(t->n0 + j), d->x,
-                                   (int)(t->m0 + i), x.k, (int)kend(t, x.k, pt->lanes));
+                                   (int)(t->m0 + i), x.k, (int)ke);
                 *busy += sc;
-                if (c + sc + pt->latency > end)
-                    end = c + sc + pt->latency;
+                int64_t ready = c + sc; /* the step's end; its result after latency */
+                if (dq && (ke % a->cfg.group_size == 0 || ke == t->k0 + t->tk)) {
+                    /* the step ends a group: its dequantization starts when the unit is free */
+                    int64_t *f = &a->dqfree[(size_t)i * C + j];
+                    if (*f > ready)
+                        ready = *f;
+                    *f = ready + pt->dq_busy;
+                }
+                if (ready + pt->latency > end)
+                    end = ready + pt->latency;
             }
         if (injected == total_inj && inflight == 0 && c + 1 >= end) {
             t0 = end > c + 1 ? end : c + 1;

@@ -5,22 +5,24 @@
 
 static int64_t cdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
-/*                       lanes step lat  w   x  meta acc out gdq wdq dec xsum */
+/*                       lanes step lat  w   x  meta acc out gdq wdq dec xsum dqbusy */
 static const PeTiming rows[PE_KIND_COUNT] = {
-    [PE_FP16] = {1, 1, 1, 16, 16, 0, 32, 32, 0, 0, 0, 0},
-    [PE_INT8] = {1, 1, 1, 8, 8, 0, 32, 32, 0, 0, 0, 0},
+    [PE_FP16] = {1, 1, 1, 16, 16, 0, 32, 32, 0, 0, 0, 0, 0},
+    [PE_INT8] = {1, 1, 1, 8, 8, 0, 32, 32, 0, 0, 0, 0, 0},
     /* the dequantizer sits on the weight edge: one more pipeline stage */
-    [PE_W4A16_DQ] = {1, 1, 2, 4, 16, 20, 32, 32, 0, 1, 0, 0},
+    [PE_W4A16_DQ] = {1, 1, 2, 4, 16, 20, 32, 32, 0, 1, 0, 0, 0},
     /* the group dequant (one fp32 FMA) is pipelined: one more stage at the end */
-    [PE_MIXPE_W4A8] = {1, 1, 2, 4, 8, 20, 32, 32, 1, 0, 0, 1},
-    [PE_MIXPE_W4A8_BS] = {1, 4, 2, 4, 8, 20, 32, 32, 1, 0, 0, 1},
-    [PE_MIXPE_W4A16] = {1, 1, 2, 4, 16, 20, 32, 32, 1, 0, 0, 1},
+    [PE_MIXPE_W4A8] = {1, 1, 2, 4, 8, 20, 32, 32, 1, 0, 0, 1, 0},
+    [PE_MIXPE_W4A8_BS] = {1, 4, 2, 4, 8, 20, 32, 32, 1, 0, 0, 1, 0},
+    [PE_MIXPE_W4A16] = {1, 1, 2, 4, 16, 20, 32, 32, 1, 0, 0, 1, 0},
     /* 4 lanes, 2 terms per weight; the bit-serial dequant (11 cycles: the fp16 scale's
-     * significand, one bit per cycle) overlaps the next group and is exposed once at the end */
-    [PE_BITMOD] = {4, 2, 12, 4, 16, 24, 32, 32, 1, 0, 0, 0},
+     * significand, one bit per cycle, then one rounding cycle) overlaps the next group and is
+     * exposed once at the end. It takes a new group 12 cycles after the last: a group of >= 24
+     * weights (6 steps of >= 2 cycles, the config rule) never waits; a short last group can. */
+    [PE_BITMOD] = {4, 2, 12, 4, 16, 24, 32, 32, 1, 0, 0, 0, 12},
     /* edge decoders add a stage on the way in */
-    [PE_OLIVE] = {1, 1, 2, 4, 4, 0, 32, 32, 0, 0, 1, 0},
-    [PE_ANT] = {1, 1, 2, 4, 4, 0, 32, 32, 0, 0, 1, 0},
+    [PE_OLIVE] = {1, 1, 2, 4, 4, 0, 32, 32, 0, 0, 1, 0, 0},
+    [PE_ANT] = {1, 1, 2, 4, 4, 0, 32, 32, 0, 0, 1, 0, 0},
 };
 
 PeTiming pe_timing(const ArchConfig *c)
@@ -33,7 +35,7 @@ PeTiming pe_timing(const ArchConfig *c)
 
 PeTiming pe_timing_act_act(const ArchConfig *c)
 {
-    PeTiming k = pe_timing(c), t = {1, 1, 1, k.x_bits, k.x_bits, 0, 32, 32, 0, 0, k.edge_decoders, 0};
+    PeTiming k = pe_timing(c), t = {1, 1, 1, k.x_bits, k.x_bits, 0, 32, 32, 0, 0, k.edge_decoders, 0, 0};
     if (k.edge_decoders)
         t.latency = 2;
     return t;
@@ -74,6 +76,27 @@ int pe_tile_step(const ArchConfig *c, const PeTiming *t, const Tile *tl)
     return (int)s;
 }
 
+/* OS: cycles the tile's last group waits for the PE's group dequantizer (dq_busy > 0 only).
+ * Group g of the tile ends (its last step ends) at e_g; its dequantization starts at
+ * d_g = max(e_g, d_{g-1} + dq_busy) and the result is ready at d_last + latency. With k0 on a group
+ * boundary and g a multiple of the lanes, the tile's n groups are whole except the last
+ * (k1 mod g may leave it short): whole groups end Df = (g / lanes) * se apart, the last one
+ * Dl = ceil(its k / lanes) * se after the one before. So d_{n-1} - e_{n-1} = (n - 2) * max(0, dq_busy - Df)
+ * and the wait is max(0, (n - 2) * max(0, dq_busy - Df) + dq_busy - Dl). The config rule makes
+ * Df >= dq_busy, so only a short last group can wait. sim/array.c ticks the same rule per PE. */
+static int64_t dq_wait(const ArchConfig *c, const PeTiming *t, const Tile *tl, int64_t se)
+{
+    if (t->dq_busy <= 0 || !t->group_dequant || c->group_size <= 0)
+        return 0;
+    const int64_t g = c->group_size, k1 = tl->k0 + tl->tk;
+    const int64_t n = (k1 - 1) / g - tl->k0 / g + 1; /* groups in the tile */
+    if (n < 2)
+        return 0;
+    const int64_t df = (g / t->lanes) * se, dl = cdiv(k1 - (k1 - 1) / g * g, t->lanes) * se;
+    const int64_t lag = (n - 2) * (t->dq_busy > df ? t->dq_busy - df : 0) + t->dq_busy - dl;
+    return lag > 0 ? lag : 0;
+}
+
 int64_t pe_tile_cycles(const ArchConfig *c, const PeTiming *t, const Tile *tl)
 {
     const int64_t bw = (int64_t)c->sram_banks * c->sram_port_bits;
@@ -83,7 +106,7 @@ int64_t pe_tile_cycles(const ArchConfig *c, const PeTiming *t, const Tile *tl)
         int64_t in = tl->first_k ? 0 : tl->tm * cdiv((int64_t)tl->tn * t->acc_bits, bw);
         int64_t out = tl->tm * cdiv((int64_t)tl->tn * (tl->last_k ? t->out_bits : t->acc_bits), bw);
         /* PE(i,j) runs step s at i + j + s*se; the last PE's last step ends sc later */
-        int64_t span = (tl->tm - 1) + (tl->tn - 1) + (steps - 1) * se + sc + t->latency;
+        int64_t span = (tl->tm - 1) + (tl->tn - 1) + (steps - 1) * se + sc + dq_wait(c, t, tl, se) + t->latency;
         return in + span + out;
     }
     /* WS: weights shift down into krows rows, one row per cycle group; then activation rows

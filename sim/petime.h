@@ -25,6 +25,9 @@ typedef struct PeTiming {
     int weight_dequant; /* 1: every weight dequantized as it enters the array (w4a16-dq) */
     int edge_decoders;  /* 1: edge decoders on both operands (OliVe, ANT)                */
     int xsum;           /* 1: in-group activation sums per row (MixPE)                   */
+    int dq_busy;        /* cycles a PE's group dequantizer is occupied per group; 0 = fully
+                         * pipelined. A group that ends sooner than dq_busy after the one before
+                         * waits for it (BitMoD's bit-serial dequantizer; see pe_tile_cycles)   */
 } PeTiming;
 
 /* The kind's row, with weight_bits applied (BitMoD 3 or 4). */
@@ -49,7 +52,8 @@ typedef struct Tile {
 /* Effective cycles per step of a tile: the PE's own step time, or longer when the SRAM ports
  * cannot feed the array (every buffer has banks * port_bits bits per cycle). */
 int pe_tile_step(const ArchConfig *c, const PeTiming *t, const Tile *tile);
-/* Closed-form cycles of a tile (fast fidelity); the cycle engine must produce the same. */
+/* Closed-form cycles of a tile (fast fidelity); the cycle engine must produce the same.
+ * Requires (as the mapper guarantees) k0 to be a multiple of the group size for dq_busy kinds. */
 int64_t pe_tile_cycles(const ArchConfig *c, const PeTiming *t, const Tile *tile);
 
 #endif

@@ -67,7 +67,6 @@ struct Opts {
     int quiet = 0;
     int no_replay = 0;
     int max_reports = 3;
-    int short_tail = 0;       // BitMoD: allow a last group shorter than 24 weights
     int bench_k = 0;          // --bench K: time one full tile of K instead of testing
     int power = 20;           // a new model (new random register values) every this many tiles
     unsigned long long xseed = 0;  // Verilator random-reset seed (0: from --seed)
@@ -379,12 +378,11 @@ static bool make_case(int index, Case &c)
         cfg.group_size = G = 128 > (1 << TB_GLOG) ? (1 << TB_GLOG) : 128;
         c.G = G;
     }
-    /* BitMoD: a last group of 1..23 weights (K % g) can find the dequantizer still busy with the
-     * group before it; the RTL then waits and takes longer than pe_tile_cycles (docs/rtl.md,
-     * "BitMoD short last group"). Unless --bitmod-short-tail, make such a tail at least 24 long. */
-    if (KIND == PE_BITMOD && !opt.short_tail && after == 0) {
-        int tail = (k0 + tk) % G;
-        if (tail > 0 && tail < 24) tk += 24 - tail;
+    /* BitMoD: one tile in four ends with a short last group (1..23 weights) after a whole one, so
+     * the group finds the bit-serial dequantizer still busy and waits (the simulator's dq_busy). */
+    if (KIND == PE_BITMOD && after == 0 && opt.bench_k == 0 && below(&r, 4) == 0) {
+        int whole = (k0 + tk) / G > k0 / G + 1 ? (k0 + tk) / G : k0 / G + 1;
+        tk = whole * G + 1 + below(&r, 23) - k0;
     }
     c.K = k0 + tk + after;
     t.k0 = k0;
@@ -638,6 +636,7 @@ struct Outcome {
 struct Coverage {
     long psum_in = 0, psum_out = 0, sram_bound = 0, multi_row = 0, trace = 0;
     long gends = 0, outlier_pairs = 0, specials = 0, subnormals = 0, zeros = 0;
+    long dq_waits = 0; // tiles whose last group waited for a busy group dequantizer
 };
 static Coverage cov;
 
@@ -868,7 +867,7 @@ static void report(const Case &c, const Outcome &o)
 static void usage()
 {
     printf("usage: %s [--tiles N] [--seed S] [--max-k K] [--name NAME] [--out-dir DIR] [--xseed S]\n"
-           "          [--tile T] [--trace-tile T] [--no-replay] [--quiet] [--bitmod-short-tail]\n"
+           "          [--tile T] [--trace-tile T] [--no-replay] [--quiet]\n"
            "          [--weights FILE.safetensors] [--acts FILE.safetensors] [--bench K] [--power-cycle N]\n"
            "Random tiles of the %s RTL array (%dx%d) against the golden model and the simulator.\n"
            "  --tile T        run tile T alone (state differs from a full run)\n"
@@ -967,7 +966,6 @@ int main(int argc, char **argv)
         else if (a == "--trace-tile") opt.trace_tile = atoi(next());
         else if (a == "--no-replay") opt.no_replay = 1;
         else if (a == "--quiet") opt.quiet = 1;
-        else if (a == "--bitmod-short-tail") opt.short_tail = 1;
         else if (a == "--bench") opt.bench_k = atoi(next());
         else if (a == "--power-cycle") opt.power = atoi(next());
         else if (a == "--weights") opt.trace_w = next();
@@ -1056,6 +1054,11 @@ int main(int argc, char **argv)
         cov.sram_bound += c.se > c.pt.step_cycles;
         cov.multi_row += c.roc > 1 || (!c.tile.first_k && c.ric > 1);
         cov.trace += c.gen == GEN_TRACE;
+        if (c.pt.dq_busy > 0) {
+            PeTiming free_dq = c.pt;
+            free_dq.dq_busy = 0;
+            cov.dq_waits += pe_tile_cycles(&c.cfg, &free_dq, &c.tile) < c.cyc_formula;
+        }
         const double r0 = now_s();
         Outcome o = run_tile(R, c);
         rtl_secs += now_s() - r0;
@@ -1094,7 +1097,6 @@ int main(int argc, char **argv)
             std::string cmd = "'" + bin + "' --quiet --seed " + std::to_string(opt.seed) + " --xseed " +
                               std::to_string(opt.xseed) + " --max-k " + std::to_string(opt.max_k) +
                               " --power-cycle " + std::to_string(opt.power) +
-                              (opt.short_tail ? " --bitmod-short-tail" : "") +
                               (opt.trace_w.empty() ? "" : " --weights '" + opt.trace_w + "'") +
                               (opt.trace_x.empty() ? "" : " --acts '" + opt.trace_x + "'") + " --name '" + name +
                               "' --out-dir '" + opt.out_dir + "' --trace-tile " + std::to_string(ti);
@@ -1113,7 +1115,9 @@ int main(int argc, char **argv)
            "row transfers; %ld cut from a trace; %ld group ends",
            cov.psum_in, cov.psum_out, cov.sram_bound, cov.multi_row, cov.trace, cov.gends);
     if (KIND == PE_OLIVE) printf("; %ld outlier pairs", cov.outlier_pairs);
-    if (KIND == PE_BITMOD) printf("; %ld special-value weights", cov.specials);
+    if (KIND == PE_BITMOD)
+        printf("; %ld special-value weights; %ld tiles whose last group waited for the dequantizer", cov.specials,
+               cov.dq_waits);
     if (KIND == PE_FP16 || KIND == PE_W4A16_DQ || KIND == PE_MIXPE_W4A16 || KIND == PE_BITMOD)
         printf("; %ld subnormal and %ld zero fp16 activations", cov.subnormals, cov.zeros);
     printf("\n");
