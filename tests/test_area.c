@@ -37,19 +37,8 @@ static const char *const iso_names[] = {"iso/fp16",      "iso/int8",      "iso/w
 
 static char tmpdir[] = "/tmp/mpsim_area_XXXXXX";
 
-static int setup(void **state)
-{
-    (void)state;
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
-}
+static int setup(void **state) { (void)state; return mkdtemp(tmpdir) ? 0 : -1; }
+static int teardown(void **state) { (void)state; return tu_rmdir(tmpdir, NULL); }
 
 static void close_to(double got, double want, const char *what)
 {
@@ -59,14 +48,8 @@ static void close_to(double got, double want, const char *what)
 
 static void load_cfg_text(const char *text, ArchConfig *c)
 {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/cfg.ini", tmpdir);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    assert_int_equal(fclose(f), 0);
     MpErr e = {0};
-    if (config_load(path, c, NULL, NULL, 0, &e) != MP_OK)
+    if (config_load(tu_put(tmpdir, "cfg.ini", text), c, NULL, NULL, 0, &e) != MP_OK)
         fail_msg("config: %s", e.msg);
 }
 
@@ -229,10 +212,7 @@ static void every_preset_and_its_table(void **state)
 {
     (void)state;
     static TuNames names;
-    char root[1024];
-    names.n = 0;
-    snprintf(root, sizeof root, "%s/configs", MPSIM_DATADIR);
-    tu_collect_presets(root, "", &names);
+    tu_all_presets(&names);
     assert_true(names.n >= 15 + ISO_COUNT);
     for (int k = 0; k < names.n; k++) {
         ArchConfig c;
@@ -252,49 +232,26 @@ static void every_preset_and_its_table(void **state)
 
 /* ---- docs/energy.md ---- */
 
-/* One Markdown row of the iso table. */
-static void iso_row(const char *name, char *out, size_t cap)
+/* Row i of the iso table: the preset iso_names[i]. */
+static void iso_row(int i, char *out, size_t cap)
 {
     ArchConfig ref, c;
     TechTable t;
     load_both(ISO_REFERENCE, &ref, &t);
     double ref_mm2 = area_pe_array_mm2(&t, ref.pe_kind, ref.rows, ref.cols);
-    load_both(name, &c, &t);
+    load_both(iso_names[i], &c, &t);
     double mm2 = area_pe_array_mm2(&t, c.pe_kind, c.rows, c.cols);
-    snprintf(out, cap, "| `%s` | `%s` | %d × %d | %d | %g | %.4f | %+.2f%% |", name, pe_kind_names[c.pe_kind], c.rows,
-             c.cols, c.rows * c.cols, t.pe[c.pe_kind].area_um2, mm2, 100 * (mm2 / ref_mm2 - 1));
-}
-
-static void print_iso_table(void)
-{
-    char line[512];
-    printf("| preset | PE kind | rows × cols | PEs | PE area (µm²) | PE-array area (mm²) | vs. `%s` |\n"
-           "|---|---|---|---|---|---|---|\n",
-           ISO_REFERENCE);
-    for (int i = 0; i < ISO_COUNT; i++) {
-        iso_row(iso_names[i], line, sizeof line);
-        printf("%s\n", line);
-    }
+    snprintf(out, cap, "| `%s` | `%s` | %d × %d | %d | %g | %.4f | %+.2f%% |", iso_names[i], pe_kind_names[c.pe_kind],
+             c.rows, c.cols, c.rows * c.cols, t.pe[c.pe_kind].area_um2, mm2, 100 * (mm2 / ref_mm2 - 1));
 }
 
 static void doc_has_iso_table(void **state)
 {
     (void)state;
-    FILE *f = fopen(DOC_PATH, "r");
-    if (!f)
-        fail_msg("%s is missing", DOC_PATH);
     static char doc[1 << 17];
-    size_t n = fread(doc, 1, sizeof doc - 1, f);
-    fclose(f);
-    doc[n] = '\0';
-    char line[512];
-    for (int i = 0; i < ISO_COUNT; i++) {
-        iso_row(iso_names[i], line, sizeof line);
-        if (!strstr(doc, line))
-            fail_msg("%s does not have this row (regenerate the table with "
-                     "'build/tests/test_area --print-iso-table'):\n%s",
-                     DOC_PATH, line);
-    }
+    if (tu_slurp(DOC_PATH, doc, sizeof doc) < 0)
+        fail_msg("%s is missing", DOC_PATH);
+    tu_table_in_doc(doc, DOC_PATH, iso_row, ISO_COUNT, "build/tests/test_area --print-iso-table");
     char tol[64];
     snprintf(tol, sizeof tol, "within %.0f%%", 100 * ISO_TOLERANCE);
     if (!strstr(doc, tol))
@@ -304,7 +261,10 @@ static void doc_has_iso_table(void **state)
 int main(int argc, char **argv)
 {
     if (argc == 2 && !strcmp(argv[1], "--print-iso-table")) {
-        print_iso_table();
+        tu_table_print("| preset | PE kind | rows × cols | PEs | PE area (µm²) | PE-array area (mm²) "
+                       "| vs. `" ISO_REFERENCE "` |\n"
+                       "|---|---|---|---|---|---|---|\n",
+                       iso_row, ISO_COUNT);
         return 0;
     }
     const struct CMUnitTest tests[] = {

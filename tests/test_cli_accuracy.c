@@ -3,7 +3,6 @@
  * (weights alone, weights paired with activations by name), BitMoD single variants, and exit status 2
  * with a message for bad input. Small problems only (the tiny model, a few rows and tokens).
  * The binary is $MPSIM_BIN (set by `make unit-test`); without it every test fails and says so. */
-#include <dirent.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,18 +11,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <cJSON.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+#include "cliutil.h"
+
 #include "traces/safetensors.h"
 #include "traces/synth.h"
 
-#define OUT_CAP (1 << 20)
-
 static char tmpdir[] = "/tmp/mpsim_cliacc_XXXXXX";
-static char out[OUT_CAP]; /* output of the last run */
 
 /* The formats of `--formats all`, in the table's order. */
 static const char *const all_formats[] = {"fp16",        "int8",      "int4",      "w4a16-dq",   "mixpe-w4a8",
@@ -33,116 +31,19 @@ static const char *const all_formats[] = {"fp16",        "int8",      "int4",   
 /* A small synthetic study: the tiny model's first layer, 16 weight rows, 4 tokens. */
 #define SMALL "accuracy --model tiny --layers 1 --rows 16 --tokens 4"
 
-static int setup(void **state)
-{
-    (void)state;
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    DIR *d = opendir(tmpdir);
-    if (d) {
-        struct dirent *de;
-        char p[512];
-        while ((de = readdir(d)))
-            if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
-                snprintf(p, sizeof p, "%s/%s", tmpdir, de->d_name);
-                remove(p);
-            }
-        closedir(d);
-    }
-    return rmdir(tmpdir);
-}
-
-static const char *tpath(const char *name)
-{
-    static char p[8][512]; /* up to 8 live at once */
-    static int k;
-    k = (k + 1) % 8;
-    snprintf(p[k], sizeof p[k], "%s/%s", tmpdir, name);
-    return p[k];
-}
-
-/* Run "ENV '$MPSIM_BIN' ARGS" through the shell; stdout (and stderr when with_err) into out[].
- * Returns the exit status, or -1 if the process did not exit normally. */
-static int run_env(const char *env, const char *args, int with_err)
-{
-    const char *bin = getenv("MPSIM_BIN");
-    if (!bin || !*bin)
-        fail_msg("MPSIM_BIN is not set: run this test through 'make unit-test' (it points it at build/mpsim)");
-    if (strchr(bin, '\''))
-        fail_msg("MPSIM_BIN must not contain a single quote: %s", bin);
-    if (access(bin, X_OK) != 0)
-        fail_msg("MPSIM_BIN=%s is not an executable file", bin);
-    static char cmd[8192];
-    snprintf(cmd, sizeof cmd, "%s '%s' %s %s", env ? env : "", bin, args, with_err ? "2>&1" : "2>/dev/null");
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t n = 0, got;
-    while (n < OUT_CAP - 1 && (got = fread(out + n, 1, OUT_CAP - 1 - n, p)) > 0)
-        n += got;
-    out[n] = '\0';
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static int run(const char *args, int with_err) { return run_env(NULL, args, with_err); }
-
-#define EXPECT(args, with_err, status)                                                                      \
-    do {                                                                                                    \
-        int rc_ = run(args, with_err);                                                                      \
-        if (rc_ != (status))                                                                                \
-            fail_msg("mpsim %s: exit %d, wanted %d; output:\n%s", args, rc_, status, out);                  \
-    } while (0)
-#define CONTAINS(s)                                                                                         \
-    do {                                                                                                    \
-        if (!strstr(out, s))                                                                                \
-            fail_msg("output lacks '%s':\n%s", s, out);                                                     \
-    } while (0)
-
-static cJSON *parse_out(void)
-{
-    cJSON *j = cJSON_Parse(out);
-    if (!j)
-        fail_msg("output is not JSON:\n%.2000s", out);
-    return j;
-}
-
-static const cJSON *obj(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (!cJSON_IsObject(v))
-        fail_msg("JSON lacks object '%s'", key);
-    return v;
-}
-
-static double num(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (!cJSON_IsNumber(v))
-        fail_msg("JSON lacks number '%s'", key);
-    return v->valuedouble;
-}
-
-static const char *str(const cJSON *o, const char *key)
-{
-    const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, key));
-    if (!s)
-        fail_msg("JSON lacks string '%s'", key);
-    return s;
-}
+static int setup(void **state) { (void)state; return mkdtemp(tmpdir) ? 0 : -1; }
+static int teardown(void **state) { (void)state; return tu_rmdir(tmpdir, NULL); }
+static const char *tpath(const char *name) { return tu_path(tmpdir, name); }
 
 /* The summary's metrics of one format: every documented key is a finite number. */
 static const cJSON *fmt_metrics(const cJSON *root, const char *name)
 {
-    const cJSON *m = obj(obj(root, "summary"), name);
+    const cJSON *m = cli_obj(cli_obj(root, "summary"), name);
     static const char *const keys[] = {"sqnr_db",       "weight_sqnr_db", "rel_err",
                                        "cosine",        "max_abs_err",    "ideal_sqnr_db",
                                        "ideal_rel_err", "hw_vs_ideal_sqnr_db"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
-        if (!isfinite(num(m, keys[i])))
+        if (!isfinite(cli_num(m, keys[i])))
             fail_msg("format %s: %s is not finite", name, keys[i]);
     return m;
 }
@@ -151,39 +52,40 @@ static const cJSON *fmt_metrics(const cJSON *root, const char *name)
 static void json_all_formats(void **state)
 {
     (void)state;
-    EXPECT(SMALL " --formats all --json -", 0, 0);
-    cJSON *j = parse_out();
-    assert_string_equal(str(j, "source"), "synthetic");
-    assert_string_equal(str(j, "model"), "tiny");
-    assert_string_equal(str(j, "bitmod_err"), "fp16");
-    assert_true(num(j, "tokens") == 4 && num(j, "rows") == 16 && num(j, "seed") == 1);
-    const cJSON *sum = obj(j, "summary");
+    CLI_EXPECT(SMALL " --formats all --json -", CLI_ERR_DROP, 0);
+    cJSON *j = cli_json_out();
+    assert_string_equal(cli_str(j, "source"), "synthetic");
+    assert_string_equal(cli_str(j, "model"), "tiny");
+    assert_string_equal(cli_str(j, "bitmod_err"), "fp16");
+    assert_true(cli_num(j, "tokens") == 4 && cli_num(j, "rows") == 16 && cli_num(j, "seed") == 1);
+    const cJSON *sum = cli_obj(j, "summary");
     assert_int_equal(cJSON_GetArraySize(sum), NFMT);
     for (int f = 0; f < NFMT; f++) {
         const cJSON *m = fmt_metrics(j, all_formats[f]);
-        double sq = num(m, "sqnr_db"), rel = num(m, "rel_err"), cs = num(m, "cosine");
+        double sq = cli_num(m, "sqnr_db"), rel = cli_num(m, "rel_err"), cs = cli_num(m, "cosine");
         /* rel_err and sqnr_db are two views of one ratio */
         assert_true(fabs(sq - (-20 * log10(rel))) < 1e-6 * (1 + fabs(sq)));
         assert_true(cs > 0 && cs <= 1 + 1e-12);
-        assert_true(num(m, "max_abs_err") > 0);
+        assert_true(cli_num(m, "max_abs_err") > 0);
         /* the datapath's own error is far below the quantization error (docs/pe.md bounds) */
-        if (!(num(m, "hw_vs_ideal_sqnr_db") > sq + 20))
+        if (!(cli_num(m, "hw_vs_ideal_sqnr_db") > sq + 20))
             fail_msg("%s: hw_vs_ideal_sqnr_db %.2f is not far above sqnr_db %.2f", all_formats[f],
-                     num(m, "hw_vs_ideal_sqnr_db"), sq);
+                     cli_num(m, "hw_vs_ideal_sqnr_db"), sq);
         int bm = !strncmp(all_formats[f], "bitmod", 6), ol = !strcmp(all_formats[f], "olive-w4a4");
         assert_int_equal(cJSON_HasObjectItem(m, "bitmod_groups"), bm);
         assert_int_equal(cJSON_HasObjectItem(m, "bitmod_fp16_fp64_disagree"), bm);
         assert_int_equal(cJSON_HasObjectItem(m, "olive_weight_outlier_pair_frac"), ol);
         assert_int_equal(cJSON_HasObjectItem(m, "olive_act_outlier_pair_frac"), ol);
         if (bm) /* 7 GEMMs x 16 rows x K/128 groups */
-            assert_true(num(m, "bitmod_groups") == 16.0 * (2 + 2 + 2 + 2 + 2 + 2 + 4));
+            assert_true(cli_num(m, "bitmod_groups") == 16.0 * (2 + 2 + 2 + 2 + 2 + 2 + 4));
     }
-    double fp16 = num(fmt_metrics(j, "fp16"), "sqnr_db"), int8 = num(fmt_metrics(j, "int8"), "sqnr_db"),
-           int4 = num(fmt_metrics(j, "int4"), "sqnr_db");
+    double fp16 = cli_num(fmt_metrics(j, "fp16"), "sqnr_db"), int8 = cli_num(fmt_metrics(j, "int8"), "sqnr_db"),
+           int4 = cli_num(fmt_metrics(j, "int4"), "sqnr_db");
     if (!(fp16 > int8 && int8 > int4))
         fail_msg("SQNR order fp16 %.2f > int8 %.2f > int4 %.2f does not hold", fp16, int8, int4);
-    assert_true(num(fmt_metrics(j, "fp16"), "cosine") > 0.9999);
-    assert_true(num(fmt_metrics(j, "bitmod-w4"), "weight_sqnr_db") > num(fmt_metrics(j, "bitmod-w3"), "weight_sqnr_db"));
+    assert_true(cli_num(fmt_metrics(j, "fp16"), "cosine") > 0.9999);
+    assert_true(cli_num(fmt_metrics(j, "bitmod-w4"), "weight_sqnr_db") >
+                cli_num(fmt_metrics(j, "bitmod-w3"), "weight_sqnr_db"));
 
     /* tiny: the 7 weight GEMMs of layer 0 (lm_head is left out) */
     const cJSON *layers = cJSON_GetObjectItemCaseSensitive(j, "layers");
@@ -192,33 +94,33 @@ static void json_all_formats(void **state)
     const cJSON *L;
     cJSON_ArrayForEach(L, layers)
     {
-        assert_true(!strncmp(str(L, "name"), "layers.0.", 9));
-        assert_true(num(L, "n") == 16 && num(L, "tokens") == 4);
-        const cJSON *fm = obj(L, "formats");
+        assert_true(!strncmp(cli_str(L, "name"), "layers.0.", 9));
+        assert_true(cli_num(L, "n") == 16 && cli_num(L, "tokens") == 4);
+        const cJSON *fm = cli_obj(L, "formats");
         assert_int_equal(cJSON_GetArraySize(fm), NFMT);
         for (int f = 0; f < NFMT; f++) {
-            const cJSON *x = obj(fm, all_formats[f]);
-            assert_true(isfinite(num(x, "sqnr_db")) && isfinite(num(x, "ideal_sqnr_db")) &&
-                        isfinite(num(x, "weight_sqnr_db")));
+            const cJSON *x = cli_obj(fm, all_formats[f]);
+            assert_true(isfinite(cli_num(x, "sqnr_db")) && isfinite(cli_num(x, "ideal_sqnr_db")) &&
+                        isfinite(cli_num(x, "weight_sqnr_db")));
         }
     }
-    assert_string_equal(str(cJSON_GetArrayItem(layers, 0), "name"), "layers.0.q_proj");
+    assert_string_equal(cli_str(cJSON_GetArrayItem(layers, 0), "name"), "layers.0.q_proj");
     cJSON_Delete(j);
 
     /* the human tables name every format and the seed */
-    EXPECT(SMALL, 1, 0);
-    CONTAINS("summary over 7 GEMMs");
-    CONTAINS("seed 1");
-    CONTAINS("hw_err_db");
+    CLI_EXPECT(SMALL, CLI_ERR_MERGE, 0);
+    CLI_CONTAINS(cli_out, "summary over 7 GEMMs");
+    CLI_CONTAINS(cli_out, "seed 1");
+    CLI_CONTAINS(cli_out, "hw_err_db");
     for (int f = 0; f < NFMT; f++)
-        CONTAINS(all_formats[f]);
+        CLI_CONTAINS(cli_out, all_formats[f]);
 }
 
 /* The "summary" object printed without formatting (caller frees). */
 static char *summary_of_out(void)
 {
-    cJSON *j = parse_out();
-    char *s = cJSON_PrintUnformatted(obj(j, "summary"));
+    cJSON *j = cli_json_out();
+    char *s = cJSON_PrintUnformatted(cli_obj(j, "summary"));
     cJSON_Delete(j);
     assert_non_null(s);
     return s;
@@ -228,23 +130,23 @@ static char *summary_of_out(void)
 static void deterministic(void **state)
 {
     (void)state;
-    static char first[OUT_CAP];
+    static char first[CLI_CAP];
     const char *args = SMALL " --formats all --json -";
-    assert_int_equal(run(args, 0), 0);
-    memcpy(first, out, strlen(out) + 1);
-    assert_int_equal(run(args, 0), 0);
-    assert_string_equal(out, first);
-    assert_int_equal(run_env("OMP_NUM_THREADS=1", args, 0), 0);
-    assert_string_equal(out, first);
-    assert_int_equal(run_env("OMP_NUM_THREADS=3", args, 0), 0);
-    assert_string_equal(out, first);
+    assert_int_equal(cli_run(args, CLI_ERR_DROP), 0);
+    memcpy(first, cli_out, strlen(cli_out) + 1);
+    assert_int_equal(cli_run(args, CLI_ERR_DROP), 0);
+    assert_string_equal(cli_out, first);
+    assert_int_equal(cli_run_env("OMP_NUM_THREADS=1", args, CLI_ERR_DROP), 0);
+    assert_string_equal(cli_out, first);
+    assert_int_equal(cli_run_env("OMP_NUM_THREADS=3", args, CLI_ERR_DROP), 0);
+    assert_string_equal(cli_out, first);
 
     char *s1 = summary_of_out();
-    assert_int_equal(run(SMALL " --formats all --seed 2 --json -", 0), 0);
+    assert_int_equal(cli_run(SMALL " --formats all --seed 2 --json -", CLI_ERR_DROP), 0);
     char *s2 = summary_of_out();
     assert_string_not_equal(s1, s2);
-    cJSON *j = parse_out();
-    assert_true(num(j, "seed") == 2);
+    cJSON *j = cli_json_out();
+    assert_true(cli_num(j, "seed") == 2);
     cJSON_Delete(j);
     free(s1);
     free(s2);
@@ -257,40 +159,40 @@ static void weights_from_trace_gen(void **state)
     char args[1024];
     const char *g = tpath("g.safetensors");
     snprintf(args, sizeof args, "trace gen --out '%s' --m 8 --n 48 --k 256 --seed 5", g);
-    EXPECT(args, 1, 0);
+    CLI_EXPECT(args, CLI_ERR_MERGE, 0);
     snprintf(args, sizeof args, "accuracy --weights '%s' --layers 0 --rows 0 --tokens 4 --formats fp16,int8,bitmod-w4 --json -", g);
-    EXPECT(args, 0, 0);
-    cJSON *j = parse_out();
-    assert_string_equal(str(j, "source"), "safetensors");
-    assert_string_equal(str(j, "weights"), g);
-    assert_int_equal(cJSON_GetArraySize(obj(j, "summary")), 3);
+    CLI_EXPECT(args, CLI_ERR_DROP, 0);
+    cJSON *j = cli_json_out();
+    assert_string_equal(cli_str(j, "source"), "safetensors");
+    assert_string_equal(cli_str(j, "weights"), g);
+    assert_int_equal(cJSON_GetArraySize(cli_obj(j, "summary")), 3);
     /* trace gen stores F16 by default: the fp16 format leaves the weights exact (null = +inf dB) */
-    const cJSON *fp16 = obj(obj(j, "summary"), "fp16");
+    const cJSON *fp16 = cli_obj(cli_obj(j, "summary"), "fp16");
     assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(fp16, "weight_sqnr_db")));
-    assert_true(num(fp16, "sqnr_db") > 60);
-    assert_true(num(fp16, "sqnr_db") > num(fmt_metrics(j, "int8"), "sqnr_db"));
+    assert_true(cli_num(fp16, "sqnr_db") > 60);
+    assert_true(cli_num(fp16, "sqnr_db") > cli_num(fmt_metrics(j, "int8"), "sqnr_db"));
     const cJSON *layers = cJSON_GetObjectItemCaseSensitive(j, "layers");
     assert_int_equal(cJSON_GetArraySize(layers), 2); /* 'act' [8, 256] and 'weight' [48, 256], name order */
     const cJSON *a = cJSON_GetArrayItem(layers, 0), *w = cJSON_GetArrayItem(layers, 1);
-    assert_string_equal(str(a, "name"), "act");
-    assert_string_equal(str(w, "name"), "weight");
-    assert_true(num(a, "n") == 8 && num(a, "k") == 256 && num(a, "tokens") == 4);
-    assert_true(num(w, "n") == 48 && num(w, "k") == 256 && num(w, "tokens") == 4);
+    assert_string_equal(cli_str(a, "name"), "act");
+    assert_string_equal(cli_str(w, "name"), "weight");
+    assert_true(cli_num(a, "n") == 8 && cli_num(a, "k") == 256 && cli_num(a, "tokens") == 4);
+    assert_true(cli_num(w, "n") == 48 && cli_num(w, "k") == 256 && cli_num(w, "tokens") == 4);
     cJSON_Delete(j);
 
     /* --layers N takes the first N tensors; --rows samples weight rows */
     snprintf(args, sizeof args, "accuracy --weights '%s' --layers 1 --rows 16 --tokens 4 --formats fp16 --json -", g);
-    EXPECT(args, 0, 0);
-    j = parse_out();
+    CLI_EXPECT(args, CLI_ERR_DROP, 0);
+    j = cli_json_out();
     layers = cJSON_GetObjectItemCaseSensitive(j, "layers");
     assert_int_equal(cJSON_GetArraySize(layers), 1);
-    assert_string_equal(str(cJSON_GetArrayItem(layers, 0), "name"), "act");
-    assert_true(num(cJSON_GetArrayItem(layers, 0), "n") == 8); /* fewer rows than asked: all of them */
+    assert_string_equal(cli_str(cJSON_GetArrayItem(layers, 0), "name"), "act");
+    assert_true(cli_num(cJSON_GetArrayItem(layers, 0), "n") == 8); /* fewer rows than asked: all of them */
     cJSON_Delete(j);
     snprintf(args, sizeof args, "accuracy --weights '%s' --layers 0 --rows 16 --tokens 4 --formats fp16 --json -", g);
-    EXPECT(args, 0, 0);
-    j = parse_out();
-    assert_true(num(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "layers"), 1), "n") == 16);
+    CLI_EXPECT(args, CLI_ERR_DROP, 0);
+    j = cli_json_out();
+    assert_true(cli_num(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "layers"), 1), "n") == 16);
     cJSON_Delete(j);
 }
 
@@ -327,63 +229,60 @@ static void acts_pairing(void **state)
     write_st(xp, 2, (const char *const[]){"blk.b", "blk.a"}, (const int[]){3, 5}, (const int[]){256, 128}, 1);
     char args[1200];
     snprintf(args, sizeof args, "accuracy --weights '%s' --acts '%s' --layers 0 --rows 0 --json -", wp, xp);
-    EXPECT(args, 0, 0);
-    cJSON *j = parse_out();
+    CLI_EXPECT(args, CLI_ERR_DROP, 0);
+    cJSON *j = cli_json_out();
     const cJSON *layers = cJSON_GetObjectItemCaseSensitive(j, "layers");
     assert_int_equal(cJSON_GetArraySize(layers), 2);
     const cJSON *a = cJSON_GetArrayItem(layers, 0), *b = cJSON_GetArrayItem(layers, 1);
-    assert_string_equal(str(a, "name"), "blk.a");
-    assert_true(num(a, "n") == 24 && num(a, "k") == 128 && num(a, "tokens") == 5);
-    assert_string_equal(str(b, "name"), "blk.b");
-    assert_true(num(b, "n") == 16 && num(b, "k") == 256 && num(b, "tokens") == 3);
+    assert_string_equal(cli_str(a, "name"), "blk.a");
+    assert_true(cli_num(a, "n") == 24 && cli_num(a, "k") == 128 && cli_num(a, "tokens") == 5);
+    assert_string_equal(cli_str(b, "name"), "blk.b");
+    assert_true(cli_num(b, "n") == 16 && cli_num(b, "k") == 256 && cli_num(b, "tokens") == 3);
     /* F16 tensors are fp16 values already: the fp16 format quantizes nothing, so its ideal GEMM and
      * its weights are exact (null = +inf dB), and what is left is the fp32 accumulation's error */
-    const cJSON *fp16 = obj(obj(j, "summary"), "fp16");
+    const cJSON *fp16 = cli_obj(cli_obj(j, "summary"), "fp16");
     assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(fp16, "ideal_sqnr_db")));
     assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(fp16, "weight_sqnr_db")));
-    assert_true(num(fp16, "ideal_rel_err") == 0);
-    assert_true(num(fp16, "sqnr_db") > 100);
+    assert_true(cli_num(fp16, "ideal_rel_err") == 0);
+    assert_true(cli_num(fp16, "sqnr_db") > 100);
     for (int f = 1; f < NFMT; f++) /* every other format does quantize */
-        assert_true(isfinite(num(fmt_metrics(j, all_formats[f]), "sqnr_db")));
+        assert_true(isfinite(cli_num(fmt_metrics(j, all_formats[f]), "sqnr_db")));
     cJSON_Delete(j);
 
     /* a weight without its activation: exit 2 naming the activation file and the tensor */
     const char *x1 = tpath("x1.safetensors");
     write_st(x1, 1, names, (const int[]){5}, (const int[]){128}, 1);
     snprintf(args, sizeof args, "accuracy --weights '%s' --acts '%s' --layers 0", wp, x1);
-    EXPECT(args, 1, 2);
-    CONTAINS(x1);
-    CONTAINS("'blk.b'");
+    CLI_EXPECT(args, CLI_ERR_MERGE, 2);
+    CLI_CONTAINS(cli_out, x1);
+    CLI_CONTAINS(cli_out, "'blk.b'");
     /* an activation with the wrong K: the same */
     const char *x2 = tpath("x2.safetensors");
     write_st(x2, 2, names, (const int[]){5, 3}, (const int[]){128, 128}, 1);
     snprintf(args, sizeof args, "accuracy --weights '%s' --acts '%s' --layers 0", wp, x2);
-    EXPECT(args, 1, 2);
-    CONTAINS(x2);
-    CONTAINS("256 columns");
+    CLI_EXPECT(args, CLI_ERR_MERGE, 2);
+    CLI_CONTAINS(cli_out, x2);
+    CLI_CONTAINS(cli_out, "256 columns");
     /* --layers 1 stops before the unpaired tensor */
     snprintf(args, sizeof args, "accuracy --weights '%s' --acts '%s' --layers 1 --formats fp16 --json -", wp, x1);
-    EXPECT(args, 0, 0);
+    CLI_EXPECT(args, CLI_ERR_DROP, 0);
     /* an activation file that is not safetensors */
     const char *bad = tpath("bad.safetensors");
-    FILE *f = fopen(bad, "w");
-    assert_non_null(f);
-    fputs("not a safetensors file", f);
-    fclose(f);
+    tu_write_text(bad, "not a safetensors file");
     snprintf(args, sizeof args, "accuracy --weights '%s' --acts '%s'", wp, bad);
-    EXPECT(args, 1, 2);
-    CONTAINS(bad);
+    CLI_EXPECT(args, CLI_ERR_MERGE, 2);
+    CLI_CONTAINS(cli_out, bad);
 }
 
 /* Single BitMoD variants, --bitmod-single and the two error modes. */
 static void bitmod_variants(void **state)
 {
     (void)state;
-    EXPECT(SMALL " --formats bitmod-w4:er_pos --json -", 0, 0);
-    cJSON *j = parse_out();
-    assert_int_equal(cJSON_GetArraySize(obj(j, "summary")), 1);
+    CLI_EXPECT(SMALL " --formats bitmod-w4:er_pos --json -", CLI_ERR_DROP, 0);
+    cJSON *j = cli_json_out();
+    assert_int_equal(cJSON_GetArraySize(cli_obj(j, "summary")), 1);
     /* one variant everywhere: the two error modes cannot pick differently */
-    assert_true(num(fmt_metrics(j, "bitmod-w4:er_pos"), "bitmod_fp16_fp64_disagree") == 0);
+    assert_true(cli_num(fmt_metrics(j, "bitmod-w4:er_pos"), "bitmod_fp16_fp64_disagree") == 0);
     cJSON_Delete(j);
 
     static const char *const variants[] = {"er_pos", "er_neg", "ea_pos", "ea_neg"};
@@ -392,18 +291,18 @@ static void bitmod_variants(void **state)
         char args[512];
         snprintf(args, sizeof args, SMALL " --formats bitmod-w4,bitmod-w3 --bitmod-single --bitmod-err %s --json -",
                  mode ? "f64" : "fp16");
-        EXPECT(args, 0, 0);
-        j = parse_out();
-        assert_string_equal(str(j, "bitmod_err"), mode ? "f64" : "fp16");
-        assert_int_equal(cJSON_GetArraySize(obj(j, "summary")), 2 + 8);
+        CLI_EXPECT(args, CLI_ERR_DROP, 0);
+        j = cli_json_out();
+        assert_string_equal(cli_str(j, "bitmod_err"), mode ? "f64" : "fp16");
+        assert_int_equal(cJSON_GetArraySize(cli_obj(j, "summary")), 2 + 8);
         for (int b = 0; b < 2; b++) {
             char name[48];
             const char *base = b ? "bitmod-w3" : "bitmod-w4";
-            double mix = num(fmt_metrics(j, base), "weight_sqnr_db");
-            disagree[mode][b] = num(fmt_metrics(j, base), "bitmod_fp16_fp64_disagree");
+            double mix = cli_num(fmt_metrics(j, base), "weight_sqnr_db");
+            disagree[mode][b] = cli_num(fmt_metrics(j, base), "bitmod_fp16_fp64_disagree");
             for (int v = 0; v < 4; v++) {
                 snprintf(name, sizeof name, "%s:%s", base, variants[v]);
-                double one = num(fmt_metrics(j, name), "weight_sqnr_db");
+                double one = cli_num(fmt_metrics(j, name), "weight_sqnr_db");
                 /* with the fp64 error the per-group choice minimizes each group's squared error over the
                  * same candidates, so the mixture's weight error is at most any single variant's (the
                  * choice is made on fp16-rounded weights; the metric uses the fp32 ones: a small slack) */
@@ -421,7 +320,7 @@ static void bitmod_variants(void **state)
 static void usage_errors(void **state)
 {
     (void)state;
-    static const struct { const char *args, *msg; } cases[] = {
+    static const CliCase cases[] = {
         {"accuracy --model tiny --formats int3", "unknown format 'int3'"},
         {"accuracy --model tiny --formats fp16,nosuch", "unknown format 'nosuch'"},
         {"accuracy --model tiny --bitmod-err bad", "--bitmod-err takes fp16 or f64"},
@@ -442,14 +341,11 @@ static void usage_errors(void **state)
         {"accuracy --model tiny --tokens 2x", "not an integer"},
         {"accuracy --model", "needs a value"},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        EXPECT(cases[i].args, 1, 2);
-        CONTAINS(cases[i].msg);
-    }
-    EXPECT("accuracy --help", 1, 0);
-    CONTAINS("usage: mpsim accuracy");
-    EXPECT(SMALL " --formats bitmod-w4:er_pos,bitmod-w3:ea_neg,int8", 1, 0);
-    CONTAINS("bitmod-w3:ea_neg");
+    CLI_EXPECT_CASES(cases, CLI_ERR_MERGE, 2);
+    CLI_EXPECT("accuracy --help", CLI_ERR_MERGE, 0);
+    CLI_CONTAINS(cli_out, "usage: mpsim accuracy");
+    CLI_EXPECT(SMALL " --formats bitmod-w4:er_pos,bitmod-w3:ea_neg,int8", CLI_ERR_MERGE, 0);
+    CLI_CONTAINS(cli_out, "bitmod-w3:ea_neg");
 }
 
 /* --json FILE: the file holds the JSON and the table still goes to stdout; a failing run leaves
@@ -460,19 +356,14 @@ static void json_file(void **state)
     char args[1024];
     const char *p = tpath("acc.json");
     snprintf(args, sizeof args, SMALL " --formats fp16,int4 --json '%s'", p);
-    EXPECT(args, 0, 0);
-    CONTAINS("summary over 7 GEMMs");
-    FILE *f = fopen(p, "r");
-    assert_non_null(f);
-    size_t n = fread(out, 1, OUT_CAP - 1, f);
-    out[n] = '\0';
-    fclose(f);
+    CLI_EXPECT(args, CLI_ERR_DROP, 0);
+    CLI_CONTAINS(cli_out, "summary over 7 GEMMs");
+    cJSON *j = cli_json_file(p);
     remove(p);
-    cJSON *j = parse_out();
-    assert_int_equal(cJSON_GetArraySize(obj(j, "summary")), 2);
+    assert_int_equal(cJSON_GetArraySize(cli_obj(j, "summary")), 2);
     cJSON_Delete(j);
     snprintf(args, sizeof args, SMALL " --formats int3 --json '%s'", p);
-    EXPECT(args, 1, 2);
+    CLI_EXPECT(args, CLI_ERR_MERGE, 2);
     assert_int_equal(access(p, F_OK), -1);
 }
 

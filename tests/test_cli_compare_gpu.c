@@ -10,70 +10,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <cJSON.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+#include "cliutil.h"
+
 #define H100 MPSIM_DATADIR "/kernels_ref/results/h100/2026-11-24T03-28-41Z-2071969727593.json"
-#define OUT_CAP (1 << 22)
 
 static char tmpdir[] = "/tmp/mpsim_cgpu_XXXXXX";
-static char out[OUT_CAP];
-static const char *const tmp_files[] = {"small.json", "notjson.json", "nocopy.json", "out.json"};
+static const char *const tmp_files[] = {"small.json", "notjson.json", "nocopy.json", "out.json", NULL};
 
-static int setup(void **state)
-{
-    (void)state;
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char path[512];
-    for (size_t i = 0; i < sizeof tmp_files / sizeof tmp_files[0]; i++) {
-        snprintf(path, sizeof path, "%s/%s", tmpdir, tmp_files[i]);
-        remove(path);
-    }
-    return rmdir(tmpdir);
-}
-
-static int run(const char *args)
-{
-    const char *bin = getenv("MPSIM_BIN");
-    if (!bin || !*bin)
-        fail_msg("MPSIM_BIN is not set: run this test through 'make unit-test'");
-    char cmd[8192];
-    snprintf(cmd, sizeof cmd, "'%s' %s 2>&1", bin, args);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t n = 0, got;
-    while ((got = fread(out + n, 1, OUT_CAP - 1 - n, p)) > 0)
-        n += got;
-    out[n] = '\0';
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static void expect(const char *args, int status)
-{
-    int rc = run(args);
-    if (rc != status)
-        fail_msg("mpsim %s: exit %d, wanted %d; output:\n%.4000s", args, rc, status, out);
-}
-
-static void tmp_path(char *buf, size_t cap, const char *name) { snprintf(buf, cap, "%s/%s", tmpdir, name); }
-
-static void write_tmp(const char *name, const char *text)
-{
-    char path[512];
-    tmp_path(path, sizeof path, name);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-}
+static int setup(void **state) { (void)state; return mkdtemp(tmpdir) ? 0 : -1; }
+static int teardown(void **state) { (void)state; return tu_rmdir(tmpdir, tmp_files); }
 
 static const cJSON *layer(const cJSON *root, const char *name)
 {
@@ -98,10 +48,9 @@ static double path_num(const cJSON *o, const char *a, const char *b)
 static void h100_llama_decode(void **state)
 {
     (void)state;
-    expect("compare-gpu --gpu " H100 " --arch iso/mixpe-w4a16 --model llama2-7b --phase decode --json -", 0);
-    cJSON *root = cJSON_Parse(out);
-    if (!root)
-        fail_msg("not JSON:\n%.2000s", out);
+    CLI_EXPECT("compare-gpu --gpu " H100 " --arch iso/mixpe-w4a16 --model llama2-7b --phase decode --json -",
+               CLI_ERR_MERGE, 0);
+    cJSON *root = cli_json_out();
     assert_string_equal(cJSON_GetObjectItem(root, "gpu_kernel")->valuestring, "mixpe-w4a16");
     assert_true(fabs(cJSON_GetObjectItem(root, "copy_gbps")->valuedouble - 2951.7) < 1e-9);
     const cJSON *nz = cJSON_GetObjectItem(root, "normalisation");
@@ -137,9 +86,9 @@ static void h100_llama_decode(void **state)
     assert_true(fabs(path_num(t, "accel", "us") - tacc) < 1e-6 * tacc);
     cJSON_Delete(root);
     /* the text table: '-' where there is no measurement */
-    expect("compare-gpu --gpu " H100 " --arch iso/mixpe-w4a16 --model llama2-7b --phase decode", 0);
-    assert_non_null(strstr(out, "copy_gbps x 8 / clock GHz"));
-    const char *lm = strstr(out, "lm_head");
+    CLI_EXPECT("compare-gpu --gpu " H100 " --arch iso/mixpe-w4a16 --model llama2-7b --phase decode", CLI_ERR_MERGE, 0);
+    assert_non_null(strstr(cli_out, "copy_gbps x 8 / clock GHz"));
+    const char *lm = strstr(cli_out, "lm_head");
     assert_non_null(lm);
     assert_non_null(strstr(lm, "|          -          - |"));
 }
@@ -147,9 +96,9 @@ static void h100_llama_decode(void **state)
 static void no_kernel_kind(void **state)
 {
     (void)state;
-    expect("compare-gpu --gpu " H100 " --arch iso/int8 --model llama2-7b --phase decode --json -", 0);
-    cJSON *root = cJSON_Parse(out);
-    assert_non_null(root);
+    CLI_EXPECT("compare-gpu --gpu " H100 " --arch iso/int8 --model llama2-7b --phase decode --json -",
+               CLI_ERR_MERGE, 0);
+    cJSON *root = cli_json_out();
     assert_true(cJSON_IsNull(cJSON_GetObjectItem(root, "gpu_kernel")));
     assert_non_null(cJSON_GetObjectItem(root, "gpu_kernel_note"));
     assert_true(cJSON_IsObject(cJSON_GetObjectItem(layer(root, "q_proj"), "cublas")));
@@ -163,16 +112,16 @@ static void no_kernel_kind(void **state)
 static void failing_check_unused(void **state)
 {
     (void)state;
-    write_tmp("small.json", "{\"device\": \"test\", \"copy_gbps\": 1000, \"results\": [" ROW(
-                                "mixpe-w4a16", "fast", "true", "1.0", "FAIL") ", " ROW("mixpe-w4a16", "slow", "false",
-                                                                                     "50.0", "bound") ", " ROW("olive-w4a4", "x", "true", "2.0", "FAIL") "]}");
-    char cmd[1024], path[512];
-    tmp_path(path, sizeof path, "small.json");
+    const char *path = tu_put(tmpdir, "small.json",
+                              "{\"device\": \"test\", \"copy_gbps\": 1000, \"results\": ["
+                              ROW("mixpe-w4a16", "fast", "true", "1.0", "FAIL") ", "
+                              ROW("mixpe-w4a16", "slow", "false", "50.0", "bound") ", "
+                              ROW("olive-w4a4", "x", "true", "2.0", "FAIL") "]}");
+    char cmd[1024];
     snprintf(cmd, sizeof cmd, "compare-gpu --gpu %s --arch iso/mixpe-w4a16 --model llama2-7b --phase decode --json -",
              path);
-    expect(cmd, 0);
-    cJSON *root = cJSON_Parse(out);
-    assert_non_null(root);
+    CLI_EXPECT(cmd, CLI_ERR_MERGE, 0);
+    cJSON *root = cli_json_out();
     assert_int_equal((int)cJSON_GetObjectItem(root, "gpu_rows_failing_check_ignored")->valuedouble, 2);
     const cJSON *q = layer(root, "q_proj");
     assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(q, "gpu"), "variant")->valuestring, "slow");
@@ -182,9 +131,8 @@ static void failing_check_unused(void **state)
     cJSON_Delete(root);
     /* olive's only row failed: nothing used */
     snprintf(cmd, sizeof cmd, "compare-gpu --gpu %s --arch iso/olive --model llama2-7b --phase decode --json -", path);
-    expect(cmd, 0);
-    root = cJSON_Parse(out);
-    assert_non_null(root);
+    CLI_EXPECT(cmd, CLI_ERR_MERGE, 0);
+    root = cli_json_out();
     assert_true(cJSON_IsNull(cJSON_GetObjectItem(layer(root, "q_proj"), "gpu")));
     cJSON_Delete(root);
 }
@@ -192,22 +140,21 @@ static void failing_check_unused(void **state)
 static void bad_files(void **state)
 {
     (void)state;
-    char cmd[1024], path[512];
-    write_tmp("notjson.json", "{\"device\": \"x\", \"copy_gbps\": ");
-    write_tmp("nocopy.json", "{\"device\": \"x\", \"results\": []}");
+    char cmd[1024];
+    tu_put(tmpdir, "notjson.json", "{\"device\": \"x\", \"copy_gbps\": ");
+    tu_put(tmpdir, "nocopy.json", "{\"device\": \"x\", \"results\": []}");
     const char *const names[] = {"missing.json", "notjson.json", "nocopy.json"};
     for (int i = 0; i < 3; i++) {
-        tmp_path(path, sizeof path, names[i]);
+        const char *path = tu_path(tmpdir, names[i]);
         snprintf(cmd, sizeof cmd,
                  "compare-gpu --gpu %s --arch iso/mixpe-w4a16 --model llama2-7b --phase decode --json %s/out.json", path,
                  tmpdir);
-        expect(cmd, 2);
-        if (!strstr(out, path))
-            fail_msg("message lacks the file name %s:\n%s", path, out);
-        tmp_path(path, sizeof path, "out.json");
-        assert_int_not_equal(access(path, F_OK), 0);
+        CLI_EXPECT(cmd, CLI_ERR_MERGE, 2);
+        if (!strstr(cli_out, path))
+            fail_msg("message lacks the file name %s:\n%s", path, cli_out);
+        assert_int_not_equal(access(tu_path(tmpdir, "out.json"), F_OK), 0);
     }
-    expect("compare-gpu --arch iso/mixpe-w4a16 --model llama2-7b", 2);
+    CLI_EXPECT("compare-gpu --arch iso/mixpe-w4a16 --model llama2-7b", CLI_ERR_MERGE, 2);
 }
 
 int main(void)

@@ -9,12 +9,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
+#include <cJSON.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+#include "cliutil.h"
+
 #define DOC_PATH MPSIM_DATADIR "/docs/config.md"
-#define CAP (1 << 18)
 
 static const char *const presets[] = {
     "mixpe-paper/fp16",       "mixpe-paper/int8",        "mixpe-paper/ant",
@@ -26,82 +28,11 @@ static const char *const presets[] = {
 #define NPRESETS (sizeof presets / sizeof presets[0])
 
 static char tmpdir[] = "/tmp/mpsim_clicfg_XXXXXX";
-static char out[CAP], err[CAP]; /* stdout and stderr of the last run */
+static const char *const tmp_files[] = {"bad.ini", "a.ini", "b.ini", "my.ini", NULL};
 
-/* tmpdir/name, in one of 8 rotating buffers: copy it before making 8 more. */
-static const char *tmp(const char *name)
-{
-    static char paths[8][512];
-    static int k;
-    k = (k + 1) % 8;
-    snprintf(paths[k], sizeof paths[k], "%s/%s", tmpdir, name);
-    return paths[k];
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    static const char *const files[] = {"stdout", "stderr", "bad.ini", "a.ini", "b.ini", "my.ini"};
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
-        remove(tmp(files[i]));
-    return rmdir(tmpdir);
-}
-
-static void slurp(const char *path, char *buf)
-{
-    FILE *f = fopen(path, "rb");
-    size_t n = 0;
-    if (f) {
-        n = fread(buf, 1, CAP - 1, f);
-        fclose(f);
-    }
-    buf[n] = '\0';
-}
-
-static void write_file(const char *path, const char *data, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(data, 1, len, f), len);
-    assert_int_equal(fclose(f), 0);
-}
-
-/* Run "$MPSIM_BIN ARGS" through the shell, stdout and stderr into out[] and err[].
- * Returns the exit status, or -1 if the process did not exit normally. */
-static int run(const char *args)
-{
-    const char *bin = getenv("MPSIM_BIN");
-    if (!bin || !*bin)
-        fail_msg("MPSIM_BIN is not set: run this test through 'make unit-test' (it points it at build/mpsim)");
-    if (strchr(bin, '\''))
-        fail_msg("MPSIM_BIN must not contain a single quote: %s", bin);
-    if (access(bin, X_OK) != 0)
-        fail_msg("MPSIM_BIN=%s is not an executable file", bin);
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "'%s' %s >'%s' 2>'%s'", bin, args, tmp("stdout"), tmp("stderr"));
-    int st = system(cmd);
-    slurp(tmp("stdout"), out);
-    slurp(tmp("stderr"), err);
-    return st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-#define EXPECT(args, status)                                                                                \
-    do {                                                                                                    \
-        int rc_ = run(args);                                                                                \
-        if (rc_ != (status))                                                                                \
-            fail_msg("mpsim %s: exit %d, wanted %d; stdout:\n%s\nstderr:\n%s", args, rc_, status, out, err); \
-    } while (0)
-#define CONTAINS(buf, s)                                                                                    \
-    do {                                                                                                    \
-        if (!strstr(buf, s))                                                                                \
-            fail_msg(#buf " lacks '%s':\n%s", s, buf);                                                      \
-    } while (0)
+static int setup(void **state) { (void)state; return mkdtemp(tmpdir) ? 0 : -1; }
+static int teardown(void **state) { (void)state; return tu_rmdir(tmpdir, tmp_files); }
+static const char *tmp(const char *name) { return tu_path(tmpdir, name); }
 
 static void check_good_presets(void **state)
 {
@@ -109,14 +40,14 @@ static void check_good_presets(void **state)
     char args[512], want[512];
     for (size_t k = 0; k < NPRESETS; k++) {
         snprintf(args, sizeof args, "config check %s", presets[k]);
-        EXPECT(args, 0);
+        CLI_EXPECT(args, CLI_ERR_APART, 0);
         snprintf(want, sizeof want, "configs/%s.ini: ok (%s)\n", presets[k], presets[k]);
-        CONTAINS(out, want);
-        assert_string_equal(err, "");
+        CLI_CONTAINS(cli_out, want);
+        assert_string_equal(cli_err, "");
     }
     /* a preset file by its path */
-    EXPECT("config check " MPSIM_DATADIR "/configs/mixpe-paper/int8.ini", 0);
-    CONTAINS(out, ": ok (int8)");
+    CLI_EXPECT("config check " MPSIM_DATADIR "/configs/mixpe-paper/int8.ini", CLI_ERR_APART, 0);
+    CLI_CONTAINS(cli_out, ": ok (int8)");
 }
 
 /* `config check` on a bad file: exit 2, nothing on stdout, "FILE:LINE: detail" on stderr. */
@@ -124,19 +55,19 @@ static void expect_bad(const char *data, size_t len, int line, const char *detai
 {
     char p[512], args[1024], want[1024];
     snprintf(p, sizeof p, "%s", tmp("bad.ini"));
-    write_file(p, data, len);
+    tu_write(p, data, len);
     snprintf(args, sizeof args, "config check '%s'", p);
-    EXPECT(args, 2);
+    CLI_EXPECT(args, CLI_ERR_APART, 2);
     snprintf(want, sizeof want, "%s:%d: ", p, line);
-    if (strncmp(err, want, strlen(want)) != 0)
-        fail_msg("stderr should start with '%s':\n%s", want, err);
-    CONTAINS(err, detail);
-    assert_string_equal(out, "");
+    if (strncmp(cli_err, want, strlen(want)) != 0)
+        fail_msg("stderr should start with '%s':\n%s", want, cli_err);
+    CLI_CONTAINS(cli_err, detail);
+    assert_string_equal(cli_out, "");
     /* show refuses it the same way */
     snprintf(args, sizeof args, "config show '%s'", p);
-    EXPECT(args, 2);
-    assert_string_equal(out, "");
-    assert_int_equal(strncmp(err, want, strlen(want)), 0);
+    CLI_EXPECT(args, CLI_ERR_APART, 2);
+    assert_string_equal(cli_out, "");
+    assert_int_equal(strncmp(cli_err, want, strlen(want)), 0);
 }
 
 static void check_bad_files(void **state)
@@ -164,10 +95,10 @@ static void check_bad_files(void **state)
     /* a file that does not exist */
     char args[600];
     snprintf(args, sizeof args, "config check '%s'", tmp("none.ini"));
-    EXPECT(args, 2);
-    CONTAINS(err, "none.ini: no such config file or preset");
-    EXPECT("config check no-such/preset", 2);
-    CONTAINS(err, "no-such/preset: no such config file or preset");
+    CLI_EXPECT(args, CLI_ERR_APART, 2);
+    CLI_CONTAINS(cli_err, "none.ini: no such config file or preset");
+    CLI_EXPECT("config check no-such/preset", CLI_ERR_APART, 2);
+    CLI_CONTAINS(cli_err, "no-such/preset: no such config file or preset");
 }
 
 /* Drop the "; resolved from" line and the "(default)" marks: the rest of two shows must be equal. */
@@ -184,91 +115,87 @@ static void normalize(char *s)
 static void show_round_trip(void **state)
 {
     (void)state;
-    static char first[CAP];
+    static char first[CLI_CAP];
     char args[1024];
     for (size_t k = 0; k < NPRESETS; k++) {
         snprintf(args, sizeof args, "config show %s", presets[k]);
-        EXPECT(args, 0);
-        assert_string_equal(err, "");
-        CONTAINS(out, "[arch]\n");
-        write_file(tmp("a.ini"), out, strlen(out));
-        memcpy(first, out, strlen(out) + 1);
+        CLI_EXPECT(args, CLI_ERR_APART, 0);
+        assert_string_equal(cli_err, "");
+        CLI_CONTAINS(cli_out, "[arch]\n");
+        tu_write(tmp("a.ini"), cli_out, strlen(cli_out));
+        memcpy(first, cli_out, strlen(cli_out) + 1);
         snprintf(args, sizeof args, "config check '%s'", tmp("a.ini"));
-        EXPECT(args, 0);
+        CLI_EXPECT(args, CLI_ERR_APART, 0);
         snprintf(args, sizeof args, "ok (%s)", presets[k]); /* the name is written out */
-        CONTAINS(out, args);
+        CLI_CONTAINS(cli_out, args);
         snprintf(args, sizeof args, "config show '%s'", tmp("a.ini"));
-        EXPECT(args, 0);
-        write_file(tmp("b.ini"), out, strlen(out));
+        CLI_EXPECT(args, CLI_ERR_APART, 0);
+        tu_write(tmp("b.ini"), cli_out, strlen(cli_out));
         normalize(first);
-        normalize(out);
-        if (strcmp(first, out) != 0)
-            fail_msg("%s: show of the shown file differs:\n%s\n----\n%s", presets[k], first, out);
+        normalize(cli_out);
+        if (strcmp(first, cli_out) != 0)
+            fail_msg("%s: show of the shown file differs:\n%s\n----\n%s", presets[k], first, cli_out);
     }
     /* a minimal file: defaults are filled in and marked */
     static const char minimal[] = "[arch]\npe_kind = olive\nrows = 3\ncols = 5\n";
-    write_file(tmp("my.ini"), minimal, sizeof minimal - 1);
+    tu_write(tmp("my.ini"), minimal, sizeof minimal - 1);
     snprintf(args, sizeof args, "config show '%s'", tmp("my.ini"));
-    EXPECT(args, 0);
-    CONTAINS(out, "(default)\nclock_mhz = 1000\n");
-    CONTAINS(out, "name = my\n");
-    CONTAINS(out, "weight_bits = 4\n");
-    CONTAINS(out, "\n[dram]\n");
+    CLI_EXPECT(args, CLI_ERR_APART, 0);
+    CLI_CONTAINS(cli_out, "(default)\nclock_mhz = 1000\n");
+    CLI_CONTAINS(cli_out, "name = my\n");
+    CLI_CONTAINS(cli_out, "weight_bits = 4\n");
+    CLI_CONTAINS(cli_out, "\n[dram]\n");
 }
 
 static void usage_errors(void **state)
 {
     (void)state;
-    EXPECT("config frob mixpe-paper/fp16", 2);
-    CONTAINS(err, "unknown command 'frob'");
-    EXPECT("config", 2);
-    CONTAINS(err, "usage: mpsim config");
-    EXPECT("config check --bogus mixpe-paper/fp16", 2);
-    CONTAINS(err, "unknown option '--bogus'");
-    EXPECT("config show mixpe-paper/fp16 --json=x", 2);
-    CONTAINS(err, "unknown option '--json'");
-    EXPECT("config show -x mixpe-paper/fp16", 2);
-    CONTAINS(err, "unknown option '-x'");
-    EXPECT("config check", 2);
-    CONTAINS(err, "missing argument");
-    EXPECT("config check mixpe-paper/fp16 mixpe-paper/int8", 2);
-    CONTAINS(err, "unexpected argument 'mixpe-paper/int8'");
-    assert_string_equal(out, "");
+    static const CliCase cases[] = {
+        {"config frob mixpe-paper/fp16", "unknown command 'frob'"},
+        {"config", "usage: mpsim config"},
+        {"config check --bogus mixpe-paper/fp16", "unknown option '--bogus'"},
+        {"config show mixpe-paper/fp16 --json=x", "unknown option '--json'"},
+        {"config show -x mixpe-paper/fp16", "unknown option '-x'"},
+        {"config check", "missing argument"},
+        {"config check mixpe-paper/fp16 mixpe-paper/int8", "unexpected argument 'mixpe-paper/int8'"},
+    };
+    CLI_EXPECT_CASES(cases, CLI_ERR_APART, 2);
+    assert_string_equal(cli_out, "");
 }
 
 static void help(void **state)
 {
     (void)state;
-    EXPECT("config --help", 0);
-    CONTAINS(out, "usage: mpsim config");
-    CONTAINS(out, "check");
-    CONTAINS(out, "show");
-    EXPECT("config check --help", 0);
-    CONTAINS(out, "usage: mpsim config check FILE|PRESET");
-    CONTAINS(out, "mixpe-paper/fp16");
-    EXPECT("config show -h", 0);
-    CONTAINS(out, "usage: mpsim config show FILE|PRESET");
-    EXPECT("--help", 0);
-    CONTAINS(out, "config");
+    CLI_EXPECT("config --help", CLI_ERR_APART, 0);
+    CLI_CONTAINS(cli_out, "usage: mpsim config");
+    CLI_CONTAINS(cli_out, "check");
+    CLI_CONTAINS(cli_out, "show");
+    CLI_EXPECT("config check --help", CLI_ERR_APART, 0);
+    CLI_CONTAINS(cli_out, "usage: mpsim config check FILE|PRESET");
+    CLI_CONTAINS(cli_out, "mixpe-paper/fp16");
+    CLI_EXPECT("config show -h", CLI_ERR_APART, 0);
+    CLI_CONTAINS(cli_out, "usage: mpsim config show FILE|PRESET");
+    CLI_EXPECT("--help", CLI_ERR_APART, 0);
+    CLI_CONTAINS(cli_out, "config");
 }
 
 /* The ```ini example of docs/config.md passes `config check`. */
 static void doc_example_checks(void **state)
 {
     (void)state;
-    static char doc[CAP];
-    slurp(DOC_PATH, doc);
+    static char doc[1 << 18];
+    tu_slurp(DOC_PATH, doc, sizeof doc);
     char *a = strstr(doc, "\n```ini\n");
     if (!a)
         fail_msg("%s has no ```ini example", DOC_PATH);
     a += 8;
     char *b = strstr(a, "\n```\n");
     assert_non_null(b);
-    write_file(tmp("my.ini"), a, (size_t)(b - a) + 1);
+    tu_write(tmp("my.ini"), a, (size_t)(b - a) + 1);
     char args[600];
     snprintf(args, sizeof args, "config check '%s'", tmp("my.ini"));
-    EXPECT(args, 0);
-    CONTAINS(out, "my.ini: ok (my)");
+    CLI_EXPECT(args, CLI_ERR_APART, 0);
+    CLI_CONTAINS(cli_out, "my.ini: ok (my)");
 }
 
 int main(void)

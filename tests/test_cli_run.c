@@ -6,7 +6,6 @@
  *
  * Bugs found in review have their own regression tests (bug_*, at the end); all are fixed and run
  * by default (-DMPSIM_TEST_KNOWN_BUGS=0 skips them, for bisecting). */
-#include <dirent.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,145 +14,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <cJSON.h>
 #include <cmocka.h>
 
-#ifndef MPSIM_TEST_KNOWN_BUGS
-#define MPSIM_TEST_KNOWN_BUGS 1
-#endif
+#include "testutil.h"
+#include "cliutil.h"
 
 #define EXAMPLE_CSV MPSIM_DATADIR "/docs/examples/gemm-32x32x256.csv"
-#define OUT_CAP (1 << 22)
 
 static char tmpdir[] = "/tmp/mpsim_run_XXXXXX";
-static char out[OUT_CAP]; /* output of the last run */
 
-static const char *const tmp_files[] = {"bad.ini", "bad2.ini", "bad3.ini", "out.json", "a.json", "c.json", "big.csv"};
+/* a failed test may leave its files; the folder must be empty after that */
+static const char *const tmp_files[] = {"bad.ini", "bad2.ini", "bad3.ini", "out.json",
+                                        "a.json",  "c.json",   "big.csv",  NULL};
 
-static int setup(void **state)
-{
-    (void)state;
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    /* a failed test may leave its files; the folder must be empty after that */
-    char path[512];
-    for (size_t i = 0; i < sizeof tmp_files / sizeof tmp_files[0]; i++) {
-        snprintf(path, sizeof path, "%s/%s", tmpdir, tmp_files[i]);
-        remove(path);
-    }
-    return rmdir(tmpdir);
-}
-
-/* Run "$MPSIM_BIN ARGS" through the shell; stdout (and stderr when with_err) into out[].
- * Returns the exit status, or -1 if the process did not exit normally. */
-static int run(const char *args, int with_err)
-{
-    const char *bin = getenv("MPSIM_BIN");
-    if (!bin || !*bin)
-        fail_msg("MPSIM_BIN is not set: run this test through 'make unit-test' (it points it at build/mpsim)");
-    if (strchr(bin, '\''))
-        fail_msg("MPSIM_BIN must not contain a single quote: %s", bin);
-    if (access(bin, X_OK) != 0)
-        fail_msg("MPSIM_BIN=%s is not an executable file", bin);
-    char cmd[8192];
-    snprintf(cmd, sizeof cmd, "'%s' %s %s", bin, args, with_err ? "2>&1" : "2>/dev/null");
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t n = 0, got;
-    while ((got = fread(out + n, 1, OUT_CAP - 1 - n, p)) > 0)
-        n += got;
-    out[n] = '\0';
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-#define EXPECT(args, with_err, status)                                                                      \
-    do {                                                                                                    \
-        int rc_ = run(args, with_err);                                                                      \
-        if (rc_ != (status))                                                                                \
-            fail_msg("mpsim %s: exit %d, wanted %d; output:\n%.4000s", args, rc_, status, out);             \
-    } while (0)
-#define CONTAINS(s)                                                                                         \
-    do {                                                                                                    \
-        if (!strstr(out, s))                                                                                \
-            fail_msg("output lacks '%s':\n%.4000s", s, out);                                                \
-    } while (0)
-
-static void write_file(const char *path, const char *text);
-
-/* Entries in tmpdir other than . and .. */
-static int tmp_entries(void)
-{
-    DIR *d = opendir(tmpdir);
-    assert_non_null(d);
-    int n = 0;
-    struct dirent *ent;
-    while ((ent = readdir(d)) != NULL)
-        if (strcmp(ent->d_name, ".") && strcmp(ent->d_name, ".."))
-            n++;
-    closedir(d);
-    return n;
-}
-
-static cJSON *parse_text(const char *text, const char *what)
-{
-    cJSON *j = cJSON_Parse(text);
-    if (!j)
-        fail_msg("%s is not JSON:\n%.4000s", what, text);
-    return j;
-}
-
-static cJSON *parse_out(void) { return parse_text(out, "output"); }
-
-static cJSON *parse_file(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        fail_msg("%s: cannot open", path);
-    static char buf[OUT_CAP];
-    size_t n = fread(buf, 1, OUT_CAP - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    return parse_text(buf, path);
-}
-
-static const cJSON *item(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (!v)
-        fail_msg("JSON lacks '%s'", key);
-    return v;
-}
-
-static double num(const cJSON *o, const char *key)
-{
-    const cJSON *v = item(o, key);
-    if (!cJSON_IsNumber(v))
-        fail_msg("JSON '%s' is not a number", key);
-    return v->valuedouble;
-}
-
-static const char *str(const cJSON *o, const char *key)
-{
-    const cJSON *v = item(o, key);
-    if (!cJSON_IsString(v))
-        fail_msg("JSON '%s' is not a string", key);
-    return v->valuestring;
-}
-
-static const cJSON *arr(const cJSON *o, const char *key)
-{
-    const cJSON *v = item(o, key);
-    if (!cJSON_IsArray(v))
-        fail_msg("JSON '%s' is not an array", key);
-    return v;
-}
+static int setup(void **state) { (void)state; return mkdtemp(tmpdir) ? 0 : -1; }
+static int teardown(void **state) { (void)state; return tu_rmdir(tmpdir, tmp_files); }
 
 /* |a - b| <= rel * max(|a|, |b|) */
 static void assert_close(double a, double b, double rel, const char *what)
@@ -165,9 +42,9 @@ static void assert_close(double a, double b, double rel, const char *what)
 /* The presets `mpsim list presets` prints, one per line; those starting with prefix ("" = all). */
 static int list_presets(const char *prefix, char names[][96], int cap)
 {
-    EXPECT("list presets", 0, 0);
+    CLI_EXPECT("list presets", CLI_ERR_DROP, 0);
     int n = 0;
-    for (char *save = NULL, *tok = strtok_r(out, "\n", &save); tok; tok = strtok_r(NULL, "\n", &save)) {
+    for (char *save = NULL, *tok = strtok_r(cli_out, "\n", &save); tok; tok = strtok_r(NULL, "\n", &save)) {
         if (strncmp(tok, prefix, strlen(prefix)) != 0)
             continue;
         if (n == cap)
@@ -184,49 +61,52 @@ static int list_presets(const char *prefix, char names[][96], int cap)
  * their sum (cycles and DRAM exactly: integers; energy to rounding); macs = sum m*n*k*count. */
 static void check_point(const cJSON *j, const cJSON *trace, const char *arch)
 {
-    assert_string_equal(str(j, "arch"), arch);
-    assert_string_equal(str(j, "model"), "tiny");
-    assert_string_equal(str(j, "phase"), "decode");
-    assert_true(num(j, "batch") == 1);
-    assert_true(num(j, "kv") == 64);
+    assert_string_equal(cli_str(j, "arch"), arch);
+    assert_string_equal(cli_str(j, "model"), "tiny");
+    assert_string_equal(cli_str(j, "phase"), "decode");
+    assert_true(cli_num(j, "batch") == 1);
+    assert_true(cli_num(j, "kv") == 64);
     assert_null(cJSON_GetObjectItemCaseSensitive(j, "seq"));
-    double cycles = num(j, "cycles"), seconds = num(j, "seconds"), macs = num(j, "macs"), dram = num(j, "dram_bytes"),
-           util = num(j, "utilization"), area = num(j, "area_mm2");
+    double cycles = cli_num(j, "cycles"), seconds = cli_num(j, "seconds"), macs = cli_num(j, "macs"),
+           dram = cli_num(j, "dram_bytes"), util = cli_num(j, "utilization"), area = cli_num(j, "area_mm2");
     assert_true(cycles > 0 && cycles == floor(cycles));
     assert_true(seconds > 0);
     assert_close(seconds, cycles / 1e9, 1e-12, "seconds at the iso presets' 1 GHz");
     assert_true(dram > 0);
     assert_true(util > 0 && util <= 1);
     assert_true(area > 0);
-    const cJSON *en = item(j, "energy_pj");
-    double total = num(en, "total"), parts = num(en, "pe") + num(en, "sram") + num(en, "dram") + num(en, "other") +
-                                             num(en, "decoder") + num(en, "dequant") + num(en, "leakage");
-    assert_true(total > 0 && num(en, "pe") > 0 && num(en, "sram") > 0 && num(en, "dram") > 0 && num(en, "other") >= 0);
+    const cJSON *en = cli_item(j, "energy_pj");
+    double total = cli_num(en, "total"), parts = cli_num(en, "pe") + cli_num(en, "sram") + cli_num(en, "dram") +
+                                                 cli_num(en, "other") + cli_num(en, "decoder") +
+                                                 cli_num(en, "dequant") + cli_num(en, "leakage");
+    assert_true(total > 0 && cli_num(en, "pe") > 0 && cli_num(en, "sram") > 0 && cli_num(en, "dram") > 0 &&
+                cli_num(en, "other") >= 0);
     assert_close(total, parts, 1e-12, "energy total = sum of its parts");
 
     /* the workload: macs and the layer list equal `trace show` for the same model and phase */
-    assert_true(macs == num(trace, "macs"));
-    const cJSON *layers = arr(j, "layers"), *gemms = arr(trace, "gemms");
+    assert_true(macs == cli_num(trace, "macs"));
+    const cJSON *layers = cli_arr(j, "layers"), *gemms = cli_arr(trace, "gemms");
     assert_int_equal(cJSON_GetArraySize(layers), cJSON_GetArraySize(gemms));
     double sum_cycles = 0, sum_dram = 0, sum_energy = 0, sum_macs = 0;
     for (int i = 0; i < cJSON_GetArraySize(layers); i++) {
         const cJSON *l = cJSON_GetArrayItem(layers, i), *g = cJSON_GetArrayItem(gemms, i);
-        assert_string_equal(str(l, "name"), str(g, "name"));
-        double m = num(l, "m"), n = num(l, "n"), k = num(l, "k"), count = num(l, "count");
-        assert_true(m == num(g, "m") && n == num(g, "n") && k == num(g, "k") && count == num(g, "count"));
-        double lc = num(l, "cycles");
+        assert_string_equal(cli_str(l, "name"), cli_str(g, "name"));
+        double m = cli_num(l, "m"), n = cli_num(l, "n"), k = cli_num(l, "k"), count = cli_num(l, "count");
+        assert_true(m == cli_num(g, "m") && n == cli_num(g, "n") && k == cli_num(g, "k") &&
+                    count == cli_num(g, "count"));
+        double lc = cli_num(l, "cycles");
         assert_true(lc > 0 && lc == floor(lc));
         /* per-instance cycles x count: a multiple of count */
         assert_true(fmod(lc, count) == 0);
         sum_cycles += lc;
-        sum_dram += num(l, "dram_bytes");
-        sum_energy += num(l, "energy_pj");
+        sum_dram += cli_num(l, "dram_bytes");
+        sum_energy += cli_num(l, "energy_pj");
         sum_macs += m * n * k * count;
-        const char *b = str(l, "bound");
+        const char *b = cli_str(l, "bound");
         assert_true(!strcmp(b, "memory") || !strcmp(b, "compute"));
-        const cJSON *mp = item(l, "mapping");
-        assert_true(num(mp, "bm") >= 1 && num(mp, "bn") >= 1 && num(mp, "bk") >= 1);
-        assert_true(!strcmp(str(mp, "order"), "mn") || !strcmp(str(mp, "order"), "nm"));
+        const cJSON *mp = cli_item(l, "mapping");
+        assert_true(cli_num(mp, "bm") >= 1 && cli_num(mp, "bn") >= 1 && cli_num(mp, "bk") >= 1);
+        assert_true(!strcmp(cli_str(mp, "order"), "mn") || !strcmp(cli_str(mp, "order"), "nm"));
     }
     /* total cycles = sum over layers of (cycles of one instance x count): the layers run one after
      * another (the JSON's layer cycles already carry the count) */
@@ -242,13 +122,13 @@ static void iso_presets_decode_json(void **state)
     char names[64][96];
     int n = list_presets("iso/", names, 64);
     assert_true(n >= 9);
-    EXPECT("trace show --model tiny --phase decode --kv 64 --json -", 0, 0);
-    cJSON *trace = parse_out();
+    CLI_EXPECT("trace show --model tiny --phase decode --kv 64 --json -", CLI_ERR_DROP, 0);
+    cJSON *trace = cli_json_out();
     for (int i = 0; i < n; i++) {
         char args[512];
         snprintf(args, sizeof args, "run --arch %s --model tiny --phase decode --kv 64 --json -", names[i]);
-        EXPECT(args, 0, 0);
-        cJSON *j = parse_out();
+        CLI_EXPECT(args, CLI_ERR_DROP, 0);
+        cJSON *j = cli_json_out();
         check_point(j, trace, names[i]);
         cJSON_Delete(j);
     }
@@ -267,10 +147,10 @@ static void all_presets_both_phases(void **state)
             char args[512];
             snprintf(args, sizeof args, "run --arch %s --model tiny --phase %s --json -", names[i],
                      ph ? "decode" : "prefill");
-            EXPECT(args, 1, 0);
-            cJSON *j = parse_out();
-            assert_string_equal(str(j, "phase"), ph ? "decode" : "prefill");
-            assert_true(num(j, "cycles") > 0);
+            CLI_EXPECT(args, CLI_ERR_MERGE, 0);
+            cJSON *j = cli_json_out();
+            assert_string_equal(cli_str(j, "phase"), ph ? "decode" : "prefill");
+            assert_true(cli_num(j, "cycles") > 0);
             cJSON_Delete(j);
         }
 }
@@ -279,21 +159,21 @@ static void all_presets_both_phases(void **state)
 static void table_output(void **state)
 {
     (void)state;
-    EXPECT("run --arch iso/mixpe-w4a8 --model tiny --phase decode --kv 64", 0, 0);
-    CONTAINS("arch iso/mixpe-w4a8");
-    CONTAINS("model tiny  decode kv 64  batch 1");
+    CLI_EXPECT("run --arch iso/mixpe-w4a8 --model tiny --phase decode --kv 64", CLI_ERR_DROP, 0);
+    CLI_CONTAINS(cli_out, "arch iso/mixpe-w4a8");
+    CLI_CONTAINS(cli_out, "model tiny  decode kv 64  batch 1");
     for (const char *const *g = (const char *const[]){"q_proj", "k_proj", "v_proj", "attn_qk", "attn_pv", "o_proj",
                                                        "gate_proj", "up_proj", "down_proj", "lm_head", NULL};
          *g; g++)
-        CONTAINS(*g);
-    CONTAINS("total: ");
-    CONTAINS("energy: ");
-    CONTAINS("area: ");
-    CONTAINS("order MN");
-    EXPECT("run --help", 0, 0);
-    CONTAINS("usage: mpsim run");
-    EXPECT("compare --help", 0, 0);
-    CONTAINS("usage: mpsim compare");
+        CLI_CONTAINS(cli_out, *g);
+    CLI_CONTAINS(cli_out, "total: ");
+    CLI_CONTAINS(cli_out, "energy: ");
+    CLI_CONTAINS(cli_out, "area: ");
+    CLI_CONTAINS(cli_out, "order MN");
+    CLI_EXPECT("run --help", CLI_ERR_DROP, 0);
+    CLI_CONTAINS(cli_out, "usage: mpsim run");
+    CLI_EXPECT("compare --help", CLI_ERR_DROP, 0);
+    CLI_CONTAINS(cli_out, "usage: mpsim compare");
 }
 
 /* docs/simulator.md section 7: the worked example's totals, one per kind. */
@@ -308,13 +188,14 @@ static void docs_worked_examples(void **state)
         char args[1024];
         snprintf(args, sizeof args, "run --arch iso/%s --set arch.rows=8,arch.cols=8 --model '%s' --json -",
                  rows[i].kind, EXAMPLE_CSV);
-        EXPECT(args, 0, 0);
-        cJSON *j = parse_out();
-        if (num(j, "cycles") != rows[i].cycles)
-            fail_msg("%s: %.0f cycles, docs/simulator.md says %.0f", rows[i].kind, num(j, "cycles"), rows[i].cycles);
-        assert_string_equal(str(j, "phase"), "layers");
-        const cJSON *mp = item(cJSON_GetArrayItem(arr(j, "layers"), 0), "mapping");
-        assert_true(num(mp, "bm") == 32 && num(mp, "bn") == 32 && num(mp, "bk") == 256); /* one block */
+        CLI_EXPECT(args, CLI_ERR_DROP, 0);
+        cJSON *j = cli_json_out();
+        if (cli_num(j, "cycles") != rows[i].cycles)
+            fail_msg("%s: %.0f cycles, docs/simulator.md says %.0f", rows[i].kind, cli_num(j, "cycles"),
+                     rows[i].cycles);
+        assert_string_equal(cli_str(j, "phase"), "layers");
+        const cJSON *mp = cli_item(cJSON_GetArrayItem(cli_arr(j, "layers"), 0), "mapping");
+        assert_true(cli_num(mp, "bm") == 32 && cli_num(mp, "bn") == 32 && cli_num(mp, "bk") == 256); /* one block */
         cJSON_Delete(j);
     }
 }
@@ -344,16 +225,17 @@ static void cycle_equals_fast(void **state)
         char args[1024];
         snprintf(args, sizeof args, "run --arch %s --model tiny --phase decode --kv 32 --fidelity cycle --json '%s'",
                  designs[i], path);
-        EXPECT(args, 1, 0);
-        CONTAINS("outputs equal the golden GEMM");
-        cJSON *c = parse_file(path);
+        CLI_EXPECT(args, CLI_ERR_MERGE, 0);
+        CLI_CONTAINS(cli_out, "outputs equal the golden GEMM");
+        cJSON *c = cli_json_file(path);
         remove(path);
         snprintf(args, sizeof args, "run --arch %s --model tiny --phase decode --kv 32 --fidelity fast --json -",
                  designs[i]);
-        EXPECT(args, 0, 0);
-        cJSON *f = parse_out();
-        if (num(c, "cycles") != num(f, "cycles"))
-            fail_msg("%s: cycle fidelity %.0f cycles, fast %.0f", designs[i], num(c, "cycles"), num(f, "cycles"));
+        CLI_EXPECT(args, CLI_ERR_DROP, 0);
+        cJSON *f = cli_json_out();
+        if (cli_num(c, "cycles") != cli_num(f, "cycles"))
+            fail_msg("%s: cycle fidelity %.0f cycles, fast %.0f", designs[i], cli_num(c, "cycles"),
+                     cli_num(f, "cycles"));
         if (!cJSON_Compare(c, f, 1)) {
             char *a = cJSON_PrintUnformatted(c), *b = cJSON_PrintUnformatted(f);
             fail_msg("%s: cycle and fast JSON differ:\n%.3000s\n%.3000s", designs[i], a, b);
@@ -361,7 +243,7 @@ static void cycle_equals_fast(void **state)
         cJSON_Delete(c);
         cJSON_Delete(f);
     }
-    assert_int_equal(tmp_entries(), 0);
+    assert_int_equal(tu_dir_count(tmpdir, "*"), 0);
 }
 
 /* Cycle fidelity refuses a layer whose operands it cannot hold, naming the layer. */
@@ -370,13 +252,13 @@ static void cycle_too_large(void **state)
     (void)state;
     char path[512], args[1024];
     snprintf(path, sizeof path, "%s/big.csv", tmpdir);
-    write_file(path, "name,m,n,k\nwide,1,70000,1000\n");
+    tu_write_text(path, "name,m,n,k\nwide,1,70000,1000\n");
     snprintf(args, sizeof args, "run --arch iso/int8 --model '%s' --fidelity cycle", path);
-    EXPECT(args, 1, 2);
-    CONTAINS("wide: 1x70000x1000 is too large");
-    CONTAINS("--fidelity fast");
+    CLI_EXPECT(args, CLI_ERR_MERGE, 2);
+    CLI_CONTAINS(cli_out, "wide: 1x70000x1000 is too large");
+    CLI_CONTAINS(cli_out, "--fidelity fast");
     snprintf(args, sizeof args, "run --arch iso/int8 --model '%s' --json -", path);
-    EXPECT(args, 0, 0); /* fast fidelity runs it */
+    CLI_EXPECT(args, CLI_ERR_DROP, 0); /* fast fidelity runs it */
     remove(path);
 }
 
@@ -384,16 +266,16 @@ static void cycle_too_large(void **state)
 
 static void check_mapping(const char *args, double bm, double bn, double bk, const char *order)
 {
-    EXPECT(args, 0, 0);
-    cJSON *j = parse_out();
+    CLI_EXPECT(args, CLI_ERR_DROP, 0);
+    cJSON *j = cli_json_out();
     const cJSON *l;
-    cJSON_ArrayForEach(l, arr(j, "layers"))
+    cJSON_ArrayForEach(l, cli_arr(j, "layers"))
     {
-        const cJSON *mp = item(l, "mapping");
-        if ((bm && num(mp, "bm") != bm) || (bn && num(mp, "bn") != bn) || (bk && num(mp, "bk") != bk) ||
-            (order && strcmp(str(mp, "order"), order)))
-            fail_msg("mpsim %s: layer %s mapped %.0fx%.0fx%.0f %s", args, str(l, "name"), num(mp, "bm"),
-                     num(mp, "bn"), num(mp, "bk"), str(mp, "order"));
+        const cJSON *mp = cli_item(l, "mapping");
+        if ((bm && cli_num(mp, "bm") != bm) || (bn && cli_num(mp, "bn") != bn) || (bk && cli_num(mp, "bk") != bk) ||
+            (order && strcmp(cli_str(mp, "order"), order)))
+            fail_msg("mpsim %s: layer %s mapped %.0fx%.0fx%.0f %s", args, cli_str(l, "name"), cli_num(mp, "bm"),
+                     cli_num(mp, "bn"), cli_num(mp, "bk"), cli_str(mp, "order"));
     }
     cJSON_Delete(j);
 }
@@ -410,19 +292,19 @@ static void forced_mappings(void **state)
                   "mn");
     check_mapping("run --arch iso/olive --model tiny --seq 128 --blocks 32x0x0 --order nm --json -", 32, 0, 0, "nm");
     /* the forced blocking changes the result, the free one is the least DRAM traffic */
-    EXPECT("run --arch iso/fp16 --model tiny --phase decode --kv 64 --json -", 0, 0);
-    cJSON *free_ = parse_out();
-    EXPECT("run --arch iso/fp16 --model tiny --phase decode --kv 64 --blocks 1x32x64 --json -", 0, 0);
-    cJSON *forced = parse_out();
-    assert_true(num(forced, "dram_bytes") >= num(free_, "dram_bytes"));
-    assert_true(num(forced, "cycles") != num(free_, "cycles"));
+    CLI_EXPECT("run --arch iso/fp16 --model tiny --phase decode --kv 64 --json -", CLI_ERR_DROP, 0);
+    cJSON *free_ = cli_json_out();
+    CLI_EXPECT("run --arch iso/fp16 --model tiny --phase decode --kv 64 --blocks 1x32x64 --json -", CLI_ERR_DROP, 0);
+    cJSON *forced = cli_json_out();
+    assert_true(cli_num(forced, "dram_bytes") >= cli_num(free_, "dram_bytes"));
+    assert_true(cli_num(forced, "cycles") != cli_num(free_, "cycles"));
     cJSON_Delete(free_);
     cJSON_Delete(forced);
     /* a blocking that does not fit: exit 2, naming the layer (forced extents are clamped to each
      * GEMM's own, so the first layer that cannot hold its clamped blocks is named: lm_head) */
-    EXPECT("run --arch iso/fp16 --model tiny --phase decode --kv 64 --blocks 1x1000000x1000000", 1, 2);
-    CONTAINS("lm_head: mapping:");
-    CONTAINS("fit");
+    CLI_EXPECT("run --arch iso/fp16 --model tiny --phase decode --kv 64 --blocks 1x1000000x1000000", CLI_ERR_MERGE, 2);
+    CLI_CONTAINS(cli_out, "lm_head: mapping:");
+    CLI_CONTAINS(cli_out, "fit");
 }
 
 /* ------------------------------------------------------------------ compare */
@@ -431,26 +313,29 @@ static void compare_json(void **state)
 {
     (void)state;
     static const char *const archs[] = {"iso/fp16", "iso/mixpe-w4a8", "iso/bitmod-w4"};
-    EXPECT("compare --archs iso/fp16,iso/mixpe-w4a8,iso/bitmod-w4 --model tiny --phase decode --json -", 0, 0);
-    cJSON *j = parse_out();
-    const cJSON *pts = arr(j, "points");
+    CLI_EXPECT("compare --archs iso/fp16,iso/mixpe-w4a8,iso/bitmod-w4 --model tiny --phase decode --json -",
+               CLI_ERR_DROP, 0);
+    cJSON *j = cli_json_out();
+    const cJSON *pts = cli_arr(j, "points");
     assert_int_equal(cJSON_GetArraySize(pts), 3);
     const cJSON *p0 = cJSON_GetArrayItem(pts, 0);
-    assert_true(num(p0, "speedup") == 1);
-    assert_true(num(p0, "energy_reduction") == 1);
+    assert_true(cli_num(p0, "speedup") == 1);
+    assert_true(cli_num(p0, "energy_reduction") == 1);
     for (int i = 0; i < 3; i++) {
         const cJSON *p = cJSON_GetArrayItem(pts, i);
-        assert_string_equal(str(p, "arch"), archs[i]);
+        assert_string_equal(cli_str(p, "arch"), archs[i]);
         /* cJSON prints 15 significant digits when they read back within an ulp or so: compare to
          * rounding, not bit for bit */
-        assert_close(num(p, "speedup"), num(p0, "seconds") / num(p, "seconds"), 1e-13, "speedup = seconds ratio");
-        assert_close(num(p, "energy_reduction"), num(item(p0, "energy_pj"), "total") / num(item(p, "energy_pj"), "total"),
-                     1e-13, "energy_reduction = energy ratio");
+        assert_close(cli_num(p, "speedup"), cli_num(p0, "seconds") / cli_num(p, "seconds"), 1e-13,
+                     "speedup = seconds ratio");
+        assert_close(cli_num(p, "energy_reduction"),
+                     cli_num(cli_item(p0, "energy_pj"), "total") / cli_num(cli_item(p, "energy_pj"), "total"), 1e-13,
+                     "energy_reduction = energy ratio");
         /* each point is what `run` says of the same design */
         char args[512];
         snprintf(args, sizeof args, "run --arch %s --model tiny --phase decode --json -", archs[i]);
-        EXPECT(args, 0, 0);
-        cJSON *r = parse_out(), *pc = cJSON_Duplicate(p, 1);
+        CLI_EXPECT(args, CLI_ERR_DROP, 0);
+        cJSON *r = cli_json_out(), *pc = cJSON_Duplicate(p, 1);
         cJSON_DeleteItemFromObjectCaseSensitive(pc, "speedup");
         cJSON_DeleteItemFromObjectCaseSensitive(pc, "energy_reduction");
         if (!cJSON_Compare(r, pc, 1))
@@ -460,29 +345,21 @@ static void compare_json(void **state)
     }
     /* the low-bit designs are faster and cheaper than fp16 on a memory-bound decode */
     for (int i = 1; i < 3; i++) {
-        assert_true(num(cJSON_GetArrayItem(pts, i), "speedup") > 1);
-        assert_true(num(cJSON_GetArrayItem(pts, i), "energy_reduction") > 1);
+        assert_true(cli_num(cJSON_GetArrayItem(pts, i), "speedup") > 1);
+        assert_true(cli_num(cJSON_GetArrayItem(pts, i), "energy_reduction") > 1);
     }
     cJSON_Delete(j);
-    EXPECT("compare --archs iso/fp16,iso/mixpe-w4a8 --model tiny --phase decode", 0, 0);
-    CONTAINS("baseline iso/fp16");
-    CONTAINS("1.00x");
+    CLI_EXPECT("compare --archs iso/fp16,iso/mixpe-w4a8 --model tiny --phase decode", CLI_ERR_DROP, 0);
+    CLI_CONTAINS(cli_out, "baseline iso/fp16");
+    CLI_CONTAINS(cli_out, "1.00x");
 }
 
 /* ------------------------------------------------------------------ bad input */
 
-static void write_file(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-}
-
 static void bad_input(void **state)
 {
     (void)state;
-    static const struct { const char *args, *msg; } cases[] = {
+    static const CliCase cases[] = {
         {"run --model tiny", "--arch is required"},
         {"run --arch iso/fp16", "--model is required"},
         {"run --arch iso/nosuch --model tiny", "iso/nosuch: no such config file or preset"},
@@ -523,10 +400,7 @@ static void bad_input(void **state)
         {"compare --archs iso/fp16 --model tiny --fidelity bogus", "--fidelity 'bogus'"},
         {"compare --archs iso/fp16 --model tiny --phase decode --seq 8", "--seq applies to --phase prefill"},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        EXPECT(cases[i].args, 1, 2);
-        CONTAINS(cases[i].msg);
-    }
+    CLI_EXPECT_CASES(cases, CLI_ERR_MERGE, 2);
 }
 
 /* A config file with an error: exit 2 and "FILE:LINE: message". */
@@ -541,26 +415,26 @@ static void bad_config_file(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char path[512], args[1024], want[600];
         snprintf(path, sizeof path, "%s/%s", tmpdir, cases[i].file);
-        write_file(path, cases[i].text);
+        tu_write_text(path, cases[i].text);
         snprintf(args, sizeof args, "run --arch '%s' --model tiny --phase decode", path);
-        EXPECT(args, 1, 2);
+        CLI_EXPECT(args, CLI_ERR_MERGE, 2);
         snprintf(want, sizeof want, "%s:%d: ", path, cases[i].line);
-        CONTAINS(want);
-        CONTAINS(cases[i].msg);
+        CLI_CONTAINS(cli_out, want);
+        CLI_CONTAINS(cli_out, cases[i].msg);
         snprintf(args, sizeof args, "compare --archs 'iso/fp16,%s' --model tiny --phase decode", path);
-        EXPECT(args, 1, 2);
-        CONTAINS(want);
+        CLI_EXPECT(args, CLI_ERR_MERGE, 2);
+        CLI_CONTAINS(cli_out, want);
         remove(path);
     }
     /* the same file, fixed, runs */
     char path[512], args[1024];
     snprintf(path, sizeof path, "%s/bad.ini", tmpdir);
-    write_file(path, "[mpsim]\nconfig_version = 1\n\n[arch]\npe_kind = fp16\nrows = 4\ncols = 8\n");
+    tu_write_text(path, "[mpsim]\nconfig_version = 1\n\n[arch]\npe_kind = fp16\nrows = 4\ncols = 8\n");
     snprintf(args, sizeof args, "run --arch '%s' --model tiny --phase decode --json -", path);
-    EXPECT(args, 0, 0);
+    CLI_EXPECT(args, CLI_ERR_DROP, 0);
     remove(path);
-    cJSON *j = parse_out();
-    assert_string_equal(str(j, "arch"), "bad");
+    cJSON *j = cli_json_out();
+    assert_string_equal(cli_str(j, "arch"), "bad");
     cJSON_Delete(j);
 }
 
@@ -574,84 +448,78 @@ static void json_files(void **state)
     char args[1024], path[512];
     snprintf(args, sizeof args, "run --arch iso/fp16 --model tiny --phase decode --json '%s/no/such/dir/out.json'",
              tmpdir);
-    EXPECT(args, 1, 2);
-    CONTAINS("cannot write");
-    assert_int_equal(tmp_entries(), 0);
+    CLI_EXPECT(args, CLI_ERR_MERGE, 2);
+    CLI_CONTAINS(cli_out, "cannot write");
+    assert_int_equal(tu_dir_count(tmpdir, "*"), 0);
     snprintf(args, sizeof args,
              "compare --archs iso/fp16,iso/int8 --model tiny --phase decode --json '%s/no/such/dir/out.json'", tmpdir);
-    EXPECT(args, 1, 2);
-    CONTAINS("cannot write");
-    assert_int_equal(tmp_entries(), 0);
+    CLI_EXPECT(args, CLI_ERR_MERGE, 2);
+    CLI_CONTAINS(cli_out, "cannot write");
+    assert_int_equal(tu_dir_count(tmpdir, "*"), 0);
     snprintf(args, sizeof args, "run --arch iso/nosuch --model tiny --json '%s/a.json'", tmpdir);
-    EXPECT(args, 1, 2);
-    assert_int_equal(tmp_entries(), 0);
+    CLI_EXPECT(args, CLI_ERR_MERGE, 2);
+    assert_int_equal(tu_dir_count(tmpdir, "*"), 0);
     snprintf(args, sizeof args, "run --arch iso/fp16 --model tiny --blocks 1x1000000x1000000 --json '%s/a.json'",
              tmpdir);
-    EXPECT(args, 1, 2);
-    assert_int_equal(tmp_entries(), 0);
+    CLI_EXPECT(args, CLI_ERR_MERGE, 2);
+    assert_int_equal(tu_dir_count(tmpdir, "*"), 0);
     snprintf(args, sizeof args, "compare --archs iso/fp16,iso/nosuch --model tiny --json '%s/a.json'", tmpdir);
-    EXPECT(args, 1, 2);
-    assert_int_equal(tmp_entries(), 0);
+    CLI_EXPECT(args, CLI_ERR_MERGE, 2);
+    assert_int_equal(tu_dir_count(tmpdir, "*"), 0);
 
     /* success: the table on stdout, the JSON in the file, nothing else in the folder */
     snprintf(path, sizeof path, "%s/out.json", tmpdir);
     snprintf(args, sizeof args, "run --arch iso/int8 --model tiny --phase decode --json '%s'", path);
-    EXPECT(args, 0, 0);
-    CONTAINS("total: ");
-    assert_int_equal(tmp_entries(), 1);
-    cJSON *j = parse_file(path);
+    CLI_EXPECT(args, CLI_ERR_DROP, 0);
+    CLI_CONTAINS(cli_out, "total: ");
+    assert_int_equal(tu_dir_count(tmpdir, "*"), 1);
+    cJSON *j = cli_json_file(path);
     remove(path);
-    assert_string_equal(str(j, "arch"), "iso/int8");
+    assert_string_equal(cli_str(j, "arch"), "iso/int8");
     cJSON_Delete(j);
     snprintf(args, sizeof args, "compare --archs iso/fp16,iso/int8 --model tiny --phase decode --json '%s'", path);
-    EXPECT(args, 0, 0);
-    CONTAINS("baseline iso/fp16");
-    assert_int_equal(tmp_entries(), 1);
-    j = parse_file(path);
+    CLI_EXPECT(args, CLI_ERR_DROP, 0);
+    CLI_CONTAINS(cli_out, "baseline iso/fp16");
+    assert_int_equal(tu_dir_count(tmpdir, "*"), 1);
+    j = cli_json_file(path);
     remove(path);
-    assert_int_equal(cJSON_GetArraySize(arr(j, "points")), 2);
+    assert_int_equal(cJSON_GetArraySize(cli_arr(j, "points")), 2);
     cJSON_Delete(j);
 }
 
 /* ------------------------------------------------------------------ reported, not fixed yet */
 
-/* Each test below checks a bug reported with its reproduction; they are skipped unless compiled
- * with -DMPSIM_TEST_KNOWN_BUGS=1 (then each fails until its bug is fixed). */
-#define KNOWN_BUG()                                                                                         \
-    do {                                                                                                    \
-        (void)state;                                                                                        \
-        if (!MPSIM_TEST_KNOWN_BUGS)                                                                         \
-            skip();                                                                                         \
-    } while (0)
+/* Each test below checks a bug reported with its reproduction; each begins with TU_KNOWN_BUG()
+ * (tests/testutil.h: -DMPSIM_TEST_KNOWN_BUGS=0 skips them). */
 
 /* BUG: --seq 0 / --kv 0 are taken as "the default" (2048), although the message says ">= 1" and
  * `trace show --seq 0` rejects them. */
 static void bug_seq_zero_accepted(void **state)
 {
-    KNOWN_BUG();
-    EXPECT("run --arch iso/fp16 --model tiny --seq 0", 1, 2);
-    EXPECT("run --arch iso/fp16 --model tiny --phase decode --kv 0", 1, 2);
+    TU_KNOWN_BUG();
+    CLI_EXPECT("run --arch iso/fp16 --model tiny --seq 0", CLI_ERR_MERGE, 2);
+    CLI_EXPECT("run --arch iso/fp16 --model tiny --phase decode --kv 0", CLI_ERR_MERGE, 2);
 }
 
 /* Exit 2, or exit 0 with a sane result: positive cycles and every forced extent within the layer. */
 static void rejected_or_sane(const char *args)
 {
-    int rc = run(args, 1);
+    int rc = cli_run(args, CLI_ERR_MERGE);
     if (rc == 2)
         return;
     if (rc != 0)
-        fail_msg("mpsim %s: exit %d; output:\n%.4000s", args, rc, out);
-    cJSON *j = parse_out();
+        fail_msg("mpsim %s: exit %d; output:\n%.4000s", args, rc, cli_out);
+    cJSON *j = cli_json_out();
     const cJSON *l;
-    if (!(num(j, "cycles") > 0) || !(num(j, "macs") > 0))
-        fail_msg("mpsim %s: %.0f cycles, %.0f MACs", args, num(j, "cycles"), num(j, "macs"));
-    cJSON_ArrayForEach(l, arr(j, "layers"))
+    if (!(cli_num(j, "cycles") > 0) || !(cli_num(j, "macs") > 0))
+        fail_msg("mpsim %s: %.0f cycles, %.0f MACs", args, cli_num(j, "cycles"), cli_num(j, "macs"));
+    cJSON_ArrayForEach(l, cli_arr(j, "layers"))
     {
-        const cJSON *mp = item(l, "mapping");
-        if (num(mp, "bm") > num(l, "m") || num(mp, "bn") > num(l, "n") || num(mp, "bk") > num(l, "k") ||
-            !(num(l, "cycles") > 0))
-            fail_msg("mpsim %s: layer %s mapped %.0fx%.0fx%.0f, %.0f cycles", args, str(l, "name"), num(mp, "bm"),
-                     num(mp, "bn"), num(mp, "bk"), num(l, "cycles"));
+        const cJSON *mp = cli_item(l, "mapping");
+        if (cli_num(mp, "bm") > cli_num(l, "m") || cli_num(mp, "bn") > cli_num(l, "n") ||
+            cli_num(mp, "bk") > cli_num(l, "k") || !(cli_num(l, "cycles") > 0))
+            fail_msg("mpsim %s: layer %s mapped %.0fx%.0fx%.0f, %.0f cycles", args, cli_str(l, "name"),
+                     cli_num(mp, "bm"), cli_num(mp, "bn"), cli_num(mp, "bk"), cli_num(l, "cycles"));
     }
     cJSON_Delete(j);
 }
@@ -661,7 +529,7 @@ static void rejected_or_sane(const char *args)
  * check in fits(). */
 static void bug_forced_block_overflow(void **state)
 {
-    KNOWN_BUG();
+    TU_KNOWN_BUG();
     rejected_or_sane("run --arch iso/fp16 --model tiny --blocks 9223372036854775807x0x0 --json -");
     rejected_or_sane("run --arch iso/fp16 --model tiny --blocks 4294967296x4294967296x4294967296 --json -");
 }
@@ -671,47 +539,48 @@ static void bug_forced_block_overflow(void **state)
  * correct run). */
 static void bug_forced_bk_unaligned(void **state)
 {
-    KNOWN_BUG();
+    TU_KNOWN_BUG();
     char args[1024];
     snprintf(args, sizeof args, "run --arch iso/bitmod-w4 --model '%s' --fidelity cycle --blocks 0x0x6", EXAMPLE_CSV);
-    int rc = run(args, 1);
+    int rc = cli_run(args, CLI_ERR_MERGE);
     if (rc != 0 && rc != 2)
-        fail_msg("mpsim %s: exit %d; output:\n%.4000s", args, rc, out);
+        fail_msg("mpsim %s: exit %d; output:\n%.4000s", args, rc, cli_out);
 }
 
 /* BUG: a forced blocking that does not fit is reported as "no blocking ... fits" with a hint about
  * a minimal array tile, not as the forced blocking being too large. */
 static void bug_forced_misfit_message(void **state)
 {
-    KNOWN_BUG();
-    EXPECT("run --arch iso/fp16 --model tiny --blocks 1x1000000x1000000", 1, 2);
-    CONTAINS("forced");
+    TU_KNOWN_BUG();
+    CLI_EXPECT("run --arch iso/fp16 --model tiny --blocks 1x1000000x1000000", CLI_ERR_MERGE, 2);
+    CLI_CONTAINS(cli_out, "forced");
 }
 
 /* BUG: a cross-field --set error names "--set:0:" (a line number that does not exist). */
 static void bug_set_line_zero(void **state)
 {
-    KNOWN_BUG();
-    EXPECT("run --arch iso/fp16 --model tiny --set quant.weight_bits=5", 1, 2);
-    if (strstr(out, "--set:0:"))
-        fail_msg("the message names line 0 of --set: %s", out);
+    TU_KNOWN_BUG();
+    CLI_EXPECT("run --arch iso/fp16 --model tiny --set quant.weight_bits=5", CLI_ERR_MERGE, 2);
+    if (strstr(cli_out, "--set:0:"))
+        fail_msg("the message names line 0 of --set: %s", cli_out);
 }
 
 /* BUG: compare does not say which design failed when one of its layers cannot be mapped. */
 static void bug_compare_names_design(void **state)
 {
-    KNOWN_BUG();
-    EXPECT("compare --archs iso/fp16,iso/int8 --model tiny --set sram.out_kib=1,arch.rows=4096", 1, 2);
-    CONTAINS("iso/fp16");
+    TU_KNOWN_BUG();
+    CLI_EXPECT("compare --archs iso/fp16,iso/int8 --model tiny --set sram.out_kib=1,arch.rows=4096", CLI_ERR_MERGE, 2);
+    CLI_CONTAINS(cli_out, "iso/fp16");
 }
 
 /* BUG (fixed): at cycle fidelity an error of sim_gemm (e.g. a mapping that does not fit) was not
  * prefixed with the layer's name. Forced extents are clamped per GEMM, so lm_head is the one. */
 static void bug_cycle_error_names_layer(void **state)
 {
-    KNOWN_BUG();
-    EXPECT("run --arch iso/fp16 --model tiny --phase decode --kv 32 --fidelity cycle --blocks 1x1000000x1000000", 1, 2);
-    CONTAINS("lm_head: mapping:");
+    TU_KNOWN_BUG();
+    CLI_EXPECT("run --arch iso/fp16 --model tiny --phase decode --kv 32 --fidelity cycle --blocks 1x1000000x1000000",
+               CLI_ERR_MERGE, 2);
+    CLI_CONTAINS(cli_out, "lm_head: mapping:");
 }
 
 /* BUG: array tiles keep their extents in int (sim/petime.h Tile.tm/tn/tk; engine.c tile_next casts
@@ -719,7 +588,7 @@ static void bug_cycle_error_names_layer(void **state)
  * capacity product in map.c wraps) turns negative: negative MACs and utilization, exit 0. */
 static void bug_tile_extent_truncation(void **state)
 {
-    KNOWN_BUG();
+    TU_KNOWN_BUG();
     static const struct { const char *csv, *set; double macs; } cases[] = {
         {"name,m,n,k\nbig,1,1,2147483648\n",
          "arch.rows=1,arch.cols=1,sram.double_buffer=false,sram.weight_kib=1048576,sram.act_kib=1048576",
@@ -732,17 +601,17 @@ static void bug_tile_extent_truncation(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char path[512], args[2048];
         snprintf(path, sizeof path, "%s/big.csv", tmpdir);
-        write_file(path, cases[i].csv);
+        tu_write_text(path, cases[i].csv);
         snprintf(args, sizeof args, "run --arch iso/olive --model '%s' --set %s --json -", path, cases[i].set);
-        int rc = run(args, 0);
+        int rc = cli_run(args, CLI_ERR_DROP);
         remove(path);
         if (rc == 2)
             continue;
         assert_int_equal(rc, 0);
-        cJSON *j = parse_out();
-        if (num(j, "macs") != cases[i].macs || !(num(j, "utilization") > 0 && num(j, "utilization") <= 1))
-            fail_msg("mpsim %s: %.0f MACs (want %.0f), utilization %g", args, num(j, "macs"), cases[i].macs,
-                     num(j, "utilization"));
+        cJSON *j = cli_json_out();
+        if (cli_num(j, "macs") != cases[i].macs || !(cli_num(j, "utilization") > 0 && cli_num(j, "utilization") <= 1))
+            fail_msg("mpsim %s: %.0f MACs (want %.0f), utilization %g", args, cli_num(j, "macs"), cases[i].macs,
+                     cli_num(j, "utilization"));
         cJSON_Delete(j);
     }
 }

@@ -5,7 +5,6 @@
  * and the report folder (valid SVG, PNG, HTML and CSV; replaced whole; never half-written).
  * The binary is $MPSIM_BIN (set by `make unit-test`). */
 #include <cJSON.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -24,94 +23,14 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#define CAP (1 << 20)
+#include "testutil.h"
+#include "cliutil.h"
 
 static char tmpdir[] = "/tmp/mpsim_clisweep_XXXXXX";
-static char out[CAP], err[CAP];
 
-static const char *tmp(const char *name)
-{
-    static char paths[16][512];
-    static int k;
-    k = (k + 1) % 16;
-    snprintf(paths[k], sizeof paths[k], "%s/%s", tmpdir, name);
-    return paths[k];
-}
-
-static void rm_rf(const char *p)
-{
-    char cmd[700];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", p);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cannot remove %s\n", p);
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    rm_rf(tmpdir);
-    return 0;
-}
-
-static void slurp(const char *path, char *buf, size_t cap, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    size_t n = 0;
-    if (f) {
-        n = fread(buf, 1, cap - 1, f);
-        fclose(f);
-    }
-    buf[n] = '\0';
-    if (len)
-        *len = n;
-}
-
-static void write_text(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    fputs(text, f);
-    assert_int_equal(fclose(f), 0);
-}
-
-static const char *bin(void)
-{
-    const char *b = getenv("MPSIM_BIN");
-    if (!b || !*b)
-        fail_msg("MPSIM_BIN is not set: run this test through 'make unit-test' (it points it at build/mpsim)");
-    if (access(b, X_OK) != 0)
-        fail_msg("MPSIM_BIN=%s is not an executable file", b);
-    return b;
-}
-
-/* Run "$MPSIM_BIN ARGS" through the shell; stdout and stderr into out[] and err[]. */
-static int run(const char *args)
-{
-    char cmd[8192];
-    snprintf(cmd, sizeof cmd, "'%s' %s >'%s' 2>'%s'", bin(), args, tmp("stdout"), tmp("stderr"));
-    int st = system(cmd);
-    slurp(tmp("stdout"), out, CAP, NULL);
-    slurp(tmp("stderr"), err, CAP, NULL);
-    return st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-#define EXPECT(args, status)                                                                                 \
-    do {                                                                                                     \
-        int rc_ = run(args);                                                                                 \
-        if (rc_ != (status))                                                                                 \
-            fail_msg("mpsim %s: exit %d, wanted %d; stdout:\n%s\nstderr:\n%s", args, rc_, status, out, err); \
-    } while (0)
-#define CONTAINS(buf, s)                                    \
-    do {                                                    \
-        if (!strstr(buf, s))                                \
-            fail_msg(#buf " lacks '%s':\n%s", s, buf);       \
-    } while (0)
+static int setup(void **state) { (void)state; return mkdtemp(tmpdir) ? 0 : -1; }
+static int teardown(void **state) { (void)state; return tu_rmdir(tmpdir, NULL); }
+static const char *tmp(const char *name) { return tu_path(tmpdir, name); }
 
 /* ---------------------------------------------------------------- database helpers */
 
@@ -215,40 +134,40 @@ static void bad_specs(void **state)
         char spec[512], db[512], args[1200], want[600];
         snprintf(spec, sizeof spec, "%s", tmp("bad.ini"));
         snprintf(db, sizeof db, "%s", tmp("bad.db"));
-        write_text(spec, cases[i].text);
+        tu_write_text(spec, cases[i].text);
         snprintf(args, sizeof args, "sweep '%s' --db '%s'", spec, db);
-        EXPECT(args, 2);
+        CLI_EXPECT(args, CLI_ERR_APART, 2);
         snprintf(want, sizeof want, "%s:%d: ", spec, cases[i].line);
-        if (strncmp(err, want, strlen(want)) != 0 || !strstr(err, cases[i].detail))
-            fail_msg("case %zu: stderr '%s' lacks '%s' ... '%s'", i, err, want, cases[i].detail);
-        assert_string_equal(out, "");
+        if (strncmp(cli_err, want, strlen(want)) != 0 || !strstr(cli_err, cases[i].detail))
+            fail_msg("case %zu: stderr '%s' lacks '%s' ... '%s'", i, cli_err, want, cases[i].detail);
+        assert_string_equal(cli_out, "");
         assert_int_not_equal(access(db, F_OK), 0); /* no database for a bad spec */
     }
     /* usage errors */
     char args[1200];
-    write_text(tmp("small.ini"), small_spec);
+    tu_write_text(tmp("small.ini"), small_spec);
     snprintf(args, sizeof args, "sweep '%s'", tmp("small.ini"));
-    EXPECT(args, 2);
-    CONTAINS(err, "--db FILE is required");
+    CLI_EXPECT(args, CLI_ERR_APART, 2);
+    CLI_CONTAINS(cli_err, "--db FILE is required");
     snprintf(args, sizeof args, "sweep '%s' --db '%s' --shard 3/3", tmp("small.ini"), tmp("x.db"));
-    EXPECT(args, 2);
-    CONTAINS(err, "--shard '3/3'");
+    CLI_EXPECT(args, CLI_ERR_APART, 2);
+    CLI_CONTAINS(cli_err, "--shard '3/3'");
     snprintf(args, sizeof args, "sweep '%s' --db '%s' --jobs -2", tmp("small.ini"), tmp("x.db"));
-    EXPECT(args, 2);
+    CLI_EXPECT(args, CLI_ERR_APART, 2);
     snprintf(args, sizeof args, "sweep '%s' --db '%s' --fidelity slow", tmp("small.ini"), tmp("x.db"));
-    EXPECT(args, 2);
+    CLI_EXPECT(args, CLI_ERR_APART, 2);
     snprintf(args, sizeof args, "sweep '%s' --db '%s'", tmp("nope.ini"), tmp("x.db"));
-    EXPECT(args, 2);
-    CONTAINS(err, "nope.ini: cannot open");
+    CLI_EXPECT(args, CLI_ERR_APART, 2);
+    CLI_CONTAINS(cli_err, "nope.ini: cannot open");
     /* a file that is not a database */
-    write_text(tmp("text.db"), "just some text, long enough to be read as a header by SQLite..................\n");
+    tu_write_text(tmp("text.db"), "just some text, long enough to be read as a header by SQLite..................\n");
     snprintf(args, sizeof args, "sweep '%s' --db '%s'", tmp("small.ini"), tmp("text.db"));
-    EXPECT(args, 2);
-    CONTAINS(err, "text.db");
+    CLI_EXPECT(args, CLI_ERR_APART, 2);
+    CLI_CONTAINS(cli_err, "text.db");
     const char *helps[] = {"sweep --help", "merge --help", "pareto --help", "report --help", "summary --help"};
     for (size_t i = 0; i < sizeof helps / sizeof helps[0]; i++) {
-        EXPECT(helps[i], 0);
-        CONTAINS(out, "usage: mpsim ");
+        CLI_EXPECT(helps[i], CLI_ERR_APART, 0);
+        CLI_CONTAINS(cli_out, "usage: mpsim ");
     }
 }
 
@@ -259,12 +178,12 @@ static void sweep_and_rerun(void **state)
     const char *db = tmp("small.db");
     char dbp[512];
     snprintf(dbp, sizeof dbp, "%s", db);
-    write_text(tmp("small.ini"), small_spec);
+    tu_write_text(tmp("small.ini"), small_spec);
     snprintf(args, sizeof args, "sweep '%s' --db '%s' --jobs 2", tmp("small.ini"), dbp);
-    EXPECT(args, 0);
-    CONTAINS(out, "sweep small: 6 design points x 2 workloads = 12 rows");
-    CONTAINS(out, "0 already in");
-    CONTAINS(out, "written: 12 rows; 3 accuracy studies");
+    CLI_EXPECT(args, CLI_ERR_APART, 0);
+    CLI_CONTAINS(cli_out, "sweep small: 6 design points x 2 workloads = 12 rows");
+    CLI_CONTAINS(cli_out, "0 already in");
+    CLI_CONTAINS(cli_out, "written: 12 rows; 3 accuracy studies");
     assert_int_equal(query_int(dbp, "SELECT count(*) FROM results"), 12);
     assert_int_equal(query_int(dbp, "SELECT count(*) FROM accuracy"), 3);
     assert_int_equal(query_int(dbp, "SELECT count(*) FROM results WHERE accuracy_db IS NULL"), 0);
@@ -275,27 +194,25 @@ static void sweep_and_rerun(void **state)
     assert_int_equal(query_int(dbp, "SELECT count(*) FROM results WHERE schema_version = 1 AND length(key) = 16"), 12);
     integrity_ok(dbp);
     /* a re-run finds everything there */
-    EXPECT(args, 0);
-    CONTAINS(out, "12 already in");
-    CONTAINS(out, "0 to run");
+    CLI_EXPECT(args, CLI_ERR_APART, 0);
+    CLI_CONTAINS(cli_out, "12 already in");
+    CLI_CONTAINS(cli_out, "0 to run");
     assert_int_equal(query_int(dbp, "SELECT count(*) FROM results"), 12);
     /* the stored config text is a valid config that `mpsim run` takes */
     char *cfg = query_text(dbp, "SELECT config FROM results WHERE arch = 'iso/mixpe-w4a8{rows=16}' LIMIT 1");
     assert_non_null(cfg);
-    write_text(tmp("stored.ini"), cfg);
+    tu_write_text(tmp("stored.ini"), cfg);
     free(cfg);
     snprintf(args, sizeof args, "run --arch '%s' --model tiny --phase decode --kv 64 --json -", tmp("stored.ini"));
-    EXPECT(args, 0);
+    CLI_EXPECT(args, CLI_ERR_APART, 0);
     int64_t cycles = query_int(dbp, "SELECT cycles FROM results WHERE arch = 'iso/mixpe-w4a8{rows=16}' AND "
                                     "phase = 'decode'");
-    cJSON *j = cJSON_Parse(out);
-    assert_non_null(j);
+    cJSON *j = cli_json_out();
     assert_true((int64_t)cJSON_GetObjectItem(j, "cycles")->valuedouble == cycles);
     cJSON_Delete(j);
     /* accuracy equals `mpsim accuracy` with the same settings */
-    EXPECT("accuracy --model tiny --layers 1 --rows 8 --tokens 4 --formats olive-w4a4 --json -", 0);
-    j = cJSON_Parse(out);
-    assert_non_null(j);
+    CLI_EXPECT("accuracy --model tiny --layers 1 --rows 8 --tokens 4 --formats olive-w4a4 --json -", CLI_ERR_APART, 0);
+    j = cli_json_out();
     double want = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "summary"), "olive-w4a4"),
                                       "sqnr_db")
                       ->valuedouble;
@@ -307,18 +224,18 @@ static void sweep_and_rerun(void **state)
     free(got);
     /* summary and pareto */
     snprintf(args, sizeof args, "summary --db '%s'", dbp);
-    EXPECT(args, 0);
-    CONTAINS(out, "== tiny prefill seq=32 batch=1: 6 designs; baseline iso/fp16{rows=16} ==");
-    CONTAINS(out, "== tiny decode kv=64 batch=1: 6 designs;");
-    CONTAINS(out, "olive-w4a4");
+    CLI_EXPECT(args, CLI_ERR_APART, 0);
+    CLI_CONTAINS(cli_out, "== tiny prefill seq=32 batch=1: 6 designs; baseline iso/fp16{rows=16} ==");
+    CLI_CONTAINS(cli_out, "== tiny decode kv=64 batch=1: 6 designs;");
+    CLI_CONTAINS(cli_out, "olive-w4a4");
     snprintf(args, sizeof args, "pareto --db '%s' --x latency,energy --workload decode", dbp);
-    EXPECT(args, 0);
-    CONTAINS(out, "== tiny decode kv=64 batch=1: Pareto front over latency, energy: ");
-    assert_null(strstr(out, "prefill"));
+    CLI_EXPECT(args, CLI_ERR_APART, 0);
+    CLI_CONTAINS(cli_out, "== tiny decode kv=64 batch=1: Pareto front over latency, energy: ");
+    assert_null(strstr(cli_out, "prefill"));
     snprintf(args, sizeof args, "pareto --db '%s' --x latency,speed", dbp);
-    EXPECT(args, 2);
+    CLI_EXPECT(args, CLI_ERR_APART, 2);
     snprintf(args, sizeof args, "pareto --db '%s' --workload nothing-like-this", dbp);
-    EXPECT(args, 2);
+    CLI_EXPECT(args, CLI_ERR_APART, 2);
 }
 
 /* ---------------------------------------------------------------- kill and resume */
@@ -342,8 +259,8 @@ static void resume_after_kill(void **state)
     char spec[512], db[512];
     snprintf(spec, sizeof spec, "%s", tmp("kill.ini"));
     snprintf(db, sizeof db, "%s", tmp("kill.db"));
-    write_text(spec, kill_spec);
-    const char *b = bin();
+    tu_write_text(spec, kill_spec);
+    const char *b = cli_bin();
     fflush(NULL);
     pid_t pid = fork();
     assert_true(pid >= 0);
@@ -383,10 +300,10 @@ static void resume_after_kill(void **state)
     /* the re-run keeps every committed row and does the rest */
     char args[1200];
     snprintf(args, sizeof args, "sweep '%s' --db '%s' --jobs 2", spec, db);
-    EXPECT(args, 0);
+    CLI_EXPECT(args, CLI_ERR_APART, 0);
     char want[128];
     snprintf(want, sizeof want, "%lld already in", (long long)at_kill);
-    CONTAINS(out, want);
+    CLI_CONTAINS(cli_out, want);
     assert_int_equal(query_int(db, "SELECT count(*) FROM results"), KILL_ROWS);
     assert_int_equal(query_int(db, "SELECT count(DISTINCT key) FROM results"), KILL_ROWS);
     assert_int_equal(query_int(db, "SELECT count(DISTINCT arch) FROM results"), KILL_ROWS);
@@ -404,22 +321,22 @@ static void shards_merge_equal_one_run(void **state)
     snprintf(spec, sizeof spec, "%s", tmp("small.ini"));
     snprintf(one, sizeof one, "%s", tmp("one.db"));
     snprintf(merged, sizeof merged, "%s", tmp("merged.db"));
-    write_text(spec, small_spec);
+    tu_write_text(spec, small_spec);
     snprintf(args, sizeof args, "sweep '%s' --db '%s' --jobs 2", spec, one);
-    EXPECT(args, 0);
+    CLI_EXPECT(args, CLI_ERR_APART, 0);
     for (int i = 0; i < 3; i++) {
         char name[32];
         snprintf(name, sizeof name, "shard%d.db", i);
         snprintf(s[i], sizeof s[i], "%s", tmp(name));
         snprintf(args, sizeof args, "sweep '%s' --db '%s' --jobs 1 --shard %d/3", spec, s[i], i);
-        EXPECT(args, 0);
-        CONTAINS(out, "shard ");
+        CLI_EXPECT(args, CLI_ERR_APART, 0);
+        CLI_CONTAINS(cli_out, "shard ");
         assert_int_equal(query_int(s[i], "SELECT count(*) FROM results"), 4);
     }
     snprintf(args, sizeof args, "merge '%s' '%s' '%s' '%s'", merged, s[0], s[1], s[2]);
-    EXPECT(args, 0);
-    CONTAINS(out, "merged 3 databases");
-    CONTAINS(out, "12 rows added");
+    CLI_EXPECT(args, CLI_ERR_APART, 0);
+    CLI_CONTAINS(cli_out, "merged 3 databases");
+    CLI_CONTAINS(cli_out, "12 rows added");
     char *a = dump(one, "results", "key"), *m = dump(merged, "results", "key");
     assert_string_equal(a, m);
     free(a);
@@ -432,8 +349,8 @@ static void shards_merge_equal_one_run(void **state)
     integrity_ok(merged);
     /* merging a shard again: identical rows, nothing added */
     snprintf(args, sizeof args, "merge '%s' '%s'", merged, s[1]);
-    EXPECT(args, 0);
-    CONTAINS(out, "0 rows added, 4 identical");
+    CLI_EXPECT(args, CLI_ERR_APART, 0);
+    CLI_CONTAINS(cli_out, "0 rows added, 4 identical");
     /* a shard whose row differs: refused, exit 1, the merged database unchanged */
     sqlite3 *h;
     assert_int_equal(sqlite3_open(s[2], &h), SQLITE_OK);
@@ -442,47 +359,36 @@ static void shards_merge_equal_one_run(void **state)
     sqlite3_close(h);
     char *before = dump(merged, "results", "key");
     snprintf(args, sizeof args, "merge '%s' '%s'", merged, s[2]);
-    EXPECT(args, 1);
-    CONTAINS(err, "differs from the one already merged in column cycles");
+    CLI_EXPECT(args, CLI_ERR_APART, 1);
+    CLI_CONTAINS(cli_err, "differs from the one already merged in column cycles");
     char *after = dump(merged, "results", "key");
     assert_string_equal(before, after);
     free(before);
     free(after);
     snprintf(args, sizeof args, "merge '%s'", merged);
-    EXPECT(args, 2);
+    CLI_EXPECT(args, CLI_ERR_APART, 2);
 }
 
 /* ---------------------------------------------------------------- the report */
 
+static char file[1 << 20]; /* the last file that file_ok read */
+
+/* dir/name into file[]; it must be there and not empty. */
 static void file_ok(const char *dir, const char *name, size_t *len)
 {
-    char p[1024];
-    snprintf(p, sizeof p, "%s/%s", dir, name);
-    slurp(p, out, CAP, len);
-    if (*len == 0)
+    const char *p = tu_path(dir, name);
+    long n = tu_slurp(p, file, sizeof file);
+    if (n <= 0)
         fail_msg("%s is missing or empty", p);
+    *len = (size_t)n;
 }
 
 static void check_svg(const char *dir, const char *name)
 {
     size_t n;
     file_ok(dir, name, &n);
-    if (strncmp(out, "<?xml", 5) != 0 || !strstr(out, "<svg") || !strstr(out + (n > 64 ? n - 64 : 0), "</svg>"))
+    if (strncmp(file, "<?xml", 5) != 0 || !strstr(file, "<svg") || !strstr(file + (n > 64 ? n - 64 : 0), "</svg>"))
         fail_msg("%s/%s is not a whole SVG file", dir, name);
-}
-
-static int count_files(const char *dir, const char *prefix, const char *suffix)
-{
-    DIR *d = opendir(dir);
-    int n = 0;
-    struct dirent *de;
-    while (d && (de = readdir(d)) != NULL) {
-        size_t l = strlen(de->d_name), ls = strlen(suffix);
-        n += !strncmp(de->d_name, prefix, strlen(prefix)) && l > ls && !strcmp(de->d_name + l - ls, suffix);
-    }
-    if (d)
-        closedir(d);
-    return n;
 }
 
 static void report_files(void **state)
@@ -491,85 +397,85 @@ static void report_files(void **state)
     char args[2048], db[512], rep[512];
     snprintf(db, sizeof db, "%s", tmp("rep.db"));
     snprintf(rep, sizeof rep, "%s", tmp("report"));
-    write_text(tmp("small.ini"), small_spec);
+    tu_write_text(tmp("small.ini"), small_spec);
     snprintf(args, sizeof args, "sweep '%s' --db '%s'", tmp("small.ini"), db);
-    EXPECT(args, 0);
+    CLI_EXPECT(args, CLI_ERR_APART, 0);
     snprintf(args, sizeof args, "report --db '%s' --out '%s'", db, rep);
-    EXPECT(args, 0);
-    CONTAINS(out, "/index.html (12 rows, 2 workloads");
+    CLI_EXPECT(args, CLI_ERR_APART, 0);
+    CLI_CONTAINS(cli_out, "/index.html (12 rows, 2 workloads");
     size_t n;
     file_ok(rep, "index.html", &n);
-    assert_true(strncmp(out, "<!DOCTYPE html>", 15) == 0);
-    CONTAINS(out, "</html>");
-    CONTAINS(out, "tiny decode kv=64 batch=1");
-    CONTAINS(out, "pareto_w2-tiny-decode-kv64-batch1.svg");
-    CONTAINS(out, "iso/olive{rows=16}");
+    assert_true(strncmp(file, "<!DOCTYPE html>", 15) == 0);
+    CLI_CONTAINS(file, "</html>");
+    CLI_CONTAINS(file, "tiny decode kv=64 batch=1");
+    CLI_CONTAINS(file, "pareto_w2-tiny-decode-kv64-batch1.svg");
+    CLI_CONTAINS(file, "iso/olive{rows=16}");
     file_ok(rep, "results.csv", &n);
     int lines = 0;
     for (size_t i = 0; i < n; i++)
-        lines += out[i] == '\n';
+        lines += file[i] == '\n';
     assert_int_equal(lines, 13);
-    assert_true(strncmp(out, "key,arch,base,params,pe_kind,rows,cols", 38) == 0);
+    assert_true(strncmp(file, "key,arch,base,params,pe_kind,rows,cols", 38) == 0);
     file_ok(rep, "pareto.csv", &n);
     file_ok(rep, "layers.csv", &n);
-    CONTAINS(out, "tiny decode kv=64 batch=1,iso/fp16{rows=8},q_proj,");
+    CLI_CONTAINS(file, "tiny decode kv=64 batch=1,iso/fp16{rows=8},q_proj,");
     file_ok(rep, "accuracy.csv", &n);
     file_ok(rep, "summary.txt", &n);
-    CONTAINS(out, "baseline iso/fp16{rows=16}");
+    CLI_CONTAINS(file, "baseline iso/fp16{rows=16}");
     file_ok(rep, "plots.gp", &n);
     check_svg(rep, "pareto_w1-tiny-prefill-seq32-batch1.svg");
     check_svg(rep, "energy_w1-tiny-prefill-seq32-batch1.svg");
     check_svg(rep, "layers_w2-tiny-decode-kv64-batch1.svg");
     check_svg(rep, "roofline_w2-tiny-decode-kv64-batch1_d1.svg");
     /* 6 designs per workload: a roofline each */
-    assert_int_equal(count_files(rep, "roofline_", ".svg"), 12);
-    int png = count_files(rep, "", ".png");
+    assert_int_equal(tu_dir_count(rep, "roofline_*.svg"), 12);
+    int png = tu_dir_count(rep, "*.png");
     if (png) {
-        assert_int_equal(png, count_files(rep, "", ".svg"));
+        assert_int_equal(png, tu_dir_count(rep, "*.svg"));
         file_ok(rep, "pareto_w1-tiny-prefill-seq32-batch1.png", &n);
-        assert_memory_equal(out, "\x89PNG\r\n\x1a\n", 8);
+        assert_memory_equal(file, "\x89PNG\r\n\x1a\n", 8);
     }
     /* again into the same folder: replaced whole */
     snprintf(args, sizeof args, "report --db '%s' --out '%s' --top 2", db, rep);
-    EXPECT(args, 0);
-    assert_int_equal(count_files(rep, "roofline_", ".svg"), 4);
+    CLI_EXPECT(args, CLI_ERR_APART, 0);
+    assert_int_equal(tu_dir_count(rep, "roofline_*.svg"), 4);
     /* a folder holding something else is refused and left alone */
     char other[512];
     snprintf(other, sizeof other, "%s", tmp("mine"));
     mkdir(other, 0755);
     char keep[600];
     snprintf(keep, sizeof keep, "%s/notes.txt", other);
-    write_text(keep, "mine\n");
+    tu_write_text(keep, "mine\n");
     snprintf(args, sizeof args, "report --db '%s' --out '%s'", db, other);
-    EXPECT(args, 2);
-    CONTAINS(err, "holds something other than an mpsim report");
+    CLI_EXPECT(args, CLI_ERR_APART, 2);
+    CLI_CONTAINS(cli_err, "holds something other than an mpsim report");
     assert_int_equal(access(keep, F_OK), 0);
     /* gnuplot failing half-way: error, the earlier report stays as it was, no temporary folder */
     char fake[512];
     snprintf(fake, sizeof fake, "%s", tmp("fake-gnuplot"));
-    write_text(fake, "#!/bin/sh\ncase \"$1\" in --version|-e) exit 0;; esac\necho 'line 7: broken' >&2\nexit 1\n");
+    tu_write_text(fake, "#!/bin/sh\ncase \"$1\" in --version|-e) exit 0;; esac\necho 'line 7: broken' >&2\nexit 1\n");
     chmod(fake, 0755);
     snprintf(args, sizeof args, "report --db '%s' --out '%s' --gnuplot '%s'", db, rep, fake);
-    EXPECT(args, 3);
-    CONTAINS(err, "gnuplot failed");
-    assert_int_equal(count_files(rep, "roofline_", ".svg"), 4);
-    assert_int_equal(count_files(tmpdir, "report.", ""), 0);
+    CLI_EXPECT(args, CLI_ERR_APART, 3);
+    CLI_CONTAINS(cli_err, "gnuplot failed");
+    assert_int_equal(tu_dir_count(rep, "roofline_*.svg"), 4);
+    assert_int_equal(tu_dir_count(tmpdir, "report.*"), 0);
     /* no gnuplot at all: tables and CSV only */
     char nogp[512];
     snprintf(nogp, sizeof nogp, "%s", tmp("report-nogp"));
     snprintf(args, sizeof args, "report --db '%s' --out '%s' --gnuplot /nonexistent/gnuplot", db, nogp);
-    EXPECT(args, 0);
-    CONTAINS(err, "gnuplot could not be run");
+    CLI_EXPECT(args, CLI_ERR_APART, 0);
+    CLI_CONTAINS(cli_err, "gnuplot could not be run");
     file_ok(nogp, "index.html", &n);
-    assert_int_equal(count_files(nogp, "", ".svg"), 0);
+    assert_int_equal(tu_dir_count(nogp, "*.svg"), 0);
 }
 
 /* The spec example of docs/dse.md is valid and expands as the doc says. */
 static void doc_example(void **state)
 {
     (void)state;
-    static char doc[CAP];
-    slurp(MPSIM_DATADIR "/docs/dse.md", doc, CAP, NULL);
+    static char doc[1 << 20];
+    tu_slurp(MPSIM_DATADIR "/docs/dse.md", doc, sizeof doc);
     char *a = strstr(doc, "\n```ini\n");
     if (!a)
         fail_msg("docs/dse.md has no ```ini example");
@@ -577,15 +483,15 @@ static void doc_example(void **state)
     char *b = strstr(a, "\n```\n");
     assert_non_null(b);
     b[1] = '\0';
-    write_text(tmp("my-sweep.ini"), a);
+    tu_write_text(tmp("my-sweep.ini"), a);
     char args[1200];
     snprintf(args, sizeof args, "sweep '%s' --db '%s' --dry-run", tmp("my-sweep.ini"), tmp("doc.db"));
-    EXPECT(args, 0);
-    CONTAINS(out, "sweep my-sweep: 24 design points x 2 workloads = 48 rows");
-    CONTAINS(out, "skipped 12 rows of invalid design points:");
-    CONTAINS(out, "12 x [quant] weight_bits = 3 is not supported by pe_kind mixpe-w4a8");
-    CONTAINS(out, "0 already in");
-    CONTAINS(out, "36 to run");
+    CLI_EXPECT(args, CLI_ERR_APART, 0);
+    CLI_CONTAINS(cli_out, "sweep my-sweep: 24 design points x 2 workloads = 48 rows");
+    CLI_CONTAINS(cli_out, "skipped 12 rows of invalid design points:");
+    CLI_CONTAINS(cli_out, "12 x [quant] weight_bits = 3 is not supported by pe_kind mixpe-w4a8");
+    CLI_CONTAINS(cli_out, "0 already in");
+    CLI_CONTAINS(cli_out, "36 to run");
     assert_int_not_equal(access(tmp("doc.db"), F_OK), 0); /* a dry run writes nothing */
 }
 

@@ -1,115 +1,44 @@
 /* tests/test_cli_tensors.c — `mpsim trace gen` and `mpsim trace info`, run as a user
  * runs them: the binary named by env MPSIM_BIN (make unit-test sets it). */
-#include <dirent.h>
-#include <fcntl.h>
 #include <setjmp.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <cJSON.h>
+
+#include "testutil.h"
+#include "cliutil.h"
 
 #include "base/alloc.h"
 #include "models/fpx.h"
 #include "traces/safetensors.h"
 #include "traces/synth.h"
 
-static char tmpdir[256];
-static char out_txt[1 << 16], err_txt[1 << 16];
+static char tmpdir[] = "/tmp/mpsim_clit_XXXXXX";
 
-static const char *tpath(const char *name)
-{
-    static char p[8][512]; /* a few live at once */
-    static int k;
-    k = (k + 1) % 8;
-    snprintf(p[k], sizeof p[k], "%s/%s", tmpdir, name);
-    return p[k];
-}
+static int setup(void **state) { (void)state; return mkdtemp(tmpdir) ? 0 : -1; }
+static int teardown(void **state) { (void)state; return tu_rmdir(tmpdir, NULL); }
+static const char *tpath(const char *name) { return tu_path(tmpdir, name); }
 
-static void slurp(const char *path, char *buf, size_t cap)
-{
-    FILE *f = fopen(path, "rb");
-    size_t n = f ? fread(buf, 1, cap - 1, f) : 0;
-    buf[n] = '\0';
-    if (f)
-        fclose(f);
-}
-
-/* Run MPSIM_BIN with args (NULL-terminated); stdout/stderr land in out_txt/err_txt.
- * fsize_limit > 0 caps the size of files the child may write (RLIMIT_FSIZE), with
- * SIGXFSZ ignored so that writes fail with EFBIG instead of killing it. */
+/* Run MPSIM_BIN with args (NULL-terminated), no shell; stdout/stderr land in cli_out/cli_err.
+ * fsize_limit > 0 caps the size of files the child may write (see cli_exec). */
 static int run_mpsim(long fsize_limit, ...)
 {
-    const char *bin = getenv("MPSIM_BIN");
     char *argv[32];
     int n = 0;
-    argv[n++] = (char *)bin;
+    argv[n++] = (char *)cli_bin();
     va_list ap;
     va_start(ap, fsize_limit);
     for (const char *a; n < 31 && (a = va_arg(ap, const char *));)
         argv[n++] = (char *)a;
     va_end(ap);
     argv[n] = NULL;
-    char o[512], e[512];
-    snprintf(o, sizeof o, "%s/stdout.txt", tmpdir);
-    snprintf(e, sizeof e, "%s/stderr.txt", tmpdir);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int fo = open(o, O_WRONLY | O_CREAT | O_TRUNC, 0644), fe = open(e, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fo < 0 || fe < 0)
-            _exit(127);
-        dup2(fo, 1);
-        dup2(fe, 2);
-        if (fsize_limit > 0) {
-            struct rlimit rl = {(rlim_t)fsize_limit, (rlim_t)fsize_limit};
-            signal(SIGXFSZ, SIG_IGN);
-            setrlimit(RLIMIT_FSIZE, &rl);
-        }
-        execv(bin, argv);
-        _exit(127);
-    }
-    int st;
-    assert_int_equal(waitpid(pid, &st, 0), pid);
-    slurp(o, out_txt, sizeof out_txt);
-    slurp(e, err_txt, sizeof err_txt);
-    remove(o);
-    remove(e);
-    if (!WIFEXITED(st))
-        return -1;
-    return WEXITSTATUS(st);
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/mpsim_clit_XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    DIR *d = opendir(tmpdir);
-    if (d) {
-        struct dirent *de;
-        char p[512];
-        while ((de = readdir(d)))
-            if (de->d_name[0] != '.') {
-                snprintf(p, sizeof p, "%s/%s", tmpdir, de->d_name);
-                remove(p);
-            }
-        closedir(d);
-    }
-    rmdir(tmpdir);
-    return 0;
+    return cli_exec(argv, CLI_ERR_APART, fsize_limit);
 }
 
 #define NEED_BIN()                                                                                                     \
@@ -120,18 +49,6 @@ static int teardown(void **state)
         }                                                                                                              \
     } while (0)
 
-/* Names in tmpdir other than the given one that look like temporaries. */
-static int leftovers(void)
-{
-    DIR *d = opendir(tmpdir);
-    int n = 0;
-    struct dirent *de;
-    while ((de = readdir(d)))
-        n += strstr(de->d_name, ".tmp.") != NULL;
-    closedir(d);
-    return n;
-}
-
 /* gen -> info round trip; the file holds exactly the generator's values rounded to BF16. */
 static void gen_then_info(void **state)
 {
@@ -141,28 +58,25 @@ static void gen_then_info(void **state)
     int rc = run_mpsim(0, "trace", "gen", "--out", f, "--m", "8", "--n", "16", "--k", "64", "--seed", "3", "--dtype",
                        "bf16", NULL);
     if (rc)
-        print_error("%s", err_txt);
+        print_error("%s", cli_err);
     assert_int_equal(rc, 0);
-    assert_non_null(strstr(out_txt, "seed 3"));
+    assert_non_null(strstr(cli_out, "seed 3"));
 
     rc = run_mpsim(0, "trace", "info", f, "--json", tpath("info.json"), NULL);
     if (rc)
-        print_error("%s", err_txt);
+        print_error("%s", cli_err);
     assert_int_equal(rc, 0);
-    assert_non_null(strstr(out_txt, "2 tensors"));
-    assert_non_null(strstr(out_txt, "weight"));
-    assert_non_null(strstr(out_txt, "act"));
-    assert_non_null(strstr(out_txt, "BF16"));
-    assert_non_null(strstr(out_txt, "[16, 64]"));
-    assert_non_null(strstr(out_txt, "[8, 64]"));
-    assert_non_null(strstr(out_txt, "seed = 3"));
-    assert_non_null(strstr(out_txt, "syn.w_nu = 6"));
-    assert_non_null(strstr(out_txt, "max|x|/med|x|"));
+    assert_non_null(strstr(cli_out, "2 tensors"));
+    assert_non_null(strstr(cli_out, "weight"));
+    assert_non_null(strstr(cli_out, "act"));
+    assert_non_null(strstr(cli_out, "BF16"));
+    assert_non_null(strstr(cli_out, "[16, 64]"));
+    assert_non_null(strstr(cli_out, "[8, 64]"));
+    assert_non_null(strstr(cli_out, "seed = 3"));
+    assert_non_null(strstr(cli_out, "syn.w_nu = 6"));
+    assert_non_null(strstr(cli_out, "max|x|/med|x|"));
 
-    char json[1 << 15];
-    slurp(tpath("info.json"), json, sizeof json);
-    cJSON *root = cJSON_Parse(json);
-    assert_non_null(root);
+    cJSON *root = cli_json_file(tpath("info.json"));
     const cJSON *ts = cJSON_GetObjectItem(root, "tensors");
     assert_int_equal(cJSON_GetArraySize(ts), 2);
     const cJSON *act = cJSON_GetArrayItem(ts, 0);
@@ -197,7 +111,7 @@ static void gen_is_deterministic(void **state)
     NEED_BIN();
     char a[1 << 14], b[1 << 14];
     assert_int_equal(run_mpsim(0, "trace", "gen", "--out", tpath("d1.st"), "--k", "32", "--n", "8", "--m", "4", NULL), 0);
-    assert_non_null(strstr(out_txt, "seed 1")); /* the default seed is printed too */
+    assert_non_null(strstr(cli_out, "seed 1")); /* the default seed is printed too */
     assert_int_equal(run_mpsim(0, "trace", "gen", "--out", tpath("d2.st"), "--k", "32", "--n", "8", "--m", "4", NULL), 0);
     FILE *f1 = fopen(tpath("d1.st"), "rb"), *f2 = fopen(tpath("d2.st"), "rb");
     size_t n1 = fread(a, 1, sizeof a, f1), n2 = fread(b, 1, sizeof b, f2);
@@ -207,19 +121,10 @@ static void gen_is_deterministic(void **state)
     assert_int_equal(run_mpsim(0, "trace", "gen", "--out", tpath("d3.st"), "--k", "32", "--n", "8", "--m", "4",
                                "--params", "x_outlier_frac=0.25,w_nu=4", "--dtype", "f32", NULL),
                      0);
-    assert_non_null(strstr(out_txt, "8 outlier channels"));
+    assert_non_null(strstr(cli_out, "8 outlier channels"));
     assert_int_equal(run_mpsim(0, "trace", "info", tpath("d3.st"), NULL), 0);
-    assert_non_null(strstr(out_txt, "syn.x_outlier_frac = 0.25"));
-    assert_non_null(strstr(out_txt, "F32"));
-}
-
-static void write_bytes(const char *path, const void *b, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    if (n)
-        assert_int_equal(fwrite(b, 1, n, f), n);
-    fclose(f);
+    assert_non_null(strstr(cli_out, "syn.x_outlier_frac = 0.25"));
+    assert_non_null(strstr(cli_out, "F32"));
 }
 
 /* Bad files: exit status 2 and the reader's message, naming the file, on stderr. */
@@ -228,29 +133,29 @@ static void info_bad_files(void **state)
     (void)state;
     NEED_BIN();
     const char *f = tpath("bad.safetensors");
-    write_bytes(f, "garbage!garbage!", 16);
+    tu_write(f, "garbage!garbage!", 16);
     assert_int_equal(run_mpsim(0, "trace", "info", f, NULL), 2);
-    assert_non_null(strstr(err_txt, f));
-    assert_non_null(strstr(err_txt, "larger than the cap"));
-    assert_string_equal(out_txt, "");
+    assert_non_null(strstr(cli_err, f));
+    assert_non_null(strstr(cli_err, "larger than the cap"));
+    assert_string_equal(cli_out, "");
 
     /* a valid file cut short */
     assert_int_equal(run_mpsim(0, "trace", "gen", "--out", f, "--k", "16", "--n", "4", "--m", "2", NULL), 0);
     assert_int_equal(truncate(f, 200), 0);
     assert_int_equal(run_mpsim(0, "trace", "info", f, NULL), 2);
-    assert_non_null(strstr(err_txt, f));
-    assert_non_null(strstr(err_txt, "truncated"));
+    assert_non_null(strstr(cli_err, f));
+    assert_non_null(strstr(cli_err, "truncated"));
 
     const char hdr[] = "{\"w\":{\"dtype\":\"F16\",\"shape\":[2,3],\"data_offsets\":[0,10]}}";
     unsigned char buf[128] = {0};
     buf[0] = (unsigned char)(sizeof hdr - 1);
     memcpy(buf + 8, hdr, sizeof hdr - 1);
-    write_bytes(f, buf, 8 + sizeof hdr - 1 + 10);
+    tu_write(f, buf, 8 + sizeof hdr - 1 + 10);
     assert_int_equal(run_mpsim(0, "trace", "info", f, NULL), 2);
-    assert_non_null(strstr(err_txt, "tensor 'w': data_offsets [0, 10] hold 10 bytes but shape [2, 3] of F16 needs 12"));
+    assert_non_null(strstr(cli_err, "tensor 'w': data_offsets [0, 10] hold 10 bytes but shape [2, 3] of F16 needs 12"));
 
     assert_int_equal(run_mpsim(0, "trace", "info", tpath("missing.safetensors"), NULL), 2);
-    assert_non_null(strstr(err_txt, "missing.safetensors"));
+    assert_non_null(strstr(cli_err, "missing.safetensors"));
 }
 
 /* A write that fails halfway (file size limit) leaves neither a partial file nor a
@@ -262,24 +167,24 @@ static void failed_write_leaves_nothing(void **state)
     const char *f = tpath("big.safetensors");
     int rc = run_mpsim(4096, "trace", "gen", "--out", f, "--n", "256", "--k", "256", NULL);
     assert_int_equal(rc, 2);
-    assert_non_null(strstr(err_txt, f));
+    assert_non_null(strstr(cli_err, f));
     assert_int_equal(access(f, F_OK), -1);
-    assert_int_equal(leftovers(), 0);
+    assert_int_equal(tu_dir_count(tmpdir, "*.tmp.*"), 0);
 
-    write_bytes(f, "precious", 8);
+    tu_write(f, "precious", 8);
     rc = run_mpsim(4096, "trace", "gen", "--out", f, "--n", "256", "--k", "256", NULL);
     assert_int_equal(rc, 2);
     char buf[64];
-    slurp(f, buf, sizeof buf);
+    tu_slurp(f, buf, sizeof buf);
     assert_string_equal(buf, "precious");
-    assert_int_equal(leftovers(), 0);
+    assert_int_equal(tu_dir_count(tmpdir, "*.tmp.*"), 0);
 
     /* --json of info failing the same way */
     assert_int_equal(run_mpsim(0, "trace", "gen", "--out", tpath("ok.st"), "--n", "4", "--k", "8", "--m", "2", NULL), 0);
     assert_int_equal(run_mpsim(0, "trace", "info", tpath("ok.st"), "--json", "/nonexistent-dir/x.json", NULL), 2);
-    assert_non_null(strstr(err_txt, "/nonexistent-dir/x.json"));
+    assert_non_null(strstr(cli_err, "/nonexistent-dir/x.json"));
     assert_int_equal(run_mpsim(0, "trace", "gen", "--out", "/nonexistent-dir/x.st", NULL), 2);
-    assert_non_null(strstr(err_txt, "/nonexistent-dir/x.st"));
+    assert_non_null(strstr(cli_err, "/nonexistent-dir/x.st"));
 }
 
 static void usage_errors_and_help(void **state)
@@ -287,20 +192,20 @@ static void usage_errors_and_help(void **state)
     (void)state;
     NEED_BIN();
     assert_int_equal(run_mpsim(0, "trace", "gen", "--help", NULL), 0);
-    assert_non_null(strstr(out_txt, "--out FILE"));
-    assert_non_null(strstr(out_txt, "x_outlier_frac"));
+    assert_non_null(strstr(cli_out, "--out FILE"));
+    assert_non_null(strstr(cli_out, "x_outlier_frac"));
     assert_int_equal(run_mpsim(0, "trace", "info", "--help", NULL), 0);
-    assert_non_null(strstr(out_txt, "--json FILE"));
+    assert_non_null(strstr(cli_out, "--json FILE"));
     assert_int_equal(run_mpsim(0, "trace", "gen", NULL), 2);
-    assert_non_null(strstr(err_txt, "--out"));
+    assert_non_null(strstr(cli_err, "--out"));
     assert_int_equal(run_mpsim(0, "trace", "gen", "--out", tpath("u.st"), "--dtype", "f8", NULL), 2);
-    assert_non_null(strstr(err_txt, "f8"));
+    assert_non_null(strstr(cli_err, "f8"));
     assert_int_equal(run_mpsim(0, "trace", "gen", "--out", tpath("u.st"), "--k", "0", NULL), 2);
     assert_int_equal(run_mpsim(0, "trace", "gen", "--out", tpath("u.st"), "--seed", "-1", NULL), 2);
     assert_int_equal(run_mpsim(0, "trace", "gen", "--out", tpath("u.st"), "--params", "nope=1", NULL), 2);
-    assert_non_null(strstr(err_txt, "nope"));
+    assert_non_null(strstr(cli_err, "nope"));
     assert_int_equal(run_mpsim(0, "trace", "gen", "--out", tpath("u.st"), "--params", "w_nu=1", NULL), 2);
-    assert_non_null(strstr(err_txt, "w_nu"));
+    assert_non_null(strstr(cli_err, "w_nu"));
     assert_int_equal(access(tpath("u.st"), F_OK), -1);
     assert_int_equal(run_mpsim(0, "trace", "info", NULL), 2);
 }

@@ -4,7 +4,6 @@
  *
  * `build/tests/test_config --print-doc-table` prints the key table of docs/config.md from the schema;
  * the test doc_lists_every_key fails when the doc and the schema disagree. */
-#include <dirent.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,52 +25,11 @@
 
 static char tmpdir[] = "/tmp/mpsim_cfg_XXXXXX";
 
-static int setup(void **state)
-{
-    (void)state;
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
+static int setup(void **state) { (void)state; return mkdtemp(tmpdir) ? 0 : -1; }
+static int teardown(void **state) { (void)state; return tu_rmdir(tmpdir, NULL); }
 
-/* Remove tmpdir and everything under it (the tests make at most two levels). */
-static void rm_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *ent;
-    while ((ent = readdir(d)) != NULL) {
-        if (!strcmp(ent->d_name, ".") || !strcmp(ent->d_name, ".."))
-            continue;
-        char p[1024];
-        struct stat st;
-        snprintf(p, sizeof p, "%s/%s", dir, ent->d_name);
-        if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
-            rm_tree(p);
-        else
-            remove(p);
-    }
-    closedir(d);
-    rmdir(dir);
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    rm_tree(tmpdir);
-    return 0;
-}
-
-/* Write text to tmpdir/name; returns the path in a static buffer. */
-static const char *put(const char *name, const char *text)
-{
-    static char path[1024];
-    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    assert_int_equal(fclose(f), 0);
-    return path;
-}
+/* Write text to tmpdir/name; returns the path (a tu_path buffer). */
+static const char *put(const char *name, const char *text) { return tu_put(tmpdir, name, text); }
 
 static int row_of(const char *section, const char *key)
 {
@@ -96,14 +54,7 @@ static void expect_fault(const char *path, int line, const char *detail)
     ArchConfig c;
     MpErr e = {0};
     int rc = config_load(path, &c, NULL, NULL, 0, &e);
-    if (rc != MP_EINPUT)
-        fail_msg("%s: expected MP_EINPUT, got %d: %s", path, rc, e.msg);
-    char want[1200];
-    snprintf(want, sizeof want, "%s:%d: ", path, line);
-    if (strncmp(e.msg, want, strlen(want)) != 0)
-        fail_msg("message should start with '%s': %s", want, e.msg);
-    if (!strstr(e.msg, detail))
-        fail_msg("message should contain '%s': %s", detail, e.msg);
+    tu_expect_line_error(rc, e.msg, path, line, detail);
 }
 
 /* ---- a minimal file gets the documented defaults ---- */
@@ -331,10 +282,7 @@ static void every_preset_loads(void **state)
 {
     (void)state;
     static TuNames names;
-    char root[1024];
-    names.n = 0;
-    snprintf(root, sizeof root, "%s/configs", MPSIM_DATADIR);
-    tu_collect_presets(root, "", &names);
+    tu_all_presets(&names);
     assert_true(names.n >= 15);
     for (int k = 0; k < names.n; k++) {
         ArchConfig c, again;
@@ -425,9 +373,10 @@ static const char *type_name(IniType t)
     return "?";
 }
 
-/* One Markdown table row for a schema row, as docs/config.md has it. */
-static void doc_row(const IniKey *r, char *out, size_t cap)
+/* One Markdown table row for schema row k, as docs/config.md has it. */
+static void doc_row(int k, char *out, size_t cap)
 {
+    const IniKey *r = &arch_schema[k];
     char def[128], allowed[512];
     if (!r->def)
         snprintf(def, sizeof def, "*required*");
@@ -458,34 +407,13 @@ static void doc_row(const IniKey *r, char *out, size_t cap)
              r->unit, doc);
 }
 
-static void print_doc_table(void)
-{
-    char line[1024];
-    printf("| key | type | default | allowed | unit | meaning |\n|---|---|---|---|---|---|\n");
-    for (int i = 0; i < arch_schema_len; i++) {
-        doc_row(&arch_schema[i], line, sizeof line);
-        printf("%s\n", line);
-    }
-}
-
 static void doc_lists_every_key(void **state)
 {
     (void)state;
-    FILE *f = fopen(DOC_PATH, "r");
-    if (!f)
-        fail_msg("%s is missing", DOC_PATH);
     static char doc[1 << 17];
-    size_t n = fread(doc, 1, sizeof doc - 1, f);
-    fclose(f);
-    doc[n] = '\0';
-    char line[1024];
-    for (int i = 0; i < arch_schema_len; i++) {
-        doc_row(&arch_schema[i], line, sizeof line);
-        if (!strstr(doc, line))
-            fail_msg("%s does not have this row (regenerate the table with "
-                     "'build/tests/test_config --print-doc-table'):\n%s",
-                     DOC_PATH, line);
-    }
+    if (tu_slurp(DOC_PATH, doc, sizeof doc) < 0)
+        fail_msg("%s is missing", DOC_PATH);
+    tu_table_in_doc(doc, DOC_PATH, doc_row, arch_schema_len, "build/tests/test_config --print-doc-table");
     /* and lists no key the schema lacks */
     int rows = 0;
     for (const char *p = strstr(doc, "\n| `["); p; p = strstr(p + 1, "\n| `[")) {
@@ -501,7 +429,8 @@ static void doc_lists_every_key(void **state)
 int main(int argc, char **argv)
 {
     if (argc == 2 && !strcmp(argv[1], "--print-doc-table")) {
-        print_doc_table();
+        tu_table_print("| key | type | default | allowed | unit | meaning |\n|---|---|---|---|---|---|\n", doc_row,
+                       arch_schema_len);
         return 0;
     }
     const struct CMUnitTest tests[] = {

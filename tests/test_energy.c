@@ -14,6 +14,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "models/pekind.h"
 #include "sim/config.h"
 #include "sim/energy.h"
@@ -23,44 +25,20 @@
 
 static char tmpdir[] = "/tmp/mpsim_energy_XXXXXX";
 
-static int setup(void **state)
-{
-    (void)state;
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
+static int setup(void **state) { (void)state; return mkdtemp(tmpdir) ? 0 : -1; }
+static int teardown(void **state) { (void)state; return tu_rmdir(tmpdir, NULL); }
 
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
-}
+/* Write text to tmpdir/name; returns the path (a tu_path buffer). */
+static const char *put(const char *name, const char *text) { return tu_put(tmpdir, name, text); }
 
-/* Write text to tmpdir/name; returns the path in a static buffer. */
-static const char *put(const char *name, const char *text)
-{
-    static char path[1024];
-    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    assert_int_equal(fclose(f), 0);
-    return path;
-}
-
+/* The text of a file (the caller frees it). */
 static char *slurp(const char *path)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
-        fail_msg("cannot open %s", path);
     static char buf[1 << 17];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    char *s = malloc(n + 1);
+    if (tu_slurp(path, buf, sizeof buf) < 0)
+        fail_msg("cannot open %s", path);
+    char *s = strdup(buf);
     assert_non_null(s);
-    memcpy(s, buf, n + 1);
     return s;
 }
 
@@ -176,15 +154,8 @@ static void expect_fault(const char *path, int line, const char *detail)
     TechTable t;
     MpErr e = {0};
     int rc = energy_tech_load(path, &t, NULL, 0, &e);
-    if (rc != MP_EINPUT)
-        fail_msg("%s: expected MP_EINPUT, got %d: %s", path, rc, e.msg);
+    tu_expect_line_error(rc, e.msg, path, line, detail);
     assert_int_equal(mp_err_exit_status(rc), 2);
-    char want[1200];
-    snprintf(want, sizeof want, "%s:%d: ", path, line);
-    if (strncmp(e.msg, want, strlen(want)) != 0)
-        fail_msg("message should start with '%s': %s", want, e.msg);
-    if (!strstr(e.msg, detail))
-        fail_msg("message should contain '%s': %s", detail, e.msg);
 }
 
 /* 1-based number of the first line of text that starts with `start`. */

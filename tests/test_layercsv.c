@@ -11,6 +11,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "base/alloc.h"
 #include "traces/layercsv.h"
 #include "traces/workload.h"
@@ -29,14 +31,6 @@ static int teardown(void **state)
 {
     (void)state;
     return rmdir(tmpdir); /* every test removes its files, so the folder must be empty */
-}
-
-static void write_tmp(const char *path, const char *text, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(text, 1, len, f), len);
-    assert_int_equal(fclose(f), 0);
 }
 
 static Workload *load_ok(const char *path, LcsvFormat want_fmt)
@@ -188,7 +182,7 @@ static void malformed_inputs(void **state)
     for (size_t i = 0; i < sizeof bad_cases / sizeof bad_cases[0]; i++) {
         const Bad *b = &bad_cases[i];
         snprintf(path, sizeof path, "%s/bad%zu.csv", tmpdir, i);
-        write_tmp(path, b->text, b->len);
+        tu_write(path, b->text, b->len);
         Workload *w = (Workload *)path;
         MpErr e = {0};
         int rc = lcsv_load(path, &w, NULL, &e);
@@ -242,26 +236,21 @@ static void missing_file(void **state)
 }
 
 /* Out of memory at every allocation: MP_ENOMEM, nothing leaked (ASan build), then success. */
+static int load_llama_decode(const void *ctx, void **obj, MpErr *e)
+{
+    (void)ctx;
+    Workload *w = NULL;
+    int rc = lcsv_load(FIXTURES "llama2-7b-decode.csv", &w, NULL, e);
+    *obj = w;
+    return rc;
+}
+
 static void out_of_memory(void **state)
 {
     (void)state;
-    int ok = 0;
-    for (long n = 0; n < 64 && !ok; n++) {
-        Workload *w = NULL;
-        MpErr e = {0};
-        mp_alloc_fail_after(n);
-        int rc = lcsv_load(FIXTURES "llama2-7b-decode.csv", &w, NULL, &e);
-        mp_alloc_fail_after(-1);
-        if (rc == MP_OK) {
-            ok = 1;
-            assert_int_equal(w->ngemm, 10);
-            wl_destroy(w);
-        } else {
-            assert_int_equal(rc, MP_ENOMEM);
-            assert_null(w);
-        }
-    }
-    assert_true(ok);
+    Workload *w = tu_oom_until_success(load_llama_decode, NULL, 64);
+    assert_int_equal(w->ngemm, 10);
+    wl_destroy(w);
 }
 
 int main(void)

@@ -20,10 +20,6 @@
 #include "dataflow/map.h"
 #include "testutil.h"
 
-#ifndef MPSIM_TEST_KNOWN_BUGS
-#define MPSIM_TEST_KNOWN_BUGS 1
-#endif
-
 static int64_t cdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 /* A random extent in 1..max, small values more likely (so blocks of one element, partial edge
@@ -544,19 +540,12 @@ static void degenerate_shapes(void **state)
 
 /* ------------------------------------------------------------------ reported, not fixed yet */
 
-#define KNOWN_BUG()                                                                                         \
-    do {                                                                                                    \
-        (void)state;                                                                                        \
-        if (!MPSIM_TEST_KNOWN_BUGS)                                                                         \
-            skip();                                                                                         \
-    } while (0)
-
 /* BUG: fits() computes bm*bn*acc_bits (and bn*bk, bm*bk) in int64: with huge extents and buffers
  * the product wraps and a blocking far larger than the output buffer "fits"; dram_y_bits
  * (m*n*out_bits) wraps too. The workload allows m*n*k*count up to 2^63, so m*n*32 can exceed it. */
 static void bug_capacity_overflow(void **state)
 {
-    KNOWN_BUG();
+    TU_KNOWN_BUG();
     MapProblem p;
     memset(&p, 0, sizeof p);
     p.m = (int64_t)1 << 31;
@@ -582,7 +571,7 @@ static void bug_capacity_overflow(void **state)
  * overflow (cdiv), giving a mapping of 0 steps with MP_OK. */
 static void bug_forced_beyond_extent(void **state)
 {
-    KNOWN_BUG();
+    TU_KNOWN_BUG();
     MapProblem p;
     memset(&p, 0, sizeof p);
     p.m = 2048;
@@ -609,7 +598,7 @@ static void bug_forced_beyond_extent(void **state)
  * cycle run then differs from the golden GEMM). Expected: rejected, unless Bk = K. */
 static void bug_forced_unaligned_bk(void **state)
 {
-    KNOWN_BUG();
+    TU_KNOWN_BUG();
     MapProblem p;
     memset(&p, 0, sizeof p);
     p.m = p.n = 32;

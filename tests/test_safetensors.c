@@ -12,58 +12,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
+
+#include "testutil.h"
 
 #include "base/alloc.h"
 #include "base/rng.h"
 #include "models/fpx.h"
 #include "traces/safetensors.h"
 
-static char tmpdir[256];
+static char tmpdir[] = "/tmp/mpsim_st_XXXXXX";
 
-static int setup_dir(void **state)
-{
-    (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/mpsim_st_XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown_dir(void **state)
-{
-    (void)state;
-    DIR *d = opendir(tmpdir);
-    if (d) {
-        struct dirent *de;
-        char p[512];
-        while ((de = readdir(d)))
-            if (de->d_name[0] != '.') {
-                snprintf(p, sizeof p, "%s/%s", tmpdir, de->d_name);
-                remove(p);
-            }
-        closedir(d);
-    }
-    rmdir(tmpdir);
-    return 0;
-}
-
-static const char *tpath(const char *name)
-{
-    static char p[512];
-    snprintf(p, sizeof p, "%s/%s", tmpdir, name);
-    return p;
-}
-
-static void write_raw(const char *path, const void *b, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    if (n)
-        assert_int_equal(fwrite(b, 1, n, f), n);
-    assert_int_equal(fclose(f), 0);
-}
+static int setup_dir(void **state) { (void)state; return mkdtemp(tmpdir) ? 0 : -1; }
+static int teardown_dir(void **state) { (void)state; return tu_rmdir(tmpdir, NULL); }
+static const char *tpath(const char *name) { return tu_path(tmpdir, name); }
 
 static unsigned char *read_raw(const char *path, size_t *n)
 {
@@ -323,7 +287,7 @@ static void reads_hand_built_file(void **state)
     };
     unsigned char buf[512];
     size_t n = build_st(buf, hdr, data, sizeof data);
-    write_raw(tpath("hand.st"), buf, n);
+    tu_write(tpath("hand.st"), buf, n);
     StFile *f = NULL;
     MpErr e = {0};
     int rc = st_open(tpath("hand.st"), &f, &e);
@@ -473,7 +437,7 @@ static void bad_header(void **state)
     const BadCase *c = *state;
     unsigned char buf[1024];
     size_t n = build_st(buf, c->hdr, zeros, c->dlen);
-    write_raw(tpath("bad.st"), buf, n);
+    tu_write(tpath("bad.st"), buf, n);
     expect_bad_file(tpath("bad.st"), c->needle);
 }
 
@@ -490,7 +454,7 @@ static void other_dtypes_open_but_do_not_convert(void **state)
     unsigned char buf[1024], d[32] = {0};
     d[30] = 0x80, d[31] = 0x3f;
     size_t n = build_st(buf, hdr, d, sizeof d);
-    write_raw(tpath("other.st"), buf, n);
+    tu_write(tpath("other.st"), buf, n);
     StFile *f = NULL;
     MpErr e = {0};
     assert_int_equal(st_open(tpath("other.st"), &f, &e), MP_OK);
@@ -525,7 +489,7 @@ static void header_length_zero(void **state)
     (void)state;
     unsigned char buf[64];
     size_t n = build(buf, 0, "{}", NULL, 0);
-    write_raw(tpath("len0.st"), buf, n);
+    tu_write(tpath("len0.st"), buf, n);
     expect_bad_file(tpath("len0.st"), "header length is 0");
 }
 
@@ -534,7 +498,7 @@ static void header_length_past_file(void **state)
     (void)state;
     unsigned char buf[64];
     size_t n = build(buf, 40, "{}      ", NULL, 0);
-    write_raw(tpath("lenpast.st"), buf, n);
+    tu_write(tpath("lenpast.st"), buf, n);
     expect_bad_file(tpath("lenpast.st"), "header length 40 but only 8 bytes follow");
 }
 
@@ -544,14 +508,14 @@ static void header_length_huge(void **state)
     (void)state;
     unsigned char buf[64];
     size_t n = build(buf, UINT64_MAX, "{}", NULL, 0);
-    write_raw(tpath("huge.st"), buf, n);
+    tu_write(tpath("huge.st"), buf, n);
     expect_bad_file(tpath("huge.st"), "larger than the cap");
     n = build(buf, ST_HEADER_CAP + 1, "{}", NULL, 0);
-    write_raw(tpath("huge.st"), buf, n);
+    tu_write(tpath("huge.st"), buf, n);
     expect_bad_file(tpath("huge.st"), "larger than the cap of 104857600 bytes");
     /* within the cap but past the file: refused by size, with allocation switched off */
     n = build(buf, ST_HEADER_CAP, "{}", NULL, 0);
-    write_raw(tpath("huge.st"), buf, n);
+    tu_write(tpath("huge.st"), buf, n);
     mp_alloc_fail_after(2); /* the handle and its path only */
     expect_bad_file(tpath("huge.st"), "but only 2 bytes follow");
     mp_alloc_fail_after(-1);
@@ -560,9 +524,9 @@ static void header_length_huge(void **state)
 static void short_files(void **state)
 {
     (void)state;
-    write_raw(tpath("short.st"), "\x02\0\0", 3);
+    tu_write(tpath("short.st"), "\x02\0\0", 3);
     expect_bad_file(tpath("short.st"), "too short for the 8-byte header length");
-    write_raw(tpath("short.st"), "", 0);
+    tu_write(tpath("short.st"), "", 0);
     expect_bad_file(tpath("short.st"), "file of 0 bytes");
     expect_bad_file(tpath("does-not-exist.st"), "cannot open");
     expect_bad_file(tmpdir, "not a regular file");
@@ -587,13 +551,13 @@ static void truncated_everywhere(void **state)
     (void)state;
     unsigned char buf[512];
     size_t n = small_valid(buf);
-    write_raw(tpath("full.st"), buf, n);
+    tu_write(tpath("full.st"), buf, n);
     StFile *f = NULL;
     MpErr e = {0};
     assert_int_equal(st_open(tpath("full.st"), &f, &e), MP_OK);
     st_close(f);
     for (size_t len = 0; len < n; len++) {
-        write_raw(tpath("trunc.st"), buf, len);
+        tu_write(tpath("trunc.st"), buf, len);
         mp_err_clear(&e);
         int rc = st_open(tpath("trunc.st"), &f, &e);
         if (rc != MP_EINPUT)
@@ -621,7 +585,7 @@ static void corrupted_bytes(void **state)
             static const unsigned char pick[] = {0, '"', '{', '}', '[', ']', ',', ':', '-', '9', '.', 'e', 0x80, 0xff};
             m[at] = mp_rng_below(&r, 2) ? (unsigned char)mp_rng_u64(&r) : pick[mp_rng_below(&r, sizeof pick)];
         }
-        write_raw(tpath("fuzz.st"), m, n);
+        tu_write(tpath("fuzz.st"), m, n);
         StFile *f = NULL;
         MpErr e = {0};
         int rc = st_open(tpath("fuzz.st"), &f, &e);
@@ -646,7 +610,7 @@ static void file_shrinks_after_open(void **state)
     (void)state;
     unsigned char buf[512];
     size_t n = small_valid(buf);
-    write_raw(tpath("shrink.st"), buf, n);
+    tu_write(tpath("shrink.st"), buf, n);
     StFile *f = NULL;
     MpErr e = {0};
     assert_int_equal(st_open(tpath("shrink.st"), &f, &e), MP_OK);
@@ -698,17 +662,6 @@ static void alloc_failure_reader(void **state)
     assert_true(i > 5); /* the loop did exercise failures */
 }
 
-static int dir_has_tmp(void)
-{
-    DIR *d = opendir(tmpdir);
-    int found = 0;
-    struct dirent *de;
-    while ((de = readdir(d)))
-        found |= strstr(de->d_name, ".tmp.") != NULL;
-    closedir(d);
-    return found;
-}
-
 static void alloc_failure_writer(void **state)
 {
     (void)state;
@@ -741,7 +694,7 @@ static void alloc_failure_writer(void **state)
             assert_int_equal(rc, MP_ENOMEM);
             assert_int_equal(access(tpath("woom.st"), F_OK), -1); /* no file on failure */
         }
-        assert_false(dir_has_tmp());
+        assert_int_equal(tu_dir_count(tmpdir, "*.tmp.*"), 0);
     }
     assert_true(done);
     StFile *f = NULL;

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "base/alloc.h"
 #include "traces/workload.h"
 
@@ -288,27 +290,20 @@ static void add_gemm_checks(void **state)
 }
 
 /* Out of memory at every allocation: MP_ENOMEM, nothing leaked (ASan build), then success. */
+static int create_llama_prefill(const void *ctx, void **obj, MpErr *e)
+{
+    Workload *w = NULL;
+    int rc = wl_create(ctx, WL_PREFILL, 128, 1, &w, e);
+    *obj = w;
+    return rc;
+}
+
 static void out_of_memory(void **state)
 {
     (void)state;
-    const WlModel *m = wl_model_find("llama2-7b", NULL);
-    int ok = 0;
-    for (long n = 0; n < 64 && !ok; n++) {
-        Workload *w = NULL;
-        MpErr e = {0};
-        mp_alloc_fail_after(n);
-        int rc = wl_create(m, WL_PREFILL, 128, 1, &w, &e);
-        mp_alloc_fail_after(-1);
-        if (rc == MP_OK) {
-            ok = 1;
-            assert_int_equal(w->ngemm, 10);
-            wl_destroy(w);
-        } else {
-            assert_int_equal(rc, MP_ENOMEM);
-            assert_null(w);
-        }
-    }
-    assert_true(ok);
+    Workload *w = tu_oom_until_success(create_llama_prefill, wl_model_find("llama2-7b", NULL), 64);
+    assert_int_equal(w->ngemm, 10);
+    wl_destroy(w);
 }
 
 int main(void)
