@@ -111,6 +111,7 @@ test: $(DEPS_STAMP)
 	@$(MAKE) --no-print-directory cuda-check
 	@$(MAKE) --no-print-directory unit-test
 	@$(MAKE) --no-print-directory rtl-test
+	@$(MAKE) --no-print-directory systemc-test
 unit-test: $(MPSIM) $(TEST_BIN)
 	@MPSIM_BIN=$(CURDIR)/$(MPSIM) bash scripts/run-tests.sh $(TEST_BIN)
 
@@ -154,6 +155,9 @@ minilm-accuracy: $(MPSIM)
 # ---- RTL: Verilator models of every PE kind checked against the golden model and the simulator ------
 # rtl-test, lint-rtl, synth, verify-rtl, rtl-broken-demo: the rules are in rtl/rtl.mk (docs/rtl.md).
 include rtl/rtl.mk
+
+# ---- SystemC: the TLM-2.0 model, the example platform, RTL co-simulation (docs/systemc.md) -------
+include systemc/systemc.mk
 
 # ---- kernels_ref: CUDA reference kernels, runner and GPU results (docs/gpu.md) ----------------
 #   make cuda        build $(BUILD)/kr/kr_runner (nvcc, cuBLAS); "skipped: no nvcc" without nvcc

@@ -205,6 +205,34 @@ int pack_matrix(const QMat *q, PackedMat *p, MpErr *e)
     return MP_OK;
 }
 
+int pack_alloc(const QParams *qp, int rows, int cols, uint8_t type, PackedMat *p, MpErr *e)
+{
+    memset(p, 0, sizeof *p);
+    if (rows < 1 || cols < 1)
+        return mp_errf(e, MP_EINPUT, "cannot allocate an empty %d x %d packed matrix", rows, cols);
+    const int max_type = qp->scheme == QS_OLIVE ? 1 : qp->scheme == QS_ANT ? 2 : 0;
+    if (type > max_type)
+        return mp_errf(e, MP_EINPUT, "element type %u: this scheme takes 0..%d", (unsigned)type, max_type);
+    /* the QMat geometry of quant_matrix (models/quant.c); tests/test_pack.c checks they agree */
+    p->scheme = qp->scheme;
+    p->fmt = fmt_of(qp->scheme, type, qp->fmt);
+    p->rows = rows;
+    p->cols = cols;
+    p->group = cols;
+    switch (qp->scheme) {
+    case QS_FP16: p->per_tensor = 1; break;
+    case QS_ASYM_GROUP:
+    case QS_BITMOD: p->group = qp->group > 0 ? qp->group : 128; break;
+    case QS_OLIVE:
+    case QS_ANT: p->per_tensor = qp->per_tensor; break;
+    case QS_SYM_ROW: break;
+    }
+    p->ngroups = p->per_tensor ? 1 : (cols + p->group - 1) / p->group;
+    p->bits = qp->scheme == QS_FP16 ? 16 : fmt_get(p->fmt)->bits;
+    p->type = type_of(p->fmt);
+    return alloc_packed(p, e);
+}
+
 int unpack_matrix(const PackedMat *p, QMat *q, MpErr *e)
 {
     QParams qp = {p->scheme, fmt_of(p->scheme, p->type, p->fmt), p->group, p->per_tensor, BM_ERR_FP16, 0};

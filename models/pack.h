@@ -41,6 +41,12 @@ typedef struct PackedMat {
 } PackedMat;
 
 int pack_matrix(const QMat *q, PackedMat *p, MpErr *e) MP_MUST_CHECK;
+/* An all-zero packed matrix of rows x cols quantized with qp, with exactly the geometry pack_matrix
+ * gives the QMat quant_matrix(qp, ...) would make (bits, group, ngroups, per_tensor, row_bytes,
+ * which of scale16/scale32/zero4/meta exist); type is the OliVe (0..1) or ANT (0..2) element type
+ * and must be 0 for other schemes. For filling from packed bytes held elsewhere (a device's memory,
+ * systemc/), then unpack_matrix. MP_EINPUT for a bad shape or type, MP_ENOMEM. */
+int pack_alloc(const QParams *qp, int rows, int cols, uint8_t type, PackedMat *p, MpErr *e) MP_MUST_CHECK;
 /* Rebuild a QMat from packed bytes; rejects illegal codes (e.g. a 1000/1000 OliVe byte). */
 int unpack_matrix(const PackedMat *p, QMat *q, MpErr *e) MP_MUST_CHECK;
 void pack_free(PackedMat *p);

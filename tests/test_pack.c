@@ -173,6 +173,67 @@ static void every_code_every_format(void **state)
     }
 }
 
+/* pack_alloc gives the geometry pack_matrix gives a quantized matrix, for every format, both sides,
+ * odd shapes and partial groups (it restates quant_matrix's rules: this is what keeps them equal);
+ * the arrays it allocates are zero; bad types are refused. */
+static void alloc_matches_pack(void **state)
+{
+    (void)state;
+    MpRng r;
+    mp_rng_seed(&r, tu_seed("alloc_matches_pack", 8));
+    for (int fi = 0; fi < num_formats_count; fi++) {
+        const NumFormat *nf = &num_formats[fi];
+        for (int t = 0; t < 4; t++) {
+            int R = 1 + (int)mp_rng_below(&r, 5), C = 1 + (int)mp_rng_below(&r, 300);
+            QParams p[2] = {nf->wq, nf->xq};
+            for (int side = 0; side < 2; side++) {
+                if (p[side].scheme == QS_ASYM_GROUP || p[side].scheme == QS_BITMOD)
+                    p[side].group = t == 0 ? 0 : 4 * (1 + (int)mp_rng_below(&r, 40));
+                float *x = tu_matrix(&r, R, C, side ? 2 : 0, 50);
+                QMat q;
+                PackedMat pk, pa;
+                MpErr e = {0};
+                if (quant_matrix(&p[side], x, R, C, &q, &e) || pack_matrix(&q, &pk, &e) ||
+                    pack_alloc(&p[side], R, C, pk.type, &pa, &e))
+                    fail_msg("%s: %s", nf->name, e.msg);
+                assert_int_equal(pa.scheme, pk.scheme);
+                assert_int_equal(pa.fmt, pk.fmt);
+                assert_int_equal(pa.rows, pk.rows);
+                assert_int_equal(pa.cols, pk.cols);
+                assert_int_equal(pa.group, pk.group);
+                assert_int_equal(pa.ngroups, pk.ngroups);
+                assert_int_equal(pa.per_tensor, pk.per_tensor);
+                assert_int_equal(pa.bits, pk.bits);
+                assert_int_equal(pa.type, pk.type);
+                assert_int_equal(pa.row_bytes, pk.row_bytes);
+                assert_int_equal(pa.zero_row_bytes, pk.zero_row_bytes);
+                assert_int_equal(pa.scale16 != NULL, pk.scale16 != NULL);
+                assert_int_equal(pa.scale32 != NULL, pk.scale32 != NULL);
+                assert_int_equal(pa.zero4 != NULL, pk.zero4 != NULL);
+                assert_int_equal(pa.meta != NULL, pk.meta != NULL);
+                assert_int_equal(pack_bytes(&pa), pack_bytes(&pk));
+                for (size_t i = 0; i < (size_t)R * pa.row_bytes; i++)
+                    assert_int_equal(pa.codes[i], 0);
+                quant_free(&q);
+                pack_free(&pk);
+                pack_free(&pa);
+                free(x);
+            }
+        }
+    }
+    PackedMat pa;
+    MpErr e = {0};
+    QParams olive = {QS_OLIVE, 0, 0, 0, 0, 0}, ant = {QS_ANT, 0, 0, 1, 0, 0}, i8 = {QS_SYM_ROW, FMT_INT8, 0, 0, 0, 0};
+    assert_int_equal(pack_alloc(&olive, 2, 8, 2, &pa, &e), MP_EINPUT);
+    assert_int_equal(pack_alloc(&ant, 2, 8, 3, &pa, &e), MP_EINPUT);
+    assert_int_equal(pack_alloc(&i8, 2, 8, 1, &pa, &e), MP_EINPUT);
+    assert_int_equal(pack_alloc(&i8, 0, 8, 0, &pa, &e), MP_EINPUT);
+    assert_int_equal(pack_alloc(&ant, 2, 8, 2, &pa, &e), MP_OK);
+    assert_int_equal(pa.fmt, FMT_POT4);
+    assert_int_equal(pa.per_tensor, 1);
+    pack_free(&pa);
+}
+
 static void rejects_illegal(void **state)
 {
     (void)state;
@@ -204,6 +265,7 @@ int main(void)
         cmocka_unit_test(bitstream_roundtrip),     cmocka_unit_test(documented_positions),
         cmocka_unit_test(olive_all_bytes),         cmocka_unit_test(pack_unpack_all_formats),
         cmocka_unit_test(every_code_every_format), cmocka_unit_test(rejects_illegal),
+        cmocka_unit_test(alloc_matches_pack),
     };
     return cmocka_run_group_tests_name("pack", tests, NULL, NULL);
 }

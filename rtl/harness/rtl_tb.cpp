@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "Vmp_array.h"
+#include "rtl_feed.h"
 #include "verilated.h"
 #if VM_TRACE
 #include "verilated_fst_c.h"
@@ -92,7 +93,6 @@ static float bitsf(uint32_t u)
     memcpy(&f, &u, 4);
     return f;
 }
-static int64_t cdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 static uint64_t mix64(uint64_t z)
 {
     z += 0x9e3779b97f4a7c15ull;
@@ -125,11 +125,8 @@ static int kind_ww()
     }
 }
 
-static bool is_int_kind() { return KIND == PE_INT8 || KIND == PE_OLIVE || KIND == PE_ANT; }
-static bool has_group_state()
-{
-    return KIND == PE_MIXPE_W4A8 || KIND == PE_MIXPE_W4A8_BS || KIND == PE_MIXPE_W4A16 || KIND == PE_BITMOD;
-}
+static bool is_int_kind() { return rtl_is_int_kind(KIND); }
+static bool has_group_state() { return rtl_has_group_state(KIND); }
 static bool uses_groups() { return has_group_state() || KIND == PE_W4A16_DQ; }
 
 // ------------------------------------------------------------------------ one tile
@@ -414,11 +411,11 @@ static bool make_case(int index, Case &c)
     }
 
     /* timing */
-    const int64_t bw = (int64_t)cfg.sram_banks * cfg.sram_port_bits;
-    c.steps = (int)cdiv(t.tk, c.pt.lanes);
-    c.se = pe_tile_step(&cfg, &c.pt, &t);
-    c.ric = (int)cdiv((int64_t)t.tn * c.pt.acc_bits, bw);
-    c.roc = (int)cdiv((int64_t)t.tn * (t.last_k ? c.pt.out_bits : c.pt.acc_bits), bw);
+    const RtlTileCfg tc = rtl_tile_cfg(&cfg, &c.pt, &t);
+    c.steps = tc.steps;
+    c.se = tc.se;
+    c.ric = tc.ric;
+    c.roc = tc.roc;
     c.cyc_formula = pe_tile_cycles(&cfg, &c.pt, &t);
 
     /* golden: the whole GEMM, and every output of the tile in the tile's K pieces */
@@ -501,61 +498,10 @@ static bool make_case(int index, Case &c)
 
 // ------------------------------------------------------------------------ operand bundles
 
-/* The bundle of X row m at step k (docs/rtl.md, rtl/mp_kinds.vh). */
-static uint64_t x_bundle(const Case &c, int m, int64_t k)
-{
-    const PackedMat &p = c.px;
-    const uint8_t *row = p.codes + (size_t)m * p.row_bytes;
-    const int64_t k1 = c.tile.k0 + c.tile.tk;
-    switch (KIND) {
-    case PE_BITMOD: {
-        uint64_t v = 0;
-        for (int l = 0; l < 4; l++)
-            if (k + l < k1) v |= (uint64_t)pack_get_bits(row, (int)(k + l), 16) << (16 * l);
-        return v;
-    }
-    case PE_OLIVE: return ((uint64_t)(k & 1) << 8) | row[k >> 1];
-    default: return pack_get_bits(row, (int)k, p.bits);
-    }
-}
-
-static uint64_t w_bundle(const Case &c, int n, int64_t k)
-{
-    const PackedMat &p = c.pw;
-    const uint8_t *row = p.codes + (size_t)n * p.row_bytes;
-    const int64_t k1 = c.tile.k0 + c.tile.tk;
-    const int g = (int)(k / p.group);
-    switch (KIND) {
-    case PE_W4A16_DQ:
-    case PE_MIXPE_W4A8:
-    case PE_MIXPE_W4A8_BS:
-    case PE_MIXPE_W4A16: {
-        uint64_t z = pack_get_bits(p.zero4 + (size_t)n * p.zero_row_bytes, g, 4);
-        uint64_t s = p.scale16[(size_t)n * p.ngroups + g];
-        return (s << 8) | (z << 4) | pack_get_bits(row, (int)k, 4);
-    }
-    case PE_BITMOD: {
-        uint64_t v = 0;
-        for (int l = 0; l < 4; l++)
-            if (k + l < k1) v |= (uint64_t)pack_get_bits(row, (int)(k + l), p.bits) << (4 * l);
-        v |= (uint64_t)(p.meta[(size_t)n * p.ngroups + g] & 1) << 16;
-        v |= (uint64_t)p.scale16[(size_t)n * p.ngroups + g] << 17;
-        return v;
-    }
-    case PE_OLIVE: return ((uint64_t)(k & 1) << 8) | row[k >> 1];
-    default: return pack_get_bits(row, (int)k, p.bits);
-    }
-}
-
-/* Does step s end a weight group? (models/golden.c: group_end of the step's last k) */
-static int step_gend(const Case &c, int64_t k)
-{
-    if (!has_group_state()) return 0;
-    const int64_t k1 = c.tile.k0 + c.tile.tk;
-    int64_t last = k + c.pt.lanes - 1;
-    if (last > k1 - 1) last = k1 - 1;
-    return (last + 1) % c.w.group == 0 || last + 1 == c.w.cols;
-}
+/* The operand bundles and group ends the array asks for (rtl/harness/rtl_feed.h, docs/rtl.md §4). */
+static uint64_t x_bundle(const Case &c, int m, int64_t k) { return rtl_x_bundle(KIND, &c.px, m, k, c.tile.k0 + c.tile.tk); }
+static uint64_t w_bundle(const Case &c, int n, int64_t k) { return rtl_w_bundle(KIND, &c.pw, n, k, c.tile.k0 + c.tile.tk); }
+static int step_gend(const Case &c, int64_t k) { return rtl_step_gend(KIND, c.pt.lanes, &c.pw, k, c.tile.k0 + c.tile.tk); }
 
 // ------------------------------------------------------------------------ the RTL
 
@@ -714,12 +660,14 @@ static Outcome run_tile(Rtl &R, const Case &c)
     top->cfg_xtype = c.px.type;
     top->cfg_wtype = c.pw.type;
     top->cfg_wfp3 = KIND == PE_BITMOD && c.cfg.weight_bits == 3;
-    for (int i = 0; i < ROWS; i++)
-        top->row_scale[i] = i < t.tm && c.x.scheme != QS_FP16 ? fbits(c.x.scale[quant_gidx(&c.x, (int)t.m0 + i, 0)])
-                                                               : (uint32_t)mp_rng_u64(&R.noise);
-    for (int j = 0; j < COLS; j++)
-        top->col_scale[j] = j < t.tn && is_int_kind() ? fbits(c.w.scale[quant_gidx(&c.w, (int)t.n0 + j, 0)])
-                                                       : (uint32_t)mp_rng_u64(&R.noise);
+    for (int i = 0, v = 0; i < ROWS; i++) {
+        uint32_t b = i < t.tm ? rtl_row_scale(&c.px, (int)t.m0 + i, &v) : 0;
+        top->row_scale[i] = i < t.tm && v ? b : (uint32_t)mp_rng_u64(&R.noise);
+    }
+    for (int j = 0, v = 0; j < COLS; j++) {
+        uint32_t b = j < t.tn ? rtl_col_scale(KIND, &c.pw, (int)t.n0 + j, &v) : 0;
+        top->col_scale[j] = j < t.tn && v ? b : (uint32_t)mp_rng_u64(&R.noise);
+    }
     std::vector<int> seen((size_t)t.tm * t.tn, 0);
     const int64_t limit = 2 * c.cyc_formula + 200;
     top->start = 1;

@@ -1,0 +1,260 @@
+// systemc/cosim.cpp — RTL co-simulation in the SystemC platform: the accelerator with the RTL array
+// as its tile engine (verilator --sc of rtl/mp_array.sv for one kind and size, systemc/rtl_tile.h)
+// beside the same accelerator on the C model, both on the bus of the example platform, the host
+// running the same GEMMs on each.
+//
+// Built once per model by systemc/systemc.mk (COSIM_KIND = a PeKindId, Vmp_array.h of that model).
+// Modes (both accelerators): the kind's iso preset at the RTL's size with wide SRAM ports; narrow
+// ports (1 x 16 bits: SRAM-bound steps, multi-cycle result rows) with groups of 32; 2 x 64 bits with
+// groups of 64 (BitMoD: FP3 weights there); and a mode of another kind, which the RTL must refuse.
+// GEMMs: first one tile of a Llama-2-7B projection's shape (M = rows, N = cols, K = 4096), then
+// random tile-sized GEMMs (M <= rows, N <= cols, K a multiple of the mode's group or lanes), all of
+// seeded synthetic LLM-like operands (traces/synth.c). For each it checks, bit for bit and cycle for cycle:
+//   * the RTL accelerator's outputs = golden_gemm_hw = the C accelerator's (cycle fidelity: the
+//     outputs of sim/array.c);
+//   * the RTL tile's cycles (COMPUTE_CYCLES) = pe_tile_cycles() = the C model's cycle-level array;
+//     CYCLES of both = sim_gemm's (what `mpsim run` reports); the RTL run ends within two clock
+//     periods of START + CYCLES x period.
+// Ends with "cosim-<model>: N passed, N failed".
+#include <chrono>
+#include <cinttypes>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <systemc>
+
+#include "Vmp_array.h"
+extern "C" {
+#include "base/rng.h"
+#include "sim/cli.h"
+#include "sim/engine.h"
+}
+#include "mpacc_drv.h"
+#include "rtl_tile.h"
+#include "sc_case.h"
+#include "sc_check.h"
+#include "sc_platform.h"
+
+#ifndef COSIM_KIND
+#error "COSIM_KIND (a PeKindId) must be defined"
+#endif
+#ifndef COSIM_NAME
+#define COSIM_NAME "rtl"
+#endif
+
+using sc_core::sc_time;
+
+namespace {
+
+const PeKindId KIND = (PeKindId)COSIM_KIND;
+typedef MpRtlTile<Vmp_array> Rtl;
+
+uint64_t mix64(uint64_t z)
+{
+    z += 0x9e3779b97f4a7c15ull;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+const char *preset(PeKindId k, int variant)
+{
+    switch (k) {
+    case PE_FP16: return "iso/fp16";
+    case PE_INT8: return "iso/int8";
+    case PE_W4A16_DQ: return "iso/w4a16-dq";
+    case PE_MIXPE_W4A8:
+    case PE_MIXPE_W4A8_BS: return "iso/mixpe-w4a8";
+    case PE_MIXPE_W4A16: return "iso/mixpe-w4a16";
+    case PE_BITMOD: return variant == 2 ? "iso/bitmod-w3" : "iso/bitmod-w4";
+    case PE_OLIVE: return "iso/olive";
+    default: return "iso/ant";
+    }
+}
+
+struct Opts {
+    int64_t tiles = 200, seed = 1, llama_k = 4096;
+};
+
+} // namespace
+
+int sc_main(int argc, char **argv)
+{
+    Opts o;
+    const CliOpt opts[] = {
+        {"tiles", CLI_INT, &o.tiles, "N", "random tile-sized GEMMs after the Llama slice (default 200)"},
+        {"seed", CLI_INT, &o.seed, "S", "seed of everything (default 1)"},
+        {"llama-k", CLI_INT, &o.llama_k, "K", "K of the first GEMM, a tile of a Llama-2-7B projection (default 4096)"},
+        {NULL, CLI_FLAG, NULL, NULL, NULL},
+    };
+    const CliSpec spec = {"cosim", "[options]",
+                          "The RTL array (verilator --sc) as the tile engine of the SystemC accelerator, against the "
+                          "C model and the golden model (docs/systemc.md).",
+                          NULL, opts, 0, 0};
+    MpErr e = {};
+    int rc = cli_parse(&spec, argc, argv, NULL, NULL, &e);
+    if (rc == CLI_HELP_SHOWN)
+        return 0;
+    if (rc)
+        return cli_fail(&e);
+    const int R = Rtl::ROWS, C = Rtl::COLS;
+    // the modes
+    char base[96];
+    snprintf(base, sizeof base, "arch.rows=%d,arch.cols=%d%s", R, C,
+             KIND == PE_MIXPE_W4A8_BS ? ",arch.pe_kind=mixpe-w4a8-bs" : "");
+    const bool groups = KIND == PE_W4A16_DQ || rtl_has_group_state(KIND);
+    std::string sets[3] = {base, std::string(base) + ",sram.banks=1,sram.port_bits=16",
+                           std::string(base) + ",sram.banks=2,sram.port_bits=64"};
+    if (groups) {
+        sets[1] += ",quant.group_size=32";
+        sets[2] += ",quant.group_size=64";
+    }
+    std::vector<MpMode> modes(4);
+    for (int i = 0; i < 3 && rc == MP_OK; i++)
+        rc = mpacc_mode_load(preset(KIND, i), sets[i].c_str(), &modes[i], &e);
+    char fset[64];
+    snprintf(fset, sizeof fset, "arch.rows=%d,arch.cols=%d", R, C);
+    if (rc == MP_OK) // a mode of another kind: the RTL accelerator must refuse it
+        rc = mpacc_mode_load(KIND == PE_INT8 ? "iso/fp16" : "iso/int8", fset, &modes[3], &e); // printed below
+    if (rc)
+        return cli_fail(&e);
+    const unsigned xseed = (unsigned)(mix64((uint64_t)o.seed ^ 0x78696e6974ull) & 0x7fffffff) | 1;
+    printf("# cosim %s: %s %dx%d RTL (verilator --sc) beside the C model; seed %" PRId64
+           ", Verilator random reset 2 with seed %u (replay: --seed %" PRId64 ")\n",
+           COSIM_NAME, pe_kind_names[KIND], R, C, o.seed, xseed, o.seed);
+    const char *other = KIND == PE_INT8 ? "iso/fp16" : "iso/int8";
+    for (int i = 0; i < 4; i++)
+        printf("#   mode %d: %s [%s] %s, weight bits %d, group %d, SRAM %d x %d bits/cycle\n", i,
+               i < 3 ? preset(KIND, i) : other,
+               i < 3 ? sets[i].c_str() : fset, pe_kind_names[modes[i].cfg.pe_kind], modes[i].cfg.weight_bits,
+               modes[i].cfg.group_size, modes[i].cfg.sram_banks, modes[i].cfg.sram_port_bits);
+
+    Rtl rtl("rtl", KIND, mpacc_period(modes[0].cfg), xseed);
+    MpAccelOptions c_opt, r_opt;
+    r_opt.tiles = &rtl;
+    MpChecks check;
+    check.quiet_ok = true;
+    int64_t rtl_cycles = 0, sram_bound = 0, multi_row = 0, per_mode[3] = {0, 0, 0};
+    double wall = 0;
+    MpPlatform pf("cosim", 8 << 20, {MpAccelSpec{modes, c_opt}, MpAccelSpec{modes, r_opt}}, [&](MpPlatform &p) {
+        MpHost &h = p.host;
+        const uint64_t RC = p.regs(0), RR = p.regs(1);
+        const sc_time poll(1, sc_core::SC_US), timeout(100, sc_core::SC_MS);
+        uint32_t backend[2] = {9, 9};
+        h.read32(RC + MPACC_BACKEND, &backend[0]);
+        h.read32(RR + MPACC_BACKEND, &backend[1]);
+        check(backend[0] == MPACC_BACKEND_C && backend[1] == MPACC_BACKEND_RTL, "BACKEND registers: C %u, RTL %u",
+              backend[0], backend[1]);
+        for (int64_t ti = 0; ti <= o.tiles; ti++) {
+            MpRng r;
+            const uint64_t seed = mix64((uint64_t)o.seed * 0x100000001b3ull + (uint64_t)ti);
+            mp_rng_seed(&r, seed);
+            const int mode = ti == 0 ? 0 : (int)mp_rng_below(&r, 3);
+            const ArchConfig &cfg = modes[mode].cfg;
+            int M = R, N = C, K = (int)o.llama_k;
+            const int align = pe_k_align(&cfg);
+            if (ti > 0) {
+                M = mp_rng_below(&r, 2) ? R : 1 + (int)mp_rng_below(&r, (uint64_t)R);
+                N = mp_rng_below(&r, 2) ? C : 1 + (int)mp_rng_below(&r, (uint64_t)C);
+                const int kmax = align > 1 ? 3 * align : 300;
+                K = align * (1 + (int)mp_rng_below(&r, (uint64_t)(kmax / align)));
+            }
+            K = (K + align - 1) / align * align;
+            MpCase c;
+            if (c.make(cfg, M, N, K, seed, &e)) {
+                check(false, "GEMM %" PRId64 ": %s", ti, e.msg);
+                continue;
+            }
+            MpGemmAddrs a;
+            uint64_t end;
+            mpdrv_put_operands(h, 0, c.pw, c.px, &a, &end);
+            MpGemmResult rc_c, rc_r;
+            std::vector<float> yc(c.yg.size()), yr(c.yg.size());
+            mpdrv_run(h, RC, mpdrv_desc((uint32_t)mode, c.pw, c.px, a, MPACC_OPT_CYCLE), p.irq[0].get(), poll, timeout,
+                      &rc_c);
+            mpdrv_get_y(h, a.y, yc.size(), yc.data());
+            std::vector<float> none(c.yg.size(), 0.0f);
+            h.write(a.y, none.data(), none.size() * 4); // the RTL run must write every output
+            const auto w0 = std::chrono::steady_clock::now();
+            mpdrv_run(h, RR, mpdrv_desc((uint32_t)mode, c.pw, c.px, a, 0), p.irq[1].get(), poll, timeout, &rc_r);
+            wall += std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count();
+            mpdrv_get_y(h, a.y, yr.size(), yr.data());
+            // the references: the simulator's closed forms
+            const PeTiming pt = pe_timing(&cfg);
+            const Tile t = {0, 0, 0, M, N, K, 1, 1};
+            const int64_t formula = pe_tile_cycles(&cfg, &pt, &t);
+            const SimGemm sg = {M, N, K, 0};
+            SimResult f;
+            const bool sim_ok = sim_gemm(&cfg, &sg, FID_FAST, NULL, NULL, &f, &e) == MP_OK;
+            const RtlTileCfg tc = rtl_tile_cfg(&cfg, &pt, &t);
+            sram_bound += tc.se > pt.step_cycles;
+            multi_row += tc.roc > 1;
+            per_mode[mode]++;
+            rtl_cycles += (int64_t)rc_r.compute_cycles;
+            std::string why;
+            char b[400];
+            auto first_diff = [&](const std::vector<float> &y, const char *who) {
+                for (size_t i = 0; i < y.size(); i++)
+                    if (memcmp(&y[i], &c.yg[i], 4)) {
+                        uint32_t u, g;
+                        memcpy(&u, &y[i], 4);
+                        memcpy(&g, &c.yg[i], 4);
+                        snprintf(b, sizeof b, "; %s output (%zu, %zu) = 0x%08x (%.9g), golden 0x%08x (%.9g)", who,
+                                 i / N, i % N, u, (double)y[i], g, (double)c.yg[i]);
+                        why += b;
+                        return;
+                    }
+            };
+            if (rc_c.status != MPACC_STATUS_DONE)
+                why += std::string("; C accelerator ") + mpdrv_error_name(rc_c.error) + ": " +
+                       p.accel[0]->last_error();
+            if (rc_r.status != MPACC_STATUS_DONE)
+                why += std::string("; RTL accelerator ") + mpdrv_error_name(rc_r.error) + ": " +
+                       p.accel[1]->last_error();
+            first_diff(yc, "C model");
+            first_diff(yr, "RTL");
+            const sc_time per = mpacc_period(cfg), span = rc_r.t_end - rc_r.t_start,
+                          lo = sc_time::from_value(per.value() * rc_r.cycles), hi = lo + per * 2.0;
+            if (!sim_ok || (int64_t)rc_r.compute_cycles != formula || (int64_t)rc_c.compute_cycles != formula ||
+                (int64_t)rc_r.cycles != f.ev.cycles || (int64_t)rc_c.cycles != f.ev.cycles) {
+                snprintf(b, sizeof b,
+                         "; tile cycles: RTL %" PRIu64 ", pe_tile_cycles %" PRId64 ", C model (sim/array.c) %" PRIu64
+                         "; GEMM cycles: RTL accelerator %" PRIu64 ", C accelerator %" PRIu64 ", sim_gemm %" PRId64,
+                         rc_r.compute_cycles, formula, rc_c.compute_cycles, rc_r.cycles, rc_c.cycles,
+                         sim_ok ? f.ev.cycles : -1);
+                why += b;
+            }
+            if (span < lo || span > hi)
+                why += "; RTL run took " + span.to_string() + ", CYCLES x period " + lo.to_string();
+            check(why.empty(), "GEMM %" PRId64 " (mode %d%s) %dx%dx%d: steps %d, se %d, roc %d, %" PRIu64 " RTL cycles%s",
+                  ti, mode, ti == 0 ? ", a tile of a Llama-2-7B projection" : "", M, N, K, tc.steps, tc.se, tc.roc,
+                  rc_r.compute_cycles, why.c_str());
+        }
+        // what the RTL backend refuses: a GEMM larger than one tile, a mode of another kind
+        MpCase big, other;
+        MpGemmAddrs a;
+        uint64_t end;
+        MpGemmResult res;
+        if (big.make(modes[0].cfg, R + 1, C, pe_k_align(&modes[0].cfg), 5, &e) == MP_OK) {
+            mpdrv_put_operands(h, 0, big.pw, big.px, &a, &end);
+            mpdrv_run(h, RR, mpdrv_desc(0, big.pw, big.px, a, 0), p.irq[1].get(), poll, timeout, &res);
+            check(res.status == MPACC_STATUS_ERROR && res.error == MPACC_E_BACKEND,
+                  "RTL backend, %dx%d GEMM on the %dx%d array: %s (%s)", R + 1, C, R, C, mpdrv_error_name(res.error),
+                  p.accel[1]->last_error().c_str());
+        }
+        if (other.make(modes[3].cfg, R, C, 2 * pe_k_align(&modes[3].cfg), 6, &e) == MP_OK) {
+            mpdrv_put_operands(h, 0, other.pw, other.px, &a, &end);
+            mpdrv_run(h, RR, mpdrv_desc(3, other.pw, other.px, a, 0), p.irq[1].get(), poll, timeout, &res);
+            check(res.status == MPACC_STATUS_ERROR && res.error == MPACC_E_BACKEND, "RTL backend, mode 3 (%s): %s (%s)",
+                  pe_kind_names[modes[3].cfg.pe_kind], mpdrv_error_name(res.error), p.accel[1]->last_error().c_str());
+        }
+    });
+    sc_core::sc_start();
+    printf("# cosim %s: %" PRId64 " GEMMs (per mode %" PRId64 "/%" PRId64 "/%" PRId64 "), %" PRId64
+           " with SRAM-bound steps, %" PRId64 " with multi-cycle result rows; %" PRId64
+           " RTL cycles, %.2f s of host time on the RTL runs (%.2f M cycles/s)\n",
+           COSIM_NAME, o.tiles + 1, per_mode[0], per_mode[1], per_mode[2], sram_bound, multi_row, rtl_cycles, wall,
+           wall > 0 ? rtl_cycles / wall / 1e6 : 0.0);
+    return check.summary("cosim-" COSIM_NAME);
+}

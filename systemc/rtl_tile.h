@@ -1,0 +1,233 @@
+// systemc/rtl_tile.h — the RTL array (rtl/mp_array.sv, built with `verilator --sc`) as an
+// MpTileEngine, so an MpAccel can run its tiles on the real RTL inside a SystemC platform.
+//
+// V is the Verilated SystemC module of one kind and array size (systemc/systemc.mk builds them under
+// build/systemc/rtl/<kind>_<R>x<C>/). This module owns V, its clock (the mode's period) and every
+// signal on its ports, and plays the SRAMs around it exactly as the C++ harness does
+// (rtl/harness/rtl_tb.cpp, docs/rtl.md §2): the tile's cfg_* held from start to done, the operand
+// bundles answered combinationally on x_in / w_in / gend_in whenever the array raises feed_v
+// (rtl/harness/rtl_feed.h reads them from the packed bytes the accelerator fetched), random values
+// on every input that is not valid in a cycle (the RTL must ignore them), and the results collected
+// from y_v / y_row / y_out. Cycles are counted like the harness: the clock edges from the one that
+// samples start to the one that raises done, which the co-simulation checks against
+// pe_tile_cycles() and sim/array.c.
+//
+// Reset: rst_n low for 3 cycles then high for 1 at time 0, with Verilator's random reset
+// (randReset(2), seed xseed: every register starts random, so a missing reset shows).
+#ifndef MP_SYSTEMC_RTL_TILE_H
+#define MP_SYSTEMC_RTL_TILE_H
+
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <systemc>
+
+#include "mpacc.h"
+#include "rtl/harness/rtl_feed.h"
+#include "verilated.h"
+extern "C" {
+#include "base/rng.h"
+}
+
+template <class P> struct MpPortValue;
+template <class T> struct MpPortValue<sc_core::sc_in<T>> { typedef T type; };
+
+template <class V> class MpRtlTile : public sc_core::sc_module, public MpTileEngine {
+    typedef typename std::remove_reference<decltype(std::declval<V &>().x_in)>::type XArr;
+    typedef typename std::remove_reference<decltype(std::declval<V &>().w_in)>::type WArr;
+    typedef typename MpPortValue<typename std::remove_extent<XArr>::type>::type XT; // uint32_t or uint64_t
+    typedef typename MpPortValue<typename std::remove_extent<WArr>::type>::type WT;
+
+public:
+    static const int ROWS = (int)std::extent<XArr>::value, COLS = (int)std::extent<WArr>::value;
+    static const int GLOG = 7; // MixPE groups of at most 2^GLOG weights (mp_array's default)
+
+    MpRtlTile(sc_core::sc_module_name name, PeKindId kind, const sc_core::sc_time &period, unsigned xseed)
+        : sc_core::sc_module(name), kind_(kind), period_(period), xseed_(xseed),
+          rand_init_((Verilated::randReset(2), Verilated::randSeed((int)(xseed & 0x7fffffff)), 0)),
+          clk_("clk", period, 0.5, sc_core::SC_ZERO_TIME, true), top_("rtl")
+    {
+        mp_rng_seed(&noise_, xseed ^ 0x6e6f697365ull);
+        top_.clk(clk_);
+        top_.rst_n(rst_n_);
+        top_.start(start_);
+        top_.done(done_);
+        top_.busy(busy_);
+        top_.cfg_tm(cfg_tm_);
+        top_.cfg_tn(cfg_tn_);
+        top_.cfg_steps(cfg_steps_);
+        top_.cfg_se(cfg_se_);
+        top_.cfg_ric(cfg_ric_);
+        top_.cfg_roc(cfg_roc_);
+        top_.cfg_first(cfg_first_);
+        top_.cfg_last(cfg_last_);
+        top_.cfg_xtype(cfg_xtype_);
+        top_.cfg_wtype(cfg_wtype_);
+        top_.cfg_wfp3(cfg_wfp3_);
+        top_.feed_v(feed_v_);
+        top_.feed_step(feed_step_);
+        top_.gend_in(gend_in_);
+        top_.psum_rd(psum_rd_);
+        top_.psum_row(psum_row_);
+        top_.y_v(y_v_);
+        top_.y_row(y_row_);
+        for (int i = 0; i < ROWS; i++) {
+            top_.row_scale[i](row_scale_[i]);
+            top_.x_in[i](x_in_[i]);
+        }
+        for (int j = 0; j < COLS; j++) {
+            top_.col_scale[j](col_scale_[j]);
+            top_.w_in[j](w_in_[j]);
+            top_.psum_in[j](psum_in_[j]);
+            top_.y_out[j](y_out_[j]);
+        }
+        SC_THREAD(reset_thread);
+        SC_METHOD(feed);
+        sensitive << feed_v_ << feed_step_ << psum_rd_ << psum_row_;
+    }
+    SC_HAS_PROCESS(MpRtlTile);
+
+    unsigned xseed() const { return xseed_; }
+
+    bool supports(const ArchConfig &c, std::string *why) const override
+    {
+        char b[300];
+        if (c.pe_kind != kind_ || c.rows != ROWS || c.cols != COLS)
+            snprintf(b, sizeof b, "the RTL array is %s %dx%d; the mode is %s %dx%d", pe_kind_names[kind_], ROWS, COLS,
+                     pe_kind_names[c.pe_kind], c.rows, c.cols);
+        else if (c.dataflow != DATAFLOW_OS)
+            snprintf(b, sizeof b, "the RTL array is output-stationary; the mode is weight-stationary");
+        else if (mpacc_period(c) != period_)
+            snprintf(b, sizeof b, "the RTL clock is %s; the mode's is %s", period_.to_string().c_str(),
+                     mpacc_period(c).to_string().c_str());
+        else if (rtl_has_group_state(kind_) && kind_ != PE_BITMOD && c.group_size > (1 << GLOG))
+            snprintf(b, sizeof b, "MixPE groups of at most %d weights in this RTL (GLOG %d); the mode's are %d",
+                     1 << GLOG, GLOG, c.group_size);
+        else
+            return true;
+        *why = b;
+        return false;
+    }
+
+    int64_t run_tile(const MpTileJob &j, std::string *why) override
+    {
+        if (!ready_)
+            wait(ready_ev_);
+        const Tile &t = j.tile;
+        const RtlTileCfg tc = rtl_tile_cfg(j.cfg, &j.pt, &t);
+        if (tc.steps >= (1 << 16) || tc.se > 255 || tc.ric > 255 || tc.roc > 255) {
+            *why = "the tile's step count or row/step timing exceeds the RTL's counter widths";
+            return -1;
+        }
+        // the tile's configuration, held until done (mp_array.sv)
+        cfg_tm_.write((uint32_t)t.tm);
+        cfg_tn_.write((uint32_t)t.tn);
+        cfg_steps_.write((uint32_t)tc.steps);
+        cfg_se_.write((uint32_t)tc.se);
+        cfg_ric_.write((uint32_t)tc.ric);
+        cfg_roc_.write((uint32_t)tc.roc);
+        cfg_first_.write(t.first_k != 0);
+        cfg_last_.write(t.last_k != 0);
+        cfg_xtype_.write(j.px->type);
+        cfg_wtype_.write(j.pw->type);
+        cfg_wfp3_.write(kind_ == PE_BITMOD && j.cfg->weight_bits == 3);
+        for (int i = 0, v = 0; i < ROWS; i++) {
+            uint32_t s = i < t.tm ? rtl_row_scale(j.px, (int)t.m0 + i, &v) : 0;
+            row_scale_[i].write(i < t.tm && v ? s : (uint32_t)mp_rng_u64(&noise_));
+        }
+        for (int c = 0, v = 0; c < COLS; c++) {
+            uint32_t s = c < t.tn ? rtl_col_scale(kind_, j.pw, (int)t.n0 + c, &v) : 0;
+            col_scale_[c].write(c < t.tn && v ? s : (uint32_t)mp_rng_u64(&noise_));
+        }
+        job_ = &j;
+        std::vector<int> seen((size_t)t.tm * t.tn, 0);
+        const int64_t limit = 2 * pe_tile_cycles(j.cfg, &j.pt, &t) + 200;
+        wait(clk_.negedge_event()); // mid-cycle: inputs settle before the edge that samples start
+        start_.write(true);
+        wait(clk_.posedge_event()); // that edge: cycle 0 begins
+        start_.write(false);
+        int64_t n = 0;
+        for (;; n++) {
+            wait(clk_.negedge_event()); // the state after edge n, settled
+            if (done_.read())
+                break;
+            if (y_v_.read()) {
+                const uint32_t row = y_row_.read();
+                for (int c = 0; c < t.tn && row < (uint32_t)t.tm; c++) {
+                    uint32_t u = y_out_[c].read();
+                    memcpy(&j.y[(size_t)row * t.tn + c], &u, 4);
+                    seen[(size_t)row * t.tn + c]++;
+                }
+            }
+            if (n > limit) {
+                job_ = nullptr;
+                *why = "no done after " + std::to_string(n) + " cycles";
+                return -1;
+            }
+        }
+        job_ = nullptr;
+        for (size_t e = 0; e < seen.size(); e++)
+            if (seen[e] != 1) {
+                *why = "output (" + std::to_string(e / t.tn) + ", " + std::to_string(e % t.tn) + ") left the array " +
+                       std::to_string(seen[e]) + " times";
+                return -1;
+            }
+        return n;
+    }
+
+private:
+    void reset_thread()
+    {
+        rst_n_.write(false); // (start_ starts false; only run_tile's caller drives it)
+        for (int i = 0; i < 3; i++)
+            wait(clk_.posedge_event());
+        rst_n_.write(true);
+        wait(clk_.posedge_event());
+        ready_ = true;
+        ready_ev_.notify();
+    }
+
+    // The SRAMs' answer, in the same cycle, to the array's requests (docs/rtl.md §2): operands of
+    // step feed_step while feed_v, random values otherwise; no partial sums (tiles start at k = 0).
+    void feed()
+    {
+        const MpTileJob *j = job_;
+        const bool fv = j && feed_v_.read();
+        const int64_t k = fv ? j->tile.k0 + (int64_t)feed_step_.read() * j->pt.lanes : 0;
+        const int64_t k1 = j ? j->tile.k0 + j->tile.tk : 0;
+        for (int i = 0; i < ROWS; i++)
+            x_in_[i].write(fv && i < j->tile.tm ? (XT)rtl_x_bundle(kind_, j->px, (int)j->tile.m0 + i, k, k1)
+                                                : (XT)mp_rng_u64(&noise_));
+        for (int c = 0; c < COLS; c++)
+            w_in_[c].write(fv && c < j->tile.tn ? (WT)rtl_w_bundle(kind_, j->pw, (int)j->tile.n0 + c, k, k1)
+                                                : (WT)mp_rng_u64(&noise_));
+        gend_in_.write(fv ? rtl_step_gend(kind_, j->pt.lanes, j->pw, k, k1) != 0 : (mp_rng_u64(&noise_) & 1) != 0);
+        for (int c = 0; c < COLS; c++)
+            psum_in_[c].write((uint32_t)mp_rng_u64(&noise_));
+    }
+
+    const PeKindId kind_;
+    const sc_core::sc_time period_;
+    const unsigned xseed_;
+    const int rand_init_; // sets Verilator's random reset before top_ is built
+    MpRng noise_;
+    const MpTileJob *job_ = nullptr;
+    bool ready_ = false;
+    sc_core::sc_event ready_ev_;
+    sc_core::sc_clock clk_;
+    sc_core::sc_signal<bool> rst_n_, start_, done_, busy_, cfg_first_, cfg_last_, cfg_wfp3_, feed_v_, gend_in_,
+        psum_rd_, y_v_;
+    sc_core::sc_signal<uint32_t> cfg_tm_, cfg_tn_, cfg_steps_, cfg_se_, cfg_ric_, cfg_roc_, cfg_xtype_, cfg_wtype_,
+        feed_step_, psum_row_, y_row_;
+    sc_core::sc_signal<uint32_t> row_scale_[ROWS], col_scale_[COLS], psum_in_[COLS], y_out_[COLS];
+    sc_core::sc_signal<XT> x_in_[ROWS];
+    sc_core::sc_signal<WT> w_in_[COLS];
+    V top_;
+};
+
+#endif
