@@ -75,6 +75,17 @@ typedef enum KrVariant {
     KR_VAR_GEMV3_P1,   /* GEMV v3, whole K per warp                              */
     KR_VAR_GEMV3_P2,   /* GEMV v3, K in 2 parts                                  */
     KR_VAR_GEMV3_P4,   /* GEMV v3, K in 4 parts                                  */
+    KR_VAR_GEMV4,      /* GEMV v4: register ring of 4 groups, K parts chosen by N */
+    KR_VAR_GEMV4_P1,   /* GEMV v4, whole K per warp                              */
+    KR_VAR_GEMV4_P2,   /* GEMV v4, K in 2 parts                                  */
+    KR_VAR_GEMV4_P4,   /* GEMV v4, K in 4 parts                                  */
+    KR_VAR_GEMV4_P8,   /* GEMV v4, K in 8 parts                                  */
+    KR_VAR_GEMV5,      /* GEMV v5: bulk-copy ring, 2 batches of 4 groups per warp, parts by N */
+    KR_VAR_GEMV5_P1,   /* GEMV v5, whole K per warp                              */
+    KR_VAR_GEMV5_P2,   /* GEMV v5, K in 2 parts                                  */
+    KR_VAR_GEMV5_P4,   /* GEMV v5, K in 4 parts                                  */
+    KR_VAR_GEMV5_P8,   /* GEMV v5, K in 8 parts                                  */
+    KR_VAR_GEMM3,      /* GEMM v3 (sm_90a wgmma): 128 tokens x 128 rows, decode overlapped */
     KR_VAR_COUNT
 } KrVariant;
 
@@ -84,8 +95,17 @@ extern const char *const kr_variant_names[KR_VAR_COUNT];
  * type); NULL for the other kernels. */
 int kr_launch(KrKernel kern, KrVariant var, const KrWeights *w, const KrActs *x, const uint32_t *olive_lut,
               float *y, void *stream);
+/* The read-stream reference: reads `bytes` (a multiple of 16, 16-byte aligned) once with 16-byte
+ * loads, 4 in flight per thread, 2048 threads per SM; the ceiling a weight-streaming kernel of that
+ * size can reach (docs/gpu.md). sink: one device word it never writes in practice. */
+int kr_stream_read(const void *p, size_t bytes, uint32_t *sink, void *stream);
 /* The variant KR_VAR_AUTO resolves to for m tokens. */
 KrVariant kr_auto_variant(KrKernel kern, int m);
+/* 1 for the GEMV variants (M <= 16 only). */
+int kr_variant_is_gemv(KrVariant v);
+/* 1 if kr_launch takes variant v of kernel kern for m tokens (GEMV: m <= 16; split-K GEMV parts
+ * are refused for MixPE W4A8). */
+int kr_variant_ok(KrKernel kern, KrVariant v, int m);
 
 #ifdef __cplusplus
 }

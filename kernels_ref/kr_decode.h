@@ -95,6 +95,18 @@ KR_FN void kr_xpair_fp4(const uint32_t r[4], uint32_t p[4])
 KR_FN uint32_t kr_u4_magic(uint32_t w, int i) { return ((w >> (4 * i)) & 0x000f000fu) | 0x64006400u; }
 /* fp16x2 of 1024 + z, both halves. */
 KR_FN uint32_t kr_u4_bias(uint32_t z) { return (0x6400u | (z & 15u)) * 0x00010001u; }
+/* The same four registers with one LOP3 each (GEMV v4/v5, GEMM): P_i for even i is kr_u4_magic
+ * (halves 1024 + u, from w or w >> 8); for odd i the codes stay 4 bits higher, halves 1024 + 16u,
+ * and one HFMA2 by 1/16 (KR_U4_SIXTEENTH) plus kr_u4_nbias(z) = -(64 + z) gives u - z. Every
+ * intermediate is an integer below 2048 or a power-of-two multiple of one: exact. */
+KR_FN uint32_t kr_u4_lop(uint32_t w, int i)
+{
+    const uint32_t v = i < 2 ? w : w >> 8;
+    return (v & ((i & 1) ? 0x00f000f0u : 0x000f000fu)) | 0x64006400u;
+}
+#define KR_U4_SIXTEENTH 0x2c002c00u /* fp16x2 of 1/16 */
+/* fp16x2 of -(64 + z): exponent of 64 (0x5400), unit 1/16 of the mantissa step there is 16. */
+KR_FN uint32_t kr_u4_nbias(uint32_t z) { return (0xd400u | ((z & 15u) << 4)) * 0x00010001u; }
 
 /* int8 tensor-core path (MixPE W4A8): bytes (n0,n2,n4,n6) (hi = 0) or (n1,n3,n5,n7) (hi = 1) of a
  * word as signed int8 u - z. Per byte: (u | 0x80) - z never borrows (u + 128 > z), and XOR 0x80

@@ -1,6 +1,10 @@
 /* kernels_ref/kr_kernels.cuh — the kernel templates; one kr_k_<kind>.cu instantiates each kind.
  *
- * Both paths use the tensor cores through mma.sync (sm_80+ instructions, built for sm_90):
+ * Families (docs/gpu.md, "Kernels"): GEMV v1 (below), v2, v3, v4 (register ring), v5 (bulk-copy ring),
+ * GEMM v1, v2 (decode once per block) and v3 (GEMM v2 with wgmma, sm_90a). The kind is a template
+ * parameter of each family; the decode steps (kr_decode.h, dec_w / dec_x) are the only per-kind code.
+ *
+ * All but GEMM v3 use the tensor cores through mma.sync (sm_80+ instructions; the build is sm_90a):
  * m16n8k16 fp16 x fp16 -> fp32 for the fp16-activation kinds and OliVe (whose grid values are
  * integers <= 192, exact in fp16), m16n8k32 s8 x s8 -> s32 for MixPE W4A8. The A operand is a
  * 16-row strip of W, decoded in registers from the packed bytes (kr_decode.h); B is 8 tokens of X.
@@ -52,7 +56,7 @@ template <int KIND> struct Tr {
  * fp16x2 scale (w4a16-dq, used in the decode) or the bits of the fp32 group scale applied after
  * the group sum (the other kinds). */
 struct RP {
-    uint32_t a, b;
+    uint32_t a, b, c; /* c: kr_u4_nbias(z) for the fp16 uint4 decode */
 };
 __device__ __forceinline__ float rp_s(const RP &p) { return __uint_as_float(p.b); }
 
@@ -68,6 +72,12 @@ __device__ __forceinline__ uint32_t hmul2(uint32_t a, uint32_t b)
 {
     uint32_t d;
     asm("mul.rn.f16x2 %0, %1, %2;" : "=r"(d) : "r"(a), "r"(b));
+    return d;
+}
+__device__ __forceinline__ uint32_t hfma2(uint32_t a, uint32_t b, uint32_t c)
+{
+    uint32_t d;
+    asm("fma.rn.f16x2 %0, %1, %2, %3;" : "=r"(d) : "r"(a), "r"(b), "r"(c));
     return d;
 }
 
@@ -129,15 +139,17 @@ __device__ __forceinline__ float h2f(uint16_t h) { return __half2float(__ushort_
 
 template <int KIND> __device__ __forceinline__ RP load_rp(const KrWeights &W, int row, int gi)
 {
-    RP p = {0u, 0x3f800000u};
+    RP p = {0u, 0x3f800000u, 0u};
     if constexpr (Tr<KIND>::U4) {
         uint32_t zb = __ldg(W.zero4 + (size_t)row * W.zero_row_bytes + (gi >> 1));
         uint32_t z = (zb >> ((gi & 1) * 4)) & 15u;
         uint32_t s16 = __ldg(W.scale16 + (size_t)row * W.ngroups + gi);
         if constexpr (KIND == K_W4A8)
             p.a = z * 0x01010101u;
-        else
+        else {
             p.a = kr_u4_bias(z);
+            p.c = kr_u4_nbias(z);
+        }
         p.b = KIND == K_DQ ? s16 | (s16 << 16) : __float_as_uint(h2f((uint16_t)s16));
     } else if constexpr (KIND == K_FP4 || KIND == K_FP3) {
         size_t gidx = (size_t)row * W.ngroups + gi;
@@ -155,11 +167,12 @@ __device__ __forceinline__ void dec_w(uint32_t w, const RP &p, const uint32_t *l
 {
 #pragma unroll
     for (int i = 0; i < 4; i++) {
-        if constexpr (KIND == K_MIXPE16)
-            h[i] = hsub2(kr_u4_magic(w, i), p.a);
-        else if constexpr (KIND == K_DQ)
-            h[i] = hmul2(hsub2(kr_u4_magic(w, i), p.a), p.b); /* fp16(fp16(u - z) * s): golden's dq16 */
-        else if constexpr (KIND == K_FP4)
+        if constexpr (KIND == K_MIXPE16 || KIND == K_DQ) { /* u - z, exact (kr_u4_lop) */
+            const uint32_t l = kr_u4_lop(w, i);
+            h[i] = (i & 1) ? hfma2(l, KR_U4_SIXTEENTH, p.c) : hsub2(l, p.a);
+            if constexpr (KIND == K_DQ)
+                h[i] = hmul2(h[i], p.b); /* fp16(fp16(u - z) * s): golden's dq16 */
+        } else if constexpr (KIND == K_FP4)
             h[i] = kr_fp4_decode(w, i, p.a);
         else if constexpr (KIND == K_FP3)
             h[i] = kr_fp3_decode(w, i, p.a);
@@ -402,7 +415,7 @@ template <int KIND, int BM, int BN, int WM, int WN, int STAGES> struct GemmCfg {
     using T = Tr<KIND>;
     static constexpr int NWN = BN / WN, NWM = BM / WM, NTH = 32 * NWN * NWM, RT = WN / 16, NT = WM / 8;
     /* per stage: W slice, X slice, the BN rows' group parameters (RP) */
-    static constexpr int WT = BN * T::WB, XT = BM * T::XB, PT = BN * 8, ST = WT + XT + PT;
+    static constexpr int WT = BN * T::WB, XT = BM * T::XB, PT = BN * (int)sizeof(RP), ST = WT + XT + PT;
     static constexpr int SMEM = STAGES * ST + (T::OLIVE ? 2048 : 0);
     static_assert(BN <= NTH, "one thread per row loads the group parameters");
 };
@@ -425,10 +438,11 @@ template <int KIND> __device__ __forceinline__ RawP load_raw(const KrWeights &W,
 }
 template <int KIND> __device__ __forceinline__ RP make_rp(const RawP &r, int gi)
 {
-    RP p = {0u, 0x3f800000u};
+    RP p = {0u, 0x3f800000u, 0u};
     if constexpr (Tr<KIND>::U4) {
         uint32_t z = (r.z >> ((gi & 1) * 4)) & 15u;
         p.a = KIND == K_W4A8 ? z * 0x01010101u : kr_u4_bias(z);
+        p.c = KIND == K_W4A8 ? 0u : kr_u4_nbias(z);
         p.b = KIND == K_DQ ? r.s16 | (r.s16 << 16) : __float_as_uint(h2f((uint16_t)r.s16));
     } else if constexpr (KIND == K_FP4 || KIND == K_FP3) {
         p.a = KIND == K_FP4 ? kr_fp4_tn_lo(r.meta & 1) : kr_fp3_t_hi(r.meta & 1);
@@ -1113,6 +1127,483 @@ template <int KIND, int NT, int P> static size_t gemv3_smem()
     return (size_t)4 * 2 * 16 * RB + (size_t)(P > 1 ? 256 * 8 * NT : 0);
 }
 
+/* ---------------------------------------------------------------- GEMV v4 and v5: shared pieces
+ * Both keep GEMV v1's fragment mapping, decoders and per-group dequantization, and differ only in
+ * how the weights reach the lanes (docs/gpu.md, "GEMV v4, v5"):
+ *  - a warp owns a 16-row strip and part p of P contiguous ranges of groups (split-K); a block of
+ *    NWARP = max(4, P) warps holds the P parts of NWARP / P strips and adds the parts in part order
+ *    at the end (integers for OliVe; MixPE W4A8 takes P = 1 only: its FMA chain runs over all
+ *    groups in one thread);
+ *  - the activations are read through L1 one group ahead (__ldg; every warp of the SM reads the
+ *    same X, so all but the first read hit L1), the group parameters a few groups ahead;
+ *  - a group's eight m16n8k16 steps (four m16n8k32 for int8) form two independent chains of half
+ *    the length (words 0-1 and 2-3), added once before the group's dequantization: still inside
+ *    the stated bound (2 x 4 steps from C = 0 plus one fp32 addition <= 8 steps of KR_TC_STEP),
+ *    exact for the integer kinds;
+ *  - OliVe's weight table is replicated once per lane in shared memory (entry e of lane l at word
+ *    32e + l), so the 32 lookups of a warp hit 32 different banks whatever the bytes are. */
+__device__ __forceinline__ uint4 ldg_stream16(const void *p)
+{
+    uint4 v;
+    asm volatile("ld.global.nc.L1::no_allocate.L2::256B.v4.u32 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
+                 : "l"(p));
+    return v;
+}
+__device__ __forceinline__ uint32_t ldg_stream4(const void *p)
+{
+    uint32_t v;
+    asm volatile("ld.global.nc.L1::no_allocate.L2::256B.u32 %0, [%1];\n" : "=r"(v) : "l"(p));
+    return v;
+}
+
+/* OliVe's tables in shared memory: the weights' table replicated per lane (256 x 32 words), then
+ * the activations' (256 words). Filled by the whole block; the caller synchronizes. */
+__device__ __forceinline__ void gv_fill_lut(uint32_t *lut, const uint32_t *__restrict__ olut, int nth)
+{
+    for (int i = threadIdx.x; i < 256 * 8; i += nth) {
+        const uint32_t v = __ldg(olut + (i >> 3));
+        ((uint4 *)lut)[i] = make_uint4(v, v, v, v);
+    }
+    for (int i = threadIdx.x; i < 256; i += nth)
+        lut[256 * 32 + i] = __ldg(olut + 256 + i);
+}
+
+/* One word of one row -> four fp16x2 A registers; OliVe through the per-lane replicated table
+ * (lrep = table + lane). */
+template <int KIND>
+__device__ __forceinline__ void dec_w_rep(uint32_t w, const RP &p, const uint32_t *lrep, uint32_t (&h)[4])
+{
+    if constexpr (KIND == K_OLIVE) {
+#pragma unroll
+        for (int i = 0; i < 4; i++)
+            h[i] = lrep[kr_byte(w, i) << 5];
+    } else
+        dec_w<KIND>(w, p, lrep, h);
+}
+
+/* This lane's activation pointers: token g + 8 nt, or token M - 1 where that is >= M. A token >= M
+ * only feeds the B column (= output column) of that token, which is never stored, so its stand-in
+ * values need no zeroing: the loads stay unconditional (no branches in the main loop). */
+template <int KIND, int NT>
+__device__ __forceinline__ void gv_x_ptrs(const KrActs &X, const uint8_t *(&xp)[NT])
+{
+    const int g = (threadIdx.x & 31) >> 2, t = threadIdx.x & 3;
+#pragma unroll
+    for (int nt = 0; nt < NT; nt++) {
+        const int tok = g + 8 * nt < X.m ? g + 8 * nt : X.m - 1;
+        xp[nt] = (const uint8_t *)X.codes + (size_t)tok * X.row_bytes + t * (Tr<KIND>::XB / 4);
+    }
+}
+/* The activations of group gi for this lane's NT tokens. */
+template <int KIND, int NT>
+__device__ __forceinline__ void gv_load_x(uint32_t (&xr)[NT][Tr<KIND>::XW], const uint8_t *const (&xp)[NT], int gi)
+{
+    using T = Tr<KIND>;
+#pragma unroll
+    for (int nt = 0; nt < NT; nt++) {
+        const uint4 *px = (const uint4 *)(xp[nt] + (size_t)gi * T::XB);
+#pragma unroll
+        for (int q = 0; q < T::XB / 64; q++) {
+            const uint4 v = __ldg(px + q);
+            xr[nt][4 * q] = v.x, xr[nt][4 * q + 1] = v.y, xr[nt][4 * q + 2] = v.z, xr[nt][4 * q + 3] = v.w;
+        }
+    }
+}
+
+/* One group of one warp: the lane's words of rows g (wa) and g + 8 (wb), the rows' parameters and
+ * the activations -> the group's sum (two half-length chains) -> the per-group dequantization
+ * into out / iout. Groups must come in ascending order per thread. */
+template <int KIND, int NT>
+__device__ __forceinline__ void gv_group(const uint32_t *wa, const uint32_t *wb, const RP &pa, const RP &pb,
+                                         const uint32_t (&xr)[NT][Tr<KIND>::XW], const uint32_t *lrep,
+                                         const uint32_t *lutx, float (&out)[NT][4], int (&iout)[NT][4])
+{
+    using T = Tr<KIND>;
+    if constexpr (T::INT8) {
+        int I[2][NT][4];
+#pragma unroll
+        for (int c = 0; c < 2; c++)
+#pragma unroll
+            for (int nt = 0; nt < NT; nt++)
+#pragma unroll
+                for (int e = 0; e < 4; e++)
+                    I[c][nt][e] = 0;
+#pragma unroll
+        for (int j = 0; j < 4; j++) {
+            const uint32_t al = kr_s8_uz(wa[j], 0, pa.a), ah = kr_s8_uz(wa[j], 1, pa.a);
+            const uint32_t bl = kr_s8_uz(wb[j], 0, pb.a), bh = kr_s8_uz(wb[j], 1, pb.a);
+#pragma unroll
+            for (int nt = 0; nt < NT; nt++)
+                mma_s8(I[j >> 1][nt], al, bl, ah, bh, kr_xpair_s8(xr[nt][2 * j], xr[nt][2 * j + 1], 0),
+                       kr_xpair_s8(xr[nt][2 * j], xr[nt][2 * j + 1], 1));
+        }
+#pragma unroll
+        for (int nt = 0; nt < NT; nt++)
+#pragma unroll
+            for (int e = 0; e < 4; e++) /* |D| < 2^21: the int sum and its conversion are exact */
+                out[nt][e] = __fmaf_rn((float)(I[0][nt][e] + I[1][nt][e]), e < 2 ? rp_s(pa) : rp_s(pb), out[nt][e]);
+    } else {
+        float C[2][NT][4];
+#pragma unroll
+        for (int c = 0; c < 2; c++)
+#pragma unroll
+            for (int nt = 0; nt < NT; nt++)
+#pragma unroll
+                for (int e = 0; e < 4; e++)
+                    C[c][nt][e] = 0.0f;
+#pragma unroll
+        for (int j = 0; j < 4; j++) {
+            uint32_t wA, wB;
+            if constexpr (T::FP3) {
+                wA = kr_fp3_chunk(wa[0], wa[1], wa[2], j);
+                wB = kr_fp3_chunk(wb[0], wb[1], wb[2], j);
+            } else {
+                wA = wa[j];
+                wB = wb[j];
+            }
+            uint32_t hA[4], hB[4];
+            dec_w_rep<KIND>(wA, pa, lrep, hA);
+            dec_w_rep<KIND>(wB, pb, lrep, hB);
+#pragma unroll
+            for (int nt = 0; nt < NT; nt++) {
+                uint32_t q[4];
+                dec_x<KIND>(&xr[nt][T::OLIVE ? j : 4 * j], lutx, q);
+                mma_f16(C[j >> 1][nt], hA[0], hB[0], hA[1], hB[1], q[0], q[1]);
+                mma_f16(C[j >> 1][nt], hA[2], hB[2], hA[3], hB[3], q[2], q[3]);
+            }
+        }
+#pragma unroll
+        for (int nt = 0; nt < NT; nt++)
+#pragma unroll
+            for (int e = 0; e < 4; e++) {
+                const float c = __fadd_rn(C[0][nt][e], C[1][nt][e]); /* OliVe: integers < 2^24, exact */
+                if constexpr (T::EPI == EPI_INT)
+                    iout[nt][e] += __float2int_rn(c);
+                else if constexpr (T::EPI == EPI_ADD)
+                    out[nt][e] = __fadd_rn(out[nt][e], c);
+                else
+                    out[nt][e] = __fmaf_rn(c, e < 2 ? rp_s(pa) : rp_s(pb), out[nt][e]);
+            }
+    }
+}
+
+/* The end of GEMV v4/v5: P = 1 stores the lane's outputs; otherwise the P parts of each strip go
+ * through shared memory (red: P x ROWS x TOKS words) and one thread per output adds them in part
+ * order. Every thread of the block must call it. */
+template <int KIND, int NT, int P, int ROWS, int NTH>
+__device__ __forceinline__ void gv_store(const KrWeights &W, const KrActs &X, float *__restrict__ Y,
+                                         const float (&out)[NT][4], const int (&iout)[NT][4], float *red, int r,
+                                         int p, int rowA, int rowB)
+{
+    using T = Tr<KIND>;
+    constexpr int TOKS = 8 * NT;
+    const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3, N = W.n, M = X.m;
+    auto finish = [&](float v, int iv, int row, int tk) -> float {
+        if constexpr (T::EPI == EPI_INT)
+            return __fmul_rn(__fmul_rn((float)iv, W.scale32[row]), X.scale32[0]);
+        else if constexpr (T::EPI == EPI_S32FMA)
+            return __fmul_rn(v, X.scale32[tk]);
+        else
+            return v;
+    };
+    if constexpr (P == 1) {
+#pragma unroll
+        for (int nt = 0; nt < NT; nt++)
+#pragma unroll
+            for (int e = 0; e < 4; e++) {
+                const int row = (e < 2 ? rowA : rowB), tk = 8 * nt + 2 * t + (e & 1);
+                if (row < N && tk < M)
+                    Y[(size_t)tk * N + row] = finish(out[nt][e], iout[nt][e], row, tk);
+            }
+    } else {
+#pragma unroll
+        for (int nt = 0; nt < NT; nt++)
+#pragma unroll
+            for (int e = 0; e < 4; e++) {
+                const int rl = 16 * r + g + 8 * (e >> 1), tk = 8 * nt + 2 * t + (e & 1);
+                red[(p * ROWS + rl) * TOKS + tk] = T::EPI == EPI_INT ? __int_as_float(iout[nt][e]) : out[nt][e];
+            }
+        __syncthreads();
+        for (int o = threadIdx.x; o < ROWS * TOKS; o += NTH) {
+            const int rl = o % ROWS, tk = o / ROWS, row = blockIdx.x * ROWS + rl;
+            if (row < N && tk < M) {
+                float v = 0.0f;
+                int iv = 0;
+#pragma unroll
+                for (int q = 0; q < P; q++) { /* parts in order */
+                    const float d = red[(q * ROWS + rl) * TOKS + tk];
+                    if constexpr (T::EPI == EPI_INT)
+                        iv += __float_as_int(d);
+                    else
+                        v = q == 0 ? d : __fadd_rn(v, d);
+                }
+                Y[(size_t)tk * N + row] = finish(v, iv, row, tk);
+            }
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- GEMV v4
+ * The weights go straight from DRAM into registers: lane (g, t) keeps, per row (g and g + 8) and
+ * group, its 16 bytes (12 for FP3) in a register ring of U slots (slot u: groups ga + u mod U);
+ * the loads of group gi + U are issued as soon as group gi is read (ld.global.nc.L1::no_allocate
+ * .L2::256B), so U groups (U KB per warp) are in flight; 16 warps per SM for M <= 8 (the register
+ * cap of __launch_bounds__: 128). */
+template <int KIND, int NT, int P, int U> struct Gv4Cfg {
+    static constexpr int NWARP = P < 4 ? 4 : P, RS = NWARP / P, ROWS = 16 * RS, TOKS = 8 * NT, NTH = 32 * NWARP;
+    static constexpr int LUT = Tr<KIND>::OLIVE ? 256 * 32 + 256 : 4; /* replicated W table + X table, words */
+    static constexpr int MINB = NT == 1 && 512 >= NTH ? 512 / NTH : 1;
+    static_assert((P == 1 || P == 2 || P == 4 || P == 8) && U % 2 == 0, "GEMV v4 shape");
+};
+
+template <int KIND, int NT, int P, int U>
+__global__ void __launch_bounds__(Gv4Cfg<KIND, NT, P, U>::NTH, Gv4Cfg<KIND, NT, P, U>::MINB)
+    gemv4_kernel(KrWeights W, KrActs X, const uint32_t *__restrict__ olut, float *__restrict__ Y)
+{
+    using T = Tr<KIND>;
+    using Cf = Gv4Cfg<KIND, NT, P, U>;
+    constexpr int WV = T::FP3 ? 3 : 4; /* 32-bit words per row, group and lane */
+    __shared__ __align__(16) uint32_t lut[Cf::LUT];
+    __shared__ float red[P > 1 ? P * Cf::ROWS * Cf::TOKS : 1];
+
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    const int r = warp / P, p = warp % P, g = lane >> 2, t = lane & 3;
+    const int N = W.n, G = W.ngroups;
+    const int rowA = blockIdx.x * Cf::ROWS + 16 * r + g, rowB = rowA + 8;
+    const int rA = rowA < N ? rowA : N - 1, rB = rowB < N ? rowB : N - 1;
+    const int ga = (G * p) / P, ng = (G * (p + 1)) / P - ga;
+    const uint8_t *wpa = W.codes + (size_t)rA * W.row_bytes + t * (T::WB / 4);
+    const uint8_t *wpb = W.codes + (size_t)rB * W.row_bytes + t * (T::WB / 4);
+    const uint8_t *xp[NT];
+    gv_x_ptrs<KIND, NT>(X, xp);
+
+    uint32_t wr[U][2][WV]; /* the register ring: slot u holds group ga + u + U i */
+    RawP rawA[U], rawB[U];
+    auto issue = [&](uint32_t(&dst)[2][WV], RawP &ra, RawP &rb, int gi) {
+        const uint8_t *pa = wpa + (size_t)gi * T::WB, *pb = wpb + (size_t)gi * T::WB;
+        if constexpr (T::FP3) {
+#pragma unroll
+            for (int i = 0; i < 3; i++) {
+                dst[0][i] = ldg_stream4(pa + 4 * i);
+                dst[1][i] = ldg_stream4(pb + 4 * i);
+            }
+        } else {
+            const uint4 a = ldg_stream16(pa), b = ldg_stream16(pb);
+            dst[0][0] = a.x, dst[0][1] = a.y, dst[0][2] = a.z, dst[0][3] = a.w;
+            dst[1][0] = b.x, dst[1][1] = b.y, dst[1][2] = b.z, dst[1][3] = b.w;
+        }
+        ra = load_raw<KIND>(W, rA, gi);
+        rb = load_raw<KIND>(W, rB, gi);
+    };
+
+#pragma unroll
+    for (int u = 0; u < U; u++)
+        if (u < ng)
+            issue(wr[u], rawA[u], rawB[u], ga + u);
+    if constexpr (T::OLIVE) { /* after the first loads are in flight */
+        gv_fill_lut(lut, olut, Cf::NTH);
+        __syncthreads();
+    }
+    const uint32_t *lrep = lut + lane, *lutx = T::OLIVE ? lut + 256 * 32 : lut;
+
+    float out[NT][4];
+    int iout[NT][4];
+#pragma unroll
+    for (int nt = 0; nt < NT; nt++)
+#pragma unroll
+        for (int e = 0; e < 4; e++) {
+            out[nt][e] = 0.0f;
+            iout[nt][e] = 0;
+        }
+    uint32_t xb[2][NT][T::XW]; /* activations one group ahead: group ga + i in xb[i & 1] */
+    if (ng > 0)
+        gv_load_x<KIND, NT>(xb[0], xp, ga);
+    for (int b = 0; b < ng; b += U) {
+#pragma unroll
+        for (int u = 0; u < U; u++) {
+            if (b + u >= ng)
+                break;
+            const int gi = ga + b + u;
+            if (b + u + 1 < ng)
+                gv_load_x<KIND, NT>(xb[(u + 1) & 1], xp, gi + 1);
+            const RP pa = make_rp<KIND>(rawA[u], gi), pb = make_rp<KIND>(rawB[u], gi);
+            uint32_t wa[WV], wb[WV];
+#pragma unroll
+            for (int i = 0; i < WV; i++)
+                wa[i] = wr[u][0][i], wb[i] = wr[u][1][i];
+            if (b + u + U < ng)
+                issue(wr[u], rawA[u], rawB[u], gi + U);
+            gv_group<KIND, NT>(wa, wb, pa, pb, xb[u & 1], lrep, lutx, out, iout);
+        }
+    }
+    gv_store<KIND, NT, P, Cf::ROWS, Cf::NTH>(W, X, Y, out, iout, red, r, p, rowA, rowB);
+}
+
+/* ---------------------------------------------------------------- GEMV v5
+ * The weights go from DRAM to a per-warp ring in shared memory through the bulk-copy engine
+ * (cp.async.bulk, completion on an mbarrier per slot), so the bytes in flight cost no registers:
+ *  - a batch is B consecutive groups of the warp's 16 rows; lanes 0..15 each copy one row's run
+ *    of B x 64 bytes (B x 48 for FP3) into slot s = batch mod S at row stride RSTR bytes;
+ *    RSTR = 64 (FP3: 48) mod 128, which makes the fragment reads (lane (g, t): 16 bytes of row g
+ *    at 64u + 16t, or three words at 48u + 12t) free of bank conflicts;
+ *  - slot s's mbarrier (arrival count 1: lane 0's arrive.expect_tx of the batch's bytes, issued
+ *    before the copies) completes phase k when the k-th batch of that slot has landed; the warp
+ *    waits on parity k & 1, reads the batch, and after __syncwarp refills the slot with batch
+ *    + S, so S batches (S x B KB per warp) are in flight;
+ *  - the group parameters of a batch are loaded before its wait; the rest is GEMV v4's.
+ * Shared memory per block: the mbarriers, NWARP rings of S x 16 x RSTR bytes, OliVe's tables, the
+ * part reduction. */
+template <int KIND, int NT, int P, int B, int S> struct Gv5Cfg {
+    using T = Tr<KIND>;
+    static constexpr int NWARP = P < 4 ? 4 : P, RS = NWARP / P, ROWS = 16 * RS, TOKS = 8 * NT, NTH = 32 * NWARP;
+    static constexpr int RUN = B * T::WB;                                   /* bytes of one row per batch */
+    static constexpr int RSTR = RUN + ((T::FP3 ? 48 : 64) - RUN % 128 + 128) % 128;
+    static constexpr int SLOT = 16 * RSTR, RING = S * SLOT;                 /* bytes per slot, per warp   */
+    static constexpr int BARB = (NWARP * S * 8 + 127) / 128 * 128;          /* mbarriers, padded          */
+    static constexpr int LUTB = T::OLIVE ? (256 * 32 + 256) * 4 : 0;
+    static constexpr int SMEM = BARB + NWARP * RING + LUTB + (P > 1 ? P * ROWS * TOKS * 4 : 0);
+    /* blocks per SM the register cap aims at (M <= 8): as many as shared memory holds, <= 16 warps */
+    static constexpr int MINB_S = 227 * 1024 / SMEM, MINB_W = 512 / NTH > 0 ? 512 / NTH : 1;
+    static constexpr int MINB = NT > 1 || MINB_S < 1 ? 1 : MINB_S < MINB_W ? MINB_S : MINB_W;
+    static_assert((P == 1 || P == 2 || P == 4 || P == 8) && B % 2 == 0, "GEMV v5 shape");
+    static_assert(RUN % 16 == 0 && RSTR % 16 == 0, "bulk copies move multiples of 16 bytes to 16-byte aligned addresses");
+};
+
+__device__ __forceinline__ uint32_t smem_u32(const void *p) { return (uint32_t)__cvta_generic_to_shared(p); }
+__device__ __forceinline__ void mbar_init(uint32_t bar, uint32_t count)
+{
+    asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(bar), "r"(count) : "memory");
+}
+__device__ __forceinline__ void mbar_fence_init() { asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory"); }
+__device__ __forceinline__ void mbar_arrive_expect_tx(uint32_t bar, uint32_t bytes)
+{
+    asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(bar), "r"(bytes) : "memory");
+}
+__device__ __forceinline__ void mbar_wait(uint32_t bar, uint32_t parity)
+{
+    asm volatile("{\n"
+                 ".reg .pred P1;\n"
+                 "LAB_WAIT:\n"
+                 "mbarrier.try_wait.parity.shared::cta.b64 P1, [%0], %1;\n"
+                 "@P1 bra DONE;\n"
+                 "bra LAB_WAIT;\n"
+                 "DONE:\n"
+                 "}\n" ::"r"(bar),
+                 "r"(parity)
+                 : "memory");
+}
+__device__ __forceinline__ void bulk_g2s(uint32_t dst, const void *src, uint32_t bytes, uint32_t bar)
+{
+    asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];\n" ::"r"(dst),
+                 "l"(src), "r"(bytes), "r"(bar)
+                 : "memory");
+}
+__device__ __forceinline__ void fence_proxy_async() { asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory"); }
+
+template <int KIND, int NT, int P, int B, int S>
+__global__ void __launch_bounds__(Gv5Cfg<KIND, NT, P, B, S>::NTH, Gv5Cfg<KIND, NT, P, B, S>::MINB)
+    gemv5_kernel(KrWeights W, KrActs X, const uint32_t *__restrict__ olut, float *__restrict__ Y)
+{
+    using T = Tr<KIND>;
+    using Cf = Gv5Cfg<KIND, NT, P, B, S>;
+    constexpr int RSTR = Cf::RSTR, SLOT = Cf::SLOT, WB = T::WB;
+    extern __shared__ __align__(16) uint8_t smem[];
+    uint8_t *rings = smem + Cf::BARB;
+    uint32_t *lut = (uint32_t *)(rings + Cf::NWARP * Cf::RING);
+    float *red = (float *)((uint8_t *)lut + Cf::LUTB);
+
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    const int r = warp / P, p = warp % P, g = lane >> 2, t = lane & 3;
+    const int N = W.n, G = W.ngroups;
+    const int row0 = blockIdx.x * Cf::ROWS + 16 * r, rowA = row0 + g, rowB = rowA + 8;
+    const int rA = rowA < N ? rowA : N - 1, rB = rowB < N ? rowB : N - 1;
+    const int ga = (G * p) / P, ng = (G * (p + 1)) / P - ga, nb = (ng + B - 1) / B;
+    const uint8_t *ring = rings + warp * Cf::RING;
+    const uint32_t bar0 = smem_u32(smem) + 8 * warp * S, ring0 = smem_u32(ring);
+    const int prow = row0 + (lane & 15) < N ? row0 + (lane & 15) : N - 1; /* the row lane l < 16 copies */
+    const uint8_t *wrow = W.codes + (size_t)prow * W.row_bytes;
+    const uint8_t *xp[NT];
+    gv_x_ptrs<KIND, NT>(X, xp);
+
+    if (lane == 0) {
+        for (int s = 0; s < S; s++)
+            mbar_init(bar0 + 8 * s, 1);
+        mbar_fence_init();
+    }
+    __syncwarp();
+    auto fill = [&](int bi) { /* batch bi of this warp's part -> slot bi % S */
+        const int s = bi % S, nbg = ng - bi * B < B ? ng - bi * B : B;
+        const uint32_t bar = bar0 + 8 * s;
+        if (lane == 0)
+            mbar_arrive_expect_tx(bar, 16u * nbg * WB);
+        __syncwarp();
+        if (lane < 16)
+            bulk_g2s(ring0 + s * SLOT + lane * RSTR, wrow + (size_t)(ga + bi * B) * WB, nbg * WB, bar);
+    };
+    for (int bi = 0; bi < S && bi < nb; bi++)
+        fill(bi);
+    if constexpr (T::OLIVE) { /* after the first copies are in flight */
+        gv_fill_lut(lut, olut, Cf::NTH);
+        __syncthreads();
+    }
+    const uint32_t *lrep = lut + lane, *lutx = T::OLIVE ? lut + 256 * 32 : lut;
+
+    float out[NT][4];
+    int iout[NT][4];
+#pragma unroll
+    for (int nt = 0; nt < NT; nt++)
+#pragma unroll
+        for (int e = 0; e < 4; e++) {
+            out[nt][e] = 0.0f;
+            iout[nt][e] = 0;
+        }
+    uint32_t xb[2][NT][T::XW]; /* activations one group ahead: group ga + i in xb[i & 1] */
+    if (ng > 0)
+        gv_load_x<KIND, NT>(xb[0], xp, ga);
+    for (int bi = 0; bi < nb; bi++) {
+        const int s = bi % S, g0 = ga + bi * B;
+        RawP ra[B], rb[B]; /* parameters first: their latency overlaps the wait */
+#pragma unroll
+        for (int u = 0; u < B; u++)
+            if (bi * B + u < ng) {
+                ra[u] = load_raw<KIND>(W, rA, g0 + u);
+                rb[u] = load_raw<KIND>(W, rB, g0 + u);
+            }
+        mbar_wait(bar0 + 8 * s, (uint32_t)(bi / S) & 1u);
+        const uint8_t *sa = ring + s * SLOT + g * RSTR, *sb = sa + 8 * RSTR;
+#pragma unroll
+        for (int u = 0; u < B; u++) {
+            if (bi * B + u >= ng)
+                break;
+            const int gi = g0 + u;
+            uint32_t wa[4], wb[4];
+            if constexpr (T::FP3) {
+#pragma unroll
+                for (int i = 0; i < 3; i++) {
+                    wa[i] = *(const uint32_t *)(sa + u * WB + 12 * t + 4 * i);
+                    wb[i] = *(const uint32_t *)(sb + u * WB + 12 * t + 4 * i);
+                }
+                wa[3] = wb[3] = 0;
+            } else {
+                const uint4 va = *(const uint4 *)(sa + u * WB + 16 * t), vb = *(const uint4 *)(sb + u * WB + 16 * t);
+                wa[0] = va.x, wa[1] = va.y, wa[2] = va.z, wa[3] = va.w;
+                wb[0] = vb.x, wb[1] = vb.y, wb[2] = vb.z, wb[3] = vb.w;
+            }
+            if (bi * B + u + 1 < ng)
+                gv_load_x<KIND, NT>(xb[(u + 1) & 1], xp, gi + 1);
+            gv_group<KIND, NT>(wa, wb, make_rp<KIND>(ra[u], gi), make_rp<KIND>(rb[u], gi), xb[u & 1], lrep, lutx, out,
+                               iout);
+        }
+        __syncwarp(); /* every lane has read slot s */
+        if (bi + S < nb) {
+            fence_proxy_async(); /* our generic reads of the slot before the bulk copy's writes */
+            fill(bi + S);
+        }
+    }
+    gv_store<KIND, NT, P, Cf::ROWS, Cf::NTH>(W, X, Y, out, iout, red, r, p, rowA, rowB);
+}
+
 /* ---------------------------------------------------------------- GEMM v2
  * Decode once per block: each group's weights (and OliVe's activations) are decoded by the whole
  * block into shared memory, in natural k order (fp16 pairs or int8), then the warps run a plain
@@ -1123,7 +1614,7 @@ template <int KIND, int BM, int BN, int WM, int WN, int STAGES> struct Gm2Cfg {
     static constexpr int NWN = BN / WN, NWM = BM / WM, NTH = 32 * NWN * NWM, RT = WN / 16, NT = WM / 8;
     static constexpr int KB = T::INT8 ? 128 : 256;            /* decoded bytes per row per group */
     static constexpr int XR = T::INT8 ? 128 : 256;            /* bytes per activation row fed to ldmatrix */
-    static constexpr int WT = BN * T::WB, XT = BM * T::XB, PT = BN * 8, ST = WT + XT + PT;
+    static constexpr int WT = BN * T::WB, XT = BM * T::XB, PT = BN * (int)sizeof(RP), ST = WT + XT + PT;
     static constexpr int WD = BN * KB, XD = T::OLIVE ? BM * 256 : 0;
     static constexpr int SMEM = STAGES * ST + WD + XD + (T::OLIVE ? 2048 : 0);
     static constexpr int KSTEPS = T::INT8 ? 4 : 8;
@@ -1374,6 +1865,288 @@ __global__ void __launch_bounds__(Gm2Cfg<KIND, BM, BN, WM, WN, STAGES>::NTH, 1)
             }
 }
 
+/* ---------------------------------------------------------------- GEMM v3 (wgmma, sm_90a)
+ * GEMM v2's decode-once-per-block, with the tensor-core work issued as asynchronous warpgroup MMAs
+ * (wgmma) so that the decode of group gi + 1 runs on the CUDA cores while the tensor cores work
+ * on group gi (docs/gpu.md, "GEMM v3"):
+ *  - block: 128 weight rows x 128 tokens, two warpgroups (256 threads); warpgroup w owns rows
+ *    64w..64w+63 and all 128 tokens: one m64n128k16 (f16 -> f32) or m64n128k32 (s8 -> s32) per
+ *    k step, A = the decoded weights, B = the activations, both K-major in shared memory;
+ *  - shared-memory operand layout (the wgmma 128-byte swizzle): a tile of R rows is stored as
+ *    k-halves of 64 fp16 (128 int8); 16-byte chunk c of row r at half (c >> 3), byte
+ *    r * 128 + (((c & 7) ^ (r & 7)) << 4) of the half, each half R x 128 bytes, 1024-aligned
+ *    (kr_swz128 below). Descriptor: start >> 4, stride between 8-row atoms 1024 bytes, swizzle
+ *    mode 1; k step s of a half starts 32 s bytes further;
+ *  - per group gi: one barrier (raw stage gi + 1 landed, decoded tile gi complete, group gi - 1's
+ *    MMAs retired), cp.async of raw stage gi + STAGES - 1, wgmma x 8 (x 4) on tile gi & 1 from a
+ *    zero accumulator, decode of group gi + 1 into tile (gi + 1) & 1 (weights; OliVe's activations
+ *    too) followed by fence.proxy.async, wgmma.wait_group 0, then the group's dequantization into
+ *    the second set of accumulators, groups ascending (the numerics of GEMM v2);
+ *  - accumulator fragment of m64nN: thread (warp w of the warpgroup, lane g = lane / 4, t = lane %
+ *    4) holds d[4j + e] = D[16w + g + 8 (e >> 1)][8j + 2t + (e & 1)]. */
+__device__ __forceinline__ int kr_swz128(int rows, int r, int c)
+{
+    return (c >> 3) * rows * 128 + r * 128 + (((c & 7) ^ (r & 7)) << 4);
+}
+__device__ __forceinline__ uint64_t wg_desc(uint32_t saddr)
+{
+    return (uint64_t)((saddr >> 4) & 0x3fffu) | ((uint64_t)1 << 16) | ((uint64_t)(1024 >> 4) << 32) | ((uint64_t)1 << 62);
+}
+__device__ __forceinline__ void wg_fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
+__device__ __forceinline__ void wg_commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
+__device__ __forceinline__ void wg_wait0() { asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory"); }
+__device__ __forceinline__ void wg_fence_operand(float (&d)[64])
+{
+#pragma unroll
+    for (int i = 0; i < 64; i++)
+        asm volatile("" : "+f"(d[i])::"memory");
+}
+__device__ __forceinline__ void wg_fence_operand(int (&d)[64])
+{
+#pragma unroll
+    for (int i = 0; i < 64; i++)
+        asm volatile("" : "+r"(d[i])::"memory");
+}
+/* D (+)= A B, m64n128k16, f16 inputs, f32 accumulators; scale_d = 0: D = A B */
+__device__ __forceinline__ void wgmma_f16(float (&d)[64], uint64_t da, uint64_t db, int scale_d)
+{
+    asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %66, 0;\n"
+                 "wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, %64, %65, p, 1, 1, 0, 0;\n}\n"
+                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]), "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]), "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
+                 : "l"(da), "l"(db), "r"(scale_d));
+}
+/* D (+)= A B, m64n128k32, s8 inputs, s32 accumulators */
+__device__ __forceinline__ void wgmma_s8(int (&d)[64], uint64_t da, uint64_t db, int scale_d)
+{
+    asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %66, 0;\n"
+                 "wgmma.mma_async.sync.aligned.m64n128k32.s32.s8.s8 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, %64, %65, p;\n}\n"
+                 : "+r"(d[0]), "+r"(d[1]), "+r"(d[2]), "+r"(d[3]), "+r"(d[4]), "+r"(d[5]), "+r"(d[6]), "+r"(d[7]), "+r"(d[8]), "+r"(d[9]), "+r"(d[10]), "+r"(d[11]), "+r"(d[12]), "+r"(d[13]), "+r"(d[14]), "+r"(d[15]), "+r"(d[16]), "+r"(d[17]), "+r"(d[18]), "+r"(d[19]), "+r"(d[20]), "+r"(d[21]), "+r"(d[22]), "+r"(d[23]), "+r"(d[24]), "+r"(d[25]), "+r"(d[26]), "+r"(d[27]), "+r"(d[28]), "+r"(d[29]), "+r"(d[30]), "+r"(d[31]), "+r"(d[32]), "+r"(d[33]), "+r"(d[34]), "+r"(d[35]), "+r"(d[36]), "+r"(d[37]), "+r"(d[38]), "+r"(d[39]), "+r"(d[40]), "+r"(d[41]), "+r"(d[42]), "+r"(d[43]), "+r"(d[44]), "+r"(d[45]), "+r"(d[46]), "+r"(d[47]), "+r"(d[48]), "+r"(d[49]), "+r"(d[50]), "+r"(d[51]), "+r"(d[52]), "+r"(d[53]), "+r"(d[54]), "+r"(d[55]), "+r"(d[56]), "+r"(d[57]), "+r"(d[58]), "+r"(d[59]), "+r"(d[60]), "+r"(d[61]), "+r"(d[62]), "+r"(d[63])
+                 : "l"(da), "l"(db), "r"(scale_d));
+}
+
+template <int KIND, int STAGES> struct Gm3Cfg {
+    using T = Tr<KIND>;
+    static constexpr int BN = 128, BM = 128, NTH = 256;
+    static constexpr int KB = T::INT8 ? 128 : 256;                                 /* decoded bytes per row and group */
+    static constexpr int XS = T::OLIVE ? BM * 64 : BM * (T::INT8 ? 128 : 256);    /* raw activations per stage      */
+    static constexpr int WS = BN * T::WB, PS = BN * (int)sizeof(RP);
+    static constexpr int ST = (XS + WS + PS + 1023) / 1024 * 1024;                 /* stage: X, W, parameters        */
+    static constexpr int WD = BN * KB, XD = T::OLIVE ? BM * 256 : 0;               /* decoded tiles, one buffer      */
+    static constexpr int SMEM = 1024 + STAGES * ST + 2 * WD + 2 * XD + 2 * BN * 4 + (T::OLIVE ? 2048 : 0);
+    static constexpr int KSTEPS = T::INT8 ? 4 : 8;
+    static_assert(STAGES >= 3 && SMEM <= 227 * 1024, "GEMM v3 shared memory");
+};
+
+template <int KIND, int STAGES>
+__global__ void __launch_bounds__(256, 1)
+    gemm3_kernel(KrWeights W, KrActs X, const uint32_t *__restrict__ olut, float *__restrict__ Y)
+{
+    using T = Tr<KIND>;
+    using Cf = Gm3Cfg<KIND, STAGES>;
+    constexpr int BN = Cf::BN, BM = Cf::BM, NTH = Cf::NTH, ST = Cf::ST;
+    constexpr int PAIR = KIND == K_FP4 ? KR_PAIR_FP4 : KIND == K_OLIVE ? KR_PAIR_SEQ : KR_PAIR_U4;
+    extern __shared__ __align__(16) uint8_t smem_raw[];
+    uint8_t *smem = smem_raw + ((1024u - (smem_u32(smem_raw) & 1023u)) & 1023u); /* 1024-aligned operand tiles */
+    uint8_t *wd = smem + STAGES * ST, *xd = wd + 2 * Cf::WD;
+    float *scl = (float *)(xd + 2 * Cf::XD);
+    uint32_t *lut = (uint32_t *)(scl + 2 * BN);
+
+    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5, wg = warp >> 2, w4 = warp & 3;
+    const int g = lane >> 2, t = lane & 3;
+    const int N = W.n, M = X.m, G = W.ngroups;
+    const int n0 = blockIdx.x * BN, m0 = blockIdx.y * BM;
+    const int prow = n0 + tid < N ? n0 + tid : N - 1; /* this thread's parameter row (tid < BN) */
+
+    if constexpr (T::OLIVE) { /* ordered before any use by the prologue's barrier */
+        for (int i = tid; i < 512; i += NTH)
+            lut[i] = olut[i];
+    }
+    const uint32_t *lutw = lut, *lutx = lut + 256;
+
+    auto load_stage = [&](int st, int gi) {
+        uint8_t *xs = smem + st * ST, *ws = xs + Cf::XS;
+        constexpr int WCH = T::WB / 16;
+#pragma unroll
+        for (int it = 0; it < (BN * WCH + NTH - 1) / NTH; it++) {
+            const int i = tid + it * NTH;
+            if (BN * WCH % NTH == 0 || i < BN * WCH) {
+                const int rr = i / WCH, c = i % WCH, row = n0 + rr;
+                const uint8_t *src = W.codes + (size_t)(row < N ? row : N - 1) * W.row_bytes + (size_t)gi * T::WB + c * 16;
+                cp_async16(ws + rr * T::WB + (T::FP3 ? c : kr_swz_w(rr, c)) * 16, src, row < N);
+            }
+        }
+        constexpr int XCH = T::XB / 16;
+#pragma unroll
+        for (int it = 0; it < BM * XCH / NTH; it++) {
+            const int i = tid + it * NTH, tk = i / XCH, c = i % XCH, tok = m0 + tk;
+            const uint8_t *src = (const uint8_t *)X.codes + (size_t)(tok < M ? tok : M - 1) * X.row_bytes +
+                                 (size_t)gi * T::XB + c * 16;
+            cp_async16(xs + (T::OLIVE ? tk * 64 + kr_swz_w(tk, c) * 16 : kr_swz128(BM, tk, c)), src, tok < M);
+        }
+    };
+    auto store_params = [&](int st, const RawP &r, int gi) {
+        if (tid < BN)
+            ((RP *)(smem + st * ST + Cf::XS + Cf::WS))[tid] = make_rp<KIND>(r, gi);
+    };
+    /* group gi's raw stage -> decoded tile buf (weights; OliVe's activations), its scales -> scl[buf] */
+    auto decode = [&](int gi, int buf) {
+        const uint8_t *xs = smem + (gi % STAGES) * ST, *ws = xs + Cf::XS;
+        const RP *ps = (const RP *)(ws + Cf::WS);
+        const int rr = tid % BN, h = tid / BN; /* row, half of the group */
+        const RP rp = ps[rr];
+        if (h == 0)
+            scl[buf * BN + rr] = rp_s(rp);
+        uint8_t *dt = wd + buf * Cf::WD;
+        if constexpr (T::FP3) {
+            uint32_t w6[6];
+            const uint2 *src = (const uint2 *)(ws + rr * 48 + 24 * h);
+#pragma unroll
+            for (int q = 0; q < 3; q++) {
+                const uint2 v = src[q];
+                w6[2 * q] = v.x, w6[2 * q + 1] = v.y;
+            }
+#pragma unroll
+            for (int jj = 0; jj < 8; jj++) {
+                uint32_t hh[4], nat[4];
+                dec_w<KIND>(kr_fp3_chunk_at(w6, jj), rp, lutw, hh);
+                kr_nat_pairs(PAIR, hh, nat);
+                *(uint4 *)(dt + kr_swz128(BN, rr, 8 * h + jj)) = make_uint4(nat[0], nat[1], nat[2], nat[3]);
+            }
+        } else {
+            uint32_t w8[8];
+#pragma unroll
+            for (int c = 0; c < 2; c++) {
+                const uint4 v = *(const uint4 *)(ws + rr * 64 + kr_swz_w(rr, 2 * h + c) * 16);
+                w8[4 * c] = v.x, w8[4 * c + 1] = v.y, w8[4 * c + 2] = v.z, w8[4 * c + 3] = v.w;
+            }
+#pragma unroll
+            for (int q = 0; q < 8; q++) {
+                if constexpr (T::INT8) {
+                    const uint32_t lo = kr_s8_uz(w8[q], 0, rp.a), hi = kr_s8_uz(w8[q], 1, rp.a);
+                    *(uint2 *)(dt + kr_swz128(BN, rr, 4 * h + q / 2) + (q & 1) * 8) =
+                        make_uint2(kr_nat_s8(lo, hi, 0), kr_nat_s8(lo, hi, 1));
+                } else {
+                    uint32_t hh[4], nat[4];
+                    dec_w<KIND>(w8[q], rp, lutw, hh);
+                    kr_nat_pairs(PAIR, hh, nat);
+                    *(uint4 *)(dt + kr_swz128(BN, rr, 8 * h + q)) = make_uint4(nat[0], nat[1], nat[2], nat[3]);
+                }
+            }
+        }
+        if constexpr (T::OLIVE) { /* activations: thread -> (token, half) */
+            const int tk = tid % BM;
+            uint8_t *xt = xd + buf * Cf::XD;
+#pragma unroll
+            for (int c = 0; c < 2; c++) {
+                const uint4 v = *(const uint4 *)(xs + tk * 64 + kr_swz_w(tk, 2 * h + c) * 16);
+                const uint32_t w4x[4] = {v.x, v.y, v.z, v.w};
+#pragma unroll
+                for (int q = 0; q < 4; q++) {
+                    uint32_t hh[4];
+                    dec_x<KIND>(&w4x[q], lutx, hh);
+                    *(uint4 *)(xt + kr_swz128(BM, tk, 8 * h + 4 * c + q)) = make_uint4(hh[0], hh[1], hh[2], hh[3]);
+                }
+            }
+        }
+        fence_proxy_async(); /* these generic stores are read next by the tensor cores (async proxy) */
+    };
+
+    float acc[64], out[64];
+    int iacc[64], iout[64];
+#pragma unroll
+    for (int i = 0; i < 64; i++) {
+        acc[i] = out[i] = 0.0f;
+        iacc[i] = iout[i] = 0;
+    }
+
+#pragma unroll
+    for (int st = 0; st < STAGES - 1; st++) {
+        if (st < G) {
+            load_stage(st, st);
+            if (tid < BN)
+                store_params(st, load_raw<KIND>(W, prow, st), st);
+        }
+        cp_async_commit();
+    }
+    cp_async_wait<STAGES - 2>(); /* group 0 */
+    __syncthreads();
+    decode(0, 0);
+
+    for (int gi = 0; gi < G; gi++) {
+        /* groups 0 .. gi + STAGES - 2 committed; gi + 1 must have landed */
+        cp_async_wait<STAGES - 3>();
+        fence_proxy_async(); /* this thread's cp.async data is read by the tensor cores */
+        __syncthreads();     /* tile gi decoded, stage gi + 1 landed, group gi - 1's MMAs retired */
+        const int nx = gi + STAGES - 1;
+        RawP raw = {0u, 0u, 0u};
+        if (nx < G) {
+            load_stage(nx % STAGES, nx);
+            if (tid < BN)
+                raw = load_raw<KIND>(W, prow, nx);
+        }
+        cp_async_commit();
+
+        const uint32_t wsrc = smem_u32(wd + (gi & 1) * Cf::WD) + wg * 64 * 128;
+        const uint32_t xsrc = T::OLIVE ? smem_u32(xd + (gi & 1) * Cf::XD) : smem_u32(smem + (gi % STAGES) * ST);
+        if constexpr (T::INT8)
+            wg_fence_operand(iacc);
+        else
+            wg_fence_operand(acc);
+        wg_fence();
+#pragma unroll
+        for (int ks = 0; ks < Cf::KSTEPS; ks++) {
+            const int half = T::INT8 ? 0 : ks >> 2, kk = T::INT8 ? ks : ks & 3;
+            const uint64_t da = wg_desc(wsrc + half * BN * 128 + kk * 32), db = wg_desc(xsrc + half * BM * 128 + kk * 32);
+            if constexpr (T::INT8)
+                wgmma_s8(iacc, da, db, ks > 0);
+            else
+                wgmma_f16(acc, da, db, ks > 0);
+        }
+        wg_commit();
+        if (gi + 1 < G)
+            decode(gi + 1, (gi + 1) & 1); /* on the CUDA cores while the tensor cores work */
+        wg_wait0();
+        if constexpr (T::INT8)
+            wg_fence_operand(iacc);
+        else
+            wg_fence_operand(acc);
+        /* the group's dequantization, groups in ascending order */
+        const int ra = wg * 64 + 16 * w4 + g;
+        const float sa = scl[(gi & 1) * BN + ra], sb = scl[(gi & 1) * BN + ra + 8];
+#pragma unroll
+        for (int i = 0; i < 64; i++) {
+            const float sc = (i & 2) ? sb : sa;
+            if constexpr (T::EPI == EPI_ADD)
+                out[i] = __fadd_rn(out[i], acc[i]);
+            else if constexpr (T::EPI == EPI_FMA)
+                out[i] = __fmaf_rn(acc[i], sc, out[i]);
+            else if constexpr (T::EPI == EPI_S32FMA)
+                out[i] = __fmaf_rn((float)iacc[i], sc, out[i]); /* |D| < 2^21: exact */
+            else
+                iout[i] += __float2int_rn(acc[i]); /* an integer below 2^24 */
+        }
+        if (nx < G)
+            store_params(nx % STAGES, raw, nx);
+    }
+    cp_async_wait<0>();
+
+#pragma unroll
+    for (int i = 0; i < 64; i++) {
+        const int row = n0 + wg * 64 + 16 * w4 + g + 8 * ((i >> 1) & 1);
+        const int tok = m0 + 8 * (i >> 2) + 2 * t + (i & 1);
+        if (row < N && tok < M) {
+            float y;
+            if constexpr (T::EPI == EPI_INT)
+                y = __fmul_rn(__fmul_rn((float)iout[i], W.scale32[row]), X.scale32[0]);
+            else if constexpr (T::EPI == EPI_S32FMA)
+                y = __fmul_rn(out[i], X.scale32[tok]);
+            else
+                y = out[i];
+            Y[(size_t)tok * N + row] = y;
+        }
+    }
+}
+
 /* ---------------------------------------------------------------- launch */
 
 template <int KIND, int NT, int R, int S>
@@ -1488,6 +2261,78 @@ static int launch_gemv2_p(int P, const KrWeights *w, const KrActs *x, const uint
     }
 }
 
+template <int KIND, int NT, int P, int U>
+static int launch_gemv4(const KrWeights *w, const KrActs *x, const uint32_t *lut, float *y, cudaStream_t st)
+{
+    using Cf = Gv4Cfg<KIND, NT, P, U>;
+    dim3 grid((w->n + Cf::ROWS - 1) / Cf::ROWS);
+    gemv4_kernel<KIND, NT, P, U><<<grid, Cf::NTH, 0, st>>>(*w, *x, lut, y);
+    return (int)cudaGetLastError();
+}
+template <int KIND, int NT, int U>
+static int launch_gemv4_p(int P, const KrWeights *w, const KrActs *x, const uint32_t *lut, float *y, cudaStream_t st)
+{
+    switch (P) {
+    case 1: return launch_gemv4<KIND, NT, 1, U>(w, x, lut, y, st);
+    case 2: return launch_gemv4<KIND, NT, 2, U>(w, x, lut, y, st);
+    case 4: return launch_gemv4<KIND, NT, 4, U>(w, x, lut, y, st);
+    case 8: return launch_gemv4<KIND, NT, 8, U>(w, x, lut, y, st);
+    default: return -1;
+    }
+}
+template <int KIND, int STAGES>
+static int launch_gemm3(const KrWeights *w, const KrActs *x, const uint32_t *lut, float *y, cudaStream_t st)
+{
+    using Cf = Gm3Cfg<KIND, STAGES>;
+    auto *f = gemm3_kernel<KIND, STAGES>;
+    static bool smem_set = false; /* one flag per instantiation */
+    if (!smem_set) {
+        cudaError_t e = cudaFuncSetAttribute(f, cudaFuncAttributeMaxDynamicSharedMemorySize, Cf::SMEM);
+        if (e != cudaSuccess)
+            return (int)e;
+        smem_set = true;
+    }
+    dim3 grid((w->n + Cf::BN - 1) / Cf::BN, (x->m + Cf::BM - 1) / Cf::BM);
+    f<<<grid, Cf::NTH, Cf::SMEM, st>>>(*w, *x, lut, y);
+    return (int)cudaGetLastError();
+}
+
+template <int KIND, int NT, int P, int B, int S>
+static int launch_gemv5(const KrWeights *w, const KrActs *x, const uint32_t *lut, float *y, cudaStream_t st)
+{
+    using Cf = Gv5Cfg<KIND, NT, P, B, S>;
+    auto *f = gemv5_kernel<KIND, NT, P, B, S>;
+    static bool smem_set = false; /* one flag per instantiation */
+    if (!smem_set) {
+        cudaError_t e = cudaFuncSetAttribute(f, cudaFuncAttributeMaxDynamicSharedMemorySize, Cf::SMEM);
+        if (e != cudaSuccess)
+            return (int)e;
+        smem_set = true;
+    }
+    dim3 grid((w->n + Cf::ROWS - 1) / Cf::ROWS);
+    f<<<grid, Cf::NTH, Cf::SMEM, st>>>(*w, *x, lut, y);
+    return (int)cudaGetLastError();
+}
+template <int KIND, int NT, int B, int S>
+static int launch_gemv5_p(int P, const KrWeights *w, const KrActs *x, const uint32_t *lut, float *y, cudaStream_t st)
+{
+    switch (P) {
+    case 1: return launch_gemv5<KIND, NT, 1, B, S>(w, x, lut, y, st);
+    case 2: return launch_gemv5<KIND, NT, 2, B, S>(w, x, lut, y, st);
+    case 4: return launch_gemv5<KIND, NT, 4, B, S>(w, x, lut, y, st);
+    case 8: return launch_gemv5<KIND, NT, 8, B, S>(w, x, lut, y, st);
+    default: return -1;
+    }
+}
+/* Parts of K per strip for GEMV v4: at least ~2000 warps (16 per SM on 132 SMs) in flight. */
+static inline int gemv4_parts(int kind, int n)
+{
+    if (kind == K_W4A8)
+        return 1;
+    const int strips = (n + 15) / 16;
+    return strips >= 2048 ? 1 : strips >= 1024 ? 2 : strips >= 512 ? 4 : 8;
+}
+
 template <int KIND>
 static int launch_kind(KrVariant var, const KrWeights *w, const KrActs *x, const uint32_t *lut, float *y,
                        cudaStream_t st)
@@ -1520,6 +2365,27 @@ static int launch_kind(KrVariant var, const KrWeights *w, const KrActs *x, const
             return -1;
         return two ? launch_gemv3_p<KIND, 2>(P, w, x, lut, y, st) : launch_gemv3_p<KIND, 1>(P, w, x, lut, y, st);
     }
+    case KR_VAR_GEMV4:
+    case KR_VAR_GEMV4_P1:
+    case KR_VAR_GEMV4_P2:
+    case KR_VAR_GEMV4_P4:
+    case KR_VAR_GEMV4_P8: {
+        const int P = var == KR_VAR_GEMV4 ? gemv4_parts(KIND, w->n) : 1 << (var - KR_VAR_GEMV4_P1);
+        if (KIND == K_W4A8 && P != 1)
+            return -1; /* the exact chain of FMAs runs over all groups in one warp */
+        return two ? launch_gemv4_p<KIND, 2, 4>(P, w, x, lut, y, st) : launch_gemv4_p<KIND, 1, 4>(P, w, x, lut, y, st);
+    }
+    case KR_VAR_GEMV5:
+    case KR_VAR_GEMV5_P1:
+    case KR_VAR_GEMV5_P2:
+    case KR_VAR_GEMV5_P4:
+    case KR_VAR_GEMV5_P8: {
+        const int P = var == KR_VAR_GEMV5 ? gemv4_parts(KIND, w->n) : 1 << (var - KR_VAR_GEMV5_P1);
+        if (KIND == K_W4A8 && P != 1)
+            return -1;
+        return two ? launch_gemv5_p<KIND, 2, 4, 2>(P, w, x, lut, y, st) : launch_gemv5_p<KIND, 1, 4, 2>(P, w, x, lut, y, st);
+    }
+    case KR_VAR_GEMM3: return launch_gemm3<KIND, Tr<KIND>::INT8 || Tr<KIND>::OLIVE ? 4 : 3>(w, x, lut, y, st);
     case KR_VAR_GEMM2_64: return launch_gemm2<KIND, 64, 64, 32, 32, 3>(w, x, lut, y, st);
     case KR_VAR_GEMM2_128: return launch_gemm2<KIND, 128, 128, 32, 64, 3>(w, x, lut, y, st);
     case KR_VAR_GEMM_64: return launch_gemm<KIND, 64, 64, 32, 32, 4>(w, x, lut, y, st);

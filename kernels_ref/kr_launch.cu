@@ -1,5 +1,35 @@
-/* kernels_ref/kr_launch.cu — kr_launch: dispatch to the per-kind entry points (kr_k_*.cu). */
+/* kernels_ref/kr_launch.cu — kr_launch: dispatch to the per-kind entry points (kr_k_*.cu); the
+ * read-stream reference kernel (kr_stream_read). */
+#include <cuda_runtime.h>
+
 #include "kr_api.h"
+
+/* Every thread keeps 4 independent 16-byte loads in flight (streamed past L1); the XOR of the data
+ * is written only if it matches an impossible key, so the loads cannot be removed. */
+__global__ void __launch_bounds__(512) kr_stream_kernel(const uint4 *__restrict__ p, size_t n16, uint32_t key,
+                                                        uint32_t *sink)
+{
+    const size_t stride = (size_t)gridDim.x * blockDim.x;
+    size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+    uint32_t acc = 0;
+    for (; i + 3 * stride < n16; i += 4 * stride) {
+        uint4 v[4];
+#pragma unroll
+        for (int u = 0; u < 4; u++)
+            asm volatile("ld.global.nc.L1::no_allocate.v4.u32 {%0,%1,%2,%3}, [%4];\n"
+                         : "=r"(v[u].x), "=r"(v[u].y), "=r"(v[u].z), "=r"(v[u].w)
+                         : "l"(p + i + u * stride));
+#pragma unroll
+        for (int u = 0; u < 4; u++)
+            acc ^= v[u].x ^ v[u].y ^ v[u].z ^ v[u].w;
+    }
+    for (; i < n16; i += stride) {
+        const uint4 v = __ldg(p + i);
+        acc ^= v.x ^ v.y ^ v.z ^ v.w;
+    }
+    if (acc == key)
+        sink[0] = acc;
+}
 
 extern "C" {
 typedef int (*KrKindFn)(KrVariant, const KrWeights *, const KrActs *, const uint32_t *, float *, void *);
@@ -15,23 +45,44 @@ const char *const kr_kernel_names[KR_KERNEL_COUNT] = {"mixpe-w4a16", "w4a16-dq",
 const char *const kr_variant_names[KR_VAR_COUNT] = {
     "auto",     "gemv-r1s8", "gemv-r2s4", "gemv-r4s2", "gemv-r1s4",  "gemm-64",   "gemm-128",
     "gemv2",    "gemv2-p1",  "gemv2-p2",  "gemv2-p4",  "gemm2-64",   "gemm2-128",
-    "gemv3",    "gemv3-p1",  "gemv3-p2",  "gemv3-p4"};
+    "gemv3",    "gemv3-p1",  "gemv3-p2",  "gemv3-p4",
+    "gemv4",    "gemv4-p1",  "gemv4-p2",  "gemv4-p4",  "gemv4-p8",
+    "gemv5",    "gemv5-p1",  "gemv5-p2",  "gemv5-p4",  "gemv5-p8",  "gemm3"};
+
+int kr_variant_is_gemv(KrVariant v)
+{
+    return (v >= KR_VAR_GEMV_R1S8 && v <= KR_VAR_GEMV_R1S4) || (v >= KR_VAR_GEMV2 && v <= KR_VAR_GEMV2_P4) ||
+           (v >= KR_VAR_GEMV3 && v <= KR_VAR_GEMV5_P8);
+}
+
+int kr_variant_ok(KrKernel kern, KrVariant v, int m)
+{
+    if ((int)v <= 0 || v >= KR_VAR_COUNT || (kr_variant_is_gemv(v) && m > 16))
+        return 0;
+    if (kern == KR_MIXPE_W4A8) /* its exact FMA chain runs over all groups in one warp */
+        switch (v) {
+        case KR_VAR_GEMV2_P2: case KR_VAR_GEMV2_P4: case KR_VAR_GEMV3_P2: case KR_VAR_GEMV3_P4:
+        case KR_VAR_GEMV4_P2: case KR_VAR_GEMV4_P4: case KR_VAR_GEMV4_P8:
+        case KR_VAR_GEMV5_P2: case KR_VAR_GEMV5_P4: case KR_VAR_GEMV5_P8: return 0;
+        default: break;
+        }
+    return 1;
+}
 
 KrVariant kr_auto_variant(KrKernel kern, int m)
 {
-    /* From the committed H100 results (kernels_ref/results/h100/, all variants timed): per kernel and
-     * range of M, the variant whose worst slowdown against the fastest passing one is smallest. */
+    /* From the committed H100 results (kernels_ref/results/h100/2026-11-24T05-*.json, the contenders
+     * timed on six layer shapes): per kernel and range of M, the variant whose worst slowdown against
+     * the fastest passing one is smallest (M <= 8 from the M = 1 runs, 9..16 from M = 16, 17..64 from
+     * M = 64, above from M = 2048). */
     if (m <= 16) {
-        switch (kern) {
-        case KR_MIXPE_W4A8: return KR_VAR_GEMV_R1S8;
-        case KR_W4A16_DQ: return m <= 4 ? KR_VAR_GEMV_R1S8 : KR_VAR_GEMV3;
-        case KR_OLIVE_W4A4: return KR_VAR_GEMV2_P4;
-        default: return KR_VAR_GEMV3_P4; /* mixpe-w4a16, bitmod-w4, bitmod-w3 */
-        }
+        if (kern == KR_MIXPE_W4A8)
+            return KR_VAR_GEMV_R1S8;
+        if (m <= 8)
+            return kern == KR_BITMOD_W3 ? KR_VAR_GEMV4_P4 : KR_VAR_GEMV4_P8;
+        return kern == KR_BITMOD_W3 ? KR_VAR_GEMV5_P4 : kern == KR_OLIVE_W4A4 ? KR_VAR_GEMV4_P8 : KR_VAR_GEMV4_P4;
     }
-    if (m <= 64 || kern == KR_MIXPE_W4A8)
-        return KR_VAR_GEMM2_64;
-    return KR_VAR_GEMM2_128;
+    return m <= 64 ? KR_VAR_GEMM2_64 : KR_VAR_GEMM3;
 }
 
 int kr_launch(KrKernel kern, KrVariant var, const KrWeights *w, const KrActs *x, const uint32_t *olive_lut, float *y,
@@ -44,9 +95,7 @@ int kr_launch(KrKernel kern, KrVariant var, const KrWeights *w, const KrActs *x,
         return -1;
     if (var == KR_VAR_AUTO)
         var = kr_auto_variant(kern, x->m);
-    if (((var >= KR_VAR_GEMV_R1S8 && var <= KR_VAR_GEMV_R1S4) || (var >= KR_VAR_GEMV2 && var <= KR_VAR_GEMV2_P4) ||
-         var >= KR_VAR_GEMV3) &&
-        x->m > 16)
+    if (kr_variant_is_gemv(var) && x->m > 16)
         return -1;
     return fns[kern](var, w, x, olive_lut, y, stream);
 }

@@ -2,16 +2,18 @@
  * and cuBLAS fp16 on LLM layer shapes; writes one JSON file per run (docs/gpu.md).
  *
  *   kr_runner [--kernels LIST] [--shapes NxK,...] [--ms 1,16,...] [--seed N] [--energy none|subset|all]
- *             [--variants auto|all] [--out-dir DIR | --out FILE] [--commit STR] [--check-budget N]
+ *             [--variants auto|all|LIST] [--out-dir DIR | --out FILE] [--commit STR] [--check-budget N]
  *             [--base-rows N] [--quick] [--check-only] [--skip-variants LIST]
  *
- * --variants all times every kernel variant (kr_api.h) and marks the fastest that passed its check
+ * --variants all (or a comma-separated list of variant names) times every (listed) kernel variant
+ * (kr_api.h) that the kernel takes at that M and marks the fastest that passed its check
  * ("best": true; its energy is the one measured); --check-only skips timing and energy.
  * For every shape and M: fresh seeded synthetic W and X (traces/synth.h), quantized and packed by
  * models/ (the bytes the kernels read), the GPU result checked against golden_gemm_hw's datapath
  * (golden_acc_run) on a deterministic set of outputs, then timed with CUDA events (median of many
  * repetitions, CUDA graphs for short kernels, weight copies rotated over > 150 MB) and, where asked,
- * its energy read from NVML's counter over >= 2 s. Exit status 0 when every check passed, 1 when
+ * its energy read from NVML's counter over >= 2 s (default --energy all: every kernel, shape and M;
+ * subset: M = 1 and 2048 only). Exit status 0 when every check passed, 1 when
  * one failed, 2 for bad arguments, 3 for a CUDA or allocation failure.
  */
 #include <cublas_v2.h>
@@ -129,7 +131,7 @@ static int parse_list_int(const char *s, int *out, int max)
 static void usage(FILE *f)
 {
     fprintf(f, "usage: kr_runner [--kernels LIST] [--shapes NxK,...] [--ms 1,16,...] [--seed N]\n"
-               "                 [--energy none|subset|all] [--variants auto|all] [--out-dir DIR | --out FILE]\n"
+               "                 [--energy none|subset|all] [--variants auto|all|LIST] [--out-dir DIR | --out FILE]\n"
                "                 [--commit STR] [--check-budget N] [--base-rows N] [--quick] [--check-only]\n"
                "                 [--skip-variants LIST]\n"
                "kernels: mixpe-w4a16 w4a16-dq mixpe-w4a8 bitmod-w4 bitmod-w3 olive-w4a4 cublas-fp16 (default all)\n");
@@ -149,7 +151,7 @@ static int parse_opts(int argc, char **argv, Opt *o)
     o->ms[0] = 1, o->ms[1] = 16, o->ms[2] = 64, o->ms[3] = 2048;
     o->nm = 4;
     o->seed = (unsigned long long)time(NULL) ^ ((unsigned long long)getpid() << 32);
-    o->energy = 1;
+    o->energy = 2; /* every kernel, shape and M (docs/gpu.md) */
     o->out_dir = "kernels_ref/results";
     o->commit = getenv("KR_COMMIT") ? getenv("KR_COMMIT") : "unknown";
     o->check_budget = 2.5e8;
@@ -219,9 +221,24 @@ static int parse_opts(int argc, char **argv, Opt *o)
                 goto bad;
             i++;
         } else if (!strcmp(a, "--variants")) {
-            o->all_variants = !strcmp(v, "all") ? 1 : !strcmp(v, "auto") ? 0 : -1;
-            if (o->all_variants < 0)
-                goto bad;
+            o->all_variants = !strcmp(v, "all") ? 1 : !strcmp(v, "auto") ? 0 : 2;
+            if (o->all_variants == 2) { /* a list: every other variant skipped */
+                int want[KR_VAR_COUNT] = {0};
+                char buf[512];
+                snprintf(buf, sizeof buf, "%s", v);
+                for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+                    int found = 0;
+                    for (int k = 1; k < KR_VAR_COUNT; k++)
+                        if (!strcmp(tok, kr_variant_names[k]))
+                            want[k] = found = 1;
+                    if (!found) {
+                        fprintf(stderr, "kr_runner: unknown variant '%s'\n", tok);
+                        return -1;
+                    }
+                }
+                for (int k = 1; k < KR_VAR_COUNT; k++)
+                    g_skip[k] |= !want[k];
+            }
             i++;
         } else if (!strcmp(a, "--skip-variants")) {
             char buf[512];
@@ -628,6 +645,26 @@ static int launch_cublas(void *c, int copy, cudaStream_t st)
     return (int)cudaGetLastError();
 }
 
+/* Read-stream reference (kr_stream_read) over `bytes` per launch, copies rotated like the weights. */
+typedef struct SCtx {
+    void *buf[64];
+    size_t bytes;
+    uint32_t *sink;
+} SCtx;
+
+static int launch_stream(void *c, int copy, cudaStream_t st)
+{
+    SCtx *s = c;
+    return kr_stream_read(s->buf[copy], s->bytes, s->sink, st);
+}
+
+typedef struct Stream {
+    int n, k;
+    double bytes, us, gbps, pct;
+} Stream;
+static Stream streams[MAXSH];
+static int nstreams;
+
 /* ------------------------------------------------------------------ checks */
 
 typedef struct Golden {
@@ -772,7 +809,7 @@ static void jnum(FILE *f, double v, const char *fmt)
 
 typedef struct Prov {
     char device[256], driver[96], cuda[64], date[32], command[2048], slug[64], clocks[256], nvml_note[256];
-    double copy_gbps, idle_w;
+    double copy_gbps, idle_w, peak_fp16, peak_int8;
     int sms;
     size_t l2;
 } Prov;
@@ -806,6 +843,20 @@ static int write_json(const char *path, const Opt *o, const Prov *p)
     jnum(f, p->idle_w, "%.1f");
     fprintf(f, ",\n  \"energy\": ");
     jstr(f, p->nvml_note);
+    fprintf(f, ",\n  \"peak_fp16_tflops\": ");
+    jnum(f, p->peak_fp16, "%.1f");
+    fprintf(f, ",\n  \"peak_int8_tops\": ");
+    jnum(f, p->peak_int8, "%.1f");
+    fprintf(f, ",\n  \"peak_note\": ");
+    jstr(f, "cublasGemmEx 8192x8192x8192 on random data, median of 5: fp16 in, fp32 compute (TFLOP/s); int8 in, "
+            "int32 compute (TOPS); the compute roofline of the kernels' tensor-core datatype");
+    fprintf(f, ",\n  \"streams\": [");
+    for (int i = 0; i < nstreams; i++)
+        fprintf(f, "%s\n    {\"n\": %d, \"k\": %d, \"bytes\": %.0f, \"us\": %.3f, \"gbps\": %.1f, \"pct_copy_bw\": %.1f}",
+                i ? "," : "", streams[i].n, streams[i].k, streams[i].bytes, streams[i].us, streams[i].gbps, streams[i].pct);
+    fprintf(f, "\n  ],\n  \"streams_note\": ");
+    jstr(f, "kr_stream_read over the uint4-group weight bytes of the shape (codes, fp16 scales, uint4 zeros), copies "
+            "rotated as for the kernels, timed like them: the ceiling of a kernel that only streams its weights");
     fprintf(f, ",\n  \"inputs\": ");
     char note[512];
     snprintf(note, sizeof note,
@@ -854,6 +905,65 @@ static int write_json(const char *path, const Opt *o, const Prov *p)
 }
 
 /* ------------------------------------------------------------------ main */
+
+/* Dense tensor-core rate through cuBLAS (8192^3, random data, median of 5): fp16 (int8 = 0) in
+ * TFLOP/s, int8 (int8 = 1) in TOPS. NAN if cuBLAS refuses. */
+static double peak_rate(cublasHandle_t h, int int8)
+{
+    const int n = 8192;
+    const size_t ne = (size_t)n * n, eb = int8 ? 1 : 2;
+    void *a, *b, *c;
+    CK(cudaMalloc(&a, ne * eb));
+    CK(cudaMalloc(&b, ne * eb));
+    CK(cudaMalloc(&c, ne * 4));
+    const size_t blk = (size_t)1 << 20; /* a random block of 1 M elements, repeated */
+    uint8_t *hbuf = xmalloc(blk * eb);
+    uint64_t st = 0x243f6a8885a308d3ull;
+    for (size_t i = 0; i < blk; i++) {
+        st = st * 6364136223846793005ull + 1442695040888963407ull;
+        uint32_t r = (uint32_t)(st >> 33);
+        if (int8)
+            hbuf[i] = (uint8_t)(int8_t)((int)(r % 255u) - 127);
+        else {
+            uint16_t hv = fp16_from_f64(((double)(r % 2001u) - 1000.0) / 1000.0);
+            memcpy(hbuf + 2 * i, &hv, 2);
+        }
+    }
+    for (size_t off = 0; off < ne; off += blk) {
+        CK(cudaMemcpy((uint8_t *)a + off * eb, hbuf, blk * eb, cudaMemcpyHostToDevice));
+        CK(cudaMemcpy((uint8_t *)b + off * eb, hbuf, blk * eb, cudaMemcpyHostToDevice));
+    }
+    free(hbuf);
+    double v[5], rate = NAN;
+    int ok = 1;
+    for (int r = 0; r < 7 && ok; r++) {
+        const float onef = 1.0f, zerof = 0.0f;
+        const int onei = 1, zeroi = 0;
+        CK(cudaEventRecord(g_ev0, g_st));
+        cublasStatus_t s = int8 ? cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, n, n, n, &onei, a, CUDA_R_8I, n, b, CUDA_R_8I,
+                                               n, &zeroi, c, CUDA_R_32I, n, CUBLAS_COMPUTE_32I, CUBLAS_GEMM_DEFAULT)
+                                : cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, n, n, n, &onef, a, CUDA_R_16F, n, b, CUDA_R_16F,
+                                               n, &zerof, c, CUDA_R_32F, n, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
+        CK(cudaEventRecord(g_ev1, g_st));
+        CK(cudaEventSynchronize(g_ev1));
+        if (s != CUBLAS_STATUS_SUCCESS) {
+            fprintf(stderr, "kr_runner: peak %s: cuBLAS status %d\n", int8 ? "int8" : "fp16", (int)s);
+            ok = 0;
+            break;
+        }
+        float ms;
+        CK(cudaEventElapsedTime(&ms, g_ev0, g_ev1));
+        if (r >= 2)
+            v[r - 2] = 2.0 * n * (double)n * n / (ms * 1e-3) / 1e12;
+    }
+    if (ok)
+        rate = median(v, 5);
+    CK(cudaGetLastError());
+    CK(cudaFree(a));
+    CK(cudaFree(b));
+    CK(cudaFree(c));
+    return rate;
+}
 
 static double copy_bandwidth(void)
 {
@@ -942,14 +1052,7 @@ static void quantize(const QParams *qp, const float *src, int rows, int cols, QM
 /* Variants a kernel takes at m tokens (kr_api.h). */
 static int variant_ok(int kern, KrVariant v, int m)
 {
-    int gemv = (v >= KR_VAR_GEMV_R1S8 && v <= KR_VAR_GEMV_R1S4) || (v >= KR_VAR_GEMV2 && v <= KR_VAR_GEMV2_P4) ||
-               v >= KR_VAR_GEMV3;
-    if (gemv && m > 16)
-        return 0;
-    if (kern == KR_MIXPE_W4A8 &&
-        (v == KR_VAR_GEMV2_P2 || v == KR_VAR_GEMV2_P4 || v == KR_VAR_GEMV3_P2 || v == KR_VAR_GEMV3_P4))
-        return 0;
-    return !g_skip[v];
+    return kr_variant_ok((KrKernel)kern, v, m) && !g_skip[v];
 }
 
 /* W scheme slots: uint4 (mixpe, dq, w4a8), fp4, fp3, olive, fp16 (cuBLAS). X: fp16, int8, olive. */
@@ -1067,6 +1170,9 @@ int main(int argc, char **argv)
     size_t cb_ws_bytes = (size_t)64 << 20;
     CK(cudaMalloc(&cb_ws, cb_ws_bytes));
     CB(cublasSetWorkspace(hb, cb_ws, cb_ws_bytes));
+    pv.peak_fp16 = peak_rate(hb, 0);
+    pv.peak_int8 = peak_rate(hb, 1);
+    printf("tensor-core peaks (cuBLAS 8192^3): fp16 %.1f TFLOP/s, int8 %.1f TOPS\n", pv.peak_fp16, pv.peak_int8);
 
     int any_fail = 0;
     printf("\n%-12s %-10s %6s %6s %6s %10s %8s %7s %8s %-9s %9s %9s\n", "kernel", "variant", "M", "N", "K", "us", "GB/s",
@@ -1098,6 +1204,34 @@ int main(int argc, char **argv)
         }
         free(wf);
         printf("# shape %dx%d: inputs %.1f s\n", N, K, now_s() - t0);
+        if (!o.check_only && nstreams < MAXSH) { /* the read-stream ceiling of this shape's uint4 weights */
+            static SCtx sc;
+            memset(&sc, 0, sizeof sc);
+            sc.bytes = (((size_t)N * K / 2 + (size_t)N * G * 2 + (size_t)N * ((G + 1) / 2)) + 15) & ~(size_t)15;
+            const int nsc = copies_for(sc.bytes);
+            uint8_t *hr = xmalloc(sc.bytes);
+            uint64_t st = o.seed ^ 0x5354524541ull;
+            for (size_t i = 0; i < sc.bytes; i++) {
+                st = st * 6364136223846793005ull + 1442695040888963407ull;
+                hr[i] = (uint8_t)(st >> 56);
+            }
+            for (int c = 0; c < nsc; c++) {
+                CK(cudaMalloc(&sc.buf[c], sc.bytes));
+                CK(cudaMemcpy(sc.buf[c], hr, sc.bytes, cudaMemcpyHostToDevice));
+            }
+            free(hr);
+            CK(cudaMalloc((void **)&sc.sink, 4));
+            Timing T = time_it(launch_stream, &sc, nsc, o.quick);
+            if (T.ex)
+                CK(cudaGraphExecDestroy(T.ex));
+            Stream *sr = &streams[nstreams++];
+            sr->n = N, sr->k = K, sr->bytes = (double)sc.bytes, sr->us = T.us;
+            sr->gbps = sr->bytes / (T.us * 1e3), sr->pct = 100.0 * sr->gbps / pv.copy_gbps;
+            printf("%-12s %-10s %6d %6d %6d %10.2f %8.1f %7.1f\n", "read-stream", "ld.nc.v4", 0, N, K, T.us, sr->gbps, sr->pct);
+            for (int c = 0; c < nsc; c++)
+                CK(cudaFree(sc.buf[c]));
+            CK(cudaFree(sc.sink));
+        }
 
         for (int mi = 0; mi < o.nm; mi++) {
             const int M = o.ms[mi], MB = M < o.base_toks ? M : o.base_toks;

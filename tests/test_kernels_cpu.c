@@ -58,6 +58,17 @@ static void uint4_decode_all(void **state)
                 uint16_t dq = fp16_mul(d, s);
                 uint16_t ref = fp16_mul(fp16_from_f64((double)(code - (int)z)), s);
                 assert_int_equal(dq, ref);
+                /* the LOP3 form: even i equal to the magic number, odd i 1024 + 16u then one
+                 * fp16 FMA by 1/16 with -(64 + z); the FMA's exact result is an integer, so
+                 * its one rounding is exact too */
+                uint32_t l = kr_u4_lop(w, i), nb = kr_u4_nbias(z);
+                double lv = h16v(l, hh), nbv = h16v(nb, hh), sx = h16v(KR_U4_SIXTEENTH, hh);
+                if (i % 2 == 0)
+                    assert_true(lv == 1024.0 + code);
+                else {
+                    assert_true(lv == 1024.0 + 16.0 * code && sx == 1.0 / 16 && nbv == -(64.0 + z));
+                    assert_true(lv * sx + nbv == (double)(code - (int)z));
+                }
             }
         }
         /* int8 path: bytes (n0,n2,n4,n6) and (n1,n3,n5,n7) as u - z */
