@@ -13,6 +13,7 @@ extern "C" {
 #include "sim/engine.h"
 #include "sim/point.h"
 #include "mpacc_layout.h"
+#include "sc_payload.h"
 }
 
 using sc_core::sc_time;
@@ -242,15 +243,7 @@ bool MpAccel::mem_xfer(tlm::tlm_command cmd, uint64_t addr, uint8_t *data, size_
     tlm::tlm_generic_payload t;
     for (size_t done = 0; done < len;) {
         const unsigned n = (unsigned)std::min<size_t>(opt_.burst_bytes, len - done);
-        t.set_command(cmd);
-        t.set_address(addr + done);
-        t.set_data_ptr(data + done);
-        t.set_data_length(n);
-        t.set_streaming_width(n);
-        t.set_byte_enable_ptr(nullptr);
-        t.set_byte_enable_length(0);
-        t.set_dmi_allowed(false);
-        t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+        sc_payload_set(t, cmd, addr + done, data + done, n);
         sc_time d = sc_core::SC_ZERO_TIME;
         mem->b_transport(t, d);
         mem_time_ps_ += (uint64_t)llround(d.to_seconds() * 1e12);

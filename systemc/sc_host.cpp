@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "sc_payload.h"
+
 MpHost::MpHost(sc_core::sc_module_name name, std::function<void()> program, unsigned burst_bytes)
     : sc_core::sc_module(name), socket("socket"), program_(std::move(program)), burst_(burst_bytes ? burst_bytes : 4)
 {
@@ -42,15 +44,7 @@ static tlm::tlm_response_status xfer(tlm_utils::simple_initiator_socket<MpHost> 
     tlm::tlm_generic_payload t;
     for (size_t done = 0; done < len;) {
         const unsigned n = (unsigned)std::min<size_t>(burst, len - done);
-        t.set_command(cmd);
-        t.set_address(addr + done);
-        t.set_data_ptr(p + done);
-        t.set_data_length(n);
-        t.set_streaming_width(n);
-        t.set_byte_enable_ptr(nullptr);
-        t.set_byte_enable_length(0);
-        t.set_dmi_allowed(false);
-        t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+        sc_payload_set(t, cmd, addr + done, p + done, n);
         s->b_transport(t, *d);
         if (t.is_response_error())
             return t.get_response_status();
