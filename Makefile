@@ -177,7 +177,7 @@ KR_RUN_OBJ   := $(KR_DIR)/kr_runner.o $(BUILD)/obj/kernels_ref/kr_nvml.o $(KR_HO
                 $(KR_CU_OBJ) $(KR_CORE_SRC:%.c=$(BUILD)/obj/%.o)
 KR_NVCCFLAGS := -std=c++17 -O3 -gencode arch=compute_90a,code=sm_90a -I. -Xcompiler -Wall $(KR_EXTRA_NVCCFLAGS)
 # The variants gpu-check times (kr_api.h; `all` for every one, ~2x longer): the contenders of docs/gpu.md.
-KR_VARIANTS  ?= gemv-r1s8,gemv-r1s4,gemv2-p4,gemv4-p1,gemv4-p2,gemv4-p4,gemv4-p8,gemv5-p1,gemv5-p2,gemv5-p4,gemv5-p8,gemm2-64,gemm2-128,gemm3
+KR_VARIANTS  ?= gemv-r1s8,gemv-r1s4,gemv2-p4,gemv4-p1,gemv4-p2,gemv4-p4,gemv4-p8,gemv5-p1,gemv5-p2,gemv5-p4,gemv5-p8,gemm2-64,gemm2-128,gemm3,gemv6-p1,gemv6-p2,gemv6-p4,gemv6-p8,gemv6s2-p2,gemv6s2-p4,gemv6s2-p8
 .PHONY: cuda cuda-check gpu-check
 
 $(BUILD)/tests/test_kernels_cpu: $(BUILD)/obj/tests/test_kernels_cpu.o $(KR_HOST_OBJ) $(BUILD)/libmpsim.a

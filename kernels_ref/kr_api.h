@@ -86,6 +86,14 @@ typedef enum KrVariant {
     KR_VAR_GEMV5_P4,   /* GEMV v5, K in 4 parts                                  */
     KR_VAR_GEMV5_P8,   /* GEMV v5, K in 8 parts                                  */
     KR_VAR_GEMM3,      /* GEMM v3 (sm_90a wgmma): 128 tokens x 128 rows, decode overlapped */
+    KR_VAR_GEMV6_P1,   /* GEMV v6 (M = 1): activations paired once per block in shared memory, */
+    KR_VAR_GEMV6_P2,   /*   one strip per warp, K in 1, 2, 4, 8 parts                          */
+    KR_VAR_GEMV6_P4,
+    KR_VAR_GEMV6_P8,
+    KR_VAR_GEMV6S2_P1, /* GEMV v6 with two strips (32 rows) per warp, K in 1, 2, 4, 8 parts    */
+    KR_VAR_GEMV6S2_P2,
+    KR_VAR_GEMV6S2_P4,
+    KR_VAR_GEMV6S2_P8,
     KR_VAR_COUNT
 } KrVariant;
 

@@ -52,6 +52,20 @@ KR_FN uint32_t kr_prmt(uint32_t a, uint32_t b, uint32_t c)
 #endif
 }
 
+/* (a & m) | c as one LOP3. With two constants (m, c) the compiler emits an AND and an OR, since a
+ * SASS LOP3 encodes one immediate; the PTX instruction keeps it to one LOP3 (the other constant
+ * lives in a register set up once). */
+KR_FN uint32_t kr_andor(uint32_t a, uint32_t m, uint32_t c)
+{
+#if defined(__CUDA_ARCH__)
+    uint32_t d;
+    asm("lop3.b32 %0, %1, %2, %3, 0xea;" : "=r"(d) : "r"(a), "r"(m), "r"(c));
+    return d;
+#else
+    return (a & m) | c;
+#endif
+}
+
 /* Funnel shift right: the low 32 bits of ({hi:lo} >> s), 0 <= s < 32. */
 KR_FN uint32_t kr_shf_r(uint32_t lo, uint32_t hi, int s)
 {
@@ -102,7 +116,7 @@ KR_FN uint32_t kr_u4_bias(uint32_t z) { return (0x6400u | (z & 15u)) * 0x0001000
 KR_FN uint32_t kr_u4_lop(uint32_t w, int i)
 {
     const uint32_t v = i < 2 ? w : w >> 8;
-    return (v & ((i & 1) ? 0x00f000f0u : 0x000f000fu)) | 0x64006400u;
+    return kr_andor(v, (i & 1) ? 0x00f000f0u : 0x000f000fu, 0x64006400u);
 }
 #define KR_U4_SIXTEENTH 0x2c002c00u /* fp16x2 of 1/16 */
 /* fp16x2 of -(64 + z): exponent of 64 (0x5400), unit 1/16 of the mantissa step there is 16. */
@@ -137,7 +151,7 @@ KR_FN uint32_t kr_fp4_decode(uint32_t w, int i, uint32_t tn_lo)
 {
     /* bring the pair's codes to bits 7:4 and 15:12 */
     uint32_t ws = i == 0 ? w << 4 : i == 1 ? w : i == 2 ? w >> 12 : w >> 16;
-    uint32_t sel = (ws & 0x7070u) | 0x0808u;
+    uint32_t sel = kr_andor(ws, 0x7070u, 0x0808u);
     uint32_t rp = kr_prmt(KR_FP4_TP_LO, KR_FP4_TP_HI, sel);
     uint32_t rn = kr_prmt(tn_lo, KR_FP4_TN_HI, sel);
     uint32_t neg = kr_prmt(ws, 0, 0x9988u); /* 0xffff in a half whose code has bit 3 set */

@@ -1440,6 +1440,228 @@ __global__ void __launch_bounds__(Gv4Cfg<KIND, NT, P, U>::NTH, Gv4Cfg<KIND, NT, 
     gv_store<KIND, NT, P, Cf::ROWS, Cf::NTH>(W, X, Y, out, iout, red, r, p, rowA, rowB);
 }
 
+/* ---------------------------------------------------------------- GEMV v6 (M = 1)
+ * GEMV v4 cut down to the instructions a group needs when there is one token (the decode step is
+ * still dec_w_rep / dec_x, the only per-kind code):
+ *  - the token's activations are decoded and paired once per block into shared memory, in fragment
+ *    order: xs[16 gi + 4 j + t] holds the four B registers (dec_x) of word j of lane t's 32 k of
+ *    group gi. A warp's read of entry (gi, j) touches 64 consecutive bytes (lanes t; the 8 lanes g
+ *    broadcast): conflict-free. The main loop has no activation loads from L1/L2, no pairing PRMT,
+ *    no OliVe activation lookups and no activation registers;
+ *  - a warp owns S strips of 16 rows: lane (g, t) holds NR = 2S rows, row0 + 8q (q = 2s + h: strip
+ *    s, half h), and each xs read feeds all of them; per row and group the lane's 16 bytes (12 for
+ *    FP3) sit in a register ring of U slots (slot u = group ga + b + u of batch b, refilled right
+ *    after its group is consumed, so U groups of NR rows are in flight per lane);
+ *  - every address in the unrolled batch is a per-row base computed once per batch plus an
+ *    immediate (32-bit row offsets: the launcher refuses n x row_bytes >= 2^31);
+ *  - K parts start at even groups (ga even, U even), so slot u's group has the parity of u: its zero
+ *    nibble is nibble (u & 1) of byte (ga + b + u) / 2 (make_rp with gi = u);
+ *  - per group only token 0's outputs (accumulator elements 0 and 2: rows g and g + 8) are finished.
+ *    Every B column holds token 0, so every lane's elements are equal; lane t = 0 stores.
+ * Numerics are GEMV v4's: 2 chains of 4 k16 steps from C = 0 per group, one fp32 addition, the
+ * group's dequantization in ascending group order per part, parts added in order. */
+/* ring depths (groups) of the one- and two-strip variants: the most that fit the 128-register cap */
+#ifndef KR_GV6_U1
+#define KR_GV6_U1 4
+#endif
+#ifndef KR_GV6_U2
+#define KR_GV6_U2 2
+#endif
+template <int KIND, int P, int S, int U> struct Gv6Cfg {
+    using T = Tr<KIND>;
+    static constexpr int NWARP = P < 4 ? 4 : P, RS = NWARP / P, ROWS = 16 * S * RS, NTH = 32 * NWARP;
+    static constexpr int MINB = 512 / NTH;                                 /* 16 warps per SM */
+    static constexpr int LUTB = T::OLIVE ? (256 * 32 + 256) * 4 : 0;      /* gv_fill_lut's tables, bytes */
+    static constexpr int REDB = P > 1 ? P * ROWS * 4 : 0;                  /* part sums, bytes */
+    static int smem(int ngroups) { return LUTB + REDB + ngroups * 256; }  /* + xs: 16 x 16 bytes per group */
+    static_assert(!T::INT8 && U % 2 == 0 && (P == 1 || P == 2 || P == 4 || P == 8), "GEMV v6 shape");
+};
+
+/* The token's activations -> xs (layout above). Every thread of the block calls it. */
+template <int KIND>
+__device__ __forceinline__ void gv6_fill_x(uint4 *xs, const KrActs &X, const uint32_t *__restrict__ olut, int G,
+                                           int nth)
+{
+    using T = Tr<KIND>;
+#pragma unroll 4
+    for (int i = threadIdx.x; i < 16 * G; i += nth) {
+        const int gi = i >> 4, j = (i >> 2) & 3, t = i & 3;
+        const uint8_t *src = (const uint8_t *)X.codes + (size_t)gi * T::XB + t * (T::XB / 4) + j * (T::XB / 16);
+        uint32_t r[4] = {0u, 0u, 0u, 0u}, q[4];
+        if constexpr (T::OLIVE)
+            r[0] = __ldg((const uint32_t *)src);
+        else {
+            const uint4 v = __ldg((const uint4 *)src);
+            r[0] = v.x, r[1] = v.y, r[2] = v.z, r[3] = v.w;
+        }
+        dec_x<KIND>(r, olut + 256, q);
+        xs[i] = make_uint4(q[0], q[1], q[2], q[3]);
+    }
+}
+
+/* One group of one warp: the lane's words of its NR rows, their parameters and the group's xs
+ * entries (xq = xs + 16 gi + t) -> token 0's sums of the NR rows -> the per-group dequantization. */
+template <int KIND, int S>
+__device__ __forceinline__ void gv6_group(const uint32_t (&w)[2 * S][Tr<KIND>::FP3 ? 3 : 4], const RP (&pr)[2 * S],
+                                          const uint4 *xq, const uint32_t *lrep, float (&out)[2 * S],
+                                          int (&iout)[2 * S])
+{
+    using T = Tr<KIND>;
+    float C[2][S][4];
+#pragma unroll
+    for (int j = 0; j < 4; j++) {
+        const uint4 xv = xq[4 * j];
+#pragma unroll
+        for (int s = 0; s < S; s++) {
+            uint32_t wA, wB, hA[4], hB[4];
+            if constexpr (T::FP3) {
+                wA = kr_fp3_chunk(w[2 * s][0], w[2 * s][1], w[2 * s][2], j);
+                wB = kr_fp3_chunk(w[2 * s + 1][0], w[2 * s + 1][1], w[2 * s + 1][2], j);
+            } else {
+                wA = w[2 * s][j];
+                wB = w[2 * s + 1][j];
+            }
+            dec_w_rep<KIND>(wA, pr[2 * s], lrep, hA);
+            dec_w_rep<KIND>(wB, pr[2 * s + 1], lrep, hB);
+            if (j & 1) /* chain j >> 1 goes on */
+                mma_f16(C[j >> 1][s], hA[0], hB[0], hA[1], hB[1], xv.x, xv.y);
+            else /* chain j >> 1 starts from C = 0 */
+                mma_f16_z(C[j >> 1][s], hA[0], hB[0], hA[1], hB[1], xv.x, xv.y);
+            mma_f16(C[j >> 1][s], hA[2], hB[2], hA[3], hB[3], xv.z, xv.w);
+        }
+    }
+#pragma unroll
+    for (int q = 0; q < 2 * S; q++) {
+        const int s = q >> 1, e = 2 * (q & 1);
+        const float c = __fadd_rn(C[0][s][e], C[1][s][e]); /* OliVe: integers < 2^24, exact */
+        if constexpr (T::EPI == EPI_INT)
+            iout[q] += __float2int_rn(c);
+        else if constexpr (T::EPI == EPI_ADD)
+            out[q] = __fadd_rn(out[q], c);
+        else
+            out[q] = __fmaf_rn(c, rp_s(pr[q]), out[q]);
+    }
+}
+
+template <int KIND, int P, int S, int U>
+__global__ void __launch_bounds__(Gv6Cfg<KIND, P, S, U>::NTH, Gv6Cfg<KIND, P, S, U>::MINB)
+    gemv6_kernel(KrWeights W, KrActs X, const uint32_t *__restrict__ olut, float *__restrict__ Y)
+{
+    using T = Tr<KIND>;
+    using Cf = Gv6Cfg<KIND, P, S, U>;
+    constexpr int WV = T::FP3 ? 3 : 4, NR = 2 * S;
+    extern __shared__ __align__(16) uint8_t gv6_smem[];
+    uint32_t *lut = (uint32_t *)gv6_smem;                             /* OliVe: gv_fill_lut's tables */
+    float *red = (float *)(gv6_smem + Cf::LUTB);                      /* P x ROWS part sums */
+    uint4 *xs = (uint4 *)(gv6_smem + Cf::LUTB + Cf::REDB);           /* 16 entries per group */
+
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    const int r = warp / P, p = warp % P, g = lane >> 2, t = lane & 3;
+    const int N = W.n, G = W.ngroups;
+    const int rl0 = 16 * S * r + g, row0 = blockIdx.x * Cf::ROWS + rl0;
+    const int ga = ((G * p) / P) & ~1, ng = (p == P - 1 ? G : ((G * (p + 1)) / P) & ~1) - ga;
+    uint32_t wofs[NR], pofs[NR], zofs[NR]; /* at group ga: the lane's code bytes, parameter index, zero byte */
+#pragma unroll
+    for (int q = 0; q < NR; q++) {
+        const uint32_t row = row0 + 8 * q < N ? row0 + 8 * q : N - 1;
+        wofs[q] = row * (uint32_t)W.row_bytes + t * (T::WB / 4) + ga * T::WB;
+        pofs[q] = row * G + ga;
+        zofs[q] = row * (uint32_t)W.zero_row_bytes + ga / 2;
+    }
+
+    uint32_t wr[U][NR][WV]; /* the register ring */
+    RawP raw[U][NR];
+    /* slot u <- group ga + bb + u (bb: a multiple of U) */
+    auto issue = [&](int u, int bb) {
+#pragma unroll
+        for (int q = 0; q < NR; q++) {
+            const uint8_t *pw = W.codes + (wofs[q] + (uint32_t)bb * T::WB) + u * T::WB;
+            if constexpr (T::FP3) {
+#pragma unroll
+                for (int i = 0; i < 3; i++)
+                    wr[u][q][i] = ldg_stream4(pw + 4 * i);
+            } else {
+                const uint4 v = ldg_stream16(pw);
+                wr[u][q][0] = v.x, wr[u][q][1] = v.y, wr[u][q][2] = v.z, wr[u][q][3] = v.w;
+            }
+            if constexpr (T::U4) {
+                raw[u][q].z = __ldg(W.zero4 + (zofs[q] + (uint32_t)bb / 2) + u / 2);
+                raw[u][q].s16 = __ldg(W.scale16 + (pofs[q] + (uint32_t)bb) + u);
+            } else if constexpr (KIND == K_FP4 || KIND == K_FP3) {
+                raw[u][q].s16 = __ldg(W.scale16 + (pofs[q] + (uint32_t)bb) + u);
+                raw[u][q].meta = __ldg(W.meta + (pofs[q] + (uint32_t)bb) + u);
+            }
+        }
+    };
+#pragma unroll
+    for (int u = 0; u < U; u++)
+        if (u < ng)
+            issue(u, 0);
+    /* with the first loads in flight: the tables and the activations */
+    if constexpr (T::OLIVE)
+        gv_fill_lut(lut, olut, Cf::NTH);
+    gv6_fill_x<KIND>(xs, X, olut, G, Cf::NTH);
+    __syncthreads();
+    const uint32_t *lrep = lut + lane;
+    const uint4 *xq = xs + 16 * ga + t;
+
+    float out[NR];
+    int iout[NR];
+#pragma unroll
+    for (int q = 0; q < NR; q++)
+        out[q] = 0.0f, iout[q] = 0;
+    for (int b = 0; b < ng; b += U) {
+#pragma unroll
+        for (int u = 0; u < U; u++) {
+            if (b + u >= ng)
+                break;
+            RP pr[NR];
+#pragma unroll
+            for (int q = 0; q < NR; q++)
+                pr[q] = make_rp<KIND>(raw[u][q], u); /* group parity = u parity */
+            gv6_group<KIND, S>(wr[u], pr, xq + 16 * (b + u), lrep, out, iout);
+            if (b + u + U < ng)
+                issue(u, b + U);
+        }
+    }
+
+    auto finish = [&](float v, int iv, int row) -> float {
+        if constexpr (T::EPI == EPI_INT)
+            return __fmul_rn(__fmul_rn((float)iv, W.scale32[row]), X.scale32[0]);
+        else
+            return v;
+    };
+    if constexpr (P == 1) {
+        if (t == 0)
+#pragma unroll
+            for (int q = 0; q < NR; q++)
+                if (row0 + 8 * q < N)
+                    Y[row0 + 8 * q] = finish(out[q], iout[q], row0 + 8 * q);
+    } else {
+        if (t == 0)
+#pragma unroll
+            for (int q = 0; q < NR; q++)
+                red[p * Cf::ROWS + rl0 + 8 * q] = T::EPI == EPI_INT ? __int_as_float(iout[q]) : out[q];
+        __syncthreads();
+        for (int o = threadIdx.x; o < Cf::ROWS; o += Cf::NTH) {
+            const int row = blockIdx.x * Cf::ROWS + o;
+            if (row < N) {
+                float v = 0.0f;
+                int iv = 0;
+#pragma unroll
+                for (int q = 0; q < P; q++) { /* parts in order */
+                    const float d = red[q * Cf::ROWS + o];
+                    if constexpr (T::EPI == EPI_INT)
+                        iv += __float_as_int(d);
+                    else
+                        v = q == 0 ? d : __fadd_rn(v, d);
+                }
+                Y[row] = finish(v, iv, row);
+            }
+        }
+    }
+}
+
 /* ---------------------------------------------------------------- GEMV v5
  * The weights go from DRAM to a per-warp ring in shared memory through the bulk-copy engine
  * (cp.async.bulk, completion on an mbarrier per slot), so the bytes in flight cost no registers:
@@ -2325,6 +2547,41 @@ static int launch_gemv5_p(int P, const KrWeights *w, const KrActs *x, const uint
     }
 }
 /* Parts of K per strip for GEMV v4: at least ~2000 warps (16 per SM on 132 SMs) in flight. */
+template <int KIND, int P, int S, int U>
+static int launch_gemv6(const KrWeights *w, const KrActs *x, const uint32_t *lut, float *y, cudaStream_t st)
+{
+    if constexpr (Tr<KIND>::INT8)
+        return -1; /* W4A8's exact FMA chain: GEMV v1/v4 */
+    else {
+        using Cf = Gv6Cfg<KIND, P, S, U>;
+        auto *f = gemv6_kernel<KIND, P, S, U>;
+        if (x->m != 1 || (size_t)w->n * w->row_bytes >= (1u << 31) || (size_t)w->n * w->ngroups >= (1u << 31))
+            return -1;
+        const int smem = Cf::smem(w->ngroups);
+        static int smem_set = 48 * 1024; /* the largest dynamic size set so far, per instantiation */
+        if (smem > smem_set) {
+            cudaError_t e = cudaFuncSetAttribute(f, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
+            if (e != cudaSuccess)
+                return (int)e;
+            smem_set = smem;
+        }
+        dim3 grid((w->n + Cf::ROWS - 1) / Cf::ROWS);
+        f<<<grid, Cf::NTH, smem, st>>>(*w, *x, lut, y);
+        return (int)cudaGetLastError();
+    }
+}
+template <int KIND, int S, int U>
+static int launch_gemv6_p(int P, const KrWeights *w, const KrActs *x, const uint32_t *lut, float *y, cudaStream_t st)
+{
+    switch (P) {
+    case 1: return launch_gemv6<KIND, 1, S, U>(w, x, lut, y, st);
+    case 2: return launch_gemv6<KIND, 2, S, U>(w, x, lut, y, st);
+    case 4: return launch_gemv6<KIND, 4, S, U>(w, x, lut, y, st);
+    case 8: return launch_gemv6<KIND, 8, S, U>(w, x, lut, y, st);
+    default: return -1;
+    }
+}
+
 static inline int gemv4_parts(int kind, int n)
 {
     if (kind == K_W4A8)
@@ -2385,6 +2642,14 @@ static int launch_kind(KrVariant var, const KrWeights *w, const KrActs *x, const
             return -1;
         return two ? launch_gemv5_p<KIND, 2, 4, 2>(P, w, x, lut, y, st) : launch_gemv5_p<KIND, 1, 4, 2>(P, w, x, lut, y, st);
     }
+    case KR_VAR_GEMV6_P1:
+    case KR_VAR_GEMV6_P2:
+    case KR_VAR_GEMV6_P4:
+    case KR_VAR_GEMV6_P8: return launch_gemv6_p<KIND, 1, KR_GV6_U1>(1 << (var - KR_VAR_GEMV6_P1), w, x, lut, y, st);
+    case KR_VAR_GEMV6S2_P1:
+    case KR_VAR_GEMV6S2_P2:
+    case KR_VAR_GEMV6S2_P4:
+    case KR_VAR_GEMV6S2_P8: return launch_gemv6_p<KIND, 2, KR_GV6_U2>(1 << (var - KR_VAR_GEMV6S2_P1), w, x, lut, y, st);
     case KR_VAR_GEMM3: return launch_gemm3<KIND, Tr<KIND>::INT8 || Tr<KIND>::OLIVE ? 4 : 3>(w, x, lut, y, st);
     case KR_VAR_GEMM2_64: return launch_gemm2<KIND, 64, 64, 32, 32, 3>(w, x, lut, y, st);
     case KR_VAR_GEMM2_128: return launch_gemm2<KIND, 128, 128, 32, 64, 3>(w, x, lut, y, st);

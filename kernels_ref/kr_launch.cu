@@ -47,18 +47,22 @@ const char *const kr_variant_names[KR_VAR_COUNT] = {
     "gemv2",    "gemv2-p1",  "gemv2-p2",  "gemv2-p4",  "gemm2-64",   "gemm2-128",
     "gemv3",    "gemv3-p1",  "gemv3-p2",  "gemv3-p4",
     "gemv4",    "gemv4-p1",  "gemv4-p2",  "gemv4-p4",  "gemv4-p8",
-    "gemv5",    "gemv5-p1",  "gemv5-p2",  "gemv5-p4",  "gemv5-p8",  "gemm3"};
+    "gemv5",    "gemv5-p1",  "gemv5-p2",  "gemv5-p4",  "gemv5-p8",  "gemm3",
+    "gemv6-p1", "gemv6-p2",  "gemv6-p4",  "gemv6-p8",
+    "gemv6s2-p1", "gemv6s2-p2", "gemv6s2-p4", "gemv6s2-p8"};
 
 int kr_variant_is_gemv(KrVariant v)
 {
     return (v >= KR_VAR_GEMV_R1S8 && v <= KR_VAR_GEMV_R1S4) || (v >= KR_VAR_GEMV2 && v <= KR_VAR_GEMV2_P4) ||
-           (v >= KR_VAR_GEMV3 && v <= KR_VAR_GEMV5_P8);
+           (v >= KR_VAR_GEMV3 && v <= KR_VAR_GEMV5_P8) || (v >= KR_VAR_GEMV6_P1 && v <= KR_VAR_GEMV6S2_P8);
 }
 
 int kr_variant_ok(KrKernel kern, KrVariant v, int m)
 {
     if ((int)v <= 0 || v >= KR_VAR_COUNT || (kr_variant_is_gemv(v) && m > 16))
         return 0;
+    if (v >= KR_VAR_GEMV6_P1 && v <= KR_VAR_GEMV6S2_P8) /* one token; not W4A8 (its exact FMA chain) */
+        return m == 1 && kern != KR_MIXPE_W4A8;
     if (kern == KR_MIXPE_W4A8) /* its exact FMA chain runs over all groups in one warp */
         switch (v) {
         case KR_VAR_GEMV2_P2: case KR_VAR_GEMV2_P4: case KR_VAR_GEMV3_P2: case KR_VAR_GEMV3_P4:
@@ -78,6 +82,8 @@ KrVariant kr_auto_variant(KrKernel kern, int m)
     if (m <= 16) {
         if (kern == KR_MIXPE_W4A8)
             return KR_VAR_GEMV_R1S8;
+        if (m == 1) /* GEMV v6 (2026-11-24T05-50 run: within 7% of the fastest for MixPE/DQ/BitMoD, 22% for OliVe) */
+            return KR_VAR_GEMV6_P4;
         if (m <= 8)
             return kern == KR_BITMOD_W3 ? KR_VAR_GEMV4_P4 : KR_VAR_GEMV4_P8;
         return kern == KR_BITMOD_W3 ? KR_VAR_GEMV5_P4 : kern == KR_OLIVE_W4A4 ? KR_VAR_GEMV4_P8 : KR_VAR_GEMV4_P4;
@@ -98,5 +104,20 @@ int kr_launch(KrKernel kern, KrVariant var, const KrWeights *w, const KrActs *x,
     if (kr_variant_is_gemv(var) && x->m > 16)
         return -1;
     return fns[kern](var, w, x, olive_lut, y, stream);
+}
+
+/* 2048 threads per SM: blocks of 512, 4 per SM, one wave over the whole buffer. */
+int kr_stream_read(const void *p, size_t bytes, uint32_t *sink, void *stream)
+{
+    int dev = 0, sms = 0;
+    cudaError_t e = cudaGetDevice(&dev);
+    if (e == cudaSuccess)
+        e = cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev);
+    if (e != cudaSuccess)
+        return (int)e;
+    if (!p || !sink || bytes % 16 != 0 || (uintptr_t)p % 16 != 0)
+        return -1;
+    kr_stream_kernel<<<4 * sms, 512, 0, (cudaStream_t)stream>>>((const uint4 *)p, bytes / 16, 0x9e3779b9u, sink);
+    return (int)cudaGetLastError();
 }
 }

@@ -34,6 +34,14 @@ static void prmt_semantics(void **state)
     assert_int_equal(kr_prmt(0x00008000u, 0, 0x9988u), 0xffff0000u);
     assert_int_equal(kr_shf_r(0x89abcdefu, 0x01234567u, 8), 0x6789abcdu);
     assert_int_equal(kr_shf_r(0x89abcdefu, 0x01234567u, 0), 0x89abcdefu);
+    /* kr_andor (one LOP3 on the GPU): (a & m) | c for every 16-bit a, replicated in both halves,
+     * with the constants the decoders use */
+    static const uint32_t mc[3][2] = {{0x000f000fu, 0x64006400u}, {0x00f000f0u, 0x64006400u}, {0x7070u, 0x0808u}};
+    for (int k = 0; k < 3; k++)
+        for (uint32_t a = 0; a < 65536; a++) {
+            const uint32_t w = a * 0x00010001u;
+            assert_int_equal(kr_andor(w, mc[k][0], mc[k][1]), (w & mc[k][0]) | mc[k][1]);
+        }
 }
 
 /* A word of 8 random codes and the pairing tables: the decoders put codes (lo[i], hi[i]) in P_i. */
