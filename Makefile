@@ -162,7 +162,8 @@ include systemc/systemc.mk
 
 # ---- kernels_ref: CUDA reference kernels, runner and GPU results (docs/gpu.md) ----------------
 #   make cuda        build $(BUILD)/kr/kr_runner (nvcc, cuBLAS); "skipped: no nvcc" without nvcc
-#   make cuda-check  compile every kernel with nvcc for sm_90a (H100/H200; GEMM v3 uses wgmma), compile only
+#   make cuda-check  compile every kernel with nvcc for sm_90a (H100/H200; GEMM v3 uses wgmma) and link
+#                    the runner (no GPU needed; part of make test)
 #   make gpu-check   build and run the runner on this machine's GPU: numerics against the golden
 #                    model, timings, energy; writes kernels_ref/results/<gpu>/<date>-<seed>.json.
 #                    KR_ARGS passes runner options (e.g. KR_ARGS='--ms 1,16 --energy none').
@@ -204,8 +205,8 @@ $(KR_DIR)/kr_runner: $(KR_RUN_OBJ)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(NVCC) -o $@ $^ -L$(KR_CUDA_HOME)/lib64 -lcublas -Xcompiler -fopenmp -lm -ldl
 cuda: $(KR_DIR)/kr_runner
-cuda-check: $(KR_CU_OBJ)
-	@echo "cuda-check: $(words $(KR_CU_OBJ)) CUDA files compiled for sm_90a by $(NVCC)"
+cuda-check: $(KR_CU_OBJ) $(KR_DIR)/kr_runner
+	@echo "cuda-check: $(words $(KR_CU_OBJ)) CUDA files compiled for sm_90a by $(NVCC); the runner links"
 gpu-check: $(KR_DIR)/kr_runner
 	KR_COMMIT="$${KR_COMMIT:-$$(git rev-parse HEAD 2>/dev/null || echo unknown)$$(git status --porcelain -uno 2>/dev/null | grep -q . && echo -dirty)}" \
 	  $(KR_DIR)/kr_runner --variants $(KR_VARIANTS) --out-dir kernels_ref/results $(KR_ARGS)
