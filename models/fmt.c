@@ -94,8 +94,8 @@ int fmt_lut_build(FmtLut *l, const int32_t *sorted, int n, TieRule tie)
     l->n = hi2 - lo2;
     for (int k = 0; k < l->n; k++) {
         double at = (lo2 + k) / 2.0;
-        l->at[k] = (int16_t)fmt_nearest_in(sorted, n, tie, at);
-        l->open[k] = (int16_t)fmt_nearest_in(sorted, n, tie, at + 0.25); /* any point inside */
+        l->idx[k][1] = (int16_t)fmt_nearest_in(sorted, n, tie, at);
+        l->idx[k][0] = (int16_t)fmt_nearest_in(sorted, n, tie, at + 0.25); /* any point inside */
     }
     l->first = 0;
     l->last = n - 1;
@@ -189,16 +189,4 @@ int fmt_nearest_in(const int32_t *s, int n, TieRule tie, double x)
     case TIE_EVEN:
     default: return (s[lo - 1] & 1) == 0 ? lo - 1 : lo;
     }
-}
-
-int fmt_nearest(const FmtDesc *f, double x)
-{
-    if (f->uniform) { /* round half to even, saturate: the same answer as the search below */
-        double v = nearbyint(x);
-        v = v < f->lo ? f->lo : v > f->hi ? f->hi : v;
-        return f->code_of[(int)v - f->lo];
-    }
-    if (f->has_lut)
-        return f->sorted_code[fmt_lut_find(&f->lut, x)];
-    return f->sorted_code[fmt_nearest_in(f->sorted, f->nsorted, f->tie, x)];
 }

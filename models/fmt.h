@@ -42,8 +42,8 @@ typedef enum TieRule {
 #define FMT_LUT_MAX 1024
 typedef struct FmtLut {
     int lo2, n;                  /* entries cover 2x in [lo2, lo2 + n)               */
-    int16_t open[FMT_LUT_MAX];   /* index into sorted[] for x in (k/2, (k+1)/2)       */
-    int16_t at[FMT_LUT_MAX];     /* index for x == k/2                                */
+    int16_t idx[FMT_LUT_MAX][2]; /* index into sorted[]: [k][0] for x in (k/2, (k+1)/2),
+                                    [k][1] for x == k/2 (k counted from lo2)           */
     int first, last;             /* saturation: indices of the end values             */
 } FmtLut;
 
@@ -73,11 +73,21 @@ typedef struct FmtDesc {
 
 /* The table, built once (fmt_table_init is idempotent and cheap; every accessor calls it). */
 const FmtDesc *fmt_get(FmtId id);
-/* Code of the grid value nearest to x (x in grid units), ties by the format's rule;
- * x beyond the grid saturates to the end value. */
-int fmt_nearest(const FmtDesc *f, double x);
 /* Same over an explicit sorted value list (for grids extended by a special value). */
 int fmt_nearest_in(const int32_t *sorted, int n, TieRule tie, double x);
+
+/* nearbyint(x) without the library call: for |x| < 2^52, adding and subtracting 2^52 rounds |x|
+ * to an integer in the current rounding mode, which this program never changes from the default
+ * (to nearest, ties to even), and copysign restores the sign (-0.3 -> -0, as nearbyint). Larger
+ * |x| are integers already; NaN passes through. Needs strict IEEE double evaluation (no
+ * -ffast-math), which the Makefile's flags give. */
+static inline double fmt_rne(double x)
+{
+    double a = fabs(x);
+    if (!(a < 0x1p52))
+        return x;
+    return copysign((a + 0x1p52) - 0x1p52, x);
+}
 
 /* Index into sorted[] of the value nearest x. */
 static inline int fmt_lut_find(const FmtLut *l, double x)
@@ -87,10 +97,25 @@ static inline int fmt_lut_find(const FmtLut *l, double x)
         return l->first;
     if (t >= l->lo2 + l->n)
         return l->last;
-    int k = (int)t; /* t >= lo2 > INT_MIN here; truncation then floor by hand (no libm call) */
-    if ((double)k > t)
-        k--;
-    return (double)k == t ? l->at[k - l->lo2] : l->open[k - l->lo2];
+    /* t >= lo2 > INT_MIN here: truncation, then floor by hand (no libm call); branch-free, since
+     * the signs of x and its side of the tie points are unpredictable in a quantizer's loop */
+    int k = (int)t;
+    k -= (double)k > t;
+    return l->idx[k - l->lo2][(double)k == t];
+}
+
+/* Code of the grid value nearest to x (x in grid units), ties by the format's rule;
+ * x beyond the grid saturates to the end value. Inline: the quantizers' inner loops call it. */
+static inline int fmt_nearest(const FmtDesc *f, double x)
+{
+    if (f->uniform) { /* round half to even, saturate: the same answer as fmt_nearest_in */
+        double v = fmt_rne(x);
+        v = v < f->lo ? f->lo : v > f->hi ? f->hi : v;
+        return f->code_of[(int)v - f->lo];
+    }
+    if (f->has_lut)
+        return f->sorted_code[fmt_lut_find(&f->lut, x)];
+    return f->sorted_code[fmt_nearest_in(f->sorted, f->nsorted, f->tie, x)];
 }
 
 /* OliVe abfloat outlier magnitude: (2 + m) << (e + bias), e in 0..3, m in 0..1. */

@@ -91,8 +91,6 @@ double fpx_round(const FpxFmt *f, double x)
  * Inf and NaN. */
 uint16_t fp16_from_f64_slow(double x) { return (uint16_t)fpx_from_f64(&FPX_FP16, x); }
 
-uint16_t fp16_from_f32(float x) { return fp16_from_f64((double)x); }
-
 float bf16_to_f32(uint16_t h)
 {
     uint32_t u = (uint32_t)h << 16;
@@ -103,8 +101,3 @@ float bf16_to_f32(uint16_t h)
 
 uint16_t bf16_from_f64(double x) { return (uint16_t)fpx_from_f64(&FPX_BF16, x); }
 uint16_t bf16_from_f32(float x) { return (uint16_t)fpx_from_f64(&FPX_BF16, (double)x); }
-
-int fp16_is_nan(uint16_t h) { return (h & 0x7c00) == 0x7c00 && (h & 0x03ff); }
-int fp16_is_inf(uint16_t h) { return (h & 0x7fff) == 0x7c00; }
-
-

@@ -60,8 +60,7 @@ static inline uint16_t fp16_from_f64(double x)
         const uint64_t m = b & 0xfffffffffffffull;
         uint32_t keep = (uint32_t)(m >> 42);
         const uint64_t rem = m & ((1ull << 42) - 1), half = 1ull << 41;
-        if (rem > half || (rem == half && (keep & 1)))
-            keep++;
+        keep += (uint32_t)((rem > half) | ((rem == half) & keep)); /* RNE without a branch */
         /* a mantissa carry moves into the exponent; 2^16 becomes 0x7c00 = Inf as RNE requires */
         return (uint16_t)(sign | (((uint32_t)(e + 15) << 10) + keep));
     }
@@ -73,7 +72,8 @@ static inline uint16_t fp16_from_f64(double x)
     }
     return fp16_from_f64_slow(x);
 }
-uint16_t fp16_from_f32(float x);
+/* A float widens to double exactly, so this is RNE of the float itself. */
+static inline uint16_t fp16_from_f32(float x) { return fp16_from_f64((double)x); }
 /* Exact decode by bit manipulation (inline: it sits in every golden inner loop). */
 static inline float fp16_to_f32(uint16_t h)
 {
@@ -95,8 +95,8 @@ static inline double fp16_to_f64(uint16_t h) { return (double)fp16_to_f32(h); }
 uint16_t bf16_from_f64(double x);
 uint16_t bf16_from_f32(float x);
 float bf16_to_f32(uint16_t h);
-int fp16_is_nan(uint16_t h);
-int fp16_is_inf(uint16_t h);
+static inline int fp16_is_nan(uint16_t h) { return (h & 0x7c00) == 0x7c00 && (h & 0x03ff); }
+static inline int fp16_is_inf(uint16_t h) { return (h & 0x7fff) == 0x7c00; }
 
 /* fp16 arithmetic as an fp16 unit does it: exact result rounded once (RNE).
  * Sums and products of two fp16 values are exact in double, so this is correct. */

@@ -66,6 +66,10 @@ typedef struct QParams {
 /* Quantize src (rows x cols, row-major, fp32) into q (allocated here; free with quant_free). */
 int quant_matrix(const QParams *p, const float *src, int rows, int cols, QMat *q, MpErr *e) MP_MUST_CHECK;
 void quant_free(QMat *q);
+/* The reference quantizers: the straightforward implementations that define the results, slow
+ * (BitMoD emulates every fp16 operation per weight and candidate). quant_matrix must equal them
+ * bit for bit in every field of q; tests/test_quant.c checks it. Same contract as quant_matrix. */
+int quant_matrix_ref(const QParams *p, const float *src, int rows, int cols, QMat *q, MpErr *e) MP_MUST_CHECK;
 /* Fill q->dq16 from u, zero and scale (QS_ASYM_GROUP; unpack_matrix uses it too). */
 void quant_fill_dq16(QMat *q);
 /* Dequantized value of element (r, c), exactly as defined above, in double. */

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "models/fmt.h"
@@ -97,12 +98,46 @@ static void saturates_beyond_grid(void **state)
     assert_int_equal(fmt_get(FMT_UINT4)->value[fmt_nearest(fmt_get(FMT_UINT4), -3)], 0);
 }
 
+/* fmt_rne is nearbyint bit for bit (the sign of zero included): every tie and its neighbours
+ * over a range of integers, both ends of the 2^52 cut-off, and random doubles of all magnitudes. */
+static int same_bits(double a, double b) { return memcmp(&a, &b, sizeof a) == 0; }
+
+static void rne_is_nearbyint(void **state)
+{
+    (void)state;
+    for (int k = -5000; k <= 5000; k++) {
+        const double x = k / 4.0;
+        const double xs[5] = {x, nextafter(x, -INFINITY), nextafter(x, INFINITY), -x, x * 0x1p40};
+        for (int i = 0; i < 5; i++)
+            assert_true(same_bits(fmt_rne(xs[i]), nearbyint(xs[i])));
+    }
+    static const double edge[] = {0.0, -0.0, 0.5, -0.5, 0x1p52, -0x1p52, 0x1p52 - 0.5, -(0x1p52 - 0.5),
+                                  0x1p52 + 1, 0x1p53 + 2, 4503599627370495.5, -4503599627370495.5,
+                                  1e300, -1e300, 0x1p-1074, -0x1p-1074, INFINITY, -INFINITY};
+    for (size_t i = 0; i < sizeof edge / sizeof edge[0]; i++)
+        assert_true(same_bits(fmt_rne(edge[i]), nearbyint(edge[i])));
+    assert_true(isnan(fmt_rne(NAN)));
+    uint64_t r = 0x9e3779b97f4a7c15ull;
+    for (int i = 0; i < 1000000; i++) { /* xorshift: any bit pattern, NaN excluded */
+        r ^= r << 13;
+        r ^= r >> 7;
+        r ^= r << 17;
+        double x;
+        memcpy(&x, &r, sizeof x);
+        if (x == x)
+            assert_true(same_bits(fmt_rne(x), nearbyint(x)));
+        double y = ldexp((double)(r >> 11), -(int)(r % 60)); /* values near the integers */
+        assert_true(same_bits(fmt_rne(y), nearbyint(y)) && same_bits(fmt_rne(-y), nearbyint(-y)));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(grids_as_documented),
         cmocka_unit_test(nearest_is_nearest),
         cmocka_unit_test(saturates_beyond_grid),
+        cmocka_unit_test(rne_is_nearbyint),
     };
     return cmocka_run_group_tests_name("fmt", tests, NULL, NULL);
 }

@@ -1,4 +1,5 @@
-/* tests/test_quant.c — quantizers: error bounds, grids, the BitMoD and OliVe rules. */
+/* tests/test_quant.c — quantizers: error bounds, grids, the BitMoD and OliVe rules, and the fast
+ * paths (quant_matrix) against the reference implementations (quant_matrix_ref), bit for bit. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "base/alloc.h"
 #include "models/fpx.h"
 #include "models/quant.h"
 #include "testutil.h"
@@ -218,13 +220,276 @@ static void ant_type_choice(void **state)
     quant_free(&b);
 }
 
+/* ---------------------------------------------------------------- fast path == reference */
+
+/* Every scheme and option the fast paths specialise. */
+static const QParams all_schemes[] = {
+    {QS_FP16, 0, 0, 0, 0, 0},
+    {QS_SYM_ROW, FMT_INT8, 0, 0, 0, 0},
+    {QS_SYM_ROW, FMT_INT4, 0, 0, 0, 0},
+    {QS_ASYM_GROUP, FMT_UINT4, 128, 0, 0, 0},
+    {QS_ASYM_GROUP, FMT_UINT4, 7, 0, 0, 0},
+    {QS_BITMOD, FMT_BITMOD_FP4, 128, 0, BM_ERR_FP16, 0},
+    {QS_BITMOD, FMT_BITMOD_FP3, 128, 0, BM_ERR_FP16, 0},
+    {QS_BITMOD, FMT_BITMOD_FP4, 32, 0, BM_ERR_F64, 0},
+    {QS_BITMOD, FMT_BITMOD_FP3, 5, 0, BM_ERR_F64, 0},
+    {QS_BITMOD, FMT_BITMOD_FP4, 128, 0, BM_ERR_FP16, 2},
+    {QS_BITMOD, FMT_BITMOD_FP3, 64, 0, BM_ERR_F64, 4},
+    {QS_OLIVE, 0, 0, 0, 0, 0},
+    {QS_OLIVE, 0, 0, 1, 0, 0},
+    {QS_ANT, 0, 0, 0, 0, 0},
+    {QS_ANT, 0, 0, 1, 0, 0},
+};
+#define NSCHEMES ((int)(sizeof all_schemes / sizeof all_schemes[0]))
+
+static int same_bytes(const void *a, const void *b, size_t n) { return (!a && !b) || (a && b && !memcmp(a, b, n)); }
+
+/* quant_matrix and quant_matrix_ref give the same status and message, or the same bits in every
+ * field of the QMat. */
+static void fast_vs_ref(const float *x, int rows, int cols, const char *what)
+{
+    for (int k = 0; k < NSCHEMES; k++) {
+        QMat a, b;
+        MpErr ea = {0}, eb = {0};
+        int ra = quant_matrix(&all_schemes[k], x, rows, cols, &a, &ea);
+        int rb = quant_matrix_ref(&all_schemes[k], x, rows, cols, &b, &eb);
+        if (ra != rb || (ra && strcmp(ea.msg, eb.msg)))
+            fail_msg("%s, scheme %d: status %d '%s' vs reference %d '%s'", what, k, ra, ea.msg, rb, eb.msg);
+        if (ra)
+            continue;
+        const size_t n = (size_t)rows * cols, ns = a.per_tensor ? 1 : (size_t)rows * a.ngroups;
+        int same = a.scheme == b.scheme && a.fmt == b.fmt && a.rows == b.rows && a.cols == b.cols &&
+                   a.group == b.group && a.ngroups == b.ngroups && a.per_tensor == b.per_tensor &&
+                   a.n_outlier_pairs == b.n_outlier_pairs && a.n_bitmod_disagree == b.n_bitmod_disagree &&
+                   same_bytes(&a.olive_alpha_sum, &b.olive_alpha_sum, sizeof a.olive_alpha_sum);
+        same = same && same_bytes(a.code, b.code, n) && same_bytes(a.u, b.u, n * sizeof *a.u) &&
+               same_bytes(a.scale, b.scale, ns * sizeof *a.scale) &&
+               same_bytes(a.zero, b.zero, a.zero ? ns * sizeof *a.zero : 0) &&
+               same_bytes(a.variant, b.variant, a.variant ? ns : 0) &&
+               same_bytes(a.dq16, b.dq16, a.dq16 ? n * sizeof *a.dq16 : 0);
+        if (!same) {
+            size_t i = 0;
+            while (i < n && a.code[i] == b.code[i] && a.u[i] == b.u[i])
+                i++;
+            fail_msg("%s (%d x %d), scheme %d (%d, fmt %d): fast path differs from the reference "
+                     "(first element %zu: code %d/%d, u %d/%d; disagree %lld/%lld)",
+                     what, rows, cols, k, (int)all_schemes[k].scheme, (int)all_schemes[k].fmt, i,
+                     i < n ? a.code[i] : -1, i < n ? b.code[i] : -1, i < n ? a.u[i] : 0, i < n ? b.u[i] : 0,
+                     a.n_bitmod_disagree, b.n_bitmod_disagree);
+        }
+        quant_free(&a);
+        quant_free(&b);
+    }
+}
+
+static void fast_equals_reference_random(void **state)
+{
+    (void)state;
+    MpRng r;
+    mp_rng_seed(&r, tu_seed("fast_equals_reference_random", 11));
+    static const struct {
+        int rows, cols, outliers;
+        double gain;
+    } shapes[] = {{9, 1000, 3, 40}, {7, 301, 2, 1e3}, {3, 4096, 16, 60}, {5, 129, 0, 1}, {1, 1, 0, 1},
+                  {6, 1, 0, 1},     {2, 3, 1, 1e4},    {4, 640, 5, 1e6}, {48, 1024, 0, 1}};
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        float *x = tu_matrix(&r, shapes[i].rows, shapes[i].cols, shapes[i].outliers, shapes[i].gain);
+        fast_vs_ref(x, shapes[i].rows, shapes[i].cols, "random");
+        for (int j = 0; j < shapes[i].rows * shapes[i].cols; j++) /* the same, tiny (fp16 subnormals) */
+            x[j] *= 1e-4f;
+        fast_vs_ref(x, shapes[i].rows, shapes[i].cols, "random, tiny");
+        free(x);
+    }
+}
+
+/* Inputs chosen to sit on every rounding boundary: scales that are powers of two with values on
+ * quarter steps (exact ties of every grid), fp16 ties and their float neighbours, zeros of both
+ * signs, fp16 and fp32 subnormals, values that round to fp16 Inf or lie far beyond it. */
+static void fast_equals_reference_adversarial(void **state)
+{
+    (void)state;
+    MpRng r;
+    mp_rng_seed(&r, tu_seed("fast_equals_reference_adversarial", 12));
+    const int R = 12, C = 260;
+    float *x = malloc((size_t)R * C * sizeof *x);
+    for (int kind = 0; kind < 10; kind++) {
+        for (int i = 0; i < R; i++)
+            for (int c = 0; c < C; c++) {
+                double v = 0, sgn = mp_rng_below(&r, 2) ? -1 : 1;
+                const int k = (int)mp_rng_below(&r, 65);
+                switch (kind) {
+                case 0: /* zeros of both signs, a few tiny values */
+                    v = mp_rng_below(&r, 20) ? sgn * 0.0 : sgn * 1e-30;
+                    break;
+                case 1: /* quarter steps; each row's max is 6, 7, 8, 12, 16, 127 or 64 times 2^e */
+                    v = c == 0 ? ldexp((double)(int[]){6, 7, 8, 12, 16, 127, 64}[i % 7], i % 5 - 2)
+                               : sgn * ldexp((k - 32) / 4.0, i % 5 - 2) / 8;
+                    break;
+                case 2: /* halfway between neighbouring fp16 values, and one float either side */
+                {
+                    uint16_t h = (uint16_t)mp_rng_below(&r, 0x7bff);
+                    double mid = 0.5 * (fp16_to_f64(h) + fp16_to_f64((uint16_t)(h + 1)));
+                    float f = (float)mid;
+                    v = sgn * (k % 3 == 0 ? f : k % 3 == 1 ? nextafterf(f, 0) : nextafterf(f, INFINITY));
+                    break;
+                }
+                case 3: /* fp16 subnormals and the normal boundary */
+                    v = sgn * ldexp((double)mp_rng_below(&r, 2048), -24 - (int)mp_rng_below(&r, 3));
+                    break;
+                case 4: v = sgn * 1e-40 * (double)(k + 1); break; /* fp32 subnormals */
+                case 5: /* around the fp16 maximum and Inf, in an otherwise ordinary row */
+                    v = c % 37 == 0 ? sgn * (double)(float[]){65504, 65519.99f, 65520, 70000, 1e5f}[k % 5]
+                                    : sgn * 0.01 * k;
+                    break;
+                case 6: v = c % 50 == 0 ? sgn * 1e30 : sgn * 1e-3 * k; break; /* far beyond fp16 */
+                case 7: v = i % 2 ? 0.25 : -3.0; break;                     /* constant rows */
+                case 8: v = sgn * ldexp(1.0, k - 32); break;                  /* powers of two */
+                default: v = (c & 1) ? -ldexp((double)k, -6) : ldexp(mp_rng_normal(&r), -20); break;
+                }
+                x[(size_t)i * C + c] = (float)v;
+            }
+        char what[32];
+        snprintf(what, sizeof what, "adversarial %d", kind);
+        fast_vs_ref(x, R, C, what);
+        fast_vs_ref(x, 1, 3, what);
+        fast_vs_ref(x, R * C / 7, 7, what);
+    }
+    free(x);
+}
+
+/* Every finite fp16 value, in order and shuffled, as rows of 128 (BitMoD groups). */
+static void fast_equals_reference_every_fp16(void **state)
+{
+    (void)state;
+    const int C = 128, R = 0xf800 / C; /* 63488 finite fp16 values */
+    float *x = malloc((size_t)R * C * sizeof *x);
+    int n = 0;
+    for (uint32_t h = 0; h < 0x10000; h++)
+        if ((h & 0x7c00) != 0x7c00)
+            x[n++] = fp16_to_f32((uint16_t)h);
+    assert_int_equal(n, R * C);
+    fast_vs_ref(x, R, C, "every fp16");
+    MpRng r;
+    mp_rng_seed(&r, tu_seed("fast_equals_reference_every_fp16", 13));
+    for (int i = n - 1; i > 0; i--) {
+        int j = (int)mp_rng_below(&r, (uint64_t)i + 1);
+        float t = x[i];
+        x[i] = x[j];
+        x[j] = t;
+    }
+    fast_vs_ref(x, R, C, "every fp16, shuffled");
+    free(x);
+}
+
+/* OliVe's rounding boundaries: probes on (and one float either side of) every threshold
+ * s * (M_i + M_{i+1}) / 2 of the chosen type and scale, up to the normal/outlier one. The data lie
+ * on a flint grid, so one alpha candidate fits far better than its neighbours and the probes
+ * cannot flip the choice; they do move the statistics the scale comes from, so they are placed
+ * again at the new scale until it stays put. */
+static void fast_equals_reference_olive_thresholds(void **state)
+{
+    (void)state;
+    MpRng r;
+    mp_rng_seed(&r, tu_seed("fast_equals_reference_olive_thresholds", 15));
+    static const int mags[8] = {0, 1, 2, 3, 4, 6, 8, 16};
+    const int R = 256, C = 1024;
+    float *x = malloc((size_t)R * C * sizeof *x);
+    for (int i = 0; i < R * C; i++)
+        x[i] = (float)ldexp((mp_rng_below(&r, 2) ? -1 : 1) * mags[mp_rng_below(&r, 8)], -6);
+    const QParams p = {QS_OLIVE, 0, 0, 1, 0, 0};
+    int stable = 0;
+    for (int round = 0; round < 20 && !stable; round++) {
+        QMat q = quant_ok(p, x, R, C);
+        const float s = q.scale[0];
+        const FmtDesc *f = fmt_get(q.fmt);
+        quant_free(&q);
+        int k = 0, moved = 0;
+        for (int i = 0; i + 1 < f->nsorted; i++) {
+            if (f->sorted[i] < 0 || f->sorted_code[i] >= 16) /* magnitudes, up to the first outlier */
+                continue;
+            const float t = (float)((double)s * (f->sorted[i] + f->sorted[i + 1]) * 0.5);
+            const float probe[6] = {t, nextafterf(t, 0), nextafterf(t, INFINITY), -t, -nextafterf(t, 0), 0.0f};
+            for (int j = 0; j < 6; j++, k += 3) { /* an even column, its partner, and an odd column */
+                moved |= x[2 * k] != probe[j];
+                x[2 * k] = x[2 * k + 1 + 2 * (j % 2)] = probe[j];
+            }
+        }
+        stable = !moved;
+    }
+    assert_true(stable); /* else the probes missed the thresholds */
+    fast_vs_ref(x, R, C, "olive thresholds");
+    free(x);
+}
+
+/* The rule the BitMoD fast path relies on: with ties to the lower value, the grid index of x is
+ * the number of grid midpoints strictly below x, for every fp16 x and every variant's grid. */
+static void bitmod_midpoint_rule(void **state)
+{
+    (void)state;
+    for (int fp4 = 0; fp4 < 2; fp4++) {
+        FmtId id = fp4 ? FMT_BITMOD_FP4 : FMT_BITMOD_FP3;
+        const FmtDesc *f = fmt_get(id);
+        const double inv_unit = 1.0 / quant_bitmod_unit(id);
+        for (int v = 0; v < 4; v++) {
+            int32_t grid[FMT_MAX_CODES + 1], sp = quant_bitmod_special(id, (BitmodVariant)v);
+            int n = 0;
+            for (int i = 0; i < f->nsorted; i++) { /* the format's values plus the special value */
+                if (n == i && sp < f->sorted[i])
+                    grid[n++] = sp;
+                grid[n++] = f->sorted[i];
+            }
+            if (n == f->nsorted)
+                grid[n++] = sp;
+            FmtLut lut;
+            assert_int_equal(fmt_lut_build(&lut, grid, n, TIE_DOWN), 0);
+            for (uint32_t h = 0; h < 0x10000; h++) {
+                if (fp16_is_nan((uint16_t)h))
+                    continue;
+                double x = fp16_to_f64((uint16_t)h) * inv_unit;
+                int below = 0;
+                for (int k = 1; k < n; k++)
+                    below += 0.5 * (grid[k - 1] + grid[k]) < x;
+                assert_int_equal(fmt_lut_find(&lut, x), below);
+            }
+        }
+    }
+}
+
+/* Out of memory anywhere in a fast path: MP_ENOMEM and nothing leaked (the sanitizer build checks
+ * the leaks), or success with the reference's result. */
+static void fast_paths_out_of_memory(void **state)
+{
+    (void)state;
+    MpRng r;
+    mp_rng_seed(&r, tu_seed("fast_paths_out_of_memory", 14));
+    const int R = 6, C = 300;
+    float *x = tu_matrix(&r, R, C, 2, 50);
+    for (int k = 0; k < NSCHEMES; k++)
+        for (long fail = 0;; fail++) {
+            QMat q;
+            MpErr e = {0};
+            mp_alloc_fail_after(fail);
+            int rc = quant_matrix(&all_schemes[k], x, R, C, &q, &e);
+            mp_alloc_fail_after(-1);
+            if (rc == MP_OK) {
+                quant_free(&q);
+                break;
+            }
+            assert_int_equal(rc, MP_ENOMEM);
+        }
+    free(x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(integer_schemes_half_step),   cmocka_unit_test(fp16_scheme_and_range),
         cmocka_unit_test(bitmod_picks_variant),        cmocka_unit_test(bitmod_mixture_beats_single),
         cmocka_unit_test(bitmod_fp16_vs_fp64_disagree), cmocka_unit_test(olive_pairs),
-        cmocka_unit_test(ant_type_choice),
+        cmocka_unit_test(ant_type_choice),             cmocka_unit_test(fast_equals_reference_random),
+        cmocka_unit_test(fast_equals_reference_adversarial), cmocka_unit_test(fast_equals_reference_every_fp16),
+        cmocka_unit_test(fast_equals_reference_olive_thresholds),
+        cmocka_unit_test(bitmod_midpoint_rule),        cmocka_unit_test(fast_paths_out_of_memory),
     };
     return cmocka_run_group_tests_name("quant", tests, NULL, NULL);
 }
