@@ -184,6 +184,50 @@ KR_FN uint32_t kr_fp3_decode(uint32_t c24, int i, uint32_t t_hi)
  * built from models/ (kr_olive_lut in kr_host.c); byte i of a word is pair (2i, 2i+1). */
 KR_FN uint32_t kr_byte(uint32_t w, int i) { return (w >> (8 * i)) & 0xffu; }
 
+/* ---------------------------------------------------------------- pair tables (GEMV v6)
+ * GEMV v6 decodes BitMoD and OliVe weights a pair of codes at a time through a table in shared
+ * memory: the index is the pair's bits as they sit in the stream (a byte of 4-bit codes 2i, 2i+1,
+ * code 2i in the low nibble; 6 bits of the FP3 stream, code 2i in the low 3 bits), the entry the
+ * fp16x2 of the two values (code 2i in the low half): pairing KR_PAIR_SEQ, so the activations
+ * need no re-pairing. BitMoD has one table per group type (ER, EA) whose type is part of the index.
+ *
+ * Replicated R times (R = 16 or 32): entry e of replica r is word R*e + r and lane l reads replica
+ * l % R, so lanes only meet in a bank when their entries differ in a multiple of 32/R (none for
+ * R = 32; at most two lanes per bank for R = 16). The byte address of the lane's entry is
+ *     (type << (NB + S0)) | (index << S0) | (l % R) << 2,      S0 = log2(4 R), NB = index bits,
+ * three disjoint bit fields, so one shift of the stream word and one LOP3 (kr_andor: mask the
+ * index field, OR the per-row base of type and lane) give it: kr_tab_addr, with the index's lowest
+ * bit at bit `lo` of x. */
+KR_FN uint32_t kr_tab_addr(uint32_t x, int lo, int nb, int s0, uint32_t base)
+{
+    const uint32_t v = lo >= s0 ? x >> (lo - s0) : x << (s0 - lo);
+    return kr_andor(v, ((1u << nb) - 1u) << s0, base);
+}
+/* The address of pair `pair` of a lane's code stream w[] (pair p = index bits nb p .. nb p + nb - 1
+ * of the little-endian stream: byte p of 4-bit codes, 6-bit field p of the FP3 stream): one shift
+ * (a funnel shift where the field straddles two words) and one LOP3. */
+KR_FN uint32_t kr_tab_pair_addr(const uint32_t *w, int nb, int pair, int s0, uint32_t base)
+{
+    const int bit = nb * pair, q = bit >> 5, off = bit & 31;
+    return off <= 32 - nb ? kr_tab_addr(w[q], off, nb, s0, base)
+                          : kr_tab_addr(kr_shf_r(w[q], w[q + 1], off), 0, nb, s0, base);
+}
+/* fp16 bits of one BitMoD code in grid units (halves of E2M1 for FP4), from the PRMT tables
+ * above: FP4 codes 0..7 positive, 8..15 negative with 8 the special value; FP3 0..3 and 4..7. */
+KR_FN uint32_t kr_fp4_half(uint32_t c, int ea)
+{
+    const uint32_t t = c < 4 ? KR_FP4_TP_LO : c < 8 ? KR_FP4_TP_HI : c < 12 ? kr_fp4_tn_lo(ea) : KR_FP4_TN_HI;
+    return ((t >> (8 * (c & 3u))) & 0xffu) << 8;
+}
+KR_FN uint32_t kr_fp3_half(uint32_t c, int ea)
+{
+    const uint32_t t = c < 4 ? KR_FP3_T_LO : kr_fp3_t_hi(ea);
+    return ((t >> (8 * (c & 3u))) & 0xffu) << 8;
+}
+/* Table entries: index b of type ea (0 = ER, 1 = EA). */
+KR_FN uint32_t kr_fp4_pair(uint32_t b, int ea) { return kr_fp4_half(b & 15u, ea) | kr_fp4_half((b >> 4) & 15u, ea) << 16; }
+KR_FN uint32_t kr_fp3_pair(uint32_t b, int ea) { return kr_fp3_half(b & 7u, ea) | kr_fp3_half((b >> 3) & 7u, ea) << 16; }
+
 /* ---------------------------------------------------------------- GEMM shared-memory swizzles
  * (docs/gpu.md): 16-byte chunk t of weight row r (64 bytes per group) is stored at chunk
  * t ^ ((r >> 1) & 3); 16-byte chunk c of an fp16 activation row at c ^ (tok & 1); 8-byte unit u of

@@ -1441,21 +1441,24 @@ __global__ void __launch_bounds__(Gv4Cfg<KIND, NT, P, U>::NTH, Gv4Cfg<KIND, NT, 
 }
 
 /* ---------------------------------------------------------------- GEMV v6 (M = 1)
- * GEMV v4 cut down to the instructions a group needs when there is one token (the decode step is
- * still dec_w_rep / dec_x, the only per-kind code):
+ * GEMV v4 cut down to the instructions a group needs when there is one token:
  *  - the token's activations are decoded and paired once per block into shared memory, in fragment
- *    order: xs[16 gi + 4 j + t] holds the four B registers (dec_x) of word j of lane t's 32 k of
- *    group gi. A warp's read of entry (gi, j) touches 64 consecutive bytes (lanes t; the 8 lanes g
+ *    order: xs[16 gi + 4 j + t] holds the four B registers of word j of lane t's 32 k of group gi.
+ *    A warp's read of entry (gi, j) touches 64 consecutive bytes (lanes t; the 8 lanes g
  *    broadcast): conflict-free. The main loop has no activation loads from L1/L2, no pairing PRMT,
  *    no OliVe activation lookups and no activation registers;
+ *  - uint4 weights are decoded in registers (dec_w: kr_u4_lop); BitMoD and OliVe weights a pair of
+ *    codes at a time through a table in shared memory (kr_decode.h, "pair tables": one shift, one
+ *    LOP3 and one conflict-free LDS per pair, against five or six integer instructions of the PRMT
+ *    decoders); their activations are then paired KR_PAIR_SEQ, i.e. taken as they are;
  *  - a warp owns S strips of 16 rows: lane (g, t) holds NR = 2S rows, row0 + 8q (q = 2s + h: strip
  *    s, half h), and each xs read feeds all of them; per row and group the lane's 16 bytes (12 for
  *    FP3) sit in a register ring of U slots (slot u = group ga + b + u of batch b, refilled right
  *    after its group is consumed, so U groups of NR rows are in flight per lane);
  *  - every address in the unrolled batch is a per-row base computed once per batch plus an
  *    immediate (32-bit row offsets: the launcher refuses n x row_bytes >= 2^31);
- *  - K parts start at even groups (ga even, U even), so slot u's group has the parity of u: its zero
- *    nibble is nibble (u & 1) of byte (ga + b + u) / 2 (make_rp with gi = u);
+ *  - the P parts of K are as equal as whole groups allow (part p: groups [G p / P, G (p + 1) / P)),
+ *    so the slowest warp has at most one group more than the average;
  *  - per group only token 0's outputs (accumulator elements 0 and 2: rows g and g + 8) are finished.
  *    Every B column holds token 0, so every lane's elements are equal; lane t = 0 stores.
  * Numerics are GEMV v4's: 2 chains of 4 k16 steps from C = 0 per group, one fp32 addition, the
@@ -1467,15 +1470,44 @@ __global__ void __launch_bounds__(Gv4Cfg<KIND, NT, P, U>::NTH, Gv4Cfg<KIND, NT, 
 #ifndef KR_GV6_U2
 #define KR_GV6_U2 2
 #endif
+/* The pair table of a kind (none for the uint4 kinds): NB index bits, TYPES tables, R replicas
+ * (32 where the table fits 32 KB or the block has 8 warps, else 16), S0 = log2(4 R). */
+template <int KIND, int NWARP> struct Gv6Tab {
+    static constexpr int NB = KIND == K_FP3 ? 6 : 8;
+    static constexpr int TYPES = (KIND == K_FP4 || KIND == K_FP3) ? 2 : KIND == K_OLIVE ? 1 : 0;
+    static constexpr int E = TYPES << NB; /* entries */
+    static constexpr int R = E * 32 * 4 <= 32768 || NWARP >= 8 ? 32 : 16, S0 = R == 32 ? 7 : 6;
+    static constexpr int BYTES = E * R * 4;
+};
 template <int KIND, int P, int S, int U> struct Gv6Cfg {
     using T = Tr<KIND>;
     static constexpr int NWARP = P < 4 ? 4 : P, RS = NWARP / P, ROWS = 16 * S * RS, NTH = 32 * NWARP;
     static constexpr int MINB = 512 / NTH;                                 /* 16 warps per SM */
-    static constexpr int LUTB = T::OLIVE ? (256 * 32 + 256) * 4 : 0;      /* gv_fill_lut's tables, bytes */
+    using Tab = Gv6Tab<KIND, NWARP>;
     static constexpr int REDB = P > 1 ? P * ROWS * 4 : 0;                  /* part sums, bytes */
-    static int smem(int ngroups) { return LUTB + REDB + ngroups * 256; }  /* + xs: 16 x 16 bytes per group */
+    static int smem(int ngroups) { return Tab::BYTES + REDB + ngroups * 256; } /* + xs: 16 x 16 bytes per group */
     static_assert(!T::INT8 && U % 2 == 0 && (P == 1 || P == 2 || P == 4 || P == 8), "GEMV v6 shape");
 };
+
+/* The pair table (entry e of replica r at word R e + r), filled by the whole block: BitMoD's from
+ * kr_fp4_pair / kr_fp3_pair (index e mod 2^NB, type e >> NB), OliVe's weight table from olut. */
+template <int KIND, int NWARP>
+__device__ __forceinline__ void gv6_fill_tab(uint32_t *tab, const uint32_t *__restrict__ olut, int nth)
+{
+    using Tb = Gv6Tab<KIND, NWARP>;
+    constexpr int Q = Tb::R / 4; /* uint4 stores per entry */
+    for (int i = threadIdx.x; i < Tb::E * Q; i += nth) {
+        const uint32_t e = (uint32_t)i / Q;
+        uint32_t v;
+        if constexpr (KIND == K_OLIVE)
+            v = __ldg(olut + e);
+        else if constexpr (KIND == K_FP4)
+            v = kr_fp4_pair(e & 255u, (int)(e >> 8));
+        else
+            v = kr_fp3_pair(e & 63u, (int)(e >> 6));
+        ((uint4 *)tab)[i] = make_uint4(v, v, v, v);
+    }
+}
 
 /* The token's activations -> xs (layout above). Every thread of the block calls it. */
 template <int KIND>
@@ -1494,17 +1526,38 @@ __device__ __forceinline__ void gv6_fill_x(uint4 *xs, const KrActs &X, const uin
             const uint4 v = __ldg((const uint4 *)src);
             r[0] = v.x, r[1] = v.y, r[2] = v.z, r[3] = v.w;
         }
-        dec_x<KIND>(r, olut + 256, q);
-        xs[i] = make_uint4(q[0], q[1], q[2], q[3]);
+        if constexpr (KIND == K_FP4 || KIND == K_FP3) /* KR_PAIR_SEQ: word i = (x 2i, x 2i+1) */
+            xs[i] = make_uint4(r[0], r[1], r[2], r[3]);
+        else {
+            dec_x<KIND>(r, olut + 256, q);
+            xs[i] = make_uint4(q[0], q[1], q[2], q[3]);
+        }
     }
 }
 
-/* One group of one warp: the lane's words of its NR rows, their parameters and the group's xs
- * entries (xq = xs + 16 gi + t) -> token 0's sums of the NR rows -> the per-group dequantization. */
-template <int KIND, int S>
+/* Word (4-bit kinds) or chunk (FP3) j of one row -> four fp16x2 A registers. w: the row's lane
+ * words; tb: its table base (type and lane fields of kr_tab_addr). */
+template <int KIND, int NWARP>
+__device__ __forceinline__ void gv6_dec(const uint32_t (&w)[Tr<KIND>::FP3 ? 3 : 4], int j, const RP &p, uint32_t tb,
+                                        const uint32_t *tab, uint32_t (&h)[4])
+{
+    using Tb = Gv6Tab<KIND, NWARP>;
+    if constexpr (Tb::TYPES == 0)
+        dec_w<KIND>(w[j], p, tab, h);
+    else {
+#pragma unroll
+        for (int i = 0; i < 4; i++) /* pair 4j + i of the lane's stream */
+            h[i] = *(const uint32_t *)((const uint8_t *)tab + kr_tab_pair_addr(w, Tb::NB, 4 * j + i, Tb::S0, tb));
+    }
+}
+
+/* One group of one warp: the lane's words of its NR rows, their parameters and table bases, the
+ * group's xs entries (xq = xs + 16 gi + t) -> token 0's sums of the NR rows -> the per-group
+ * dequantization. */
+template <int KIND, int NWARP, int S>
 __device__ __forceinline__ void gv6_group(const uint32_t (&w)[2 * S][Tr<KIND>::FP3 ? 3 : 4], const RP (&pr)[2 * S],
-                                          const uint4 *xq, const uint32_t *lrep, float (&out)[2 * S],
-                                          int (&iout)[2 * S])
+                                          const uint32_t (&tb)[2 * S], const uint4 *xq, const uint32_t *tab,
+                                          float (&out)[2 * S], int (&iout)[2 * S])
 {
     using T = Tr<KIND>;
     float C[2][S][4];
@@ -1513,16 +1566,9 @@ __device__ __forceinline__ void gv6_group(const uint32_t (&w)[2 * S][Tr<KIND>::F
         const uint4 xv = xq[4 * j];
 #pragma unroll
         for (int s = 0; s < S; s++) {
-            uint32_t wA, wB, hA[4], hB[4];
-            if constexpr (T::FP3) {
-                wA = kr_fp3_chunk(w[2 * s][0], w[2 * s][1], w[2 * s][2], j);
-                wB = kr_fp3_chunk(w[2 * s + 1][0], w[2 * s + 1][1], w[2 * s + 1][2], j);
-            } else {
-                wA = w[2 * s][j];
-                wB = w[2 * s + 1][j];
-            }
-            dec_w_rep<KIND>(wA, pr[2 * s], lrep, hA);
-            dec_w_rep<KIND>(wB, pr[2 * s + 1], lrep, hB);
+            uint32_t hA[4], hB[4];
+            gv6_dec<KIND, NWARP>(w[2 * s], j, pr[2 * s], tb[2 * s], tab, hA);
+            gv6_dec<KIND, NWARP>(w[2 * s + 1], j, pr[2 * s + 1], tb[2 * s + 1], tab, hB);
             if (j & 1) /* chain j >> 1 goes on */
                 mma_f16(C[j >> 1][s], hA[0], hB[0], hA[1], hB[1], xv.x, xv.y);
             else /* chain j >> 1 starts from C = 0 */
@@ -1549,29 +1595,30 @@ __global__ void __launch_bounds__(Gv6Cfg<KIND, P, S, U>::NTH, Gv6Cfg<KIND, P, S,
 {
     using T = Tr<KIND>;
     using Cf = Gv6Cfg<KIND, P, S, U>;
+    using Tb = typename Cf::Tab;
     constexpr int WV = T::FP3 ? 3 : 4, NR = 2 * S;
     extern __shared__ __align__(16) uint8_t gv6_smem[];
-    uint32_t *lut = (uint32_t *)gv6_smem;                             /* OliVe: gv_fill_lut's tables */
-    float *red = (float *)(gv6_smem + Cf::LUTB);                      /* P x ROWS part sums */
-    uint4 *xs = (uint4 *)(gv6_smem + Cf::LUTB + Cf::REDB);           /* 16 entries per group */
+    uint32_t *tab = (uint32_t *)gv6_smem;                              /* the pair table */
+    float *red = (float *)(gv6_smem + Tb::BYTES);                      /* P x ROWS part sums */
+    uint4 *xs = (uint4 *)(gv6_smem + Tb::BYTES + Cf::REDB);           /* 16 entries per group */
 
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     const int r = warp / P, p = warp % P, g = lane >> 2, t = lane & 3;
     const int N = W.n, G = W.ngroups;
     const int rl0 = 16 * S * r + g, row0 = blockIdx.x * Cf::ROWS + rl0;
-    const int ga = ((G * p) / P) & ~1, ng = (p == P - 1 ? G : ((G * (p + 1)) / P) & ~1) - ga;
-    uint32_t wofs[NR], pofs[NR], zofs[NR]; /* at group ga: the lane's code bytes, parameter index, zero byte */
+    const int ga = (G * p) / P, ng = (G * (p + 1)) / P - ga;
+    uint32_t wofs[NR], pofs[NR], zofs[NR]; /* at group ga: the lane's code bytes, parameter index; zero row */
 #pragma unroll
     for (int q = 0; q < NR; q++) {
         const uint32_t row = row0 + 8 * q < N ? row0 + 8 * q : N - 1;
         wofs[q] = row * (uint32_t)W.row_bytes + t * (T::WB / 4) + ga * T::WB;
         pofs[q] = row * G + ga;
-        zofs[q] = row * (uint32_t)W.zero_row_bytes + ga / 2;
+        zofs[q] = row * (uint32_t)W.zero_row_bytes;
     }
 
     uint32_t wr[U][NR][WV]; /* the register ring */
     RawP raw[U][NR];
-    /* slot u <- group ga + bb + u (bb: a multiple of U) */
+    /* slot u <- group ga + bb + u (bb: a multiple of U, so even) */
     auto issue = [&](int u, int bb) {
 #pragma unroll
         for (int q = 0; q < NR; q++) {
@@ -1585,7 +1632,7 @@ __global__ void __launch_bounds__(Gv6Cfg<KIND, P, S, U>::NTH, Gv6Cfg<KIND, P, S,
                 wr[u][q][0] = v.x, wr[u][q][1] = v.y, wr[u][q][2] = v.z, wr[u][q][3] = v.w;
             }
             if constexpr (T::U4) {
-                raw[u][q].z = __ldg(W.zero4 + (zofs[q] + (uint32_t)bb / 2) + u / 2);
+                raw[u][q].z = __ldg(W.zero4 + (zofs[q] + (uint32_t)bb / 2) + (uint32_t)((ga + u) >> 1));
                 raw[u][q].s16 = __ldg(W.scale16 + (pofs[q] + (uint32_t)bb) + u);
             } else if constexpr (KIND == K_FP4 || KIND == K_FP3) {
                 raw[u][q].s16 = __ldg(W.scale16 + (pofs[q] + (uint32_t)bb) + u);
@@ -1597,13 +1644,13 @@ __global__ void __launch_bounds__(Gv6Cfg<KIND, P, S, U>::NTH, Gv6Cfg<KIND, P, S,
     for (int u = 0; u < U; u++)
         if (u < ng)
             issue(u, 0);
-    /* with the first loads in flight: the tables and the activations */
-    if constexpr (T::OLIVE)
-        gv_fill_lut(lut, olut, Cf::NTH);
+    /* with the first loads in flight: the table and the activations */
+    if constexpr (Tb::TYPES > 0)
+        gv6_fill_tab<KIND, Cf::NWARP>(tab, olut, Cf::NTH);
     gv6_fill_x<KIND>(xs, X, olut, G, Cf::NTH);
     __syncthreads();
-    const uint32_t *lrep = lut + lane;
     const uint4 *xq = xs + 16 * ga + t;
+    const uint32_t lanebase = (uint32_t)(lane & (Tb::R - 1)) << 2;
 
     float out[NR];
     int iout[NR];
@@ -1616,10 +1663,13 @@ __global__ void __launch_bounds__(Gv6Cfg<KIND, P, S, U>::NTH, Gv6Cfg<KIND, P, S,
             if (b + u >= ng)
                 break;
             RP pr[NR];
+            uint32_t tb[NR];
 #pragma unroll
-            for (int q = 0; q < NR; q++)
-                pr[q] = make_rp<KIND>(raw[u][q], u); /* group parity = u parity */
-            gv6_group<KIND, S>(wr[u], pr, xq + 16 * (b + u), lrep, out, iout);
+            for (int q = 0; q < NR; q++) {
+                pr[q] = make_rp<KIND>(raw[u][q], ga + u); /* group parity = (ga + u) parity */
+                tb[q] = Tb::TYPES == 2 ? lanebase | (raw[u][q].meta & 1u) << (Tb::NB + Tb::S0) : lanebase;
+            }
+            gv6_group<KIND, Cf::NWARP, S>(wr[u], pr, tb, xq + 16 * (b + u), tab, out, iout);
             if (b + u + U < ng)
                 issue(u, b + U);
         }
@@ -2546,7 +2596,6 @@ static int launch_gemv5_p(int P, const KrWeights *w, const KrActs *x, const uint
     default: return -1;
     }
 }
-/* Parts of K per strip for GEMV v4: at least ~2000 warps (16 per SM on 132 SMs) in flight. */
 template <int KIND, int P, int S, int U>
 static int launch_gemv6(const KrWeights *w, const KrActs *x, const uint32_t *lut, float *y, cudaStream_t st)
 {
@@ -2582,6 +2631,7 @@ static int launch_gemv6_p(int P, const KrWeights *w, const KrActs *x, const uint
     }
 }
 
+/* Parts of K per strip for GEMV v4: at least ~2000 warps (16 per SM on 132 SMs) in flight. */
 static inline int gemv4_parts(int kind, int n)
 {
     if (kind == K_W4A8)

@@ -167,6 +167,84 @@ static void olive_lut_all(void **state)
     }
 }
 
+/* GEMV v6's pair tables: every entry of both BitMoD tables and both types is the pair of golden
+ * values; and, through a table image laid out as the kernel fills it (entry e of replica r at word
+ * R e + r), the address kr_tab_pair_addr computes for pair p of a random lane stream reads the
+ * values of codes 2p and 2p + 1 of that stream (both replica counts, FP3's straddling fields too).
+ * Lanes of one warp meet in a bank at most twice for R = 16 and never for R = 32. */
+static int32_t bitmod_want(FmtId fmt, uint32_t code, int ea)
+{
+    const FmtDesc *f = fmt_get(fmt);
+    return (int)code == f->special_code ? quant_bitmod_special(fmt, ea ? BM_EA_POS : BM_ER_POS) : f->value[code];
+}
+
+static void pair_tables_all(void **state)
+{
+    (void)state;
+    for (int ea = 0; ea < 2; ea++) {
+        for (uint32_t b = 0; b < 256; b++) {
+            uint32_t v = kr_fp4_pair(b, ea);
+            assert_true(h16v(v, 0) == (double)bitmod_want(FMT_BITMOD_FP4, b & 15u, ea));
+            assert_true(h16v(v, 1) == (double)bitmod_want(FMT_BITMOD_FP4, b >> 4, ea));
+        }
+        for (uint32_t b = 0; b < 64; b++) {
+            uint32_t v = kr_fp3_pair(b, ea);
+            assert_true(h16v(v, 0) == (double)bitmod_want(FMT_BITMOD_FP3, b & 7u, ea));
+            assert_true(h16v(v, 1) == (double)bitmod_want(FMT_BITMOD_FP3, b >> 3, ea));
+        }
+    }
+    MpRng r;
+    mp_rng_seed(&r, tu_seed("pair_tables_all", 14));
+    static uint32_t img[2 * 256 * 32];
+    for (int fp3 = 0; fp3 < 2; fp3++)
+        for (int R = 16; R <= 32; R *= 2) {
+            const int nb = fp3 ? 6 : 8, s0 = R == 32 ? 7 : 6, nwords = fp3 ? 3 : 4, entries = 2 << nb;
+            for (int e = 0; e < entries; e++)
+                for (int rep = 0; rep < R; rep++)
+                    img[R * e + rep] = fp3 ? kr_fp3_pair((uint32_t)e & 63u, e >> 6) : kr_fp4_pair((uint32_t)e & 255u, e >> 8);
+            for (int trial = 0; trial < 400; trial++) {
+                const int ea = (int)mp_rng_below(&r, 2);
+                uint32_t w[32][4], addr[32];
+                for (int lane = 0; lane < 32; lane++)
+                    for (int q = 0; q < nwords; q++)
+                        w[lane][q] = (uint32_t)mp_rng_u64(&r);
+                for (int pair = 0; pair < 16; pair++) {
+                    for (int lane = 0; lane < 32; lane++) {
+                        const uint32_t base = (uint32_t)ea << (nb + s0) | (uint32_t)(lane & (R - 1)) << 2;
+                        addr[lane] = kr_tab_pair_addr(w[lane], nb, pair, s0, base);
+                        assert_int_equal(addr[lane] % 4, 0);
+                        assert_true(addr[lane] / 4 < (uint32_t)(entries * R));
+                        uint8_t bytes[16];
+                        memcpy(bytes, w[lane], sizeof bytes);
+                        const uint32_t v = img[addr[lane] / 4];
+                        for (int hh = 0; hh < 2; hh++) {
+                            const uint32_t code = pack_get_bits(bytes, 2 * pair + hh, fp3 ? 3 : 4);
+                            assert_true(h16v(v, hh) ==
+                                        (double)bitmod_want(fp3 ? FMT_BITMOD_FP3 : FMT_BITMOD_FP4, code, ea));
+                        }
+                    }
+                    int worst = 0; /* distinct words per bank */
+                    for (int bank = 0; bank < 32; bank++) {
+                        uint32_t seen[32];
+                        int n = 0;
+                        for (int lane = 0; lane < 32; lane++) {
+                            const uint32_t wd = addr[lane] / 4;
+                            if ((int)(wd % 32) != bank)
+                                continue;
+                            int dup = 0;
+                            for (int k = 0; k < n; k++)
+                                dup |= seen[k] == wd;
+                            if (!dup)
+                                seen[n++] = wd;
+                        }
+                        worst = n > worst ? n : worst;
+                    }
+                    assert_true(worst <= (R == 32 ? 1 : 2));
+                }
+            }
+        }
+}
+
 /* Activations are paired exactly like the weights of the same decoder. */
 static void pairings_match(void **state)
 {
@@ -430,7 +508,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(prmt_semantics),       cmocka_unit_test(uint4_decode_all),
         cmocka_unit_test(bitmod_fp4_decode_all), cmocka_unit_test(bitmod_fp3_decode_all),
-        cmocka_unit_test(olive_lut_all),         cmocka_unit_test(pairings_match),
+        cmocka_unit_test(olive_lut_all),         cmocka_unit_test(pair_tables_all),         cmocka_unit_test(pairings_match),
         cmocka_unit_test(gemm_swizzles_conflict_free), cmocka_unit_test(natural_order_helpers),
         cmocka_unit_test(row_map_props),
         cmocka_unit_test(emulation_vs_golden),   cmocka_unit_test(bound_is_tight_enough),
