@@ -1457,8 +1457,8 @@ __global__ void __launch_bounds__(Gv4Cfg<KIND, NT, P, U>::NTH, Gv4Cfg<KIND, NT, 
  *    after its group is consumed, so U groups of NR rows are in flight per lane);
  *  - every address in the unrolled batch is a per-row base computed once per batch plus an
  *    immediate (32-bit row offsets: the launcher refuses n x row_bytes >= 2^31);
- *  - the P parts of K are as equal as whole groups allow (part p: groups [G p / P, G (p + 1) / P)),
- *    so the slowest warp has at most one group more than the average;
+ *  - K is split into P parts of whole groups (part p from group G p / P; uint4 kinds round the
+ *    boundaries down to even groups, see ALIGN);
  *  - per group only token 0's outputs (accumulator elements 0 and 2: rows g and g + 8) are finished.
  *    Every B column holds token 0, so every lane's elements are equal; lane t = 0 stores.
  * Numerics are GEMV v4's: 2 chains of 4 k16 steps from C = 0 per group, one fp32 addition, the
@@ -1606,7 +1606,11 @@ __global__ void __launch_bounds__(Gv6Cfg<KIND, P, S, U>::NTH, Gv6Cfg<KIND, P, S,
     const int r = warp / P, p = warp % P, g = lane >> 2, t = lane & 3;
     const int N = W.n, G = W.ngroups;
     const int rl0 = 16 * S * r + g, row0 = blockIdx.x * Cf::ROWS + rl0;
-    const int ga = (G * p) / P, ng = (G * (p + 1)) / P - ga;
+    /* uint4 kinds: parts start at even groups, so slot u's zero nibble is nibble (u & 1) of its byte,
+     * known at compile time (balanced parts with a runtime nibble: MixPE 6% slower on 4096 x 11008,
+     * 12.28 against 11.55 us at P = 8); the table kinds need no parity: parts differ by <= 1 group */
+    constexpr int ALIGN = T::U4 ? 2 : 1;
+    const int ga = (G * p) / P / ALIGN * ALIGN, ng = (p == P - 1 ? G : (G * (p + 1)) / P / ALIGN * ALIGN) - ga;
     uint32_t wofs[NR], pofs[NR], zofs[NR]; /* at group ga: the lane's code bytes, parameter index; zero row */
 #pragma unroll
     for (int q = 0; q < NR; q++) {
@@ -1666,7 +1670,7 @@ __global__ void __launch_bounds__(Gv6Cfg<KIND, P, S, U>::NTH, Gv6Cfg<KIND, P, S,
             uint32_t tb[NR];
 #pragma unroll
             for (int q = 0; q < NR; q++) {
-                pr[q] = make_rp<KIND>(raw[u][q], ga + u); /* group parity = (ga + u) parity */
+                pr[q] = make_rp<KIND>(raw[u][q], ALIGN == 2 ? u : ga + u); /* the group's parity */
                 tb[q] = Tb::TYPES == 2 ? lanebase | (raw[u][q].meta & 1u) << (Tb::NB + Tb::S0) : lanebase;
             }
             gv6_group<KIND, Cf::NWARP, S>(wr[u], pr, tb, xq + 16 * (b + u), tab, out, iout);

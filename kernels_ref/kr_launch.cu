@@ -75,15 +75,15 @@ int kr_variant_ok(KrKernel kern, KrVariant v, int m)
 
 KrVariant kr_auto_variant(KrKernel kern, int m)
 {
-    /* From the committed H100 results (kernels_ref/results/h100/2026-11-24T05-*.json, the contenders
+    /* From the committed H100 results (kernels_ref/results/h100/2026-11-24T06-*.json, the contenders
      * timed on six layer shapes): per kernel and range of M, the variant whose worst slowdown against
      * the fastest passing one is smallest (M <= 8 from the M = 1 runs, 9..16 from M = 16, 17..64 from
      * M = 64, above from M = 2048). */
     if (m <= 16) {
         if (kern == KR_MIXPE_W4A8)
             return KR_VAR_GEMV_R1S8;
-        if (m == 1) /* GEMV v6 (2026-11-24T05-50 run: within 7% of the fastest for MixPE/DQ/BitMoD, 22% for OliVe) */
-            return KR_VAR_GEMV6_P4;
+        if (m == 1) /* GEMV v6 (2026-11-24T06 runs: within 8-28% of the fastest on every shape) */
+            return kern == KR_BITMOD_W4 ? KR_VAR_GEMV6S2_P8 : kern == KR_OLIVE_W4A4 ? KR_VAR_GEMV6_P2 : KR_VAR_GEMV6_P4;
         if (m <= 8)
             return kern == KR_BITMOD_W3 ? KR_VAR_GEMV4_P4 : KR_VAR_GEMV4_P8;
         return kern == KR_BITMOD_W3 ? KR_VAR_GEMV5_P4 : kern == KR_OLIVE_W4A4 ? KR_VAR_GEMV4_P8 : KR_VAR_GEMV4_P4;
