@@ -97,8 +97,9 @@ run: $(DEPS_STAMP)
 	@echo
 	$(MPSIM) summary --db $(RUN_DIR)/main.db --baseline iso/fp16
 	@echo
-	@# the newest GPU results file that measured llama2-7b's shapes (a run may cover other shapes only)
-	@gpu=$$(grep -l '"m": 1, "n": 11008, "k": 4096' kernels_ref/results/*/*.json 2>/dev/null | tail -n 1); if [ -n "$$gpu" ]; then \
+	@# the newest GPU results file that measured every kernel on llama2-7b's shapes (a run may cover
+	@# other shapes or kernels only; OliVe, the last kernel of a full run, stands for all of them)
+	@gpu=$$(grep -l '"kernel": "olive-w4a4", [^}]*"m": 1, "n": 11008, "k": 4096' kernels_ref/results/*/*.json 2>/dev/null | tail -n 1); if [ -n "$$gpu" ]; then \
 	  echo "== measured GPU beside the simulated accelerator: llama2-7b decode KV 2048, weight GEMMs ($$gpu) =="; \
 	  for a in iso/mixpe-w4a16 iso/mixpe-w4a8 iso/bitmod-w4 iso/olive; do \
 	    $(MPSIM) compare-gpu --gpu "$$gpu" --arch $$a --model llama2-7b --phase decode --kv 2048 \
