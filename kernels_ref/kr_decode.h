@@ -1,7 +1,7 @@
 /* kernels_ref/kr_decode.h — the bit-level decoders of the CUDA reference kernels, shared with the CPU.
  *
  * Every function here is plain integer arithmetic on 32-bit words and compiles as C11 (host, tests)
- * and as CUDA (device). The kernels (kr_kernels.cu) call exactly these functions, so
+ * and as CUDA (device). The kernels (kr_kernels.cuh) call exactly these functions, so
  * tests/test_kernels_cpu.c checks the very decoders the GPU runs, code by code.
  *
  * The kernels read the canonical packed layouts of models/pack.h (docs/formats.md) without any

@@ -88,12 +88,19 @@ static void uint4_decode_all(void **state)
     }
 }
 
+/* A BitMoD code's value in grid units as unpack_matrix defines it (special code: the positive
+ * special value of the group's type). */
+static int32_t bitmod_want(FmtId fmt, uint32_t code, int ea)
+{
+    const FmtDesc *f = fmt_get(fmt);
+    return (int)code == f->special_code ? quant_bitmod_special(fmt, ea ? BM_EA_POS : BM_ER_POS) : f->value[code];
+}
+
 /* Every FP4 code at every position, ER and EA: the decoded fp16 is the code's value in grid units
  * exactly as unpack_matrix defines it (special code: the positive special value). */
 static void bitmod_fp4_decode_all(void **state)
 {
     (void)state;
-    const FmtDesc *f = fmt_get(FMT_BITMOD_FP4);
     for (int ea = 0; ea < 2; ea++)
         for (uint32_t a = 0; a < 16; a++)
             for (uint32_t b = 0; b < 16; b++)
@@ -104,19 +111,14 @@ static void bitmod_fp4_decode_all(void **state)
                     w = (w & ~(0xfu << (4 * lo)) & ~(0xfu << (4 * hi))) | (a << (4 * lo)) | (b << (4 * hi));
                     uint32_t h = kr_fp4_decode(w, i, kr_fp4_tn_lo(ea));
                     uint32_t codes[2] = {a, b};
-                    for (int hh = 0; hh < 2; hh++) {
-                        int32_t want = (int)codes[hh] == f->special_code
-                                           ? quant_bitmod_special(FMT_BITMOD_FP4, ea ? BM_EA_POS : BM_ER_POS)
-                                           : f->value[codes[hh]];
-                        assert_true(h16v(h, hh) == (double)want);
-                    }
+                    for (int hh = 0; hh < 2; hh++)
+                        assert_true(h16v(h, hh) == (double)bitmod_want(FMT_BITMOD_FP4, codes[hh], ea));
                 }
 }
 
 static void bitmod_fp3_decode_all(void **state)
 {
     (void)state;
-    const FmtDesc *f = fmt_get(FMT_BITMOD_FP3);
     MpRng r;
     mp_rng_seed(&r, tu_seed("bitmod_fp3_decode_all", 12));
     for (int rep = 0; rep < 3000; rep++) {
@@ -135,10 +137,7 @@ static void bitmod_fp3_decode_all(void **state)
                 for (int hh = 0; hh < 2; hh++) {
                     int idx = 8 * j + (hh ? kr_pair_hi[KR_PAIR_U4][i] : kr_pair_lo[KR_PAIR_U4][i]);
                     uint32_t code = pack_get_bits(bytes, idx, 3);
-                    int32_t want = (int)code == f->special_code
-                                       ? quant_bitmod_special(FMT_BITMOD_FP3, ea ? BM_EA_POS : BM_ER_POS)
-                                       : f->value[code];
-                    assert_true(h16v(h, hh) == (double)want);
+                    assert_true(h16v(h, hh) == (double)bitmod_want(FMT_BITMOD_FP3, code, ea));
                 }
             }
         }
@@ -172,12 +171,6 @@ static void olive_lut_all(void **state)
  * R e + r), the address kr_tab_pair_addr computes for pair p of a random lane stream reads the
  * values of codes 2p and 2p + 1 of that stream (both replica counts, FP3's straddling fields too).
  * Lanes of one warp meet in a bank at most twice for R = 16 and never for R = 32. */
-static int32_t bitmod_want(FmtId fmt, uint32_t code, int ea)
-{
-    const FmtDesc *f = fmt_get(fmt);
-    return (int)code == f->special_code ? quant_bitmod_special(fmt, ea ? BM_EA_POS : BM_ER_POS) : f->value[code];
-}
-
 static void pair_tables_all(void **state)
 {
     (void)state;
