@@ -2,7 +2,7 @@
 #
 #   make            build build/mpsim
 #   make run        the main job on the built-in default (installs missing deps first)
-#   make test       every unit, integration and RTL test; ends with "N passed, N failed" lines
+#   make test       every suite (layers, CUDA compile, unit, RTL, SystemC); ends with "tests: N passed, N failed"
 #   make deps       install missing Debian packages (idempotent)
 #   make bench      micro-benchmarks -> build/bench.json
 #   make clean
@@ -13,8 +13,11 @@
 #   base/      errors, allocator hook, RNG, strict parsing, atomic file output
 #   models/    number formats, quantizers, golden arithmetic, accuracy metrics
 #   traces/    LLM workload library, trace/CSV/safetensors readers, synthetic tensors
-#   dataflow/  tiling and mapping of a GEMM onto an array and its buffers
-#   sim/       cycle-level engine, config, energy, CLI
+#   dataflow/  tiling and mapping of a GEMM onto an array and its buffers (no clocks)
+#   sim/       the simulator: config, PE timing, array, engine, events, energy, area, runs
+#   dse/       design-space studies: sweeps, worker pool, SQLite, Pareto, reports, accuracy studies
+#   cli/       the mpsim binary: main, one file per subcommand (not in libmpsim.a)
+# `make check-layers` enforces the order from LAYERS (scripts/check-layers.sh).
 
 CC      ?= cc
 CFLAGS_WARN := -std=c11 -Wall -Wextra -Wshadow -Wundef -Wwrite-strings \
@@ -44,15 +47,17 @@ else
 Q := @
 endif
 
-LAYERS   := base models traces dataflow sim
-LIB_SRC  := $(filter-out sim/main.c,$(foreach d,$(LAYERS),$(wildcard $(d)/*.c)))
+# The layers, bottom-up: the one place their order is written. The library holds all but the last.
+LAYERS   := base models traces dataflow sim dse cli
+LIB_SRC  := $(foreach d,$(filter-out cli,$(LAYERS)),$(wildcard $(d)/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+CLI_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard cli/*.c))
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 MPSIM    := $(BUILD)/mpsim
 DEPS_STAMP := build/.deps-ok
 
-.PHONY: all deps run test unit-test bench clean help
+.PHONY: all deps run test unit-test check-layers bench clean help
 .SECONDARY:
 all: $(MPSIM)
 
@@ -68,7 +73,7 @@ $(BUILD)/libmpsim.a: $(LIB_OBJ) $(SRCLIST)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $(LIB_OBJ)
 
-$(MPSIM): $(BUILD)/obj/sim/main.o $(BUILD)/libmpsim.a
+$(MPSIM): $(CLI_OBJ) $(BUILD)/libmpsim.a
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -85,35 +90,22 @@ deps:
 	@bash scripts/deps.sh
 	@mkdir -p build && touch $(DEPS_STAMP)
 
-# The main job on the built-in default (docs/dse.md, "The main job"): every PE kind of the iso-area
-# presets on Llama-2-7B (prefill 2048 and decode at KV 2048, batch 1 and 16) with each kind's accuracy,
-# run as a sweep (configs/sweeps/main.ini) into a fresh build/run/main.db; prints the summary against
-# fp16 and writes the report (plots, CSV, HTML) to build/run/report/.
+# The main job on the built-in default: every PE kind of the iso-area presets on Llama-2-7B, as a
+# sweep, its summary against fp16, the measured GPU beside it and a report (scripts/main-job.sh).
 RUN_DIR := $(BUILD)/run
 run: $(DEPS_STAMP)
 	@$(MAKE) --no-print-directory all
-	@rm -f $(RUN_DIR)/main.db $(RUN_DIR)/main.db-wal $(RUN_DIR)/main.db-shm && mkdir -p $(RUN_DIR)
-	$(MPSIM) sweep configs/sweeps/main.ini --db $(RUN_DIR)/main.db
-	@echo
-	$(MPSIM) summary --db $(RUN_DIR)/main.db --baseline iso/fp16
-	@echo
-	@# the newest GPU results file that measured every kernel on llama2-7b's shapes (a run may cover
-	@# other shapes or kernels only; OliVe, the last kernel of a full run, stands for all of them)
-	@gpu=$$(grep -l '"kernel": "olive-w4a4", [^}]*"m": 1, "n": 11008, "k": 4096' kernels_ref/results/*/*.json 2>/dev/null | tail -n 1); if [ -n "$$gpu" ]; then \
-	  echo "== measured GPU beside the simulated accelerator: llama2-7b decode KV 2048, weight GEMMs ($$gpu) =="; \
-	  for a in iso/mixpe-w4a16 iso/mixpe-w4a8 iso/bitmod-w4 iso/olive; do \
-	    $(MPSIM) compare-gpu --gpu "$$gpu" --arch $$a --model llama2-7b --phase decode --kv 2048 \
-	      | grep -m1 'layers: GPU' | sed "s|^ *|$$a vs |" || exit 1; done; \
-	  echo "(speedup = GPU time / accelerator time; energyx = GPU energy / accelerator energy; > 1: the accelerator wins;"; \
-	  echo " @copyBW: the accelerator given the GPU's measured DRAM bandwidth; 'mpsim compare-gpu' for per-layer tables)"; echo; fi
-	$(MPSIM) report --db $(RUN_DIR)/main.db --out $(RUN_DIR)/report --baseline iso/fp16
-	@echo "run: the report is $(RUN_DIR)/report/index.html"
+	@bash scripts/main-job.sh $(MPSIM) $(RUN_DIR)
 
+# Every suite, each run even after another fails, then one total line (scripts/test-all.sh).
+TEST_SUITES := check-layers cuda-check unit-test rtl-test systemc-test
 test: $(DEPS_STAMP)
-	@$(MAKE) --no-print-directory cuda-check
-	@$(MAKE) --no-print-directory unit-test
-	@$(MAKE) --no-print-directory rtl-test
-	@$(MAKE) --no-print-directory systemc-test
+	@bash scripts/test-all.sh "$(MAKE) --no-print-directory" $(TEST_SUITES)
+# The include rule of the layers above, on the tree and on a planted upward include.
+check-layers:
+	@bash scripts/check-layers.sh $(LAYERS)
+	@bash scripts/check-layers.sh --self-test $(LAYERS)
+
 unit-test: $(MPSIM) $(TEST_BIN)
 	@MPSIM_BIN=$(CURDIR)/$(MPSIM) bash scripts/run-tests.sh $(TEST_BIN)
 
@@ -138,7 +130,7 @@ clean:
 help:
 	@sed -n '2,13p' Makefile
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/obj/sim/main.d $(TEST_SRC:tests/%.c=$(BUILD)/obj/tests/%.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_SRC:tests/%.c=$(BUILD)/obj/tests/%.d)
 
 # ---- minilm-accuracy: every format on a trained model's own weights and activations ----------
 # Runs scripts/minilm_trace.py (python3 + numpy: the trained all-MiniLM-L6-v2, float32 forward pass

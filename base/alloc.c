@@ -1,5 +1,5 @@
 /* base/alloc.c — see alloc.h. */
-#include "alloc.h"
+#include "base/alloc.h"
 
 #include <stdatomic.h>
 #include <stdint.h>

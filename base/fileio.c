@@ -1,5 +1,5 @@
 /* base/fileio.c — see fileio.h. */
-#include "fileio.h"
+#include "base/fileio.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "alloc.h"
+#include "base/alloc.h"
 
 int mp_read_file(const char *path, size_t max_bytes, char **data, size_t *len, MpErr *e)
 {

@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "err.h"
+#include "base/err.h"
 
 /* Read the whole of PATH into a NUL-terminated buffer (mp_free it).
  * Files larger than max_bytes are refused with MP_EINPUT. */

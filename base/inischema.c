@@ -1,5 +1,5 @@
 /* base/inischema.c — see inischema.h. */
-#include "inischema.h"
+#include "base/inischema.h"
 
 #include <errno.h>
 #include <ini.h>
@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "parse.h"
+#include "base/parse.h"
 
 typedef struct LoadCtx {
     const char *path;

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "err.h"
+#include "base/err.h"
 
 typedef enum { INI_INT, INI_F64, INI_BOOL, INI_ENUM, INI_STR } IniType;
 

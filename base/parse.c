@@ -1,5 +1,5 @@
 /* base/parse.c — see parse.h. */
-#include "parse.h"
+#include "base/parse.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -1,5 +1,5 @@
 /* base/rng.c — see rng.h. */
-#include "rng.h"
+#include "base/rng.h"
 
 #include <math.h>
 

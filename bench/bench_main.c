@@ -17,8 +17,8 @@
 #include <cJSON.h>
 
 #include "bench.h"
-#include "sim/cli.h"
-#include "sim/jsonout.h"
+#include "base/cli.h"
+#include "base/jsonout.h"
 
 static const BenchSuite *const suites[] = {&bench_suite_models, &bench_suite_sim, &bench_suite_dse};
 #define NSUITES ((int)(sizeof suites / sizeof suites[0]))

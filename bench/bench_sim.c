@@ -14,7 +14,7 @@
 #include "models/golden.h"
 #include "sim/config.h"
 #include "sim/run.h"
-#include "sim/sweep.h"
+#include "dse/sweep.h"
 #include "traces/synth.h"
 
 static const char *const fast_presets[] = {"iso/fp16", "iso/mixpe-w4a8", "iso/bitmod-w4", "iso/olive"};

@@ -1,5 +1,5 @@
 /* dataflow/map.c — see map.h. */
-#include "map.h"
+#include "dataflow/map.h"
 
 #include <math.h>
 #include <stdio.h>

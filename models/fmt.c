@@ -1,5 +1,5 @@
 /* models/fmt.c — the element format table and generic grid rounding. */
-#include "fmt.h"
+#include "models/fmt.h"
 
 #include <math.h>
 #include <string.h>

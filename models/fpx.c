@@ -1,5 +1,5 @@
 /* models/fpx.c — see fpx.h. */
-#include "fpx.h"
+#include "models/fpx.h"
 
 #include <math.h>
 #include <string.h>

@@ -1,11 +1,11 @@
 /* models/golden.c — see golden.h; the datapaths are specified in docs/pe.md. */
-#include "golden.h"
+#include "models/golden.h"
 
 #include <math.h>
 #include <string.h>
 
 #include "base/alloc.h"
-#include "fpx.h"
+#include "models/fpx.h"
 
 const FpxFmt GOLDEN_BITMOD_ACC = {6, 15, 0};
 

@@ -17,9 +17,9 @@
 #include <stdint.h>
 
 #include "base/err.h"
-#include "fpx.h"
-#include "pekind.h"
-#include "quant.h"
+#include "models/fpx.h"
+#include "models/pekind.h"
+#include "models/quant.h"
 
 /* PE accumulator state. Which fields are live depends on the kind (docs/pe.md). */
 typedef struct GoldenAcc {

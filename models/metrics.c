@@ -1,5 +1,5 @@
 /* models/metrics.c — see metrics.h. */
-#include "metrics.h"
+#include "models/metrics.h"
 
 #include <math.h>
 #include <string.h>

@@ -1,10 +1,10 @@
 /* models/pack.c — see pack.h and docs/formats.md. */
-#include "pack.h"
+#include "models/pack.h"
 
 #include <string.h>
 
 #include "base/alloc.h"
-#include "fpx.h"
+#include "models/fpx.h"
 
 void pack_put_bits(uint8_t *row, int index, int bits, uint32_t value)
 {

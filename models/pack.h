@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 #include "base/err.h"
-#include "quant.h"
+#include "models/quant.h"
 
 typedef struct PackedMat {
     QScheme scheme;

@@ -1,5 +1,5 @@
 /* models/pekind.c — see pekind.h. */
-#include "pekind.h"
+#include "models/pekind.h"
 
 #include <string.h>
 

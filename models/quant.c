@@ -14,14 +14,14 @@
  *  - loops over blocks of a few elements with thresholds outside, which compilers vectorize.
  * OpenMP runs over rows (or groups); shared results are combined in row order, so nothing depends
  * on the thread count. */
-#include "quant_int.h"
+#include "models/quant_int.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/alloc.h"
-#include "fpx.h"
+#include "models/fpx.h"
 
 void quant_free(QMat *q)
 {

@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #include "base/err.h"
-#include "fmt.h"
+#include "models/fmt.h"
 
 typedef enum QScheme {
     QS_FP16,         /* fp16 elements (u = fp16 bits), no scale                         */

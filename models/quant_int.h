@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "quant.h"
+#include "models/quant.h"
 
 /* Allocate q's arrays for a rows x cols matrix of scheme p (zeroed); MP_ENOMEM leaves q freed. */
 int quant_alloc(QMat *q, const QParams *p, int rows, int cols, int group, int per_tensor, MpErr *e);

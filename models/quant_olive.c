@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "base/alloc.h"
-#include "fpx.h"
-#include "quant_int.h"
+#include "models/fpx.h"
+#include "models/quant_int.h"
 
 /* ---------------------------------------------------------------- OliVe
  *

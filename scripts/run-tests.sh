@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run every test binary given, show their output, and end with one summary line
-# "N passed, N failed" counted over the individual cmocka tests of all binaries.
+# "unit: N passed, N failed" counted over the individual cmocka tests of all binaries.
 # Exit status: 0 when nothing failed, 1 otherwise.
 set -u
 passed=0; failed=0; bad_bins=()
@@ -18,5 +18,5 @@ for t in "$@"; do
 done
 echo
 if [ ${#bad_bins[@]} -gt 0 ]; then echo "failing test programs: ${bad_bins[*]}"; fi
-echo "tests: $passed passed, $failed failed"
+echo "unit: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,5 +1,5 @@
 /* sim/area.c — see area.h. */
-#include "area.h"
+#include "sim/area.h"
 
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /* sim/array.c — see array.h. */
-#include "array.h"
+#include "sim/array.h"
 
 #include <string.h>
 

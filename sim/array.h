@@ -13,9 +13,9 @@
 #include <stdint.h>
 
 #include "base/err.h"
-#include "config.h"
+#include "sim/config.h"
 #include "models/golden.h"
-#include "petime.h"
+#include "sim/petime.h"
 
 typedef struct Array Array;
 

@@ -1,5 +1,5 @@
 /* sim/config.c — the accelerator config schema and its cross-field rules. */
-#include "config.h"
+#include "sim/config.h"
 
 #include <stddef.h>
 #include <stdlib.h>

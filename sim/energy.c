@@ -1,6 +1,6 @@
 /* sim/energy.c — the technology table schema and loader, and events x prices. See energy.h;
  * the model and every number's source are in docs/energy.md. */
-#include "energy.h"
+#include "sim/energy.h"
 
 #include <math.h>
 #include <stddef.h>

@@ -1,7 +1,7 @@
 /* sim/engine.c — see engine.h. Two controllers over one schedule: engine_fast (recurrence) and
  * engine_cycle (ticked). They are written independently on purpose; the randomized equality test
  * is what proves the fast one. */
-#include "engine.h"
+#include "sim/engine.h"
 
 #include <math.h>
 #include <string.h>

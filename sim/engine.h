@@ -18,11 +18,11 @@
 
 #include <stdint.h>
 
-#include "array.h"
+#include "sim/array.h"
 #include "base/err.h"
-#include "config.h"
+#include "sim/config.h"
 #include "dataflow/map.h"
-#include "events.h"
+#include "sim/events.h"
 
 typedef enum { FID_FAST, FID_CYCLE } Fidelity;
 

@@ -1,5 +1,5 @@
 /* sim/events.c — see events.h. */
-#include "events.h"
+#include "sim/events.h"
 
 void sim_events_add(SimEvents *into, const SimEvents *e, int64_t t)
 {

@@ -1,5 +1,5 @@
 /* sim/petime.c — see petime.h and docs/simulator.md. */
-#include "petime.h"
+#include "sim/petime.h"
 
 #include "models/pekind.h"
 

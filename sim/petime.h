@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#include "config.h"
+#include "sim/config.h"
 
 typedef struct PeTiming {
     int lanes;          /* k per step                                                   */

@@ -1,10 +1,10 @@
 /* sim/point.c — see point.h. */
-#include "point.h"
+#include "sim/point.h"
 
 #include <string.h>
 
 #include "base/alloc.h"
-#include "petime.h"
+#include "sim/petime.h"
 #include "traces/layercsv.h"
 
 double point_peak_macs_per_pe_cycle(const ArchConfig *c)

@@ -1,7 +1,7 @@
 /* sim/point.h — one design point on one workload: simulate, price the events, size the silicon.
  *
- * Shared by `mpsim run` / `mpsim compare` (sim/cmd_run.c), sweeps (sim/sweep.c) and reports
- * (sim/report.c), so every command reports the same numbers for the same config and workload:
+ * Shared by `mpsim run` / `mpsim compare` (cli/cmd_run.c), sweeps (dse/sweep.c) and reports
+ * (dse/report.c), so every command reports the same numbers for the same config and workload:
  *
  *   seconds      = cycles / (clock_mhz x 1e6)
  *   utilization  = macs / mac_capacity (PE-cycles x each GEMM's peak MACs per PE-cycle, sim/events.h)
@@ -11,10 +11,10 @@
 #ifndef MP_SIM_POINT_H
 #define MP_SIM_POINT_H
 
-#include "area.h"
-#include "config.h"
-#include "energy.h"
-#include "run.h"
+#include "sim/area.h"
+#include "sim/config.h"
+#include "sim/energy.h"
+#include "sim/run.h"
 
 typedef struct Point {
     ArchConfig cfg;

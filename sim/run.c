@@ -1,5 +1,5 @@
 /* sim/run.c — see run.h. */
-#include "run.h"
+#include "sim/run.h"
 
 #include <stdio.h>
 #include <string.h>

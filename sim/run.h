@@ -10,7 +10,7 @@
 
 #include <stdint.h>
 
-#include "engine.h"
+#include "sim/engine.h"
 #include "traces/workload.h"
 
 typedef struct RunOpts {

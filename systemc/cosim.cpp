@@ -27,7 +27,7 @@
 #include "Vmp_array.h"
 extern "C" {
 #include "base/rng.h"
-#include "sim/cli.h"
+#include "base/cli.h"
 #include "sim/engine.h"
 }
 #include "mpacc_drv.h"

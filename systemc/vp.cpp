@@ -33,7 +33,7 @@ extern "C" {
 #include "base/alloc.h"
 #include "base/fileio.h"
 #include "models/golden.h"
-#include "sim/cli.h"
+#include "base/cli.h"
 #include "sim/engine.h"
 #include "sim/point.h"
 #include "traces/synth.h"

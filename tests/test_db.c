@@ -1,4 +1,4 @@
-/* tests/test_db.c — the sweep database (sim/db.c): schema and version, writing and reading rows,
+/* tests/test_db.c — the sweep database (dse/db.c): schema and version, writing and reading rows,
  * accuracy rows, keys, files that are not ours, columns added for new config keys, and merging
  * (identical duplicates fine, a differing duplicate an error that leaves the output untouched). */
 #include <setjmp.h>
@@ -12,7 +12,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "sim/db.h"
+#include "dse/db.h"
 
 static char dir[] = "/tmp/mpsim_db_XXXXXX";
 

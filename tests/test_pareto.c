@@ -1,4 +1,4 @@
-/* tests/test_pareto.c — Pareto fronts (sim/pareto.c): hand-made points with known fronts, ties,
+/* tests/test_pareto.c — Pareto fronts (dse/pareto.c): hand-made points with known fronts, ties,
  * NaN, one objective, and random point sets against a brute-force O(n^2) front. */
 #include <math.h>
 #include <setjmp.h>
@@ -9,7 +9,7 @@
 #include <cmocka.h>
 
 #include "base/rng.h"
-#include "sim/pareto.h"
+#include "dse/pareto.h"
 #include "testutil.h"
 
 static void front_of(const double *v, int n, int nobj, unsigned char *on, int want_n)

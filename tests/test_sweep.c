@@ -1,4 +1,4 @@
-/* tests/test_sweep.c — sweep specs (sim/sweep.c): value lists and ranges, FILE:LINE errors for bad
+/* tests/test_sweep.c — sweep specs (dse/sweep.c): value lists and ranges, FILE:LINE errors for bad
  * specs, the cross product and its invalid combinations, keys (FNV-1a 64, stable, name-blind), and
  * in-process evaluation against the shared design-point code (sim/point.c). */
 #include <math.h>
@@ -11,8 +11,8 @@
 #include <cmocka.h>
 
 #include "sim/point.h"
-#include "sim/sweep.h"
-#include "sim/sweeprun.h"
+#include "dse/sweep.h"
+#include "dse/sweeprun.h"
 
 static SweepPlan *load_ok(const char *text)
 {

@@ -1,6 +1,6 @@
 /* traces/layercsv.c — see layercsv.h. One pass over the text, line by line; every row goes
  * through wl_add_gemm(), which owns the range and overflow checks. */
-#include "layercsv.h"
+#include "traces/layercsv.h"
 
 #include <stdarg.h>
 #include <stdio.h>

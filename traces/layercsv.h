@@ -22,7 +22,7 @@
 #include <stddef.h>
 
 #include "base/err.h"
-#include "workload.h"
+#include "traces/workload.h"
 
 #define LCSV_LINE_MAX 4096            /* bytes per line, line end excluded */
 #define LCSV_FILE_MAX (64u << 20)     /* bytes per file                    */

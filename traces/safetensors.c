@@ -12,7 +12,7 @@
  *      are sorted and checked for duplicates, and the data layout is checked to tile the
  *      buffer exactly.
  */
-#include "safetensors.h"
+#include "traces/safetensors.h"
 
 #include <cJSON.h>
 #include <errno.h>

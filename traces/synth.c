@@ -1,5 +1,5 @@
 /* traces/synth.c — see synth.h. */
-#include "synth.h"
+#include "traces/synth.h"
 
 #include <math.h>
 #include <stddef.h>

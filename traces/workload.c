@@ -1,5 +1,5 @@
 /* traces/workload.c — see workload.h; conventions in docs/workloads.md. */
-#include "workload.h"
+#include "traces/workload.h"
 
 #include <stdio.h>
 #include <string.h>

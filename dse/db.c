@@ -1,5 +1,5 @@
-/* sim/db.c — see db.h. */
-#include "db.h"
+/* dse/db.c — see db.h. */
+#include "dse/db.h"
 
 #include <errno.h>
 #include <sqlite3.h>

@@ -1,4 +1,4 @@
-/* sim/cmd_accuracy.c — `mpsim accuracy`: quantization and datapath accuracy of every format on a
+/* cli/cmd_accuracy.c — `mpsim accuracy`: quantization and datapath accuracy of every format on a
  * model's layer shapes (synthetic tensors) or on real tensors from safetensors files. */
 #include <math.h>
 #include <stdio.h>
@@ -8,11 +8,11 @@
 
 #include <cJSON.h>
 
-#include "accuracy.h"
+#include "dse/accuracy.h"
 #include "base/alloc.h"
-#include "cli.h"
-#include "cmds.h"
-#include "jsonout.h"
+#include "base/cli.h"
+#include "cli/cmds.h"
+#include "base/jsonout.h"
 #include "traces/safetensors.h"
 #include "traces/synth.h"
 #include "traces/workload.h"

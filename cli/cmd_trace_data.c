@@ -1,4 +1,4 @@
-/* sim/cmd_trace_data.c — `mpsim trace gen` (synthetic tensors into a safetensors file)
+/* cli/cmd_trace_data.c — `mpsim trace gen` (synthetic tensors into a safetensors file)
  * and `mpsim trace info` (list a safetensors file's tensors with statistics). */
 #include <math.h>
 #include <stdio.h>
@@ -6,9 +6,9 @@
 #include <string.h>
 
 #include "base/alloc.h"
-#include "cli.h"
-#include "cmds.h"
-#include "jsonout.h"
+#include "base/cli.h"
+#include "cli/cmds.h"
+#include "base/jsonout.h"
 #include "traces/safetensors.h"
 #include "traces/synth.h"
 

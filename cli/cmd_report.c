@@ -1,13 +1,13 @@
-/* sim/cmd_report.c — `mpsim pareto`, `mpsim summary` and `mpsim report`: what a sweep database
- * says (sim/report.h). */
+/* cli/cmd_report.c — `mpsim pareto`, `mpsim summary` and `mpsim report`: what a sweep database
+ * says (dse/report.h). */
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
-#include "cmds.h"
-#include "db.h"
-#include "pareto.h"
-#include "report.h"
+#include "base/cli.h"
+#include "cli/cmds.h"
+#include "dse/db.h"
+#include "dse/pareto.h"
+#include "dse/report.h"
 
 /* Open the database read-only and load every row. */
 static int load(const char *db, RepData *r, MpErr *e)

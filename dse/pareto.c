@@ -1,5 +1,5 @@
-/* sim/pareto.c — see pareto.h. */
-#include "pareto.h"
+/* dse/pareto.c — see pareto.h. */
+#include "dse/pareto.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -1,9 +1,9 @@
-/* sim/cmd_config.c — `mpsim config check|show FILE|PRESET`. */
+/* cli/cmd_config.c — `mpsim config check|show FILE|PRESET`. */
 #include <stdio.h>
 
-#include "cli.h"
-#include "cmds.h"
-#include "config.h"
+#include "base/cli.h"
+#include "cli/cmds.h"
+#include "sim/config.h"
 
 static int run_config(int argc, char **argv, int show)
 {

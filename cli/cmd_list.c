@@ -1,4 +1,4 @@
-/* sim/cmd_list.c — `mpsim list models|presets|kinds`. */
+/* cli/cmd_list.c — `mpsim list models|presets|kinds`. */
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -8,9 +8,9 @@
 #include <sys/stat.h>
 
 #include "base/alloc.h"
-#include "cli.h"
-#include "cmds.h"
-#include "config.h"
+#include "base/cli.h"
+#include "cli/cmds.h"
+#include "sim/config.h"
 #include "models/pekind.h"
 #include "traces/workload.h"
 

@@ -1,5 +1,5 @@
-/* sim/accuracy.c — see accuracy.h. */
-#include "accuracy.h"
+/* dse/accuracy.c — see accuracy.h. */
+#include "dse/accuracy.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -1,8 +1,8 @@
-/* sim/cmd_trace.c — `mpsim trace show|gen|info`: dispatch only; each in its own file. */
+/* cli/cmd_trace.c — `mpsim trace show|gen|info`: dispatch only; each in its own file. */
 #include <stddef.h>
 
-#include "cli.h"
-#include "cmds.h"
+#include "base/cli.h"
+#include "cli/cmds.h"
 
 int cmd_trace(int argc, char **argv)
 {

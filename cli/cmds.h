@@ -1,8 +1,18 @@
-/* sim/cmds.h — entry points of the mpsim subcommands (one file each: sim/cmd_*.c).
+/* cli/cmds.h — entry points of the mpsim subcommands (one file each: cli/cmd_*.c) and their dispatch.
  * Each takes argv with argv[0] = its own name and returns the process exit status:
  * 0 ok, 1 a check failed, 2 bad input or usage, 3 internal error. */
-#ifndef MP_SIM_CMDS_H
-#define MP_SIM_CMDS_H
+#ifndef MP_CLI_CMDS_H
+#define MP_CLI_CMDS_H
+
+typedef struct CliCmd {
+    const char *name;
+    int (*run)(int argc, char **argv); /* returns the process exit status */
+    const char *summary;
+} CliCmd;
+
+/* Run the subcommand named by argv[1] of table `cmds` (terminated by name == NULL);
+ * with no command or --help, list the table. Returns the process exit status. */
+int cli_dispatch(const char *prog, const CliCmd *cmds, int argc, char **argv);
 
 int cmd_config(int argc, char **argv);  /* config check|show */
 int cmd_list(int argc, char **argv);    /* list models|presets|kinds */

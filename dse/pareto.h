@@ -1,4 +1,4 @@
-/* sim/pareto.h — Pareto fronts: the points no other point beats in every objective.
+/* dse/pareto.h — Pareto fronts: the points no other point beats in every objective.
  *
  * Pure computation on a matrix of objective values, every one to be minimised (callers negate
  * what they maximise, e.g. accuracy). Point a dominates b when a <= b in every objective and

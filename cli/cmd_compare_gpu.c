@@ -1,4 +1,4 @@
-/* sim/cmd_compare_gpu.c — `mpsim compare-gpu`: a workload's weight GEMMs, measured on a GPU
+/* cli/cmd_compare_gpu.c — `mpsim compare-gpu`: a workload's weight GEMMs, measured on a GPU
  * (a results file of kernels_ref/results/<gpu>/, docs/gpu.md) beside the simulated accelerator, per layer and in total.
  *
  * GPU rows: the kernel measuring the accelerator's arithmetic (gpu_kernel_for) and cuBLAS fp16, at the
@@ -16,10 +16,10 @@
 
 #include "base/alloc.h"
 #include "base/fileio.h"
-#include "cli.h"
-#include "cmds.h"
-#include "jsonout.h"
-#include "point.h"
+#include "base/cli.h"
+#include "cli/cmds.h"
+#include "base/jsonout.h"
+#include "sim/point.h"
 
 typedef struct GpuRow {
     const char *kernel, *variant; /* point into the parsed document */

@@ -1,4 +1,4 @@
-/* sim/sweep.h — sweep specs: a base design, parameters as value lists, workloads; expanded into
+/* dse/sweep.h — sweep specs: a base design, parameters as value lists, workloads; expanded into
  * design points, each keyed by a stable hash (docs/dse.md has the format and the key).
  *
  * A spec is an INI file validated by one schema table (base/inischema.h), like every config:
@@ -31,9 +31,9 @@
 #include <stdio.h>
 
 #include "base/err.h"
-#include "config.h"
-#include "energy.h"
-#include "engine.h"
+#include "sim/config.h"
+#include "sim/energy.h"
+#include "sim/engine.h"
 #include "models/golden.h"
 #include "traces/workload.h"
 

@@ -1,5 +1,5 @@
-/* sim/jsonout.c — see jsonout.h. */
-#include "jsonout.h"
+/* base/jsonout.c — see jsonout.h. */
+#include "base/jsonout.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
-/* sim/sweep.c — see sweep.h. The parallel runner that writes the database is sim/sweeprun.c. */
-#include "sweep.h"
+/* dse/sweep.c — see sweep.h. The parallel runner that writes the database is dse/sweeprun.c. */
+#include "dse/sweep.h"
 
 #include <dirent.h>
 #include <math.h>
@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "accuracy.h"
+#include "dse/accuracy.h"
 #include "base/alloc.h"
 #include "base/fileio.h"
 #include "base/parse.h"
-#include "point.h"
+#include "sim/point.h"
 #include "traces/layercsv.h"
 #include "traces/synth.h"
 

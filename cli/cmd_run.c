@@ -1,4 +1,4 @@
-/* sim/cmd_run.c — `mpsim run` (one design point on one workload) and `mpsim compare` (several
+/* cli/cmd_run.c — `mpsim run` (one design point on one workload) and `mpsim compare` (several
  * design points, speed-up and energy against the first). */
 #include <math.h>
 #include <stdio.h>
@@ -8,14 +8,14 @@
 
 #include <cJSON.h>
 
-#include "area.h"
-#include "cli.h"
-#include "cmds.h"
-#include "config.h"
-#include "energy.h"
-#include "jsonout.h"
-#include "point.h"
-#include "run.h"
+#include "sim/area.h"
+#include "base/cli.h"
+#include "cli/cmds.h"
+#include "sim/config.h"
+#include "sim/energy.h"
+#include "base/jsonout.h"
+#include "sim/point.h"
+#include "sim/run.h"
 
 typedef struct RunArgs {
     const char *arch, *archs, *model, *phase, *fidelity, *json, *blocks, *order, *set;

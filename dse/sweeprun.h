@@ -1,4 +1,4 @@
-/* sim/sweeprun.h — run a sweep plan (sim/sweep.h) into a results database (sim/db.h).
+/* dse/sweeprun.h — run a sweep plan (dse/sweep.h) into a results database (dse/db.h).
  *
  * The parent process enumerates the rows of its shard, skips invalid design points, duplicate
  * keys and keys already in the database, and forks `jobs` worker processes. Workers get row
@@ -15,7 +15,7 @@
 
 #include <stdint.h>
 
-#include "sweep.h"
+#include "dse/sweep.h"
 
 typedef struct SweepRunOpts {
     int jobs;             /* worker processes, >= 1                                     */

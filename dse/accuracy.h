@@ -1,4 +1,4 @@
-/* sim/accuracy.h — accuracy studies: quantize (W, X) pairs in many formats, run the golden GEMMs
+/* dse/accuracy.h — accuracy studies: quantize (W, X) pairs in many formats, run the golden GEMMs
  * at both levels, and accumulate metrics against the unquantized fp64 GEMM.
  *
  * For each GEMM and format: weights W[N x K] and activations X[T x K] (fp32) are quantized

@@ -1,12 +1,13 @@
-/* sim/cli.h — option tables, help text and subcommand dispatch for the mpsim binary.
+/* base/cli.h — command-line option tables and generated help, for every binary of the project
+ * (mpsim, bench, the SystemC platform and co-simulation).
  *
  * Every subcommand declares its flags as a CliOpt table; cli_parse() fills the
  * destinations, rejects unknown or malformed flags (MP_EINPUT, exit 2) and prints
  * help generated from the same table for --help. Flags take "--name value" or
  * "--name=value". Positional arguments are collected in order.
  */
-#ifndef MP_SIM_CLI_H
-#define MP_SIM_CLI_H
+#ifndef MP_BASE_CLI_H
+#define MP_BASE_CLI_H
 
 #include <stdint.h>
 
@@ -38,18 +39,7 @@ typedef struct CliSpec {
 int cli_parse(const CliSpec *s, int argc, char **argv, char **pos, int *npos, MpErr *e);
 void cli_print_help(const CliSpec *s);
 
-typedef struct CliCmd {
-    const char *name;
-    int (*run)(int argc, char **argv);  /* returns the process exit status */
-    const char *summary;
-} CliCmd;
-
-/* Run the subcommand named by argv[1] of table `cmds` (terminated by name == NULL). */
-int cli_dispatch(const char *prog, const CliCmd *cmds, int argc, char **argv);
-
 /* Print e's message to stderr and return the matching exit status. */
 int cli_fail(const MpErr *e);
-
-/* Parse "prefill"/"decode" etc. helpers used by several commands live with their users. */
 
 #endif

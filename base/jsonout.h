@@ -1,4 +1,4 @@
-/* sim/jsonout.h — writing machine output (--json FILE, "-" for stdout) atomically. */
+/* base/jsonout.h — writing machine output (--json FILE, "-" for stdout) atomically. */
 #ifndef MP_SIM_JSONOUT_H
 #define MP_SIM_JSONOUT_H
 

@@ -1,5 +1,5 @@
-/* sim/sweeprun.c — see sweeprun.h. */
-#include "sweeprun.h"
+/* dse/sweeprun.c — see sweeprun.h. */
+#include "dse/sweeprun.h"
 
 #include <errno.h>
 #include <omp.h>
@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "base/alloc.h"
-#include "db.h"
+#include "dse/db.h"
 #include "models/pekind.h"
 
 /* ------------------------------------------------------------------ a set of 64-bit keys */

@@ -1,15 +1,15 @@
-/* sim/cmd_sweep.c — `mpsim sweep` (run a sweep spec into a database) and `mpsim merge` (combine
+/* cli/cmd_sweep.c — `mpsim sweep` (run a sweep spec into a database) and `mpsim merge` (combine
  * shard databases). docs/dse.md has the spec format, the database and the sharding recipes. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "cmds.h"
-#include "db.h"
-#include "sweep.h"
-#include "sweeprun.h"
+#include "base/cli.h"
+#include "cli/cmds.h"
+#include "dse/db.h"
+#include "dse/sweep.h"
+#include "dse/sweeprun.h"
 
 static int parse_shard(const char *s, int *i, int *n, MpErr *e)
 {

@@ -1,8 +1,8 @@
-/* sim/db.h — the sweep results database (SQLite): schema, writes, reads, merging shards.
+/* dse/db.h — the sweep results database (SQLite): schema, writes, reads, merging shards.
  *
  * Tables (docs/dse.md has every column):
  *   meta        name -> value; schema_version = DB_SCHEMA_VERSION
- *   results     one row per (design point, workload), primary key `key` (sim/sweep.h): the
+ *   results     one row per (design point, workload), primary key `key` (dse/sweep.h): the
  *               design (arch label, base, swept params, one column per config key, the resolved
  *               config text), the workload, the simulated totals, area, energy by component and
  *               the accuracy of the kind's format on the model
@@ -20,9 +20,9 @@
 #include <stdint.h>
 
 #include "base/err.h"
-#include "config.h"
-#include "energy.h"
-#include "events.h"
+#include "sim/config.h"
+#include "sim/energy.h"
+#include "sim/events.h"
 
 #define DB_SCHEMA_VERSION 1
 

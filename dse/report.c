@@ -1,5 +1,5 @@
-/* sim/report.c — see report.h. */
-#include "report.h"
+/* dse/report.c — see report.h. */
+#include "dse/report.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -13,11 +13,11 @@
 
 #include "base/alloc.h"
 #include "base/inischema.h"
-#include "config.h"
-#include "energy.h"
+#include "sim/config.h"
+#include "sim/energy.h"
 #include "models/pekind.h"
-#include "pareto.h"
-#include "point.h"
+#include "dse/pareto.h"
+#include "sim/point.h"
 #include "traces/layercsv.h"
 
 /* ------------------------------------------------------------------ loading and grouping */

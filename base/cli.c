@@ -1,5 +1,5 @@
-/* sim/cli.c — see cli.h. */
-#include "cli.h"
+/* base/cli.c — see cli.h. */
+#include "base/cli.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -90,22 +90,6 @@ void cli_print_help(const CliSpec *s)
     printf("  %-24s %s\n", "--help", "show this help");
     if (s->details)
         printf("\n%s\n", s->details);
-}
-
-int cli_dispatch(const char *prog, const CliCmd *cmds, int argc, char **argv)
-{
-    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
-        FILE *f = argc < 2 ? stderr : stdout;
-        fprintf(f, "usage: %s COMMAND [options]   ('%s COMMAND --help' for each)\n\ncommands:\n", prog, prog);
-        for (const CliCmd *c = cmds; c->name; c++)
-            fprintf(f, "  %-14s %s\n", c->name, c->summary);
-        return argc < 2 ? 2 : 0;
-    }
-    for (const CliCmd *c = cmds; c->name; c++)
-        if (!strcmp(c->name, argv[1]))
-            return c->run(argc - 1, argv + 1);
-    fprintf(stderr, "%s: unknown command '%s' (see '%s --help')\n", prog, argv[1], prog);
-    return 2;
 }
 
 int cli_fail(const MpErr *e)

@@ -1,11 +1,11 @@
-/* sim/cmd_trace_show.c — `mpsim trace show`: a model's (or a layer list's) GEMMs with totals. */
+/* cli/cmd_trace_show.c — `mpsim trace show`: a model's (or a layer list's) GEMMs with totals. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
-#include "cmds.h"
-#include "jsonout.h"
+#include "base/cli.h"
+#include "cli/cmds.h"
+#include "base/jsonout.h"
 #include "traces/layercsv.h"
 #include "traces/workload.h"
 

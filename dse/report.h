@@ -1,4 +1,4 @@
-/* sim/report.h — what a sweep database says: summary tables against a baseline, Pareto fronts,
+/* dse/report.h — what a sweep database says: summary tables against a baseline, Pareto fronts,
  * and a report folder (gnuplot plots in SVG and PNG, CSV exports, one HTML page).
  *
  * Rows are grouped by workload (model, phase, length, batch). Objectives: latency = seconds,
@@ -13,7 +13,7 @@
 #include <stdio.h>
 
 #include "base/err.h"
-#include "db.h"
+#include "dse/db.h"
 
 typedef struct RepGroup {
     int first, n;          /* rows [first, first + n) of RepData.pt share one workload */

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# scripts/main-job.sh — `make run`, the main job on the built-in default (docs/dse.md, "The main job").
+#
+#   main-job.sh MPSIM RUN_DIR
+#
+# Every PE kind of the iso-area presets on Llama-2-7B (prefill 2048 and decode at KV 2048, batch 1
+# and 16) with each kind's accuracy, run as a sweep (configs/sweeps/main.ini) into a fresh
+# RUN_DIR/main.db; prints the summary against fp16, the measured GPU beside four of the kinds (when a
+# GPU results file covers llama2-7b's shapes), and writes the report (plots, CSV, HTML) to
+# RUN_DIR/report/. Stops at the first failing step with its exit status.
+set -euo pipefail
+[ $# -eq 2 ] || { echo "usage: main-job.sh MPSIM RUN_DIR" >&2; exit 2; }
+mpsim=$1 run_dir=$2
+say() { echo "$*"; "$@"; }
+
+rm -f "$run_dir/main.db" "$run_dir/main.db-wal" "$run_dir/main.db-shm"
+mkdir -p "$run_dir"
+say "$mpsim" sweep configs/sweeps/main.ini --db "$run_dir/main.db"
+echo
+say "$mpsim" summary --db "$run_dir/main.db" --baseline iso/fp16
+echo
+
+# The newest GPU results file that measured every kernel on llama2-7b's shapes (a run may cover
+# other shapes or kernels only; OliVe, the last kernel of a full run, stands for all of them).
+gpu=$(grep -l '"kernel": "olive-w4a4", [^}]*"m": 1, "n": 11008, "k": 4096' kernels_ref/results/*/*.json 2>/dev/null \
+      | tail -n 1 || true)
+if [ -n "$gpu" ]; then
+  echo "== measured GPU beside the simulated accelerator: llama2-7b decode KV 2048, weight GEMMs ($gpu) =="
+  for a in iso/mixpe-w4a16 iso/mixpe-w4a8 iso/bitmod-w4 iso/olive; do
+    "$mpsim" compare-gpu --gpu "$gpu" --arch "$a" --model llama2-7b --phase decode --kv 2048 \
+      | grep -m1 'layers: GPU' | sed "s|^ *|$a vs |"
+  done
+  echo "(speedup = GPU time / accelerator time; energyx = GPU energy / accelerator energy; > 1: the accelerator wins;"
+  echo " @copyBW: the accelerator given the GPU's measured DRAM bandwidth; 'mpsim compare-gpu' for per-layer tables)"
+  echo
+fi
+say "$mpsim" report --db "$run_dir/main.db" --out "$run_dir/report" --baseline iso/fp16
+echo "run: the report is $run_dir/report/index.html"
