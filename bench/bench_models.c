@@ -230,17 +230,20 @@ static int gemm_prepare(const NumFormat *f, GemmCtx **out, MpErr *e)
     return MP_OK;
 }
 
-/* arg: a PeKindId; the kind runs the format num_format_for_kind gives it (4-bit BitMoD). */
+/* The kind is named by the row ("gemm-hw/<kind>"); it runs its native variant's format (4-bit BitMoD). */
 static int gemm_hw_setup(const BenchDef *b, void **ctx, MpErr *e)
 {
-    const NumFormat *f = num_format_for_kind((PeKindId)b->arg, 4);
+    PeKindId kind;
+    if (pe_kind_from_name(strchr(b->name, '/') + 1, &kind) != 0)
+        return mp_errf(e, MP_EINTERNAL, "%s: not a PE kind", b->name);
+    const NumFormat *f = num_format_for_kind(kind, 0);
     if (!f)
-        return mp_errf(e, MP_EINTERNAL, "no format for PE kind %s", pe_kind_names[b->arg]);
+        return mp_errf(e, MP_EINTERNAL, "no format for PE kind %s", pe_kind_names[kind]);
     GemmCtx *c;
     int rc = gemm_prepare(f, &c, e);
     if (rc)
         return rc;
-    c->kind = (PeKindId)b->arg;
+    c->kind = kind;
     *ctx = c;
     return MP_OK;
 }
@@ -289,8 +292,8 @@ static int gemm_ideal_run(void *ctx, long iters, MpErr *e)
 #define PACK_DESC "pack_matrix of the quantized 4096x11008 matrix (allocation and free included)"
 #define PACK(i, label) {"pack/" label, "elem", BIG_ELEMS, PACK_DESC, pack_setup, pack_run, NULL, i, BT_NONE, 0}
 #define GEMM_DESC "golden_gemm_hw, M=1 N=4096 K=11008 (the quant/ matrix), the kind's own formats"
-#define GEMM(kind, label)                                                                                    \
-    {"gemm-hw/" label, "MAC", GEMM_MACS, GEMM_DESC, gemm_hw_setup, gemm_hw_run, gemm_teardown, kind, BT_NONE, 0}
+#define GEMM(kind)                                                                                           \
+    {"gemm-hw/" kind, "MAC", GEMM_MACS, GEMM_DESC, gemm_hw_setup, gemm_hw_run, gemm_teardown, 0, BT_NONE, 0}
 
 static const BenchDef rows[] = {
     QUANT(0, "fp16"),
@@ -309,14 +312,14 @@ static const BenchDef rows[] = {
     PACK(5, "bitmod-fp3"),
     PACK(6, "olive"),
     PACK(7, "ant"),
-    GEMM(PE_FP16, "fp16"),
-    GEMM(PE_INT8, "int8"),
-    GEMM(PE_W4A16_DQ, "w4a16-dq"),
-    GEMM(PE_MIXPE_W4A8, "mixpe-w4a8"),
-    GEMM(PE_MIXPE_W4A16, "mixpe-w4a16"),
-    GEMM(PE_BITMOD, "bitmod"),
-    GEMM(PE_OLIVE, "olive"),
-    GEMM(PE_ANT, "ant"),
+    GEMM("fp16"),
+    GEMM("int8"),
+    GEMM("w4a16-dq"),
+    GEMM("mixpe-w4a8"),
+    GEMM("mixpe-w4a16"),
+    GEMM("bitmod"),
+    GEMM("olive"),
+    GEMM("ant"),
     {"gemm-ideal/int8", "MAC", GEMM_MACS, "golden_gemm_ideal (double), M=1 N=4096 K=11008, int8 W and X",
      gemm_ideal_setup, gemm_ideal_run, gemm_teardown, 1, BT_NONE, 0},
 };

@@ -155,22 +155,11 @@ static const GpuRow *gpu_find(const GpuFile *g, const char *kernel, int64_t m, i
 static const char *gpu_kernel_for(const ArchConfig *c, const char **why)
 {
     *why = NULL;
-    switch (c->pe_kind) {
-    case PE_FP16: return "cublas-fp16";
-    case PE_W4A16_DQ: return "w4a16-dq";
-    case PE_MIXPE_W4A8:
-    case PE_MIXPE_W4A8_BS: return "mixpe-w4a8";
-    case PE_MIXPE_W4A16: return "mixpe-w4a16";
-    case PE_OLIVE: return "olive-w4a4";
-    case PE_BITMOD:
-        if (c->weight_bits == 4)
-            return "bitmod-w4";
-        if (c->weight_bits == 3)
-            return "bitmod-w3";
-        *why = "no GPU kernel for BitMoD at this weight width (kernels_ref has w4 and w3)";
-        return NULL;
-    default: *why = "kernels_ref has no GPU kernel for this PE kind"; return NULL;
-    }
+    const PeVariant *v = pe_kind_variant((PeKindId)c->pe_kind, c->weight_bits);
+    if (v && v->gpu_kernel)
+        return v->gpu_kernel;
+    *why = v ? "kernels_ref has no GPU kernel for this PE kind" : "no GPU kernel for this PE kind at this weight width";
+    return NULL;
 }
 
 enum { REF_KERNEL, REF_CUBLAS, NREF };

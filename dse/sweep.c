@@ -764,8 +764,11 @@ static const SweepTech *tech_get(SweepPlan *p, const char *name)
     MpErr le = {0};
     t->status = energy_tech_load(name, &t->t, NULL, 0, &le);
     snprintf(t->msg, sizeof t->msg, "%s", le.msg);
-    if (t->status == MP_OK)
-        schema_text(tech_schema, tech_schema_len, &t->t, "tech", t->ktext, sizeof t->ktext);
+    if (t->status == MP_OK) {
+        int nkeys;
+        const IniKey *schema = energy_tech_schema(&nkeys);
+        schema_text(schema, nkeys, &t->t, "tech", t->ktext, sizeof t->ktext);
+    }
     return t;
 }
 

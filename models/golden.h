@@ -17,33 +17,10 @@
 #include <stdint.h>
 
 #include "base/err.h"
-#include "models/fpx.h"
 #include "models/pekind.h"
 #include "models/quant.h"
 
-/* PE accumulator state. Which fields are live depends on the kind (docs/pe.md). */
-typedef struct GoldenAcc {
-    float out;         /* fp32 output accumulator (float kinds, per-group dequant)        */
-    int64_t iacc;      /* integer accumulator (int kinds) / in-group sum (MixPE)           */
-    int64_t xsum;      /* MixPE: in-group sum of activations (shared across columns)       */
-    double gacc;       /* BitMoD: group accumulator, a value of the {6,15} minifloat        */
-} GoldenAcc;
-
-/* Formats for accuracy studies: how W and X are quantized and which datapath multiplies them. */
-typedef struct NumFormat {
-    const char *name;  /* "mixpe-w4a8", "bitmod-w3", ... */
-    PeKindId kind;     /* datapath                        */
-    QParams wq, xq;
-    const char *desc;
-} NumFormat;
-
-extern const NumFormat num_formats[];
-extern const int num_formats_count;
-const NumFormat *num_format_find(const char *name);
-/* The format a PE kind runs with a given weight width (BitMoD: 3 or 4). */
-const NumFormat *num_format_for_kind(PeKindId kind, int weight_bits);
-
-/* Check that w and x fit the kind (schemes, shapes, group limits). */
+/* Check that w and x fit the kind (schemes, shapes, pe_kind_check_group). */
 int golden_check(PeKindId kind, const QMat *w, const QMat *x, MpErr *e) MP_MUST_CHECK;
 int golden_k_align(PeKindId kind);  /* 4 for BitMoD (lanes), else 1 */
 
@@ -59,8 +36,5 @@ void golden_gemm_ref(const float *w, const float *x, int m, int n, int k, double
 
 /* Bound on |hardware-exact - ideal| for output (m, n), derived per kind in docs/pe.md. */
 double golden_error_bound(PeKindId kind, const QMat *w, int n, const QMat *x, int m);
-
-/* BitMoD group accumulator format: 6-bit exponent, 15-bit mantissa, no Inf/NaN. */
-extern const FpxFmt GOLDEN_BITMOD_ACC;
 
 #endif

@@ -236,26 +236,10 @@ int pack_alloc(const QParams *qp, int rows, int cols, uint8_t type, PackedMat *p
 int unpack_matrix(const PackedMat *p, QMat *q, MpErr *e)
 {
     QParams qp = {p->scheme, fmt_of(p->scheme, p->type, p->fmt), p->group, p->per_tensor, BM_ERR_FP16, 0};
-    memset(q, 0, sizeof *q);
-    q->scheme = p->scheme;
-    q->fmt = qp.fmt;
-    q->rows = p->rows;
-    q->cols = p->cols;
-    q->group = p->group;
-    q->ngroups = p->ngroups;
-    q->per_tensor = p->per_tensor;
-    size_t n = (size_t)p->rows * p->cols, ns = p->per_tensor ? 1 : (size_t)p->rows * p->ngroups;
-    q->code = mp_calloc(n, 1);
-    q->u = mp_calloc(n, sizeof *q->u);
-    q->scale = mp_calloc(ns, sizeof *q->scale);
-    q->zero = p->scheme == QS_ASYM_GROUP ? mp_calloc(ns, sizeof *q->zero) : NULL;
-    q->dq16 = p->scheme == QS_ASYM_GROUP ? mp_calloc(n, sizeof *q->dq16) : NULL;
-    q->variant = p->scheme == QS_BITMOD ? mp_calloc(ns, 1) : NULL;
-    if (!q->code || !q->u || !q->scale || (p->scheme == QS_ASYM_GROUP && (!q->zero || !q->dq16)) ||
-        (p->scheme == QS_BITMOD && !q->variant)) {
-        quant_free(q);
-        return mp_errf(e, MP_ENOMEM, "out of memory unpacking a %d x %d matrix", p->rows, p->cols);
-    }
+    int rc = quant_alloc(q, &qp, p->rows, p->cols, p->group, p->per_tensor, e);
+    if (rc)
+        return rc;
+    const size_t ns = p->per_tensor ? 1 : (size_t)p->rows * p->ngroups;
     const FmtDesc *f = p->scheme == QS_FP16 ? NULL : fmt_get(q->fmt);
     for (size_t g = 0; g < ns; g++) {
         switch (p->scheme) {

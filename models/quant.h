@@ -66,6 +66,10 @@ typedef struct QParams {
 /* Quantize src (rows x cols, row-major, fp32) into q (allocated here; free with quant_free). */
 int quant_matrix(const QParams *p, const float *src, int rows, int cols, QMat *q, MpErr *e) MP_MUST_CHECK;
 void quant_free(QMat *q);
+/* Allocate q's arrays for a rows x cols matrix of scheme p (zeroed), groups of `group` columns
+ * (one per row when per_tensor is 0 and group = cols); MP_ENOMEM leaves q freed. The one
+ * allocator of QMat arrays: quant_matrix and unpack_matrix (models/pack.c) both use it. */
+int quant_alloc(QMat *q, const QParams *p, int rows, int cols, int group, int per_tensor, MpErr *e) MP_MUST_CHECK;
 /* The reference quantizers: the straightforward implementations that define the results, slow
  * (BitMoD emulates every fp16 operation per weight and candidate). quant_matrix must equal them
  * bit for bit in every field of q; tests/test_quant.c checks it. Same contract as quant_matrix. */

@@ -9,8 +9,6 @@
 
 #include "models/quant.h"
 
-/* Allocate q's arrays for a rows x cols matrix of scheme p (zeroed); MP_ENOMEM leaves q freed. */
-int quant_alloc(QMat *q, const QParams *p, int rows, int cols, int group, int per_tensor, MpErr *e);
 /* fp16 value of a positive scale, kept away from 0 and Inf (smallest subnormal .. max). */
 float quant_fp16_scale(double s);
 /* ---------------------------------------------------------------- thresholds

@@ -5,20 +5,6 @@
 
 #include "models/pekind.h"
 
-/* Which edge units a kind's array carries (the rest of its hardware is inside the PE figure). */
-static const struct {
-    unsigned char decoders; /* (rows + cols) edge decoders          */
-    unsigned char dequant;  /* cols edge dequantizers               */
-    unsigned char xsum;     /* rows activation-sum adders           */
-} edge[PE_KIND_COUNT] = {
-    [PE_W4A16_DQ] = {0, 1, 0},
-    [PE_MIXPE_W4A8] = {0, 0, 1},
-    [PE_MIXPE_W4A8_BS] = {0, 0, 1},
-    [PE_MIXPE_W4A16] = {0, 0, 1},
-    [PE_OLIVE] = {1, 0, 0},
-    [PE_ANT] = {1, 0, 0},
-};
-
 #define UM2_TO_MM2 1e-6
 
 double area_pe_array_mm2(const TechTable *t, int kind, int rows, int cols)
@@ -30,10 +16,13 @@ double area_pe_array_mm2(const TechTable *t, int kind, int rows, int cols)
 
 void area_edge_units(int kind, int rows, int cols, int *decoders, int *dequant_units, int *xsum_units)
 {
-    int ok = kind >= 0 && kind < PE_KIND_COUNT;
-    *decoders = ok && edge[kind].decoders ? rows + cols : 0;
-    *dequant_units = ok && edge[kind].dequant ? cols : 0;
-    *xsum_units = ok && edge[kind].xsum ? rows : 0;
+    /* the edge units follow the kind's timing row (the rest of its hardware is inside the PE
+     * figure): decoders on both edges, one weight dequantizer per column, one activation-sum
+     * adder per row */
+    const PeTiming *t = kind >= 0 && kind < PE_KIND_COUNT ? &pe_kinds[kind].timing : NULL;
+    *decoders = t && t->edge_decoders ? rows + cols : 0;
+    *dequant_units = t && t->weight_dequant ? cols : 0;
+    *xsum_units = t && t->xsum ? rows : 0;
 }
 
 int area_compute(const TechTable *t, const ArchConfig *c, AreaBreakdown *out, MpErr *e)

@@ -85,17 +85,6 @@ static int row_index(const char *section, const char *key)
     return 0;
 }
 
-/* Native weight code width of each kind, and which explicit widths it accepts. */
-static int native_weight_bits(int kind)
-{
-    switch (kind) {
-    case PE_FP16: return 16;
-    case PE_INT8: return 8;
-    case PE_BITMOD: return 4;
-    default: return 4;
-    }
-}
-
 /* "FILE:LINE" for a key set in a file, "FILE" alone (e.g. "--set") when no line is known. */
 static const char *where_of(char *buf, size_t cap, const char *path, int line)
 {
@@ -110,23 +99,31 @@ static int check_cross(const char *path, ArchConfig *c, const IniLoad *w, MpErr 
 {
     char at[1100];
     int wl = w->line[row_index("quant", "weight_bits")];
-    if (c->weight_bits == 0)
-        c->weight_bits = native_weight_bits(c->pe_kind);
-    else if (c->pe_kind == PE_BITMOD ? (c->weight_bits != 3 && c->weight_bits != 4)
-                                     : c->weight_bits != native_weight_bits(c->pe_kind))
+    const PeKindId kind = (PeKindId)c->pe_kind;
+    const PeKind *pk = &pe_kinds[kind];
+    if (!pe_kind_variant(kind, c->weight_bits)) {
+        char widths[64] = "";
+        const int nv = pe_kind_nvariants(kind);
+        for (int i = nv - 1; i >= 0; i--) /* narrowest first: "3 or 4" */
+            snprintf(widths + strlen(widths), sizeof widths - strlen(widths), "%s%d", i < nv - 1 ? " or " : "",
+                     pk->var[i].weight_bits);
         return mp_errf(e, MP_EINPUT, "%s: [quant] weight_bits = %d is not supported by pe_kind %s (%s)",
-                       where_of(at, sizeof at, path, wl ? wl : w->nlines), c->weight_bits, pe_kind_names[c->pe_kind],
-                       c->pe_kind == PE_BITMOD ? "3 or 4" : "leave it 0 for the native width");
+                       where_of(at, sizeof at, path, wl ? wl : w->nlines), c->weight_bits, pe_kind_names[kind],
+                       pk->var[1].weight_bits ? widths : "leave it 0 for the native width");
+    }
+    if (c->weight_bits == 0)
+        c->weight_bits = pk->var[0].weight_bits;
     int gl = w->line[row_index("quant", "group_size")];
-    if (c->pe_kind == PE_BITMOD && (c->group_size % 4 != 0 || c->group_size < 24))
+    MpErr ge;
+    if (pe_kind_check_group(kind, c->group_size, &ge) != MP_OK)
+        return mp_errf(e, MP_EINPUT, "%s: [quant] group_size = %d: %s", where_of(at, sizeof at, path, gl ? gl : w->nlines),
+                       c->group_size, ge.msg);
+    if (c->group_size < pe_kind_min_group(kind))
         return mp_errf(e, MP_EINPUT,
-                       "%s: [quant] group_size = %d: bitmod needs a multiple of its 4 lanes and at least 24 weights "
-                       "(its 11-cycle bit-serial dequant must keep up with a group)",
-                       where_of(at, sizeof at, path, gl ? gl : w->nlines), c->group_size);
-    if ((c->pe_kind == PE_MIXPE_W4A8 || c->pe_kind == PE_MIXPE_W4A8_BS || c->pe_kind == PE_MIXPE_W4A16) &&
-        c->group_size > 4096)
-        return mp_errf(e, MP_EINPUT, "%s: [quant] group_size = %d: MixPE's exact in-group sum holds at most 4096",
-                       where_of(at, sizeof at, path, gl ? gl : w->nlines), c->group_size);
+                       "%s: [quant] group_size = %d: %s needs at least %d weights per group (its %d-cycle "
+                       "group dequantizer must keep up with a group)",
+                       where_of(at, sizeof at, path, gl ? gl : w->nlines), c->group_size, pe_kind_names[kind],
+                       pe_kind_min_group(kind), pk->timing.dq_busy);
     if (c->dram_tech == DRAM_CUSTOM && c->dram_pj_per_bit <= 0) {
         int l = w->line[row_index("dram", "tech")];
         return mp_errf(e, MP_EINPUT, "%s: [dram] tech = custom needs pj_per_bit > 0",

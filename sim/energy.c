@@ -12,28 +12,22 @@
 #define DRAM_OFF(id) (offsetof(TechTable, dram_pj_per_bit) + (size_t)(id) * sizeof(double))
 #define NUM(sec, key, off, lo, hi, unit, doc) {sec, key, INI_F64, off, lo, hi, NULL, NULL, 0, unit, doc}
 
-/* The four rows of one PE kind; `sec` must be "pe." followed by pe_kind_names[id] (tested). */
-#define PE_ROWS(sec, id)                                                                                     \
-    NUM(sec, "busy_pj", PE_OFF(id, busy_pj), 0, 1000, "pJ", "dynamic energy of one busy PE-cycle"),         \
-    NUM(sec, "leak_mw", PE_OFF(id, leak_mw), 0, 1000, "mW", "leakage power of one PE"),                     \
-    NUM(sec, "area_um2", PE_OFF(id, area_um2), 0.001, 1e7, "um2", "area of one PE incl. its I/O registers"), \
-    NUM(sec, "dequant_pj", PE_OFF(id, dequant_pj), 0, 1000, "pJ", "energy of one dequant op (0: none)")
-
-/* One row per key; every number is required (a table must state all of them). */
-const IniKey tech_schema[] = {
+/* One row per key; every number is required (a table must state all of them). The rows of the PE
+ * kinds go between head and tail: four per kind, in its PeKind row's tech_section, built once by
+ * energy_tech_schema() so that a new kind needs no line here. */
+static const IniKey schema_head[] = {
     {"mpsim", "tech_version", INI_INT, T(version), 1, 1, NULL, NULL, 0, "", "technology table format version"},
     {"tech", "name", INI_STR, T(name), 0, 0, "", NULL, sizeof(((TechTable *)0)->name), "",
      "table name shown in reports (default: file stem)"},
     NUM("tech", "node_nm", T(node_nm), 1, 1000, "nm", "process node of the numbers"),
-    PE_ROWS("pe.fp16", PE_FP16),
-    PE_ROWS("pe.int8", PE_INT8),
-    PE_ROWS("pe.w4a16-dq", PE_W4A16_DQ),
-    PE_ROWS("pe.mixpe-w4a8", PE_MIXPE_W4A8),
-    PE_ROWS("pe.mixpe-w4a8-bs", PE_MIXPE_W4A8_BS),
-    PE_ROWS("pe.mixpe-w4a16", PE_MIXPE_W4A16),
-    PE_ROWS("pe.bitmod", PE_BITMOD),
-    PE_ROWS("pe.olive", PE_OLIVE),
-    PE_ROWS("pe.ant", PE_ANT),
+};
+static const IniKey schema_pe[] = { /* offsets relative to TechPe */
+    NUM(NULL, "busy_pj", offsetof(TechPe, busy_pj), 0, 1000, "pJ", "dynamic energy of one busy PE-cycle"),
+    NUM(NULL, "leak_mw", offsetof(TechPe, leak_mw), 0, 1000, "mW", "leakage power of one PE"),
+    NUM(NULL, "area_um2", offsetof(TechPe, area_um2), 0.001, 1e7, "um2", "area of one PE incl. its I/O registers"),
+    NUM(NULL, "dequant_pj", offsetof(TechPe, dequant_pj), 0, 1000, "pJ", "energy of one dequant op (0: none)"),
+};
+static const IniKey schema_tail[] = {
     NUM("decoder", "pj_per_op", T(decoder_pj), 0, 1000, "pJ", "one element decoded by an edge decoder"),
     NUM("decoder", "area_um2", T(decoder_area_um2), 0, 1e7, "um2", "one edge decoder"),
     NUM("xsum", "pj_per_op", T(xsum_pj), 0, 1000, "pJ", "one integer add of an activation group sum"),
@@ -49,7 +43,31 @@ const IniKey tech_schema[] = {
     NUM("dram", "lpddr5_pj_per_bit", DRAM_OFF(DRAM_LPDDR5), 0.001, 1000, "pJ/bit", "LPDDR5 energy per bit moved"),
     NUM("dram", "hbm3_pj_per_bit", DRAM_OFF(DRAM_HBM3), 0.001, 1000, "pJ/bit", "HBM3 energy per bit moved"),
 };
-const int tech_schema_len = (int)(sizeof tech_schema / sizeof tech_schema[0]);
+#define NHEAD (int)(sizeof schema_head / sizeof schema_head[0])
+#define NPE (int)(sizeof schema_pe / sizeof schema_pe[0])
+#define NTAIL (int)(sizeof schema_tail / sizeof schema_tail[0])
+
+const IniKey *energy_tech_schema(int *len)
+{
+    static IniKey rows[NHEAD + NPE * PE_KIND_COUNT + NTAIL];
+    static int built;
+    if (!built) {
+        int n = 0;
+        for (int i = 0; i < NHEAD; i++)
+            rows[n++] = schema_head[i];
+        for (int k = 0; k < PE_KIND_COUNT; k++)
+            for (int i = 0; i < NPE; i++) {
+                rows[n] = schema_pe[i];
+                rows[n].section = pe_kinds[k].tech_section;
+                rows[n++].offset = PE_OFF(k, busy_pj) - offsetof(TechPe, busy_pj) + schema_pe[i].offset;
+            }
+        for (int i = 0; i < NTAIL; i++)
+            rows[n++] = schema_tail[i];
+        built = 1;
+    }
+    *len = (int)(sizeof rows / sizeof rows[0]);
+    return rows;
+}
 
 static int file_exists(const char *p)
 {
@@ -79,7 +97,9 @@ int energy_tech_load(const char *name_or_path, TechTable *t, char *path_out, siz
                        name_or_path, config_datadir());
     if (path_out)
         snprintf(path_out, path_cap, "%s", path);
-    int rc = ini_schema_load(path, tech_schema, tech_schema_len, t, NULL, e);
+    int nkeys;
+    const IniKey *schema = energy_tech_schema(&nkeys);
+    int rc = ini_schema_load(path, schema, nkeys, t, NULL, e);
     if (rc)
         return rc;
     if (!t->name[0]) {
@@ -94,7 +114,9 @@ int energy_tech_load(const char *name_or_path, TechTable *t, char *path_out, siz
 
 void energy_tech_print(FILE *f, const TechTable *t)
 {
-    ini_schema_print(f, tech_schema, tech_schema_len, t, NULL);
+    int nkeys;
+    const IniKey *schema = energy_tech_schema(&nkeys);
+    ini_schema_print(f, schema, nkeys, t, NULL);
 }
 
 double energy_dram_pj_per_bit(const TechTable *t, const ArchConfig *c)

@@ -1,7 +1,7 @@
 /* sim/energy.h — the technology table and the energy of a run: events x prices.
  *
  * A technology table is an INI file (configs/tech/<name>.ini) validated by its own schema,
- * tech_schema[] (base/inischema.h): per PE kind the dynamic energy of a busy PE-cycle, the
+ * energy_tech_schema() (base/inischema.h): per PE kind the dynamic energy of a busy PE-cycle, the
  * leakage power and area of one PE and the price of one dequant op; the edge decoder, the
  * MixPE activation-sum adder, the w4a16-dq edge dequantizer; an SRAM model; DRAM energy per
  * bit. Every value in the shipped tables carries its source (docs/energy.md).
@@ -57,8 +57,10 @@ typedef struct TechTable {
     double dram_pj_per_bit[3];    /* [dram] ddr4/lpddr5/hbm3_pj_per_bit, indexed by DramTech, pJ/bit */
 } TechTable;
 
-extern const IniKey tech_schema[];
-extern const int tech_schema_len;
+/* The table's schema: fixed sections, and [<tech_section>] busy_pj, leak_mw, area_um2, dequant_pj
+ * for every PE kind (PeKind.tech_section, "pe.<kind>"). Built on the first call (not thread-safe
+ * then; the loader calls it before any worker starts). */
+const IniKey *energy_tech_schema(int *len);
 
 /* Energy of one run, by component; every field in pJ. */
 typedef struct EnergyBreakdown {

@@ -404,12 +404,14 @@ PeKindId sim_datapath_kind(const ArchConfig *c, int act_act)
 {
     if (!act_act)
         return (PeKindId)c->pe_kind;
-    const NumFormat *nf = num_format_for_kind((PeKindId)c->pe_kind, c->weight_bits);
-    switch (nf->xq.scheme) {
-    case QS_FP16: return PE_FP16;
-    case QS_SYM_ROW: return PE_INT8;
-    default: return (PeKindId)c->pe_kind; /* OliVe, ANT: integer <e,i> PE either way */
-    }
+    /* activation x activation: the first kind whose datapath takes both operands in this kind's
+     * activation scheme (fp16 -> the fp16 MAC, int8 per token -> the int8 MAC; OliVe and ANT:
+     * their own integer <e,i> PE) */
+    const QScheme xs = pe_kinds[c->pe_kind].xscheme;
+    for (int k = 0; k < PE_KIND_COUNT; k++)
+        if (pe_kinds[k].wscheme == xs && pe_kinds[k].xscheme == xs)
+            return (PeKindId)k;
+    return (PeKindId)c->pe_kind;
 }
 
 void sim_operand_params(const ArchConfig *c, int act_act, QParams *wq, QParams *xq)

@@ -5,31 +5,11 @@
 
 static int64_t cdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
-/*                       lanes step lat  w   x  meta acc out gdq wdq dec xsum dqbusy */
-static const PeTiming rows[PE_KIND_COUNT] = {
-    [PE_FP16] = {1, 1, 1, 16, 16, 0, 32, 32, 0, 0, 0, 0, 0},
-    [PE_INT8] = {1, 1, 1, 8, 8, 0, 32, 32, 0, 0, 0, 0, 0},
-    /* the dequantizer sits on the weight edge: one more pipeline stage */
-    [PE_W4A16_DQ] = {1, 1, 2, 4, 16, 20, 32, 32, 0, 1, 0, 0, 0},
-    /* the group dequant (one fp32 FMA) is pipelined: one more stage at the end */
-    [PE_MIXPE_W4A8] = {1, 1, 2, 4, 8, 20, 32, 32, 1, 0, 0, 1, 0},
-    [PE_MIXPE_W4A8_BS] = {1, 4, 2, 4, 8, 20, 32, 32, 1, 0, 0, 1, 0},
-    [PE_MIXPE_W4A16] = {1, 1, 2, 4, 16, 20, 32, 32, 1, 0, 0, 1, 0},
-    /* 4 lanes, 2 terms per weight; the bit-serial dequant (11 cycles: the fp16 scale's
-     * significand, one bit per cycle, then one rounding cycle) overlaps the next group and is
-     * exposed once at the end. It takes a new group 12 cycles after the last: a group of >= 24
-     * weights (6 steps of >= 2 cycles, the config rule) never waits; a short last group can. */
-    [PE_BITMOD] = {4, 2, 12, 4, 16, 24, 32, 32, 1, 0, 0, 0, 12},
-    /* edge decoders add a stage on the way in */
-    [PE_OLIVE] = {1, 1, 2, 4, 4, 0, 32, 32, 0, 0, 1, 0, 0},
-    [PE_ANT] = {1, 1, 2, 4, 4, 0, 32, 32, 0, 0, 1, 0, 0},
-};
-
 PeTiming pe_timing(const ArchConfig *c)
 {
-    PeTiming t = rows[c->pe_kind];
-    if (c->pe_kind == PE_BITMOD)
-        t.w_bits = c->weight_bits;
+    PeTiming t = pe_kinds[c->pe_kind].timing;
+    if (c->weight_bits > 0)
+        t.w_bits = c->weight_bits; /* the variant's width (BitMoD 3 or 4) */
     return t;
 }
 

@@ -1,34 +1,17 @@
-/* sim/petime.h — timing of each PE kind (one table row per kind) and of one array tile.
+/* sim/petime.h — timing of a PE kind on a config and of one array tile.
  *
- * A PE consumes `lanes` consecutive k per *step* and a step occupies it `step_cycles` cycles
- * (fp16/int8/MixPE/OliVe/ANT: 1 k per cycle; MixPE bit-serial: 1 k per 4 cycles; BitMoD: 4 lanes,
- * 2 cycles per 4 weights — one power-of-two term per cycle). `latency` is the cycles from a
- * PE's last step to its result (pipeline + exposed dequant). docs/pe.md and docs/simulator.md
- * give each row's reasons.
+ * Each kind's timing row (PeTiming) is in its PeKind row (models/pekind.h): a PE consumes `lanes`
+ * consecutive k per *step* and a step occupies it `step_cycles` cycles (fp16/int8/MixPE/OliVe/ANT:
+ * 1 k per cycle; MixPE bit-serial: 1 k per 4 cycles; BitMoD: 4 lanes, 2 cycles per 4 weights — one
+ * power-of-two term per cycle). docs/pe.md and docs/simulator.md give each row's reasons.
  */
 #ifndef MP_SIM_PETIME_H
 #define MP_SIM_PETIME_H
 
 #include <stdint.h>
 
+#include "models/pekind.h"
 #include "sim/config.h"
-
-typedef struct PeTiming {
-    int lanes;          /* k per step                                                   */
-    int step_cycles;    /* cycles per step                                              */
-    int latency;        /* cycles from the last step to the result                      */
-    int w_bits, x_bits; /* code bits streamed from SRAM per weight / activation element  */
-    int w_meta_bits;    /* metadata bits per weight group (scale, zero, type)            */
-    int acc_bits;       /* partial-sum bits kept in the output buffer between K blocks   */
-    int out_bits;       /* final output bits (fp32)                                      */
-    int group_dequant;  /* 1: one dequant per output per weight group (MixPE, BitMoD)    */
-    int weight_dequant; /* 1: every weight dequantized as it enters the array (w4a16-dq) */
-    int edge_decoders;  /* 1: edge decoders on both operands (OliVe, ANT)                */
-    int xsum;           /* 1: in-group activation sums per row (MixPE)                   */
-    int dq_busy;        /* cycles a PE's group dequantizer is occupied per group; 0 = fully
-                         * pipelined. A group that ends sooner than dq_busy after the one before
-                         * waits for it (BitMoD's bit-serial dequantizer; see pe_tile_cycles)   */
-} PeTiming;
 
 /* The kind's row, with weight_bits applied (BitMoD 3 or 4). */
 PeTiming pe_timing(const ArchConfig *c);

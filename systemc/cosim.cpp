@@ -58,19 +58,11 @@ uint64_t mix64(uint64_t z)
     return z ^ (z >> 31);
 }
 
-const char *preset(PeKindId k, int variant)
+// The preset of mode i: the kind's narrower weight width in mode 2 where it has one (BitMoD W3).
+const char *preset(PeKindId k, int i)
 {
-    switch (k) {
-    case PE_FP16: return "iso/fp16";
-    case PE_INT8: return "iso/int8";
-    case PE_W4A16_DQ: return "iso/w4a16-dq";
-    case PE_MIXPE_W4A8:
-    case PE_MIXPE_W4A8_BS: return "iso/mixpe-w4a8";
-    case PE_MIXPE_W4A16: return "iso/mixpe-w4a16";
-    case PE_BITMOD: return variant == 2 ? "iso/bitmod-w3" : "iso/bitmod-w4";
-    case PE_OLIVE: return "iso/olive";
-    default: return "iso/ant";
-    }
+    const PeKind &pk = pe_kinds[k];
+    return i == 2 && pk.var[1].weight_bits ? pk.var[1].preset : pk.var[0].preset;
 }
 
 struct Opts {
@@ -100,10 +92,15 @@ int sc_main(int argc, char **argv)
         return cli_fail(&e);
     const int R = Rtl::ROWS, C = Rtl::COLS;
     // the modes
+    // a kind without a preset of its own (mixpe-w4a8-bs) runs its variant's preset with its own kind
     char base[96];
-    snprintf(base, sizeof base, "arch.rows=%d,arch.cols=%d%s", R, C,
-             KIND == PE_MIXPE_W4A8_BS ? ",arch.pe_kind=mixpe-w4a8-bs" : "");
-    const bool groups = KIND == PE_W4A16_DQ || rtl_has_group_state(KIND);
+    ArchConfig pcfg;
+    rc = config_load(preset(KIND, 0), &pcfg, NULL, NULL, 0, &e);
+    if (rc)
+        return cli_fail(&e);
+    snprintf(base, sizeof base, "arch.rows=%d,arch.cols=%d%s%s", R, C, pcfg.pe_kind != KIND ? ",arch.pe_kind=" : "",
+             pcfg.pe_kind != KIND ? pe_kind_names[KIND] : "");
+    const bool groups = rtl_uses_groups(KIND);
     std::string sets[3] = {base, std::string(base) + ",sram.banks=1,sram.port_bits=16",
                            std::string(base) + ",sram.banks=2,sram.port_bits=64"};
     if (groups) {
@@ -115,15 +112,16 @@ int sc_main(int argc, char **argv)
         rc = mpacc_mode_load(preset(KIND, i), sets[i].c_str(), &modes[i], &e);
     char fset[64];
     snprintf(fset, sizeof fset, "arch.rows=%d,arch.cols=%d", R, C);
-    if (rc == MP_OK) // a mode of another kind: the RTL accelerator must refuse it
-        rc = mpacc_mode_load(KIND == PE_INT8 ? "iso/fp16" : "iso/int8", fset, &modes[3], &e); // printed below
+    // a mode of another kind (the first other kind of the table): the RTL accelerator must refuse it
+    const char *other = pe_kinds[KIND == 0 ? 1 : 0].var[0].preset;
+    if (rc == MP_OK)
+        rc = mpacc_mode_load(other, fset, &modes[3], &e); // printed below
     if (rc)
         return cli_fail(&e);
     const unsigned xseed = (unsigned)(mix64((uint64_t)o.seed ^ 0x78696e6974ull) & 0x7fffffff) | 1;
     printf("# cosim %s: %s %dx%d RTL (verilator --sc) beside the C model; seed %" PRId64
            ", Verilator random reset 2 with seed %u (replay: --seed %" PRId64 ")\n",
            COSIM_NAME, pe_kind_names[KIND], R, C, o.seed, xseed, o.seed);
-    const char *other = KIND == PE_INT8 ? "iso/fp16" : "iso/int8";
     for (int i = 0; i < 4; i++)
         printf("#   mode %d: %s [%s] %s, weight bits %d, group %d, SRAM %d x %d bits/cycle\n", i,
                i < 3 ? preset(KIND, i) : other,

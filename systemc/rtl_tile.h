@@ -105,9 +105,9 @@ public:
         else if (mpacc_period(c) != period_)
             snprintf(b, sizeof b, "the RTL clock is %s; the mode's is %s", period_.to_string().c_str(),
                      mpacc_period(c).to_string().c_str());
-        else if (rtl_has_group_state(kind_) && kind_ != PE_BITMOD && c.group_size > (1 << GLOG))
-            snprintf(b, sizeof b, "MixPE groups of at most %d weights in this RTL (GLOG %d); the mode's are %d",
-                     1 << GLOG, GLOG, c.group_size);
+        else if (pe_kinds[kind_].rtl.xw_glog && c.group_size > (1 << GLOG)) // in-group sums sized by GLOG
+            snprintf(b, sizeof b, "%s groups of at most %d weights in this RTL (GLOG %d); the mode's are %d",
+                     pe_kind_names[kind_], 1 << GLOG, GLOG, c.group_size);
         else
             return true;
         *why = b;
@@ -135,7 +135,8 @@ public:
         cfg_last_.write(t.last_k != 0);
         cfg_xtype_.write(j.px->type);
         cfg_wtype_.write(j.pw->type);
-        cfg_wfp3_.write(kind_ == PE_BITMOD && j.cfg->weight_bits == 3);
+        const PeKind &pk = pe_kinds[kind_];
+        cfg_wfp3_.write(pk.var[1].weight_bits && j.cfg->weight_bits == pk.var[1].weight_bits); // BitMoD FP3
         for (int i = 0, v = 0; i < ROWS; i++) {
             uint32_t s = i < t.tm ? rtl_row_scale(j.px, (int)t.m0 + i, &v) : 0;
             row_scale_[i].write(i < t.tm && v ? s : (uint32_t)mp_rng_u64(&noise_));

@@ -21,7 +21,9 @@ static ArchConfig base_config(PeKindId kind, int df, MpRng *r)
     if (ini_schema_defaults(arch_schema, arch_schema_len, &c, &e))
         fail_msg("%s", e.msg);
     c.pe_kind = kind;
-    c.weight_bits = kind == PE_BITMOD ? 3 + (int)mp_rng_below(r, 2) : kind == PE_FP16 ? 16 : kind == PE_INT8 ? 8 : 4;
+    /* a random variant, narrowest first (BitMoD: 3 + below(2) bits) */
+    const int nv = pe_kind_nvariants(kind);
+    c.weight_bits = pe_kinds[kind].var[nv > 1 ? nv - 1 - (int)mp_rng_below(r, (uint64_t)nv) : 0].weight_bits;
     c.rows = 1 + (int)mp_rng_below(r, 8);
     c.cols = 1 + (int)mp_rng_below(r, 8);
     c.dataflow = df;

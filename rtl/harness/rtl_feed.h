@@ -33,11 +33,13 @@ extern "C" {
 #endif
 
 /* The kinds whose 32-bit partial sums and output scalings are integer (int32 accumulators). */
-static inline int rtl_is_int_kind(PeKindId kind) { return kind == PE_INT8 || kind == PE_OLIVE || kind == PE_ANT; }
+static inline int rtl_is_int_kind(PeKindId kind) { return pe_kinds[kind].int_acc; }
 /* The kinds with per-group state in the PE (group end signalled on gend_in). */
-static inline int rtl_has_group_state(PeKindId kind)
+static inline int rtl_has_group_state(PeKindId kind) { return pe_kinds[kind].timing.group_dequant; }
+/* The kinds whose weights come in groups (per-group state, or per-group dequantization at the edge). */
+static inline int rtl_uses_groups(PeKindId kind)
 {
-    return kind == PE_MIXPE_W4A8 || kind == PE_MIXPE_W4A8_BS || kind == PE_MIXPE_W4A16 || kind == PE_BITMOD;
+    return pe_kinds[kind].timing.group_dequant || pe_kinds[kind].timing.weight_dequant;
 }
 
 /* The cfg_* values of a tile that are not taken directly from it (docs/rtl.md §2). */
@@ -59,18 +61,22 @@ static inline RtlTileCfg rtl_tile_cfg(const ArchConfig *c, const PeTiming *pt, c
     return r;
 }
 
+/* Four lanes of `bits`-bit codes from k, lane l at bit `stride` * l; lanes at or past k1 are 0. */
+static inline uint64_t rtl_lanes(const uint8_t *row, int64_t k, int64_t k1, int bits, int stride)
+{
+    uint64_t v = 0;
+    for (int l = 0; l < 4; l++)
+        if (k + l < k1) v |= (uint64_t)pack_get_bits(row, (int)(k + l), bits) << (stride * l);
+    return v;
+}
+
 /* The bundle of X row m at the step starting at k (k1: end of the tile's K range). */
 static inline uint64_t rtl_x_bundle(PeKindId kind, const PackedMat *px, int m, int64_t k, int64_t k1)
 {
     const uint8_t *row = px->codes + (size_t)m * px->row_bytes;
-    switch (kind) {
-    case PE_BITMOD: {
-        uint64_t v = 0;
-        for (int l = 0; l < 4; l++)
-            if (k + l < k1) v |= (uint64_t)pack_get_bits(row, (int)(k + l), 16) << (16 * l);
-        return v;
-    }
-    case PE_OLIVE: return ((uint64_t)(k & 1) << 8) | row[k >> 1];
+    switch (pe_kinds[kind].rtl.xfeed) {
+    case PE_FEED_LANES16: return rtl_lanes(row, k, k1, 16, 16);
+    case PE_FEED_PAIR: return ((uint64_t)(k & 1) << 8) | row[k >> 1];
     default: return pack_get_bits(row, (int)k, px->bits);
     }
 }
@@ -80,24 +86,19 @@ static inline uint64_t rtl_w_bundle(PeKindId kind, const PackedMat *pw, int n, i
 {
     const uint8_t *row = pw->codes + (size_t)n * pw->row_bytes;
     const int g = (int)(k / pw->group);
-    switch (kind) {
-    case PE_W4A16_DQ:
-    case PE_MIXPE_W4A8:
-    case PE_MIXPE_W4A8_BS:
-    case PE_MIXPE_W4A16: {
+    switch (pe_kinds[kind].rtl.wfeed) {
+    case PE_FEED_GROUP_U4: {
         uint64_t z = pack_get_bits(pw->zero4 + (size_t)n * pw->zero_row_bytes, g, 4);
         uint64_t s = pw->scale16[(size_t)n * pw->ngroups + g];
         return (s << 8) | (z << 4) | pack_get_bits(row, (int)k, 4);
     }
-    case PE_BITMOD: {
-        uint64_t v = 0;
-        for (int l = 0; l < 4; l++)
-            if (k + l < k1) v |= (uint64_t)pack_get_bits(row, (int)(k + l), pw->bits) << (4 * l);
+    case PE_FEED_LANES_GRP: {
+        uint64_t v = rtl_lanes(row, k, k1, pw->bits, 4);
         v |= (uint64_t)(pw->meta[(size_t)n * pw->ngroups + g] & 1) << 16;
         v |= (uint64_t)pw->scale16[(size_t)n * pw->ngroups + g] << 17;
         return v;
     }
-    case PE_OLIVE: return ((uint64_t)(k & 1) << 8) | row[k >> 1];
+    case PE_FEED_PAIR: return ((uint64_t)(k & 1) << 8) | row[k >> 1];
     default: return pack_get_bits(row, (int)k, pw->bits);
     }
 }

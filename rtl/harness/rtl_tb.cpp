@@ -102,32 +102,15 @@ static uint64_t mix64(uint64_t z)
 }
 static int below(MpRng *r, int n) { return (int)mp_rng_below(r, (uint64_t)n); }
 
-/* operand widths inside the array (rtl/mp_kinds.vh kind_xw / kind_ww) */
-static int kind_xw()
-{
-    switch (KIND) {
-    case PE_FP16: case PE_W4A16_DQ: return 16;
-    case PE_INT8: return 8;
-    case PE_MIXPE_W4A8: case PE_MIXPE_W4A8_BS: return 16 + TB_GLOG;
-    case PE_MIXPE_W4A16: return 58 + TB_GLOG;
-    case PE_BITMOD: return 64;
-    default: return 7;
-    }
-}
-static int kind_ww()
-{
-    switch (KIND) {
-    case PE_FP16: case PE_W4A16_DQ: return 16;
-    case PE_INT8: return 8;
-    case PE_MIXPE_W4A8: case PE_MIXPE_W4A8_BS: case PE_MIXPE_W4A16: return 25;
-    case PE_BITMOD: return 54;
-    default: return 7;
-    }
-}
+/* the kind's row, and its operand widths inside the array (rtl/mp_kinds.vh kind_xw / kind_ww) */
+static const PeKind &PK = pe_kinds[KIND];
+static int kind_xw() { return PK.rtl.xw + PK.rtl.xw_glog * TB_GLOG; }
+static int kind_ww() { return PK.rtl.ww; }
 
 static bool is_int_kind() { return rtl_is_int_kind(KIND); }
 static bool has_group_state() { return rtl_has_group_state(KIND); }
-static bool uses_groups() { return has_group_state() || KIND == PE_W4A16_DQ; }
+static bool uses_groups() { return rtl_uses_groups(KIND); }
+static bool x_is_fp16() { return PK.xscheme == QS_FP16; }
 
 // ------------------------------------------------------------------------ one tile
 
@@ -244,7 +227,7 @@ static void cut_trace(MpRng *r, int N, int M, int K, std::vector<float> &w, std:
 static void gen_matrix(MpRng *r, int mode, int rows, int cols, int act, uint64_t seed, std::vector<float> &m)
 {
     m.assign((size_t)rows * cols, 0.0f);
-    const bool fp16ish = KIND == PE_FP16 || (act && (KIND == PE_W4A16_DQ || KIND == PE_MIXPE_W4A16 || KIND == PE_BITMOD));
+    const bool fp16ish = (act ? PK.xscheme : PK.wscheme) == QS_FP16;
     switch (mode) {
     case 0: { /* Student-t with per-column scales and a few outlier columns (tests/testutil.h) */
         std::vector<double> cs(cols);
@@ -331,10 +314,11 @@ static bool make_case(int index, Case &c)
     cfg.rows = ROWS;
     cfg.cols = COLS;
     cfg.dataflow = DATAFLOW_OS;
-    cfg.weight_bits = KIND == PE_BITMOD ? 3 + below(&r, 2) : KIND == PE_FP16 ? 16 : KIND == PE_INT8 ? 8 : 4;
+    const int nv = pe_kind_nvariants(KIND); /* a random variant, narrowest first (BitMoD: 3 + below(2) bits) */
+    cfg.weight_bits = PK.var[nv > 1 ? nv - 1 - below(&r, nv) : 0].weight_bits;
     int G = 128;
-    if (KIND == PE_BITMOD)
-        G = below(&r, 4) == 0 ? 128 : 4 * (6 + below(&r, 11)); /* the config rule: multiple of 4, >= 24 */
+    if (PK.group_multiple > 0) /* the config rule: a multiple of the lanes, >= pe_kind_min_group (24) */
+        G = below(&r, 4) == 0 ? 128 : PK.group_multiple * (pe_kind_min_group(KIND) / PK.group_multiple + below(&r, 11));
     else if (uses_groups()) {
         int gmax = 1 << TB_GLOG;
         G = below(&r, 4) == 0 ? (gmax < 128 ? gmax : 128) : 1 + below(&r, 40);
@@ -377,9 +361,9 @@ static bool make_case(int index, Case &c)
     }
     /* BitMoD: one tile in four ends with a short last group (1..23 weights) after a whole one, so
      * the group finds the bit-serial dequantizer still busy and waits (the simulator's dq_busy). */
-    if (KIND == PE_BITMOD && after == 0 && opt.bench_k == 0 && below(&r, 4) == 0) {
+    if (PK.timing.dq_busy > 0 && after == 0 && opt.bench_k == 0 && below(&r, 4) == 0) {
         int whole = (k0 + tk) / G > k0 / G + 1 ? (k0 + tk) / G : k0 / G + 1;
-        tk = whole * G + 1 + below(&r, 23) - k0;
+        tk = whole * G + 1 + below(&r, pe_kind_min_group(KIND) - 1) - k0;
     }
     c.K = k0 + tk + after;
     t.k0 = k0;
@@ -593,24 +577,19 @@ static void count_feed(const Case &c, uint64_t xb, uint64_t wb, bool row0, bool 
         if ((h & 0x7fff) == 0) cov.zeros++;
         else if ((h & 0x7c00) == 0) cov.subnormals++;
     };
-    switch (KIND) {
-    case PE_OLIVE:
+    if (PK.rtl.wfeed == PE_FEED_PAIR) { /* OliVe: a pair holding an outlier (code 8 in its victim slot) */
         if (((wb & 0xf) == 8 || ((wb >> 4) & 0xf) == 8) && !(wb & 0x100)) cov.outlier_pairs++;
         if (((xb & 0xf) == 8 || ((xb >> 4) & 0xf) == 8) && !(xb & 0x100)) cov.outlier_pairs++;
-        break;
-    case PE_BITMOD:
+    } else if (PK.rtl.wfeed == PE_FEED_LANES_GRP) { /* BitMoD: the special value's code 1 << (bits - 1) */
         for (int l = 0; l < 4; l++) {
             uint64_t code = (wb >> (4 * l)) & 0xf;
-            if (c.cfg.weight_bits == 4 ? code == 8 : code == 4) cov.specials++;
+            if (code == 1u << (c.cfg.weight_bits - 1)) cov.specials++;
             if (row0) fp16_class((xb >> (16 * l)) & 0xffff);
         }
-        break;
-    case PE_FP16:
-    case PE_W4A16_DQ:
-    case PE_MIXPE_W4A16: fp16_class(xb); break;
-    default:
-        if (xb == 0) cov.zeros++;
-        break;
+    } else if (x_is_fp16()) {
+        fp16_class(xb);
+    } else if (xb == 0) {
+        cov.zeros++;
     }
     (void)col0;
 }
@@ -659,7 +638,7 @@ static Outcome run_tile(Rtl &R, const Case &c)
     top->cfg_last = t.last_k;
     top->cfg_xtype = c.px.type;
     top->cfg_wtype = c.pw.type;
-    top->cfg_wfp3 = KIND == PE_BITMOD && c.cfg.weight_bits == 3;
+    top->cfg_wfp3 = PK.var[1].weight_bits && c.cfg.weight_bits == PK.var[1].weight_bits; /* BitMoD FP3 */
     for (int i = 0, v = 0; i < ROWS; i++) {
         uint32_t b = i < t.tm ? rtl_row_scale(&c.px, (int)t.m0 + i, &v) : 0;
         top->row_scale[i] = i < t.tm && v ? b : (uint32_t)mp_rng_u64(&R.noise);
@@ -1062,11 +1041,11 @@ int main(int argc, char **argv)
     printf("# coverage: %ld tiles with partial sums in, %ld out; %ld with SRAM-bound steps, %ld with multi-cycle "
            "row transfers; %ld cut from a trace; %ld group ends",
            cov.psum_in, cov.psum_out, cov.sram_bound, cov.multi_row, cov.trace, cov.gends);
-    if (KIND == PE_OLIVE) printf("; %ld outlier pairs", cov.outlier_pairs);
-    if (KIND == PE_BITMOD)
+    if (PK.rtl.wfeed == PE_FEED_PAIR) printf("; %ld outlier pairs", cov.outlier_pairs);
+    if (PK.rtl.wfeed == PE_FEED_LANES_GRP)
         printf("; %ld special-value weights; %ld tiles whose last group waited for the dequantizer", cov.specials,
                cov.dq_waits);
-    if (KIND == PE_FP16 || KIND == PE_W4A16_DQ || KIND == PE_MIXPE_W4A16 || KIND == PE_BITMOD)
+    if (x_is_fp16())
         printf("; %ld subnormal and %ld zero fp16 activations", cov.subnormals, cov.zeros);
     printf("\n");
     printf("rtl-%s: %ld passed, %ld failed\n", name.c_str(), pass, fail);
