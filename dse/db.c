@@ -608,8 +608,9 @@ int db_check_integrity(Db *d, MpErr *e)
 int db_load_points(Db *d, DbPoint **pts, int *n, MpErr *e)
 {
     void *v = NULL;
-    int rc = load_rows(d, "results", db_result_columns, " ORDER BY model, phase = 'decode', phase, seq, kv, batch, arch, key",
-                       sizeof **pts, 64, &v, n, "read results", e);
+    int rc = load_rows(d, "results", db_result_columns,
+                       " ORDER BY model, phase = 'decode', phase, seq, kv, batch, arch, key", sizeof **pts, 64, &v, n,
+                       "read results", e);
     *pts = v;
     if (rc) {
         db_points_free(*pts, *n);

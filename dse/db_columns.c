@@ -18,7 +18,6 @@ static DbVal vd(double d) { return (DbVal){V_REAL, 0, d, NULL}; }
 static DbVal vs(const char *s) { return s ? (DbVal){V_TEXT, 0, 0, s} : (DbVal){V_NULL, 0, 0, NULL}; }
 static DbVal vnull(void) { return (DbVal){V_NULL, 0, 0, NULL}; }
 static DbVal vi0(int64_t i) { return i ? vi(i) : vnull(); } /* 0 -> NULL */
-static DbVal vd_if(int ok, double d) { return ok ? vd(d) : vnull(); }
 
 /* Column of a config key: arch.X -> X, other sections -> section_X. */
 static void config_column(const IniKey *k, char *buf, size_t cap)
@@ -111,7 +110,7 @@ void db_result_columns(const void *row, DbEmitFn emit, void *ctx)
     emit(ctx, "energy_dequant_pj", "REAL NOT NULL", vd(en->dequant), PT(R_REAL, e_dequant));
     emit(ctx, "energy_leakage_pj", "REAL NOT NULL", vd(en->leakage), PT(R_REAL, e_leakage));
     emit(ctx, "energy_other_pj", "REAL NOT NULL", vd(en->other), PT(R_REAL, e_other));
-    emit(ctx, "accuracy_db", "REAL", vd_if(r->has_accuracy, r->accuracy_db),
+    emit(ctx, "accuracy_db", "REAL", r->has_accuracy ? vd(r->accuracy_db) : vnull(),
          (DbRead)RD_(R_REAL, DbPoint, accuracy_db, offsetof(DbPoint, has_accuracy)));
     emit(ctx, "acc_format", "TEXT", vs(r->acc_format), PT(R_TEXT, acc_format));
     emit(ctx, "acc_key", "TEXT", vs(r->acc_key), NOT_READ);
@@ -127,25 +126,47 @@ void db_result_columns(const void *row, DbEmitFn emit, void *ctx)
     emit(ctx, "config", "TEXT NOT NULL", vs(r->config_text ? r->config_text : ""), PT(R_DUP, config));
 }
 
-#define AC(T, m) RD(T, DbAcc, m)
+/* A column of `accuracy`: DbAcc is both the row written and the row read back, so one field
+ * descriptor serves both ways. A failed study (ok = 0) has NULL values and a message; a study that
+ * ran, values and a NULL message. */
+enum { NEVER_NULL, NULL_UNLESS_OK, NULL_IF_OK };
+typedef struct AccColumn {
+    const char *name, *decl;
+    DbRead f;
+    int null;
+} AccColumn;
+#define ACC(name, decl, T, m, null) {name, decl, RD_(T, DbAcc, m, NO_SET), null}
 
-/* A failed study (ok = 0) has NULL values and a message; a study that ran, values and a NULL message. */
+static const AccColumn acc_table[] = {
+    ACC("acc_key", "TEXT PRIMARY KEY NOT NULL", R_TEXT, key, NEVER_NULL),
+    ACC("format", "TEXT NOT NULL", R_TEXT, format, NEVER_NULL),
+    ACC("group_size", "INTEGER NOT NULL", R_INT, group_size, NEVER_NULL),
+    ACC("model", "TEXT NOT NULL", R_TEXT, model, NEVER_NULL),
+    ACC("layers", "INTEGER NOT NULL", R_INT, layers, NEVER_NULL),
+    ACC("rows", "INTEGER NOT NULL", R_INT, rows, NEVER_NULL),
+    ACC("tokens", "INTEGER NOT NULL", R_INT, tokens, NEVER_NULL),
+    ACC("seed", "INTEGER NOT NULL", R_I64, seed, NEVER_NULL),
+    {"sqnr_db", "REAL", RD_(R_REAL, DbAcc, sqnr_db, offsetof(DbAcc, ok)), NULL_UNLESS_OK}, /* ok: sqnr_db not NULL */
+    ACC("ideal_sqnr_db", "REAL", R_REAL, ideal_db, NULL_UNLESS_OK),
+    ACC("weight_sqnr_db", "REAL", R_REAL, weight_db, NULL_UNLESS_OK),
+    ACC("hw_vs_ideal_db", "REAL", R_REAL, hw_vs_ideal_db, NULL_UNLESS_OK),
+    ACC("gemms", "INTEGER", R_INT, gemms, NEVER_NULL),
+    ACC("message", "TEXT", R_TEXT, message, NULL_IF_OK),
+};
+
 void db_acc_columns(const void *row, DbEmitFn emit, void *ctx)
 {
     static const DbAcc zero;
     const DbAcc *a = row ? row : &zero;
-    emit(ctx, "acc_key", "TEXT PRIMARY KEY NOT NULL", vs(a->key), AC(R_TEXT, key));
-    emit(ctx, "format", "TEXT NOT NULL", vs(a->format), AC(R_TEXT, format));
-    emit(ctx, "group_size", "INTEGER NOT NULL", vi(a->group_size), AC(R_INT, group_size));
-    emit(ctx, "model", "TEXT NOT NULL", vs(a->model), AC(R_TEXT, model));
-    emit(ctx, "layers", "INTEGER NOT NULL", vi(a->layers), AC(R_INT, layers));
-    emit(ctx, "rows", "INTEGER NOT NULL", vi(a->rows), AC(R_INT, rows));
-    emit(ctx, "tokens", "INTEGER NOT NULL", vi(a->tokens), AC(R_INT, tokens));
-    emit(ctx, "seed", "INTEGER NOT NULL", vi(a->seed), AC(R_I64, seed));
-    emit(ctx, "sqnr_db", "REAL", vd_if(a->ok, a->sqnr_db), (DbRead)RD_(R_REAL, DbAcc, sqnr_db, offsetof(DbAcc, ok)));
-    emit(ctx, "ideal_sqnr_db", "REAL", vd_if(a->ok, a->ideal_db), AC(R_REAL, ideal_db));
-    emit(ctx, "weight_sqnr_db", "REAL", vd_if(a->ok, a->weight_db), AC(R_REAL, weight_db));
-    emit(ctx, "hw_vs_ideal_db", "REAL", vd_if(a->ok, a->hw_vs_ideal_db), AC(R_REAL, hw_vs_ideal_db));
-    emit(ctx, "gemms", "INTEGER", vi(a->gemms), AC(R_INT, gemms));
-    emit(ctx, "message", "TEXT", vs(a->ok ? NULL : a->message), AC(R_TEXT, message));
+    for (size_t i = 0; i < sizeof acc_table / sizeof acc_table[0]; i++) {
+        const AccColumn *c = &acc_table[i];
+        const char *f = (const char *)a + c->f.off;
+        DbVal v = c->f.t == R_TEXT  ? vs(f)
+                  : c->f.t == R_INT ? vi(*(const int *)f)
+                  : c->f.t == R_I64 ? vi(*(const int64_t *)f)
+                                    : vd(*(const double *)f);
+        if ((c->null == NULL_UNLESS_OK && !a->ok) || (c->null == NULL_IF_OK && a->ok))
+            v = vnull();
+        emit(ctx, c->name, c->decl, v, c->f);
+    }
 }
