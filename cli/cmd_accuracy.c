@@ -332,12 +332,10 @@ int cmd_accuracy(int argc, char **argv)
                           "mixpe-w4a16 bitmod-w4 bitmod-w3 olive-w4a4 ant-w4a4.\nExample: mpsim accuracy --model "
                           "llama2-7b --layers 2 --formats all",
                           opts, 0, 0};
+    int st = cmd_parse(&spec, argc, argv, NULL, NULL);
+    if (st != CMD_GO_ON)
+        return st;
     MpErr e = {0};
-    int rc = cli_parse(&spec, argc, argv, NULL, NULL, &e);
-    if (rc == CLI_HELP_SHOWN)
-        return 0;
-    if (rc)
-        return cli_fail(&e);
     if (!o.model == !o.weights)
         return mp_errf(&e, MP_EINPUT, "mpsim accuracy: give exactly one of --model or --weights"), cli_fail(&e);
     if (o.acts && !o.weights)
@@ -354,7 +352,7 @@ int cmd_accuracy(int argc, char **argv)
         return mp_errf(&e, MP_EINPUT, "mpsim accuracy: --bitmod-err takes fp16 or f64"), cli_fail(&e);
     AccStudy s;
     acc_study_init(&s);
-    rc = add_formats(&o, &s, bm, &e);
+    int rc = add_formats(&o, &s, bm, &e);
     if (rc == MP_OK)
         rc = o.weights ? run_files(&o, &s, &e) : run_synthetic(&o, &s, &e);
     if (rc == MP_OK) {

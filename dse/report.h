@@ -58,6 +58,7 @@ typedef struct ReportOpts {
 } ReportOpts;
 
 typedef struct ReportInfo {
+    char dir[1024];        /* the folder, as written: "report/" is the folder "report" */
     int plots;             /* plot files written (SVG + PNG)                        */
     char png_terminal[16]; /* "pngcairo", "png" or "" (no PNG)                      */
     int gnuplot_missing;   /* 1: gnuplot could not be run: tables and CSV only      */

@@ -122,13 +122,12 @@ int report_write(const RepData *r, const char *db_path, const char *out, const R
                  MpErr *e)
 {
     memset(info, 0, sizeof *info);
-    char outb[1024];
-    snprintf(outb, sizeof outb, "%s", out);
-    for (size_t n = strlen(outb); n > 1 && outb[n - 1] == '/'; n--) /* "report/" is the folder "report" */
-        outb[n - 1] = '\0';
-    if (!outb[0] || !strcmp(outb, "/") || !strcmp(outb, ".") || !strcmp(outb, ".."))
+    snprintf(info->dir, sizeof info->dir, "%s", out);
+    for (size_t n = strlen(info->dir); n > 1 && info->dir[n - 1] == '/'; n--) /* "report/" is the folder "report" */
+        info->dir[n - 1] = '\0';
+    out = info->dir;
+    if (!out[0] || !strcmp(out, "/") || !strcmp(out, ".") || !strcmp(out, ".."))
         return mp_errf(e, MP_EINPUT, "--out '%s': name a folder of its own for the report", out);
-    out = outb;
     int exists = 0;
     int rc = check_out(out, &exists, e);
     if (rc)
