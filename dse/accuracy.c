@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "dse/grow.h"
 
 void acc_study_init(AccStudy *s) { memset(s, 0, sizeof *s); }
 
@@ -59,14 +60,10 @@ static double sqnr_of(const MetricAcc *a) { return metric_summary(a).sqnr_db; }
 
 int acc_study_gemm(AccStudy *s, const char *name, const float *w, int n, int k, const float *x, int t, MpErr *e)
 {
-    if (s->nlayer == s->cap) {
-        int nc = s->cap ? 2 * s->cap : 16;
-        AccLayer *nl = mp_realloc(s->layer, (size_t)nc * sizeof *nl);
-        if (!nl)
-            return mp_errf(e, MP_ENOMEM, "out of memory");
-        s->layer = nl;
-        s->cap = nc;
-    }
+    AccLayer *nl = dse_grow(s->layer, s->nlayer, &s->cap, sizeof *nl, 16);
+    if (!nl)
+        return mp_errf(e, MP_ENOMEM, "out of memory");
+    s->layer = nl;
     if (s->nlayer == 0 || t < s->tokens_min)
         s->tokens_min = t;
     if (t > s->tokens_max)

@@ -12,6 +12,7 @@
 
 #include "base/alloc.h"
 #include "dse/db_int.h"
+#include "dse/grow.h"
 
 struct Db {
     sqlite3 *h;
@@ -235,15 +236,12 @@ static int load_rows(Db *d, const char *table, DbColumnsFn cols, const char *tai
     sqlite3_stmt *st = NULL;
     int rc = prepare_buf(d, &q, &st, e), cap = 0, s = SQLITE_DONE;
     while (rc == MP_OK && (s = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? 2 * cap : cap0;
-            void *nr = mp_realloc(*rows, (size_t)cap * size);
-            if (!nr) {
-                rc = mp_errf(e, MP_ENOMEM, "out of memory");
-                break;
-            }
-            *rows = nr;
+        void *nr = dse_grow(*rows, *n, &cap, size, cap0);
+        if (!nr) {
+            rc = mp_errf(e, MP_ENOMEM, "out of memory");
+            break;
         }
+        *rows = nr;
         char *row = (char *)*rows + (size_t)*n * size;
         memset(row, 0, size);
         (*n)++;

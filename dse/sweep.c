@@ -9,6 +9,7 @@
 
 #include "dse/accuracy.h"
 #include "base/alloc.h"
+#include "dse/grow.h"
 #include "base/fileio.h"
 #include "base/parse.h"
 #include "sim/point.h"
@@ -186,14 +187,10 @@ static void strlist_free(StrList *l)
 
 static int strlist_add(StrList *l, const char *s, MpErr *e)
 {
-    if (l->n == l->cap) {
-        int nc = l->cap ? 2 * l->cap : 8;
-        char **nv = mp_realloc(l->v, (size_t)nc * sizeof *nv);
-        if (!nv)
-            return mp_errf(e, MP_ENOMEM, "out of memory");
-        l->v = nv;
-        l->cap = nc;
-    }
+    char **nv = dse_grow(l->v, l->n, &l->cap, sizeof *nv, 8);
+    if (!nv)
+        return mp_errf(e, MP_ENOMEM, "out of memory");
+    l->v = nv;
     if (!(l->v[l->n] = mp_strdup(s)))
         return mp_errf(e, MP_ENOMEM, "out of memory");
     l->n++;
