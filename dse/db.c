@@ -459,9 +459,19 @@ static int step_done(Db *d, sqlite3_stmt *st, const char *what, MpErr *e)
     return s == SQLITE_DONE ? MP_OK : sql_err(d, e, what);
 }
 
-/* Bind a row's values to an INSERT made by sql_insert and run it. */
-static int bind_step(Db *d, sqlite3_stmt *st, DbColumnsFn cols, const void *row, const char *what, MpErr *e)
+/* Insert one row into `table` through its column table; the statement is made and prepared once,
+ * into *stp. */
+static int put_row(Db *d, sqlite3_stmt **stp, const char *table, DbColumnsFn cols, const void *row, const char *what,
+                   MpErr *e)
 {
+    if (!*stp) {
+        SqlBuf b = {0};
+        sql_insert(&b, table, cols);
+        int rc = prepare_buf(d, &b, stp, e);
+        if (rc)
+            return rc;
+    }
+    sqlite3_stmt *st = *stp;
     BindCtx bc = {st, 0, SQLITE_OK};
     cols(row, emit_bind, &bc);
     if (bc.rc != SQLITE_OK) {
@@ -474,14 +484,7 @@ static int bind_step(Db *d, sqlite3_stmt *st, DbColumnsFn cols, const void *row,
 
 int db_put_result(Db *d, const DbRow *r, MpErr *e)
 {
-    if (!d->put_result) {
-        SqlBuf b = {0};
-        sql_insert(&b, "results", db_result_columns);
-        int rc = prepare_buf(d, &b, &d->put_result, e);
-        if (rc)
-            return rc;
-    }
-    return bind_step(d, d->put_result, db_result_columns, r, "insert result", e);
+    return put_row(d, &d->put_result, "results", db_result_columns, r, "insert result", e);
 }
 
 int db_put_infeasible(Db *d, const char *key, const char *arch, const char *workload, const char *config,
@@ -512,14 +515,7 @@ int db_put_spec(Db *d, const char *name, const char *text, MpErr *e)
 
 int db_put_accuracy(Db *d, const DbAcc *a, MpErr *e)
 {
-    if (!d->put_acc) {
-        SqlBuf b = {0};
-        sql_insert(&b, "accuracy", db_acc_columns);
-        int rc = prepare_buf(d, &b, &d->put_acc, e);
-        if (rc)
-            return rc;
-    }
-    return bind_step(d, d->put_acc, db_acc_columns, a, "insert accuracy", e);
+    return put_row(d, &d->put_acc, "accuracy", db_acc_columns, a, "insert accuracy", e);
 }
 
 int db_get_accuracy(Db *d, DbAcc *a, int *found, MpErr *e)
