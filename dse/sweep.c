@@ -894,33 +894,8 @@ int sweep_accuracy(const SweepPlan *p, const NumFormat *nf, int group, int wi, S
         s.fmt[0].nf.wq.group = group;
     SynParams sp;
     syn_params_default(&sp);
-    for (int l = 0; l < layers && rc == MP_OK; l++)
-        for (int gi = 0; gi < shapes->ngemm && rc == MP_OK; gi++) {
-            const Gemm *g = &shapes->gemms[gi];
-            if (g->role != WL_WEIGHT_ACT || !strcmp(g->name, "lm_head"))
-                continue;
-            if (g->n > (1 << 24) || g->k > (1 << 24)) {
-                rc = mp_errf(e, MP_EINPUT, "%s: %lld x %lld is too large for the accuracy study", g->name,
-                             (long long)g->n, (long long)g->k);
-                break;
-            }
-            int n = (int)g->n, k = (int)g->k;
-            int r = p->acc.rows >= n ? n : p->acc.rows, t = p->acc.tokens;
-            float *w = mp_malloc((size_t)r * k * sizeof *w), *x = mp_malloc((size_t)t * k * sizeof *x);
-            uint64_t seed = (uint64_t)p->acc.seed * 1000003u + (uint64_t)l * 64u + (uint64_t)gi;
-            char name[96];
-            snprintf(name, sizeof name, "layers.%d.%s", l, g->name);
-            if (!w || !x)
-                rc = mp_errf(e, MP_ENOMEM, "out of memory");
-            if (rc == MP_OK)
-                rc = syn_weights(&sp, seed, (size_t)r, (size_t)k, w, e);
-            if (rc == MP_OK)
-                rc = syn_acts(&sp, seed, (size_t)t, (size_t)k, x, NULL, e);
-            if (rc == MP_OK)
-                rc = acc_study_gemm(&s, name, w, r, k, x, t, e);
-            mp_free(w);
-            mp_free(x);
-        }
+    if (rc == MP_OK)
+        rc = acc_study_synthetic(&s, shapes, layers, p->acc.rows, p->acc.tokens, p->acc.seed, &sp, 0, e);
     if (rc == MP_OK && s.nlayer == 0)
         rc = mp_errf(e, MP_EINPUT, "%s: no weight GEMMs to study", sw->model);
     if (rc == MP_OK) {
