@@ -208,12 +208,23 @@ typedef struct ListCtx {
 static int list_err(const ListCtx *x, MpErr *e, const char *fmt, ...) MP_PRINTF(3, 4);
 static int list_err(const ListCtx *x, MpErr *e, const char *fmt, ...)
 {
-    char m[768];
+    if (!e || e->code != MP_OK) /* the first error stays */
+        return MP_EINPUT;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(m, sizeof m, fmt, ap);
+    mp_verrf(e, MP_EINPUT, fmt, ap);
     va_end(ap);
-    return mp_errf(e, MP_EINPUT, "%s:%d: [%s] %s: %s", x->file, x->line, x->section, x->key, m);
+    mp_err_prefix(e, "%s:%d: [%s] %s", x->file, x->line, x->section, x->key);
+    return MP_EINPUT;
+}
+
+/* MP_EINPUT when item i of l repeats an earlier one. */
+static int list_unique(const ListCtx *x, const StrList *l, int i, MpErr *e)
+{
+    for (int j = 0; j < i; j++)
+        if (!strcmp(l->v[j], l->v[i]))
+            return LERR(x, e, "'%s' is listed twice", l->v[i]);
+    return MP_OK;
 }
 
 /* Split "a, b ,c" into trimmed items; an empty item is an error. */
@@ -415,10 +426,7 @@ static int load_bases(SweepPlan *p, const ListCtx *x, const char *text, const ch
     }
     for (int i = 0; rc == MP_OK && i < names.n; i++) {
         const char *nm = names.v[i];
-        for (int j = 0; j < i; j++)
-            if (!strcmp(names.v[j], nm))
-                rc = LERR(x, e, "'%s' is listed twice", nm);
-        if (rc)
+        if ((rc = list_unique(x, &names, i, e)) != MP_OK)
             break;
         char path[1400];
         int is_path = strchr(nm, '.') != NULL || nm[0] == '/';
@@ -529,10 +537,7 @@ static int load_workloads(SweepPlan *p, const SpecRaw *raw, const IniLoad *where
     }
     for (int mi = 0; rc == MP_OK && mi < models.n; mi++) {
         const char *m = models.v[mi];
-        for (int j = 0; j < mi; j++)
-            if (!strcmp(models.v[j], m))
-                rc = LERR(&xm, e, "'%s' is listed twice", m);
-        if (rc)
+        if ((rc = list_unique(&xm, &models, mi, e)) != MP_OK)
             break;
         size_t n = strlen(m);
         if (n > 4 && !strcmp(m + n - 4, ".csv")) {
