@@ -12,6 +12,8 @@
 #include "base/alloc.h"
 #include "dse/pareto.h"
 
+/* ------------------------------------------------------------------ the folder */
+
 FILE *rep_file(RepOut *o, const char *name)
 {
     if (o->rc)
@@ -82,6 +84,10 @@ static int check_out(const char *out, int *exists, MpErr *e)
                            out);
 }
 
+/* ------------------------------------------------------------------ the report */
+
+/* A workload's part of file names: "w3-" and its description with '=' dropped, spaces as '-' and
+ * anything but letters, digits, '.' and '-' as '_'. */
 static void slug(int g, const char *desc, char *out, size_t cap)
 {
     size_t n = (size_t)snprintf(out, cap, "w%d-", g + 1);
@@ -95,7 +101,6 @@ static void slug(int g, const char *desc, char *out, size_t cap)
     }
     out[n] = '\0';
 }
-
 
 /* Choose the designs of group g shown in detail: all when there are at most `top`, else the front,
  * lowest energy x delay first, at most `top`; the baseline always. Their count (-1: out of memory). */
