@@ -116,6 +116,19 @@ static void print_row(const BenchResult *r)
     fflush(stdout);
 }
 
+/* Named numbers, added to a JSON object in order. */
+typedef struct JsonNum {
+    const char *key;
+    double v;
+} JsonNum;
+#define NNUM(a) (sizeof(a) / sizeof((a)[0]))
+
+static void add_numbers(cJSON *o, const JsonNum *f, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        cJSON_AddNumberToObject(o, f[i].key, f[i].v);
+}
+
 static cJSON *result_json(const BenchResult *r)
 {
     const BenchDef *b = r->def;
@@ -123,16 +136,14 @@ static cJSON *result_json(const BenchResult *r)
     cJSON_AddStringToObject(o, "name", b->name);
     cJSON_AddStringToObject(o, "unit", b->unit);
     cJSON_AddStringToObject(o, "desc", b->desc);
-    cJSON_AddNumberToObject(o, "median_s", r->median_s);
-    cJSON_AddNumberToObject(o, "min_s", r->min_s);
-    cJSON_AddNumberToObject(o, "max_s", r->max_s);
-    cJSON_AddNumberToObject(o, "cpu_median_s", r->cpu_median_s);
-    cJSON_AddNumberToObject(o, "reps", (double)r->reps);
-    cJSON_AddNumberToObject(o, "iters_per_rep", (double)r->iters);
+    const JsonNum times[] = {
+        {"median_s", r->median_s}, {"min_s", r->min_s}, {"max_s", r->max_s}, {"cpu_median_s", r->cpu_median_s},
+        {"reps", (double)r->reps}, {"iters_per_rep", (double)r->iters},
+    };
+    add_numbers(o, times, NNUM(times));
     cJSON_AddBoolToObject(o, "capped", r->capped);
-    cJSON_AddNumberToObject(o, "setup_s", r->setup_s);
-    cJSON_AddNumberToObject(o, "work", b->work);
-    cJSON_AddNumberToObject(o, "throughput", r->throughput);
+    const JsonNum rate[] = {{"setup_s", r->setup_s}, {"work", b->work}, {"throughput", r->throughput}};
+    add_numbers(o, rate, NNUM(rate));
     if (b->target == BT_NONE) {
         cJSON_AddNullToObject(o, "target");
         cJSON_AddNullToObject(o, "meets_target");
@@ -162,13 +173,11 @@ static int write_json(const char *path, const HostInfo *h, const BenchOpts *o, c
     cJSON_AddNumberToObject(host, "loadavg_1m", h->loadavg);
     cJSON_AddStringToObject(root, "commit", h->commit);
     cJSON_AddNumberToObject(root, "seed", BENCH_SEED);
-    cJSON *opt = cJSON_AddObjectToObject(root, "options");
-    cJSON_AddNumberToObject(opt, "min_time_s", o->min_time_s);
-    cJSON_AddNumberToObject(opt, "min_reps", (double)o->min_reps);
-    cJSON_AddNumberToObject(opt, "max_reps", (double)o->max_reps);
-    cJSON_AddNumberToObject(opt, "rep_min_s", o->rep_min_s);
-    cJSON_AddNumberToObject(opt, "warmup_s", o->warmup_s);
-    cJSON_AddNumberToObject(opt, "max_time_s", o->max_time_s);
+    const JsonNum opt[] = {
+        {"min_time_s", o->min_time_s}, {"min_reps", (double)o->min_reps}, {"max_reps", (double)o->max_reps},
+        {"rep_min_s", o->rep_min_s},   {"warmup_s", o->warmup_s},         {"max_time_s", o->max_time_s},
+    };
+    add_numbers(cJSON_AddObjectToObject(root, "options"), opt, NNUM(opt));
     cJSON *arr = cJSON_AddArrayToObject(root, "benchmarks");
     for (int i = 0; i < n; i++)
         cJSON_AddItemToArray(arr, result_json(&res[i]));

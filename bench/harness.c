@@ -11,12 +11,8 @@
 
 void bench_opts_default(BenchOpts *o)
 {
-    o->min_time_s = 0.5;
-    o->min_reps = 3;
-    o->max_reps = 1000;
-    o->rep_min_s = 0.1;
-    o->warmup_s = 0.2;
-    o->max_time_s = 6.0;
+    *o = (BenchOpts){.min_time_s = 0.5, .min_reps = 3, .max_reps = 1000, .rep_min_s = 0.1, .warmup_s = 0.2,
+                     .max_time_s = 6.0};
 }
 
 double bench_now(void)

@@ -47,6 +47,14 @@ static int sample_rows(const float *src, int n, int k, int rows, float **out, in
     return MP_OK;
 }
 
+/* The synthetic generator's parameters: the defaults with --params applied. */
+static int syn_params(const AccOpts *o, SynParams *sp, MpErr *e)
+{
+    syn_params_default(sp);
+    int rc = o->params ? syn_params_parse(sp, o->params, e) : MP_OK;
+    return rc == MP_OK ? syn_params_check(sp, e) : rc;
+}
+
 static int run_synthetic(const AccOpts *o, AccStudy *s, MpErr *e)
 {
     const WlModel *m = wl_model_find(o->model, e);
@@ -55,42 +63,13 @@ static int run_synthetic(const AccOpts *o, AccStudy *s, MpErr *e)
     if (o->layers < 1 || o->layers > m->layers)
         return mp_errf(e, MP_EINPUT, "--layers %lld: %s has %d layers", (long long)o->layers, m->name, m->layers);
     SynParams sp;
-    syn_params_default(&sp);
-    int rc = o->params ? syn_params_parse(&sp, o->params, e) : MP_OK;
-    if (rc == MP_OK)
-        rc = syn_params_check(&sp, e);
+    int rc = syn_params(o, &sp, e);
     Workload *wl;
     if (rc == MP_OK)
         rc = wl_create(m, WL_DECODE, 1, 1, &wl, e);
     if (rc)
         return rc;
-    int tty = isatty(2);
-    for (int l = 0; l < o->layers && rc == MP_OK; l++)
-        for (int gi = 0; gi < wl->ngemm && rc == MP_OK; gi++) {
-            const Gemm *g = &wl->gemms[gi];
-            if (g->role != WL_WEIGHT_ACT || !strcmp(g->name, "lm_head"))
-                continue;
-            int n = (int)g->n, k = (int)g->k;
-            int r = o->rows <= 0 || o->rows >= n ? n : (int)o->rows, t = (int)o->tokens;
-            float *w = mp_malloc((size_t)r * k * sizeof *w), *x = mp_malloc((size_t)t * k * sizeof *x);
-            uint64_t sw = (uint64_t)o->seed * 1000003u + (uint64_t)l * 64u + (uint64_t)gi;
-            char name[96];
-            snprintf(name, sizeof name, "layers.%d.%s", l, g->name);
-            if (tty)
-                fprintf(stderr, "\r  %-32s (%d x %d, %d tokens)   ", name, r, k, t);
-            if (!w || !x)
-                rc = mp_errf(e, MP_ENOMEM, "out of memory");
-            if (rc == MP_OK)
-                rc = syn_weights(&sp, sw, (size_t)r, (size_t)k, w, e);
-            if (rc == MP_OK)
-                rc = syn_acts(&sp, sw, (size_t)t, (size_t)k, x, NULL, e);
-            if (rc == MP_OK)
-                rc = acc_study_gemm(s, name, w, r, k, x, t, e);
-            mp_free(w);
-            mp_free(x);
-        }
-    if (tty)
-        fprintf(stderr, "\r%60s\r", "");
+    rc = acc_study_synthetic(s, wl, (int)o->layers, (int)o->rows, (int)o->tokens, o->seed, &sp, isatty(2), e);
     wl_destroy(wl);
     return rc;
 }
@@ -99,10 +78,7 @@ static int run_files(const AccOpts *o, AccStudy *s, MpErr *e)
 {
     StFile *fw = NULL, *fx = NULL;
     SynParams sp;
-    syn_params_default(&sp);
-    int rc = o->params ? syn_params_parse(&sp, o->params, e) : MP_OK;
-    if (rc == MP_OK)
-        rc = syn_params_check(&sp, e);
+    int rc = syn_params(o, &sp, e);
     if (rc == MP_OK)
         rc = st_open(o->weights, &fw, e);
     if (rc == MP_OK && o->acts)
@@ -332,12 +308,10 @@ int cmd_accuracy(int argc, char **argv)
                           "mixpe-w4a16 bitmod-w4 bitmod-w3 olive-w4a4 ant-w4a4.\nExample: mpsim accuracy --model "
                           "llama2-7b --layers 2 --formats all",
                           opts, 0, 0};
+    int st = cmd_parse(&spec, argc, argv, NULL, NULL);
+    if (st != CMD_GO_ON)
+        return st;
     MpErr e = {0};
-    int rc = cli_parse(&spec, argc, argv, NULL, NULL, &e);
-    if (rc == CLI_HELP_SHOWN)
-        return 0;
-    if (rc)
-        return cli_fail(&e);
     if (!o.model == !o.weights)
         return mp_errf(&e, MP_EINPUT, "mpsim accuracy: give exactly one of --model or --weights"), cli_fail(&e);
     if (o.acts && !o.weights)
@@ -354,7 +328,7 @@ int cmd_accuracy(int argc, char **argv)
         return mp_errf(&e, MP_EINPUT, "mpsim accuracy: --bitmod-err takes fp16 or f64"), cli_fail(&e);
     AccStudy s;
     acc_study_init(&s);
-    rc = add_formats(&o, &s, bm, &e);
+    int rc = add_formats(&o, &s, bm, &e);
     if (rc == MP_OK)
         rc = o.weights ? run_files(&o, &s, &e) : run_synthetic(&o, &s, &e);
     if (rc == MP_OK) {

@@ -244,11 +244,12 @@ int cmd_compare_gpu(int argc, char **argv)
         "bandwidth.\nExample: mpsim compare-gpu --gpu kernels_ref/results/h100/FILE.json --arch iso/mixpe-w4a16 "
         "--model llama2-7b --phase decode\nDetails: docs/gpu.md.",
         opts, 0, 0};
+    int st = cmd_parse(&spec, argc, argv, NULL, NULL);
+    if (st != CMD_GO_ON)
+        return st;
     MpErr e = {0};
-    int rc = cli_parse(&spec, argc, argv, NULL, NULL, &e);
-    if (rc == CLI_HELP_SHOWN)
-        return 0;
-    if (rc == MP_OK && (!a.gpu || !a.arch || !a.model))
+    int rc = MP_OK;
+    if (!a.gpu || !a.arch || !a.model)
         rc = mp_errf(&e, MP_EINPUT, "mpsim compare-gpu: --gpu, --arch and --model are required (see --help)");
     if (rc == MP_OK && (a.seq == 0 || a.kv == 0 || a.seq < -1 || a.kv < -1 || a.batch < 1))
         rc = mp_errf(&e, MP_EINPUT, "--seq/--kv must be >= 1, --batch >= 1");

@@ -18,16 +18,14 @@ static int run_config(int argc, char **argv, int show)
         1,
     };
     char *pos[CLI_MAX_POS];
+    int st = cmd_parse(&spec, argc, argv, pos, NULL);
+    if (st != CMD_GO_ON)
+        return st;
     MpErr e = {0};
-    int rc = cli_parse(&spec, argc, argv, pos, NULL, &e);
-    if (rc == CLI_HELP_SHOWN)
-        return 0;
-    if (rc)
-        return cli_fail(&e);
     ArchConfig c;
     IniLoad where;
     char path[1024];
-    if ((rc = config_load(pos[0], &c, &where, path, sizeof path, &e)) != MP_OK)
+    if (config_load(pos[0], &c, &where, path, sizeof path, &e) != MP_OK)
         return cli_fail(&e);
     if (show) {
         printf("; resolved from %s\n", path);

@@ -16,28 +16,18 @@
 
 #define PRESET_DEPTH_MAX 8 /* folders below configs/ that are searched */
 
-/* Parse a list subcommand that takes no options; 0 go on, else *status is the exit status. */
-static int parse_plain(const char *cmd, const char *summary, int argc, char **argv, int *status)
+/* Parse a list subcommand that takes no options: CMD_GO_ON, or its exit status (cmd_parse). */
+static int parse_plain(const char *cmd, const char *summary, int argc, char **argv)
 {
     const CliSpec spec = {cmd, "", summary, NULL, (const CliOpt[]){{NULL, 0, NULL, NULL, NULL}}, 0, 0};
-    MpErr e = {0};
-    int rc = cli_parse(&spec, argc, argv, NULL, NULL, &e);
-    if (rc == CLI_HELP_SHOWN) {
-        *status = 0;
-        return -1;
-    }
-    if (rc) {
-        *status = cli_fail(&e);
-        return -1;
-    }
-    return 0;
+    return cmd_parse(&spec, argc, argv, NULL, NULL);
 }
 
 static int list_models(int argc, char **argv)
 {
-    int status;
-    if (parse_plain("mpsim list models", "Built-in LLM models (for 'mpsim trace show --model NAME').", argc, argv,
-                    &status))
+    int status = parse_plain("mpsim list models", "Built-in LLM models (for 'mpsim trace show --model NAME').", argc,
+                             argv);
+    if (status != CMD_GO_ON)
         return status;
     printf("%-12s %6s %6s %9s %8s %6s %-6s %7s %14s\n", "model", "layers", "hidden", "heads/kv", "head_dim", "ffn",
            "ffn", "vocab", "weight_params");
@@ -59,8 +49,8 @@ static int list_models(int argc, char **argv)
 
 static int list_kinds(int argc, char **argv)
 {
-    int status;
-    if (parse_plain("mpsim list kinds", "PE kinds (config key [arch] pe_kind).", argc, argv, &status))
+    int status = parse_plain("mpsim list kinds", "PE kinds (config key [arch] pe_kind).", argc, argv);
+    if (status != CMD_GO_ON)
         return status;
     for (int i = 0; i < PE_KIND_COUNT; i++)
         printf("%s\n", pe_kind_names[i]);
@@ -134,11 +124,11 @@ static int collect_presets(const char *root, const char *rel, int depth, Names *
 
 static int list_presets(int argc, char **argv)
 {
-    int status;
-    if (parse_plain("mpsim list presets",
-                    "Accelerator presets: every configs/**/*.ini under the data directory, by preset name "
-                    "(for 'mpsim config show NAME').",
-                    argc, argv, &status))
+    int status = parse_plain("mpsim list presets",
+                             "Accelerator presets: every configs/**/*.ini under the data directory, by preset name "
+                             "(for 'mpsim config show NAME').",
+                             argc, argv);
+    if (status != CMD_GO_ON)
         return status;
     char root[4096];
     snprintf(root, sizeof root, "%s/configs", config_datadir());

@@ -9,95 +9,146 @@
 #include "dse/pareto.h"
 #include "dse/report.h"
 
-/* Open the database read-only and load every row. */
-static int load(const char *db, RepData *r, MpErr *e)
+/* The options of the three commands (each uses some). */
+typedef struct DbArgs {
+    const char *db, *x, *workload, *baseline, *out, *gnuplot;
+    int64_t limit, top;
+    int objs[PARETO_NOBJ], nobj; /* --x, parsed */
+} DbArgs;
+
+/* The --db option they share. */
+#define DB_OPT(a) {"db", CLI_STR, &(a).db, "FILE", "sweep database (mpsim sweep --db)"}
+
+/* One database command: parse, its checks (--db required among them), every row of the database
+ * loaded read-only, its output; the exit status. */
+static int db_command(const CliSpec *spec, DbArgs *a, int argc, char **argv, int (*check)(DbArgs *a, MpErr *e),
+                      int (*out)(const DbArgs *a, const RepData *r, MpErr *e))
 {
-    Db *d = NULL;
-    int rc = db_open(db, DB_READ, &d, e);
+    int st = cmd_parse(spec, argc, argv, NULL, NULL);
+    if (st != CMD_GO_ON)
+        return st;
+    MpErr e = {0};
+    RepData r = {0};
+    int rc = check(a, &e);
+    if (rc == MP_OK) {
+        Db *d = NULL;
+        rc = db_open(a->db, DB_READ, &d, &e);
+        if (rc == MP_OK)
+            rc = report_load(d, &r, &e);
+        int rc2 = db_close(d, &e);
+        rc = rc ? rc : rc2;
+    }
     if (rc == MP_OK)
-        rc = report_load(d, r, e);
-    int rc2 = db_close(d, e);
-    return rc ? rc : rc2;
+        rc = out(a, &r, &e);
+    report_free(&r);
+    return rc ? cli_fail(&e) : 0;
+}
+
+static int pareto_check(DbArgs *a, MpErr *e)
+{
+    if (!a->db)
+        return mp_errf(e, MP_EINPUT, "mpsim pareto: --db FILE is required");
+    return pareto_parse_objectives(a->x, a->objs, &a->nobj, e);
+}
+
+static int pareto_out(const DbArgs *a, const RepData *r, MpErr *e)
+{
+    return report_print_pareto(stdout, r, a->objs, a->nobj, a->workload, e);
 }
 
 int cmd_pareto(int argc, char **argv)
 {
-    const char *db = NULL, *x = "latency,energy,area,accuracy", *wl = NULL;
+    DbArgs a = {.x = "latency,energy,area,accuracy"};
     const CliOpt opts[] = {
-        {"db", CLI_STR, &db, "FILE", "sweep database (mpsim sweep --db)"},
-        {"x", CLI_STR, &x, "LIST", "objectives, comma-separated: latency, energy, area, accuracy (default all four)"},
-        {"workload", CLI_STR, &wl, "TEXT", "only workloads whose description contains TEXT (e.g. 'decode kv=2048')"},
+        DB_OPT(a),
+        {"x", CLI_STR, &a.x, "LIST", "objectives, comma-separated: latency, energy, area, accuracy (default all four)"},
+        {"workload", CLI_STR, &a.workload, "TEXT",
+         "only workloads whose description contains TEXT (e.g. 'decode kv=2048')"},
         {NULL, 0, NULL, NULL, NULL},
     };
     const CliSpec spec = {"mpsim pareto", "--db FILE [--x latency,energy,...] [--workload TEXT]",
                           "Print the Pareto front of each workload: the designs no other design beats in every "
                           "objective (latency, energy and area minimised; accuracy, the output SQNR, maximised).",
                           "Example: mpsim pareto --db build/main.db --x latency,energy", opts, 0, 0};
-    MpErr e = {0};
-    int rc = cli_parse(&spec, argc, argv, NULL, NULL, &e);
-    if (rc == CLI_HELP_SHOWN)
-        return 0;
-    int objs[PARETO_NOBJ], nobj = 0;
-    if (rc == MP_OK && !db)
-        rc = mp_errf(&e, MP_EINPUT, "mpsim pareto: --db FILE is required");
-    if (rc == MP_OK)
-        rc = pareto_parse_objectives(x, objs, &nobj, &e);
-    RepData r;
-    memset(&r, 0, sizeof r);
-    if (rc == MP_OK)
-        rc = load(db, &r, &e);
-    if (rc == MP_OK)
-        rc = report_print_pareto(stdout, &r, objs, nobj, wl, &e);
-    report_free(&r);
-    return rc ? cli_fail(&e) : 0;
+    return db_command(&spec, &a, argc, argv, pareto_check, pareto_out);
+}
+
+static int summary_check(DbArgs *a, MpErr *e)
+{
+    if (!a->db)
+        return mp_errf(e, MP_EINPUT, "mpsim summary: --db FILE is required");
+    if (a->limit < 0)
+        return mp_errf(e, MP_EINPUT, "mpsim summary: --limit must be >= 0 (0: no limit)");
+    return MP_OK;
+}
+
+static int summary_out(const DbArgs *a, const RepData *r, MpErr *e)
+{
+    if (!r->npt)
+        return mp_errf(e, MP_EINPUT, "%s: no results yet", a->db);
+    report_print_summary(stdout, r, a->baseline, (int)a->limit);
+    report_print_accuracy(stdout, r);
+    return MP_OK;
 }
 
 int cmd_summary(int argc, char **argv)
 {
-    const char *db = NULL, *base = NULL;
-    int64_t limit = 40;
+    DbArgs a = {.limit = 40};
     const CliOpt opts[] = {
-        {"db", CLI_STR, &db, "FILE", "sweep database (mpsim sweep --db)"},
-        {"baseline", CLI_STR, &base, "NAME", "design label or PE kind to compare with (default fp16; the fastest match)"},
-        {"limit", CLI_INT, &limit, "N", "show only the Pareto front of workloads with more than N designs (default 40)"},
+        DB_OPT(a),
+        {"baseline", CLI_STR, &a.baseline, "NAME",
+         "design label or PE kind to compare with (default fp16; the fastest match)"},
+        {"limit", CLI_INT, &a.limit, "N",
+         "show only the Pareto front of workloads with more than N designs (default 40)"},
         {NULL, 0, NULL, NULL, NULL},
     };
     const CliSpec spec = {"mpsim summary", "--db FILE [--baseline NAME]",
                           "Per workload, every design's latency, speed-up, energy, energy saving, area and accuracy "
                           "against a baseline, then the accuracy of every format studied.",
                           "Example: mpsim summary --db build/main.db --baseline iso/fp16", opts, 0, 0};
-    MpErr e = {0};
-    int rc = cli_parse(&spec, argc, argv, NULL, NULL, &e);
-    if (rc == CLI_HELP_SHOWN)
-        return 0;
-    if (rc == MP_OK && !db)
-        rc = mp_errf(&e, MP_EINPUT, "mpsim summary: --db FILE is required");
-    if (rc == MP_OK && limit < 0)
-        rc = mp_errf(&e, MP_EINPUT, "mpsim summary: --limit must be >= 0 (0: no limit)");
-    RepData r;
-    memset(&r, 0, sizeof r);
-    if (rc == MP_OK)
-        rc = load(db, &r, &e);
-    if (rc == MP_OK && !r.npt)
-        rc = mp_errf(&e, MP_EINPUT, "%s: no results yet", db);
-    if (rc == MP_OK) {
-        report_print_summary(stdout, &r, base, (int)limit);
-        report_print_accuracy(stdout, &r);
-    }
-    report_free(&r);
-    return rc ? cli_fail(&e) : 0;
+    return db_command(&spec, &a, argc, argv, summary_check, summary_out);
+}
+
+static int report_check(DbArgs *a, MpErr *e)
+{
+    if (!a->db || !a->out)
+        return mp_errf(e, MP_EINPUT, "mpsim report: --db FILE and --out DIR are required");
+    if (a->top < 1 || a->top > 100)
+        return mp_errf(e, MP_EINPUT, "mpsim report: --top takes 1..100");
+    return MP_OK;
+}
+
+static int report_out(const DbArgs *a, const RepData *r, MpErr *e)
+{
+    ReportOpts ro = {a->baseline, (int)a->top, a->gnuplot};
+    ReportInfo info;
+    int rc = report_write(r, a->db, a->out, &ro, &info, e);
+    if (rc)
+        return rc;
+    printf("report: %s/index.html (%d rows, %d workloads, %d plots", info.dir, r->npt, r->ngroup, info.plots);
+    if (info.plots)
+        printf(": SVG%s%s", info.png_terminal[0] ? " and PNG via gnuplot's " : "; no PNG terminal in gnuplot",
+               info.png_terminal);
+    printf(")\n");
+    if (info.gnuplot_missing)
+        fprintf(stderr, "mpsim report: gnuplot could not be run: the report has tables and CSV files only "
+                        "(install gnuplot-nox)\n");
+    if (info.stale)
+        fprintf(stderr, "mpsim report: %d designs re-simulate to other cycle counts than the database holds: the "
+                        "simulator changed since the sweep\n",
+                info.stale);
+    return MP_OK;
 }
 
 int cmd_report(int argc, char **argv)
 {
-    const char *db = NULL, *out = NULL, *base = NULL, *gnuplot = NULL;
-    int64_t top = 12;
+    DbArgs a = {.top = 12};
     const CliOpt opts[] = {
-        {"db", CLI_STR, &db, "FILE", "sweep database (mpsim sweep --db)"},
-        {"out", CLI_STR, &out, "DIR", "report folder (replaced whole; must be new, empty or an earlier report)"},
-        {"baseline", CLI_STR, &base, "NAME", "design label or PE kind to compare with (default fp16)"},
-        {"top", CLI_INT, &top, "N", "designs per workload plotted in detail: the Pareto front by energy x delay (12)"},
-        {"gnuplot", CLI_STR, &gnuplot, "PROG", "gnuplot program (default gnuplot)"},
+        DB_OPT(a),
+        {"out", CLI_STR, &a.out, "DIR", "report folder (replaced whole; must be new, empty or an earlier report)"},
+        {"baseline", CLI_STR, &a.baseline, "NAME", "design label or PE kind to compare with (default fp16)"},
+        {"top", CLI_INT, &a.top, "N", "designs per workload plotted in detail: the Pareto front by energy x delay (12)"},
+        {"gnuplot", CLI_STR, &a.gnuplot, "PROG", "gnuplot program (default gnuplot)"},
         {NULL, 0, NULL, NULL, NULL},
     };
     const CliSpec spec = {"mpsim report", "--db FILE --out DIR [options]",
@@ -108,45 +159,5 @@ int cmd_report(int argc, char **argv)
                           "Example: mpsim report --db build/main.db --out build/report\n"
                           "The folder appears whole or not at all. docs/dse.md describes every file.",
                           opts, 0, 0};
-    MpErr e = {0};
-    int rc = cli_parse(&spec, argc, argv, NULL, NULL, &e);
-    if (rc == CLI_HELP_SHOWN)
-        return 0;
-    if (rc == MP_OK && (!db || !out))
-        rc = mp_errf(&e, MP_EINPUT, "mpsim report: --db FILE and --out DIR are required");
-    char outb[1024];
-    if (rc == MP_OK) { /* "report/" is the folder "report" */
-        snprintf(outb, sizeof outb, "%s", out);
-        for (size_t n = strlen(outb); n > 1 && outb[n - 1] == '/'; n--)
-            outb[n - 1] = '\0';
-        out = outb;
-    }
-    if (rc == MP_OK && (top < 1 || top > 100))
-        rc = mp_errf(&e, MP_EINPUT, "mpsim report: --top takes 1..100");
-    RepData r;
-    memset(&r, 0, sizeof r);
-    if (rc == MP_OK)
-        rc = load(db, &r, &e);
-    ReportInfo info;
-    memset(&info, 0, sizeof info);
-    if (rc == MP_OK) {
-        ReportOpts ro = {base, (int)top, gnuplot};
-        rc = report_write(&r, db, out, &ro, &info, &e);
-    }
-    if (rc == MP_OK) {
-        printf("report: %s/index.html (%d rows, %d workloads, %d plots", out, r.npt, r.ngroup, info.plots);
-        if (info.plots)
-            printf(": SVG%s%s", info.png_terminal[0] ? " and PNG via gnuplot's " : "; no PNG terminal in gnuplot",
-                   info.png_terminal);
-        printf(")\n");
-        if (info.gnuplot_missing)
-            fprintf(stderr, "mpsim report: gnuplot could not be run: the report has tables and CSV files only "
-                            "(install gnuplot-nox)\n");
-        if (info.stale)
-            fprintf(stderr, "mpsim report: %d designs re-simulate to other cycle counts than the database holds: the "
-                            "simulator changed since the sweep\n",
-                    info.stale);
-    }
-    report_free(&r);
-    return rc ? cli_fail(&e) : 0;
+    return db_command(&spec, &a, argc, argv, report_check, report_out);
 }

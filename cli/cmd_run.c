@@ -190,101 +190,103 @@ static int common_args(RunArgs *a, MapForce *f, int *use_force, MpErr *e)
         {"json", CLI_STR, &(a).json, "FILE", "write results as JSON ('-' for stdout)"},                             \
         {"quiet", CLI_FLAG, &(a).quiet, "", "no progress on stderr"}
 
-/* The part run and compare share: parse flags, insist on the command's design flag (--arch or
- * --archs, checked after parsing since it fills the RunArgs), resolve the forced mapping and build
- * the workload. Returns CLI_HELP_SHOWN, MP_OK, or an error in e. */
-static int run_prelude(const CliSpec *spec, int argc, char **argv, RunArgs *a, const char *flag, MapForce *f,
-                       int *use_force, Workload **w, MpErr *e)
-{
-    int rc = cli_parse(spec, argc, argv, NULL, NULL, e);
-    if (rc != MP_OK)
-        return rc;
-    const char *given = !strcmp(flag, "--arch") ? a->arch : a->archs;
-    if (!given)
-        return mp_errf(e, MP_EINPUT, "%s: %s is required (see '%s --help')", spec->cmd, flag, spec->cmd);
-    if ((rc = common_args(a, f, use_force, e)) != MP_OK)
-        return rc;
-    return make_workload(a, w, e);
-}
+/* run and compare, as parsed: their options, the forced mapping and the workload. */
+typedef struct RunCmd {
+    RunArgs a;
+    MapForce force;
+    int use_force;
+    Workload *w;
+} RunCmd;
 
-int cmd_run(int argc, char **argv)
+/* What tells run and compare apart: the design option (--arch: one design, --archs: a list), the
+ * help text, and what is done with the workload. */
+typedef struct RunCmdDef {
+    const char *cmd, *usage, *summary, *details;
+    const char *flag, *metavar, *help; /* the design option: "arch" or "archs" */
+    int (*body)(const RunCmd *c, MpErr *e);
+} RunCmdDef;
+
+/* The part run and compare share: parse the flags, insist on the design option (checked after
+ * parsing, since it fills the RunArgs), resolve the forced mapping, build the workload, run the
+ * body; the exit status. */
+static int run_main(const RunCmdDef *d, int argc, char **argv)
 {
-    RunArgs a = {NULL, NULL, NULL, NULL, "fast", NULL, NULL, NULL, NULL, -1, -1, 1, 1, 0};
+    RunCmd c = {{NULL, NULL, NULL, NULL, "fast", NULL, NULL, NULL, NULL, -1, -1, 1, 1, 0}, {0}, 0, NULL};
+    const char **design = !strcmp(d->flag, "arch") ? &c.a.arch : &c.a.archs;
     const CliOpt opts[] = {
-        {"arch", CLI_STR, &a.arch, "NAME|FILE", "preset (mpsim list presets) or config file"},
-        RUN_OPTS(a),
+        {d->flag, CLI_STR, design, d->metavar, d->help},
+        RUN_OPTS(c.a),
         {NULL, 0, NULL, NULL, NULL},
     };
-    const CliSpec spec = {"mpsim run", "--arch NAME|FILE --model NAME|FILE [options]",
-                          "Simulate a model's GEMMs for one phase on one accelerator: per-layer cycles, DRAM traffic, "
-                          "energy and the mapping chosen, then totals.",
-                          "Example: mpsim run --arch bitmod-paper/bitmod-w4 --model llama2-7b --phase decode --kv 256\n"
-                          "Timing model: docs/simulator.md.",
-                          opts, 0, 0};
+    const CliSpec spec = {d->cmd, d->usage, d->summary, d->details, opts, 0, 0};
+    int st = cmd_parse(&spec, argc, argv, NULL, NULL);
+    if (st != CMD_GO_ON)
+        return st;
     MpErr e = {0};
-    MapForce f;
-    int use_force = 0;
-    Workload *w = NULL;
-    int rc = run_prelude(&spec, argc, argv, &a, "--arch", &f, &use_force, &w, &e);
-    if (rc == CLI_HELP_SHOWN)
-        return 0;
-    Point p;
-    memset(&p, 0, sizeof p);
+    int rc = *design ? MP_OK
+                     : mp_errf(&e, MP_EINPUT, "%s: --%s is required (see '%s --help')", d->cmd, d->flag, d->cmd);
     if (rc == MP_OK)
-        rc = eval_point(a.arch, w, &a, use_force ? &f : NULL, &p, &e);
+        rc = common_args(&c.a, &c.force, &c.use_force, &e);
+    if (rc == MP_OK)
+        rc = make_workload(&c.a, &c.w, &e);
+    if (rc == MP_OK)
+        rc = d->body(&c, &e);
+    wl_destroy(c.w);
+    return rc ? cli_fail(&e) : 0;
+}
+
+static int run_body(const RunCmd *c, MpErr *e)
+{
+    Point p;
+    int rc = eval_point(c->a.arch, c->w, &c->a, c->use_force ? &c->force : NULL, &p, e);
     if (rc == MP_OK) {
-        if (!a.json || strcmp(a.json, "-") != 0)
-            print_point(&p, w);
-        if (a.json) {
-            cJSON *o = point_json(&p, w);
-            rc = json_write(a.json, o, &e);
+        if (!c->a.json || strcmp(c->a.json, "-") != 0)
+            print_point(&p, c->w);
+        if (c->a.json) {
+            cJSON *o = point_json(&p, c->w);
+            rc = json_write(c->a.json, o, e);
             cJSON_Delete(o);
         }
     }
     point_free(&p);
-    wl_destroy(w);
-    return rc ? cli_fail(&e) : 0;
+    return rc;
 }
 
-int cmd_compare(int argc, char **argv)
+int cmd_run(int argc, char **argv)
 {
-    RunArgs a = {NULL, NULL, NULL, NULL, "fast", NULL, NULL, NULL, NULL, -1, -1, 1, 1, 0};
-    const CliOpt opts[] = {
-        {"archs", CLI_STR, &a.archs, "A,B,...", "presets or config files; the first is the baseline"},
-        RUN_OPTS(a),
-        {NULL, 0, NULL, NULL, NULL},
-    };
-    const CliSpec spec = {"mpsim compare", "--archs A,B,... --model NAME|FILE [options]",
-                          "Run one workload on several accelerators; speed-up and energy reduction of each against the "
-                          "first.",
-                          "Example: mpsim compare --archs iso/fp16,iso/mixpe-w4a8,iso/bitmod-w4 --model llama2-7b "
-                          "--phase decode",
-                          opts, 0, 0};
-    MpErr e = {0};
-    MapForce f;
-    int use_force = 0;
-    Workload *w = NULL;
-    int rc = run_prelude(&spec, argc, argv, &a, "--archs", &f, &use_force, &w, &e);
-    if (rc == CLI_HELP_SHOWN)
-        return 0;
+    static const RunCmdDef def = {
+        "mpsim run", "--arch NAME|FILE --model NAME|FILE [options]",
+        "Simulate a model's GEMMs for one phase on one accelerator: per-layer cycles, DRAM traffic, energy and the "
+        "mapping chosen, then totals.",
+        "Example: mpsim run --arch bitmod-paper/bitmod-w4 --model llama2-7b --phase decode --kv 256\n"
+        "Timing model: docs/simulator.md.",
+        "arch", "NAME|FILE", "preset (mpsim list presets) or config file", run_body};
+    return run_main(&def, argc, argv);
+}
+
+static int compare_body(const RunCmd *c, MpErr *e)
+{
+    const RunArgs *a = &c->a;
+    const Workload *w = c->w;
     enum { MAXP = 32 };
     Point pts[MAXP];
     char names[2048];
-    int np = 0;
-    snprintf(names, sizeof names, "%s", a.archs ? a.archs : "");
+    int np = 0, rc = MP_OK;
+    snprintf(names, sizeof names, "%s", a->archs);
     for (char *save = NULL, *tok = strtok_r(names, ",", &save); rc == MP_OK && tok; tok = strtok_r(NULL, ",", &save)) {
         if (np == MAXP) {
-            rc = mp_errf(&e, MP_EINPUT, "mpsim compare: at most %d archs", MAXP);
+            rc = mp_errf(e, MP_EINPUT, "mpsim compare: at most %d archs", MAXP);
             break;
         }
-        rc = eval_point(tok, w, &a, use_force ? &f : NULL, &pts[np], &e);
+        rc = eval_point(tok, w, a, c->use_force ? &c->force : NULL, &pts[np], e);
         np++;
     }
     if (rc == MP_OK && np < 1)
-        rc = mp_errf(&e, MP_EINPUT, "mpsim compare: --archs lists nothing");
+        rc = mp_errf(e, MP_EINPUT, "mpsim compare: --archs lists nothing");
     if (rc == MP_OK) {
-        cJSON *root = a.json ? cJSON_CreateObject() : NULL, *arr = root ? cJSON_AddArrayToObject(root, "points") : NULL;
-        if (!a.json || strcmp(a.json, "-") != 0) {
+        int table = !a->json || strcmp(a->json, "-") != 0;
+        cJSON *root = a->json ? cJSON_CreateObject() : NULL, *arr = root ? cJSON_AddArrayToObject(root, "points") : NULL;
+        if (table) {
             printf("model %s  %s  batch %lld   baseline %s\n\n", w->model, wl_phase_name(w->phase), (long long)w->batch,
                    pts[0].cfg.name);
             printf("%-26s %-13s %9s %14s %9s %11s %9s %9s %7s\n", "arch", "pe_kind", "PEs", "cycles", "speedup",
@@ -294,7 +296,7 @@ int cmd_compare(int argc, char **argv)
             const Point *p = &pts[i];
             double sp = pts[0].seconds / p->seconds; /* seconds: the configs may differ in clock */
             double er = pts[0].energy.total / p->energy.total;
-            if (!a.json || strcmp(a.json, "-") != 0)
+            if (table)
                 printf("%-26s %-13s %9d %14lld %8.2fx %11.4f %8.2fx %9.3f %7.1f\n", p->cfg.name,
                        pe_kind_names[p->cfg.pe_kind], p->cfg.rows * p->cfg.cols, (long long)p->res.total.cycles, sp,
                        p->energy.total / 1e9, er, p->area_mm2, 100 * p->utilization);
@@ -305,15 +307,24 @@ int cmd_compare(int argc, char **argv)
                 cJSON_AddItemToArray(arr, o);
             }
         }
-        if (!a.json || strcmp(a.json, "-") != 0)
+        if (table)
             printf("\nspeedup = baseline seconds / seconds (each at its own clock); energy x = baseline energy / energy\n");
         if (root) {
-            rc = json_write(a.json, root, &e);
+            rc = json_write(a->json, root, e);
             cJSON_Delete(root);
         }
     }
     for (int i = 0; i < np; i++)
         point_free(&pts[i]);
-    wl_destroy(w);
-    return rc ? cli_fail(&e) : 0;
+    return rc;
+}
+
+int cmd_compare(int argc, char **argv)
+{
+    static const RunCmdDef def = {
+        "mpsim compare", "--archs A,B,... --model NAME|FILE [options]",
+        "Run one workload on several accelerators; speed-up and energy reduction of each against the first.",
+        "Example: mpsim compare --archs iso/fp16,iso/mixpe-w4a8,iso/bitmod-w4 --model llama2-7b --phase decode",
+        "archs", "A,B,...", "presets or config files; the first is the baseline", compare_body};
+    return run_main(&def, argc, argv);
 }

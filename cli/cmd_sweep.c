@@ -72,14 +72,12 @@ int cmd_sweep(int argc, char **argv)
                           "Spec format, database columns, sharding with Slurm or GNU parallel: docs/dse.md.",
                           opts, 1, 1};
     char *pos[CLI_MAX_POS];
-    int npos = 0;
+    int status = cmd_parse(&spec, argc, argv, pos, NULL);
+    if (status != CMD_GO_ON)
+        return status;
     MpErr e = {0};
-    int rc = cli_parse(&spec, argc, argv, pos, &npos, &e);
-    if (rc == CLI_HELP_SHOWN)
-        return 0;
     SweepRunOpts o = {0, 0, 1, -1, 0, dry};
-    if (rc == MP_OK && !db)
-        rc = mp_errf(&e, MP_EINPUT, "mpsim sweep: --db FILE is required");
+    int rc = db ? MP_OK : mp_errf(&e, MP_EINPUT, "mpsim sweep: --db FILE is required");
     if (rc == MP_OK && (jobs < 0 || jobs > 1024))
         rc = mp_errf(&e, MP_EINPUT, "mpsim sweep: --jobs takes 1..1024");
     o.jobs = jobs ? (int)jobs : sweep_default_jobs();

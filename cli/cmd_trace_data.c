@@ -73,13 +73,10 @@ int cmd_trace_gen(int argc, char **argv)
         0,
         0,
     };
-    char *pos[CLI_MAX_POS];
+    int st = cmd_parse(&spec, argc, argv, NULL, NULL);
+    if (st != CMD_GO_ON)
+        return st;
     MpErr e = {0};
-    int rc = cli_parse(&spec, argc, argv, pos, NULL, &e);
-    if (rc == CLI_HELP_SHOWN)
-        return 0;
-    if (rc)
-        return cli_fail(&e);
     StDtype dt;
     SynParams p;
     syn_params_default(&p);
@@ -93,8 +90,8 @@ int cmd_trace_gen(int argc, char **argv)
         mp_errf(&e, MP_EINPUT, "mpsim trace gen: --seed must be >= 0");
     else if (st_dtype_parse(dtype_s, &dt) != 0)
         mp_errf(&e, MP_EINPUT, "mpsim trace gen: --dtype '%s': use f32, f16 or bf16", dtype_s);
-    else if (syn_params_parse(&p, params_s, &e) == MP_OK && syn_params_check(&p, &e) != MP_OK)
-        rc = e.code;
+    else if (syn_params_parse(&p, params_s, &e) != MP_OK || syn_params_check(&p, &e) != MP_OK)
+        return cli_fail(&e);
     if (e.code)
         return cli_fail(&e);
 
@@ -287,12 +284,10 @@ int cmd_trace_info(int argc, char **argv)
         1,
     };
     char *pos[CLI_MAX_POS];
+    int status = cmd_parse(&spec, argc, argv, pos, NULL);
+    if (status != CMD_GO_ON)
+        return status;
     MpErr e = {0};
-    int rc = cli_parse(&spec, argc, argv, pos, NULL, &e);
-    if (rc == CLI_HELP_SHOWN)
-        return 0;
-    if (rc)
-        return cli_fail(&e);
     StFile *f = NULL;
     if (st_open(pos[0], &f, &e))
         return cli_fail(&e);

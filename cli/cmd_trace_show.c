@@ -119,12 +119,11 @@ int cmd_trace_show(int argc, char **argv)
         0,
         0,
     };
+    int st = cmd_parse(&spec, argc, argv, NULL, NULL);
+    if (st != CMD_GO_ON)
+        return st;
     MpErr e = {0};
-    int rc = cli_parse(&spec, argc, argv, NULL, NULL, &e);
-    if (rc == CLI_HELP_SHOWN)
-        return 0;
-    if (rc)
-        return cli_fail(&e);
+    int rc = MP_OK;
     if (!model == !layers) {
         mp_errf(&e, MP_EINPUT, "%s: give exactly one of --model NAME or --layers FILE (see --help)", spec.cmd);
         return cli_fail(&e);

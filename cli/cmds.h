@@ -4,6 +4,8 @@
 #ifndef MP_CLI_CMDS_H
 #define MP_CLI_CMDS_H
 
+#include "base/cli.h"
+
 typedef struct CliCmd {
     const char *name;
     int (*run)(int argc, char **argv); /* returns the process exit status */
@@ -13,6 +15,12 @@ typedef struct CliCmd {
 /* Run the subcommand named by argv[1] of table `cmds` (terminated by name == NULL);
  * with no command or --help, list the table. Returns the process exit status. */
 int cli_dispatch(const char *prog, const CliCmd *cmds, int argc, char **argv);
+
+/* The opening every subcommand shares: cli_parse() argv against spec. CMD_GO_ON when the command
+ * goes on; otherwise it is done and this is its exit status: 0 after --help (printed), 2 after a
+ * usage error (printed to stderr). */
+#define CMD_GO_ON (-1)
+int cmd_parse(const CliSpec *spec, int argc, char **argv, char **pos, int *npos);
 
 int cmd_config(int argc, char **argv);  /* config check|show */
 int cmd_list(int argc, char **argv);    /* list models|presets|kinds */

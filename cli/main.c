@@ -1,8 +1,6 @@
-/* cli/main.c — the mpsim binary: one table of subcommands and their dispatch. */
-#include <stdio.h>
-#include <string.h>
+/* cli/main.c — the mpsim binary: its table of subcommands (dispatch: cli/cmds.c). */
+#include <stddef.h>
 
-#include "base/cli.h"
 #include "cli/cmds.h"
 
 static const CliCmd commands[] = {
@@ -20,21 +18,5 @@ static const CliCmd commands[] = {
     {"list", cmd_list, "list built-in models, presets and PE kinds"},
     {NULL, NULL, NULL},
 };
-
-int cli_dispatch(const char *prog, const CliCmd *cmds, int argc, char **argv)
-{
-    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
-        FILE *f = argc < 2 ? stderr : stdout;
-        fprintf(f, "usage: %s COMMAND [options]   ('%s COMMAND --help' for each)\n\ncommands:\n", prog, prog);
-        for (const CliCmd *c = cmds; c->name; c++)
-            fprintf(f, "  %-14s %s\n", c->name, c->summary);
-        return argc < 2 ? 2 : 0;
-    }
-    for (const CliCmd *c = cmds; c->name; c++)
-        if (!strcmp(c->name, argv[1]))
-            return c->run(argc - 1, argv + 1);
-    fprintf(stderr, "%s: unknown command '%s' (see '%s --help')\n", prog, argv[1], prog);
-    return 2;
-}
 
 int main(int argc, char **argv) { return cli_dispatch("mpsim", commands, argc, argv); }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "dse/grow.h"
 
 void acc_study_init(AccStudy *s) { memset(s, 0, sizeof *s); }
 
@@ -59,14 +60,10 @@ static double sqnr_of(const MetricAcc *a) { return metric_summary(a).sqnr_db; }
 
 int acc_study_gemm(AccStudy *s, const char *name, const float *w, int n, int k, const float *x, int t, MpErr *e)
 {
-    if (s->nlayer == s->cap) {
-        int nc = s->cap ? 2 * s->cap : 16;
-        AccLayer *nl = mp_realloc(s->layer, (size_t)nc * sizeof *nl);
-        if (!nl)
-            return mp_errf(e, MP_ENOMEM, "out of memory");
-        s->layer = nl;
-        s->cap = nc;
-    }
+    AccLayer *nl = dse_grow(s->layer, s->nlayer, &s->cap, sizeof *nl, 16);
+    if (!nl)
+        return mp_errf(e, MP_ENOMEM, "out of memory");
+    s->layer = nl;
     if (s->nlayer == 0 || t < s->tokens_min)
         s->tokens_min = t;
     if (t > s->tokens_max)
@@ -143,5 +140,43 @@ out:
     mp_free(yref);
     mp_free(yid);
     mp_free(yhw);
+    return rc;
+}
+
+int acc_study_synthetic(AccStudy *s, const Workload *shapes, int layers, int rows, int tokens, int64_t seed,
+                        const SynParams *sp, int progress, MpErr *e)
+{
+    int rc = MP_OK;
+    for (int l = 0; l < layers && rc == MP_OK; l++)
+        for (int gi = 0; gi < shapes->ngemm && rc == MP_OK; gi++) {
+            const Gemm *g = &shapes->gemms[gi];
+            if (g->role != WL_WEIGHT_ACT || !strcmp(g->name, "lm_head"))
+                continue;
+            if (g->n > (1 << 24) || g->k > (1 << 24)) {
+                rc = mp_errf(e, MP_EINPUT, "%s: %lld x %lld is too large for the accuracy study", g->name,
+                             (long long)g->n, (long long)g->k);
+                break;
+            }
+            int n = (int)g->n, k = (int)g->k;
+            int r = rows <= 0 || rows >= n ? n : rows, t = tokens;
+            float *w = mp_malloc((size_t)r * k * sizeof *w), *x = mp_malloc((size_t)t * k * sizeof *x);
+            uint64_t sw = (uint64_t)seed * 1000003u + (uint64_t)l * 64u + (uint64_t)gi;
+            char name[96];
+            snprintf(name, sizeof name, "layers.%d.%s", l, g->name);
+            if (progress)
+                fprintf(stderr, "\r  %-32s (%d x %d, %d tokens)   ", name, r, k, t);
+            if (!w || !x)
+                rc = mp_errf(e, MP_ENOMEM, "out of memory");
+            if (rc == MP_OK)
+                rc = syn_weights(sp, sw, (size_t)r, (size_t)k, w, e);
+            if (rc == MP_OK)
+                rc = syn_acts(sp, sw, (size_t)t, (size_t)k, x, NULL, e);
+            if (rc == MP_OK)
+                rc = acc_study_gemm(s, name, w, r, k, x, t, e);
+            mp_free(w);
+            mp_free(x);
+        }
+    if (progress)
+        fprintf(stderr, "\r%60s\r", "");
     return rc;
 }

@@ -9,9 +9,13 @@
 #ifndef MP_SIM_ACCURACY_H
 #define MP_SIM_ACCURACY_H
 
+#include <stdint.h>
+
 #include "base/err.h"
 #include "models/golden.h"
 #include "models/metrics.h"
+#include "traces/synth.h"
+#include "traces/workload.h"
 
 #define ACC_MAX_FORMATS 32
 
@@ -47,5 +51,13 @@ int acc_study_add_format(AccStudy *s, const char *name, BitmodErrMode bm_err, Mp
 /* Run every format on one GEMM. */
 int acc_study_gemm(AccStudy *s, const char *name, const float *w, int n, int k, const float *x, int t,
                    MpErr *e) MP_MUST_CHECK;
+/* Run every format on the weight GEMMs (lm_head left out) of the first `layers` repeats of a
+ * workload's GEMM list (`shapes`: a model's decode step, or a layer CSV with layers = 1), on
+ * synthetic tensors from sp: per GEMM, `rows` weight rows (all when rows <= 0 or rows >= N) and
+ * `tokens` activation rows, both seeded with seed * 1000003 + layer * 64 + the GEMM's index in
+ * `shapes` (the seeds `mpsim accuracy --model` and the sweeps' studies share). progress: the GEMM
+ * being studied on stderr. */
+int acc_study_synthetic(AccStudy *s, const Workload *shapes, int layers, int rows, int tokens, int64_t seed,
+                        const SynParams *sp, int progress, MpErr *e) MP_MUST_CHECK;
 
 #endif

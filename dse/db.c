@@ -1,4 +1,5 @@
-/* dse/db.c — see db.h. */
+/* dse/db.c — see db.h. The SQLite side: statements made from the column tables of db_int.h,
+ * schema creation and upgrade, writes, reads, merging. */
 #include "dse/db.h"
 
 #include <errno.h>
@@ -10,7 +11,8 @@
 #include <unistd.h>
 
 #include "base/alloc.h"
-#include "models/pekind.h"
+#include "dse/db_int.h"
+#include "dse/grow.h"
 
 struct Db {
     sqlite3 *h;
@@ -19,104 +21,7 @@ struct Db {
     sqlite3_stmt *put_result, *put_infeasible, *put_acc, *get_acc, *put_spec;
 };
 
-/* ------------------------------------------------------------------ columns of `results` */
-
-typedef enum { V_NULL, V_INT, V_REAL, V_TEXT } VType;
-typedef struct DbVal {
-    VType t;
-    int64_t i;
-    double d;
-    const char *s;
-} DbVal;
-
-/* emit(ctx, column, declaration, value) once per column, in table order. The same function names
- * the columns (CREATE TABLE, INSERT) and gives a row's values, so the two cannot drift apart. */
-typedef void (*EmitFn)(void *ctx, const char *name, const char *decl, DbVal v);
-
-static DbVal vi(int64_t i) { return (DbVal){V_INT, i, 0, NULL}; }
-static DbVal vd(double d) { return (DbVal){V_REAL, 0, d, NULL}; }
-static DbVal vs(const char *s) { return s ? (DbVal){V_TEXT, 0, 0, s} : (DbVal){V_NULL, 0, 0, NULL}; }
-static DbVal vi0(int64_t i) { return i ? vi(i) : (DbVal){V_NULL, 0, 0, NULL}; } /* 0 -> NULL */
-
-/* Column of a config key: arch.X -> X, other sections -> section_X. */
-static void config_column(const IniKey *k, char *buf, size_t cap)
-{
-    if (!strcmp(k->section, "arch"))
-        snprintf(buf, cap, "%s", k->key);
-    else
-        snprintf(buf, cap, "%s_%s", k->section, k->key);
-}
-
-static int config_column_kept(const IniKey *k)
-{
-    return strcmp(k->key, "name") != 0 && strcmp(k->key, "config_version") != 0;
-}
-
-static void result_columns(const DbRow *r, EmitFn emit, void *ctx)
-{
-    static const DbRow zero;
-    static const ArchConfig zcfg;
-    if (!r)
-        r = &zero;
-    const ArchConfig *c = r->cfg ? r->cfg : &zcfg;
-    const SimEvents *t = &r->total;
-    const EnergyBreakdown *en = &r->energy;
-    emit(ctx, "key", "TEXT PRIMARY KEY NOT NULL", vs(r->key));
-    emit(ctx, "schema_version", "INTEGER NOT NULL", vi(DB_SCHEMA_VERSION));
-    emit(ctx, "arch", "TEXT NOT NULL", vs(r->arch ? r->arch : ""));
-    emit(ctx, "base", "TEXT NOT NULL", vs(r->base ? r->base : ""));
-    emit(ctx, "params", "TEXT NOT NULL", vs(r->params ? r->params : ""));
-    for (int i = 0; i < arch_schema_len; i++) {
-        const IniKey *k = &arch_schema[i];
-        if (!config_column_kept(k))
-            continue;
-        char name[96];
-        config_column(k, name, sizeof name);
-        const char *f = (const char *)c + k->offset;
-        switch (k->type) {
-        case INI_INT:
-        case INI_BOOL: emit(ctx, name, "INTEGER", vi(*(const int *)f)); break;
-        case INI_F64: emit(ctx, name, "REAL", vd(*(const double *)f)); break;
-        case INI_ENUM: emit(ctx, name, "TEXT", vs(k->names[*(const int *)f])); break;
-        case INI_STR: emit(ctx, name, "TEXT", vs(f)); break;
-        }
-    }
-    emit(ctx, "pes", "INTEGER", vi((int64_t)c->rows * c->cols));
-    emit(ctx, "workload", "TEXT NOT NULL", vs(r->workload ? r->workload : ""));
-    emit(ctx, "model", "TEXT NOT NULL", vs(r->model ? r->model : ""));
-    emit(ctx, "phase", "TEXT NOT NULL", vs(r->phase ? r->phase : ""));
-    emit(ctx, "seq", "INTEGER", vi0(r->seq));
-    emit(ctx, "kv", "INTEGER", vi0(r->kv));
-    emit(ctx, "batch", "INTEGER", vi(r->batch));
-    emit(ctx, "fidelity", "TEXT NOT NULL", vs(r->fidelity ? r->fidelity : ""));
-    emit(ctx, "cycles", "INTEGER NOT NULL", vi(t->cycles));
-    emit(ctx, "seconds", "REAL NOT NULL", vd(r->seconds));
-    emit(ctx, "macs", "INTEGER NOT NULL", vi(t->macs));
-    emit(ctx, "dram_bytes", "REAL NOT NULL", vd((double)(t->dram_read_bits + t->dram_write_bits) / 8));
-    emit(ctx, "utilization", "REAL NOT NULL", vd(r->utilization));
-    emit(ctx, "area_mm2", "REAL NOT NULL", vd(r->area_mm2));
-    emit(ctx, "energy_pj", "REAL NOT NULL", vd(en->total));
-    emit(ctx, "energy_pe_pj", "REAL NOT NULL", vd(en->pe));
-    emit(ctx, "energy_sram_pj", "REAL NOT NULL", vd(en->sram));
-    emit(ctx, "energy_dram_pj", "REAL NOT NULL", vd(en->dram));
-    emit(ctx, "energy_decoder_pj", "REAL NOT NULL", vd(en->decoder));
-    emit(ctx, "energy_dequant_pj", "REAL NOT NULL", vd(en->dequant));
-    emit(ctx, "energy_leakage_pj", "REAL NOT NULL", vd(en->leakage));
-    emit(ctx, "energy_other_pj", "REAL NOT NULL", vd(en->other));
-    emit(ctx, "accuracy_db", "REAL", r->has_accuracy ? vd(r->accuracy_db) : vs(NULL));
-    emit(ctx, "acc_format", "TEXT", vs(r->acc_format));
-    emit(ctx, "acc_key", "TEXT", vs(r->acc_key));
-    emit(ctx, "compute_cycles", "INTEGER NOT NULL", vi(t->compute_cycles));
-    emit(ctx, "stall_cycles", "INTEGER NOT NULL", vi(t->stall_cycles));
-    emit(ctx, "dram_read_bits", "INTEGER NOT NULL", vi(t->dram_read_bits));
-    emit(ctx, "dram_write_bits", "INTEGER NOT NULL", vi(t->dram_write_bits));
-    emit(ctx, "pe_busy", "INTEGER NOT NULL", vi(t->pe_busy));
-    emit(ctx, "pe_total", "INTEGER NOT NULL", vi(t->pe_total));
-    emit(ctx, "decoder_ops", "INTEGER NOT NULL", vi(t->decoder_ops));
-    emit(ctx, "dequant_ops", "INTEGER NOT NULL", vi(t->dequant_ops));
-    emit(ctx, "xsum_ops", "INTEGER NOT NULL", vi(t->xsum_ops));
-    emit(ctx, "config", "TEXT NOT NULL", vs(r->config_text ? r->config_text : ""));
-}
+/* ------------------------------------------------------------------ SQL text from the column tables */
 
 typedef struct SqlBuf {
     char *s;
@@ -154,19 +59,28 @@ static void sb_add(SqlBuf *b, const char *fmt, ...)
     }
 }
 
-static void emit_create(void *ctx, const char *name, const char *decl, DbVal v)
+static void emit_create(void *ctx, const char *name, const char *decl, DbVal v, DbRead rd)
 {
     (void)v;
+    (void)rd;
     SqlBuf *b = ctx;
     sb_add(b, "%s\n  %s %s", b->ncol++ ? "," : "", name, decl);
 }
 
-static void emit_names(void *ctx, const char *name, const char *decl, DbVal v)
+static void emit_names(void *ctx, const char *name, const char *decl, DbVal v, DbRead rd)
 {
     (void)decl;
     (void)v;
+    (void)rd;
     SqlBuf *b = ctx;
     sb_add(b, "%s%s", b->ncol++ ? ", " : "", name);
+}
+
+/* The names of the columns that are read back. */
+static void emit_read_names(void *ctx, const char *name, const char *decl, DbVal v, DbRead rd)
+{
+    if (rd.t != R_NONE)
+        emit_names(ctx, name, decl, v, rd);
 }
 
 typedef struct BindCtx {
@@ -174,10 +88,11 @@ typedef struct BindCtx {
     int i, rc;
 } BindCtx;
 
-static void emit_bind(void *ctx, const char *name, const char *decl, DbVal v)
+static void emit_bind(void *ctx, const char *name, const char *decl, DbVal v, DbRead rd)
 {
     (void)name;
     (void)decl;
+    (void)rd;
     BindCtx *b = ctx;
     int i = ++b->i, rc;
     switch (v.t) {
@@ -188,6 +103,75 @@ static void emit_bind(void *ctx, const char *name, const char *decl, DbVal v)
     }
     if (rc != SQLITE_OK && b->rc == SQLITE_OK)
         b->rc = rc;
+}
+
+static const char *col_text(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? (const char *)t : "";
+}
+
+typedef struct ReadCtx {
+    sqlite3_stmt *st;
+    char *row;  /* the struct read into */
+    int col;    /* next result column   */
+    int oom;
+} ReadCtx;
+
+/* Read the next result column into its field (the SELECT lists the columns emit_read_names names). */
+static void emit_read(void *ctx, const char *name, const char *decl, DbVal v, DbRead rd)
+{
+    (void)name;
+    (void)decl;
+    (void)v;
+    ReadCtx *x = ctx;
+    if (rd.t == R_NONE)
+        return;
+    int c = x->col++;
+    char *f = x->row + rd.off;
+    if (rd.set != NO_SET) /* before the value is read: a conversion would change the type */
+        *(int *)(x->row + rd.set) = sqlite3_column_type(x->st, c) != SQLITE_NULL;
+    switch (rd.t) {
+    case R_TEXT: snprintf(f, rd.size, "%s", col_text(x->st, c)); break;
+    case R_DUP:
+        if (!(*(char **)f = mp_strdup(col_text(x->st, c))))
+            x->oom = 1;
+        break;
+    case R_INT: *(int *)f = sqlite3_column_int(x->st, c); break;
+    case R_I64: *(int64_t *)f = sqlite3_column_int64(x->st, c); break;
+    case R_REAL: *(double *)f = sqlite3_column_double(x->st, c); break;
+    case R_NONE: break;
+    }
+}
+
+/* "CREATE TABLE IF NOT EXISTS table(...);\n" */
+static void sql_create(SqlBuf *b, const char *table, DbColumnsFn cols)
+{
+    sb_add(b, "CREATE TABLE IF NOT EXISTS %s(", table);
+    b->ncol = 0;
+    cols(NULL, emit_create, b);
+    sb_add(b, ");\n");
+}
+
+/* "INSERT OR IGNORE INTO table(every column) VALUES(?, ...)" */
+static void sql_insert(SqlBuf *b, const char *table, DbColumnsFn cols)
+{
+    sb_add(b, "INSERT OR IGNORE INTO %s(", table);
+    b->ncol = 0;
+    cols(NULL, emit_names, b);
+    sb_add(b, ") VALUES(");
+    for (int i = 0; i < b->ncol; i++)
+        sb_add(b, "%s?", i ? "," : "");
+    sb_add(b, ")");
+}
+
+/* "SELECT (the columns read back) FROM table tail" */
+static void sql_select(SqlBuf *b, const char *table, DbColumnsFn cols, const char *tail)
+{
+    sb_add(b, "SELECT ");
+    b->ncol = 0;
+    cols(NULL, emit_read_names, b);
+    sb_add(b, " FROM %s%s", table, tail);
 }
 
 /* ------------------------------------------------------------------ helpers */
@@ -222,17 +206,60 @@ static int prepare(Db *d, const char *sql, sqlite3_stmt **st, MpErr *e)
     return MP_OK;
 }
 
+/* Prepare the statement a SqlBuf holds, and free the buffer. */
+static int prepare_buf(Db *d, SqlBuf *b, sqlite3_stmt **st, MpErr *e)
+{
+    int rc = b->oom ? mp_errf(e, MP_ENOMEM, "out of memory") : prepare(d, b->s, st, e);
+    mp_free(b->s);
+    memset(b, 0, sizeof *b);
+    return rc;
+}
+
+/* Read the current result row of a SELECT made by sql_select into `row`; -1: out of memory (the
+ * fields read so far are set, the others NULL or zero as they were). */
+static int read_row(sqlite3_stmt *st, DbColumnsFn cols, void *row)
+{
+    ReadCtx x = {st, row, 0, 0};
+    cols(NULL, emit_read, &x);
+    return x.oom ? -1 : 0;
+}
+
+/* Every row of `table` (sql_select with `tail`) into a new array of *n rows of `size` bytes, zeroed
+ * before each is read; on an error the rows read so far stay in *rows for the caller to free. */
+static int load_rows(Db *d, const char *table, DbColumnsFn cols, const char *tail, size_t size, int cap0, void **rows,
+                     int *n, const char *what, MpErr *e)
+{
+    *rows = NULL;
+    *n = 0;
+    SqlBuf q = {0};
+    sql_select(&q, table, cols, tail);
+    sqlite3_stmt *st = NULL;
+    int rc = prepare_buf(d, &q, &st, e), cap = 0, s = SQLITE_DONE;
+    while (rc == MP_OK && (s = sqlite3_step(st)) == SQLITE_ROW) {
+        void *nr = dse_grow(*rows, *n, &cap, size, cap0);
+        if (!nr) {
+            rc = mp_errf(e, MP_ENOMEM, "out of memory");
+            break;
+        }
+        *rows = nr;
+        char *row = (char *)*rows + (size_t)*n * size;
+        memset(row, 0, size);
+        (*n)++;
+        if (read_row(st, cols, row) != 0)
+            rc = mp_errf(e, MP_ENOMEM, "out of memory");
+    }
+    if (rc == MP_OK && s != SQLITE_DONE)
+        rc = sql_err(d, e, what);
+    sqlite3_finalize(st);
+    return rc;
+}
+
 #define DB_STR_(x) #x
 #define DB_STR(x) DB_STR_(x)
 
 static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);\n"
     "INSERT OR IGNORE INTO meta VALUES('schema_version', '" DB_STR(DB_SCHEMA_VERSION) "');\n"
-    "CREATE TABLE IF NOT EXISTS accuracy(\n"
-    "  acc_key TEXT PRIMARY KEY NOT NULL, format TEXT NOT NULL, group_size INTEGER NOT NULL,\n"
-    "  model TEXT NOT NULL, layers INTEGER NOT NULL, rows INTEGER NOT NULL, tokens INTEGER NOT NULL,\n"
-    "  seed INTEGER NOT NULL, sqnr_db REAL, ideal_sqnr_db REAL, weight_sqnr_db REAL, hw_vs_ideal_db REAL,\n"
-    "  gemms INTEGER, message TEXT);\n"
     "CREATE TABLE IF NOT EXISTS infeasible(key TEXT PRIMARY KEY NOT NULL, arch TEXT NOT NULL,\n"
     "  workload TEXT NOT NULL, config TEXT NOT NULL, message TEXT NOT NULL);\n"
     "CREATE TABLE IF NOT EXISTS specs(name TEXT NOT NULL, text TEXT NOT NULL, PRIMARY KEY(name, text));\n";
@@ -267,9 +294,10 @@ typedef struct AlterCtx {
     int rc;
 } AlterCtx;
 
-static void emit_alter(void *ctx, const char *name, const char *decl, DbVal v)
+static void emit_alter(void *ctx, const char *name, const char *decl, DbVal v, DbRead rd)
 {
     (void)v;
+    (void)rd;
     AlterCtx *a = ctx;
     if (a->rc || has_col(a->have, name))
         return;
@@ -312,9 +340,9 @@ static int create_schema(Db *d, MpErr *e)
     if (rc == MP_OK)
         rc = check_version(d, "main", d->path, e);
     SqlBuf b = {0};
-    sb_add(&b, "CREATE TABLE IF NOT EXISTS results(");
-    result_columns(NULL, emit_create, &b);
-    sb_add(&b, ");\nCREATE INDEX IF NOT EXISTS results_workload ON results(workload);\n");
+    sql_create(&b, "accuracy", db_acc_columns);
+    sql_create(&b, "results", db_result_columns);
+    sb_add(&b, "CREATE INDEX IF NOT EXISTS results_workload ON results(workload);\n");
     if (rc == MP_OK)
         rc = b.oom ? mp_errf(e, MP_ENOMEM, "out of memory") : exec(d, b.s, e);
     mp_free(b.s);
@@ -324,7 +352,7 @@ static int create_schema(Db *d, MpErr *e)
         rc = table_columns(d, "main", "results", &have, e);
     AlterCtx a = {d, &have, e, rc};
     if (rc == MP_OK)
-        result_columns(NULL, emit_alter, &a);
+        db_result_columns(NULL, emit_alter, &a);
     rc = a.rc;
     mp_free(have.s);
     if (rc == MP_OK)
@@ -431,29 +459,32 @@ static int step_done(Db *d, sqlite3_stmt *st, const char *what, MpErr *e)
     return s == SQLITE_DONE ? MP_OK : sql_err(d, e, what);
 }
 
-int db_put_result(Db *d, const DbRow *r, MpErr *e)
+/* Insert one row into `table` through its column table; the statement is made and prepared once,
+ * into *stp. */
+static int put_row(Db *d, sqlite3_stmt **stp, const char *table, DbColumnsFn cols, const void *row, const char *what,
+                   MpErr *e)
 {
-    if (!d->put_result) {
+    if (!*stp) {
         SqlBuf b = {0};
-        sb_add(&b, "INSERT OR IGNORE INTO results(");
-        result_columns(NULL, emit_names, &b);
-        sb_add(&b, ") VALUES(");
-        for (int i = 0; i < b.ncol; i++)
-            sb_add(&b, "%s?", i ? "," : "");
-        sb_add(&b, ")");
-        int rc = b.oom ? mp_errf(e, MP_ENOMEM, "out of memory") : prepare(d, b.s, &d->put_result, e);
-        mp_free(b.s);
+        sql_insert(&b, table, cols);
+        int rc = prepare_buf(d, &b, stp, e);
         if (rc)
             return rc;
     }
-    BindCtx bc = {d->put_result, 0, SQLITE_OK};
-    result_columns(r, emit_bind, &bc);
+    sqlite3_stmt *st = *stp;
+    BindCtx bc = {st, 0, SQLITE_OK};
+    cols(row, emit_bind, &bc);
     if (bc.rc != SQLITE_OK) {
-        sqlite3_reset(d->put_result);
-        sqlite3_clear_bindings(d->put_result);
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
         return sql_err(d, e, "bind");
     }
-    return step_done(d, d->put_result, "insert result", e);
+    return step_done(d, st, what, e);
+}
+
+int db_put_result(Db *d, const DbRow *r, MpErr *e)
+{
+    return put_row(d, &d->put_result, "results", db_result_columns, r, "insert result", e);
 }
 
 int db_put_infeasible(Db *d, const char *key, const char *arch, const char *workload, const char *config,
@@ -482,78 +513,18 @@ int db_put_spec(Db *d, const char *name, const char *text, MpErr *e)
     return step_done(d, d->put_spec, "insert spec", e);
 }
 
-static void bind_real_or_null(sqlite3_stmt *st, int i, int ok, double v)
-{
-    if (ok)
-        sqlite3_bind_double(st, i, v);
-    else
-        sqlite3_bind_null(st, i);
-}
-
 int db_put_accuracy(Db *d, const DbAcc *a, MpErr *e)
 {
-    int rc;
-    if (!d->put_acc &&
-        (rc = prepare(d, "INSERT OR IGNORE INTO accuracy VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)", &d->put_acc, e)) !=
-            MP_OK)
-        return rc;
-    sqlite3_stmt *st = d->put_acc;
-    sqlite3_bind_text(st, 1, a->key, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, a->format, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 3, a->group_size);
-    sqlite3_bind_text(st, 4, a->model, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 5, a->layers);
-    sqlite3_bind_int(st, 6, a->rows);
-    sqlite3_bind_int(st, 7, a->tokens);
-    sqlite3_bind_int64(st, 8, a->seed);
-    bind_real_or_null(st, 9, a->ok, a->sqnr_db);
-    bind_real_or_null(st, 10, a->ok, a->ideal_db);
-    bind_real_or_null(st, 11, a->ok, a->weight_db);
-    bind_real_or_null(st, 12, a->ok, a->hw_vs_ideal_db);
-    sqlite3_bind_int(st, 13, a->gemms);
-    if (a->ok)
-        sqlite3_bind_null(st, 14);
-    else
-        sqlite3_bind_text(st, 14, a->message, -1, SQLITE_STATIC);
-    return step_done(d, st, "insert accuracy", e);
-}
-
-static const char acc_cols[] = "acc_key, format, group_size, model, layers, rows, tokens, seed, sqnr_db, "
-                               "ideal_sqnr_db, weight_sqnr_db, hw_vs_ideal_db, gemms, message";
-
-static const char *col_text(sqlite3_stmt *st, int i)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? (const char *)t : "";
-}
-
-static void acc_from_row(sqlite3_stmt *st, DbAcc *a)
-{
-    memset(a, 0, sizeof *a);
-    snprintf(a->key, sizeof a->key, "%s", col_text(st, 0));
-    snprintf(a->format, sizeof a->format, "%s", col_text(st, 1));
-    a->group_size = sqlite3_column_int(st, 2);
-    snprintf(a->model, sizeof a->model, "%s", col_text(st, 3));
-    a->layers = sqlite3_column_int(st, 4);
-    a->rows = sqlite3_column_int(st, 5);
-    a->tokens = sqlite3_column_int(st, 6);
-    a->seed = sqlite3_column_int64(st, 7);
-    a->ok = sqlite3_column_type(st, 8) != SQLITE_NULL;
-    a->sqnr_db = sqlite3_column_double(st, 8);
-    a->ideal_db = sqlite3_column_double(st, 9);
-    a->weight_db = sqlite3_column_double(st, 10);
-    a->hw_vs_ideal_db = sqlite3_column_double(st, 11);
-    a->gemms = sqlite3_column_int(st, 12);
-    snprintf(a->message, sizeof a->message, "%s", col_text(st, 13));
+    return put_row(d, &d->put_acc, "accuracy", db_acc_columns, a, "insert accuracy", e);
 }
 
 int db_get_accuracy(Db *d, DbAcc *a, int *found, MpErr *e)
 {
     *found = 0;
     if (!d->get_acc) {
-        char sql[512];
-        snprintf(sql, sizeof sql, "SELECT %s FROM accuracy WHERE acc_key = ?", acc_cols);
-        int rc = prepare(d, sql, &d->get_acc, e);
+        SqlBuf b = {0};
+        sql_select(&b, "accuracy", db_acc_columns, " WHERE acc_key = ?");
+        int rc = prepare_buf(d, &b, &d->get_acc, e);
         if (rc)
             return rc;
     }
@@ -562,7 +533,8 @@ int db_get_accuracy(Db *d, DbAcc *a, int *found, MpErr *e)
     sqlite3_bind_text(d->get_acc, 1, key, -1, SQLITE_TRANSIENT);
     int s = sqlite3_step(d->get_acc);
     if (s == SQLITE_ROW) {
-        acc_from_row(d->get_acc, a);
+        memset(a, 0, sizeof *a);
+        read_row(d->get_acc, db_acc_columns, a); /* no owned fields: cannot run out of memory */
         *found = 1;
     }
     sqlite3_reset(d->get_acc);
@@ -572,27 +544,10 @@ int db_get_accuracy(Db *d, DbAcc *a, int *found, MpErr *e)
 
 int db_load_accuracy(Db *d, DbAcc **rows, int *n, MpErr *e)
 {
-    *rows = NULL;
-    *n = 0;
-    char sql[512];
-    snprintf(sql, sizeof sql, "SELECT %s FROM accuracy ORDER BY model, format, group_size", acc_cols);
-    sqlite3_stmt *st = NULL;
-    int rc = prepare(d, sql, &st, e), cap = 0, s = SQLITE_DONE;
-    while (rc == MP_OK && (s = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 16;
-            DbAcc *nr = mp_realloc(*rows, (size_t)cap * sizeof *nr);
-            if (!nr) {
-                rc = mp_errf(e, MP_ENOMEM, "out of memory");
-                break;
-            }
-            *rows = nr;
-        }
-        acc_from_row(st, &(*rows)[(*n)++]);
-    }
-    if (rc == MP_OK && s != SQLITE_DONE)
-        rc = sql_err(d, e, "read accuracy");
-    sqlite3_finalize(st);
+    void *v = NULL;
+    int rc = load_rows(d, "accuracy", db_acc_columns, " ORDER BY model, format, group_size", sizeof **rows, 16, &v, n,
+                       "read accuracy", e);
+    *rows = v;
     if (rc) {
         mp_free(*rows);
         *rows = NULL;
@@ -644,80 +599,13 @@ int db_check_integrity(Db *d, MpErr *e)
     return rc;
 }
 
-static const char point_cols[] =
-    "key, arch, base, pe_kind, dataflow, dram_tech, workload, model, phase, params, config, seq, kv, batch, rows, "
-    "cols, quant_weight_bits, quant_group_size, dram_bits_per_cycle, clock_mhz, cycles, macs, seconds, dram_bytes, "
-    "utilization, area_mm2, energy_pj, energy_pe_pj, energy_sram_pj, energy_dram_pj, energy_decoder_pj, "
-    "energy_dequant_pj, energy_leakage_pj, energy_other_pj, accuracy_db, acc_format";
-
 int db_load_points(Db *d, DbPoint **pts, int *n, MpErr *e)
 {
-    *pts = NULL;
-    *n = 0;
-    char sql[1024];
-    snprintf(sql, sizeof sql,
-             "SELECT %s FROM results ORDER BY model, phase = 'decode', phase, seq, kv, batch, arch, key", point_cols);
-    sqlite3_stmt *st = NULL;
-    int rc = prepare(d, sql, &st, e), cap = 0, s = SQLITE_DONE;
-    while (rc == MP_OK && (s = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 64;
-            DbPoint *np = mp_realloc(*pts, (size_t)cap * sizeof *np);
-            if (!np) {
-                rc = mp_errf(e, MP_ENOMEM, "out of memory");
-                break;
-            }
-            *pts = np;
-        }
-        DbPoint *p = &(*pts)[*n];
-        memset(p, 0, sizeof *p);
-        int c = 0;
-        snprintf(p->key, sizeof p->key, "%s", col_text(st, c++));
-        snprintf(p->arch, sizeof p->arch, "%s", col_text(st, c++));
-        snprintf(p->base, sizeof p->base, "%s", col_text(st, c++));
-        snprintf(p->pe_kind, sizeof p->pe_kind, "%s", col_text(st, c++));
-        snprintf(p->dataflow, sizeof p->dataflow, "%s", col_text(st, c++));
-        snprintf(p->dram_tech, sizeof p->dram_tech, "%s", col_text(st, c++));
-        snprintf(p->workload, sizeof p->workload, "%s", col_text(st, c++));
-        snprintf(p->model, sizeof p->model, "%s", col_text(st, c++));
-        snprintf(p->phase, sizeof p->phase, "%s", col_text(st, c++));
-        p->params = mp_strdup(col_text(st, c++));
-        p->config = mp_strdup(col_text(st, c++));
-        (*n)++;
-        if (!p->params || !p->config) {
-            rc = mp_errf(e, MP_ENOMEM, "out of memory");
-            break;
-        }
-        p->seq = sqlite3_column_int64(st, c++);
-        p->kv = sqlite3_column_int64(st, c++);
-        p->batch = sqlite3_column_int64(st, c++);
-        p->rows = sqlite3_column_int(st, c++);
-        p->cols = sqlite3_column_int(st, c++);
-        p->weight_bits = sqlite3_column_int(st, c++);
-        p->group_size = sqlite3_column_int(st, c++);
-        p->dram_bits_per_cycle = sqlite3_column_int(st, c++);
-        p->clock_mhz = sqlite3_column_double(st, c++);
-        p->cycles = sqlite3_column_int64(st, c++);
-        p->macs = sqlite3_column_int64(st, c++);
-        p->seconds = sqlite3_column_double(st, c++);
-        p->dram_bytes = sqlite3_column_double(st, c++);
-        p->utilization = sqlite3_column_double(st, c++);
-        p->area_mm2 = sqlite3_column_double(st, c++);
-        p->energy_pj = sqlite3_column_double(st, c++);
-        p->e_pe = sqlite3_column_double(st, c++);
-        p->e_sram = sqlite3_column_double(st, c++);
-        p->e_dram = sqlite3_column_double(st, c++);
-        p->e_decoder = sqlite3_column_double(st, c++);
-        p->e_dequant = sqlite3_column_double(st, c++);
-        p->e_leakage = sqlite3_column_double(st, c++);
-        p->e_other = sqlite3_column_double(st, c++);
-        p->has_accuracy = sqlite3_column_type(st, c) != SQLITE_NULL;
-        p->accuracy_db = sqlite3_column_double(st, c++);
-        snprintf(p->acc_format, sizeof p->acc_format, "%s", col_text(st, c++));
-    }
-    if (rc == MP_OK && s != SQLITE_DONE)
-        rc = sql_err(d, e, "read results");
-    sqlite3_finalize(st);
+    void *v = NULL;
+    int rc = load_rows(d, "results", db_result_columns,
+                       " ORDER BY model, phase = 'decode', phase, seq, kv, batch, arch, key", sizeof **pts, 64, &v, n,
+                       "read results", e);
+    *pts = v;
     if (rc) {
         db_points_free(*pts, *n);
         *pts = NULL;

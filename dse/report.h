@@ -6,6 +6,8 @@
  * worst). The designs a report plots in detail for a workload are its Pareto front over all four
  * objectives, lowest energy x delay first, at most ReportOpts.top; their per-layer results are
  * recomputed (sim/point.h) from the config text stored in each row.
+ *
+ * Implemented by dse/report_*.c, one concept each (dse/report_int.h lists them).
  */
 #ifndef MP_SIM_REPORT_H
 #define MP_SIM_REPORT_H
@@ -56,6 +58,7 @@ typedef struct ReportOpts {
 } ReportOpts;
 
 typedef struct ReportInfo {
+    char dir[1024];        /* the folder, as written: "report/" is the folder "report" */
     int plots;             /* plot files written (SVG + PNG)                        */
     char png_terminal[16]; /* "pngcairo", "png" or "" (no PNG)                      */
     int gnuplot_missing;   /* 1: gnuplot could not be run: tables and CSV only      */

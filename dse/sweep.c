@@ -9,6 +9,7 @@
 
 #include "dse/accuracy.h"
 #include "base/alloc.h"
+#include "dse/grow.h"
 #include "base/fileio.h"
 #include "base/parse.h"
 #include "sim/point.h"
@@ -186,14 +187,10 @@ static void strlist_free(StrList *l)
 
 static int strlist_add(StrList *l, const char *s, MpErr *e)
 {
-    if (l->n == l->cap) {
-        int nc = l->cap ? 2 * l->cap : 8;
-        char **nv = mp_realloc(l->v, (size_t)nc * sizeof *nv);
-        if (!nv)
-            return mp_errf(e, MP_ENOMEM, "out of memory");
-        l->v = nv;
-        l->cap = nc;
-    }
+    char **nv = dse_grow(l->v, l->n, &l->cap, sizeof *nv, 8);
+    if (!nv)
+        return mp_errf(e, MP_ENOMEM, "out of memory");
+    l->v = nv;
     if (!(l->v[l->n] = mp_strdup(s)))
         return mp_errf(e, MP_ENOMEM, "out of memory");
     l->n++;
@@ -211,12 +208,23 @@ typedef struct ListCtx {
 static int list_err(const ListCtx *x, MpErr *e, const char *fmt, ...) MP_PRINTF(3, 4);
 static int list_err(const ListCtx *x, MpErr *e, const char *fmt, ...)
 {
-    char m[768];
+    if (!e || e->code != MP_OK) /* the first error stays */
+        return MP_EINPUT;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(m, sizeof m, fmt, ap);
+    mp_verrf(e, MP_EINPUT, fmt, ap);
     va_end(ap);
-    return mp_errf(e, MP_EINPUT, "%s:%d: [%s] %s: %s", x->file, x->line, x->section, x->key, m);
+    mp_err_prefix(e, "%s:%d: [%s] %s", x->file, x->line, x->section, x->key);
+    return MP_EINPUT;
+}
+
+/* MP_EINPUT when item i of l repeats an earlier one. */
+static int list_unique(const ListCtx *x, const StrList *l, int i, MpErr *e)
+{
+    for (int j = 0; j < i; j++)
+        if (!strcmp(l->v[j], l->v[i]))
+            return LERR(x, e, "'%s' is listed twice", l->v[i]);
+    return MP_OK;
 }
 
 /* Split "a, b ,c" into trimmed items; an empty item is an error. */
@@ -418,10 +426,7 @@ static int load_bases(SweepPlan *p, const ListCtx *x, const char *text, const ch
     }
     for (int i = 0; rc == MP_OK && i < names.n; i++) {
         const char *nm = names.v[i];
-        for (int j = 0; j < i; j++)
-            if (!strcmp(names.v[j], nm))
-                rc = LERR(x, e, "'%s' is listed twice", nm);
-        if (rc)
+        if ((rc = list_unique(x, &names, i, e)) != MP_OK)
             break;
         char path[1400];
         int is_path = strchr(nm, '.') != NULL || nm[0] == '/';
@@ -532,10 +537,7 @@ static int load_workloads(SweepPlan *p, const SpecRaw *raw, const IniLoad *where
     }
     for (int mi = 0; rc == MP_OK && mi < models.n; mi++) {
         const char *m = models.v[mi];
-        for (int j = 0; j < mi; j++)
-            if (!strcmp(models.v[j], m))
-                rc = LERR(&xm, e, "'%s' is listed twice", m);
-        if (rc)
+        if ((rc = list_unique(&xm, &models, mi, e)) != MP_OK)
             break;
         size_t n = strlen(m);
         if (n > 4 && !strcmp(m + n - 4, ".csv")) {
@@ -900,33 +902,8 @@ int sweep_accuracy(const SweepPlan *p, const NumFormat *nf, int group, int wi, S
         s.fmt[0].nf.wq.group = group;
     SynParams sp;
     syn_params_default(&sp);
-    for (int l = 0; l < layers && rc == MP_OK; l++)
-        for (int gi = 0; gi < shapes->ngemm && rc == MP_OK; gi++) {
-            const Gemm *g = &shapes->gemms[gi];
-            if (g->role != WL_WEIGHT_ACT || !strcmp(g->name, "lm_head"))
-                continue;
-            if (g->n > (1 << 24) || g->k > (1 << 24)) {
-                rc = mp_errf(e, MP_EINPUT, "%s: %lld x %lld is too large for the accuracy study", g->name,
-                             (long long)g->n, (long long)g->k);
-                break;
-            }
-            int n = (int)g->n, k = (int)g->k;
-            int r = p->acc.rows >= n ? n : p->acc.rows, t = p->acc.tokens;
-            float *w = mp_malloc((size_t)r * k * sizeof *w), *x = mp_malloc((size_t)t * k * sizeof *x);
-            uint64_t seed = (uint64_t)p->acc.seed * 1000003u + (uint64_t)l * 64u + (uint64_t)gi;
-            char name[96];
-            snprintf(name, sizeof name, "layers.%d.%s", l, g->name);
-            if (!w || !x)
-                rc = mp_errf(e, MP_ENOMEM, "out of memory");
-            if (rc == MP_OK)
-                rc = syn_weights(&sp, seed, (size_t)r, (size_t)k, w, e);
-            if (rc == MP_OK)
-                rc = syn_acts(&sp, seed, (size_t)t, (size_t)k, x, NULL, e);
-            if (rc == MP_OK)
-                rc = acc_study_gemm(&s, name, w, r, k, x, t, e);
-            mp_free(w);
-            mp_free(x);
-        }
+    if (rc == MP_OK)
+        rc = acc_study_synthetic(&s, shapes, layers, p->acc.rows, p->acc.tokens, p->acc.seed, &sp, 0, e);
     if (rc == MP_OK && s.nlayer == 0)
         rc = mp_errf(e, MP_EINPUT, "%s: no weight GEMMs to study", sw->model);
     if (rc == MP_OK) {

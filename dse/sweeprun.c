@@ -18,6 +18,7 @@
 
 #include "base/alloc.h"
 #include "dse/db.h"
+#include "dse/grow.h"
 #include "models/pekind.h"
 
 /* ------------------------------------------------------------------ a set of 64-bit keys */
@@ -200,14 +201,10 @@ static int acc_entry(Run *r, const ArchConfig *c, int w, MpErr *e)
     for (int i = 0; i < r->nacc; i++)
         if (r->acc[i].h == h && !strcmp(r->acc[i].row.key, key))
             return i;
-    if (r->nacc == r->capacc) {
-        int nc = r->capacc ? 2 * r->capacc : 16;
-        AccEntry *na = mp_realloc(r->acc, (size_t)nc * sizeof *na);
-        if (!na)
-            return mp_errf(e, MP_ENOMEM, "out of memory"), -2;
-        r->acc = na;
-        r->capacc = nc;
-    }
+    AccEntry *na = dse_grow(r->acc, r->nacc, &r->capacc, sizeof *na, 16);
+    if (!na)
+        return mp_errf(e, MP_ENOMEM, "out of memory"), -2;
+    r->acc = na;
     AccEntry *a = &r->acc[r->nacc];
     memset(a, 0, sizeof *a);
     snprintf(a->row.key, sizeof a->row.key, "%s", key);
@@ -597,22 +594,14 @@ static int on_reply(Run *r, const Reply *rep, MpErr *e)
         }
         if (acc >= 0 && r->acc[acc].state != ACC_KNOWN) {
             AccEntry *a = &r->acc[acc];
-            if (r->npend == r->cappend) {
-                int nc = r->cappend ? 2 * r->cappend : 64;
-                Pending *np = mp_realloc(r->pend, (size_t)nc * sizeof *np);
-                if (!np)
-                    return mp_errf(e, MP_ENOMEM, "out of memory");
-                r->pend = np;
-                r->cappend = nc;
-            }
-            if (a->nwait == a->capwait) {
-                int nc = a->capwait ? 2 * a->capwait : 16;
-                int *nw = mp_realloc(a->wait, (size_t)nc * sizeof *nw);
-                if (!nw)
-                    return mp_errf(e, MP_ENOMEM, "out of memory");
-                a->wait = nw;
-                a->capwait = nc;
-            }
+            Pending *np = dse_grow(r->pend, r->npend, &r->cappend, sizeof *np, 64);
+            if (!np)
+                return mp_errf(e, MP_ENOMEM, "out of memory");
+            r->pend = np;
+            int *nw = dse_grow(a->wait, a->nwait, &a->capwait, sizeof *nw, 16);
+            if (!nw)
+                return mp_errf(e, MP_ENOMEM, "out of memory");
+            a->wait = nw;
             r->pend[r->npend] = (Pending){ti, rep->o};
             a->wait[a->nwait++] = r->npend++;
             return MP_OK;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "base/alloc.h"
 #include "dse/db.h"
 
 static char dir[] = "/tmp/mpsim_db_XXXXXX";
@@ -174,6 +175,116 @@ static void round_trip(void **state)
     db_close(d, NULL);
 }
 
+static void acc_equal(const DbAcc *a, const DbAcc *b)
+{
+    assert_string_equal(a->key, b->key);
+    assert_string_equal(a->format, b->format);
+    assert_string_equal(a->model, b->model);
+    assert_int_equal(a->group_size, b->group_size);
+    assert_int_equal(a->layers, b->layers);
+    assert_int_equal(a->rows, b->rows);
+    assert_int_equal(a->tokens, b->tokens);
+    assert_true(a->seed == b->seed);
+    assert_int_equal(a->ok, b->ok);
+    assert_true(a->sqnr_db == b->sqnr_db && a->ideal_db == b->ideal_db && a->weight_db == b->weight_db &&
+                a->hw_vs_ideal_db == b->hw_vs_ideal_db);
+    assert_int_equal(a->gemms, b->gemms);
+    assert_string_equal(a->message, b->message);
+}
+
+/* Every field of DbPoint and DbAcc comes back as written (reading goes through the column table
+ * writing uses: a field that is not read back would stay zero). */
+static void every_field_read_back(void **state)
+{
+    (void)state;
+    rm_db("b.db");
+    DbRow r;
+    ArchConfig c;
+    char k[17];
+    make_row(&r, &c, k, 3);
+    c.cols = 24;
+    c.clock_mhz = 812.5;
+    c.weight_bits = 4;
+    c.group_size = 96;
+    c.dram_bits_per_cycle = 192;
+    r.total.cycles = ((int64_t)1 << 40) + 7; /* past 32 bits */
+    r.total.macs = ((int64_t)1 << 41) + 9;
+    r.energy = (EnergyBreakdown){.pe = 1, .sram = 2, .dram = 3, .decoder = 4, .dequant = 5, .leakage = 6, .other = 7,
+                                 .total = 28};
+    r.seq = 0;
+    r.kv = 77;
+    r.batch = 5;
+    DbAcc ok = {.key = "k-ok", .format = "bitmod-w3", .model = "tiny", .group_size = 128, .layers = 2, .rows = 9,
+                .tokens = 3, .seed = ((int64_t)1 << 35) + 1, .ok = 1, .sqnr_db = 11.25, .ideal_db = 12.5,
+                .weight_db = 13.75, .hw_vs_ideal_db = 40.5, .gemms = 14};
+    DbAcc bad = {.key = "k-bad", .format = "mixpe-w4a8", .model = "tiny", .group_size = 2048, .layers = 1, .rows = 1,
+                 .tokens = 1, .seed = 2, .ok = 0, .gemms = 0, .message = "no study: group too large"};
+    Db *d = NULL;
+    MpErr e = {0};
+    assert_int_equal(db_open(path("b.db"), DB_WRITE, &d, &e), MP_OK);
+    assert_int_equal(db_put_result(d, &r, &e), MP_OK);
+    assert_int_equal(db_put_accuracy(d, &ok, &e), MP_OK);
+    assert_int_equal(db_put_accuracy(d, &bad, &e), MP_OK);
+    assert_int_equal(db_close(d, &e), MP_OK);
+
+    assert_int_equal(db_open(path("b.db"), DB_READ, &d, &e), MP_OK);
+    DbPoint *pts = NULL;
+    int np = 0;
+    assert_int_equal(db_load_points(d, &pts, &np, &e), MP_OK);
+    assert_int_equal(np, 1);
+    const DbPoint *p = &pts[0];
+    assert_string_equal(p->key, r.key);
+    assert_string_equal(p->arch, r.arch);
+    assert_string_equal(p->base, r.base);
+    assert_string_equal(p->params, r.params);
+    assert_string_equal(p->config, r.config_text);
+    assert_string_equal(p->pe_kind, "olive");
+    assert_string_equal(p->dataflow, c.dataflow ? "ws" : "os");
+    assert_string_equal(p->dram_tech, "lpddr5");
+    assert_string_equal(p->workload, r.workload);
+    assert_string_equal(p->model, r.model);
+    assert_string_equal(p->phase, r.phase);
+    assert_int_equal(p->seq, 0);
+    assert_int_equal(p->kv, 77);
+    assert_int_equal(p->batch, 5);
+    assert_int_equal(p->rows, 11);
+    assert_int_equal(p->cols, 24);
+    assert_int_equal(p->weight_bits, 4);
+    assert_int_equal(p->group_size, 96);
+    assert_int_equal(p->dram_bits_per_cycle, 192);
+    assert_true(p->clock_mhz == 812.5);
+    assert_true(p->cycles == r.total.cycles);
+    assert_true(p->macs == r.total.macs);
+    assert_true(p->seconds == r.seconds);
+    assert_true(p->dram_bytes == 110);
+    assert_true(p->utilization == 0.25);
+    assert_true(p->area_mm2 == 4.25);
+    assert_true(p->energy_pj == 28);
+    const double comp[] = {p->e_pe, p->e_sram, p->e_dram, p->e_decoder, p->e_dequant, p->e_leakage, p->e_other};
+    for (int i = 0; i < 7; i++)
+        assert_true(comp[i] == i + 1);
+    assert_true(p->has_accuracy && p->accuracy_db == 13.5);
+    assert_string_equal(p->acc_format, "olive-w4a4");
+    db_points_free(pts, np);
+
+    DbAcc *acc = NULL;
+    int na = 0;
+    assert_int_equal(db_load_accuracy(d, &acc, &na, &e), MP_OK);
+    assert_int_equal(na, 2);
+    /* ordered by model, format, group: bitmod-w3 first */
+    acc_equal(&acc[0], &ok);
+    acc_equal(&acc[1], &bad);
+    mp_free(acc);
+    DbAcc got;
+    memset(&got, 0, sizeof got);
+    snprintf(got.key, sizeof got.key, "k-bad");
+    int found = 0;
+    assert_int_equal(db_get_accuracy(d, &got, &found, &e), MP_OK);
+    assert_int_equal(found, 1);
+    acc_equal(&got, &bad);
+    assert_int_equal(db_close(d, &e), MP_OK);
+}
+
 static void not_ours(void **state)
 {
     (void)state;
@@ -306,6 +417,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(round_trip),
+        cmocka_unit_test(every_field_read_back),
         cmocka_unit_test(not_ours),
         cmocka_unit_test(new_columns_added),
         cmocka_unit_test(merge),

@@ -1,0 +1,31 @@
+/* cli/cmds.c — what the subcommands share: dispatch over a table of subcommands, and the opening
+ * of each (parse the options, answer --help, report a usage error). See cmds.h. */
+#include "cli/cmds.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int cli_dispatch(const char *prog, const CliCmd *cmds, int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        FILE *f = argc < 2 ? stderr : stdout;
+        fprintf(f, "usage: %s COMMAND [options]   ('%s COMMAND --help' for each)\n\ncommands:\n", prog, prog);
+        for (const CliCmd *c = cmds; c->name; c++)
+            fprintf(f, "  %-14s %s\n", c->name, c->summary);
+        return argc < 2 ? 2 : 0;
+    }
+    for (const CliCmd *c = cmds; c->name; c++)
+        if (!strcmp(c->name, argv[1]))
+            return c->run(argc - 1, argv + 1);
+    fprintf(stderr, "%s: unknown command '%s' (see '%s --help')\n", prog, argv[1], prog);
+    return 2;
+}
+
+int cmd_parse(const CliSpec *spec, int argc, char **argv, char **pos, int *npos)
+{
+    MpErr e = {0};
+    int rc = cli_parse(spec, argc, argv, pos, npos, &e);
+    if (rc == CLI_HELP_SHOWN)
+        return 0;
+    return rc ? cli_fail(&e) : CMD_GO_ON;
+}
