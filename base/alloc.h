@@ -15,6 +15,21 @@ void *mp_realloc(void *p, size_t n);
 void mp_free(void *p);
 char *mp_strdup(const char *s);
 
+/* Arrays that double when full. The array v holds *cap elements of `size` bytes, n of them in use.
+ * Returns an array with room for n + 1: v itself while n < *cap, else v reallocated to twice its
+ * capacity (`first` elements when it had none) with *cap updated; NULL when out of memory, and
+ * then v and *cap are as they were. */
+static inline void *mp_grow(void *v, int n, int *cap, size_t size, int first)
+{
+    if (n < *cap)
+        return v;
+    int nc = *cap ? 2 * *cap : first;
+    void *nv = mp_realloc(v, (size_t)nc * size);
+    if (nv)
+        *cap = nc;
+    return nv;
+}
+
 /* Test hook: after n more successful allocations, every allocation fails.
  * n < 0 switches failure injection off (the default). */
 void mp_alloc_fail_after(long n);

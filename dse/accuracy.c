@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "base/alloc.h"
-#include "dse/grow.h"
 
 void acc_study_init(AccStudy *s) { memset(s, 0, sizeof *s); }
 
@@ -60,7 +59,7 @@ static double sqnr_of(const MetricAcc *a) { return metric_summary(a).sqnr_db; }
 
 int acc_study_gemm(AccStudy *s, const char *name, const float *w, int n, int k, const float *x, int t, MpErr *e)
 {
-    AccLayer *nl = dse_grow(s->layer, s->nlayer, &s->cap, sizeof *nl, 16);
+    AccLayer *nl = mp_grow(s->layer, s->nlayer, &s->cap, sizeof *nl, 16);
     if (!nl)
         return mp_errf(e, MP_ENOMEM, "out of memory");
     s->layer = nl;

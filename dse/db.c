@@ -12,7 +12,6 @@
 
 #include "base/alloc.h"
 #include "dse/db_int.h"
-#include "dse/grow.h"
 
 struct Db {
     sqlite3 *h;
@@ -236,7 +235,7 @@ static int load_rows(Db *d, const char *table, DbColumnsFn cols, const char *tai
     sqlite3_stmt *st = NULL;
     int rc = prepare_buf(d, &q, &st, e), cap = 0, s = SQLITE_DONE;
     while (rc == MP_OK && (s = sqlite3_step(st)) == SQLITE_ROW) {
-        void *nr = dse_grow(*rows, *n, &cap, size, cap0);
+        void *nr = mp_grow(*rows, *n, &cap, size, cap0);
         if (!nr) {
             rc = mp_errf(e, MP_ENOMEM, "out of memory");
             break;

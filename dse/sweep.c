@@ -9,7 +9,6 @@
 
 #include "dse/accuracy.h"
 #include "base/alloc.h"
-#include "dse/grow.h"
 #include "base/fileio.h"
 #include "base/parse.h"
 #include "sim/point.h"
@@ -187,7 +186,7 @@ static void strlist_free(StrList *l)
 
 static int strlist_add(StrList *l, const char *s, MpErr *e)
 {
-    char **nv = dse_grow(l->v, l->n, &l->cap, sizeof *nv, 8);
+    char **nv = mp_grow(l->v, l->n, &l->cap, sizeof *nv, 8);
     if (!nv)
         return mp_errf(e, MP_ENOMEM, "out of memory");
     l->v = nv;

@@ -18,7 +18,6 @@
 
 #include "base/alloc.h"
 #include "dse/db.h"
-#include "dse/grow.h"
 #include "models/pekind.h"
 
 /* ------------------------------------------------------------------ a set of 64-bit keys */
@@ -201,7 +200,7 @@ static int acc_entry(Run *r, const ArchConfig *c, int w, MpErr *e)
     for (int i = 0; i < r->nacc; i++)
         if (r->acc[i].h == h && !strcmp(r->acc[i].row.key, key))
             return i;
-    AccEntry *na = dse_grow(r->acc, r->nacc, &r->capacc, sizeof *na, 16);
+    AccEntry *na = mp_grow(r->acc, r->nacc, &r->capacc, sizeof *na, 16);
     if (!na)
         return mp_errf(e, MP_ENOMEM, "out of memory"), -2;
     r->acc = na;
@@ -594,11 +593,11 @@ static int on_reply(Run *r, const Reply *rep, MpErr *e)
         }
         if (acc >= 0 && r->acc[acc].state != ACC_KNOWN) {
             AccEntry *a = &r->acc[acc];
-            Pending *np = dse_grow(r->pend, r->npend, &r->cappend, sizeof *np, 64);
+            Pending *np = mp_grow(r->pend, r->npend, &r->cappend, sizeof *np, 64);
             if (!np)
                 return mp_errf(e, MP_ENOMEM, "out of memory");
             r->pend = np;
-            int *nw = dse_grow(a->wait, a->nwait, &a->capwait, sizeof *nw, 16);
+            int *nw = mp_grow(a->wait, a->nwait, &a->capwait, sizeof *nw, 16);
             if (!nw)
                 return mp_errf(e, MP_ENOMEM, "out of memory");
             a->wait = nw;
