@@ -1,7 +1,7 @@
 /* sim/point.h — one design point on one workload: simulate, price the events, size the silicon.
  *
  * Shared by `mpsim run` / `mpsim compare` (cli/cmd_run.c), sweeps (dse/sweep.c) and reports
- * (dse/report.c), so every command reports the same numbers for the same config and workload:
+ * (dse/report_load.c), so every command reports the same numbers for the same config and workload:
  *
  *   seconds      = cycles / (clock_mhz x 1e6)
  *   utilization  = macs / mac_capacity (PE-cycles x each GEMM's peak MACs per PE-cycle, sim/events.h)
