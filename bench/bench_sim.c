@@ -1,4 +1,4 @@
-/* bench/bench_sim.c — simulator benchmarks (issue targets in DESIGN.md):
+/* bench/bench_sim.c — simulator benchmarks (targets: docs/sources.md, "Performance targets"; docs/bench.md):
  *   sim/fast-llama2-7b/<kind>   one design point, llama2-7b prefill 2048 + one decode step
  *                               (KV 2048), fast fidelity; target under 1 s
  *   sim/cycle/<kind>            cycle fidelity with real data on one GEMM, in PE-cycles per

@@ -299,7 +299,8 @@ static void every_preset_loads(void **state)
     }
 }
 
-/* The published evaluation setups (reference/pe-designs.md), key by key. */
+/* The published evaluation setups (docs/sources.md, "MixPE evaluation setup" and "BitMoD evaluation setup"),
+ * key by key. */
 static void presets_hold_paper_facts(void **state)
 {
     (void)state;

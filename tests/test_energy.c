@@ -63,7 +63,7 @@ static void tech_28nm_loads(void **state)
     assert_int_equal(t.version, 1);
     assert_string_equal(t.name, "28nm");
     assert_true(t.node_nm == 28);
-    /* the published anchors, unchanged (reference/pe-designs.md, BitMoD's synthesis sheet) */
+    /* the published anchors, unchanged (BitMoD's synthesis sheet: docs/sources.md, "PE synthesis figures") */
     assert_true(t.pe[PE_FP16].busy_pj == 0.77 && t.pe[PE_FP16].area_um2 == 1968.7);
     assert_true(t.pe[PE_OLIVE].busy_pj == 0.613 && t.pe[PE_OLIVE].area_um2 == 1318.6);
     assert_true(t.pe[PE_BITMOD].area_um2 == 1793.7);

@@ -6,7 +6,7 @@
 
 #include "base/alloc.h"
 
-/* Published shapes (reference/pe-designs.md, "Published LLM layer shapes"); head_dim = hidden/heads
+/* Published shapes (docs/sources.md, "LLM layer shapes"); head_dim = hidden/heads
  * for all of them. Parameter counts are checked against the published totals in tests/test_workload.c. */
 const WlModel wl_models[] = {
     /* name         layers hidden heads kv  hdim  ffn    vocab   ffn kind */

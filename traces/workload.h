@@ -51,7 +51,7 @@ typedef enum WlPhase {
     WL_LAYERS   /* a layer list read from a file: shapes as given    */
 } WlPhase;
 
-/* One row of the model table (published shapes: reference/pe-designs.md). */
+/* One row of the model table (published shapes: docs/sources.md, "LLM layer shapes"). */
 typedef struct WlModel {
     const char *name;   /* command-line name: "llama2-7b"                         */
     int layers;         /* decoder blocks                                          */
