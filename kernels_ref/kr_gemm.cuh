@@ -281,7 +281,7 @@ __global__ void __launch_bounds__(Gm2Cfg<KIND, BM, BN, WM, WN, STAGES>::NTH, 1)
 /* ---------------------------------------------------------------- GEMM v3 (wgmma, sm_90a)
  * GEMM v2's decode-once-per-block, with the tensor-core work issued as asynchronous warpgroup MMAs
  * (wgmma) so that the decode of group gi + 1 runs on the CUDA cores while the tensor cores work
- * on group gi (docs/gpu.md, "GEMM v3"):
+ * on group gi (docs/gpu.md, "Variants"):
  *  - block: 128 weight rows x 128 tokens, two warpgroups (256 threads); warpgroup w owns rows
  *    64w..64w+63 and all 128 tokens: one m64n128k16 (f16 -> f32) or m64n128k32 (s8 -> s32) per
  *    k step, A = the decoded weights, B = the activations, both K-major in shared memory;

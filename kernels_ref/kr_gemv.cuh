@@ -224,7 +224,7 @@ __global__ void __launch_bounds__(32 * R * S) gemv_kernel(KrWeights W, KrActs X,
 
 /* ---------------------------------------------------------------- GEMV v4 and v5: shared pieces
  * Both keep GEMV v1's fragment mapping, decoders and per-group dequantization, and differ only in
- * how the weights reach the lanes (docs/gpu.md, "GEMV v4, v5"):
+ * how the weights reach the lanes (docs/gpu.md, "Variants"):
  *  - a warp owns a 16-row strip and part p of P contiguous ranges of groups (split-K); a block of
  *    NWARP = max(4, P) warps holds the P parts of NWARP / P strips and adds the parts in part order
  *    at the end (integers for OliVe; MixPE W4A8 takes P = 1 only: its FMA chain runs over all
