@@ -165,13 +165,15 @@ NVCC ?= $(firstword $(wildcard /usr/local/cuda/bin/nvcc) $(shell command -v nvcc
 KR_DIR       := $(BUILD)/kr
 KR_CU        := $(wildcard kernels_ref/*.cu)
 KR_CU_OBJ    := $(KR_CU:kernels_ref/%.cu=$(KR_DIR)/%.o)
+KR_HDR       := $(wildcard kernels_ref/*.cuh kernels_ref/*.h)
 KR_HOST_OBJ  := $(BUILD)/obj/kernels_ref/kr_host.o
 KR_CORE_SRC  := base/alloc.c base/err.c base/fileio.c base/parse.c base/rng.c $(wildcard models/*.c) traces/synth.c
-KR_RUN_OBJ   := $(KR_DIR)/kr_runner.o $(BUILD)/obj/kernels_ref/kr_nvml.o $(KR_HOST_OBJ) \
+KR_RUN_COBJ  := $(patsubst kernels_ref/%.c,$(KR_DIR)/%.o,$(wildcard kernels_ref/kr_run*.c))
+KR_RUN_OBJ   := $(KR_RUN_COBJ) $(BUILD)/obj/kernels_ref/kr_nvml.o $(KR_HOST_OBJ) \
                 $(KR_CU_OBJ) $(KR_CORE_SRC:%.c=$(BUILD)/obj/%.o)
 KR_NVCCFLAGS := -std=c++17 -O3 -gencode arch=compute_90a,code=sm_90a -I. -Xcompiler -Wall $(KR_EXTRA_NVCCFLAGS)
-# The variants gpu-check times (kr_api.h; `all` for every one, ~2x longer): the contenders of docs/gpu.md.
-KR_VARIANTS  ?= gemv-r1s8,gemv-r1s4,gemv2-p4,gemv4-p1,gemv4-p2,gemv4-p4,gemv4-p8,gemv5-p1,gemv5-p2,gemv5-p4,gemv5-p8,gemm2-64,gemm2-128,gemm3,gemv6-p1,gemv6-p2,gemv6-p4,gemv6-p8,gemv6s2-p2,gemv6s2-p4,gemv6s2-p8
+# The variants gpu-check times (kr_api.h; `all` for every one): the contenders of docs/gpu.md.
+KR_VARIANTS  ?= gemv-r1s8,gemv-r1s4,gemv4-p1,gemv4-p2,gemv4-p4,gemv4-p8,gemv5-p1,gemv5-p2,gemv5-p4,gemv5-p8,gemm2-64,gemm2-128,gemm3,gemv6-p1,gemv6-p2,gemv6-p4,gemv6-p8,gemv6s2-p2,gemv6s2-p4,gemv6s2-p8
 .PHONY: cuda cuda-check gpu-check
 
 $(BUILD)/tests/test_kernels_cpu: $(BUILD)/obj/tests/test_kernels_cpu.o $(KR_HOST_OBJ) $(BUILD)/libmpsim.a
@@ -186,11 +188,11 @@ gpu-check:
 	@echo "gpu-check: no nvcc: the CUDA toolkit (nvcc, cuBLAS) is needed to build the GPU runner"; exit 2
 else
 KR_CUDA_HOME := $(patsubst %/bin/nvcc,%,$(NVCC))
-$(KR_DIR)/%.o: kernels_ref/%.cu kernels_ref/kr_kernels.cuh kernels_ref/kr_decode.h kernels_ref/kr_api.h
+$(KR_DIR)/%.o: kernels_ref/%.cu $(KR_HDR)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  NVCC    $<")
 	$(Q)$(NVCC) $(KR_NVCCFLAGS) -c $< -o $@
-$(KR_DIR)/kr_runner.o: kernels_ref/kr_runner.c
+$(KR_RUN_COBJ): $(KR_DIR)/%.o: kernels_ref/%.c
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CPPFLAGS_BASE) -isystem $(KR_CUDA_HOME)/include $(CFLAGS) -c $< -o $@
@@ -204,4 +206,4 @@ gpu-check: $(KR_DIR)/kr_runner
 	KR_COMMIT="$${KR_COMMIT:-$$(git rev-parse HEAD 2>/dev/null || echo unknown)$$(git status --porcelain -uno 2>/dev/null | grep -q . && echo -dirty)}" \
 	  $(KR_DIR)/kr_runner --variants $(KR_VARIANTS) --out-dir kernels_ref/results $(KR_ARGS)
 endif
--include $(KR_DIR)/kr_runner.d $(BUILD)/obj/kernels_ref/kr_host.d $(BUILD)/obj/kernels_ref/kr_nvml.d
+-include $(KR_RUN_COBJ:.o=.d) $(BUILD)/obj/kernels_ref/kr_host.d $(BUILD)/obj/kernels_ref/kr_nvml.d

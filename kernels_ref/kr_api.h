@@ -1,4 +1,4 @@
-/* kernels_ref/kr_api.h — C interface of the CUDA reference kernels (kr_kernels.cu).
+/* kernels_ref/kr_api.h — C interface of the CUDA reference kernels (kr_launch.cu, kr_k_<kind>.cu).
  *
  * Y[M x N] = X[M x K] * W[N x K]^T, Y fp32 row-major (y[m * N + n]). W and X are the packed
  * matrices of models/pack.h, copied byte for byte to the device (PackedMat fields of the same
@@ -54,46 +54,35 @@ typedef struct KrActs {      /* device pointers */
     size_t row_bytes;
 } KrActs;
 
-/* Kernel shapes. KR_VAR_AUTO picks by M (GEMV for M <= 16, GEMM above); the others force one
- * (for tuning; a GEMV variant needs M <= 16; a GEMV v2 variant with K parts is refused for
- * MixPE W4A8, whose exact FMA chain must run over all groups in one warp). */
+/* Kernel shapes (docs/gpu.md, "Variants"). KR_VAR_AUTO picks by kernel and M (kr_auto_variant); the
+ * others force one (for tuning): a GEMV variant needs M <= 16, a GEMV v6 variant M = 1 and a kind
+ * other than MixPE W4A8; a split-K variant (K in 2 or more parts) is refused for MixPE W4A8, whose
+ * exact FMA chain must run over all groups in one warp. */
 typedef enum KrVariant {
     KR_VAR_AUTO = 0,
-    KR_VAR_GEMV_R1S8,  /* GEMV: 16 rows per block, 8 warps over K              */
-    KR_VAR_GEMV_R2S4,  /* GEMV: 32 rows per block, 4 warps over K per 16 rows   */
-    KR_VAR_GEMV_R4S2,  /* GEMV: 64 rows per block, 2 warps over K per 16 rows   */
-    KR_VAR_GEMV_R1S4,  /* GEMV: 16 rows per block, 4 warps over K               */
-    KR_VAR_GEMM_64,    /* GEMM: 64 tokens x 64 rows per block, 4 warps           */
-    KR_VAR_GEMM_128,   /* GEMM: 128 tokens x 128 rows per block, 8 warps         */
-    KR_VAR_GEMV2,      /* GEMV v2: warp per strip and K part, parts chosen by N  */
-    KR_VAR_GEMV2_P1,   /* GEMV v2, whole K per warp                              */
-    KR_VAR_GEMV2_P2,   /* GEMV v2, K in 2 parts                                  */
-    KR_VAR_GEMV2_P4,   /* GEMV v2, K in 4 parts                                  */
-    KR_VAR_GEMM2_64,   /* GEMM v2 (decode once per block): 64 tokens x 64 rows   */
-    KR_VAR_GEMM2_128,  /* GEMM v2: 128 tokens x 128 rows                         */
-    KR_VAR_GEMV3,      /* GEMV v3: v2 with coalesced 512-byte row runs, parts by N */
-    KR_VAR_GEMV3_P1,   /* GEMV v3, whole K per warp                              */
-    KR_VAR_GEMV3_P2,   /* GEMV v3, K in 2 parts                                  */
-    KR_VAR_GEMV3_P4,   /* GEMV v3, K in 4 parts                                  */
-    KR_VAR_GEMV4,      /* GEMV v4: register ring of 4 groups, K parts chosen by N */
-    KR_VAR_GEMV4_P1,   /* GEMV v4, whole K per warp                              */
-    KR_VAR_GEMV4_P2,   /* GEMV v4, K in 2 parts                                  */
-    KR_VAR_GEMV4_P4,   /* GEMV v4, K in 4 parts                                  */
-    KR_VAR_GEMV4_P8,   /* GEMV v4, K in 8 parts                                  */
+    KR_VAR_GEMV_R1S8,  /* GEMV v1: 16 rows per block, 8 warps over K (kr_gemv.cuh)   */
+    KR_VAR_GEMV_R1S4,  /* GEMV v1: 16 rows per block, 4 warps over K                 */
+    KR_VAR_GEMV4,      /* GEMV v4: register ring of 4 groups, K parts chosen by N     */
+    KR_VAR_GEMV4_P1,   /* GEMV v4, whole K per warp                                   */
+    KR_VAR_GEMV4_P2,   /* GEMV v4, K in 2 parts                                       */
+    KR_VAR_GEMV4_P4,   /* GEMV v4, K in 4 parts                                       */
+    KR_VAR_GEMV4_P8,   /* GEMV v4, K in 8 parts                                       */
     KR_VAR_GEMV5,      /* GEMV v5: bulk-copy ring, 2 batches of 4 groups per warp, parts by N */
-    KR_VAR_GEMV5_P1,   /* GEMV v5, whole K per warp                              */
-    KR_VAR_GEMV5_P2,   /* GEMV v5, K in 2 parts                                  */
-    KR_VAR_GEMV5_P4,   /* GEMV v5, K in 4 parts                                  */
-    KR_VAR_GEMV5_P8,   /* GEMV v5, K in 8 parts                                  */
-    KR_VAR_GEMM3,      /* GEMM v3 (sm_90a wgmma): 128 tokens x 128 rows, decode overlapped */
-    KR_VAR_GEMV6_P1,   /* GEMV v6 (M = 1): activations paired once per block in shared memory, */
-    KR_VAR_GEMV6_P2,   /*   one strip per warp, K in 1, 2, 4, 8 parts                          */
+    KR_VAR_GEMV5_P1,   /* GEMV v5, whole K per warp                                   */
+    KR_VAR_GEMV5_P2,   /* GEMV v5, K in 2 parts                                       */
+    KR_VAR_GEMV5_P4,   /* GEMV v5, K in 4 parts                                       */
+    KR_VAR_GEMV5_P8,   /* GEMV v5, K in 8 parts                                       */
+    KR_VAR_GEMV6_P1,   /* GEMV v6 (M = 1, kr_gemv6.cuh): activations paired once per block in */
+    KR_VAR_GEMV6_P2,   /*   shared memory, one strip per warp, K in 1, 2, 4, 8 parts  */
     KR_VAR_GEMV6_P4,
     KR_VAR_GEMV6_P8,
-    KR_VAR_GEMV6S2_P1, /* GEMV v6 with two strips (32 rows) per warp, K in 1, 2, 4, 8 parts    */
+    KR_VAR_GEMV6S2_P1, /* GEMV v6 with two strips (32 rows) per warp, K in 1, 2, 4, 8 parts */
     KR_VAR_GEMV6S2_P2,
     KR_VAR_GEMV6S2_P4,
     KR_VAR_GEMV6S2_P8,
+    KR_VAR_GEMM2_64,   /* GEMM v2 (decode once per block, kr_gemm.cuh): 64 tokens x 64 rows */
+    KR_VAR_GEMM2_128,  /* GEMM v2: 128 tokens x 128 rows                              */
+    KR_VAR_GEMM3,      /* GEMM v3 (sm_90a wgmma): 128 tokens x 128 rows, decode overlapped */
     KR_VAR_COUNT
 } KrVariant;
 
@@ -109,10 +98,9 @@ int kr_launch(KrKernel kern, KrVariant var, const KrWeights *w, const KrActs *x,
 int kr_stream_read(const void *p, size_t bytes, uint32_t *sink, void *stream);
 /* The variant KR_VAR_AUTO resolves to for m tokens. */
 KrVariant kr_auto_variant(KrKernel kern, int m);
-/* 1 for the GEMV variants (M <= 16 only). */
+/* 1 for the GEMV variants (M <= 16 only): KR_VAR_GEMV_R1S8 .. KR_VAR_GEMV6S2_P8. */
 int kr_variant_is_gemv(KrVariant v);
-/* 1 if kr_launch takes variant v of kernel kern for m tokens (GEMV: m <= 16; split-K GEMV parts
- * are refused for MixPE W4A8). */
+/* 1 if kr_launch takes variant v of kernel kern for m tokens (the rules above KrVariant). */
 int kr_variant_ok(KrKernel kern, KrVariant v, int m);
 
 #ifdef __cplusplus

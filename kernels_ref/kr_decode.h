@@ -1,7 +1,7 @@
 /* kernels_ref/kr_decode.h — the bit-level decoders of the CUDA reference kernels, shared with the CPU.
  *
  * Every function here is plain integer arithmetic on 32-bit words and compiles as C11 (host, tests)
- * and as CUDA (device). The kernels (kr_kernels.cuh) call exactly these functions, so
+ * and as CUDA (device). The kernels (kr_kind.cuh and the families) call exactly these functions, so
  * tests/test_kernels_cpu.c checks the very decoders the GPU runs, code by code.
  *
  * The kernels read the canonical packed layouts of models/pack.h (docs/formats.md) without any
@@ -26,6 +26,15 @@
 #else
 #define KR_FN static inline
 #endif
+#if defined(__CUDA_ARCH__)
+/* Device code: return the result of one PTX instruction on three 32-bit registers. */
+#define KR_RETURN_PTX3(INSN, a, b, c)                                                                                 \
+    do {                                                                                                              \
+        uint32_t d_;                                                                                                  \
+        asm(INSN : "=r"(d_) : "r"(a), "r"(b), "r"(c));                                                                \
+        return d_;                                                                                                    \
+    } while (0)
+#endif
 
 /* ---------------------------------------------------------------- PRMT (byte permute)
  * PTX prmt.b32, default mode: result byte i is byte (c >> 4i) & 7 of the 8-byte value {b:a};
@@ -35,9 +44,7 @@
 KR_FN uint32_t kr_prmt(uint32_t a, uint32_t b, uint32_t c)
 {
 #if defined(__CUDA_ARCH__)
-    uint32_t d;
-    asm("prmt.b32 %0, %1, %2, %3;" : "=r"(d) : "r"(a), "r"(b), "r"(c));
-    return d;
+    KR_RETURN_PTX3("prmt.b32 %0, %1, %2, %3;", a, b, c);
 #else
     uint64_t v = ((uint64_t)b << 32) | a;
     uint32_t d = 0;
@@ -58,9 +65,7 @@ KR_FN uint32_t kr_prmt(uint32_t a, uint32_t b, uint32_t c)
 KR_FN uint32_t kr_andor(uint32_t a, uint32_t m, uint32_t c)
 {
 #if defined(__CUDA_ARCH__)
-    uint32_t d;
-    asm("lop3.b32 %0, %1, %2, %3, 0xea;" : "=r"(d) : "r"(a), "r"(m), "r"(c));
-    return d;
+    KR_RETURN_PTX3("lop3.b32 %0, %1, %2, %3, 0xea;", a, m, c);
 #else
     return (a & m) | c;
 #endif
@@ -109,7 +114,7 @@ KR_FN void kr_xpair_fp4(const uint32_t r[4], uint32_t p[4])
 KR_FN uint32_t kr_u4_magic(uint32_t w, int i) { return ((w >> (4 * i)) & 0x000f000fu) | 0x64006400u; }
 /* fp16x2 of 1024 + z, both halves. */
 KR_FN uint32_t kr_u4_bias(uint32_t z) { return (0x6400u | (z & 15u)) * 0x00010001u; }
-/* The same four registers with one LOP3 each (GEMV v4/v5, GEMM): P_i for even i is kr_u4_magic
+/* The same four registers with one LOP3 each (what every kernel uses, kr_kind.cuh dec_w): P_i for even i is kr_u4_magic
  * (halves 1024 + u, from w or w >> 8); for odd i the codes stay 4 bits higher, halves 1024 + 16u,
  * and one HFMA2 by 1/16 (KR_U4_SIXTEENTH) plus kr_u4_nbias(z) = -(64 + z) gives u - z. Every
  * intermediate is an integer below 2048 or a power-of-two multiple of one: exact. */
@@ -228,19 +233,15 @@ KR_FN uint32_t kr_fp3_half(uint32_t c, int ea)
 KR_FN uint32_t kr_fp4_pair(uint32_t b, int ea) { return kr_fp4_half(b & 15u, ea) | kr_fp4_half((b >> 4) & 15u, ea) << 16; }
 KR_FN uint32_t kr_fp3_pair(uint32_t b, int ea) { return kr_fp3_half(b & 7u, ea) | kr_fp3_half((b >> 3) & 7u, ea) << 16; }
 
-/* ---------------------------------------------------------------- GEMM shared-memory swizzles
- * (docs/gpu.md): 16-byte chunk t of weight row r (64 bytes per group) is stored at chunk
- * t ^ ((r >> 1) & 3); 16-byte chunk c of an fp16 activation row at c ^ (tok & 1); 8-byte unit u of
- * an int8 activation row at u ^ (tok & 3); 4-byte word q of an OliVe activation row at
- * q ^ (((tok >> 1) & 3) << 2). With the word order j = (it + t) & 3 of the GEMM, every warp-wide
- * shared-memory access is free of bank conflicts. */
+/* ---------------------------------------------------------------- raw-slice swizzle (GEMM v2, v3)
+ * 16-byte chunk t of a 64-byte row r of a group's raw slice in shared memory (4-bit weights; OliVe
+ * activations) is stored at chunk t ^ ((r >> 1) & 3). The copies (thread i: row i / 4, chunk i % 4)
+ * and the decode's reads (thread i: row i, one chunk) then put the 8 accesses of every phase of a
+ * warp in 8 different 16-byte bank groups. */
 KR_FN int kr_swz_w(int r, int t) { return t ^ ((r >> 1) & 3); }
-KR_FN int kr_swz_x16(int tok, int c) { return c ^ (tok & 1); }
-KR_FN int kr_swz_x8(int tok, int u) { return u ^ (tok & 3); }
-KR_FN int kr_swz_x4(int tok, int q) { return q ^ (((tok >> 1) & 3) << 2); }
 
-/* ---------------------------------------------------------------- natural order (GEMM v2)
- * The GEMM v2 decodes a block's weights once into shared memory in natural k order, as fp16 pairs
+/* ---------------------------------------------------------------- natural order (GEMM v2, v3)
+ * GEMM v2 and v3 decode a block's weights once into shared memory in natural k order, as fp16 pairs
  * (k, k+1) or int8 quads, and feeds the tensor cores with ldmatrix. Decoder outputs P0..P3 are
  * re-paired with PRMT: out[i] holds codes (2i, 2i+1) of the word. */
 KR_FN void kr_nat_pairs(int pairing, const uint32_t p[4], uint32_t out[4])

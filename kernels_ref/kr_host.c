@@ -122,58 +122,37 @@ static void emu_dec_x(KrKernel k, const uint32_t *xr, const uint32_t *lutx, uint
         kr_xpair_u4(xr, q);
 }
 
-static double h16(uint32_t r, int hi) { return fp16_to_f64((uint16_t)(hi ? r >> 16 : r)); }
-
-/* mma.sync.m16n8k16 f32.f16.f16.f32 over a warp, from the PTX ISA fragment layout:
- * A: reg0 (g, 2t..2t+1), reg1 (g+8, 2t..), reg2 (g, 2t+8..), reg3 (g+8, 2t+8..);
- * B: reg0 (k 2t..2t+1, n g), reg1 (k 2t+8.., n g); C: c0 (g, 2t), c1 (g, 2t+1), c2 (g+8, 2t), c3 (g+8, 2t+1).
- * Products are exact; the 16 products and C are summed in double and rounded once to fp32. */
-static void emu_mma_f16(const uint32_t a[32][4], const uint32_t b[32][2], float c[32][4])
+/* mma.sync over a warp, from the PTX ISA fragment layout: m16n8k16 f32.f16.f16.f32 (s8 = 0, E = 2
+ * fp16 per register) or m16n8k32 s32.s8.s8.s32 (s8 = 1, E = 4 int8 per register), lane (g, t):
+ * A reg r: row g + 8 (r & 1), k E t .. E t + E - 1, + 4E for r >= 2;
+ * B reg r: k E t .. E t + E - 1 (+ 4E r), column g;  C: c0 (g, 2t), c1 (g, 2t+1), c2 (g+8, 2t), c3 (g+8, 2t+1).
+ * Products are exact; C and the 8E products are summed in double, then rounded once to fp32 (f16)
+ * or kept (s8: an exact integer). */
+static double emu_elem(int s8, uint32_t r, int i)
 {
-    double A[16][16], B[16][8];
+    return s8 ? (double)(int8_t)(r >> (8 * i)) : fp16_to_f64((uint16_t)(r >> (16 * i)));
+}
+static void emu_mma(int s8, const uint32_t a[32][4], const uint32_t b[32][2], double c[32][4])
+{
+    const int E = s8 ? 4 : 2;
+    double A[16][32], B[32][8];
     for (int l = 0; l < 32; l++) {
         int g = l >> 2, t = l & 3;
         for (int r = 0; r < 4; r++)
-            for (int h = 0; h < 2; h++)
-                A[g + 8 * (r & 1)][2 * t + h + 8 * (r >> 1)] = h16(a[l][r], h);
+            for (int i = 0; i < E; i++)
+                A[g + 8 * (r & 1)][E * t + i + 4 * E * (r >> 1)] = emu_elem(s8, a[l][r], i);
         for (int r = 0; r < 2; r++)
-            for (int h = 0; h < 2; h++)
-                B[2 * t + h + 8 * r][g] = h16(b[l][r], h);
+            for (int i = 0; i < E; i++)
+                B[E * t + i + 4 * E * r][g] = emu_elem(s8, b[l][r], i);
     }
     for (int l = 0; l < 32; l++) {
         int g = l >> 2, t = l & 3;
         for (int e = 0; e < 4; e++) {
             int row = g + 8 * (e >> 1), col = 2 * t + (e & 1);
             double s = c[l][e];
-            for (int kk = 0; kk < 16; kk++)
+            for (int kk = 0; kk < 8 * E; kk++)
                 s += A[row][kk] * B[kk][col];
-            c[l][e] = (float)s;
-        }
-    }
-}
-
-/* mma.sync.m16n8k32 s32.s8.s8.s32: A reg0 (g, 4t..4t+3), reg1 (g+8, 4t..), reg2 (g, 4t+16..),
- * reg3 (g+8, 4t+16..); B reg0 (k 4t..4t+3, n g), reg1 (k 4t+16.., n g); C as above. */
-static void emu_mma_s8(const uint32_t a[32][4], const uint32_t b[32][2], int32_t c[32][4])
-{
-    int A[16][32], B[32][8];
-    for (int l = 0; l < 32; l++) {
-        int g = l >> 2, t = l & 3;
-        for (int r = 0; r < 4; r++)
-            for (int i = 0; i < 4; i++)
-                A[g + 8 * (r & 1)][4 * t + i + 16 * (r >> 1)] = (int8_t)(a[l][r] >> (8 * i));
-        for (int r = 0; r < 2; r++)
-            for (int i = 0; i < 4; i++)
-                B[4 * t + i + 16 * r][g] = (int8_t)(b[l][r] >> (8 * i));
-    }
-    for (int l = 0; l < 32; l++) {
-        int g = l >> 2, t = l & 3;
-        for (int e = 0; e < 4; e++) {
-            int row = g + 8 * (e >> 1), col = 2 * t + (e & 1);
-            int32_t s = c[l][e];
-            for (int kk = 0; kk < 32; kk++)
-                s += A[row][kk] * B[kk][col];
-            c[l][e] = s;
+            c[l][e] = s8 ? s : (double)(float)s;
         }
     }
 }
@@ -188,7 +167,7 @@ static int check_shapes(KrKernel k, const PackedMat *w, const PackedMat *x, MpEr
     return MP_OK;
 }
 
-int kr_emu(KrKernel k, const PackedMat *w, const PackedMat *x, float *y, int gemm_order, MpErr *e)
+int kr_emu(KrKernel k, const PackedMat *w, const PackedMat *x, float *y, MpErr *e)
 {
     int rc = check_shapes(k, w, x, e);
     if (rc)
@@ -228,14 +207,11 @@ int kr_emu(KrKernel k, const PackedMat *w, const PackedMat *x, float *y, int gem
                     pa[l] = emu_rp(k, w, ra, gi);
                     pb[l] = emu_rp(k, w, rb, gi);
                 }
-                float C[32][4];
-                int32_t I[32][4];
+                double C[32][4]; /* the accumulators: fp32 values, or int32 for W4A8 */
                 memset(C, 0, sizeof C);
-                memset(I, 0, sizeof I);
-                for (int it = 0; it < 4; it++) {
+                for (int j = 0; j < 4; j++) { /* word j of every lane */
                     uint32_t A[32][4], B[32][2], A2[32][4], B2[32][2];
                     for (int l = 0; l < 32; l++) {
-                        int t = l & 3, j = (gemm_order && k != KR_BITMOD_W3) ? (it + t) & 3 : it;
                         if (k == KR_MIXPE_W4A8) {
                             A[l][0] = kr_s8_uz(wa[l][j], 0, pa[l].a);
                             A[l][1] = kr_s8_uz(wbb[l][j], 0, pb[l].a);
@@ -257,18 +233,15 @@ int kr_emu(KrKernel k, const PackedMat *w, const PackedMat *x, float *y, int gem
                         A2[l][0] = hA[2], A2[l][1] = hB[2], A2[l][2] = hA[3], A2[l][3] = hB[3];
                         B2[l][0] = q[2], B2[l][1] = q[3];
                     }
-                    if (k == KR_MIXPE_W4A8)
-                        emu_mma_s8((const uint32_t(*)[4])A, (const uint32_t(*)[2])B, I);
-                    else {
-                        emu_mma_f16((const uint32_t(*)[4])A, (const uint32_t(*)[2])B, C);
-                        emu_mma_f16((const uint32_t(*)[4])A2, (const uint32_t(*)[2])B2, C);
-                    }
+                    emu_mma(k == KR_MIXPE_W4A8, (const uint32_t(*)[4])A, (const uint32_t(*)[2])B, C);
+                    if (k != KR_MIXPE_W4A8)
+                        emu_mma(0, (const uint32_t(*)[4])A2, (const uint32_t(*)[2])B2, C);
                 }
                 for (int l = 0; l < 32; l++) {
                     int g = l >> 2, t = l & 3;
                     for (int ee = 0; ee < 4; ee++) {
                         int row = g + 8 * (ee >> 1), col = 2 * t + (ee & 1);
-                        D[((size_t)gi * 16 + row) * 8 + col] = k == KR_MIXPE_W4A8 ? (float)I[l][ee] : C[l][ee];
+                        D[((size_t)gi * 16 + row) * 8 + col] = (float)C[l][ee]; /* int: |D| < 2^21, exact */
                     }
                     if (t == 0) {
                         Sg[gi * 16 + g] = pa[l].s;

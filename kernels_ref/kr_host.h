@@ -1,11 +1,11 @@
 /* kernels_ref/kr_host.h — host-side pieces of the CUDA reference kernels, plain C11 (no CUDA):
  * the OliVe decode table, the numerics contract (which kernels are bit-exact, the stated bound of
- * the others), a bit-level CPU emulation of the GEMV kernel (warp by warp, register by register,
- * with the tensor-core instruction emulated from its PTX fragment layout), the GEMM's
- * shared-memory swizzles, and the row-replication map the runner uses.
+ * the others), a bit-level CPU emulation of GEMV v1 (warp by warp, register by register, with
+ * the tensor-core instruction emulated from its PTX fragment layout), the shared-memory bank of an
+ * address, and the row-replication map the runner uses.
  *
  * tests/test_kernels_cpu.c runs all of it in `make test` on machines without a GPU; the runner
- * (kr_runner.c) uses the table, the bounds and the map on the GPU machine.
+ * (kr_runner.c, kr_run_*.c) uses the table, the bounds and the map on the GPU machine.
  */
 #ifndef MP_KERNELS_REF_KR_HOST_H
 #define MP_KERNELS_REF_KR_HOST_H
@@ -36,12 +36,11 @@ double kr_bound(KrKernel k, int K, int G, double S, double golden_bound);
  * errs by at most KR_TC_STEP * u32 * (|C| + sum |products|), u32 = 2^-24. */
 #define KR_TC_STEP 36.0
 
-/* Bit-level CPU emulation of the GEMV kernel (kr_kernels.cuh, gemv_kernel): the same decoders,
- * the same registers in the same fragment slots, mma.sync emulated from the PTX fragment layout
- * (exact products; the sum rounded once to fp32), the same per-group dequantization in the same
- * order. w, x: packed as for the GPU (full matrices). y[m * N + n]. gemm_order = 1 reads the words
- * of a lane in the GEMM's order (j = (it + t) & 3) instead of the GEMV's (j = it). */
-int kr_emu(KrKernel k, const PackedMat *w, const PackedMat *x, float *y, int gemm_order, MpErr *e) MP_MUST_CHECK;
+/* Bit-level CPU emulation of GEMV v1 (kr_gemv.cuh, gemv_kernel): the same decoders, the same
+ * registers in the same fragment slots, mma.sync emulated from the PTX fragment layout (exact
+ * products; the sum rounded once to fp32), the same per-group dequantization in the same order.
+ * w, x: packed as for the GPU (full matrices). y[m * N + n]. */
+int kr_emu(KrKernel k, const PackedMat *w, const PackedMat *x, float *y, MpErr *e) MP_MUST_CHECK;
 
 /* Shared-memory bank of a 4-byte access at byte offset `off` (32 banks of 4 bytes). */
 static inline int kr_bank(size_t off) { return (int)((off >> 2) & 31); }

@@ -43,19 +43,12 @@ int kr_launch_olive(KrVariant, const KrWeights *, const KrActs *, const uint32_t
 const char *const kr_kernel_names[KR_KERNEL_COUNT] = {"mixpe-w4a16", "w4a16-dq",  "mixpe-w4a8",
                                                       "bitmod-w4",   "bitmod-w3", "olive-w4a4"};
 const char *const kr_variant_names[KR_VAR_COUNT] = {
-    "auto",     "gemv-r1s8", "gemv-r2s4", "gemv-r4s2", "gemv-r1s4",  "gemm-64",   "gemm-128",
-    "gemv2",    "gemv2-p1",  "gemv2-p2",  "gemv2-p4",  "gemm2-64",   "gemm2-128",
-    "gemv3",    "gemv3-p1",  "gemv3-p2",  "gemv3-p4",
-    "gemv4",    "gemv4-p1",  "gemv4-p2",  "gemv4-p4",  "gemv4-p8",
-    "gemv5",    "gemv5-p1",  "gemv5-p2",  "gemv5-p4",  "gemv5-p8",  "gemm3",
-    "gemv6-p1", "gemv6-p2",  "gemv6-p4",  "gemv6-p8",
-    "gemv6s2-p1", "gemv6s2-p2", "gemv6s2-p4", "gemv6s2-p8"};
+    "auto",       "gemv-r1s8",  "gemv-r1s4",  "gemv4",      "gemv4-p1",   "gemv4-p2",   "gemv4-p4",
+    "gemv4-p8",   "gemv5",      "gemv5-p1",   "gemv5-p2",   "gemv5-p4",   "gemv5-p8",   "gemv6-p1",
+    "gemv6-p2",   "gemv6-p4",   "gemv6-p8",   "gemv6s2-p1", "gemv6s2-p2", "gemv6s2-p4", "gemv6s2-p8",
+    "gemm2-64",   "gemm2-128",  "gemm3"};
 
-int kr_variant_is_gemv(KrVariant v)
-{
-    return (v >= KR_VAR_GEMV_R1S8 && v <= KR_VAR_GEMV_R1S4) || (v >= KR_VAR_GEMV2 && v <= KR_VAR_GEMV2_P4) ||
-           (v >= KR_VAR_GEMV3 && v <= KR_VAR_GEMV5_P8) || (v >= KR_VAR_GEMV6_P1 && v <= KR_VAR_GEMV6S2_P8);
-}
+int kr_variant_is_gemv(KrVariant v) { return v >= KR_VAR_GEMV_R1S8 && v <= KR_VAR_GEMV6S2_P8; }
 
 int kr_variant_ok(KrKernel kern, KrVariant v, int m)
 {
@@ -65,7 +58,6 @@ int kr_variant_ok(KrKernel kern, KrVariant v, int m)
         return m == 1 && kern != KR_MIXPE_W4A8;
     if (kern == KR_MIXPE_W4A8) /* its exact FMA chain runs over all groups in one warp */
         switch (v) {
-        case KR_VAR_GEMV2_P2: case KR_VAR_GEMV2_P4: case KR_VAR_GEMV3_P2: case KR_VAR_GEMV3_P4:
         case KR_VAR_GEMV4_P2: case KR_VAR_GEMV4_P4: case KR_VAR_GEMV4_P8:
         case KR_VAR_GEMV5_P2: case KR_VAR_GEMV5_P4: case KR_VAR_GEMV5_P8: return 0;
         default: break;

@@ -1,7 +1,7 @@
 /* tests/test_kernels_cpu.c — the CPU side of the CUDA reference kernels (kernels_ref/), no GPU:
  * the decoders the kernels run (kr_decode.h) against the packed layouts of models/, code by code;
- * the pairing of weights with activations; the GEMM's shared-memory swizzles (bijective and free
- * of bank conflicts); the OliVe table; and a register-level emulation of the GEMV kernel against
+ * the pairing of weights with activations; shared-memory layouts (bijective and free of bank
+ * conflicts); the OliVe and pair tables; and a register-level emulation of GEMV v1 against
  * the golden model: bit for bit for the integer kernels, within the stated bound (kr_bound) for
  * the float ones. */
 #include <math.h>
@@ -263,85 +263,61 @@ static void pairings_match(void **state)
     }
 }
 
-/* The GEMM's shared-memory layouts: each swizzle is a permutation of its row, and every warp-wide
- * access of the kernel hits distinct banks (per phase of 8 lanes for 16-byte, 16 lanes for 8-byte,
- * 32 lanes for 4-byte accesses). */
-static void gemm_swizzles_conflict_free(void **state)
+/* Shared-memory layouts free of bank conflicts. A warp-wide access of 16-byte (8-byte) words is
+ * served in phases of 8 (16) lanes; each phase must hit distinct 16-byte (8-byte) bank groups. */
+static void assert_phases_conflict_free(const size_t off[32], int bytes)
+{
+    const int per = 128 / bytes; /* lanes per phase */
+    for (int ph = 0; ph < 32 / per; ph++) {
+        unsigned seen = 0;
+        for (int l = per * ph; l < per * ph + per; l++) {
+            const int q = kr_bank(off[l]) / (bytes / 4);
+            assert_false(seen & (1u << q));
+            seen |= 1u << q;
+        }
+    }
+}
+
+/* GEMM v2/v3's raw slices (kr_swz_w): a permutation of each 64-byte row; the cp.async copies
+ * (thread i: row i / 4, chunk i % 4) and the decode's reads (thread i: row i, chunk c of half h)
+ * are conflict-free. GEMV v5's bulk-copy ring (row stride 320 bytes, FP3 304: 64 or 48 mod 128):
+ * lane (g, t) reads 16 bytes of row g at 64u + 16t, or FP3 words at 48u + 12t + 4i. */
+static void smem_layouts_conflict_free(void **state)
 {
     (void)state;
+    size_t off[32];
     for (int r = 0; r < 64; r++) {
         int seen = 0;
         for (int c = 0; c < 4; c++)
             seen |= 1 << kr_swz_w(r, c);
         assert_int_equal(seen, 15);
-        int s16 = 0, s8 = 0, s4 = 0;
-        for (int c = 0; c < 16; c++) {
-            s16 |= 1 << kr_swz_x16(r, c);
-            s8 |= 1 << kr_swz_x8(r, c);
-            s4 |= 1 << kr_swz_x4(r, c);
-        }
-        assert_int_equal(s16, 0xffff);
-        assert_int_equal(s8, 0xffff);
-        assert_int_equal(s4, 0xffff);
     }
-    for (int base = 0; base < 128; base += 16) /* warp row / token offsets used by the kernels */
-        for (int it = 0; it < 4; it++) {
-            int wbank = 0, obank = 0;
-            for (int l = 0; l < 32; l++) {
-                int g = l >> 2, t = l & 3, j = (it + t) & 3, row = base + g, tok = base + g;
-                wbank |= 1 << kr_bank((size_t)row * 64 + kr_swz_w(row, t) * 16 + 4 * j);
-                obank |= 1 << kr_bank((size_t)tok * 64 + kr_swz_x4(tok, 4 * t + j) * 4);
-            }
-            assert_int_equal((unsigned)wbank, 0xffffffffu);
-            assert_int_equal((unsigned)obank, 0xffffffffu);
-            for (int ph = 0; ph < 4; ph++) { /* fp16 activations, 16-byte loads */
-                int b = 0;
-                for (int l = 8 * ph; l < 8 * ph + 8; l++) {
-                    int g = l >> 2, t = l & 3, j = (it + t) & 3, tok = base + g;
-                    int q = kr_bank((size_t)tok * 256 + kr_swz_x16(tok, 4 * t + j) * 16) / 4;
-                    assert_false(b & (1 << q));
-                    b |= 1 << q;
-                }
-            }
-            for (int ph = 0; ph < 2; ph++) { /* int8 activations, 8-byte loads */
-                int b = 0;
-                for (int l = 16 * ph; l < 16 * ph + 16; l++) {
-                    int g = l >> 2, t = l & 3, j = (it + t) & 3, tok = base + g;
-                    int q = kr_bank((size_t)tok * 128 + kr_swz_x8(tok, 4 * t + j) * 8) / 2;
-                    assert_false(b & (1 << q));
-                    b |= 1 << q;
-                }
-            }
+    for (int base = 0; base < 256; base += 32) { /* a warp's 32 threads of a block */
+        for (int l = 0; l < 32; l++) {
+            const int i = base + l;
+            off[l] = (size_t)(i / 4) * 64 + (size_t)kr_swz_w(i / 4, i % 4) * 16;
         }
-    /* GEMV v3 ring: 512-byte rows, chunk c at c ^ ((row & 7) << 2), 16-byte reads of rows g and g + 8 */
-    for (int u = 0; u < 8; u++)
-        for (int h = 0; h < 2; h++)
-            for (int ph = 0; ph < 4; ph++) {
-                int b = 0;
-                for (int l = 8 * ph; l < 8 * ph + 8; l++) {
-                    int g = (l >> 2) + 8 * h, t = l & 3, pos = (4 * u + t) ^ ((g & 7) << 2);
-                    int q = kr_bank((size_t)g * 512 + pos * 16) / 4;
-                    assert_false(b & (1 << q));
-                    b |= 1 << q;
-                }
-            }
-    /* GEMV v3 ring, FP3: 400-byte rows, 3 words per lane at 48 u + 12 t + 4 i */
-    for (int u = 0; u < 8; u++)
-        for (int i = 0; i < 3; i++) {
+        assert_phases_conflict_free(off, 16);
+        for (int hc = 0; hc < 4; hc++) { /* chunk 2h + c of the decode */
+            for (int l = 0; l < 32; l++)
+                off[l] = (size_t)(base + l) * 64 + (size_t)kr_swz_w(base + l, hc) * 16;
+            assert_phases_conflict_free(off, 16);
+        }
+    }
+    for (int u = 0; u < 4; u++) {
+        for (int h = 0; h < 2; h++) { /* rows g and g + 8 */
+            for (int l = 0; l < 32; l++)
+                off[l] = (size_t)((l >> 2) + 8 * h) * 320 + 64 * u + 16 * (l & 3);
+            assert_phases_conflict_free(off, 16);
+        }
+        for (int i = 0; i < 3; i++) { /* FP3: 4-byte words, one phase of 32 lanes */
             unsigned b = 0;
             for (int l = 0; l < 32; l++)
-                b |= 1u << kr_bank((size_t)(l >> 2) * 400 + 48 * u + 12 * (l & 3) + 4 * i);
+                b |= 1u << kr_bank((size_t)(l >> 2) * 304 + 48 * u + 12 * (l & 3) + 4 * i);
             assert_int_equal(b, 0xffffffffu);
         }
-    /* FP3 rows (48 bytes, no swizzle): 3 words per lane at 12 t + 4 i */
-    for (int i = 0; i < 3; i++) {
-        unsigned b = 0;
-        for (int l = 0; l < 32; l++)
-            b |= 1u << kr_bank((size_t)(l >> 2) * 48 + 12 * (l & 3) + 4 * i);
-        assert_int_equal(b, 0xffffffffu);
     }
 }
-
 
 /* GEMM v2: decoder outputs re-paired into natural k order; FP3 chunks anywhere in a row; the
  * ldmatrix swizzle keeps the 8 rows of every 8x8 matrix in distinct bank groups. */
@@ -433,8 +409,8 @@ static void make_inputs(KrKernel kk, uint64_t seed, int n, int m, int k, QMat *q
     free(x);
 }
 
-/* The emulated kernel against golden_gemm_hw: integer kernels bit for bit, float kernels within
- * kr_bound of every output; both word orders (GEMV and GEMM). */
+/* The emulated kernel (GEMV v1) against golden_gemm_hw: integer kernels bit for bit, float kernels
+ * within kr_bound of every output. */
 static void emulation_vs_golden(void **state)
 {
     (void)state;
@@ -448,32 +424,30 @@ static void emulation_vs_golden(void **state)
         float *yg = malloc((size_t)M * N * sizeof *yg), *ye = malloc((size_t)M * N * sizeof *ye);
         MpErr e = {0};
         assert_int_equal(golden_gemm_hw(f->kind, &qw, &qx, yg, &e), MP_OK);
-        for (int order = 0; order < 2; order++) {
-            memset(ye, 0xff, (size_t)M * N * sizeof *ye);
-            assert_int_equal(kr_emu((KrKernel)kk, &pw, &px, ye, order, &e), MP_OK);
-            double worst = 0;
-            for (int m = 0; m < M; m++)
-                for (int n = 0; n < N; n++) {
-                    float a = ye[(size_t)m * N + n], b = yg[(size_t)m * N + n];
-                    assert_true(isfinite(a));
-                    if (kr_is_exact((KrKernel)kk)) {
-                        if (memcmp(&a, &b, 4) != 0)
-                            fail_msg("%s m=%d n=%d: emulated %.9g golden %.9g", f->name, m, n, (double)a, (double)b);
-                        continue;
-                    }
-                    double S = 0;
-                    for (int k = 0; k < K; k++)
-                        S += fabs(quant_value(&qw, n, k) * quant_value(&qx, m, k));
-                    double bnd = kr_bound((KrKernel)kk, K, K / 128, S, golden_error_bound(f->kind, &qw, n, &qx, m));
-                    double d = fabs((double)a - (double)b);
-                    if (!(d <= bnd))
-                        fail_msg("%s m=%d n=%d: |%.9g - %.9g| = %g > bound %g", f->name, m, n, (double)a, (double)b, d, bnd);
-                    if (bnd > 0 && d / bnd > worst)
-                        worst = d / bnd;
+        memset(ye, 0xff, (size_t)M * N * sizeof *ye);
+        assert_int_equal(kr_emu((KrKernel)kk, &pw, &px, ye, &e), MP_OK);
+        double worst = 0;
+        for (int m = 0; m < M; m++)
+            for (int n = 0; n < N; n++) {
+                float a = ye[(size_t)m * N + n], b = yg[(size_t)m * N + n];
+                assert_true(isfinite(a));
+                if (kr_is_exact((KrKernel)kk)) {
+                    if (memcmp(&a, &b, 4) != 0)
+                        fail_msg("%s m=%d n=%d: emulated %.9g golden %.9g", f->name, m, n, (double)a, (double)b);
+                    continue;
                 }
-            printf("# %-12s order %d: %s (worst error / bound %.3g)\n", f->name, order,
-                   kr_is_exact((KrKernel)kk) ? "bit-exact" : "within bound", worst);
-        }
+                double S = 0;
+                for (int k = 0; k < K; k++)
+                    S += fabs(quant_value(&qw, n, k) * quant_value(&qx, m, k));
+                double bnd = kr_bound((KrKernel)kk, K, K / 128, S, golden_error_bound(f->kind, &qw, n, &qx, m));
+                double d = fabs((double)a - (double)b);
+                if (!(d <= bnd))
+                    fail_msg("%s m=%d n=%d: |%.9g - %.9g| = %g > bound %g", f->name, m, n, (double)a, (double)b, d, bnd);
+                if (bnd > 0 && d / bnd > worst)
+                    worst = d / bnd;
+            }
+        printf("# %-12s %s (worst error / bound %.3g)\n", f->name,
+               kr_is_exact((KrKernel)kk) ? "bit-exact" : "within bound", worst);
         free(yg);
         free(ye);
         quant_free(&qw);
@@ -502,7 +476,7 @@ int main(void)
         cmocka_unit_test(prmt_semantics),       cmocka_unit_test(uint4_decode_all),
         cmocka_unit_test(bitmod_fp4_decode_all), cmocka_unit_test(bitmod_fp3_decode_all),
         cmocka_unit_test(olive_lut_all),         cmocka_unit_test(pair_tables_all),         cmocka_unit_test(pairings_match),
-        cmocka_unit_test(gemm_swizzles_conflict_free), cmocka_unit_test(natural_order_helpers),
+        cmocka_unit_test(smem_layouts_conflict_free), cmocka_unit_test(natural_order_helpers),
         cmocka_unit_test(row_map_props),
         cmocka_unit_test(emulation_vs_golden),   cmocka_unit_test(bound_is_tight_enough),
     };
