@@ -11,7 +11,8 @@
 void kr_chk_golden(int kern, const QMat *qw, const QMat *qx, int tb, int rb, Golden *gd)
 {
     const int K = qw->cols;
-    PeKindId kind = kern == KR_CUBLAS ? PE_FP16 : kr_format((KrKernel)kern)->kind;
+    /* cuBLAS computes the fp16 format's GEMM */
+    PeKindId kind = (kern == KR_CUBLAS ? num_format_find("fp16") : kr_format((KrKernel)kern))->kind;
     gd->tb = tb, gd->rb = rb;
     gd->y = kr_xmalloc((size_t)tb * rb * sizeof *gd->y);
     gd->S = kr_xmalloc((size_t)tb * rb * sizeof *gd->S);
