@@ -13,9 +13,9 @@
 // done pulses for one cycle after the last row; the cycles from the clock edge that samples start
 // to the one that raises done are the tile's cycles, pe_tile_cycles() in the simulator.
 //
-// Each kind brings one PE module (rtl/pe/pe_<kind>.v) behind the common port list
-//   (clk, rst_n, clr, xv, x, wv, w, ld, ld_val, res, busy)
-// and its edge units (rtl/edge/). KIND takes the ids of models/pekind.h.
+// Each kind brings a PE module (rtl/pe/; rtl/mp_kinds.vh names it) behind the common port list
+//   (clk, rst_n, clr, xv, x, wv, w, ld, ld_val, res, busy: rtl/pe/pe_ports.vh)
+// and its edge units (rtl/edge/). KIND takes the ids of models/pekind.h (mp_kinds.vh).
 `default_nettype none
 module mp_array #(
     parameter integer KIND = 1,
@@ -268,34 +268,22 @@ module mp_array #(
                         $error("mp_array: PE(%0d,%0d) operands out of step: x valid %0d, w valid %0d", i, j, pxv, pwv);
                 /* verilator lint_on SYNCASYNCNET */
 `endif
-                if (KIND == K_FP16) begin : g_pe
-                    pe_fp16 #(.XW(XW), .WW(WW)) u_pe (.clk(clk), .rst_n(rst_n), .clr(clr), .xv(pxv), .x(x_at[i][j]),
-                        .wv(pwv), .w(w_at[i][j]), .ld(ld), .ld_val(psum_in[j]), .res(res[i][j]), .busy(pe_busy[i*COLS+j]));
+                // the PE module of each kind (rtl/mp_kinds.vh's table), all on the common port list
+`define MP_PE_PORTS .clk(clk), .rst_n(rst_n), .clr(clr), .xv(pxv), .x(x_at[i][j]), .wv(pwv), .w(w_at[i][j]), \
+                    .ld(ld), .ld_val(psum_in[j]), .res(res[i][j]), .busy(pe_busy[i*COLS+j])
+                if (KIND == K_FP16 || KIND == K_W4A16_DQ) begin : g_pe
+                    pe_fp16 #(.XW(XW), .WW(WW)) u_pe (`MP_PE_PORTS);
                 end else if (KIND == K_INT8) begin : g_pe
-                    pe_int8 #(.XW(XW), .WW(WW)) u_pe (.clk(clk), .rst_n(rst_n), .clr(clr), .xv(pxv), .x(x_at[i][j]),
-                        .wv(pwv), .w(w_at[i][j]), .ld(ld), .ld_val(psum_in[j]), .res(res[i][j]), .busy(pe_busy[i*COLS+j]));
-                end else if (KIND == K_W4A16_DQ) begin : g_pe
-                    pe_w4a16_dq #(.XW(XW), .WW(WW)) u_pe (.clk(clk), .rst_n(rst_n), .clr(clr), .xv(pxv), .x(x_at[i][j]),
-                        .wv(pwv), .w(w_at[i][j]), .ld(ld), .ld_val(psum_in[j]), .res(res[i][j]), .busy(pe_busy[i*COLS+j]));
-                end else if (KIND == K_MIXPE_W4A8) begin : g_pe
-                    pe_mixpe_w4a8 #(.XW(XW), .WW(WW), .GLOG(GLOG)) u_pe (.clk(clk), .rst_n(rst_n), .clr(clr), .xv(pxv), .x(x_at[i][j]),
-                        .wv(pwv), .w(w_at[i][j]), .ld(ld), .ld_val(psum_in[j]), .res(res[i][j]), .busy(pe_busy[i*COLS+j]));
-                end else if (KIND == K_MIXPE_W4A8_BS) begin : g_pe
-                    pe_mixpe_w4a8_bs #(.XW(XW), .WW(WW), .GLOG(GLOG)) u_pe (.clk(clk), .rst_n(rst_n), .clr(clr), .xv(pxv), .x(x_at[i][j]),
-                        .wv(pwv), .w(w_at[i][j]), .ld(ld), .ld_val(psum_in[j]), .res(res[i][j]), .busy(pe_busy[i*COLS+j]));
-                end else if (KIND == K_MIXPE_W4A16) begin : g_pe
-                    pe_mixpe_w4a16 #(.XW(XW), .WW(WW), .GLOG(GLOG)) u_pe (.clk(clk), .rst_n(rst_n), .clr(clr), .xv(pxv), .x(x_at[i][j]),
-                        .wv(pwv), .w(w_at[i][j]), .ld(ld), .ld_val(psum_in[j]), .res(res[i][j]), .busy(pe_busy[i*COLS+j]));
+                    pe_int8 #(.XW(XW), .WW(WW)) u_pe (`MP_PE_PORTS);
+                end else if (KIND == K_MIXPE_W4A8 || KIND == K_MIXPE_W4A8_BS || KIND == K_MIXPE_W4A16) begin : g_pe
+                    pe_mixpe #(.XW(XW), .WW(WW), .GLOG(GLOG), .A16(KIND == K_MIXPE_W4A16 ? 1 : 0),
+                               .SERIAL(KIND == K_MIXPE_W4A8_BS ? 1 : 0)) u_pe (`MP_PE_PORTS);
                 end else if (KIND == K_BITMOD) begin : g_pe
-                    pe_bitmod #(.XW(XW), .WW(WW)) u_pe (.clk(clk), .rst_n(rst_n), .clr(clr), .xv(pxv), .x(x_at[i][j]),
-                        .wv(pwv), .w(w_at[i][j]), .ld(ld), .ld_val(psum_in[j]), .res(res[i][j]), .busy(pe_busy[i*COLS+j]));
-                end else if (KIND == K_OLIVE) begin : g_pe
-                    pe_olive #(.XW(XW), .WW(WW)) u_pe (.clk(clk), .rst_n(rst_n), .clr(clr), .xv(pxv), .x(x_at[i][j]),
-                        .wv(pwv), .w(w_at[i][j]), .ld(ld), .ld_val(psum_in[j]), .res(res[i][j]), .busy(pe_busy[i*COLS+j]));
+                    pe_bitmod #(.XW(XW), .WW(WW)) u_pe (`MP_PE_PORTS);
                 end else begin : g_pe
-                    pe_ant #(.XW(XW), .WW(WW)) u_pe (.clk(clk), .rst_n(rst_n), .clr(clr), .xv(pxv), .x(x_at[i][j]),
-                        .wv(pwv), .w(w_at[i][j]), .ld(ld), .ld_val(psum_in[j]), .res(res[i][j]), .busy(pe_busy[i*COLS+j]));
+                    pe_expint #(.XW(XW), .WW(WW)) u_pe (`MP_PE_PORTS);
                 end
+`undef MP_PE_PORTS
             end
         end
     endgenerate

@@ -7,17 +7,17 @@
 //   * rtl/rtl.mk reads the table (make's kind names, -GKIND ids, and the PE module that
 //     make verify-rtl replaces);
 //   * <module> is the PE module (rtl/pe/<module>.v) that rtl/mp_array.sv instantiates for the
-//     kind.
+//     kind: one module per datapath, so kinds that share a datapath share it.
 localparam integer
     K_FP16          = 0,    // PE pe_fp16
     K_INT8          = 1,    // PE pe_int8
-    K_W4A16_DQ      = 2,    // PE pe_w4a16_dq
-    K_MIXPE_W4A8    = 3,    // PE pe_mixpe_w4a8
-    K_MIXPE_W4A8_BS = 4,    // PE pe_mixpe_w4a8_bs
-    K_MIXPE_W4A16   = 5,    // PE pe_mixpe_w4a16
+    K_W4A16_DQ      = 2,    // PE pe_fp16      (on weights dequantized at the column edge)
+    K_MIXPE_W4A8    = 3,    // PE pe_mixpe
+    K_MIXPE_W4A8_BS = 4,    // PE pe_mixpe     (SERIAL = 1)
+    K_MIXPE_W4A16   = 5,    // PE pe_mixpe     (A16 = 1)
     K_BITMOD        = 6,    // PE pe_bitmod
-    K_OLIVE         = 7,    // PE pe_olive
-    K_ANT           = 8;    // PE pe_ant
+    K_OLIVE         = 7,    // PE pe_expint
+    K_ANT           = 8;    // PE pe_expint    (the kinds differ in their edge decoders)
 
 // Operand widths:
 //   XFW / WFW  operand bundle fed to the row (x) / column (w) edge for one step (from the SRAMs)

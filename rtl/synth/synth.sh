@@ -19,13 +19,13 @@ EDGE="rtl/edge/mp_dec_expint.v rtl/edge/mp_dec_bitmod.v rtl/edge/mp_edge_x.v rtl
 units=$(cat <<'U'
 pe_fp16|pe_fp16||fp16 PE: fp16 x fp16 product, fp32 accumulate (one rounding)
 pe_int8|pe_int8||int8 PE: 8x8 multiply, 32-bit accumulate
-pe_w4a16_dq|pe_w4a16_dq||w4a16-dq PE (the fp16 PE on dequantized weights)
-pe_mixpe_w4a8|pe_mixpe_w4a8||MixPE W4A8 PE: shift-add, in-group sum, fp32 FMA per group
-pe_mixpe_w4a8_bs|pe_mixpe_w4a8_bs||MixPE W4A8 bit-serial PE
-pe_mixpe_w4a16|pe_mixpe_w4a16||MixPE W4A16 PE: exponent-shift, 52-bit in-group sum, FMA per group
+pe_w4a16_dq|pe_fp16||w4a16-dq PE (the fp16 PE on dequantized weights)
+pe_mixpe_w4a8|pe_mixpe||MixPE W4A8 PE: shift-add, in-group sum, fp32 FMA per group
+pe_mixpe_w4a8_bs|pe_mixpe|-set SERIAL 1|MixPE W4A8 bit-serial PE
+pe_mixpe_w4a16|pe_mixpe|-set A16 1 -set XW 65|MixPE W4A16 PE: exponent-shift, 52-bit in-group sum, FMA per group
 pe_bitmod|pe_bitmod||BitMoD PE: 4 lanes, {6,15} accumulator, bit-serial dequantizer
-pe_olive|pe_olive||OliVe PE: <e,i> shift-multiply, 32-bit accumulate
-pe_ant|pe_ant||ANT PE: the same <e,i> MAC
+pe_olive|pe_expint||OliVe PE: <e,i> shift-multiply, 32-bit accumulate
+pe_ant|pe_expint||ANT PE: the same <e,i> MAC
 edge_olive_dec|mp_edge_x|-set KIND 7 -set XFW 9 -set XW 7|OliVe edge decoder (pair byte -> <e,i>) + register, one per row and column
 edge_ant_dec|mp_edge_x|-set KIND 8 -set XFW 4 -set XW 7|ANT edge decoder + register, one per row and column
 edge_w4a16_dq|mp_edge_w|-set KIND 2 -set WFW 24 -set WW 16|w4a16-dq weight dequantizer (fp16 multiply, RNE) + register, one per column
