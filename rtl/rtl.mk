@@ -15,7 +15,7 @@
 # Every model is built once under build/rtl/<kind>_<rows>x<cols>/ (remade when an RTL file changes).
 
 RTL_DIR     := build/rtl
-RTL_SV      := rtl/mp_array.sv $(wildcard rtl/fp/*.v) $(wildcard rtl/edge/*.v)
+RTL_SV      := rtl/mp_array.sv rtl/mp_pipe.v $(wildcard rtl/fp/*.v) $(wildcard rtl/edge/*.v)
 RTL_PE      := $(wildcard rtl/pe/*.v)
 RTL_CFG     := rtl/verilator.vlt
 RTL_DEPS    := $(RTL_SV) $(RTL_PE) $(RTL_CFG) rtl/mp_kinds.vh rtl/pe/pe_ports.vh

@@ -2,7 +2,7 @@
 //   step cycle : the exact product of the two fp16 values (22-bit significand; exact in fp32)
 //   +1         : acc <= RNE32(product + acc)      (rtl/fp/fp_round_add.v: the FMA's rounding)
 // Also the w4a16-dq PE (docs/pe.md "w4a16-dq"): the same MAC on weights dequantized to fp16 at
-// the column edge (rtl/edge/mp_edge_w.v: one fp16 multiply with RNE per weight entering the
+// the column edge (rtl/edge/mp_deq_w4a16.v: one fp16 multiply with RNE per weight entering the
 // array, a pipeline stage of its own: latency 2 in all). Common PE port list: rtl/pe/pe_ports.vh.
 `default_nettype none
 module pe_fp16 #(
