@@ -13,9 +13,9 @@
 // done pulses for one cycle after the last row; the cycles from the clock edge that samples start
 // to the one that raises done are the tile's cycles, pe_tile_cycles() in the simulator.
 //
-// Each kind brings one PE module (rtl/pe/pe_<kind>.v) behind the common port list
-//   (clk, rst_n, clr, xv, x, wv, w, ld, ld_val, res, busy)
-// and its edge units (rtl/edge/). KIND takes the ids of models/pekind.h.
+// Each kind brings a PE module (rtl/pe/; rtl/mp_kinds.vh names it) behind the common port list
+//   (clk, rst_n, clr, xv, x, wv, w, ld, ld_val, res, busy: rtl/pe/pe_ports.vh)
+// and its edge units (rtl/edge/mp_edge.v). KIND takes the ids of models/pekind.h (mp_kinds.vh).
 `default_nettype none
 module mp_array #(
     parameter integer KIND = 1,
@@ -151,13 +151,13 @@ module mp_array #(
     genvar i, j;
     generate
         for (i = 0; i < ROWS; i = i + 1) begin : g_ex
-            mp_edge_x #(.KIND(KIND), .XFW(XFW), .XW(XW), .GLOG(GLOG)) u_ex (
-                .clk(clk), .rst_n(rst_n), .clr(clr), .cfg_type(cfg_xtype),
+            mp_edge #(.KIND(KIND), .COLUMN(0), .FW(XFW), .OW(XW), .GLOG(GLOG)) u_ex (
+                .clk(clk), .rst_n(rst_n), .clr(clr), .cfg_type(cfg_xtype), .cfg_fp3(1'b0),
                 .in_v(feed_v && (i < cfg_tm)), .in(x_in[i]), .gend(gend_in),
                 .out_v(ex_v[i]), .out(ex[i]), .busy(ex_busy[i]));
         end
         for (j = 0; j < COLS; j = j + 1) begin : g_ew
-            mp_edge_w #(.KIND(KIND), .WFW(WFW), .WW(WW)) u_ew (
+            mp_edge #(.KIND(KIND), .COLUMN(1), .FW(WFW), .OW(WW), .GLOG(GLOG)) u_ew (
                 .clk(clk), .rst_n(rst_n), .clr(clr), .cfg_type(cfg_wtype), .cfg_fp3(cfg_wfp3),
                 .in_v(feed_v && (j < cfg_tn)), .in(w_in[j]), .gend(gend_in),
                 .out_v(ew_v[j]), .out(ew[j]), .busy(ew_busy[j]));
@@ -174,61 +174,23 @@ module mp_array #(
     wire [COLS-1:0] ws_busy;
     generate
         for (i = 0; i < ROWS; i = i + 1) begin : g_xs
-            if (i == 0) begin : g_0
-                assign x_at_v[0][0] = ex_v[0];
-                assign x_at[0][0]   = ex[0];
-                assign xs_busy[0]   = 1'b0;
-            end else begin : g_n
-                reg [i-1:0]  v;
-                reg [XW-1:0] r [i];
-                always @(posedge clk or negedge rst_n)
-                    if (!rst_n) v <= {i{1'b0}};
-                    else begin
-                        v[0] <= ex_v[i];
-                        for (int k = 1; k < i; k = k + 1) v[k] <= v[k-1];
-                    end
-                always @(posedge clk) begin
-                    r[0] <= ex[i];
-                    for (int k = 1; k < i; k = k + 1) r[k] <= r[k-1];
-                end
-                assign x_at_v[i][0] = v[i-1];
-                assign x_at[i][0]   = r[i-1];
-                assign xs_busy[i]   = |v;
-            end
+            mp_pipe #(.W(XW), .N(i)) u_s (.clk(clk), .rst_n(rst_n), .in_v(ex_v[i]), .in(ex[i]),
+                .out_v(x_at_v[i][0]), .out(x_at[i][0]), .busy(xs_busy[i]));
         end
         for (j = 0; j < COLS; j = j + 1) begin : g_ws
-            if (j == 0) begin : g_0
-                assign w_at_v[0][0] = ew_v[0];
-                assign w_at[0][0]   = ew[0];
-                assign ws_busy[0]   = 1'b0;
-            end else begin : g_n
-                reg [j-1:0]  v;
-                reg [WW-1:0] r [j];
-                always @(posedge clk or negedge rst_n)
-                    if (!rst_n) v <= {j{1'b0}};
-                    else begin
-                        v[0] <= ew_v[j];
-                        for (int k = 1; k < j; k = k + 1) v[k] <= v[k-1];
-                    end
-                always @(posedge clk) begin
-                    r[0] <= ew[j];
-                    for (int k = 1; k < j; k = k + 1) r[k] <= r[k-1];
-                end
-                assign w_at_v[0][j] = v[j-1];
-                assign w_at[0][j]   = r[j-1];
-                assign ws_busy[j]   = |v;
-            end
+            mp_pipe #(.W(WW), .N(j)) u_s (.clk(clk), .rst_n(rst_n), .in_v(ew_v[j]), .in(ew[j]),
+                .out_v(w_at_v[0][j]), .out(w_at[0][j]), .busy(ws_busy[j]));
         end
     endgenerate
 
     // ------------------------------------------------------------------ the PEs
     // operands pass right (x) and down (w) through one register per PE, inside the tile only
-    reg           xr_v [ROWS][COLS];
-    reg  [XW-1:0] xr   [ROWS][COLS];
-    reg           wr_v [ROWS][COLS];
-    reg  [WW-1:0] wr   [ROWS][COLS];
+    wire          xr_v [ROWS][COLS];
+    wire [XW-1:0] xr   [ROWS][COLS];
+    wire          wr_v [ROWS][COLS];
+    wire [WW-1:0] wr   [ROWS][COLS];
     wire [31:0]   res  [ROWS][COLS];
-    wire [ROWS*COLS-1:0] pe_busy, op_busy;
+    wire [ROWS*COLS-1:0] pe_busy, xr_busy, wr_busy;
     generate
         for (i = 0; i < ROWS; i = i + 1) begin : g_r
             for (j = 0; j < COLS; j = j + 1) begin : g_c
@@ -240,22 +202,13 @@ module mp_array #(
                     assign w_at_v[i][j] = wr_v[i-1][j];
                     assign w_at[i][j]   = wr[i-1][j];
                 end
-                always @(posedge clk or negedge rst_n)
-                    if (!rst_n) begin
-                        xr_v[i][j] <= 1'b0;
-                        wr_v[i][j] <= 1'b0;
-                    end else begin
-                        xr_v[i][j] <= x_at_v[i][j] && (j + 1 < cfg_tn);
-                        wr_v[i][j] <= w_at_v[i][j] && (i + 1 < cfg_tm);
-                    end
-                always @(posedge clk) begin
-                    xr[i][j] <= x_at[i][j];
-                    wr[i][j] <= w_at[i][j];
-                end
-                assign op_busy[i*COLS+j] = xr_v[i][j] | wr_v[i][j];
+                mp_pipe #(.W(XW), .N(1)) u_xr (.clk(clk), .rst_n(rst_n), .in_v(x_at_v[i][j] && (j + 1 < cfg_tn)),
+                    .in(x_at[i][j]), .out_v(xr_v[i][j]), .out(xr[i][j]), .busy(xr_busy[i*COLS+j]));
+                mp_pipe #(.W(WW), .N(1)) u_wr (.clk(clk), .rst_n(rst_n), .in_v(w_at_v[i][j] && (i + 1 < cfg_tm)),
+                    .in(w_at[i][j]), .out_v(wr_v[i][j]), .out(wr[i][j]), .busy(wr_busy[i*COLS+j]));
                 if (j == COLS - 1 && i == ROWS - 1) begin : g_unused
                     // the last column's x and the last row's w registers feed no PE
-                    wire _unused_ok = &{1'b0, xr[i][j], wr[i][j]};
+                    wire _unused_ok = &{1'b0, xr_v[i][j], xr[i][j], wr_v[i][j], wr[i][j]};
                 end
 
                 wire pxv = x_at_v[i][j] && (j < cfg_tn);
@@ -268,38 +221,26 @@ module mp_array #(
                         $error("mp_array: PE(%0d,%0d) operands out of step: x valid %0d, w valid %0d", i, j, pxv, pwv);
                 /* verilator lint_on SYNCASYNCNET */
 `endif
-                if (KIND == K_FP16) begin : g_pe
-                    pe_fp16 #(.XW(XW), .WW(WW)) u_pe (.clk(clk), .rst_n(rst_n), .clr(clr), .xv(pxv), .x(x_at[i][j]),
-                        .wv(pwv), .w(w_at[i][j]), .ld(ld), .ld_val(psum_in[j]), .res(res[i][j]), .busy(pe_busy[i*COLS+j]));
+                // the PE module of each kind (rtl/mp_kinds.vh's table), all on the common port list
+`define MP_PE_PORTS .clk(clk), .rst_n(rst_n), .clr(clr), .xv(pxv), .x(x_at[i][j]), .wv(pwv), .w(w_at[i][j]), \
+                    .ld(ld), .ld_val(psum_in[j]), .res(res[i][j]), .busy(pe_busy[i*COLS+j])
+                if (KIND == K_FP16 || KIND == K_W4A16_DQ) begin : g_pe
+                    pe_fp16 #(.XW(XW), .WW(WW)) u_pe (`MP_PE_PORTS);
                 end else if (KIND == K_INT8) begin : g_pe
-                    pe_int8 #(.XW(XW), .WW(WW)) u_pe (.clk(clk), .rst_n(rst_n), .clr(clr), .xv(pxv), .x(x_at[i][j]),
-                        .wv(pwv), .w(w_at[i][j]), .ld(ld), .ld_val(psum_in[j]), .res(res[i][j]), .busy(pe_busy[i*COLS+j]));
-                end else if (KIND == K_W4A16_DQ) begin : g_pe
-                    pe_w4a16_dq #(.XW(XW), .WW(WW)) u_pe (.clk(clk), .rst_n(rst_n), .clr(clr), .xv(pxv), .x(x_at[i][j]),
-                        .wv(pwv), .w(w_at[i][j]), .ld(ld), .ld_val(psum_in[j]), .res(res[i][j]), .busy(pe_busy[i*COLS+j]));
-                end else if (KIND == K_MIXPE_W4A8) begin : g_pe
-                    pe_mixpe_w4a8 #(.XW(XW), .WW(WW), .GLOG(GLOG)) u_pe (.clk(clk), .rst_n(rst_n), .clr(clr), .xv(pxv), .x(x_at[i][j]),
-                        .wv(pwv), .w(w_at[i][j]), .ld(ld), .ld_val(psum_in[j]), .res(res[i][j]), .busy(pe_busy[i*COLS+j]));
-                end else if (KIND == K_MIXPE_W4A8_BS) begin : g_pe
-                    pe_mixpe_w4a8_bs #(.XW(XW), .WW(WW), .GLOG(GLOG)) u_pe (.clk(clk), .rst_n(rst_n), .clr(clr), .xv(pxv), .x(x_at[i][j]),
-                        .wv(pwv), .w(w_at[i][j]), .ld(ld), .ld_val(psum_in[j]), .res(res[i][j]), .busy(pe_busy[i*COLS+j]));
-                end else if (KIND == K_MIXPE_W4A16) begin : g_pe
-                    pe_mixpe_w4a16 #(.XW(XW), .WW(WW), .GLOG(GLOG)) u_pe (.clk(clk), .rst_n(rst_n), .clr(clr), .xv(pxv), .x(x_at[i][j]),
-                        .wv(pwv), .w(w_at[i][j]), .ld(ld), .ld_val(psum_in[j]), .res(res[i][j]), .busy(pe_busy[i*COLS+j]));
+                    pe_int8 #(.XW(XW), .WW(WW)) u_pe (`MP_PE_PORTS);
+                end else if (KIND == K_MIXPE_W4A8 || KIND == K_MIXPE_W4A8_BS || KIND == K_MIXPE_W4A16) begin : g_pe
+                    pe_mixpe #(.XW(XW), .WW(WW), .GLOG(GLOG), .A16(KIND == K_MIXPE_W4A16 ? 1 : 0),
+                               .SERIAL(KIND == K_MIXPE_W4A8_BS ? 1 : 0)) u_pe (`MP_PE_PORTS);
                 end else if (KIND == K_BITMOD) begin : g_pe
-                    pe_bitmod #(.XW(XW), .WW(WW)) u_pe (.clk(clk), .rst_n(rst_n), .clr(clr), .xv(pxv), .x(x_at[i][j]),
-                        .wv(pwv), .w(w_at[i][j]), .ld(ld), .ld_val(psum_in[j]), .res(res[i][j]), .busy(pe_busy[i*COLS+j]));
-                end else if (KIND == K_OLIVE) begin : g_pe
-                    pe_olive #(.XW(XW), .WW(WW)) u_pe (.clk(clk), .rst_n(rst_n), .clr(clr), .xv(pxv), .x(x_at[i][j]),
-                        .wv(pwv), .w(w_at[i][j]), .ld(ld), .ld_val(psum_in[j]), .res(res[i][j]), .busy(pe_busy[i*COLS+j]));
+                    pe_bitmod #(.XW(XW), .WW(WW)) u_pe (`MP_PE_PORTS);
                 end else begin : g_pe
-                    pe_ant #(.XW(XW), .WW(WW)) u_pe (.clk(clk), .rst_n(rst_n), .clr(clr), .xv(pxv), .x(x_at[i][j]),
-                        .wv(pwv), .w(w_at[i][j]), .ld(ld), .ld_val(psum_in[j]), .res(res[i][j]), .busy(pe_busy[i*COLS+j]));
+                    pe_expint #(.XW(XW), .WW(WW)) u_pe (`MP_PE_PORTS);
                 end
+`undef MP_PE_PORTS
             end
         end
     endgenerate
-    assign pipe_busy = |pe_busy | |op_busy | |xs_busy | |ws_busy | |ex_busy | |ew_busy;
+    assign pipe_busy = |pe_busy | |xr_busy | |wr_busy | |xs_busy | |ws_busy | |ex_busy | |ew_busy;
 
     // ------------------------------------------------------------------ result rows out
     wire [31:0] y_fin [COLS];

@@ -1,10 +1,28 @@
-// rtl/mp_kinds.vh — the PE kinds (ids = models/pekind.h PeKindId) and the operand widths of each,
-// included inside modules. docs/rtl.md tabulates the bundles.
+// rtl/mp_kinds.vh — the PE kinds and the operand widths of each, included inside modules.
+// docs/rtl.md tabulates the bundles.
+//
+// The kind table is the one list of the RTL's kinds, one "K_<NAME> = <id>, // PE <module>" a line:
+//   * the ids are models/pekind.h's PeKindId, and NAME is the kind's name there in upper case with
+//     '-' as '_' (pe_kind_names[id] = "w4a16-dq" <-> K_W4A16_DQ = id); a C test checks the two;
+//   * rtl/rtl.mk reads the table (make's kind names, -GKIND ids, and the PE module that
+//     make verify-rtl replaces);
+//   * <module> is the PE module (rtl/pe/<module>.v) that rtl/mp_array.sv instantiates for the
+//     kind: one module per datapath, so kinds that share a datapath share it.
+localparam integer
+    K_FP16          = 0,    // PE pe_fp16
+    K_INT8          = 1,    // PE pe_int8
+    K_W4A16_DQ      = 2,    // PE pe_fp16      (on weights dequantized at the column edge)
+    K_MIXPE_W4A8    = 3,    // PE pe_mixpe
+    K_MIXPE_W4A8_BS = 4,    // PE pe_mixpe     (SERIAL = 1)
+    K_MIXPE_W4A16   = 5,    // PE pe_mixpe     (A16 = 1)
+    K_BITMOD        = 6,    // PE pe_bitmod
+    K_OLIVE         = 7,    // PE pe_expint
+    K_ANT           = 8;    // PE pe_expint    (the kinds differ in their edge decoders)
+
+// Operand widths:
 //   XFW / WFW  operand bundle fed to the row (x) / column (w) edge for one step (from the SRAMs)
 //   XW  / WW   bundle after the edge unit, as it travels through the PEs
 //   ED         cycles of the edge units (decoders, dequantizer) before the skew registers
-localparam integer K_FP16 = 0, K_INT8 = 1, K_W4A16_DQ = 2, K_MIXPE_W4A8 = 3, K_MIXPE_W4A8_BS = 4,
-                   K_MIXPE_W4A16 = 5, K_BITMOD = 6, K_OLIVE = 7, K_ANT = 8;
 
 function automatic integer kind_xfw(input integer k);
     case (k)

@@ -36,7 +36,7 @@ module mixpe_group #(
     reg                  dv;
     reg signed [DW-1:0]  d;
     reg [15:0]           ds;
-    reg [31:0]           out;
+    wire [31:0]          out;
 
     wire signed [IAW-1:0] sum = iacc + {{(IAW-PW){p[PW-1]}}, p};
     wire signed [ZW-1:0]  zs  = $signed({1'b0, z}) * sx;
@@ -63,10 +63,7 @@ module mixpe_group #(
         .p_sign(d[DW-1]), .p_sig(dmag), .p_exp($signed(XEXP_W[7:0])), .p_inf(1'b0), .p_nan(1'b0),
         .c(32'h80000000), .z(df));
     fp_fma #(.EW(8), .MW(23), .AEW(8), .AMW(23), .BEW(5), .BMW(10)) u_fma (.a(df), .b(ds), .c(out), .z(fma));
-    always @(posedge clk)
-        if (clr)     out <= 32'd0;
-        else if (ld) out <= ld_val;
-        else if (dv) out <= fma;
+    acc_reg u_out (.clk(clk), .clr(clr), .ld(ld), .ld_val(ld_val), .en(dv), .d(fma), .q(out));
     assign res  = out;
     assign busy = dv;
 endmodule

@@ -11,23 +11,13 @@
 // keep it free (the config rule); a shorter last group waits in a pending slot (see below).
 // w = {fp4, group end, scale fp16 (signed, native units), 4 lanes x {neg, hv, he[2:0], lv, le[2:0]}}
 // x = 4 lanes of fp16. FP4 grid units are 1/2: the scale's exponent drops by one.
-// Common PE port list: see pe_int8.v.
+// Common PE port list: rtl/pe/pe_ports.vh.
 `default_nettype none
 module pe_bitmod #(
     parameter integer XW = 64,
     parameter integer WW = 54
 ) (
-    input  wire          clk,
-    input  wire          rst_n,
-    input  wire          clr,
-    input  wire          xv,
-    input  wire [XW-1:0] x,
-    input  wire          wv,
-    input  wire [WW-1:0] w,
-    input  wire          ld,
-    input  wire [31:0]   ld_val,
-    output wire [31:0]   res,
-    output wire          busy
+`include "pe/pe_ports.vh"
 );
     // ---- the two term cycles
     reg           lo;                  // cycle 1 of a step (low terms)
@@ -89,7 +79,7 @@ module pe_bitmod #(
     reg  [15:0]  pscl;
     reg          pfp4;
     reg  [26:0]  prod;
-    reg  [31:0]  out;
+    wire [31:0]  out;
     // the serial unit is free from the next cycle on when it is not in its serial cycles (its
     // rounding cycle reads da/prod/out before the edge that reloads them)
     wire         start_new  = gend && !dq && !pend;             // a group starts at once
@@ -144,10 +134,8 @@ module pe_bitmod #(
             pscl <= wl[51:36];
             pfp4 <= wl[53];
         end
-        if (clr)      out <= 32'd0;
-        else if (ld)  out <= ld_val;
-        else if (rnd) out <= out_n;
     end
+    acc_reg u_out (.clk(clk), .clr(clr), .ld(ld), .ld_val(ld_val), .en(rnd), .d(out_n), .q(out));
 `ifndef SYNTHESIS
     /* verilator lint_off SYNCASYNCNET */
     always @(posedge clk)

@@ -1,23 +1,15 @@
 // rtl/pe/pe_fp16.v — fp16 PE (docs/pe.md "fp16"): acc = fma32(w, x, acc), one rounding per k.
 //   step cycle : the exact product of the two fp16 values (22-bit significand; exact in fp32)
 //   +1         : acc <= RNE32(product + acc)      (rtl/fp/fp_round_add.v: the FMA's rounding)
-// Common PE port list: see pe_int8.v.
+// Also the w4a16-dq PE (docs/pe.md "w4a16-dq"): the same MAC on weights dequantized to fp16 at
+// the column edge (rtl/edge/mp_deq_w4a16.v: one fp16 multiply with RNE per weight entering the
+// array, a pipeline stage of its own: latency 2 in all). Common PE port list: rtl/pe/pe_ports.vh.
 `default_nettype none
 module pe_fp16 #(
     parameter integer XW = 16,
     parameter integer WW = 16
 ) (
-    input  wire          clk,
-    input  wire          rst_n,
-    input  wire          clr,
-    input  wire          xv,
-    input  wire [XW-1:0] x,
-    input  wire          wv,
-    input  wire [WW-1:0] w,
-    input  wire          ld,
-    input  wire [31:0]   ld_val,
-    output wire [31:0]   res,
-    output wire          busy
+`include "pe/pe_ports.vh"
 );
     wire                xs, ws, xz, wz, xi, wi, xn, wn;
     wire [10:0]         xm, wm;
@@ -28,7 +20,7 @@ module pe_fp16 #(
     reg               pv, ps, pinf, pnan;
     reg [21:0]        pm;
     reg signed [7:0]  pe;
-    reg [31:0]        acc;
+    wire [31:0]       acc;
     always @(posedge clk or negedge rst_n)
         if (!rst_n) pv <= 1'b0;
         else        pv <= xv & wv;
@@ -43,10 +35,7 @@ module pe_fp16 #(
     wire [31:0] sum;
     fp_round_add #(.EW(8), .MW(23), .IEEE(1), .PW(22), .PEW(8)) u_add (
         .p_sign(ps), .p_sig(pm), .p_exp(pe), .p_inf(pinf), .p_nan(pnan), .c(acc), .z(sum));
-    always @(posedge clk)
-        if (clr)     acc <= 32'd0;
-        else if (ld) acc <= ld_val;
-        else if (pv) acc <= sum;
+    acc_reg u_acc (.clk(clk), .clr(clr), .ld(ld), .ld_val(ld_val), .en(pv), .d(sum), .q(acc));
     assign res  = acc;
     assign busy = pv;
 endmodule

@@ -13,26 +13,26 @@ mkdir -p "$out"
 cd "$(dirname "$0")/../.."
 FP="rtl/fp/fp_unpack.v rtl/fp/fp_lzc.v rtl/fp/fp_round_add.v rtl/fp/fp_fma.v rtl/fp/fp16_fixed24.v"
 PE="$(ls rtl/pe/*.v | tr '\n' ' ')"
-EDGE="rtl/edge/mp_dec_expint.v rtl/edge/mp_dec_bitmod.v rtl/edge/mp_edge_x.v rtl/edge/mp_edge_w.v rtl/edge/mp_out_fin.v"
+EDGE="$(ls rtl/edge/*.v | tr '\n' ' ') rtl/mp_pipe.v"
 
 # unit name | top module | chparam settings | what it is
 units=$(cat <<'U'
 pe_fp16|pe_fp16||fp16 PE: fp16 x fp16 product, fp32 accumulate (one rounding)
 pe_int8|pe_int8||int8 PE: 8x8 multiply, 32-bit accumulate
-pe_w4a16_dq|pe_w4a16_dq||w4a16-dq PE (the fp16 PE on dequantized weights)
-pe_mixpe_w4a8|pe_mixpe_w4a8||MixPE W4A8 PE: shift-add, in-group sum, fp32 FMA per group
-pe_mixpe_w4a8_bs|pe_mixpe_w4a8_bs||MixPE W4A8 bit-serial PE
-pe_mixpe_w4a16|pe_mixpe_w4a16||MixPE W4A16 PE: exponent-shift, 52-bit in-group sum, FMA per group
+pe_w4a16_dq|pe_fp16||w4a16-dq PE (the fp16 PE on dequantized weights)
+pe_mixpe_w4a8|pe_mixpe||MixPE W4A8 PE: shift-add, in-group sum, fp32 FMA per group
+pe_mixpe_w4a8_bs|pe_mixpe|-set SERIAL 1|MixPE W4A8 bit-serial PE
+pe_mixpe_w4a16|pe_mixpe|-set A16 1 -set XW 65|MixPE W4A16 PE: exponent-shift, 52-bit in-group sum, FMA per group
 pe_bitmod|pe_bitmod||BitMoD PE: 4 lanes, {6,15} accumulator, bit-serial dequantizer
-pe_olive|pe_olive||OliVe PE: <e,i> shift-multiply, 32-bit accumulate
-pe_ant|pe_ant||ANT PE: the same <e,i> MAC
-edge_olive_dec|mp_edge_x|-set KIND 7 -set XFW 9 -set XW 7|OliVe edge decoder (pair byte -> <e,i>) + register, one per row and column
-edge_ant_dec|mp_edge_x|-set KIND 8 -set XFW 4 -set XW 7|ANT edge decoder + register, one per row and column
-edge_w4a16_dq|mp_edge_w|-set KIND 2 -set WFW 24 -set WW 16|w4a16-dq weight dequantizer (fp16 multiply, RNE) + register, one per column
-edge_w4a16_xreg|mp_edge_x|-set KIND 2 -set XFW 16 -set XW 16|w4a16-dq activation register matching the dequantizer, one per row
-edge_mixpe_w4a8_xsum|mp_edge_x|-set KIND 3 -set XFW 8 -set XW 23|MixPE W4A8 activation group sum, one per row
-edge_mixpe_w4a16_xsum|mp_edge_x|-set KIND 5 -set XFW 16 -set XW 65|MixPE W4A16 activation group sum (x * 2^24), one per row
-edge_bitmod_dec|mp_edge_w|-set KIND 6 -set WFW 33 -set WW 54|BitMoD weight decoders (4 codes -> terms), one per column
+pe_olive|pe_expint||OliVe PE: <e,i> shift-multiply, 32-bit accumulate
+pe_ant|pe_expint||ANT PE: the same <e,i> MAC
+edge_olive_dec|mp_edge|-set KIND 7 -set FW 9 -set OW 7|OliVe edge decoder (pair byte -> <e,i>) + register, one per row and column
+edge_ant_dec|mp_edge|-set KIND 8 -set FW 4 -set OW 7|ANT edge decoder + register, one per row and column
+edge_w4a16_dq|mp_edge|-set KIND 2 -set COLUMN 1 -set FW 24 -set OW 16|w4a16-dq weight dequantizer (fp16 multiply, RNE) + register, one per column
+edge_w4a16_xreg|mp_edge|-set KIND 2 -set FW 16 -set OW 16|w4a16-dq activation register matching the dequantizer, one per row
+edge_mixpe_w4a8_xsum|mp_edge|-set KIND 3 -set FW 8 -set OW 23|MixPE W4A8 activation group sum, one per row
+edge_mixpe_w4a16_xsum|mp_edge|-set KIND 5 -set FW 16 -set OW 65|MixPE W4A16 activation group sum (x * 2^24), one per row
+edge_bitmod_dec|mp_edge|-set KIND 6 -set COLUMN 1 -set FW 33 -set OW 54|BitMoD weight decoders (4 codes -> terms), one per column
 out_int|mp_out_fin|-set KIND 1|int8/OliVe/ANT output: int32 -> fp32, two fp32 multiplies, one per column
 out_mixpe_w4a8|mp_out_fin|-set KIND 3|MixPE W4A8 output: one fp32 multiply, one per column
 part_fp32_fma|fp_fma||part: the fp32 FMA (fp_fma.v; MixPE dequant, output multiplies)
