@@ -81,7 +81,7 @@ $(RTL_DIR)/$(1)/obj$(6)/Vmp_array.mk: $(RTL_DEPS) $(5) rtl/rtl.mk
 $(RTL_DIR)/$(1)/obj$(6)/Vmp_array__ALL.a: $(RTL_DIR)/$(1)/obj$(6)/Vmp_array.mk
 	@$$(if $$(Q),echo "  MODEL   $(1)$(if $(6), (traced))")
 	$$(Q)$$(MAKE) --no-print-directory -s -C $$(@D) -f Vmp_array.mk Vmp_array__ALL.a OPT_FAST=$$(RTL_OPT) OPT_SLOW=-O0 >/dev/null
-$(RTL_DIR)/$(1)/rtl_tb$(6).o: $(RTL_TB) rtl/harness/rtl_feed.h $(RTL_DIR)/$(1)/obj$(6)/Vmp_array__ALL.a
+$(RTL_DIR)/$(1)/rtl_tb$(6).o: $(RTL_TB) rtl/harness/rtl_feed.h rtl/harness/rtl_data.h $(RTL_DIR)/$(1)/obj$(6)/Vmp_array__ALL.a
 	@$$(if $$(Q),echo "  CXX     $$@")
 	$$(Q)$$(RTL_CXX) -DVM_TRACE=$(if $(6),1,0) -I$(RTL_DIR)/$(1)/obj$(6) -DTB_KIND=$$(RTL_ID_$(2)) -DTB_ROWS=$(3) \
 	    -DTB_COLS=$(4) -c $$< -o $$@

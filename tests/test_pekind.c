@@ -28,7 +28,8 @@ static void upper_id(const char *name, char *out, size_t cap)
     out[i] = '\0';
 }
 
-/* rtl/mp_kinds.vh declares K_<KIND> = <id> for every kind, with the C enum's ids, and no other. */
+/* rtl/mp_kinds.vh declares K_<KIND> = <id>, // PE <module> for every kind, with the C enum's ids, and
+ * no other; each module exists. */
 static void rtl_ids_match_enum(void **state)
 {
     (void)state;
@@ -56,9 +57,22 @@ static void rtl_ids_match_enum(void **state)
         }
         if (!found)
             fail_msg("rtl/mp_kinds.vh: %s = %d names no PE kind", id, val);
+        /* "// PE <module>" on the same line: the PE module of the kind exists */
+        const char *eol = strchr(p, '\n'), *pe = strstr(p, "// PE ");
+        char mod[64], mpath[1200];
+        if (!pe || (eol && pe > eol) || sscanf(pe, "// PE %63[a-z0-9_]", mod) != 1)
+            fail_msg("rtl/mp_kinds.vh: %s has no '// PE <module>'", id);
+        snprintf(mpath, sizeof mpath, "%s/rtl/pe/%s.v", config_datadir(), mod);
+        FILE *mf = fopen(mpath, "r");
+        if (!mf)
+            fail_msg("rtl/mp_kinds.vh: %s: no %s", id, mpath);
+        fclose(mf);
         seen++;
     }
     assert_int_equal(seen, PE_KIND_COUNT);
+    /* rtl/rtl.mk maps NAME back with '_' -> '-': no kind name may hold '_' */
+    for (int k = 0; k < PE_KIND_COUNT; k++)
+        assert_null(strchr(pe_kind_names[k], '_'));
 }
 
 /* Each row's facts agree with each other: variants have formats of this datapath, presets of
