@@ -99,10 +99,7 @@ static int same_float(float a, float b)
 {
     if (isnan(a) || isnan(b))
         return isnan(a) && isnan(b);
-    uint32_t x, y;
-    memcpy(&x, &a, 4);
-    memcpy(&y, &b, 4);
-    return x == y;
+    return tu_f32_bits(a) == tu_f32_bits(b);
 }
 
 static void write_one(const char *path, const char *name, StDtype dt, int rank, const uint64_t *shape,
@@ -137,10 +134,8 @@ static void roundtrip_f32(void **state)
     float v[4096];
     MpRng r;
     mp_rng_seed(&r, 11);
-    for (int i = 0; i < 4096; i++) {
-        uint32_t u = (uint32_t)mp_rng_u64(&r);
-        memcpy(&v[i], &u, 4);
-    }
+    for (int i = 0; i < 4096; i++)
+        v[i] = tu_f32_of_bits((uint32_t)mp_rng_u64(&r));
     v[0] = 0.0f, v[1] = -0.0f, v[2] = 1.401298464e-45f, v[3] = 3.4028234663852886e38f, v[4] = INFINITY,
     v[5] = -INFINITY, v[6] = NAN, v[7] = 1.17549435e-38f;
     uint64_t shape[3] = {16, 16, 16};
