@@ -125,6 +125,26 @@ int32_t quant_key_first_true(int32_t lo, int32_t hi, int32_t guess, KeyPred pred
     return (int32_t)b;
 }
 
+typedef struct IndexReaches {
+    GridIndex index;
+    const void *grid;
+    double s;
+    int at;
+} IndexReaches;
+
+static int index_reaches(int32_t key, const void *ctx)
+{
+    const IndexReaches *c = ctx;
+    return c->index(c->grid, (double)fkey_float(key), c->s) >= c->at;
+}
+
+int32_t quant_key_index_reaches(int32_t lo, int32_t hi, int32_t guess, GridIndex index, const void *grid, double s,
+                                int at)
+{
+    const IndexReaches c = {index, grid, s, at};
+    return quant_key_first_true(lo, hi, guess, index_reaches, &c);
+}
+
 /* max |x[i]| over n finite floats: non-negative floats order like their bits, so an integer max
  * (which compilers vectorize) gives fmax's answer. */
 float quant_absmax(const float *x, size_t n)

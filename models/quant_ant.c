@@ -80,16 +80,11 @@ typedef struct AntType { /* one type in one set */
     double vs[ANT_MAXT];  /* sorted[i] * s, as the reference's value[code] * s */
 } AntType;
 
-typedef struct AntAtLeast { /* the reference's grid value of x is >= v */
-    const FmtDesc *f;
-    double s;
-    int32_t v;
-} AntAtLeast;
-
-static int ant_at_least(int32_t key, const void *ctx)
+/* The reference's grid value of x under scale s (a GridIndex; the grid is the FmtDesc). */
+static int ant_grid_value(const void *grid, double x, double s)
 {
-    const AntAtLeast *c = ctx;
-    return c->f->value[fmt_nearest(c->f, (double)fkey_float(key) / c->s)] >= c->v;
+    const FmtDesc *f = grid;
+    return f->value[fmt_nearest(f, x / s)];
 }
 
 /* 0, or -1 when the thresholds do not apply (a zero scale: the reference's x / 0 is no rounding). */
@@ -103,9 +98,9 @@ static int ant_type_init(AntType *ty, const FmtDesc *f, double amax)
     for (int i = 0; i <= ty->nt; i++)
         ty->vs[i] = f->sorted[i] * ty->s;
     for (int i = 0; i < ty->nt; i++) {
-        const AntAtLeast c = {f, ty->s, f->sorted[i + 1]};
         float guess = (float)(0.5 * (f->sorted[i] + f->sorted[i + 1]) * ty->s);
-        ty->t[i] = quant_key_first_true(-FKEY_MAX, FKEY_MAX, fkey(guess), ant_at_least, &c);
+        ty->t[i] =
+            quant_key_index_reaches(-FKEY_MAX, FKEY_MAX, fkey(guess), ant_grid_value, f, ty->s, f->sorted[i + 1]);
     }
     return 0;
 }

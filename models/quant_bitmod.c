@@ -94,6 +94,33 @@ static void bitmod_store(QMat *q, const BitmodGrid *g, int v, uint16_t s, int gi
     }
 }
 
+/* The choice among the four variants from their sums of squared errors over n weights: the mean
+ * rounded to fp16 (BM_ERR_FP16) or in double, strict < (the first of equal errors wins). Returns
+ * the variant chosen under `mode` and sets *other to the one the other mode picks; `only` (1..4)
+ * forces variant only - 1 for both. */
+static int bitmod_pick(const double sum16[4], const double sum64[4], int n, BitmodErrMode mode, int only, int *other)
+{
+    if (only) { /* a single variant for every group (for comparisons) */
+        *other = only - 1;
+        return only - 1;
+    }
+    int best16 = -1, best64 = -1;
+    double e16_best = 0, e64_best = 0;
+    for (int v = 0; v < 4; v++) {
+        double e16 = fp16_to_f64(fp16_from_f64(sum16[v] / n)), e64 = sum64[v] / n;
+        if (best16 < 0 || e16 < e16_best) {
+            best16 = v;
+            e16_best = e16;
+        }
+        if (best64 < 0 || e64 < e64_best) {
+            best64 = v;
+            e64_best = e64;
+        }
+    }
+    *other = mode == BM_ERR_FP16 ? best64 : best16;
+    return mode == BM_ERR_FP16 ? best16 : best64;
+}
+
 /* The reference quantizer of one group (see docs/formats.md, "BitMoD"): for every variant in
  * order, scale = fp16(max|w| / qmax) clamped, x = fp16(w / scale), nearest grid value with ties
  * to the lower one, wq = fp16(q * scale), error = mean squared error; strict < wins.
@@ -107,39 +134,24 @@ static int bitmod_group_ref(FmtId id, const BitmodGrid vg[4], const uint16_t *w1
     for (int j = 0; j < n; j++)
         amax = fmax(amax, fabs(fp16_to_f64(w16[j])));
     uint16_t amax16 = fp16_from_f64(amax);
-    int best16 = -1, best64 = -1;
-    double e16_best = 0, e64_best = 0;
+    double sum16[4], sum64[4];
     for (int v = 0; v < 4; v++) {
         const BitmodGrid *g = &vg[v];
         uint16_t s = bitmod_scale(amax16, g->qmax);
-        double sum16 = 0, sum64 = 0;
+        sum16[v] = sum64[v] = 0;
         for (int j = 0; j < n; j++) {
             double x = fp16_to_f64(fp16_div(w16[j], s));
             int k = fmt_lut_find(&g->lut, x * inv_unit);
             uint16_t wq = fp16_mul(fp16_from_f64((double)g->grid[k] * unit), s);
             uint16_t d = fp16_sub(w16[j], wq);
-            sum16 += fp16_to_f64(fp16_mul(d, d)); /* exact: fp16 values sum exactly in double */
+            sum16[v] += fp16_to_f64(fp16_mul(d, d)); /* exact: fp16 values sum exactly in double */
             double dd = fp16_to_f64(w16[j]) - fp16_to_f64(wq);
-            sum64 += dd * dd;
+            sum64[v] += dd * dd;
             kidx_out[v][j] = (uint8_t)k;
         }
         scale_out[v] = s;
-        double e16 = fp16_to_f64(fp16_from_f64(sum16 / n)), e64 = sum64 / n;
-        if (best16 < 0 || e16 < e16_best) {
-            best16 = v;
-            e16_best = e16;
-        }
-        if (best64 < 0 || e64 < e64_best) {
-            best64 = v;
-            e64_best = e64;
-        }
     }
-    if (only) { /* a single variant for every group (for comparisons) */
-        *other = only - 1;
-        return only - 1;
-    }
-    *other = mode == BM_ERR_FP16 ? best64 : best16;
-    return mode == BM_ERR_FP16 ? best16 : best64;
+    return bitmod_pick(sum16, sum64, n, mode, only, other);
 }
 
 /* ---- the fast path: thresholds on the fp16 weight instead of per-weight fp16 arithmetic ----
@@ -377,25 +389,7 @@ static int bitmod_group_fast(const BitmodFast *bf, const BitmodAtScale *const at
         sum64[2 * c] = a64;
         sum64[2 * c + 1] = b64;
     }
-    if (only) {
-        *other = only - 1;
-        return only - 1;
-    }
-    int best16 = -1, best64 = -1;
-    double e16_best = 0, e64_best = 0;
-    for (int v = 0; v < 4; v++) { /* as bitmod_group_ref */
-        double e16 = fp16_to_f64(fp16_from_f64(sum16[v] / n)), e64 = sum64[v] / n;
-        if (best16 < 0 || e16 < e16_best) {
-            best16 = v;
-            e16_best = e16;
-        }
-        if (best64 < 0 || e64 < e64_best) {
-            best64 = v;
-            e64_best = e64;
-        }
-    }
-    *other = mode == BM_ERR_FP16 ? best64 : best16;
-    return mode == BM_ERR_FP16 ? best16 : best64;
+    return bitmod_pick(sum16, sum64, n, mode, only, other); /* as bitmod_group_ref */
 }
 
 /* The fast path's per-matrix tables: every group's two scales, then the BitmodAtScale of every

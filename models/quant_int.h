@@ -22,6 +22,10 @@ float quant_fp16_scale(double s);
 
 typedef int (*KeyPred)(int32_t key, const void *ctx); /* monotone in key: false..., then true... */
 
+/* A reference's rounding of the float x under scale s on `grid`, as an index that never decreases
+ * as x grows (ANT: the grid value; OliVe: the magnitude index). */
+typedef int (*GridIndex)(const void *grid, double x, double s);
+
 
 #define FKEY_MAX 0x7f7fffff /* key of FLT_MAX */
 
@@ -77,6 +81,10 @@ static inline void count_block(const int32_t *t, int nt, const int32_t k[KBLK], 
 /* The least key in [lo, hi] where pred holds, hi + 1 if none. Gallops away from guess (which a
  * caller puts at or next to the answer: then two evaluations), then bisects the bracket. */
 int32_t quant_key_first_true(int32_t lo, int32_t hi, int32_t guess, KeyPred pred, const void *ctx);
+/* The threshold where index(grid, x, s) reaches `at`: the least float key in [lo, hi] whose float
+ * has an index >= at, hi + 1 if none (quant_key_first_true on that test, guess as there). */
+int32_t quant_key_index_reaches(int32_t lo, int32_t hi, int32_t guess, GridIndex index, const void *grid, double s,
+                                int at);
 /* max |x[i]| over n finite floats: non-negative floats order like their bits, so an integer max
  * (which compilers vectorize) gives fmax's answer. */
 float quant_absmax(const float *x, size_t n);

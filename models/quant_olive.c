@@ -524,18 +524,8 @@ static void olive_search_fast(const OliveGrid *const g[2], const OliveOrder *con
     }
 }
 
-/* The reference's magnitude index of |x| (given by its key) under scale s exceeds i. */
-typedef struct OliveAbove {
-    const OliveGrid *g;
-    double s;
-    int i;
-} OliveAbove;
-
-static int olive_above(int32_t key, const void *ctx)
-{
-    const OliveAbove *c = ctx;
-    return olive_index(c->g, (double)fkey_float(key), c->s) > c->i;
-}
+/* The reference's magnitude index of |x| under scale s (a GridIndex; the grid is the OliveGrid). */
+static int olive_grid_index(const void *grid, double ax, double s) { return olive_index(grid, ax, s); }
 
 /* The final pass of one set with scale s: codes, u and the outlier pair count, as the loop over
  * quant_olive_pair_s in the reference, with the magnitude index from thresholds on |x|. */
@@ -546,8 +536,8 @@ static long long olive_write_fast(const float *src, QMat *q, const OliveGrid *g,
     uint8_t code[2][OLIVE_MAXMAG];
     const int nt = g->n - 1;
     for (int i = 0; i < nt; i++) {
-        const OliveAbove c = {g, s, i};
-        tk[i] = quant_key_first_true(0, FKEY_MAX, fkey((float)(s * (g->mag[i] + g->mag[i + 1]) * 0.5)), olive_above, &c);
+        const float guess = (float)(s * (g->mag[i] + g->mag[i + 1]) * 0.5);
+        tk[i] = quant_key_index_reaches(0, FKEY_MAX, fkey(guess), olive_grid_index, g, s, i + 1);
     }
     for (int i = 0; i < g->n; i++) {
         code[0][i] = olive_code(q->fmt, g, i, 0);

@@ -45,14 +45,14 @@ int area_compute(const TechTable *t, const ArchConfig *c, AreaBreakdown *out, Mp
 
 void area_print(FILE *f, const AreaBreakdown *a)
 {
-    double tot = a->total_mm2 > 0 ? a->total_mm2 : 1;
-    fprintf(f, "%-22s %12s %7s\n", "area", "mm2", "share");
-#define ROW(label, v) fprintf(f, "%-22s %12.4f %6.1f%%\n", label, (v), 100.0 * (v) / tot)
-    ROW("PE array", a->pe_mm2);
-    ROW("edge decoders", a->decoder_mm2);
-    ROW("edge dequantizers", a->dequant_mm2);
-    ROW("activation-sum adders", a->xsum_mm2);
-    ROW("SRAM", a->sram_mm2);
-    ROW("total", a->total_mm2);
-#undef ROW
+    static const ShareCol col = {"mm2", 12, 4, 1.0};
+    const SharePart parts[] = {
+        {"PE array", a->pe_mm2},
+        {"edge decoders", a->decoder_mm2},
+        {"edge dequantizers", a->dequant_mm2},
+        {"activation-sum adders", a->xsum_mm2},
+        {"SRAM", a->sram_mm2},
+        {"total", a->total_mm2},
+    };
+    energy_print_shares(f, "area", &col, 1, parts, (int)(sizeof parts / sizeof parts[0]), a->total_mm2);
 }

@@ -181,23 +181,39 @@ int energy_compute(const TechTable *t, const ArchConfig *c, const SimEvents *ev,
     return MP_OK;
 }
 
+void energy_print_shares(FILE *f, const char *title, const ShareCol *cols, int ncols, const SharePart *parts,
+                         int nparts, double total)
+{
+    double tot = total > 0 ? total : 1;
+    fprintf(f, "%-22s", title);
+    for (int c = 0; c < ncols; c++)
+        fprintf(f, " %*s", cols[c].width, cols[c].unit);
+    fprintf(f, " %7s\n", "share");
+    for (int i = 0; i < nparts; i++) {
+        fprintf(f, "%-22s", parts[i].label);
+        for (int c = 0; c < ncols; c++)
+            fprintf(f, " %*.*f", cols[c].width, cols[c].digits, parts[i].v * cols[c].scale);
+        fprintf(f, " %6.1f%%\n", 100.0 * parts[i].v / tot);
+    }
+}
+
 void energy_print(FILE *f, const EnergyBreakdown *b)
 {
-    static const char *const buf_name[BUF_COUNT] = {"  weight buffer", "  activation buffer", "  output buffer"};
-    double tot = b->total > 0 ? b->total : 1;
-    fprintf(f, "%-22s %16s %12s %7s\n", "energy", "pJ", "uJ", "share");
-#define ROW(label, v) fprintf(f, "%-22s %16.1f %12.4f %6.1f%%\n", label, (v), (v) * 1e-6, 100.0 * (v) / tot)
-    ROW("PE dynamic", b->pe);
-    ROW("SRAM", b->sram);
-    for (int i = 0; i < BUF_COUNT; i++)
-        ROW(buf_name[i], b->sram_buf[i]);
-    ROW("DRAM", b->dram);
-    ROW("decoders", b->decoder);
-    ROW("dequant", b->dequant);
-    ROW("leakage", b->leakage);
-    ROW("  PE leakage", b->leakage_pe);
-    ROW("  SRAM leakage", b->leakage_sram);
-    ROW("other (xsum)", b->other);
-    ROW("total", b->total);
-#undef ROW
+    static const ShareCol cols[] = {{"pJ", 16, 1, 1.0}, {"uJ", 12, 4, 1e-6}};
+    const SharePart parts[] = {
+        {"PE dynamic", b->pe},
+        {"SRAM", b->sram},
+        {"  weight buffer", b->sram_buf[BUF_W]},
+        {"  activation buffer", b->sram_buf[BUF_X]},
+        {"  output buffer", b->sram_buf[BUF_Y]},
+        {"DRAM", b->dram},
+        {"decoders", b->decoder},
+        {"dequant", b->dequant},
+        {"leakage", b->leakage},
+        {"  PE leakage", b->leakage_pe},
+        {"  SRAM leakage", b->leakage_sram},
+        {"other (xsum)", b->other},
+        {"total", b->total},
+    };
+    energy_print_shares(f, "energy", cols, 2, parts, (int)(sizeof parts / sizeof parts[0]), b->total);
 }

@@ -104,4 +104,19 @@ int energy_compute(const TechTable *t, const ArchConfig *c, const SimEvents *ev,
 /* A human table of the breakdown (pJ, µJ and shares). */
 void energy_print(FILE *f, const EnergyBreakdown *b);
 
+/* A breakdown as a human table (energy_print, area_print): a header line of `title`, each column's
+ * unit and "share"; then per part its label, its value in each column (v x scale, `digits` after
+ * the point in `width` characters) and its share of `total` in percent (a total <= 0 counts as 1). */
+typedef struct ShareCol {
+    const char *unit;
+    int width, digits;
+    double scale;
+} ShareCol;
+typedef struct SharePart {
+    const char *label;
+    double v;
+} SharePart;
+void energy_print_shares(FILE *f, const char *title, const ShareCol *cols, int ncols, const SharePart *parts,
+                         int nparts, double total);
+
 #endif

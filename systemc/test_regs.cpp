@@ -337,46 +337,28 @@ void descriptor_errors(Env &v)
         uint64_t addr; // ERROR_ADDR when not ~0
     };
     std::vector<Bad> bad;
-    auto add = [&](const char *what, MpGemmDesc d, uint32_t code, uint64_t addr = ~0ull) {
+    // a case: the good descriptor `base` with one change made by `edit`
+    auto add = [&](const char *what, const MpGemmDesc &base, auto edit, uint32_t code, uint64_t addr = ~0ull) {
+        MpGemmDesc d = base;
+        edit(d);
         bad.push_back(Bad{what, d, code, addr});
     };
-    MpGemmDesc d = di;
-    d.mode = 3;
-    add("MODE 3 of 3 modes", d, MPACC_E_MODE);
-    d = di;
-    d.k = 0;
-    add("K = 0", d, MPACC_E_SHAPE);
-    d = di;
-    d.m = 1u << 20;
-    d.k = 1u << 10;
-    add("M x K = 2^30 elements", d, MPACC_E_SHAPE);
-    d = dm;
-    d.k = 200;
-    add("MixPE, K = 200: not a multiple of the 128-weight group", d, MPACC_E_GROUP);
-    d = dol;
-    d.format = 2;
-    add("OliVe, W element type 2", d, MPACC_E_FORMAT);
-    d = di;
-    d.format = 1u << MPACC_FORMAT_X_SHIFT;
-    add("int8, X element type 1", d, MPACC_E_FORMAT);
-    d = di;
-    d.format = 0x10;
-    add("FORMAT bit 4", d, MPACC_E_FORMAT);
-    d = di;
-    d.addr.w[MPL_SCALES] += 2;
-    add("int8 W_SCALES 2 bytes off (fp32 scales)", d, MPACC_E_ALIGN, d.addr.w[MPL_SCALES]);
-    d = di;
-    d.addr.y += 1;
-    add("Y_ADDR 1 byte off", d, MPACC_E_ALIGN, d.addr.y);
-    d = di;
-    d.addr.w[MPL_CODES] = MEM - 8;
-    add("W_CODES at the end of memory (runs past it)", d, MPACC_E_BUS, MEM - 8);
-    d = di;
-    d.addr.x[MPL_CODES] = 0x200000000ull;
-    add("X_CODES unmapped", d, MPACC_E_BUS, 0x200000000ull);
-    d = di;
-    d.addr.y = MEM - 4;
-    add("Y_ADDR past the end of memory", d, MPACC_E_BUS, MEM - 4);
+    add("MODE 3 of 3 modes", di, [](MpGemmDesc &d) { d.mode = 3; }, MPACC_E_MODE);
+    add("K = 0", di, [](MpGemmDesc &d) { d.k = 0; }, MPACC_E_SHAPE);
+    add("M x K = 2^30 elements", di, [](MpGemmDesc &d) { d.m = 1u << 20; d.k = 1u << 10; }, MPACC_E_SHAPE);
+    add("MixPE, K = 200: not a multiple of the 128-weight group", dm, [](MpGemmDesc &d) { d.k = 200; },
+        MPACC_E_GROUP);
+    add("OliVe, W element type 2", dol, [](MpGemmDesc &d) { d.format = 2; }, MPACC_E_FORMAT);
+    add("int8, X element type 1", di, [](MpGemmDesc &d) { d.format = 1u << MPACC_FORMAT_X_SHIFT; }, MPACC_E_FORMAT);
+    add("FORMAT bit 4", di, [](MpGemmDesc &d) { d.format = 0x10; }, MPACC_E_FORMAT);
+    add("int8 W_SCALES 2 bytes off (fp32 scales)", di, [](MpGemmDesc &d) { d.addr.w[MPL_SCALES] += 2; },
+        MPACC_E_ALIGN, di.addr.w[MPL_SCALES] + 2);
+    add("Y_ADDR 1 byte off", di, [](MpGemmDesc &d) { d.addr.y += 1; }, MPACC_E_ALIGN, di.addr.y + 1);
+    add("W_CODES at the end of memory (runs past it)", di, [](MpGemmDesc &d) { d.addr.w[MPL_CODES] = MEM - 8; },
+        MPACC_E_BUS, MEM - 8);
+    add("X_CODES unmapped", di, [](MpGemmDesc &d) { d.addr.x[MPL_CODES] = 0x200000000ull; }, MPACC_E_BUS,
+        0x200000000ull);
+    add("Y_ADDR past the end of memory", di, [](MpGemmDesc &d) { d.addr.y = MEM - 4; }, MPACC_E_BUS, MEM - 4);
     for (const Bad &b : bad) {
         MpGemmResult r;
         mpdrv_run(h, v.R, b.d, v.p.irq[0].get(), sc_time(100, sc_core::SC_NS), sc_time(10, sc_core::SC_MS), &r);

@@ -36,6 +36,53 @@ static void rm_db(const char *name)
     }
 }
 
+/* Run SQL on a file directly (not through db.c), as another program would. */
+static void sql_exec(const char *file, const char *sql)
+{
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open(file, &h), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(h);
+}
+
+/* The first row of a query run directly on a file: its first n columns as ints. */
+static void sql_ints(const char *file, const char *query, int *out, int n)
+{
+    sqlite3 *h;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_open(file, &h), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(h, query, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    for (int i = 0; i < n; i++)
+        out[i] = sqlite3_column_int(st, i);
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+}
+
+/* db_open refuses the file with MP_EINPUT (and a message containing `needle` where given). */
+static void expect_refused(const char *file, int mode, const char *needle)
+{
+    Db *d = NULL;
+    MpErr e = {0};
+    assert_int_equal(db_open(file, mode, &d, &e), MP_EINPUT);
+    assert_null(d);
+    if (needle)
+        assert_non_null(strstr(e.msg, needle));
+}
+
+/* The accuracy row of `key`, found (want_found 1) or not (0). */
+static DbAcc get_acc(Db *d, const char *key, int want_found)
+{
+    DbAcc a;
+    memset(&a, 0, sizeof a);
+    snprintf(a.key, sizeof a.key, "%s", key);
+    int found = -1;
+    MpErr e = {0};
+    assert_int_equal(db_get_accuracy(d, &a, &found, &e), MP_OK);
+    assert_int_equal(found, want_found);
+    return a;
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -155,16 +202,9 @@ static void round_trip(void **state)
     assert_int_equal(pts[0].kv, 0);
     assert_string_equal(pts[0].config, "[arch]\npe_kind = olive\n");
     db_points_free(pts, np);
-    DbAcc a;
-    memset(&a, 0, sizeof a);
-    snprintf(a.key, sizeof a.key, "format=olive-w4a4 group=0 model=tiny");
-    int found = 0;
-    assert_int_equal(db_get_accuracy(d, &a, &found, &e), MP_OK);
-    assert_int_equal(found, 1);
+    DbAcc a = get_acc(d, "format=olive-w4a4 group=0 model=tiny", 1);
     assert_true(a.ok && a.sqnr_db == 13.5 && a.gemms == 7);
-    snprintf(a.key, sizeof a.key, "format=none");
-    assert_int_equal(db_get_accuracy(d, &a, &found, &e), MP_OK);
-    assert_int_equal(found, 0);
+    get_acc(d, "format=none", 0);
     assert_int_equal(db_check_integrity(d, &e), MP_OK);
     assert_int_equal(db_close(d, &e), MP_OK);
     /* writing the same key again changes nothing (a re-run never duplicates) */
@@ -275,12 +315,7 @@ static void every_field_read_back(void **state)
     acc_equal(&acc[0], &ok);
     acc_equal(&acc[1], &bad);
     mp_free(acc);
-    DbAcc got;
-    memset(&got, 0, sizeof got);
-    snprintf(got.key, sizeof got.key, "k-bad");
-    int found = 0;
-    assert_int_equal(db_get_accuracy(d, &got, &found, &e), MP_OK);
-    assert_int_equal(found, 1);
+    DbAcc got = get_acc(d, "k-bad", 1);
     acc_equal(&got, &bad);
     assert_int_equal(db_close(d, &e), MP_OK);
 }
@@ -288,49 +323,27 @@ static void every_field_read_back(void **state)
 static void not_ours(void **state)
 {
     (void)state;
-    Db *d = NULL;
-    MpErr e = {0};
     FILE *f = fopen(path("junk.db"), "wb");
     assert_non_null(f);
     fputs("this is not a database, it is text that is long enough to have a header ............................",
           f);
     fclose(f);
-    assert_int_equal(db_open(path("junk.db"), DB_READ, &d, &e), MP_EINPUT);
-    assert_non_null(strstr(e.msg, "junk.db"));
-    assert_null(d);
+    expect_refused(path("junk.db"), DB_READ, "junk.db");
     /* an SQLite file of someone else */
-    sqlite3 *h;
-    assert_int_equal(sqlite3_open(path("foreign.db"), &h), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(h, "CREATE TABLE t(x)", NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(h);
-    MpErr e2 = {0};
-    assert_int_equal(db_open(path("foreign.db"), DB_READ, &d, &e2), MP_EINPUT);
-    assert_non_null(strstr(e2.msg, "not an mpsim sweep database"));
+    sql_exec(path("foreign.db"), "CREATE TABLE t(x)");
+    expect_refused(path("foreign.db"), DB_READ, "not an mpsim sweep database");
     /* and it is not changed by an attempt to write into it */
-    MpErr e2w = {0};
-    assert_int_equal(db_open(path("foreign.db"), DB_WRITE, &d, &e2w), MP_EINPUT);
-    assert_non_null(strstr(e2w.msg, "not an mpsim sweep database"));
-    assert_int_equal(sqlite3_open(path("foreign.db"), &h), SQLITE_OK);
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(h, "SELECT count(*) FROM sqlite_master", -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(st, 0), 1);
-    sqlite3_finalize(st);
-    sqlite3_close(h);
-    MpErr e3 = {0};
-    assert_int_equal(db_open(path("missing.db"), DB_READ, &d, &e3), MP_EINPUT);
+    expect_refused(path("foreign.db"), DB_WRITE, "not an mpsim sweep database");
+    int tables;
+    sql_ints(path("foreign.db"), "SELECT count(*) FROM sqlite_master", &tables, 1);
+    assert_int_equal(tables, 1);
+    expect_refused(path("missing.db"), DB_READ, NULL);
     /* a newer schema version */
     rm_db("old.db");
     write_rows("old.db", 0, 1);
-    assert_int_equal(sqlite3_open(path("old.db"), &h), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(h, "UPDATE meta SET value = '99' WHERE name = 'schema_version'", NULL, NULL, NULL),
-                     SQLITE_OK);
-    sqlite3_close(h);
-    MpErr e4 = {0};
-    assert_int_equal(db_open(path("old.db"), DB_WRITE, &d, &e4), MP_EINPUT);
-    assert_non_null(strstr(e4.msg, "schema version 99"));
-    MpErr e5 = {0};
-    assert_int_equal(db_open(path("old.db"), DB_READ, &d, &e5), MP_EINPUT);
+    sql_exec(path("old.db"), "UPDATE meta SET value = '99' WHERE name = 'schema_version'");
+    expect_refused(path("old.db"), DB_WRITE, "schema version 99");
+    expect_refused(path("old.db"), DB_READ, NULL);
 }
 
 static void new_columns_added(void **state)
@@ -339,20 +352,12 @@ static void new_columns_added(void **state)
     /* a file made before a column existed gets it on the next write open */
     rm_db("c.db");
     write_rows("c.db", 0, 2);
-    sqlite3 *h;
-    assert_int_equal(sqlite3_open(path("c.db"), &h), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(h, "ALTER TABLE results DROP COLUMN sram_out_kib", NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(h);
+    sql_exec(path("c.db"), "ALTER TABLE results DROP COLUMN sram_out_kib");
     write_rows("c.db", 2, 4);
-    assert_int_equal(sqlite3_open(path("c.db"), &h), SQLITE_OK);
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(h, "SELECT count(sram_out_kib), count(*) FROM results", -1, &st, NULL),
-                     SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(st, 0), 2); /* the old rows have NULL there */
-    assert_int_equal(sqlite3_column_int(st, 1), 4);
-    sqlite3_finalize(st);
-    sqlite3_close(h);
+    int count[2];
+    sql_ints(path("c.db"), "SELECT count(sram_out_kib), count(*) FROM results", count, 2);
+    assert_int_equal(count[0], 2); /* the old rows have NULL there */
+    assert_int_equal(count[1], 4);
 }
 
 static void merge(void **state)
@@ -379,13 +384,8 @@ static void merge(void **state)
     assert_int_equal(st.added, 0);
     assert_int_equal(st.same, 5);
     /* a differing duplicate: error, and m.db keeps its 9 rows */
-    sqlite3 *h;
-    assert_int_equal(sqlite3_open(b_copy, &h), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(h, "UPDATE results SET energy_pj = energy_pj * 2 WHERE key = '0000000000001003';"
-                                     "INSERT INTO results SELECT * FROM results WHERE 0;",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
-    sqlite3_close(h);
+    sql_exec(b_copy, "UPDATE results SET energy_pj = energy_pj * 2 WHERE key = '0000000000001003';"
+                     "INSERT INTO results SELECT * FROM results WHERE 0;");
     rm_db("c.db");
     write_rows("c.db", 20, 22);
     char c_copy[512];

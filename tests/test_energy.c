@@ -204,42 +204,43 @@ static char *replace_line(const char *text, const char *start, const char *repl)
     return out;
 }
 
+/* Edits of the shipped table, each refused at the line it changed. */
+#define AT_LAST_LINE (-1) /* line_delta: the file's last line */
+typedef struct TechEdit {
+    const char *start, *repl; /* the line starting with `start` becomes `repl` ("" deletes it) */
+    int line_delta;           /* the fault's line: the edited line's + line_delta, or AT_LAST_LINE */
+    const char *detail;
+} TechEdit;
+
+static const TechEdit tech_edits[] = {
+    /* an unknown key, in a known section */
+    {"[pe.int8]", "[pe.int8]\nbusy_pJ = 0.3", 1, "unknown key 'busy_pJ' in [pe.int8]"},
+    /* an unknown section (a kind that does not exist) */
+    {"[pe.ant]", "[pe.int4]\nbusy_pj = 0.1\n[pe.ant]", 0, "unknown section [pe.int4]"},
+    /* a missing key is reported at the last line */
+    {"hbm3_pj_per_bit", "", AT_LAST_LINE, "missing required key 'hbm3_pj_per_bit' in [dram]"},
+    /* a value that is not a number, and one out of range */
+    {"busy_pj = 0.77", "busy_pj = fast", 0, "[pe.fp16] busy_pj: 'fast' is not a number"},
+    {"leak_mw_per_kib", "leak_mw_per_kib = -0.01", 0, "[sram] leak_mw_per_kib: -0.01 is out of range"},
+    {"area_um2 = 1968.7", "area_um2 = 0", 0, "[pe.fp16] area_um2: 0 is out of range"},
+    /* a future format version */
+    {"tech_version", "tech_version = 2", 0, "[mpsim] tech_version: 2 is out of range [1, 1]"},
+    /* a key set twice */
+    {"ref_kib", "ref_kib = 8\nref_kib = 16", 1, "duplicate key 'ref_kib' in [sram]"},
+};
+
 static void tech_faults(void **state)
 {
     (void)state;
     char *base = slurp(TECH_PATH);
-    char *s;
-
-    /* an unknown key, in a known section */
-    s = replace_line(base, "[pe.int8]", "[pe.int8]\nbusy_pJ = 0.3");
-    expect_fault(put("k.ini", s), line_of(base, "[pe.int8]") + 1, "unknown key 'busy_pJ' in [pe.int8]");
-    free(s);
-    /* an unknown section (a kind that does not exist) */
-    s = replace_line(base, "[pe.ant]", "[pe.int4]\nbusy_pj = 0.1\n[pe.ant]");
-    expect_fault(put("s.ini", s), line_of(base, "[pe.ant]"), "unknown section [pe.int4]");
-    free(s);
-    /* a missing key is reported at the last line */
-    s = replace_line(base, "hbm3_pj_per_bit", "");
-    expect_fault(put("m.ini", s), count_lines(s), "missing required key 'hbm3_pj_per_bit' in [dram]");
-    free(s);
-    /* a value that is not a number, and one out of range */
-    s = replace_line(base, "busy_pj = 0.77", "busy_pj = fast");
-    expect_fault(put("v.ini", s), line_of(base, "busy_pj = 0.77"), "[pe.fp16] busy_pj: 'fast' is not a number");
-    free(s);
-    s = replace_line(base, "leak_mw_per_kib", "leak_mw_per_kib = -0.01");
-    expect_fault(put("r.ini", s), line_of(base, "leak_mw_per_kib"), "[sram] leak_mw_per_kib: -0.01 is out of range");
-    free(s);
-    s = replace_line(base, "area_um2 = 1968.7", "area_um2 = 0");
-    expect_fault(put("a.ini", s), line_of(base, "area_um2 = 1968.7"), "[pe.fp16] area_um2: 0 is out of range");
-    free(s);
-    /* a future format version */
-    s = replace_line(base, "tech_version", "tech_version = 2");
-    expect_fault(put("ver.ini", s), line_of(base, "tech_version"), "[mpsim] tech_version: 2 is out of range [1, 1]");
-    free(s);
-    /* a key set twice */
-    s = replace_line(base, "ref_kib", "ref_kib = 8\nref_kib = 16");
-    expect_fault(put("dup.ini", s), line_of(base, "ref_kib") + 1, "duplicate key 'ref_kib' in [sram]");
-    free(s);
+    for (size_t i = 0; i < sizeof tech_edits / sizeof tech_edits[0]; i++) {
+        const TechEdit *c = &tech_edits[i];
+        char *s = replace_line(base, c->start, c->repl), name[32];
+        snprintf(name, sizeof name, "edit%zu.ini", i);
+        int line = c->line_delta == AT_LAST_LINE ? count_lines(s) : line_of(base, c->start) + c->line_delta;
+        expect_fault(put(name, s), line, c->detail);
+        free(s);
+    }
     /* an empty file misses the first required key */
     expect_fault(put("empty.ini", "; nothing\n"), 1, "missing required key");
     free(base);

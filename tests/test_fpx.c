@@ -9,28 +9,21 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "base/rng.h"
 #include "models/fpx.h"
 
-static uint16_t ref_fp16_from_f64(double x)
-{
-    _Float16 h = (_Float16)x;
-    uint16_t u;
-    memcpy(&u, &h, 2);
-    return u;
-}
+/* A _Float16's code and the _Float16 of a code. */
+static uint16_t f16_bits(_Float16 h) { uint16_t u; memcpy(&u, &h, sizeof u); return u; }
+static _Float16 f16_of_bits(uint16_t u) { _Float16 h; memcpy(&h, &u, sizeof h); return h; }
 
-static double ref_fp16_to_f64(uint16_t u)
-{
-    _Float16 h;
-    memcpy(&h, &u, 2);
-    return (double)h;
-}
+static uint16_t ref_fp16_from_f64(double x) { return f16_bits((_Float16)x); }
+static double ref_fp16_to_f64(uint16_t u) { return (double)f16_of_bits(u); }
 
 static uint16_t ref_bf16_from_f32(float x)
 {
-    uint32_t u;
-    memcpy(&u, &x, 4);
+    uint32_t u = tu_f32_bits(x);
     if ((u & 0x7fffffff) > 0x7f800000)
         return 0x7fc0;
     u += 0x7fff + ((u >> 16) & 1);
@@ -103,13 +96,8 @@ static void fp16_arith_random(void **state)
         uint16_t a = (uint16_t)mp_rng_below(&r, 65536), b = (uint16_t)mp_rng_below(&r, 65536);
         if (fp16_is_nan(a) || fp16_is_nan(b))
             continue;
-        _Float16 ha, hb;
-        memcpy(&ha, &a, 2);
-        memcpy(&hb, &b, 2);
-        _Float16 s = ha + hb, p = ha * hb;
-        uint16_t us, up;
-        memcpy(&us, &s, 2);
-        memcpy(&up, &p, 2);
+        _Float16 ha = f16_of_bits(a), hb = f16_of_bits(b), s = ha + hb, p = ha * hb;
+        uint16_t us = f16_bits(s), up = f16_bits(p);
         if (!fp16_is_nan(us))
             assert_int_equal(fp16_add(a, b), us);
         if (!fp16_is_nan(up))
@@ -130,9 +118,7 @@ static void bf16_all_codes_and_random(void **state)
     MpRng r;
     mp_rng_seed(&r, 99);
     for (int i = 0; i < 2000000; i++) {
-        uint32_t u = (uint32_t)mp_rng_u64(&r);
-        float x;
-        memcpy(&x, &u, 4);
+        float x = tu_f32_of_bits((uint32_t)mp_rng_u64(&r));
         if (isnan(x))
             continue;
         assert_int_equal(bf16_from_f32(x), ref_bf16_from_f32(x));

@@ -148,6 +148,26 @@ static void expect_fault(const char *text, int line, const char *detail)
 
 /* ---- values of every type ---- */
 
+/* The text `fmt` with its one %s replaced by v loads (into t). */
+static void load_value(const char *fmt, const char *v, T *t)
+{
+    char text[128];
+    snprintf(text, sizeof text, fmt, v);
+    load_ok(text, t, NULL);
+}
+
+/* Each of the n values in `fmt` is refused at `line`, the message containing `detail` with its
+ * one %s replaced by the value. */
+static void expect_bad_values(const char *fmt, int line, const char *detail, const char *const *v, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        char text[128], want[128];
+        snprintf(text, sizeof text, fmt, v[k]);
+        snprintf(want, sizeof want, detail, v[k]);
+        expect_fault(text, line, want);
+    }
+}
+
 static void defaults_filled(void **state)
 {
     (void)state;
@@ -192,19 +212,13 @@ static void int_values(void **state)
         {"-5", -5}, {"100", 100}, {"0", 0}, {"+3", 3}, {"-0", 0}, {"007", 7}, {"42", 42},
     };
     for (size_t k = 0; k < sizeof good / sizeof good[0]; k++) {
-        char text[128];
         T t;
-        snprintf(text, sizeof text, "[a]\ni = %s\n[b]\nreq = 0\n", good[k].v);
-        load_ok(text, &t, NULL);
+        load_value("[a]\ni = %s\n[b]\nreq = 0\n", good[k].v, &t);
         assert_int_equal(t.i, good[k].want);
     }
     static const char *const notint[] = {"abc", "1.5", "12abc", "0x10", "1e2", "99999999999999999999", "- 3", "''"};
-    for (size_t k = 0; k < sizeof notint / sizeof notint[0]; k++) {
-        char text[128], detail[128];
-        snprintf(text, sizeof text, "[b]\nreq = 1\n[a]\ni = %s\n", notint[k]);
-        snprintf(detail, sizeof detail, "[a] i: '%s' is not an integer", notint[k]);
-        expect_fault(text, 4, detail);
-    }
+    expect_bad_values("[b]\nreq = 1\n[a]\ni = %s\n", 4, "[a] i: '%s' is not an integer", notint,
+                      sizeof notint / sizeof notint[0]);
     expect_fault("[a]\ni =\n[b]\nreq = 1\n", 2, "'' is not an integer");
     /* out of range: the message names the bounds and the unit */
     expect_fault("[b]\nreq = 1\n[a]\ni = 101\n", 4, "[a] i: 101 is out of range [-5, 100] cycles");
@@ -221,19 +235,13 @@ static void f64_values(void **state)
         {"0.7", 0.7},
     };
     for (size_t k = 0; k < sizeof good / sizeof good[0]; k++) {
-        char text[128];
         T t;
-        snprintf(text, sizeof text, "[a]\nd = %s\n[b]\nreq = 0\n", good[k].v);
-        load_ok(text, &t, NULL);
+        load_value("[a]\nd = %s\n[b]\nreq = 0\n", good[k].v, &t);
         assert_true(t.d == good[k].want);
     }
     static const char *const bad[] = {"x", "1.5x", "nan", "inf", "-inf", "1e999", "1,5", "1.5.0"};
-    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
-        char text[128], detail[128];
-        snprintf(text, sizeof text, "[a]\n\nd = %s\n[b]\nreq = 1\n", bad[k]);
-        snprintf(detail, sizeof detail, "[a] d: '%s' is not a number", bad[k]);
-        expect_fault(text, 3, detail);
-    }
+    expect_bad_values("[a]\n\nd = %s\n[b]\nreq = 1\n", 3, "[a] d: '%s' is not a number", bad,
+                      sizeof bad / sizeof bad[0]);
     expect_fault("[a]\nd = 2.6\n[b]\nreq = 1\n", 2, "[a] d: 2.6 is out of range [0.5, 2.5] MHz");
     expect_fault("[a]\nd = 0.49\n[b]\nreq = 1\n", 2, "0.49 is out of range [0.5, 2.5] MHz");
 }
@@ -246,29 +254,21 @@ static void bool_values(void **state)
         {"TRUE", 1}, {"Off", 0},
     };
     for (size_t k = 0; k < sizeof good / sizeof good[0]; k++) {
-        char text[128];
         T t;
-        snprintf(text, sizeof text, "[a]\nb = %s\n[b]\nreq = 0\n", good[k].v);
-        load_ok(text, &t, NULL);
+        load_value("[a]\nb = %s\n[b]\nreq = 0\n", good[k].v, &t);
         assert_int_equal(t.b, good[k].want);
     }
     static const char *const bad[] = {"maybe", "2", "t", "y", "truee", "-1"};
-    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
-        char text[128], detail[128];
-        snprintf(text, sizeof text, "[b]\nreq = 1\n[a]\nb = %s\n", bad[k]);
-        snprintf(detail, sizeof detail, "[a] b: '%s' is not a boolean (true/false/yes/no/on/off/1/0)", bad[k]);
-        expect_fault(text, 4, detail);
-    }
+    expect_bad_values("[b]\nreq = 1\n[a]\nb = %s\n", 4, "[a] b: '%s' is not a boolean (true/false/yes/no/on/off/1/0)",
+                      bad, sizeof bad / sizeof bad[0]);
 }
 
 static void enum_values(void **state)
 {
     (void)state;
     for (int k = 0; colors[k]; k++) {
-        char text[128];
         T t;
-        snprintf(text, sizeof text, "[b]\ncolor = %s\nreq = 0\n", colors[k]);
-        load_ok(text, &t, NULL);
+        load_value("[b]\ncolor = %s\nreq = 0\n", colors[k], &t);
         assert_int_equal(t.color, k);
     }
     /* the message lists every choice; names are case-sensitive */
@@ -283,10 +283,8 @@ static void str_values(void **state)
     static const char *const good[] = {"", "x", "a b  c", "123456789012345", "a=b", "[x]", "#x", "a;b", "x # y",
                                        "caf\xc3\xa9"};
     for (size_t k = 0; k < sizeof good / sizeof good[0]; k++) {
-        char text[128];
         T t;
-        snprintf(text, sizeof text, "[b]\ns = %s\nreq = 0\n", good[k]);
-        load_ok(text, &t, NULL);
+        load_value("[b]\ns = %s\nreq = 0\n", good[k], &t);
         assert_string_equal(t.s, good[k]);
     }
     expect_fault("[b]\nreq = 1\ns = 1234567890123456\n", 3, "[b] s: value is longer than 15 characters");

@@ -206,15 +206,8 @@ static void traffic_equals_steps(void **state)
     };
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
         for (int o = 0; o < 2; o++) {
-            MapProblem p;
-            memset(&p, 0, sizeof p);
-            p.m = shapes[i][0];
-            p.n = shapes[i][1];
-            p.k = shapes[i][2];
-            p.rows = p.cols = p.k_align = 1;
-            p.w_bits = 4 + 20.0 / 128;
-            p.x_bits = 8;
-            p.acc_bits = p.out_bits = 32;
+            const MapProblem p = {.m = shapes[i][0], .n = shapes[i][1], .k = shapes[i][2], .rows = 1, .cols = 1,
+                                  .k_align = 1, .w_bits = 4 + 20.0 / 128, .x_bits = 8, .acc_bits = 32, .out_bits = 32};
             Mapping mp = {shapes[i][3], shapes[i][4], shapes[i][5], (LoopOrder)o, 0, 0, 0, 0};
             check_traffic(&p, &mp);
             const int64_t nm = cdiv(p.m, mp.bm), nn = cdiv(p.n, mp.bn), nk = cdiv(p.k, mp.bk);
@@ -244,45 +237,60 @@ static int cands(int64_t full, int64_t unit, int64_t *out)
 
 static int64_t total_bits(const Mapping *mp) { return mp->dram_w_bits + mp->dram_x_bits + mp->dram_y_bits; }
 
-/* Brute force over the search space (forced values fixed): the least traffic, then the fewest K
- * blocks, then the fewest steps. Returns 0 when nothing fits. */
+/* The search space per dimension (M, N, K): cands() of the extent, or the forced extent alone. */
+typedef struct Space {
+    int64_t c[3][80];
+    int n[3];
+} Space;
+
+static void space_of(const MapProblem *p, const MapForce *f, Space *s)
+{
+    const int64_t full[3] = {p->m, p->n, p->k}, unit[3] = {p->rows, p->cols, p->k_align};
+    const int64_t forced[3] = {f ? f->bm : 0, f ? f->bn : 0, f ? f->bk : 0};
+    for (int d = 0; d < 3; d++) {
+        s->n[d] = cands(full[d], unit[d], s->c[d]);
+        if (forced[d]) {
+            s->c[d][0] = forced[d];
+            s->n[d] = 1;
+        }
+    }
+}
+
+/* The documented ranking: the least traffic, then the fewest K blocks, then the fewest steps. */
+static int ranks_before(const MapProblem *p, const Mapping *a, const Mapping *b)
+{
+    const int64_t ta = total_bits(a), tb = total_bits(b), ka = cdiv(p->k, a->bk), kb = cdiv(p->k, b->bk);
+    return ta != tb ? ta < tb : ka != kb ? ka < kb : a->steps < b->steps;
+}
+
+/* The oracle: brute force over the search space (forced values fixed), every point numbered by one
+ * index read as an odometer (order, Bm, Bn, Bk), the first of the best kept. Returns 0 when nothing
+ * fits. Deliberately independent of map_choose: the space comes from cands() (the documentation),
+ * the capacity from fits_indep() and the ranking from ranks_before(); only map_traffic is shared,
+ * and traffic_equals_steps checks it against the steps on its own. */
 static int brute_best(const MapProblem *p, const MapForce *f, Mapping *best)
 {
-    int64_t cm[80], cn[80], ck[80];
-    int nm = cands(p->m, p->rows, cm), nn = cands(p->n, p->cols, cn), nk = cands(p->k, p->k_align, ck);
-    if (f && f->bm) {
-        cm[0] = f->bm;
-        nm = 1;
-    }
-    if (f && f->bn) {
-        cn[0] = f->bn;
-        nn = 1;
-    }
-    if (f && f->bk) {
-        ck[0] = f->bk;
-        nk = 1;
-    }
+    Space s;
+    space_of(p, f, &s);
+    const long points = 2L * s.n[0] * s.n[1] * s.n[2];
     int found = 0;
-    for (int o = 0; o < 2; o++) {
-        if (f && f->order >= 0 && f->order != o)
+    for (long i = 0; i < points; i++) {
+        Mapping mp;
+        memset(&mp, 0, sizeof mp);
+        long j = i;
+        mp.bk = s.c[2][j % s.n[2]];
+        j /= s.n[2];
+        mp.bn = s.c[1][j % s.n[1]];
+        j /= s.n[1];
+        mp.bm = s.c[0][j % s.n[0]];
+        mp.order = (LoopOrder)(j / s.n[0]);
+        if ((f && f->order >= 0 && f->order != (int)mp.order) || !fits_indep(p, mp.bm, mp.bn, mp.bk))
             continue;
-        for (int a = 0; a < nm; a++)
-            for (int b = 0; b < nn; b++)
-                for (int c = 0; c < nk; c++) {
-                    if (!fits_indep(p, cm[a], cn[b], ck[c]))
-                        continue;
-                    Mapping mp = {cm[a], cn[b], ck[c], (LoopOrder)o, 0, 0, 0, 0};
-                    map_traffic(p, &mp);
-                    if (!found) {
-                        *best = mp;
-                        found = 1;
-                        continue;
-                    }
-                    int64_t t = total_bits(&mp), bt = total_bits(best), kb = cdiv(p->k, mp.bk),
-                            bkb = cdiv(p->k, best->bk);
-                    if (t < bt || (t == bt && (kb < bkb || (kb == bkb && mp.steps < best->steps))))
-                        *best = mp;
-                }
+        map_traffic(p, &mp);
+        if (!found || ranks_before(p, &mp, best)) {
+            *best = mp;
+            found = 1;
+        }
     }
     return found;
 }
@@ -320,21 +328,19 @@ static int check_choice(const MapProblem *p, const MapForce *f)
               (f->order >= 0 && (int)got.order != f->order)))
         fail_msg("%s: the forced %lldx%lldx%lld order %d is not honoured", what, (long long)f->bm, (long long)f->bn,
                  (long long)f->bk, f->order);
-    /* from the search space, fitting, with its own traffic filled in */
-    int64_t cm[80], cn[80], ck[80];
-    int nm = cands(p->m, p->rows, cm), nn = cands(p->n, p->cols, cn), nk = cands(p->k, p->k_align, ck);
-    if (!(f && f->bm) && !in_list(got.bm, cm, nm))
-        fail_msg("%s: Bm is not a candidate", what);
-    if (!(f && f->bn) && !in_list(got.bn, cn, nn))
-        fail_msg("%s: Bn is not a candidate", what);
-    if (!(f && f->bk) && !in_list(got.bk, ck, nk))
-        fail_msg("%s: Bk is not a candidate", what);
-    if (!(f && f->bk))
-        assert_true(got.bk == p->k || got.bk % p->k_align == 0);
-    if (!(f && f->bm))
-        assert_true(got.bm == p->m || got.bm % p->rows == 0);
-    if (!(f && f->bn))
-        assert_true(got.bn == p->n || got.bn % p->cols == 0);
+    /* from the search space (a free extent: all of it or a multiple of its unit), fitting, with its
+     * own traffic filled in */
+    Space s;
+    space_of(p, NULL, &s);
+    const int64_t ext[3] = {got.bm, got.bn, got.bk}, full[3] = {p->m, p->n, p->k},
+                  unit[3] = {p->rows, p->cols, p->k_align}, forced[3] = {f ? f->bm : 0, f ? f->bn : 0, f ? f->bk : 0};
+    for (int d = 0; d < 3; d++) {
+        if (forced[d])
+            continue;
+        if (!in_list(ext[d], s.c[d], s.n[d]))
+            fail_msg("%s: B%c is not a candidate", what, "mnk"[d]);
+        assert_true(ext[d] == full[d] || ext[d] % unit[d] == 0);
+    }
     if (!fits_indep(p, got.bm, got.bn, got.bk))
         fail_msg("%s: the chosen blocking does not fit the buffers", what);
     Mapping again = got;
@@ -354,21 +360,50 @@ static int check_choice(const MapProblem *p, const MapForce *f)
     return 1;
 }
 
+/* A forcing for p: extents within the tensor, aligned as the mapper aligns them, or free; an order
+ * or free. */
+static MapForce rand_force(MpRng *r, const MapProblem *p)
+{
+    MapForce f = {0, 0, 0, -1};
+    if (mp_rng_below(r, 2))
+        f.bm = mp_rng_below(r, 2) ? p->m : (int64_t)p->rows * (1 + (int64_t)mp_rng_below(r, 4));
+    if (mp_rng_below(r, 2))
+        f.bn = mp_rng_below(r, 2) ? p->n : (int64_t)p->cols * (1 + (int64_t)mp_rng_below(r, 4));
+    if (mp_rng_below(r, 2))
+        f.bk = mp_rng_below(r, 2) ? p->k : (int64_t)p->k_align * (1 + (int64_t)mp_rng_below(r, 4));
+    f.bm = f.bm > p->m ? p->m : f.bm;
+    f.bn = f.bn > p->n ? p->n : f.bn;
+    f.bk = f.bk > p->k ? p->k : f.bk;
+    f.order = (int)mp_rng_below(r, 3) - 1;
+    return f;
+}
+
+/* `trials` random problems through check_choice, each with a random forcing when `forced`; prints
+ * `report` with the numbers mapped and rejected, and expects more than `min_mapped` of the first and
+ * more than 100 of the second (both outcomes are exercised). */
+static void check_random_choices(const char *test, unsigned long long seed, int trials, int forced, long min_mapped,
+                                 const char *report)
+{
+    MpRng r;
+    mp_rng_seed(&r, tu_seed(test, seed));
+    long mapped = 0, rejected = 0;
+    for (int trial = 0; trial < trials; trial++) {
+        MapProblem p = rand_problem(&r);
+        MapForce f = forced ? rand_force(&r, &p) : (MapForce){0, 0, 0, -1};
+        if (check_choice(&p, forced ? &f : NULL))
+            mapped++;
+        else
+            rejected++;
+    }
+    printf(report, mapped, rejected);
+    assert_true(mapped > min_mapped && rejected > 100);
+}
+
 static void choice_is_optimal(void **state)
 {
     (void)state;
-    MpRng r;
-    mp_rng_seed(&r, tu_seed("choice_is_optimal", 22));
-    long chosen = 0, none = 0;
-    for (int trial = 0; trial < 4000; trial++) {
-        MapProblem p = rand_problem(&r);
-        if (check_choice(&p, NULL))
-            chosen++;
-        else
-            none++;
-    }
-    printf("# %ld problems mapped optimally, %ld rejected (nothing fits)\n", chosen, none);
-    assert_true(chosen > 2000 && none > 100);
+    check_random_choices("choice_is_optimal", 22, 4000, 0, 2000,
+                         "# %ld problems mapped optimally, %ld rejected (nothing fits)\n");
 }
 
 /* Forced blockings: honoured when they fit (the free parts still chosen optimally), rejected with
@@ -376,42 +411,11 @@ static void choice_is_optimal(void **state)
 static void forced_choices(void **state)
 {
     (void)state;
-    MpRng r;
-    mp_rng_seed(&r, tu_seed("forced_choices", 23));
-    long honoured = 0, rejected = 0;
-    for (int trial = 0; trial < 3000; trial++) {
-        MapProblem p = rand_problem(&r);
-        MapForce f = {0, 0, 0, -1};
-        /* forced extents within the tensor, aligned as the mapper aligns them */
-        if (mp_rng_below(&r, 2))
-            f.bm = mp_rng_below(&r, 2) ? p.m : (int64_t)p.rows * (1 + (int64_t)mp_rng_below(&r, 4));
-        if (mp_rng_below(&r, 2))
-            f.bn = mp_rng_below(&r, 2) ? p.n : (int64_t)p.cols * (1 + (int64_t)mp_rng_below(&r, 4));
-        if (mp_rng_below(&r, 2))
-            f.bk = mp_rng_below(&r, 2) ? p.k : (int64_t)p.k_align * (1 + (int64_t)mp_rng_below(&r, 4));
-        f.bm = f.bm > p.m ? p.m : f.bm;
-        f.bn = f.bn > p.n ? p.n : f.bn;
-        f.bk = f.bk > p.k ? p.k : f.bk;
-        f.order = (int)mp_rng_below(&r, 3) - 1;
-        if (check_choice(&p, &f))
-            honoured++;
-        else
-            rejected++;
-    }
-    printf("# %ld forced blockings honoured, %ld rejected\n", honoured, rejected);
-    assert_true(honoured > 1000 && rejected > 100);
+    check_random_choices("forced_choices", 23, 3000, 1, 1000, "# %ld forced blockings honoured, %ld rejected\n");
 
     /* by hand: a blocking that fits is taken as is, one that does not is refused */
-    MapProblem p;
-    memset(&p, 0, sizeof p);
-    p.m = 100;
-    p.n = 200;
-    p.k = 300;
-    p.rows = p.cols = 4;
-    p.k_align = 1;
-    p.w_bits = p.x_bits = 8;
-    p.acc_bits = p.out_bits = 32;
-    p.wbuf_bits = p.xbuf_bits = p.ybuf_bits = 1 << 20;
+    MapProblem p = {.m = 100, .n = 200, .k = 300, .rows = 4, .cols = 4, .k_align = 1, .w_bits = 8, .x_bits = 8,
+                    .acc_bits = 32, .out_bits = 32, .wbuf_bits = 1 << 20, .xbuf_bits = 1 << 20, .ybuf_bits = 1 << 20};
     MapForce f = {20, 40, 60, ORDER_NM};
     Mapping mp;
     MpErr e = {0};
@@ -435,16 +439,9 @@ static void forced_choices(void **state)
 static void degenerate_shapes(void **state)
 {
     (void)state;
-    MapProblem p;
-    memset(&p, 0, sizeof p);
-    p.m = p.n = p.k = 1;
-    p.rows = p.cols = 32;
-    p.k_align = 128;
-    p.w_bits = 4 + 20.0 / 128;
-    p.x_bits = 16;
-    p.acc_bits = p.out_bits = 32;
-    p.wbuf_bits = p.xbuf_bits = p.ybuf_bits = 4 << 20;
-    p.double_buffer = 1;
+    MapProblem p = {.m = 1, .n = 1, .k = 1, .rows = 32, .cols = 32, .k_align = 128, .w_bits = 4 + 20.0 / 128,
+                    .x_bits = 16, .acc_bits = 32, .out_bits = 32, .wbuf_bits = 4 << 20, .xbuf_bits = 4 << 20,
+                    .ybuf_bits = 4 << 20, .double_buffer = 1};
     Mapping mp;
     MpErr e = {0};
     assert_int_equal(map_choose(&p, NULL, &mp, &e), MP_OK);
@@ -546,16 +543,10 @@ static void degenerate_shapes(void **state)
 static void bug_capacity_overflow(void **state)
 {
     TU_KNOWN_BUG();
-    MapProblem p;
-    memset(&p, 0, sizeof p);
-    p.m = (int64_t)1 << 31;
-    p.n = (int64_t)1 << 28;
-    p.k = 1;
-    p.rows = p.cols = 1;
-    p.k_align = 1;
-    p.w_bits = p.x_bits = 4;
-    p.acc_bits = p.out_bits = 32;
-    p.wbuf_bits = p.xbuf_bits = p.ybuf_bits = (int64_t)1 << 33; /* [sram] *_kib = 2^20 */
+    const int64_t buf = (int64_t)1 << 33; /* [sram] *_kib = 2^20 */
+    const MapProblem p = {.m = (int64_t)1 << 31, .n = (int64_t)1 << 28, .k = 1, .rows = 1, .cols = 1, .k_align = 1,
+                          .w_bits = 4, .x_bits = 4, .acc_bits = 32, .out_bits = 32, .wbuf_bits = buf, .xbuf_bits = buf,
+                          .ybuf_bits = buf};
     Mapping mp;
     MpErr e = {0};
     if (map_choose(&p, NULL, &mp, &e) == MP_OK) {
@@ -572,17 +563,9 @@ static void bug_capacity_overflow(void **state)
 static void bug_forced_beyond_extent(void **state)
 {
     TU_KNOWN_BUG();
-    MapProblem p;
-    memset(&p, 0, sizeof p);
-    p.m = 2048;
-    p.n = p.k = 256;
-    p.rows = p.cols = 32;
-    p.k_align = 1;
-    p.w_bits = p.x_bits = 16;
-    p.acc_bits = p.out_bits = 32;
-    p.wbuf_bits = p.xbuf_bits = (int64_t)512 * 8192;
-    p.ybuf_bits = (int64_t)256 * 8192;
-    p.double_buffer = 1;
+    const MapProblem p = {.m = 2048, .n = 256, .k = 256, .rows = 32, .cols = 32, .k_align = 1, .w_bits = 16,
+                          .x_bits = 16, .acc_bits = 32, .out_bits = 32, .wbuf_bits = (int64_t)512 * 8192,
+                          .xbuf_bits = (int64_t)512 * 8192, .ybuf_bits = (int64_t)256 * 8192, .double_buffer = 1};
     MapForce f = {INT64_MAX, 0, 0, -1};
     Mapping mp;
     MpErr e = {0};
@@ -599,16 +582,9 @@ static void bug_forced_beyond_extent(void **state)
 static void bug_forced_unaligned_bk(void **state)
 {
     TU_KNOWN_BUG();
-    MapProblem p;
-    memset(&p, 0, sizeof p);
-    p.m = p.n = 32;
-    p.k = 256;
-    p.rows = p.cols = 8;
-    p.k_align = 128;
-    p.w_bits = 4 + 24.0 / 128;
-    p.x_bits = 16;
-    p.acc_bits = p.out_bits = 32;
-    p.wbuf_bits = p.xbuf_bits = p.ybuf_bits = 1 << 22;
+    const MapProblem p = {.m = 32, .n = 32, .k = 256, .rows = 8, .cols = 8, .k_align = 128, .w_bits = 4 + 24.0 / 128,
+                          .x_bits = 16, .acc_bits = 32, .out_bits = 32, .wbuf_bits = 1 << 22, .xbuf_bits = 1 << 22,
+                          .ybuf_bits = 1 << 22};
     MapForce f = {0, 0, 6, -1};
     Mapping mp;
     MpErr e = {0};

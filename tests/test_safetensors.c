@@ -70,6 +70,27 @@ static void expect_bad_file(const char *path, const char *needle)
     assert_non_null(strstr(e.msg, needle));
 }
 
+/* The file opens (else the test fails, printing why). */
+static StFile *open_ok(const char *path)
+{
+    StFile *f = NULL;
+    MpErr e = {0};
+    int rc = st_open(path, &f, &e);
+    if (rc)
+        print_error("%s\n", e.msg);
+    assert_int_equal(rc, MP_OK);
+    return f;
+}
+
+/* The header length of a file's bytes: the first 8, little-endian. */
+static uint64_t header_len(const unsigned char *b)
+{
+    uint64_t hl = 0;
+    for (int i = 7; i >= 0; i--)
+        hl = hl << 8 | b[i];
+    return hl;
+}
+
 static unsigned char zeros[64];
 
 /* ---- round trips ------------------------------------------------------------------- */
@@ -78,10 +99,7 @@ static int same_float(float a, float b)
 {
     if (isnan(a) || isnan(b))
         return isnan(a) && isnan(b);
-    uint32_t x, y;
-    memcpy(&x, &a, 4);
-    memcpy(&y, &b, 4);
-    return x == y;
+    return tu_f32_bits(a) == tu_f32_bits(b);
 }
 
 static void write_one(const char *path, const char *name, StDtype dt, int rank, const uint64_t *shape,
@@ -97,12 +115,8 @@ static void write_one(const char *path, const char *name, StDtype dt, int rank, 
 
 static float *read_one(const char *path, const char *name, StDtype dt, uint64_t numel)
 {
-    StFile *f = NULL;
+    StFile *f = open_ok(path);
     MpErr e = {0};
-    int rc = st_open(path, &f, &e);
-    if (rc)
-        print_error("%s\n", e.msg);
-    assert_int_equal(rc, MP_OK);
     long i = st_find(f, name);
     assert_true(i >= 0);
     assert_int_equal(st_dtype(f, (size_t)i), dt);
@@ -120,10 +134,8 @@ static void roundtrip_f32(void **state)
     float v[4096];
     MpRng r;
     mp_rng_seed(&r, 11);
-    for (int i = 0; i < 4096; i++) {
-        uint32_t u = (uint32_t)mp_rng_u64(&r);
-        memcpy(&v[i], &u, 4);
-    }
+    for (int i = 0; i < 4096; i++)
+        v[i] = tu_f32_of_bits((uint32_t)mp_rng_u64(&r));
     v[0] = 0.0f, v[1] = -0.0f, v[2] = 1.401298464e-45f, v[3] = 3.4028234663852886e38f, v[4] = INFINITY,
     v[5] = -INFINITY, v[6] = NAN, v[7] = 1.17549435e-38f;
     uint64_t shape[3] = {16, 16, 16};
@@ -157,9 +169,7 @@ static void roundtrip_16(StDtype dt)
     /* the bytes on disk are the codes themselves, little-endian */
     size_t n;
     unsigned char *b = read_raw(tpath("h.st"), &n);
-    uint64_t hl = 0;
-    for (int i = 7; i >= 0; i--)
-        hl = hl << 8 | b[i];
+    uint64_t hl = header_len(b);
     assert_int_equal(n, 8 + hl + 4 * 65536);
     for (uint32_t c = 0; c < 65536; c++) {
         uint16_t got = (uint16_t)(b[8 + hl + 2 * c] | b[8 + hl + 2 * c + 1] << 8);
@@ -193,8 +203,7 @@ static void roundtrip_many(void **state)
     assert_int_equal(st_writer_write(w, tpath("many.st"), &e), MP_OK);
     st_writer_free(w);
 
-    StFile *f = NULL;
-    assert_int_equal(st_open(tpath("many.st"), &f, &e), MP_OK);
+    StFile *f = open_ok(tpath("many.st"));
     assert_int_equal(st_count(f), 4);
     assert_string_equal(st_name(f, 0), "alpha");
     assert_string_equal(st_name(f, 1), "empty");
@@ -228,9 +237,7 @@ static void roundtrip_many(void **state)
     /* header padded with spaces to a multiple of 8 */
     size_t n;
     unsigned char *raw = read_raw(tpath("many.st"), &n);
-    uint64_t hl = 0;
-    for (int i = 7; i >= 0; i--)
-        hl = hl << 8 | raw[i];
+    uint64_t hl = header_len(raw);
     assert_int_equal(hl % 8, 0);
     assert_int_equal(raw[8 + hl - 1], ' ');
 }
@@ -239,13 +246,8 @@ static void roundtrip_many(void **state)
 static void reads_reference_library_file(void **state)
 {
     (void)state;
-    StFile *f = NULL;
+    StFile *f = open_ok(MPSIM_DATADIR "/tests/data/st/ref_python.safetensors");
     MpErr e = {0};
-    const char *path = MPSIM_DATADIR "/tests/data/st/ref_python.safetensors";
-    int rc = st_open(path, &f, &e);
-    if (rc)
-        print_error("%s\n", e.msg);
-    assert_int_equal(rc, MP_OK);
     assert_int_equal(st_count(f), 4);
     assert_string_equal(st_meta_get(f, "format"), "np");
     float x[6];
@@ -288,12 +290,8 @@ static void reads_hand_built_file(void **state)
     unsigned char buf[512];
     size_t n = build_st(buf, hdr, data, sizeof data);
     tu_write(tpath("hand.st"), buf, n);
-    StFile *f = NULL;
+    StFile *f = open_ok(tpath("hand.st"));
     MpErr e = {0};
-    int rc = st_open(tpath("hand.st"), &f, &e);
-    if (rc)
-        print_error("%s\n", e.msg);
-    assert_int_equal(rc, MP_OK);
     assert_int_equal(st_count(f), 3);
     assert_string_equal(st_meta_get(f, "format"), "pt");
     float x[2];
@@ -441,6 +439,31 @@ static void bad_header(void **state)
     expect_bad_file(tpath("bad.st"), c->needle);
 }
 
+/* The 8-byte header length, wrong whatever the header says. */
+typedef struct BadLength {
+    const char *label;
+    uint64_t hlen;      /* the length field                          */
+    const char *hdr;    /* header text after it (no data follows)    */
+    const char *needle; /* must appear in the message                */
+} BadLength;
+
+static const BadLength bad_lengths[] = {
+    {"header length 0", 0, "{}", "header length is 0"},
+    {"header length past the file", 40, "{}      ", "header length 40 but only 8 bytes follow"},
+    /* a huge length must be refused before anything is allocated for it */
+    {"header length 2^64 - 1", UINT64_MAX, "{}", "larger than the cap"},
+    {"header length cap + 1", ST_HEADER_CAP + 1, "{}", "larger than the cap of 104857600 bytes"},
+};
+
+static void bad_length(void **state)
+{
+    const BadLength *c = *state;
+    unsigned char buf[64];
+    size_t n = build(buf, c->hlen, c->hdr, NULL, 0);
+    tu_write(tpath("len.st"), buf, n);
+    expect_bad_file(tpath("len.st"), c->needle);
+}
+
 /* Other dtypes of the format: the file opens (its layout is checked like any other),
  * the float tensors read, and reading an I8/F64/I64 tensor is a clear error. */
 static void other_dtypes_open_but_do_not_convert(void **state)
@@ -455,9 +478,8 @@ static void other_dtypes_open_but_do_not_convert(void **state)
     d[30] = 0x80, d[31] = 0x3f;
     size_t n = build_st(buf, hdr, d, sizeof d);
     tu_write(tpath("other.st"), buf, n);
-    StFile *f = NULL;
+    StFile *f = open_ok(tpath("other.st"));
     MpErr e = {0};
-    assert_int_equal(st_open(tpath("other.st"), &f, &e), MP_OK);
     assert_int_equal(st_count(f), 5);
     long i = st_find(f, "q");
     assert_int_equal(st_dtype(f, (size_t)i), ST_I8);
@@ -484,37 +506,13 @@ static void other_dtypes_open_but_do_not_convert(void **state)
     st_writer_free(w);
 }
 
-static void header_length_zero(void **state)
+/* A length within the cap but past the file is refused by size, before anything is allocated for
+ * the header (the rows of bad_lengths above the cap are refused by value). */
+static void header_length_at_cap(void **state)
 {
     (void)state;
     unsigned char buf[64];
-    size_t n = build(buf, 0, "{}", NULL, 0);
-    tu_write(tpath("len0.st"), buf, n);
-    expect_bad_file(tpath("len0.st"), "header length is 0");
-}
-
-static void header_length_past_file(void **state)
-{
-    (void)state;
-    unsigned char buf[64];
-    size_t n = build(buf, 40, "{}      ", NULL, 0);
-    tu_write(tpath("lenpast.st"), buf, n);
-    expect_bad_file(tpath("lenpast.st"), "header length 40 but only 8 bytes follow");
-}
-
-/* A huge length must be refused before anything is allocated for it. */
-static void header_length_huge(void **state)
-{
-    (void)state;
-    unsigned char buf[64];
-    size_t n = build(buf, UINT64_MAX, "{}", NULL, 0);
-    tu_write(tpath("huge.st"), buf, n);
-    expect_bad_file(tpath("huge.st"), "larger than the cap");
-    n = build(buf, ST_HEADER_CAP + 1, "{}", NULL, 0);
-    tu_write(tpath("huge.st"), buf, n);
-    expect_bad_file(tpath("huge.st"), "larger than the cap of 104857600 bytes");
-    /* within the cap but past the file: refused by size, with allocation switched off */
-    n = build(buf, ST_HEADER_CAP, "{}", NULL, 0);
+    size_t n = build(buf, ST_HEADER_CAP, "{}", NULL, 0);
     tu_write(tpath("huge.st"), buf, n);
     mp_alloc_fail_after(2); /* the handle and its path only */
     expect_bad_file(tpath("huge.st"), "but only 2 bytes follow");
@@ -552,10 +550,9 @@ static void truncated_everywhere(void **state)
     unsigned char buf[512];
     size_t n = small_valid(buf);
     tu_write(tpath("full.st"), buf, n);
+    st_close(open_ok(tpath("full.st")));
     StFile *f = NULL;
     MpErr e = {0};
-    assert_int_equal(st_open(tpath("full.st"), &f, &e), MP_OK);
-    st_close(f);
     for (size_t len = 0; len < n; len++) {
         tu_write(tpath("trunc.st"), buf, len);
         mp_err_clear(&e);
@@ -611,9 +608,8 @@ static void file_shrinks_after_open(void **state)
     unsigned char buf[512];
     size_t n = small_valid(buf);
     tu_write(tpath("shrink.st"), buf, n);
-    StFile *f = NULL;
+    StFile *f = open_ok(tpath("shrink.st"));
     MpErr e = {0};
-    assert_int_equal(st_open(tpath("shrink.st"), &f, &e), MP_OK);
     assert_int_equal(truncate(tpath("shrink.st"), (off_t)(n - 2)), 0);
     float x[4];
     assert_int_equal(st_read_f32(f, (size_t)st_find(f, "b"), x, 4, &e), MP_EIO);
@@ -697,9 +693,7 @@ static void alloc_failure_writer(void **state)
         assert_int_equal(tu_dir_count(tmpdir, "*.tmp.*"), 0);
     }
     assert_true(done);
-    StFile *f = NULL;
-    MpErr e = {0};
-    assert_int_equal(st_open(tpath("woom.st"), &f, &e), MP_OK);
+    StFile *f = open_ok(tpath("woom.st"));
     assert_int_equal(st_count(f), 10);
     assert_int_equal(st_meta_count(f), 10);
     st_close(f);
@@ -751,8 +745,8 @@ static void dtype_names(void **state)
 
 int main(void)
 {
-    enum { NBAD = sizeof bad_cases / sizeof bad_cases[0] };
-    struct CMUnitTest tests[NBAD + 32];
+    enum { NBAD = sizeof bad_cases / sizeof bad_cases[0], NLEN = sizeof bad_lengths / sizeof bad_lengths[0] };
+    struct CMUnitTest tests[NBAD + NLEN + 32];
     size_t n = 0;
     const struct CMUnitTest fixed[] = {
         cmocka_unit_test(dtype_names),
@@ -764,9 +758,7 @@ int main(void)
         cmocka_unit_test(reads_hand_built_file),
         cmocka_unit_test(writer_bytes_exact),
         cmocka_unit_test(other_dtypes_open_but_do_not_convert),
-        cmocka_unit_test(header_length_zero),
-        cmocka_unit_test(header_length_past_file),
-        cmocka_unit_test(header_length_huge),
+        cmocka_unit_test(header_length_at_cap),
         cmocka_unit_test(short_files),
         cmocka_unit_test(truncated_everywhere),
         cmocka_unit_test(corrupted_bytes),
@@ -780,6 +772,11 @@ int main(void)
     for (size_t i = 0; i < NBAD; i++) {
         struct CMUnitTest t = cmocka_unit_test_prestate(bad_header, (void *)&bad_cases[i]);
         t.name = bad_cases[i].label;
+        tests[n++] = t;
+    }
+    for (size_t i = 0; i < NLEN; i++) {
+        struct CMUnitTest t = cmocka_unit_test_prestate(bad_length, (void *)&bad_lengths[i]);
+        t.name = bad_lengths[i].label;
         tests[n++] = t;
     }
     return _cmocka_run_group_tests("safetensors", tests, n, setup_dir, teardown_dir);

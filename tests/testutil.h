@@ -6,6 +6,7 @@
 #define MP_TESTS_TESTUTIL_H
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -35,6 +36,10 @@ static inline float *tu_matrix(MpRng *r, int rows, int cols, int outlier_cols, d
     free(cs);
     return m;
 }
+
+/* A float's bit pattern, and the float of a bit pattern (through memcpy: no aliasing questions). */
+static inline uint32_t tu_f32_bits(float x) { uint32_t u; memcpy(&u, &x, sizeof u); return u; }
+static inline float tu_f32_of_bits(uint32_t u) { float x; memcpy(&x, &u, sizeof x); return x; }
 
 /* Print the seed once so any failure can be replayed. */
 static inline unsigned long long tu_seed(const char *test, unsigned long long seed)
