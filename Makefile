@@ -10,8 +10,8 @@
 # Knobs: SAN=address,undefined  DEBUG=1  V=1  (SAN/DEBUG builds go to their own folder)
 #
 # Layers, bottom-up (each depends only on the ones above it in this list):
-#   base/      errors, allocator hook, RNG, strict parsing, atomic file output
-#   models/    number formats, quantizers, golden arithmetic, accuracy metrics
+#   base/      errors, allocator hook, RNG, strict parsing, atomic file output, option tables
+#   models/    number formats, quantizers, the PE kind table, golden arithmetic, accuracy metrics
 #   traces/    LLM workload library, trace/CSV/safetensors readers, synthetic tensors
 #   dataflow/  tiling and mapping of a GEMM onto an array and its buffers (no clocks)
 #   sim/       the simulator: config, PE timing, array, engine, events, energy, area, runs
@@ -128,7 +128,7 @@ clean:
 	rm -rf build
 
 help:
-	@sed -n '2,13p' Makefile
+	@sed -n '2,20p' Makefile
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_SRC:tests/%.c=$(BUILD)/obj/tests/%.d)
 
