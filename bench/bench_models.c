@@ -26,7 +26,7 @@
 #define GEMM_K BIG_COLS
 #define GEMM_MACS ((double)GEMM_M * GEMM_N * GEMM_K)
 
-/* The weight formats of num_formats[] (golden.h), each once, named by the first format of the
+/* The weight formats of num_formats[] (models/pekind.h), each once, named by the first format of the
  * table that quantizes weights that way. The row macros below take the index and a label. */
 static const char *const weight_fmts[] = {
     "fp16",      /* 0 fp16                                   */

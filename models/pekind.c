@@ -58,7 +58,9 @@ const PeKind pe_kinds[PE_KIND_COUNT] = {
         .tech_section = "pe.mixpe-w4a8",
         .rtl = RTL(PE_FEED_CODE, PE_FEED_GROUP_U4, 16, 1, 25),
     },
-    /* the same arithmetic, one weight bit per cycle */
+    /* the same arithmetic, one weight bit per cycle; no preset of its own: it runs the W4A8 format
+     * and preset with pe_kind = mixpe-w4a8-bs (tests/test_pekind.c allows a preset of a kind with
+     * the same datapath) */
     [PE_MIXPE_W4A8_BS] = {
         .wscheme = QS_ASYM_GROUP, .xscheme = QS_SYM_ROW, .k_align = 1, .group_max = 4096,
         .var = {{4, "mixpe-w4a8", "iso/mixpe-w4a8", "mixpe-w4a8"}},
@@ -139,11 +141,11 @@ int pe_kind_check_group(PeKindId id, int group, MpErr *e)
 {
     const PeKind *k = &pe_kinds[id];
     if (k->group_multiple > 0 && group % k->group_multiple != 0)
-        return mp_errf(e, MP_EINPUT, "%s: group size %d is not a multiple of the %d lanes", pe_kind_names[id], group,
+        return mp_errf(e, MP_EINPUT, "group size %d: %s needs a multiple of its %d lanes", group, pe_kind_names[id],
                        k->group_multiple);
     if (k->group_max > 0 && group > k->group_max)
-        return mp_errf(e, MP_EINPUT, "%s: group size %d above %d overflows the in-group sum", pe_kind_names[id],
-                       group, k->group_max);
+        return mp_errf(e, MP_EINPUT, "group size %d: %s's exact in-group sum holds at most %d", group,
+                       pe_kind_names[id], k->group_max);
     return MP_OK;
 }
 

@@ -27,8 +27,12 @@ gpu=$(grep -l '"kernel": "olive-w4a4", [^}]*"m": 1, "n": 11008, "k": 4096' kerne
 if [ -n "$gpu" ]; then
   echo "== measured GPU beside the simulated accelerator: llama2-7b decode KV 2048, weight GEMMs ($gpu) =="
   for a in iso/mixpe-w4a16 iso/mixpe-w4a8 iso/bitmod-w4 iso/olive; do
-    "$mpsim" compare-gpu --gpu "$gpu" --arch "$a" --model llama2-7b --phase decode --kv 2048 \
-      | grep -m1 'layers: GPU' | sed "s|^ *|$a vs |"
+    # the whole output first (no early-closed pipe); a failing comparison stops the job, loudly
+    out=$("$mpsim" compare-gpu --gpu "$gpu" --arch "$a" --model llama2-7b --phase decode --kv 2048) ||
+      { echo "main-job: mpsim compare-gpu --arch $a failed (exit $?)" >&2; exit 1; }
+    line=$(grep -m1 'layers: GPU' <<<"$out") ||
+      { echo "main-job: mpsim compare-gpu --arch $a printed no 'layers: GPU' total" >&2; exit 1; }
+    echo "$line" | sed "s|^ *|$a vs |"
   done
   echo "(speedup = GPU time / accelerator time; energyx = GPU energy / accelerator energy; > 1: the accelerator wins;"
   echo " @copyBW: the accelerator given the GPU's measured DRAM bandwidth; 'mpsim compare-gpu' for per-layer tables)"

@@ -114,14 +114,14 @@ static int check_cross(const char *path, ArchConfig *c, const IniLoad *w, MpErr 
     if (c->weight_bits == 0)
         c->weight_bits = pk->var[0].weight_bits;
     int gl = w->line[row_index("quant", "group_size")];
-    MpErr ge;
-    if (pe_kind_check_group(kind, c->group_size, &ge) != MP_OK)
-        return mp_errf(e, MP_EINPUT, "%s: [quant] group_size = %d: %s", where_of(at, sizeof at, path, gl ? gl : w->nlines),
-                       c->group_size, ge.msg);
+    MpErr ge = {0};
+    if (pe_kind_check_group(kind, c->group_size, &ge) != MP_OK) /* "group size N: <why>" */
+        return mp_errf(e, MP_EINPUT, "%s: [quant] group_size = %s", where_of(at, sizeof at, path, gl ? gl : w->nlines),
+                       ge.msg + strlen("group size "));
     if (c->group_size < pe_kind_min_group(kind))
         return mp_errf(e, MP_EINPUT,
-                       "%s: [quant] group_size = %d: %s needs at least %d weights per group (its %d-cycle "
-                       "group dequantizer must keep up with a group)",
+                       "%s: [quant] group_size = %d: %s needs at least %d weights per group (its group dequantizer "
+                       "is busy %d cycles a group and must keep up with the next)",
                        where_of(at, sizeof at, path, gl ? gl : w->nlines), c->group_size, pe_kind_names[kind],
                        pe_kind_min_group(kind), pk->timing.dq_busy);
     if (c->dram_tech == DRAM_CUSTOM && c->dram_pj_per_bit <= 0) {

@@ -3,6 +3,7 @@
 #include "sim/energy.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -47,26 +48,29 @@ static const IniKey schema_tail[] = {
 #define NPE (int)(sizeof schema_pe / sizeof schema_pe[0])
 #define NTAIL (int)(sizeof schema_tail / sizeof schema_tail[0])
 
+static IniKey schema_rows[NHEAD + NPE * PE_KIND_COUNT + NTAIL];
+
+static void schema_build(void)
+{
+    int n = 0;
+    for (int i = 0; i < NHEAD; i++)
+        schema_rows[n++] = schema_head[i];
+    for (int k = 0; k < PE_KIND_COUNT; k++)
+        for (int i = 0; i < NPE; i++) {
+            schema_rows[n] = schema_pe[i];
+            schema_rows[n].section = pe_kinds[k].tech_section;
+            schema_rows[n++].offset = PE_OFF(k, busy_pj) - offsetof(TechPe, busy_pj) + schema_pe[i].offset;
+        }
+    for (int i = 0; i < NTAIL; i++)
+        schema_rows[n++] = schema_tail[i];
+}
+
 const IniKey *energy_tech_schema(int *len)
 {
-    static IniKey rows[NHEAD + NPE * PE_KIND_COUNT + NTAIL];
-    static int built;
-    if (!built) {
-        int n = 0;
-        for (int i = 0; i < NHEAD; i++)
-            rows[n++] = schema_head[i];
-        for (int k = 0; k < PE_KIND_COUNT; k++)
-            for (int i = 0; i < NPE; i++) {
-                rows[n] = schema_pe[i];
-                rows[n].section = pe_kinds[k].tech_section;
-                rows[n++].offset = PE_OFF(k, busy_pj) - offsetof(TechPe, busy_pj) + schema_pe[i].offset;
-            }
-        for (int i = 0; i < NTAIL; i++)
-            rows[n++] = schema_tail[i];
-        built = 1;
-    }
-    *len = (int)(sizeof rows / sizeof rows[0]);
-    return rows;
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, schema_build);
+    *len = (int)(sizeof schema_rows / sizeof schema_rows[0]);
+    return schema_rows;
 }
 
 static int file_exists(const char *p)

@@ -58,8 +58,8 @@ typedef struct TechTable {
 } TechTable;
 
 /* The table's schema: fixed sections, and [<tech_section>] busy_pj, leak_mw, area_um2, dequant_pj
- * for every PE kind (PeKind.tech_section, "pe.<kind>"). Built on the first call (not thread-safe
- * then; the loader calls it before any worker starts). */
+ * for every PE kind (PeKind.tech_section, "pe.<kind>"). Built once, on the first call (pthread_once:
+ * any thread may call it); read-only afterwards. */
 const IniKey *energy_tech_schema(int *len);
 
 /* Energy of one run, by component; every field in pJ. */

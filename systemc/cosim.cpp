@@ -112,8 +112,11 @@ int sc_main(int argc, char **argv)
         rc = mpacc_mode_load(preset(KIND, i), sets[i].c_str(), &modes[i], &e);
     char fset[64];
     snprintf(fset, sizeof fset, "arch.rows=%d,arch.cols=%d", R, C);
-    // a mode of another kind (the first other kind of the table): the RTL accelerator must refuse it
-    const char *other = pe_kinds[KIND == 0 ? 1 : 0].var[0].preset;
+    // a mode of another kind: the RTL accelerator must refuse it
+    const char *other = NULL;
+    for (int k = 0; k < PE_KIND_COUNT && !other; k++) // the first preset of the table that is not ours
+        if (strcmp(pe_kinds[k].var[0].preset, preset(KIND, 0)))
+            other = pe_kinds[k].var[0].preset;
     if (rc == MP_OK)
         rc = mpacc_mode_load(other, fset, &modes[3], &e); // printed below
     if (rc)

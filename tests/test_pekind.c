@@ -16,6 +16,7 @@
 #include "models/golden.h"
 #include "models/pekind.h"
 #include "sim/config.h"
+#include "sim/engine.h"
 #include "sim/petime.h"
 #include "testutil.h"
 
@@ -164,9 +165,15 @@ static void group_rules_are_shared(void **state)
     static const struct {
         const char *arch;
         int group, ok;
+        const char *why; /* the config error's reason */
     } cases[] = {
-        {"iso/bitmod-w4", 24, 1}, {"iso/bitmod-w4", 26, 0},     {"iso/bitmod-w4", 128, 1},
-        {"iso/mixpe-w4a8", 4096, 1}, {"iso/mixpe-w4a8", 8192, 0}, {"iso/mixpe-w4a16", 8192, 0},
+        {"iso/bitmod-w4", 24, 1, NULL},
+        {"iso/bitmod-w4", 26, 0, "group_size = 26: bitmod needs a multiple of its 4 lanes"},
+        {"iso/bitmod-w4", 20, 0, "group_size = 20: bitmod needs at least 24 weights per group"},
+        {"iso/bitmod-w4", 128, 1, NULL},
+        {"iso/mixpe-w4a8", 4096, 1, NULL},
+        {"iso/mixpe-w4a8", 8192, 0, "group_size = 8192: mixpe-w4a8's exact in-group sum holds at most 4096"},
+        {"iso/mixpe-w4a16", 8192, 0, "group_size = 8192: mixpe-w4a16's exact in-group sum holds at most 4096"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         ArchConfig c;
@@ -176,10 +183,14 @@ static void group_rules_are_shared(void **state)
         snprintf(set, sizeof set, "quant.group_size=%d", cases[i].group);
         int crc = config_apply_sets(&c, set, &e);
         assert_int_equal(crc == MP_OK, cases[i].ok);
-        /* the golden model refuses the same groups (a weight matrix of that group size) */
+        if (cases[i].why && !strstr(e.msg, cases[i].why))
+            fail_msg("%s %s: '%s' does not say '%s'", cases[i].arch, set, e.msg, cases[i].why);
+        /* the golden model refuses the datapath's groups (a weight matrix of that group size); the
+         * minimum is the dequantizer's timing, a config rule only */
         MpErr ge = {0};
         int grc = pe_kind_check_group((PeKindId)c.pe_kind, cases[i].group, &ge);
-        assert_int_equal(grc == MP_OK, cases[i].ok);
+        const int dp_ok = cases[i].ok || cases[i].group < pe_kind_min_group((PeKindId)c.pe_kind);
+        assert_int_equal(grc == MP_OK, dp_ok);
         QMat w, x;
         memset(&w, 0, sizeof w);
         memset(&x, 0, sizeof x);
@@ -187,7 +198,91 @@ static void group_rules_are_shared(void **state)
         x.scheme = pe_kinds[c.pe_kind].xscheme;
         w.cols = x.cols = cases[i].group;
         w.group = cases[i].group;
-        assert_int_equal(golden_check((PeKindId)c.pe_kind, &w, &x, &ge) == MP_OK, cases[i].ok);
+        MpErr ke = {0};
+        assert_int_equal(golden_check((PeKindId)c.pe_kind, &w, &x, &ke) == MP_OK, dp_ok);
+    }
+}
+
+
+/* Evaluate rtl/mp_kinds.vh's `function ... <fn>(input integer k[, glog])` for kind id k: the case
+ * line whose labels name K_<KIND> (or `default`), its right side a sum of integers and `glog`.
+ * *base and *per_glog get the value as base + per_glog * glog. 0 on success. */
+static int vh_width(const char *vh, const char *fn, int kind, int *base, int *per_glog)
+{
+    char head[96], want[64];
+    snprintf(head, sizeof head, "integer %s(", fn);
+    const char *p = strstr(vh, head), *end = p ? strstr(p, "endfunction") : NULL;
+    if (!p || !end)
+        return -1;
+    snprintf(want, sizeof want, "K_");
+    upper_id(pe_kind_names[kind], want + 2, sizeof want - 2);
+    const char *dflt = NULL, *hit = NULL;
+    for (const char *l = strchr(p, '\n'); l && l < end; l = strchr(l + 1, '\n')) {
+        const char *colon = strchr(l, ':'), *eol = strchr(l + 1, '\n');
+        if (!colon || (eol && colon > eol))
+            continue;
+        char labels[256];
+        snprintf(labels, sizeof labels, "%.*s", (int)(colon - l), l);
+        if (strstr(labels, "default"))
+            dflt = colon;
+        for (char *t = strtok(labels, " ,\n\t"); t; t = strtok(NULL, " ,\n\t"))
+            if (!strcmp(t, want))
+                hit = colon;
+    }
+    const char *rhs = hit ? hit : dflt;
+    if (!rhs || !(rhs = strchr(rhs, '=')))
+        return -1;
+    *base = *per_glog = 0;
+    for (rhs++; *rhs && *rhs != ';';) {
+        while (*rhs == ' ' || *rhs == '+')
+            rhs++;
+        if (isdigit((unsigned char)*rhs))
+            *base += (int)strtol(rhs, (char **)&rhs, 10);
+        else if (!strncmp(rhs, "glog", 4))
+            (*per_glog)++, rhs += 4;
+        else if (*rhs != ';')
+            return -1;
+    }
+    return 0;
+}
+
+/* The C table's RTL bundle widths (the harness's waveform view) are the RTL's own (mp_kinds.vh). */
+static void rtl_widths_match_vh(void **state)
+{
+    (void)state;
+    static char vh[1 << 16];
+    char path[1024];
+    snprintf(path, sizeof path, "%s/rtl/mp_kinds.vh", config_datadir());
+    assert_true(tu_slurp(path, vh, sizeof vh) > 0);
+    for (int k = 0; k < PE_KIND_COUNT; k++) {
+        int xb, xg, wb, wg;
+        if (vh_width(vh, "kind_xw", k, &xb, &xg) || vh_width(vh, "kind_ww", k, &wb, &wg))
+            fail_msg("rtl/mp_kinds.vh: cannot read kind_xw/kind_ww of %s", pe_kind_names[k]);
+        if (xb != pe_kinds[k].rtl.xw || xg != pe_kinds[k].rtl.xw_glog || wb != pe_kinds[k].rtl.ww || wg != 0)
+            fail_msg("%s: RTL widths x %d + %d glog, w %d in mp_kinds.vh; x %d + %d glog, w %d in the PeKind row",
+                     pe_kind_names[k], xb, xg, wb, pe_kinds[k].rtl.xw, pe_kinds[k].rtl.xw_glog, pe_kinds[k].rtl.ww);
+    }
+}
+
+/* Attention (activation x activation) runs on the datapath that takes the kind's activation scheme
+ * on both operands: pinned per kind, so a reordered table cannot change it silently. */
+static void act_act_datapaths(void **state)
+{
+    (void)state;
+    static const PeKindId want[PE_KIND_COUNT] = {
+        [PE_FP16] = PE_FP16,      [PE_INT8] = PE_INT8,          [PE_W4A16_DQ] = PE_FP16,
+        [PE_MIXPE_W4A8] = PE_INT8, [PE_MIXPE_W4A8_BS] = PE_INT8, [PE_MIXPE_W4A16] = PE_FP16,
+        [PE_BITMOD] = PE_FP16,    [PE_OLIVE] = PE_OLIVE,        [PE_ANT] = PE_ANT,
+    };
+    for (int k = 0; k < PE_KIND_COUNT; k++) {
+        ArchConfig c;
+        memset(&c, 0, sizeof c);
+        c.pe_kind = k;
+        c.weight_bits = pe_kinds[k].var[0].weight_bits;
+        assert_int_equal(sim_datapath_kind(&c, 0), k);
+        if (sim_datapath_kind(&c, 1) != want[k])
+            fail_msg("%s: attention runs on %s, expected %s", pe_kind_names[k], pe_kind_names[sim_datapath_kind(&c, 1)],
+                     pe_kind_names[want[k]]);
     }
 }
 
@@ -195,6 +290,15 @@ static void group_rules_are_shared(void **state)
 
 static int names_a_kind(const char *text, char *which, size_t cap)
 {
+    /* a kind by its id: "pe_kind == 6", "KIND != 2", "(PeKindId)7" */
+    static const char *const by_id[] = {"pe_kind == ", "pe_kind != ", "KIND == ", "KIND != ",
+                                        "(PeKindId)"};
+    for (size_t i = 0; i < sizeof by_id / sizeof by_id[0]; i++)
+        for (const char *p = strstr(text, by_id[i]); p; p = strstr(p + 1, by_id[i]))
+            if (isdigit((unsigned char)p[strlen(by_id[i])])) {
+                snprintf(which, cap, "%.*s", (int)strlen(by_id[i]) + 1, p);
+                return 1;
+            }
     for (int k = 0; k < PE_KIND_COUNT; k++) {
         char id[64];
         snprintf(id, sizeof id, "PE_");
@@ -271,7 +375,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(rtl_ids_match_enum),     cmocka_unit_test(rows_are_consistent),
         cmocka_unit_test(gpu_kernels_are_measured), cmocka_unit_test(group_rules_are_shared),
-        cmocka_unit_test(only_the_table_names_kinds),
+        cmocka_unit_test(only_the_table_names_kinds), cmocka_unit_test(rtl_widths_match_vh),
+        cmocka_unit_test(act_act_datapaths),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
