@@ -3,6 +3,8 @@
 #include "dse/db.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,13 +77,6 @@ static void emit_names(void *ctx, const char *name, const char *decl, DbVal v, D
     sb_add(b, "%s%s", b->ncol++ ? ", " : "", name);
 }
 
-/* The names of the columns that are read back. */
-static void emit_read_names(void *ctx, const char *name, const char *decl, DbVal v, DbRead rd)
-{
-    if (rd.t != R_NONE)
-        emit_names(ctx, name, decl, v, rd);
-}
-
 typedef struct BindCtx {
     sqlite3_stmt *st;
     int i, rc;
@@ -112,21 +107,56 @@ static const char *col_text(sqlite3_stmt *st, int i)
 
 typedef struct ReadCtx {
     sqlite3_stmt *st;
-    char *row;  /* the struct read into */
-    int col;    /* next result column   */
+    char *row;        /* the struct read into                                  */
+    int col;          /* next result column                                    */
     int oom;
+    char bad[320];    /* the first value that is not of its column's type, or "" */
 } ReadCtx;
 
-/* Read the next result column into its field (the SELECT lists the columns emit_read_names names). */
+/* Whether the value of result column c fits the column's declaration: an INTEGER column holds an
+ * integer, a REAL column a finite number (an integer is fine), a TEXT column text; NULL only where
+ * the declaration allows it. SQLite's type affinity alone lets a REAL column hold text or
+ * infinity. Else a description of the value into bad. */
+static int value_ok(sqlite3_stmt *st, int c, const char *name, const char *decl, char *bad, size_t cap)
+{
+    int type = sqlite3_column_type(st, c);
+    int is_int = !strncmp(decl, "INTEGER", 7), is_real = !strncmp(decl, "REAL", 4);
+    const char *want = is_int ? "an integer" : is_real ? "a finite number" : "text";
+    int ok;
+    if (type == SQLITE_NULL)
+        ok = strstr(decl, "NOT NULL") == NULL;
+    else if (is_int)
+        ok = type == SQLITE_INTEGER;
+    else if (is_real)
+        ok = type == SQLITE_INTEGER || (type == SQLITE_FLOAT && isfinite(sqlite3_column_double(st, c)));
+    else
+        ok = type == SQLITE_TEXT;
+    if (ok)
+        return 1;
+    char val[48];
+    if (type == SQLITE_NULL)
+        snprintf(val, sizeof val, "NULL");
+    else if (type == SQLITE_BLOB)
+        snprintf(val, sizeof val, "a blob");
+    else if (type == SQLITE_TEXT)
+        snprintf(val, sizeof val, "'%.32s'%s", col_text(st, c), strlen(col_text(st, c)) > 32 ? "..." : "");
+    else
+        snprintf(val, sizeof val, "%g", sqlite3_column_double(st, c));
+    snprintf(bad, cap, "column %s holds %s, not %s", name, val, want);
+    return 0;
+}
+
+/* Check the next result column against its declaration, then read it into its field when it is
+ * read back (the SELECT lists every column, as emit_names names them). */
 static void emit_read(void *ctx, const char *name, const char *decl, DbVal v, DbRead rd)
 {
-    (void)name;
-    (void)decl;
     (void)v;
     ReadCtx *x = ctx;
-    if (rd.t == R_NONE)
-        return;
     int c = x->col++;
+    if (!x->bad[0] && !value_ok(x->st, c, name, decl, x->bad, sizeof x->bad))
+        return;
+    if (rd.t == R_NONE || x->bad[0])
+        return;
     char *f = x->row + rd.off;
     if (rd.set != NO_SET) /* before the value is read: a conversion would change the type */
         *(int *)(x->row + rd.set) = sqlite3_column_type(x->st, c) != SQLITE_NULL;
@@ -136,7 +166,14 @@ static void emit_read(void *ctx, const char *name, const char *decl, DbVal v, Db
         if (!(*(char **)f = mp_strdup(col_text(x->st, c))))
             x->oom = 1;
         break;
-    case R_INT: *(int *)f = sqlite3_column_int(x->st, c); break;
+    case R_INT: {
+        int64_t i = sqlite3_column_int64(x->st, c);
+        if (i < INT_MIN || i > INT_MAX)
+            snprintf(x->bad, sizeof x->bad, "column %s holds %lld, out of range", name, (long long)i);
+        else
+            *(int *)f = (int)i;
+        break;
+    }
     case R_I64: *(int64_t *)f = sqlite3_column_int64(x->st, c); break;
     case R_REAL: *(double *)f = sqlite3_column_double(x->st, c); break;
     case R_NONE: break;
@@ -164,12 +201,12 @@ static void sql_insert(SqlBuf *b, const char *table, DbColumnsFn cols)
     sb_add(b, ")");
 }
 
-/* "SELECT (the columns read back) FROM table tail" */
+/* "SELECT (every column) FROM table tail" */
 static void sql_select(SqlBuf *b, const char *table, DbColumnsFn cols, const char *tail)
 {
     sb_add(b, "SELECT ");
     b->ncol = 0;
-    cols(NULL, emit_read_names, b);
+    cols(NULL, emit_names, b);
     sb_add(b, " FROM %s%s", table, tail);
 }
 
@@ -214,13 +251,16 @@ static int prepare_buf(Db *d, SqlBuf *b, sqlite3_stmt **st, MpErr *e)
     return rc;
 }
 
-/* Read the current result row of a SELECT made by sql_select into `row`; -1: out of memory (the
- * fields read so far are set, the others NULL or zero as they were). */
-static int read_row(sqlite3_stmt *st, DbColumnsFn cols, void *row)
+/* Read the current result row of a SELECT made by sql_select from `table` into `row`: MP_ENOMEM
+ * (the fields read so far are set, the others NULL or zero as they were), or MP_EINPUT naming the
+ * file, the row's key (the first column) and a value that does not fit its column. */
+static int read_row(Db *d, const char *table, sqlite3_stmt *st, DbColumnsFn cols, void *row, MpErr *e)
 {
-    ReadCtx x = {st, row, 0, 0};
+    ReadCtx x = {st, row, 0, 0, ""};
     cols(NULL, emit_read, &x);
-    return x.oom ? -1 : 0;
+    if (x.bad[0])
+        return mp_errf(e, MP_EINPUT, "%s: %s row '%.64s': %s", d->path, table, col_text(st, 0), x.bad);
+    return x.oom ? mp_errf(e, MP_ENOMEM, "out of memory") : MP_OK;
 }
 
 /* Every row of `table` (sql_select with `tail`) into a new array of *n rows of `size` bytes, zeroed
@@ -244,8 +284,7 @@ static int load_rows(Db *d, const char *table, DbColumnsFn cols, const char *tai
         char *row = (char *)*rows + (size_t)*n * size;
         memset(row, 0, size);
         (*n)++;
-        if (read_row(st, cols, row) != 0)
-            rc = mp_errf(e, MP_ENOMEM, "out of memory");
+        rc = read_row(d, table, st, cols, row, e);
     }
     if (rc == MP_OK && s != SQLITE_DONE)
         rc = sql_err(d, e, what);
@@ -286,74 +325,185 @@ static int has_col(const SqlBuf *cols, const char *name)
     return cols->s && strstr(cols->s, k) != NULL;
 }
 
-typedef struct AlterCtx {
-    Db *d;
-    SqlBuf *have;
-    MpErr *e;
-    int rc;
-} AlterCtx;
-
-static void emit_alter(void *ctx, const char *name, const char *decl, DbVal v, DbRead rd)
-{
-    (void)v;
-    (void)rd;
-    AlterCtx *a = ctx;
-    if (a->rc || has_col(a->have, name))
-        return;
-    char sql[256], type[32];
-    snprintf(type, sizeof type, "%s", decl);
-    char *sp = strchr(type, ' ');
-    if (sp)
-        *sp = '\0'; /* ADD COLUMN cannot add NOT NULL without a default */
-    snprintf(sql, sizeof sql, "ALTER TABLE results ADD COLUMN %s %s", name, type);
-    a->rc = exec(a->d, sql, a->e);
-}
-
 static int check_version(Db *d, const char *schema, const char *name, MpErr *e);
 
-/* 1 when the file has tables but no meta table: someone else's database. */
-static int foreign(Db *d)
+/* The CREATE statements of our tables (the schema_version row aside). */
+static int schema_create_sql(SqlBuf *b, MpErr *e)
 {
-    sqlite3_stmt *st;
-    int r = 0;
-    if (sqlite3_prepare_v2(d->h,
-                           "SELECT count(*), sum(name = 'meta') FROM sqlite_master WHERE type = 'table'", -1, &st,
-                           NULL) == SQLITE_OK) {
-        if (sqlite3_step(st) == SQLITE_ROW)
-            r = sqlite3_column_int(st, 0) > 0 && sqlite3_column_int(st, 1) == 0;
-        sqlite3_finalize(st);
-    }
-    return r;
+    sb_add(b, "%s", schema_sql);
+    sql_create(b, "accuracy", db_acc_columns);
+    sql_create(b, "results", db_result_columns);
+    return b->oom ? mp_errf(e, MP_ENOMEM, "out of memory") : MP_OK;
 }
 
-static int create_schema(Db *d, MpErr *e)
+/* One column as PRAGMA table_info describes it. */
+typedef struct SchemaCol {
+    char name[64], type[32];
+    int notnull, pk;
+} SchemaCol;
+
+/* The columns of schema.table on h (at most cap); -1 when more, or the query fails. */
+static int schema_cols(sqlite3 *h, const char *schema, const char *table, SchemaCol *c, int cap)
 {
-    int rc = exec(d, "BEGIN IMMEDIATE", e);
+    char sql[256];
+    snprintf(sql, sizeof sql, "PRAGMA \"%s\".table_info(\"%s\")", schema, table);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    int n = 0, s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            n = -1;
+            break;
+        }
+        const unsigned char *nm = sqlite3_column_text(st, 1), *ty = sqlite3_column_text(st, 2);
+        snprintf(c[n].name, sizeof c[n].name, "%s", nm ? (const char *)nm : "");
+        snprintf(c[n].type, sizeof c[n].type, "%s", ty ? (const char *)ty : "");
+        c[n].notnull = sqlite3_column_int(st, 3);
+        c[n].pk = sqlite3_column_int(st, 5);
+        n++;
+    }
+    if (n >= 0 && s != SQLITE_DONE)
+        n = -1;
+    sqlite3_finalize(st);
+    return n;
+}
+
+static int schema_col_find(const SchemaCol *c, int n, const char *name)
+{
+    for (int i = 0; i < n; i++)
+        if (!strcmp(c[i].name, name))
+            return i;
+    return -1;
+}
+
+static void schema_col_decl(const SchemaCol *c, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s%s%s", c->type, c->pk ? " PRIMARY KEY" : "", c->notnull ? " NOT NULL" : "");
+}
+
+/* Compare `table` of the file (schema of d) with the reference made from our CREATE statements: the
+ * same columns in the same order with the same type, NOT NULL and primary key. */
+static int schema_table_check(Db *d, sqlite3 *ref, const char *schema, const char *name, const char *table,
+                              SchemaCol *want, SchemaCol *have, int cap, MpErr *e)
+{
+    int nw = schema_cols(ref, "main", table, want, cap);
+    int nh = schema_cols(d->h, schema, table, have, cap);
+    if (nw < 0)
+        return mp_errf(e, MP_EINTERNAL, "reference schema: cannot read table %s", table);
+    if (nh < 0)
+        return sql_err(d, e, "read the schema");
+    if (nh == 0)
+        return mp_errf(e, MP_EINPUT, "%s: not an mpsim sweep database of this version: no table %s", name, table);
+    for (int i = 0; i < nw; i++)
+        if (schema_col_find(have, nh, want[i].name) < 0)
+            return mp_errf(e, MP_EINPUT, "%s: not an mpsim sweep database of this version: table %s has no column %s",
+                           name, table, want[i].name);
+    for (int i = 0; i < nh; i++)
+        if (schema_col_find(want, nw, have[i].name) < 0)
+            return mp_errf(e, MP_EINPUT,
+                           "%s: not an mpsim sweep database of this version: table %s has a column %s that mpsim "
+                           "does not write",
+                           name, table, have[i].name);
+    for (int i = 0; i < nw; i++) {
+        char a[96], b[96];
+        schema_col_decl(&want[i], a, sizeof a);
+        schema_col_decl(&have[i], b, sizeof b);
+        if (strcmp(want[i].name, have[i].name) != 0)
+            return mp_errf(e, MP_EINPUT,
+                           "%s: not an mpsim sweep database of this version: table %s has column %s where %s belongs",
+                           name, table, have[i].name, want[i].name);
+        if (strcmp(a, b) != 0)
+            return mp_errf(e, MP_EINPUT,
+                           "%s: not an mpsim sweep database of this version: column %s.%s is declared '%s', not '%s'",
+                           name, table, want[i].name, b, a);
+    }
+    return MP_OK;
+}
+
+/* Check, reading only, that the database `schema` of d (the file `name`) is exactly ours: the
+ * schema version, our tables and nothing else but indexes (no other table, view or trigger), each
+ * table's columns as we make them. *empty = 1 (and MP_OK) when the file has nothing in it yet.
+ * Else MP_EINPUT naming the file and the first difference. */
+static int check_schema(Db *d, const char *schema, const char *name, int *empty, MpErr *e)
+{
+    static const char *const ours[] = {"meta", "infeasible", "specs", "accuracy", "results"};
+    enum { NOURS = sizeof ours / sizeof ours[0], CAP = 512 };
+    *empty = 0;
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "SELECT type, name FROM \"%s\".sqlite_master WHERE type != 'index' AND name NOT LIKE 'sqlite\\_%%' "
+             "ESCAPE '\\' ORDER BY name",
+             schema);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(d->h, sql, -1, &st, NULL) != SQLITE_OK)
+        return sql_err(d, e, "read the schema");
+    int n = 0, has_meta = 0, s, rc = MP_OK;
+    char other[160] = "";
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *type = col_text(st, 0), *tn = col_text(st, 1);
+        n++;
+        int k = 0;
+        while (k < NOURS && strcmp(ours[k], tn) != 0)
+            k++;
+        if (!strcmp(tn, "meta"))
+            has_meta = 1;
+        if ((k == NOURS || strcmp(type, "table") != 0) && !other[0])
+            snprintf(other, sizeof other, "%s %.128s", type, tn);
+    }
+    if (s != SQLITE_DONE)
+        rc = sql_err(d, e, "read the schema");
+    sqlite3_finalize(st);
     if (rc)
         return rc;
-    /* never add our tables to someone else's file, nor touch a file of another schema version */
-    if (foreign(d))
-        rc = mp_errf(e, MP_EINPUT, "%s: not an mpsim sweep database (no meta table)", d->path);
-    if (rc == MP_OK)
-        rc = exec(d, schema_sql, e);
-    if (rc == MP_OK)
-        rc = check_version(d, "main", d->path, e);
+    if (n == 0) {
+        *empty = 1;
+        return MP_OK;
+    }
+    if (!has_meta)
+        return mp_errf(e, MP_EINPUT, "%s: not an mpsim sweep database (no meta table)", name);
+    rc = check_version(d, schema, name, e);
+    if (rc)
+        return rc;
+    if (other[0])
+        return mp_errf(e, MP_EINPUT, "%s: not an mpsim sweep database of this version: it holds %s, which mpsim "
+                       "does not make", name, other);
+    /* the reference: our CREATE statements run on an empty database in memory */
+    sqlite3 *ref = NULL;
     SqlBuf b = {0};
-    sql_create(&b, "accuracy", db_acc_columns);
-    sql_create(&b, "results", db_result_columns);
-    sb_add(&b, "CREATE INDEX IF NOT EXISTS results_workload ON results(workload);\n");
+    SchemaCol *want = mp_malloc(2 * CAP * sizeof *want);
+    if (!want)
+        rc = mp_errf(e, MP_ENOMEM, "out of memory");
     if (rc == MP_OK)
-        rc = b.oom ? mp_errf(e, MP_ENOMEM, "out of memory") : exec(d, b.s, e);
+        rc = schema_create_sql(&b, e);
+    if (rc == MP_OK && sqlite3_open_v2(":memory:", &ref, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
+        rc = mp_errf(e, MP_ENOMEM, "reference schema: out of memory");
+    if (rc == MP_OK && sqlite3_exec(ref, b.s, NULL, NULL, NULL) != SQLITE_OK)
+        rc = mp_errf(e, MP_EINTERNAL, "reference schema: %s", sqlite3_errmsg(ref));
+    for (int k = 0; rc == MP_OK && k < NOURS; k++)
+        rc = schema_table_check(d, ref, schema, name, ours[k], want, want + CAP, CAP, e);
+    sqlite3_close(ref);
     mp_free(b.s);
-    /* config keys added to the schema since the file was made get their column */
-    SqlBuf have = {0};
-    if (rc == MP_OK)
-        rc = table_columns(d, "main", "results", &have, e);
-    AlterCtx a = {d, &have, e, rc};
-    if (rc == MP_OK)
-        db_result_columns(NULL, emit_alter, &a);
-    rc = a.rc;
-    mp_free(have.s);
+    mp_free(want);
+    return rc;
+}
+
+/* Make our tables in a file that has nothing in it yet. */
+static int create_schema(Db *d, MpErr *e)
+{
+    int rc = exec(d, "BEGIN IMMEDIATE", e), empty = 0;
+    if (rc)
+        return rc;
+    /* another process may have written into the file since it was checked */
+    rc = check_schema(d, "main", d->path, &empty, e);
+    SqlBuf b = {0};
+    if (rc == MP_OK && empty) {
+        rc = schema_create_sql(&b, e);
+        sb_add(&b, "CREATE INDEX IF NOT EXISTS results_workload ON results(workload);\n");
+        if (rc == MP_OK)
+            rc = b.oom ? mp_errf(e, MP_ENOMEM, "out of memory") : exec(d, b.s, e);
+    }
+    mp_free(b.s);
     if (rc == MP_OK)
         rc = exec(d, "COMMIT", e);
     else
@@ -404,15 +554,19 @@ int db_open(const char *path, int mode, Db **out, MpErr *e)
         sqlite3_busy_timeout(d->h, 10000);
         sqlite3_extended_result_codes(d->h, 0);
     }
+    /* the file is checked reading only: nothing is changed in a file that is refused */
+    int empty = 0;
+    if (rc == MP_OK)
+        rc = check_schema(d, "main", d->path, &empty, e);
+    if (rc == MP_OK && empty && mode == DB_READ)
+        rc = mp_errf(e, MP_EINPUT, "%s: not an mpsim sweep database (no tables)", path);
     if (rc == MP_OK && mode == DB_WRITE) {
         /* WAL: a commit is one append to the log; NORMAL: no fsync per commit. A killed process
          * loses nothing committed; a power cut may lose the last commits but never corrupts. */
         rc = exec(d, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", e);
-        if (rc == MP_OK)
+        if (rc == MP_OK && empty)
             rc = create_schema(d, e);
     }
-    if (rc == MP_OK)
-        rc = check_version(d, "main", d->path, e);
     if (rc) {
         if (rc == MP_EINTERNAL && sqlite3_errcode(d->h) == SQLITE_NOTADB)
             rc = MP_EINPUT;
@@ -530,15 +684,16 @@ int db_get_accuracy(Db *d, DbAcc *a, int *found, MpErr *e)
     char key[sizeof a->key];
     snprintf(key, sizeof key, "%s", a->key);
     sqlite3_bind_text(d->get_acc, 1, key, -1, SQLITE_TRANSIENT);
-    int s = sqlite3_step(d->get_acc);
+    int s = sqlite3_step(d->get_acc), rc = MP_OK;
     if (s == SQLITE_ROW) {
         memset(a, 0, sizeof *a);
-        read_row(d->get_acc, db_acc_columns, a); /* no owned fields: cannot run out of memory */
-        *found = 1;
-    }
+        rc = read_row(d, "accuracy", d->get_acc, db_acc_columns, a, e);
+        *found = rc == MP_OK;
+    } else if (s != SQLITE_DONE)
+        rc = sql_err(d, e, "read accuracy");
     sqlite3_reset(d->get_acc);
     sqlite3_clear_bindings(d->get_acc);
-    return s == SQLITE_ROW || s == SQLITE_DONE ? MP_OK : sql_err(d, e, "read accuracy");
+    return rc;
 }
 
 int db_load_accuracy(Db *d, DbAcc **rows, int *n, MpErr *e)
@@ -565,10 +720,18 @@ int db_each_key(Db *d, const char *table, void (*fn)(void *ctx, uint64_t key), v
     int rc = prepare(d, sql, &st, e), s;
     if (rc)
         return rc;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW)
-        fn(ctx, strtoull(col_text(st, 0), NULL, 16));
+    while (rc == MP_OK && (s = sqlite3_step(st)) == SQLITE_ROW) {
+        /* a key is 16 lowercase hex digits (docs/dse.md §2); any other text would read as some
+         * other row's key and make the sweep skip it */
+        const char *k = col_text(st, 0);
+        if (sqlite3_column_type(st, 0) != SQLITE_TEXT || strlen(k) != 16 || strspn(k, "0123456789abcdef") != 16)
+            rc = mp_errf(e, MP_EINPUT, "%s: %s row '%.64s': the key is not 16 lowercase hex digits", d->path,
+                         table, k);
+        else
+            fn(ctx, strtoull(k, NULL, 16));
+    }
     sqlite3_finalize(st);
-    return s == SQLITE_DONE ? MP_OK : sql_err(d, e, "read keys");
+    return rc ? rc : s == SQLITE_DONE ? MP_OK : sql_err(d, e, "read keys");
 }
 
 int db_count(Db *d, const char *table, int64_t *n, MpErr *e)
@@ -622,6 +785,29 @@ void db_points_free(DbPoint *pts, int n)
     mp_free(pts);
 }
 
+static void key_ignored(void *ctx, uint64_t key)
+{
+    (void)ctx;
+    (void)key;
+}
+
+int db_check_values(Db *d, MpErr *e)
+{
+    DbPoint *p = NULL;
+    DbAcc *a = NULL;
+    int n = 0, na = 0;
+    int rc = db_load_points(d, &p, &n, e);
+    db_points_free(p, n);
+    if (rc == MP_OK)
+        rc = db_load_accuracy(d, &a, &na, e);
+    mp_free(a);
+    if (rc == MP_OK)
+        rc = db_each_key(d, "results", key_ignored, NULL, e);
+    if (rc == MP_OK)
+        rc = db_each_key(d, "infeasible", key_ignored, NULL, e);
+    return rc;
+}
+
 /* ------------------------------------------------------------------ merge */
 
 static void remove_db_files(const char *path)
@@ -671,7 +857,8 @@ static int merge_table(Db *d, const char *table, const char *pk, const char *src
         rc = table_columns(d, "src", table, &inc, e);
     if (rc == MP_OK && (!inc.s || strlen(inc.s) < 3))
         rc = mp_errf(e, MP_EINPUT, "%s: no table %s (not an mpsim sweep database?)", src, table);
-    /* columns of main: compare and copy those the input has, NULL for the others */
+    /* columns of main: compare and copy those the input has, NULL for the others (db_open has
+     * checked that both have exactly our columns, so today that is all of them) */
     int ncmp = 0;
     for (char *p = have.s ? have.s + 1 : NULL; rc == MP_OK && p && *p;) {
         char *q = strchr(p, ',');
@@ -751,9 +938,12 @@ static int merge_one(Db *d, const char *src, DbMergeStats *st, MpErr *e)
     struct stat sb;
     if (stat(src, &sb) != 0)
         return mp_errf(e, MP_EINPUT, "%s: no such database", src);
-    /* open it once on its own: recovers its WAL and checks it is one of ours */
+    /* open it once on its own: checks it is one of ours, and every value it holds (as a report
+     * would read it), so that nothing a report would refuse is merged */
     Db *in = NULL;
     int rc = db_open(src, DB_READ, &in, e);
+    if (rc == MP_OK)
+        rc = db_check_values(in, e);
     db_close(in, NULL);
     if (rc)
         return rc;

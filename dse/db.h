@@ -30,8 +30,10 @@ typedef struct Db Db;
 
 enum { DB_READ, DB_WRITE };
 
-/* DB_WRITE creates the file and its tables if needed (and adds columns for config keys that are
- * new since it was made); DB_READ needs an existing mpsim database. Bad file: MP_EINPUT. */
+/* Both modes first check the file, reading only: it must hold exactly the tables and columns this
+ * build makes (docs/dse.md §3), else MP_EINPUT naming the file and the first difference, and the file
+ * is not changed. DB_WRITE then switches it to WAL and, when it is empty or new, makes the tables;
+ * DB_READ needs an existing mpsim database. A file is never repaired or migrated. */
 int db_open(const char *path, int mode, Db **out, MpErr *e) MP_MUST_CHECK;
 /* Close (a writer checkpoints the WAL into the main file first). NULL is fine. */
 int db_close(Db *d, MpErr *e);
@@ -101,6 +103,11 @@ typedef struct DbPoint {
 int db_load_points(Db *d, DbPoint **pts, int *n, MpErr *e) MP_MUST_CHECK;
 void db_points_free(DbPoint *pts, int n);
 
+/* Every value of `results` and `accuracy` fits its column (db_load_points, db_load_accuracy) and
+ * every key of `results` and `infeasible` is 16 lowercase hex digits (db_each_key); else MP_EINPUT
+ * naming the file, the row and the column. */
+int db_check_values(Db *d, MpErr *e) MP_MUST_CHECK;
+
 int db_count(Db *d, const char *table, int64_t *n, MpErr *e) MP_MUST_CHECK;
 /* PRAGMA integrity_check: MP_ECHECK with its first message unless it says "ok". */
 int db_check_integrity(Db *d, MpErr *e) MP_MUST_CHECK;
@@ -111,7 +118,8 @@ typedef struct DbMergeStats {
 } DbMergeStats;
 /* Merge databases into out (created if missing): rows whose key is already there must be equal
  * in every column, else MP_ECHECK naming the key and column. All or nothing: the merged file is
- * built beside out and renamed over it at the end. */
+ * built beside out and renamed over it at the end. Each input is checked first (db_open,
+ * db_check_values): a bad input is MP_EINPUT naming it. */
 int db_merge(const char *out, char *const *in, int nin, DbMergeStats *st, MpErr *e) MP_MUST_CHECK;
 
 #endif

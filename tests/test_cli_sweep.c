@@ -1,7 +1,8 @@
 /* tests/test_cli_sweep.c — the built binary's `sweep`, `merge`, `pareto`, `summary` and `report`:
  * bad specs (FILE:LINE, exit 2, no database made), a sweep and its re-run, a sweep killed with
  * SIGKILL mid-way and resumed (every row exactly once, integrity_check ok, nothing committed lost),
- * shards merged equal one run, a differing duplicate refused, accuracy equal to `mpsim accuracy`,
+ * shards merged equal one run, a differing duplicate refused, databases that are not exactly ours
+ * (tables, columns, values) refused with exit 2 and not a byte changed, accuracy equal to `mpsim accuracy`,
  * and the report folder (valid SVG, PNG, HTML and CSV; replaced whole; never half-written).
  * The binary is $MPSIM_BIN (set by `make unit-test`). */
 #include <cJSON.h>
@@ -369,6 +370,159 @@ static void shards_merge_equal_one_run(void **state)
     CLI_EXPECT(args, CLI_ERR_APART, 2);
 }
 
+/* ---------------------------------------------------------------- bad databases */
+
+static void sqlx(const char *db, const char *sql)
+{
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+    if (sqlite3_exec(h, sql, NULL, NULL, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(h));
+    sqlite3_close(h);
+}
+
+static unsigned char *slurp(const char *file, size_t *n)
+{
+    FILE *f = fopen(file, "rb");
+    assert_non_null(f);
+    unsigned char *b = NULL;
+    size_t cap = 0;
+    *n = 0;
+    for (;;) {
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 1 << 16;
+            b = realloc(b, cap);
+            assert_non_null(b);
+        }
+        size_t k = fread(b + *n, 1, cap - *n, f);
+        if (!k)
+            break;
+        *n += k;
+    }
+    fclose(f);
+    return b;
+}
+
+/* dst = a copy of the (closed, single-file) database src, then `sql` run on it. */
+static void damaged_copy(const char *src, const char *dst, const char *sql)
+{
+    size_t n;
+    unsigned char *b = slurp(src, &n);
+    char p[600];
+    snprintf(p, sizeof p, "%s-wal", dst);
+    remove(p);
+    snprintf(p, sizeof p, "%s-shm", dst);
+    remove(p);
+    tu_write(dst, b, n);
+    free(b);
+    if (sql)
+        sqlx(dst, sql);
+}
+
+/* `args` (with %s for the database) exits 2, its message naming the database and `needle`, and
+ * leaves every byte of the database as it was. */
+static void expect_db_refused(const char *fmt, const char *db, const char *needle)
+{
+    char args[2048];
+    size_t n0, n1;
+    unsigned char *before = slurp(db, &n0);
+    snprintf(args, sizeof args, fmt, db);
+    CLI_EXPECT(args, CLI_ERR_APART, 2);
+    CLI_CONTAINS(cli_err, db);
+    CLI_CONTAINS(cli_err, needle);
+    assert_null(strstr(cli_err, ".tmp."));
+    unsigned char *after = slurp(db, &n1);
+    if (n0 != n1 || memcmp(before, after, n0) != 0)
+        fail_msg("%s changed the database", args);
+    free(before);
+    free(after);
+}
+
+static void bad_databases(void **state)
+{
+    (void)state;
+    char args[2048], spec[512], good[512], bad[512], rep[512], mdb[512];
+    snprintf(spec, sizeof spec, "%s", tmp("small.ini"));
+    snprintf(good, sizeof good, "%s", tmp("good.db"));
+    snprintf(bad, sizeof bad, "%s", tmp("bad.db"));
+    snprintf(rep, sizeof rep, "%s", tmp("badreport"));
+    snprintf(mdb, sizeof mdb, "%s", tmp("badmerge.db"));
+    tu_write_text(spec, small_spec);
+    snprintf(args, sizeof args, "sweep '%s' --db '%s' --jobs 2 --quiet", spec, good);
+    CLI_EXPECT(args, CLI_ERR_APART, 0);
+    char sweep_fmt[1024];
+    snprintf(sweep_fmt, sizeof sweep_fmt, "sweep '%s' --db '%%s' --jobs 1", spec);
+    static const char *const readers[] = {"pareto --db '%s'", "summary --db '%s'", NULL};
+    char report_fmt[1024], merge_fmt[1024];
+    snprintf(report_fmt, sizeof report_fmt, "report --db '%%s' --out '%s'", rep);
+    snprintf(merge_fmt, sizeof merge_fmt, "merge '%s' '%%s'", mdb);
+
+    /* a dropped column is not added back: the sweep refuses the file, and so does every reader */
+    damaged_copy(good, bad, "ALTER TABLE results DROP COLUMN energy_pj");
+    expect_db_refused(sweep_fmt, bad, "energy_pj");
+    assert_int_equal(query_int(bad, "SELECT count(*) FROM pragma_table_info('results') WHERE name = 'energy_pj'"), 0);
+    for (int i = 0; readers[i]; i++)
+        expect_db_refused(readers[i], bad, "energy_pj");
+    expect_db_refused(report_fmt, bad, "energy_pj");
+    expect_db_refused(merge_fmt, bad, "energy_pj");
+    /* an extra column, a mistyped column */
+    damaged_copy(good, bad, "ALTER TABLE results ADD COLUMN mine REAL");
+    expect_db_refused(sweep_fmt, bad, "mine");
+    expect_db_refused("pareto --db '%s'", bad, "mine");
+    damaged_copy(good, bad, "ALTER TABLE results DROP COLUMN cycles; ALTER TABLE results ADD COLUMN cycles TEXT");
+    expect_db_refused(sweep_fmt, bad, "cycles");
+
+    /* missing tables: exit 2 naming the input, in every command */
+    static const char *const tables[] = {"results", "accuracy", "specs", "infeasible", "meta"};
+    for (int t = 0; t < 5; t++) {
+        char sql[128];
+        snprintf(sql, sizeof sql, "DROP TABLE %s", tables[t]);
+        damaged_copy(good, bad, sql);
+        for (int i = 0; readers[i]; i++)
+            expect_db_refused(readers[i], bad, tables[t]);
+        expect_db_refused(report_fmt, bad, tables[t]);
+        expect_db_refused(merge_fmt, bad, tables[t]);
+        expect_db_refused(sweep_fmt, bad, tables[t]);
+    }
+    assert_int_not_equal(access(mdb, F_OK), 0); /* no merged file made */
+
+    /* infinity or text in a numeric column: refused on load, naming the row's key and the column */
+    char *key = query_text(good, "SELECT key FROM results ORDER BY key LIMIT 1");
+    assert_non_null(key);
+    static const char *const values[] = {"energy_pj = 9e999", "seconds = 'fast'", "cycles = -9e999",
+                                         "area_mm2 = 'big'", "accuracy_db = 'x'"};
+    for (int v = 0; v < 5; v++) {
+        char sql[256], col[32];
+        snprintf(sql, sizeof sql, "UPDATE results SET %s WHERE key = '%s'", values[v], key);
+        snprintf(col, sizeof col, "%.*s", (int)strcspn(values[v], " "), values[v]);
+        damaged_copy(good, bad, sql);
+        for (int i = 0; readers[i]; i++) {
+            expect_db_refused(readers[i], bad, key);
+            CLI_CONTAINS(cli_err, col);
+        }
+        expect_db_refused(report_fmt, bad, key);
+        CLI_CONTAINS(cli_err, col);
+        expect_db_refused(merge_fmt, bad, key); /* not merged into a file that reports would then refuse */
+        CLI_CONTAINS(cli_err, col);
+    }
+    assert_int_not_equal(access(mdb, F_OK), 0);
+    free(key);
+    damaged_copy(good, bad, "UPDATE accuracy SET sqnr_db = 'x'");
+    expect_db_refused("summary --db '%s'", bad, "sqnr_db");
+    expect_db_refused(report_fmt, bad, "sqnr_db");
+
+    /* someone else's SQLite file: refused, not a byte changed (its journal mode neither) */
+    damaged_copy(good, bad, NULL);
+    remove(bad);
+    sqlx(bad, "CREATE TABLE t(x); INSERT INTO t VALUES(1)");
+    expect_db_refused(sweep_fmt, bad, "not an mpsim sweep database");
+    expect_db_refused("pareto --db '%s'", bad, "not an mpsim sweep database");
+    expect_db_refused(merge_fmt, bad, "not an mpsim sweep database");
+    char wal[600];
+    snprintf(wal, sizeof wal, "%s-wal", bad);
+    assert_int_not_equal(access(wal, F_OK), 0);
+}
+
 /* ---------------------------------------------------------------- the report */
 
 static char file[1 << 20]; /* the last file that file_ok read */
@@ -502,6 +656,7 @@ int main(void)
         cmocka_unit_test(sweep_and_rerun),
         cmocka_unit_test(resume_after_kill),
         cmocka_unit_test(shards_merge_equal_one_run),
+        cmocka_unit_test(bad_databases),
         cmocka_unit_test(report_files),
         cmocka_unit_test(doc_example),
     };

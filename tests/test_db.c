@@ -1,5 +1,6 @@
 /* tests/test_db.c — the sweep database (dse/db.c): schema and version, writing and reading rows,
- * accuracy rows, keys, files that are not ours, columns added for new config keys, and merging
+ * accuracy rows, keys, files that are not ours or whose tables differ from ours (refused, not a byte
+ * changed), values that are not finite numbers (refused on load), and merging
  * (identical duplicates fine, a differing duplicate an error that leaves the output untouched). */
 #include <setjmp.h>
 #include <sqlite3.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -92,7 +94,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    const char *names[] = {"a.db", "b.db", "c.db", "m.db", "junk.db", "foreign.db", "old.db"};
+    const char *names[] = {"a.db", "b.db", "c.db", "m.db", "junk.db", "foreign.db", "foreign2.db", "old.db"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         rm_db(names[i]);
     return rmdir(dir);
@@ -320,6 +322,51 @@ static void every_field_read_back(void **state)
     assert_int_equal(db_close(d, &e), MP_OK);
 }
 
+/* The whole content of a file (malloc'd), its length in *n. */
+static unsigned char *file_bytes(const char *file, size_t *n)
+{
+    FILE *f = fopen(file, "rb");
+    assert_non_null(f);
+    unsigned char *b = NULL;
+    size_t cap = 0;
+    *n = 0;
+    for (;;) {
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 1 << 16;
+            b = realloc(b, cap);
+            assert_non_null(b);
+        }
+        size_t k = fread(b + *n, 1, cap - *n, f);
+        if (!k)
+            break;
+        *n += k;
+    }
+    fclose(f);
+    return b;
+}
+
+/* db_open refuses the file in both modes (the message naming the file and containing `needle`)
+ * and leaves every byte of it as it was, and no -wal or -journal file behind. */
+static void expect_refused_untouched(const char *name, const char *needle)
+{
+    size_t n0, n1;
+    unsigned char *before = file_bytes(path(name), &n0);
+    expect_refused(path(name), DB_WRITE, needle);
+    expect_refused(path(name), DB_WRITE, path(name));
+    expect_refused(path(name), DB_READ, needle);
+    unsigned char *after = file_bytes(path(name), &n1);
+    assert_int_equal(n0, n1);
+    assert_memory_equal(before, after, n0);
+    free(before);
+    free(after);
+    char p[600];
+    snprintf(p, sizeof p, "%s-journal", path(name));
+    assert_int_not_equal(access(p, F_OK), 0);
+    snprintf(p, sizeof p, "%s-wal", path(name));
+    struct stat sb;
+    assert_true(stat(p, &sb) != 0 || sb.st_size == 0);
+}
+
 static void not_ours(void **state)
 {
     (void)state;
@@ -337,6 +384,10 @@ static void not_ours(void **state)
     int tables;
     sql_ints(path("foreign.db"), "SELECT count(*) FROM sqlite_master", &tables, 1);
     assert_int_equal(tables, 1);
+    /* nor in any byte (its journal mode, too, stays as it was) */
+    rm_db("foreign2.db");
+    sql_exec(path("foreign2.db"), "CREATE TABLE t(x); INSERT INTO t VALUES(1)");
+    expect_refused_untouched("foreign2.db", "not an mpsim sweep database");
     expect_refused(path("missing.db"), DB_READ, NULL);
     /* a newer schema version */
     rm_db("old.db");
@@ -346,18 +397,120 @@ static void not_ours(void **state)
     expect_refused(path("old.db"), DB_READ, NULL);
 }
 
-static void new_columns_added(void **state)
+static void schema_differs_refused(void **state)
 {
     (void)state;
-    /* a file made before a column existed gets it on the next write open */
+    /* a file whose tables are not exactly ours is refused, never repaired or altered */
+    static const struct {
+        const char *sql, *needle;
+    } bad[] = {
+        {"ALTER TABLE results DROP COLUMN energy_pj", "energy_pj"},
+        {"ALTER TABLE results DROP COLUMN sram_out_kib", "sram_out_kib"},
+        {"ALTER TABLE results ADD COLUMN extra REAL", "extra"},
+        {"ALTER TABLE results DROP COLUMN energy_pj; ALTER TABLE results ADD COLUMN energy_pj TEXT", "energy_pj"},
+        {"ALTER TABLE accuracy DROP COLUMN sqnr_db", "sqnr_db"},
+        {"DROP TABLE results", "results"},
+        {"DROP TABLE accuracy", "accuracy"},
+        {"DROP TABLE specs", "specs"},
+        {"DROP TABLE infeasible", "infeasible"},
+        {"CREATE TABLE mine(x)", "mine"},
+        {"ALTER TABLE specs RENAME COLUMN text TO body", "specs"},
+        {"DROP TABLE meta", "meta"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        rm_db("c.db");
+        write_rows("c.db", 0, 2);
+        sql_exec(path("c.db"), bad[i].sql);
+        expect_refused_untouched("c.db", bad[i].needle);
+    }
+}
+
+/* A stored value that is not a finite number in a numeric column: loading refuses the file,
+ * naming it, the row's key and the column. */
+static void bad_values_refused(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *sql, *key, *column;
+        int acc;
+    } bad[] = {
+        {"UPDATE results SET energy_pj = 9e999 WHERE key = '0000000000001001'", "0000000000001001", "energy_pj", 0},
+        {"UPDATE results SET seconds = -9e999 WHERE key = '0000000000001002'", "0000000000001002", "seconds", 0},
+        {"UPDATE results SET area_mm2 = 'big' WHERE key = '0000000000001000'", "0000000000001000", "area_mm2", 0},
+        {"UPDATE results SET cycles = 'many' WHERE key = '0000000000001002'", "0000000000001002", "cycles", 0},
+        {"UPDATE results SET cycles = 1.5 WHERE key = '0000000000001002'", "0000000000001002", "cycles", 0},
+        {"UPDATE results SET macs = x'00' WHERE key = '0000000000001001'", "0000000000001001", "macs", 0},
+        {"UPDATE results SET accuracy_db = 9e999 WHERE key = '0000000000001001'", "0000000000001001", "accuracy_db",
+         0},
+        {"UPDATE results SET stall_cycles = 'x' WHERE key = '0000000000001001'", "0000000000001001", "stall_cycles",
+         0},
+        {"UPDATE results SET clock_mhz = 'fast' WHERE key = '0000000000001001'", "0000000000001001", "clock_mhz", 0},
+        {"UPDATE accuracy SET sqnr_db = 'x'", "format=olive-w4a4 group=0 model=tiny", "sqnr_db", 1},
+        {"UPDATE accuracy SET ideal_sqnr_db = -9e999", "format=olive-w4a4 group=0 model=tiny", "ideal_sqnr_db", 1},
+        {"UPDATE accuracy SET seed = 'x'", "format=olive-w4a4 group=0 model=tiny", "seed", 1},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        rm_db("c.db");
+        write_rows("c.db", 0, 3);
+        sql_exec(path("c.db"), bad[i].sql);
+        Db *d = NULL;
+        MpErr e = {0};
+        assert_int_equal(db_open(path("c.db"), DB_READ, &d, &e), MP_OK);
+        int rc, n = -1;
+        if (bad[i].acc) {
+            DbAcc *a = NULL;
+            rc = db_load_accuracy(d, &a, &n, &e);
+            assert_null(a);
+        } else {
+            DbPoint *p = NULL;
+            rc = db_load_points(d, &p, &n, &e);
+            assert_null(p);
+        }
+        assert_int_equal(n, 0);
+        if (rc != MP_EINPUT || !strstr(e.msg, bad[i].key) || !strstr(e.msg, bad[i].column) ||
+            !strstr(e.msg, path("c.db")))
+            fail_msg("%s: rc %d, '%s'", bad[i].sql, rc, e.msg);
+        if (bad[i].acc) { /* and the sweep's cache look-up */
+            DbAcc a;
+            memset(&a, 0, sizeof a);
+            snprintf(a.key, sizeof a.key, "%s", bad[i].key);
+            int found = -1;
+            MpErr e2 = {0};
+            assert_int_equal(db_get_accuracy(d, &a, &found, &e2), MP_EINPUT);
+            assert_non_null(strstr(e2.msg, bad[i].column));
+        }
+        db_close(d, NULL);
+    }
+    /* a key that is not 16 lowercase hex digits would be read as another row's key */
+    static const char *const keys[] = {"zz", "00000000000010010", "000000000000100G", "000000000000100A"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        rm_db("c.db");
+        write_rows("c.db", 0, 3);
+        char sql[160];
+        snprintf(sql, sizeof sql, "UPDATE results SET key = '%s' WHERE key = '0000000000001001'", keys[i]);
+        sql_exec(path("c.db"), sql);
+        Db *d = NULL;
+        MpErr e = {0};
+        int n = 0;
+        assert_int_equal(db_open(path("c.db"), DB_READ, &d, &e), MP_OK);
+        assert_int_equal(db_each_key(d, "results", count_key, &n, &e), MP_EINPUT);
+        assert_non_null(strstr(e.msg, keys[i]));
+        db_close(d, NULL);
+    }
+    /* NULL where the column allows it is fine */
     rm_db("c.db");
-    write_rows("c.db", 0, 2);
-    sql_exec(path("c.db"), "ALTER TABLE results DROP COLUMN sram_out_kib");
-    write_rows("c.db", 2, 4);
-    int count[2];
-    sql_ints(path("c.db"), "SELECT count(sram_out_kib), count(*) FROM results", count, 2);
-    assert_int_equal(count[0], 2); /* the old rows have NULL there */
-    assert_int_equal(count[1], 4);
+    write_rows("c.db", 0, 3);
+    sql_exec(path("c.db"), "UPDATE results SET accuracy_db = NULL, seq = NULL, kv = NULL, clock_mhz = NULL");
+    Db *d = NULL;
+    MpErr e = {0};
+    DbPoint *p = NULL;
+    int n = 0;
+    assert_int_equal(db_open(path("c.db"), DB_READ, &d, &e), MP_OK);
+    assert_int_equal(db_load_points(d, &p, &n, &e), MP_OK);
+    assert_int_equal(n, 3);
+    assert_int_equal(p[0].has_accuracy, 0);
+    db_points_free(p, n);
+    db_close(d, NULL);
 }
 
 static void merge(void **state)
@@ -419,7 +572,8 @@ int main(void)
         cmocka_unit_test(round_trip),
         cmocka_unit_test(every_field_read_back),
         cmocka_unit_test(not_ours),
-        cmocka_unit_test(new_columns_added),
+        cmocka_unit_test(schema_differs_refused),
+        cmocka_unit_test(bad_values_refused),
         cmocka_unit_test(merge),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
