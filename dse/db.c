@@ -1,5 +1,5 @@
 /* dse/db.c — see db.h. The SQLite side: statements made from the column tables of db_int.h,
- * schema creation and upgrade, writes, reads, merging. */
+ * the read-only schema check, schema creation, writes, reads (merging: db_merge.c). */
 #include "dse/db.h"
 
 #include <errno.h>
@@ -15,24 +15,11 @@
 #include "base/alloc.h"
 #include "dse/db_int.h"
 
-struct Db {
-    sqlite3 *h;
-    char *path;
-    int mode;
-    sqlite3_stmt *put_result, *put_infeasible, *put_acc, *get_acc, *put_spec;
-};
-
 /* ------------------------------------------------------------------ SQL text from the column tables */
 
-typedef struct SqlBuf {
-    char *s;
-    size_t n, cap;
-    int oom;
-    int ncol;
-} SqlBuf;
 
-static void sb_add(SqlBuf *b, const char *fmt, ...) MP_PRINTF(2, 3);
-static void sb_add(SqlBuf *b, const char *fmt, ...)
+void dbi_sb_add(SqlBuf *b, const char *fmt, ...) MP_PRINTF(2, 3);
+void dbi_sb_add(SqlBuf *b, const char *fmt, ...)
 {
     va_list ap;
     for (;;) {
@@ -65,7 +52,7 @@ static void emit_create(void *ctx, const char *name, const char *decl, DbVal v, 
     (void)v;
     (void)rd;
     SqlBuf *b = ctx;
-    sb_add(b, "%s\n  %s %s", b->ncol++ ? "," : "", name, decl);
+    dbi_sb_add(b, "%s\n  %s %s", b->ncol++ ? "," : "", name, decl);
 }
 
 static void emit_names(void *ctx, const char *name, const char *decl, DbVal v, DbRead rd)
@@ -74,7 +61,7 @@ static void emit_names(void *ctx, const char *name, const char *decl, DbVal v, D
     (void)v;
     (void)rd;
     SqlBuf *b = ctx;
-    sb_add(b, "%s%s", b->ncol++ ? ", " : "", name);
+    dbi_sb_add(b, "%s%s", b->ncol++ ? ", " : "", name);
 }
 
 typedef struct BindCtx {
@@ -99,7 +86,7 @@ static void emit_bind(void *ctx, const char *name, const char *decl, DbVal v, Db
         b->rc = rc;
 }
 
-static const char *col_text(sqlite3_stmt *st, int i)
+const char *dbi_col_text(sqlite3_stmt *st, int i)
 {
     const unsigned char *t = sqlite3_column_text(st, i);
     return t ? (const char *)t : "";
@@ -139,7 +126,7 @@ static int value_ok(sqlite3_stmt *st, int c, const char *name, const char *decl,
     else if (type == SQLITE_BLOB)
         snprintf(val, sizeof val, "a blob");
     else if (type == SQLITE_TEXT)
-        snprintf(val, sizeof val, "'%.32s'%s", col_text(st, c), strlen(col_text(st, c)) > 32 ? "..." : "");
+        snprintf(val, sizeof val, "'%.32s'%s", dbi_col_text(st, c), strlen(dbi_col_text(st, c)) > 32 ? "..." : "");
     else
         snprintf(val, sizeof val, "%g", sqlite3_column_double(st, c));
     snprintf(bad, cap, "column %s holds %s, not %s", name, val, want);
@@ -161,9 +148,9 @@ static void emit_read(void *ctx, const char *name, const char *decl, DbVal v, Db
     if (rd.set != NO_SET) /* before the value is read: a conversion would change the type */
         *(int *)(x->row + rd.set) = sqlite3_column_type(x->st, c) != SQLITE_NULL;
     switch (rd.t) {
-    case R_TEXT: snprintf(f, rd.size, "%s", col_text(x->st, c)); break;
+    case R_TEXT: snprintf(f, rd.size, "%s", dbi_col_text(x->st, c)); break;
     case R_DUP:
-        if (!(*(char **)f = mp_strdup(col_text(x->st, c))))
+        if (!(*(char **)f = mp_strdup(dbi_col_text(x->st, c))))
             x->oom = 1;
         break;
     case R_INT: {
@@ -183,36 +170,36 @@ static void emit_read(void *ctx, const char *name, const char *decl, DbVal v, Db
 /* "CREATE TABLE IF NOT EXISTS table(...);\n" */
 static void sql_create(SqlBuf *b, const char *table, DbColumnsFn cols)
 {
-    sb_add(b, "CREATE TABLE IF NOT EXISTS %s(", table);
+    dbi_sb_add(b, "CREATE TABLE IF NOT EXISTS %s(", table);
     b->ncol = 0;
     cols(NULL, emit_create, b);
-    sb_add(b, ");\n");
+    dbi_sb_add(b, ");\n");
 }
 
 /* "INSERT OR IGNORE INTO table(every column) VALUES(?, ...)" */
 static void sql_insert(SqlBuf *b, const char *table, DbColumnsFn cols)
 {
-    sb_add(b, "INSERT OR IGNORE INTO %s(", table);
+    dbi_sb_add(b, "INSERT OR IGNORE INTO %s(", table);
     b->ncol = 0;
     cols(NULL, emit_names, b);
-    sb_add(b, ") VALUES(");
+    dbi_sb_add(b, ") VALUES(");
     for (int i = 0; i < b->ncol; i++)
-        sb_add(b, "%s?", i ? "," : "");
-    sb_add(b, ")");
+        dbi_sb_add(b, "%s?", i ? "," : "");
+    dbi_sb_add(b, ")");
 }
 
 /* "SELECT (every column) FROM table tail" */
 static void sql_select(SqlBuf *b, const char *table, DbColumnsFn cols, const char *tail)
 {
-    sb_add(b, "SELECT ");
+    dbi_sb_add(b, "SELECT ");
     b->ncol = 0;
     cols(NULL, emit_names, b);
-    sb_add(b, " FROM %s%s", table, tail);
+    dbi_sb_add(b, " FROM %s%s", table, tail);
 }
 
 /* ------------------------------------------------------------------ helpers */
 
-static int sql_err(Db *d, MpErr *e, const char *what)
+int dbi_sql_err(Db *d, MpErr *e, const char *what)
 {
     int code = sqlite3_errcode(d->h);
     int mp = code == SQLITE_NOTADB || code == SQLITE_CORRUPT || code == SQLITE_CANTOPEN ? MP_EINPUT
@@ -224,28 +211,28 @@ static int sql_err(Db *d, MpErr *e, const char *what)
     return mp_errf(e, mp, "%s: %s: %s", d->path, what, sqlite3_errmsg(d->h));
 }
 
-static int exec(Db *d, const char *sql, MpErr *e)
+int dbi_exec(Db *d, const char *sql, MpErr *e)
 {
     char *msg = NULL;
     if (sqlite3_exec(d->h, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        int rc = sql_err(d, e, msg ? msg : "SQL error");
+        int rc = dbi_sql_err(d, e, msg ? msg : "SQL error");
         sqlite3_free(msg);
         return rc;
     }
     return MP_OK;
 }
 
-static int prepare(Db *d, const char *sql, sqlite3_stmt **st, MpErr *e)
+int dbi_prepare(Db *d, const char *sql, sqlite3_stmt **st, MpErr *e)
 {
     if (sqlite3_prepare_v2(d->h, sql, -1, st, NULL) != SQLITE_OK)
-        return sql_err(d, e, "prepare");
+        return dbi_sql_err(d, e, "prepare");
     return MP_OK;
 }
 
 /* Prepare the statement a SqlBuf holds, and free the buffer. */
 static int prepare_buf(Db *d, SqlBuf *b, sqlite3_stmt **st, MpErr *e)
 {
-    int rc = b->oom ? mp_errf(e, MP_ENOMEM, "out of memory") : prepare(d, b->s, st, e);
+    int rc = b->oom ? mp_errf(e, MP_ENOMEM, "out of memory") : dbi_prepare(d, b->s, st, e);
     mp_free(b->s);
     memset(b, 0, sizeof *b);
     return rc;
@@ -259,7 +246,7 @@ static int read_row(Db *d, const char *table, sqlite3_stmt *st, DbColumnsFn cols
     ReadCtx x = {st, row, 0, 0, ""};
     cols(NULL, emit_read, &x);
     if (x.bad[0])
-        return mp_errf(e, MP_EINPUT, "%s: %s row '%.64s': %s", d->path, table, col_text(st, 0), x.bad);
+        return mp_errf(e, MP_EINPUT, "%s: %s row '%.64s': %s", d->path, table, dbi_col_text(st, 0), x.bad);
     return x.oom ? mp_errf(e, MP_ENOMEM, "out of memory") : MP_OK;
 }
 
@@ -287,7 +274,7 @@ static int load_rows(Db *d, const char *table, DbColumnsFn cols, const char *tai
         rc = read_row(d, table, st, cols, row, e);
     }
     if (rc == MP_OK && s != SQLITE_DONE)
-        rc = sql_err(d, e, what);
+        rc = dbi_sql_err(d, e, what);
     sqlite3_finalize(st);
     return rc;
 }
@@ -303,34 +290,33 @@ static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS specs(name TEXT NOT NULL, text TEXT NOT NULL, PRIMARY KEY(name, text));\n";
 
 /* Columns the table has, as one "\n,name,name,...,\n" string for lookups. */
-static int table_columns(Db *d, const char *schema, const char *table, SqlBuf *cols, MpErr *e)
+int dbi_table_columns(Db *d, const char *schema, const char *table, SqlBuf *cols, MpErr *e)
 {
     char sql[256];
     snprintf(sql, sizeof sql, "PRAGMA %s.table_info(%s)", schema, table);
     sqlite3_stmt *st;
-    int rc = prepare(d, sql, &st, e);
+    int rc = dbi_prepare(d, sql, &st, e);
     if (rc)
         return rc;
-    sb_add(cols, ",");
+    dbi_sb_add(cols, ",");
     while (sqlite3_step(st) == SQLITE_ROW)
-        sb_add(cols, "%s,", (const char *)sqlite3_column_text(st, 1));
+        dbi_sb_add(cols, "%s,", (const char *)sqlite3_column_text(st, 1));
     sqlite3_finalize(st);
     return cols->oom ? mp_errf(e, MP_ENOMEM, "out of memory") : MP_OK;
 }
 
-static int has_col(const SqlBuf *cols, const char *name)
+int dbi_has_col(const SqlBuf *cols, const char *name)
 {
     char k[128];
     snprintf(k, sizeof k, ",%s,", name);
     return cols->s && strstr(cols->s, k) != NULL;
 }
 
-static int check_version(Db *d, const char *schema, const char *name, MpErr *e);
 
 /* The CREATE statements of our tables (the schema_version row aside). */
 static int schema_create_sql(SqlBuf *b, MpErr *e)
 {
-    sb_add(b, "%s", schema_sql);
+    dbi_sb_add(b, "%s", schema_sql);
     sql_create(b, "accuracy", db_acc_columns);
     sql_create(b, "results", db_result_columns);
     return b->oom ? mp_errf(e, MP_ENOMEM, "out of memory") : MP_OK;
@@ -392,7 +378,7 @@ static int schema_table_check(Db *d, sqlite3 *ref, const char *schema, const cha
     if (nw < 0)
         return mp_errf(e, MP_EINTERNAL, "reference schema: cannot read table %s", table);
     if (nh < 0)
-        return sql_err(d, e, "read the schema");
+        return dbi_sql_err(d, e, "read the schema");
     if (nh == 0)
         return mp_errf(e, MP_EINPUT, "%s: not an mpsim sweep database of this version: no table %s", name, table);
     for (int i = 0; i < nw; i++)
@@ -437,11 +423,11 @@ static int check_schema(Db *d, const char *schema, const char *name, int *empty,
              schema);
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(d->h, sql, -1, &st, NULL) != SQLITE_OK)
-        return sql_err(d, e, "read the schema");
+        return dbi_sql_err(d, e, "read the schema");
     int n = 0, has_meta = 0, s, rc = MP_OK;
     char other[160] = "";
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *type = col_text(st, 0), *tn = col_text(st, 1);
+        const char *type = dbi_col_text(st, 0), *tn = dbi_col_text(st, 1);
         n++;
         int k = 0;
         while (k < NOURS && strcmp(ours[k], tn) != 0)
@@ -452,7 +438,7 @@ static int check_schema(Db *d, const char *schema, const char *name, int *empty,
             snprintf(other, sizeof other, "%s %.128s", type, tn);
     }
     if (s != SQLITE_DONE)
-        rc = sql_err(d, e, "read the schema");
+        rc = dbi_sql_err(d, e, "read the schema");
     sqlite3_finalize(st);
     if (rc)
         return rc;
@@ -462,7 +448,7 @@ static int check_schema(Db *d, const char *schema, const char *name, int *empty,
     }
     if (!has_meta)
         return mp_errf(e, MP_EINPUT, "%s: not an mpsim sweep database (no meta table)", name);
-    rc = check_version(d, schema, name, e);
+    rc = dbi_check_version(d, schema, name, e);
     if (rc)
         return rc;
     if (other[0])
@@ -491,7 +477,7 @@ static int check_schema(Db *d, const char *schema, const char *name, int *empty,
 /* Make our tables in a file that has nothing in it yet. */
 static int create_schema(Db *d, MpErr *e)
 {
-    int rc = exec(d, "BEGIN IMMEDIATE", e), empty = 0;
+    int rc = dbi_exec(d, "BEGIN IMMEDIATE", e), empty = 0;
     if (rc)
         return rc;
     /* another process may have written into the file since it was checked */
@@ -499,19 +485,19 @@ static int create_schema(Db *d, MpErr *e)
     SqlBuf b = {0};
     if (rc == MP_OK && empty) {
         rc = schema_create_sql(&b, e);
-        sb_add(&b, "CREATE INDEX IF NOT EXISTS results_workload ON results(workload);\n");
+        dbi_sb_add(&b, "CREATE INDEX IF NOT EXISTS results_workload ON results(workload);\n");
         if (rc == MP_OK)
-            rc = b.oom ? mp_errf(e, MP_ENOMEM, "out of memory") : exec(d, b.s, e);
+            rc = b.oom ? mp_errf(e, MP_ENOMEM, "out of memory") : dbi_exec(d, b.s, e);
     }
     mp_free(b.s);
     if (rc == MP_OK)
-        rc = exec(d, "COMMIT", e);
+        rc = dbi_exec(d, "COMMIT", e);
     else
         db_rollback(d);
     return rc;
 }
 
-static int check_version(Db *d, const char *schema, const char *name, MpErr *e)
+int dbi_check_version(Db *d, const char *schema, const char *name, MpErr *e)
 {
     char sql[160];
     snprintf(sql, sizeof sql, "SELECT value FROM %s.meta WHERE name = 'schema_version'", schema);
@@ -520,7 +506,7 @@ static int check_version(Db *d, const char *schema, const char *name, MpErr *e)
         int code = sqlite3_errcode(d->h);
         if (code == SQLITE_ERROR) /* no meta table */
             return mp_errf(e, MP_EINPUT, "%s: not an mpsim sweep database (no meta table)", name);
-        return sql_err(d, e, "read schema version");
+        return dbi_sql_err(d, e, "read schema version");
     }
     int rc = MP_OK;
     if (sqlite3_step(st) != SQLITE_ROW)
@@ -549,7 +535,7 @@ int db_open(const char *path, int mode, Db **out, MpErr *e)
     int flags = mode == DB_WRITE ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY;
     int rc = MP_OK;
     if (sqlite3_open_v2(path, &d->h, flags, NULL) != SQLITE_OK)
-        rc = d->h ? sql_err(d, e, "cannot open") : mp_errf(e, MP_ENOMEM, "%s: out of memory", path);
+        rc = d->h ? dbi_sql_err(d, e, "cannot open") : mp_errf(e, MP_ENOMEM, "%s: out of memory", path);
     if (rc == MP_OK) {
         sqlite3_busy_timeout(d->h, 10000);
         sqlite3_extended_result_codes(d->h, 0);
@@ -563,7 +549,7 @@ int db_open(const char *path, int mode, Db **out, MpErr *e)
     if (rc == MP_OK && mode == DB_WRITE) {
         /* WAL: a commit is one append to the log; NORMAL: no fsync per commit. A killed process
          * loses nothing committed; a power cut may lose the last commits but never corrupts. */
-        rc = exec(d, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", e);
+        rc = dbi_exec(d, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", e);
         if (rc == MP_OK && empty)
             rc = create_schema(d, e);
     }
@@ -598,8 +584,8 @@ int db_close(Db *d, MpErr *e)
 
 sqlite3 *db_sqlite(Db *d) { return d->h; }
 
-int db_begin(Db *d, MpErr *e) { return exec(d, "BEGIN IMMEDIATE", e); }
-int db_commit(Db *d, MpErr *e) { return exec(d, "COMMIT", e); }
+int db_begin(Db *d, MpErr *e) { return dbi_exec(d, "BEGIN IMMEDIATE", e); }
+int db_commit(Db *d, MpErr *e) { return dbi_exec(d, "COMMIT", e); }
 void db_rollback(Db *d) { sqlite3_exec(d->h, "ROLLBACK", NULL, NULL, NULL); }
 
 /* ------------------------------------------------------------------ writes */
@@ -609,7 +595,7 @@ static int step_done(Db *d, sqlite3_stmt *st, const char *what, MpErr *e)
     int s = sqlite3_step(st);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
-    return s == SQLITE_DONE ? MP_OK : sql_err(d, e, what);
+    return s == SQLITE_DONE ? MP_OK : dbi_sql_err(d, e, what);
 }
 
 /* Insert one row into `table` through its column table; the statement is made and prepared once,
@@ -630,7 +616,7 @@ static int put_row(Db *d, sqlite3_stmt **stp, const char *table, DbColumnsFn col
     if (bc.rc != SQLITE_OK) {
         sqlite3_reset(st);
         sqlite3_clear_bindings(st);
-        return sql_err(d, e, "bind");
+        return dbi_sql_err(d, e, "bind");
     }
     return step_done(d, st, what, e);
 }
@@ -645,7 +631,7 @@ int db_put_infeasible(Db *d, const char *key, const char *arch, const char *work
 {
     int rc;
     if (!d->put_infeasible &&
-        (rc = prepare(d, "INSERT OR IGNORE INTO infeasible VALUES(?,?,?,?,?)", &d->put_infeasible, e)) != MP_OK)
+        (rc = dbi_prepare(d, "INSERT OR IGNORE INTO infeasible VALUES(?,?,?,?,?)", &d->put_infeasible, e)) != MP_OK)
         return rc;
     sqlite3_stmt *st = d->put_infeasible;
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
@@ -659,7 +645,7 @@ int db_put_infeasible(Db *d, const char *key, const char *arch, const char *work
 int db_put_spec(Db *d, const char *name, const char *text, MpErr *e)
 {
     int rc;
-    if (!d->put_spec && (rc = prepare(d, "INSERT OR IGNORE INTO specs VALUES(?,?)", &d->put_spec, e)) != MP_OK)
+    if (!d->put_spec && (rc = dbi_prepare(d, "INSERT OR IGNORE INTO specs VALUES(?,?)", &d->put_spec, e)) != MP_OK)
         return rc;
     sqlite3_bind_text(d->put_spec, 1, name, -1, SQLITE_STATIC);
     sqlite3_bind_text(d->put_spec, 2, text, -1, SQLITE_STATIC);
@@ -690,7 +676,7 @@ int db_get_accuracy(Db *d, DbAcc *a, int *found, MpErr *e)
         rc = read_row(d, "accuracy", d->get_acc, db_acc_columns, a, e);
         *found = rc == MP_OK;
     } else if (s != SQLITE_DONE)
-        rc = sql_err(d, e, "read accuracy");
+        rc = dbi_sql_err(d, e, "read accuracy");
     sqlite3_reset(d->get_acc);
     sqlite3_clear_bindings(d->get_acc);
     return rc;
@@ -717,13 +703,13 @@ int db_each_key(Db *d, const char *table, void (*fn)(void *ctx, uint64_t key), v
     char sql[128];
     snprintf(sql, sizeof sql, "SELECT key FROM %s", table);
     sqlite3_stmt *st;
-    int rc = prepare(d, sql, &st, e), s;
+    int rc = dbi_prepare(d, sql, &st, e), s;
     if (rc)
         return rc;
     while (rc == MP_OK && (s = sqlite3_step(st)) == SQLITE_ROW) {
         /* a key is 16 lowercase hex digits (docs/dse.md §2); any other text would read as some
          * other row's key and make the sweep skip it */
-        const char *k = col_text(st, 0);
+        const char *k = dbi_col_text(st, 0);
         if (sqlite3_column_type(st, 0) != SQLITE_TEXT || strlen(k) != 16 || strspn(k, "0123456789abcdef") != 16)
             rc = mp_errf(e, MP_EINPUT, "%s: %s row '%.64s': the key is not 16 lowercase hex digits", d->path,
                          table, k);
@@ -731,7 +717,7 @@ int db_each_key(Db *d, const char *table, void (*fn)(void *ctx, uint64_t key), v
             fn(ctx, strtoull(k, NULL, 16));
     }
     sqlite3_finalize(st);
-    return rc ? rc : s == SQLITE_DONE ? MP_OK : sql_err(d, e, "read keys");
+    return rc ? rc : s == SQLITE_DONE ? MP_OK : dbi_sql_err(d, e, "read keys");
 }
 
 int db_count(Db *d, const char *table, int64_t *n, MpErr *e)
@@ -739,7 +725,7 @@ int db_count(Db *d, const char *table, int64_t *n, MpErr *e)
     char sql[128];
     snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", table);
     sqlite3_stmt *st;
-    int rc = prepare(d, sql, &st, e);
+    int rc = dbi_prepare(d, sql, &st, e);
     if (rc)
         return rc;
     *n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
@@ -750,13 +736,13 @@ int db_count(Db *d, const char *table, int64_t *n, MpErr *e)
 int db_check_integrity(Db *d, MpErr *e)
 {
     sqlite3_stmt *st;
-    int rc = prepare(d, "PRAGMA integrity_check", &st, e);
+    int rc = dbi_prepare(d, "PRAGMA integrity_check", &st, e);
     if (rc)
         return rc;
     if (sqlite3_step(st) != SQLITE_ROW)
-        rc = sql_err(d, e, "integrity_check");
-    else if (strcmp(col_text(st, 0), "ok") != 0)
-        rc = mp_errf(e, MP_ECHECK, "%s: integrity_check: %s", d->path, col_text(st, 0));
+        rc = dbi_sql_err(d, e, "integrity_check");
+    else if (strcmp(dbi_col_text(st, 0), "ok") != 0)
+        rc = mp_errf(e, MP_ECHECK, "%s: integrity_check: %s", d->path, dbi_col_text(st, 0));
     sqlite3_finalize(st);
     return rc;
 }
@@ -808,197 +794,3 @@ int db_check_values(Db *d, MpErr *e)
     return rc;
 }
 
-/* ------------------------------------------------------------------ merge */
-
-static void remove_db_files(const char *path)
-{
-    char p[1200];
-    remove(path);
-    snprintf(p, sizeof p, "%s-wal", path);
-    remove(p);
-    snprintf(p, sizeof p, "%s-shm", path);
-    remove(p);
-    snprintf(p, sizeof p, "%s-journal", path);
-    remove(p);
-}
-
-/* Copy src (an existing database; its WAL is folded in) to a new file dst with the backup API. */
-static int copy_db(const char *src, const char *dst, MpErr *e)
-{
-    Db *s = NULL;
-    int rc = db_open(src, DB_WRITE, &s, e); /* a writer: recovers and checkpoints src's WAL */
-    sqlite3 *dh = NULL;
-    if (rc == MP_OK && sqlite3_open_v2(dst, &dh, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
-        rc = mp_errf(e, MP_EIO, "%s: cannot create", dst);
-    if (rc == MP_OK) {
-        sqlite3_backup *b = sqlite3_backup_init(dh, "main", s->h, "main");
-        if (!b || sqlite3_backup_step(b, -1) != SQLITE_DONE)
-            rc = mp_errf(e, MP_EIO, "%s: cannot copy into %s: %s", src, dst, sqlite3_errmsg(dh));
-        if (b)
-            sqlite3_backup_finish(b);
-    }
-    if (dh)
-        sqlite3_close(dh);
-    int rc2 = db_close(s, e);
-    return rc ? rc : rc2;
-}
-
-typedef struct MergeCols {
-    SqlBuf out, in; /* ",a,b,..." */
-} MergeCols;
-
-/* For every key of in.T also in main.T: the first column whose value differs, or MP_OK. */
-static int merge_table(Db *d, const char *table, const char *pk, const char *src, int64_t *added, int64_t *same,
-                       MpErr *e)
-{
-    SqlBuf have = {0}, inc = {0}, cmp = {0}, sel = {0}, names = {0};
-    int rc = table_columns(d, "main", table, &have, e);
-    if (rc == MP_OK)
-        rc = table_columns(d, "src", table, &inc, e);
-    if (rc == MP_OK && (!inc.s || strlen(inc.s) < 3))
-        rc = mp_errf(e, MP_EINPUT, "%s: no table %s (not an mpsim sweep database?)", src, table);
-    /* columns of main: compare and copy those the input has, NULL for the others (db_open has
-     * checked that both have exactly our columns, so today that is all of them) */
-    int ncmp = 0;
-    for (char *p = have.s ? have.s + 1 : NULL; rc == MP_OK && p && *p;) {
-        char *q = strchr(p, ',');
-        if (!q)
-            break;
-        *q = '\0';
-        int in_has = has_col(&inc, p);
-        *q = ',';
-        char col[128];
-        snprintf(col, sizeof col, "%.*s", (int)(q - p), p);
-        sb_add(&names, "%s%s", names.ncol++ ? ", " : "", col);
-        sb_add(&sel, "%s%s", sel.ncol++ ? ", " : "", in_has ? col : "NULL");
-        if (strcmp(col, pk) != 0) {
-            sb_add(&cmp, "%sWHEN m.%s IS NOT %s%s THEN '%s'", ncmp++ ? " " : "", col, in_has ? "i." : "", in_has ? col : "NULL", col);
-        }
-        p = q + 1;
-    }
-    if (rc == MP_OK && (names.oom || sel.oom || cmp.oom))
-        rc = mp_errf(e, MP_ENOMEM, "out of memory");
-    if (rc == MP_OK && ncmp) {
-        size_t cap = strlen(cmp.s) + 512;
-        char *sql = mp_malloc(cap);
-        if (!sql)
-            rc = mp_errf(e, MP_ENOMEM, "out of memory");
-        else {
-            snprintf(sql, cap,
-                     "SELECT m.%s, CASE %s ELSE NULL END AS diff FROM main.%s m JOIN src.%s i ON m.%s = i.%s "
-                     "WHERE diff IS NOT NULL LIMIT 1",
-                     pk, cmp.s, table, table, pk, pk);
-            sqlite3_stmt *st;
-            rc = prepare(d, sql, &st, e);
-            if (rc == MP_OK) {
-                if (sqlite3_step(st) == SQLITE_ROW)
-                    rc = mp_errf(e, MP_ECHECK, "%s: %s row '%s' differs from the one already merged in column %s",
-                                 src, table, col_text(st, 0), col_text(st, 1));
-                sqlite3_finalize(st);
-            }
-            mp_free(sql);
-        }
-    }
-    if (rc == MP_OK) {
-        int64_t before = 0, after = 0, nin = 0;
-        char cnt[160];
-        snprintf(cnt, sizeof cnt, "src.%s", table);
-        rc = db_count(d, table, &before, e);
-        if (rc == MP_OK)
-            rc = db_count(d, cnt, &nin, e);
-        size_t cap = strlen(names.s) + strlen(sel.s) + 256;
-        char *sql = rc == MP_OK ? mp_malloc(cap) : NULL;
-        if (rc == MP_OK && !sql)
-            rc = mp_errf(e, MP_ENOMEM, "out of memory");
-        if (rc == MP_OK) {
-            snprintf(sql, cap, "INSERT OR IGNORE INTO main.%s(%s) SELECT %s FROM src.%s", table, names.s, sel.s,
-                     table);
-            rc = exec(d, sql, e);
-        }
-        mp_free(sql);
-        if (rc == MP_OK)
-            rc = db_count(d, table, &after, e);
-        if (rc == MP_OK) {
-            if (added)
-                *added += after - before;
-            if (same)
-                *same += nin - (after - before);
-        }
-    }
-    mp_free(have.s);
-    mp_free(inc.s);
-    mp_free(cmp.s);
-    mp_free(sel.s);
-    mp_free(names.s);
-    return rc;
-}
-
-static int merge_one(Db *d, const char *src, DbMergeStats *st, MpErr *e)
-{
-    struct stat sb;
-    if (stat(src, &sb) != 0)
-        return mp_errf(e, MP_EINPUT, "%s: no such database", src);
-    /* open it once on its own: checks it is one of ours, and every value it holds (as a report
-     * would read it), so that nothing a report would refuse is merged */
-    Db *in = NULL;
-    int rc = db_open(src, DB_READ, &in, e);
-    if (rc == MP_OK)
-        rc = db_check_values(in, e);
-    db_close(in, NULL);
-    if (rc)
-        return rc;
-    sqlite3_stmt *at;
-    rc = prepare(d, "ATTACH DATABASE ? AS src", &at, e);
-    if (rc)
-        return rc;
-    sqlite3_bind_text(at, 1, src, -1, SQLITE_STATIC);
-    int s = sqlite3_step(at);
-    sqlite3_finalize(at);
-    if (s != SQLITE_DONE)
-        return sql_err(d, e, "attach");
-    rc = check_version(d, "src", src, e);
-    if (rc == MP_OK)
-        rc = db_begin(d, e);
-    if (rc == MP_OK) {
-        rc = merge_table(d, "results", "key", src, &st->added, &st->same, e);
-        if (rc == MP_OK)
-            rc = merge_table(d, "accuracy", "acc_key", src, &st->acc_added, NULL, e);
-        if (rc == MP_OK)
-            rc = exec(d, "INSERT OR IGNORE INTO main.infeasible SELECT * FROM src.infeasible", e);
-        if (rc == MP_OK)
-            rc = exec(d, "INSERT OR IGNORE INTO main.specs SELECT * FROM src.specs", e);
-        if (rc == MP_OK)
-            rc = db_commit(d, e);
-        else
-            db_rollback(d);
-    }
-    sqlite3_exec(d->h, "DETACH DATABASE src", NULL, NULL, NULL);
-    return rc;
-}
-
-int db_merge(const char *out, char *const *in, int nin, DbMergeStats *st, MpErr *e)
-{
-    memset(st, 0, sizeof *st);
-    char tmp[1200];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", out, (long)getpid());
-    remove_db_files(tmp);
-    struct stat sb;
-    int rc = MP_OK;
-    if (stat(out, &sb) == 0)
-        rc = copy_db(out, tmp, e);
-    Db *d = NULL;
-    if (rc == MP_OK)
-        rc = db_open(tmp, DB_WRITE, &d, e);
-    for (int i = 0; rc == MP_OK && i < nin; i++)
-        rc = merge_one(d, in[i], st, e);
-    if (rc == MP_OK)
-        rc = db_check_integrity(d, e);
-    int rc2 = db_close(d, e);
-    if (rc == MP_OK)
-        rc = rc2;
-    if (rc == MP_OK && rename(tmp, out) != 0)
-        rc = mp_errf(e, MP_EIO, "%s: cannot rename the merged database into place: %s", out, strerror(errno));
-    if (rc != MP_OK)
-        remove_db_files(tmp);
-    return rc;
-}

@@ -1,7 +1,8 @@
 /* dse/db_int.h — inside the sweep database (dse/db.c): the column tables of `results` and
  * `accuracy` (dse/db_columns.c), from which db.c makes every CREATE TABLE, INSERT and SELECT and
  * through which it binds the values of a row written and fills the fields of a row read back, so
- * that writing and reading cannot drift apart. Not for use outside db*.c.
+ * that writing and reading cannot drift apart; and what db.c shares with db_merge.c. Not for use
+ * outside db*.c.
  */
 #ifndef MP_DSE_DB_INT_H
 #define MP_DSE_DB_INT_H
@@ -9,7 +10,38 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sqlite3.h>
+
+#include "base/err.h"
 #include "dse/db.h"
+
+/* An open database (db.h's handle). */
+struct Db {
+    sqlite3 *h;
+    char *path;
+    int mode;
+    sqlite3_stmt *put_result, *put_infeasible, *put_acc, *get_acc, *put_spec;
+};
+
+/* A growing SQL text; oom is set (and the text left as it was) when an append cannot allocate. */
+typedef struct SqlBuf {
+    char *s;
+    size_t n, cap;
+    int oom;
+    int ncol;
+} SqlBuf;
+
+/* Shared by db.c and db_merge.c (SQLite errors become MpErr with the file's name). */
+void dbi_sb_add(SqlBuf *b, const char *fmt, ...) MP_PRINTF(2, 3);
+int dbi_sql_err(Db *d, MpErr *e, const char *what);
+int dbi_exec(Db *d, const char *sql, MpErr *e);
+int dbi_prepare(Db *d, const char *sql, sqlite3_stmt **st, MpErr *e);
+const char *dbi_col_text(sqlite3_stmt *st, int i);
+/* Columns the table has, as one ",name,name,...," string; has_col looks one up. */
+int dbi_table_columns(Db *d, const char *schema, const char *table, SqlBuf *cols, MpErr *e);
+int dbi_has_col(const SqlBuf *cols, const char *name);
+/* The schema version of `schema` (main or an attached name) is ours, or MP_EINPUT naming `name`. */
+int dbi_check_version(Db *d, const char *schema, const char *name, MpErr *e);
 
 /* A value to write. */
 typedef enum { V_NULL, V_INT, V_REAL, V_TEXT } VType;
