@@ -2,9 +2,10 @@
 #
 #   make            build build/mpsim
 #   make run        the main job on the built-in default (installs missing deps first)
-#   make test       every suite (layers, CUDA compile, unit, RTL, SystemC); ends with "tests: N passed, N failed"
+#   make test       every suite (layers, CUDA compile, unit, RTL, SystemC, fuzz regression); ends with "tests: N passed, N failed"
 #   make deps       install missing Debian packages (idempotent)
 #   make bench      micro-benchmarks -> build/bench.json
+#   make fuzz       libFuzzer on every input reader, FUZZ_S=N seconds each (tests/fuzz/fuzz.mk)
 #   make clean
 #
 # Knobs: SAN=address,undefined  DEBUG=1  V=1  (SAN/DEBUG builds go to their own folder)
@@ -100,7 +101,7 @@ run: $(DEPS_STAMP)
 	@bash scripts/main-job.sh $(MPSIM) $(RUN_DIR)
 
 # Every suite, each run even after another fails, then one total line (scripts/test-all.sh).
-TEST_SUITES := check-layers cuda-check unit-test rtl-test systemc-test
+TEST_SUITES := check-layers cuda-check unit-test rtl-test systemc-test fuzz-regress
 test: $(DEPS_STAMP)
 	@bash scripts/test-all.sh "$(MAKE) --no-print-directory" $(TEST_SUITES)
 # The include rule of the layers above, on the tree and on a planted upward include.
@@ -209,3 +210,8 @@ gpu-check: $(KR_DIR)/kr_runner
 	  $(KR_DIR)/kr_runner --variants $(KR_VARIANTS) --out-dir kernels_ref/results $(KR_ARGS)
 endif
 -include $(KR_RUN_COBJ:.o=.d) $(BUILD)/obj/kernels_ref/kr_host.d $(BUILD)/obj/kernels_ref/kr_nvml.d
+
+# ---- fuzz: libFuzzer harnesses of every input reader (tests/fuzz/README.md) ------------------------
+#   make fuzz FUZZ_S=N   each harness N seconds from its seed corpus; fails on a crash, leak or timeout
+#   make fuzz-regress    each harness over its seed corpus, then FUZZ_TEST_S s of fuzzing (part of make test)
+include tests/fuzz/fuzz.mk
