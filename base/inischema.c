@@ -1,6 +1,8 @@
 /* base/inischema.c — see inischema.h. */
 #include "base/inischema.h"
 
+#include "base/fileio.h"
+
 #include <errno.h>
 #include <ini.h>
 #include <math.h>
@@ -303,10 +305,10 @@ int ini_schema_load(const char *path, const IniKey *rows, int nrows, void *targe
     LoadCtx c = {.path = path, .rows = rows, .nrows = nrows, .target = target, .where = where ? where : &local,
                  .e = e};
     memset(c.where, 0, sizeof *c.where);
-    c.f = fopen(path, "r");
-    if (!c.f)
-        return mp_errf(e, MP_EINPUT, "%s: cannot open: %s", path, strerror(errno));
-    int rc = load(&c);
+    int rc = mp_open_regular(path, &c.f, e);
+    if (rc)
+        return rc;
+    rc = load(&c);
     fclose(c.f);
     return rc;
 }

@@ -52,6 +52,129 @@ static int get_int(const cJSON *o, const char *key, int64_t *v)
     return 0;
 }
 
+/* 1-based line of byte offset off of text. */
+static long line_of(const char *text, size_t off)
+{
+    long line = 1;
+    for (size_t i = 0; i < off; i++)
+        line += text[i] == '\n';
+    return line;
+}
+
+/* Offset of the first byte of text[0, len) that does not belong to well-formed UTF-8 (RFC 3629:
+ * no overlong forms, no surrogates, nothing above U+10FFFF), or len when all is well. */
+static size_t utf8_bad_at(const unsigned char *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        unsigned c = s[i];
+        size_t n;
+        unsigned lo = 0x80, hi = 0xBF; /* bounds of the second byte */
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if (c >= 0xC2 && c <= 0xDF)
+            n = 1;
+        else if (c >= 0xE0 && c <= 0xEF) {
+            n = 2;
+            if (c == 0xE0)
+                lo = 0xA0; /* overlong */
+            if (c == 0xED)
+                hi = 0x9F; /* surrogates */
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            n = 3;
+            if (c == 0xF0)
+                lo = 0x90; /* overlong */
+            if (c == 0xF4)
+                hi = 0x8F; /* above U+10FFFF */
+        } else
+            return i;
+        if (len - i <= n)
+            return i;
+        if (s[i + 1] < lo || s[i + 1] > hi)
+            return i;
+        for (size_t k = 2; k <= n; k++)
+            if ((s[i + k] & 0xC0) != 0x80)
+                return i;
+        i += n + 1;
+    }
+    return len;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Refuse an object anywhere under j that holds a key twice (cJSON keeps both and finds the first).
+ * where: the item's place in the document, for the message. Sorting makes it O(n log n) per object. */
+static int no_duplicate_keys(const cJSON *j, const char *path, const char *where, MpErr *e)
+{
+    int n = 0, rc = MP_OK;
+    const cJSON *c;
+    for (c = j ? j->child : NULL; c; c = c->next)
+        n++;
+    if (cJSON_IsObject(j) && n > 1) {
+        const char **names = mp_malloc((size_t)n * sizeof *names);
+        if (!names)
+            return mp_errf(e, MP_ENOMEM, "out of memory");
+        int i = 0;
+        for (c = j->child; c; c = c->next)
+            names[i++] = c->string ? c->string : "";
+        qsort(names, (size_t)n, sizeof *names, name_cmp);
+        for (i = 1; i < n && rc == MP_OK; i++)
+            if (!strcmp(names[i - 1], names[i]))
+                rc = mp_errf(e, MP_EINPUT, "%s: duplicate key '%.64s' in %s", path, names[i],
+                             *where ? where : "the top-level object");
+        mp_free(names);
+    }
+    int i = 0;
+    for (c = j ? j->child : NULL; c && rc == MP_OK; c = c->next, i++) {
+        if (!cJSON_IsObject(c) && !cJSON_IsArray(c))
+            continue;
+        char sub[256];
+        if (cJSON_IsArray(j))
+            snprintf(sub, sizeof sub, "%s[%d]", where, i);
+        else
+            snprintf(sub, sizeof sub, "%s%s%.64s", where, *where ? "." : "", c->string ? c->string : "");
+        rc = no_duplicate_keys(c, path, sub, e);
+    }
+    return rc;
+}
+
+/* Parse text[0, len) as one strict JSON document: no NUL byte, well-formed UTF-8, nothing but
+ * white space after the value, no key twice in an object. Messages "FILE: what at byte N (line L)". */
+static int json_parse_strict(const char *path, const char *text, size_t len, cJSON **out, MpErr *e)
+{
+    *out = NULL;
+    const char *nul = memchr(text, '\0', len);
+    if (nul)
+        return mp_errf(e, MP_EINPUT, "%s: NUL byte at byte %zu (line %ld)", path, (size_t)(nul - text),
+                       line_of(text, (size_t)(nul - text)));
+    size_t bad = utf8_bad_at((const unsigned char *)text, len);
+    if (bad < len)
+        return mp_errf(e, MP_EINPUT, "%s: invalid UTF-8 at byte %zu (line %ld)", path, bad, line_of(text, bad));
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    size_t off = end && end >= text && end <= text + len ? (size_t)(end - text) : len;
+    if (!root)
+        return mp_errf(e, MP_EINPUT, "%s: not valid JSON at byte %zu (line %ld)", path, off, line_of(text, off));
+    while (off < len && strchr(" \t\r\n", text[off]))
+        off++;
+    if (off < len) {
+        cJSON_Delete(root);
+        return mp_errf(e, MP_EINPUT, "%s: trailing garbage at byte %zu (line %ld) after the JSON value", path, off,
+                       line_of(text, off));
+    }
+    int rc = no_duplicate_keys(root, path, "", e);
+    if (rc) {
+        cJSON_Delete(root);
+        return rc;
+    }
+    *out = root;
+    return MP_OK;
+}
+
 /* Read and validate the fields this command uses; messages are "FILE: ...". */
 static int gpu_load(const char *path, GpuFile *g, MpErr *e)
 {
@@ -64,12 +187,10 @@ static int gpu_load(const char *path, GpuFile *g, MpErr *e)
             mp_err_prefix(e, "%s", path);
         return rc;
     }
-    g->root = cJSON_ParseWithLength(text, len);
-    if (!g->root) {
-        const char *at = cJSON_GetErrorPtr();
-        long off = at && at >= text && at <= text + len ? (long)(at - text) : -1;
+    rc = json_parse_strict(path, text, len, &g->root, e);
+    if (rc) {
         mp_free(text);
-        return mp_errf(e, MP_EINPUT, "%s: not valid JSON (near byte %ld)", path, off);
+        return rc;
     }
     mp_free(text);
     const cJSON *dev = cJSON_GetObjectItemCaseSensitive(g->root, "device");

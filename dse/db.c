@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "base/alloc.h"
+#include "base/fileio.h"
 #include "dse/db_int.h"
 
 /* ------------------------------------------------------------------ SQL text from the column tables */
@@ -526,6 +527,9 @@ int db_open(const char *path, int mode, Db **out, MpErr *e)
     struct stat sb;
     if (mode == DB_READ && stat(path, &sb) != 0)
         return mp_errf(e, MP_EINPUT, "%s: no such database", path);
+    int rc = mp_check_regular(path, e); /* before SQLite opens it: a FIFO would block the open */
+    if (rc)
+        return rc;
     Db *d = mp_calloc(1, sizeof *d);
     if (!d || !(d->path = mp_strdup(path))) {
         mp_free(d);
@@ -533,7 +537,6 @@ int db_open(const char *path, int mode, Db **out, MpErr *e)
     }
     d->mode = mode;
     int flags = mode == DB_WRITE ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY;
-    int rc = MP_OK;
     if (sqlite3_open_v2(path, &d->h, flags, NULL) != SQLITE_OK)
         rc = d->h ? dbi_sql_err(d, e, "cannot open") : mp_errf(e, MP_ENOMEM, "%s: out of memory", path);
     if (rc == MP_OK) {

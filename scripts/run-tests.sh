@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Run every test binary given, show their output, and end with one summary line
-# "unit: N passed, N failed" counted over the individual cmocka tests of all binaries.
+# "unit: N passed, N failed" counted over the individual cmocka tests of all binaries
+# ("LABEL: ..." with --label LABEL first, e.g. "san" for the sanitizer pass).
 # Exit status: 0 when nothing failed, 1 otherwise.
 set -u
+label=unit
+if [ "${1:-}" = --label ]; then label=$2; shift 2; fi
 passed=0; failed=0; bad_bins=()
 for t in "$@"; do
   name=$(basename "$t")
@@ -18,5 +21,5 @@ for t in "$@"; do
 done
 echo
 if [ ${#bad_bins[@]} -gt 0 ]; then echo "failing test programs: ${bad_bins[*]}"; fi
-echo "unit: $passed passed, $failed failed"
+echo "$label: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

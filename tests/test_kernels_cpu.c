@@ -287,9 +287,9 @@ static void smem_layouts_conflict_free(void **state)
     (void)state;
     size_t off[32];
     for (int r = 0; r < 64; r++) {
-        int seen = 0;
+        unsigned seen = 0; /* bit masks are unsigned: 1 << 31 on an int is undefined (UBSan) */
         for (int c = 0; c < 4; c++)
-            seen |= 1 << kr_swz_w(r, c);
+            seen |= 1u << kr_swz_w(r, c);
         assert_int_equal(seen, 15);
     }
     for (int base = 0; base < 256; base += 32) { /* a warp's 32 threads of a block */
@@ -364,9 +364,9 @@ static void natural_order_helpers(void **state)
     }
     for (int r0 = 0; r0 < 64; r0 += 8)
         for (int c = 0; c < 16; c++) {
-            int seen = 0;
+            unsigned seen = 0;
             for (int rr = r0; rr < r0 + 8; rr++)
-                seen |= 1 << (kr_swz_ld(rr, c) & 7);
+                seen |= 1u << (kr_swz_ld(rr, c) & 7);
             assert_int_equal(seen, 0xff);
         }
 }

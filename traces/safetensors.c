@@ -612,21 +612,11 @@ int st_open(const char *path, StFile **out, MpErr *e)
         mp_free(f);
         return mp_errf(e, MP_ENOMEM, "%s: out of memory", path);
     }
-    /* O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below */
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) {
-        rc = mp_errf(e, MP_EINPUT, "%s: cannot open: %s", path, strerror(errno));
+    if ((rc = mp_open_regular(path, &f->fp, e)) != MP_OK) /* refuses a FIFO without waiting on it */
         goto fail;
-    }
     struct stat sb;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        close(fd);
-        rc = mp_errf(e, MP_EINPUT, "%s: not a regular file", path);
-        goto fail;
-    }
-    if (!(f->fp = fdopen(fd, "rb"))) {
-        close(fd);
-        rc = mp_errf(e, MP_ENOMEM, "%s: out of memory", path);
+    if (fstat(fileno(f->fp), &sb) != 0) {
+        rc = mp_errf(e, MP_EIO, "%s: cannot stat: %s", path, strerror(errno));
         goto fail;
     }
     f->file_bytes = (uint64_t)sb.st_size;
