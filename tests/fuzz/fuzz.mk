@@ -22,9 +22,6 @@ FUZZ_CFLAGS  := $(filter-out -Wno-format-truncation,$(CFLAGS_WARN)) -fopenmp -O1
 FUZZ_NAMES   := config sets layercsv safetensors sweep gpujson db
 FUZZ_BIN     := $(FUZZ_NAMES:%=$(FUZZ_DIR)/fuzz_%)
 FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
-# fuzz_gpujson reaches gpu_load, a static function of cli/cmd_compare_gpu.c (see that harness):
-# the file is compiled into the harness, and the rest of cli/ but main.c is linked beside it.
-FUZZ_CLI_OBJ := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(filter-out cli/main.c cli/cmd_compare_gpu.c,$(wildcard cli/*.c)))
 
 .PHONY: fuzz fuzz-regress fuzz-build
 fuzz-build: $(FUZZ_BIN)
@@ -41,12 +38,8 @@ $(FUZZ_DIR)/libmpsim.a: $(FUZZ_LIB_OBJ) $(SRCLIST)
 $(FUZZ_DIR)/h/fuzz_%.o: tests/fuzz/fuzz_%.c
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  FUZZCC  $<")
-	$(Q)$(FUZZ_CC) $(CPPFLAGS_BASE) $(FUZZ_CFLAGS) -fsanitize=fuzzer \
-	  $(if $(filter gpujson,$*),-include cli/cmd_compare_gpu.c -Wno-unused-function) -c $< -o $@
+	$(Q)$(FUZZ_CC) $(CPPFLAGS_BASE) $(FUZZ_CFLAGS) -fsanitize=fuzzer -c $< -o $@
 
-$(FUZZ_DIR)/fuzz_gpujson: $(FUZZ_DIR)/h/fuzz_gpujson.o $(FUZZ_CLI_OBJ) $(FUZZ_DIR)/libmpsim.a
-	@$(if $(Q),echo "  LINK    $@")
-	$(Q)$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -fopenmp -o $@ $^ $(LDLIBS)
 $(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/h/fuzz_%.o $(FUZZ_DIR)/libmpsim.a
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -fopenmp -o $@ $^ $(LDLIBS)

@@ -1,13 +1,9 @@
 /* tests/fuzz/fuzz_gpujson.c — GPU results JSON (kernels_ref/results/<gpu>/DATE-SEED.json), read by
  * `mpsim compare-gpu --gpu FILE`.
  *
- * The reader, gpu_load, is a static function of cli/cmd_compare_gpu.c, which belongs to the
- * binary, not to the library. This file includes no cli/ header or source: the Makefile
- * (tests/fuzz/fuzz.mk) compiles it with `-include cli/cmd_compare_gpu.c` and links the other cli/
- * objects but main.o, so gpu_load and its helpers are visible here. That is the one place where a
- * program under tests/ reaches into cli/ (scripts/check-layers.sh forbids an #include of it); it
- * lasts until the reader moves into the library. The input is written to a temporary .json file;
+ * The reader is dse/gpures.c (gpu_load). The input is written to a temporary .json file;
  * an accepted file is queried with gpu_has_kernel and gpu_find; gpu_free runs either way. */
+#include "dse/gpures.h"
 #include "tests/fuzz/fuzzutil.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -1,0 +1,247 @@
+/* dse/gpures.c — see gpures.h: the strict reader of GPU results files. */
+#include "dse/gpures.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/fileio.h"
+
+void gpu_free(GpuFile *g)
+{
+    cJSON_Delete(g->root);
+    mp_free(g->rows);
+    memset(g, 0, sizeof *g);
+}
+
+static int get_int(const cJSON *o, const char *key, int64_t *v)
+{
+    const cJSON *j = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!cJSON_IsNumber(j) || j->valuedouble < 1 || j->valuedouble > 1e12 || j->valuedouble != floor(j->valuedouble))
+        return -1;
+    *v = (int64_t)j->valuedouble;
+    return 0;
+}
+
+/* 1-based line of byte offset off of text. */
+static long line_of(const char *text, size_t off)
+{
+    long line = 1;
+    for (size_t i = 0; i < off; i++)
+        line += text[i] == '\n';
+    return line;
+}
+
+/* Offset of the first byte of text[0, len) that does not belong to well-formed UTF-8 (RFC 3629:
+ * no overlong forms, no surrogates, nothing above U+10FFFF), or len when all is well. */
+static size_t utf8_bad_at(const unsigned char *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        unsigned c = s[i];
+        size_t n;
+        unsigned lo = 0x80, hi = 0xBF; /* bounds of the second byte */
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if (c >= 0xC2 && c <= 0xDF)
+            n = 1;
+        else if (c >= 0xE0 && c <= 0xEF) {
+            n = 2;
+            if (c == 0xE0)
+                lo = 0xA0; /* overlong */
+            if (c == 0xED)
+                hi = 0x9F; /* surrogates */
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            n = 3;
+            if (c == 0xF0)
+                lo = 0x90; /* overlong */
+            if (c == 0xF4)
+                hi = 0x8F; /* above U+10FFFF */
+        } else
+            return i;
+        if (len - i <= n)
+            return i;
+        if (s[i + 1] < lo || s[i + 1] > hi)
+            return i;
+        for (size_t k = 2; k <= n; k++)
+            if ((s[i + k] & 0xC0) != 0x80)
+                return i;
+        i += n + 1;
+    }
+    return len;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Refuse an object anywhere under j that holds a key twice (cJSON keeps both and finds the first).
+ * where: the item's place in the document, for the message. Sorting makes it O(n log n) per object. */
+static int no_duplicate_keys(const cJSON *j, const char *path, const char *where, MpErr *e)
+{
+    int n = 0, rc = MP_OK;
+    const cJSON *c;
+    for (c = j ? j->child : NULL; c; c = c->next)
+        n++;
+    if (cJSON_IsObject(j) && n > 1) {
+        const char **names = mp_malloc((size_t)n * sizeof *names);
+        if (!names)
+            return mp_errf(e, MP_ENOMEM, "out of memory");
+        int i = 0;
+        for (c = j->child; c; c = c->next)
+            names[i++] = c->string ? c->string : "";
+        qsort(names, (size_t)n, sizeof *names, name_cmp);
+        for (i = 1; i < n && rc == MP_OK; i++)
+            if (!strcmp(names[i - 1], names[i]))
+                rc = mp_errf(e, MP_EINPUT, "%s: duplicate key '%.64s' in %s", path, names[i],
+                             *where ? where : "the top-level object");
+        mp_free(names);
+    }
+    int i = 0;
+    for (c = j ? j->child : NULL; c && rc == MP_OK; c = c->next, i++) {
+        if (!cJSON_IsObject(c) && !cJSON_IsArray(c))
+            continue;
+        char sub[256];
+        if (cJSON_IsArray(j))
+            snprintf(sub, sizeof sub, "%s[%d]", where, i);
+        else
+            snprintf(sub, sizeof sub, "%s%s%.64s", where, *where ? "." : "", c->string ? c->string : "");
+        rc = no_duplicate_keys(c, path, sub, e);
+    }
+    return rc;
+}
+
+/* Parse text[0, len) as one strict JSON document: no NUL byte, well-formed UTF-8, nothing but
+ * white space after the value, no key twice in an object. Messages "FILE: what at byte N (line L)". */
+static int json_parse_strict(const char *path, const char *text, size_t len, cJSON **out, MpErr *e)
+{
+    *out = NULL;
+    const char *nul = memchr(text, '\0', len);
+    if (nul)
+        return mp_errf(e, MP_EINPUT, "%s: NUL byte at byte %zu (line %ld)", path, (size_t)(nul - text),
+                       line_of(text, (size_t)(nul - text)));
+    size_t bad = utf8_bad_at((const unsigned char *)text, len);
+    if (bad < len)
+        return mp_errf(e, MP_EINPUT, "%s: invalid UTF-8 at byte %zu (line %ld)", path, bad, line_of(text, bad));
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    size_t off = end && end >= text && end <= text + len ? (size_t)(end - text) : len;
+    if (!root)
+        return mp_errf(e, MP_EINPUT, "%s: not valid JSON at byte %zu (line %ld)", path, off, line_of(text, off));
+    while (off < len && strchr(" \t\r\n", text[off]))
+        off++;
+    if (off < len) {
+        cJSON_Delete(root);
+        return mp_errf(e, MP_EINPUT, "%s: trailing garbage at byte %zu (line %ld) after the JSON value", path, off,
+                       line_of(text, off));
+    }
+    int rc = no_duplicate_keys(root, path, "", e);
+    if (rc) {
+        cJSON_Delete(root);
+        return rc;
+    }
+    *out = root;
+    return MP_OK;
+}
+
+/* Read and validate the fields this command uses; messages are "FILE: ...". */
+int gpu_load(const char *path, GpuFile *g, MpErr *e)
+{
+    memset(g, 0, sizeof *g);
+    char *text = NULL;
+    size_t len = 0;
+    int rc = mp_read_file(path, (size_t)256 << 20, &text, &len, e);
+    if (rc) {
+        if (!strstr(e->msg, path))
+            mp_err_prefix(e, "%s", path);
+        return rc;
+    }
+    rc = json_parse_strict(path, text, len, &g->root, e);
+    if (rc) {
+        mp_free(text);
+        return rc;
+    }
+    mp_free(text);
+    const cJSON *dev = cJSON_GetObjectItemCaseSensitive(g->root, "device");
+    const cJSON *cp = cJSON_GetObjectItemCaseSensitive(g->root, "copy_gbps");
+    const cJSON *res = cJSON_GetObjectItemCaseSensitive(g->root, "results");
+    if (!cJSON_IsObject(g->root))
+        return mp_errf(e, MP_EINPUT, "%s: expected a JSON object (a kernels_ref results file)", path);
+    if (!cJSON_IsString(dev))
+        return mp_errf(e, MP_EINPUT, "%s: 'device' missing or not a string", path);
+    if (!cJSON_IsNumber(cp) || !(cp->valuedouble > 0) || !isfinite(cp->valuedouble))
+        return mp_errf(e, MP_EINPUT, "%s: 'copy_gbps' missing or not a positive number", path);
+    if (!cJSON_IsArray(res))
+        return mp_errf(e, MP_EINPUT, "%s: 'results' missing or not an array", path);
+    g->device = dev->valuestring;
+    g->copy_gbps = cp->valuedouble;
+    int n = cJSON_GetArraySize(res);
+    g->rows = mp_calloc((size_t)(n ? n : 1), sizeof *g->rows);
+    if (!g->rows)
+        return mp_errf(e, MP_ENOMEM, "out of memory");
+    const cJSON *r;
+    cJSON_ArrayForEach(r, res)
+    {
+        GpuRow *w = &g->rows[g->nrow];
+        int i = g->nrow;
+        const cJSON *kn = cJSON_GetObjectItemCaseSensitive(r, "kernel");
+        const cJSON *us = cJSON_GetObjectItemCaseSensitive(r, "us");
+        const cJSON *ck = cJSON_GetObjectItemCaseSensitive(r, "check");
+        const cJSON *en = cJSON_GetObjectItemCaseSensitive(r, "energy_uj");
+        const cJSON *va = cJSON_GetObjectItemCaseSensitive(r, "variant");
+        const cJSON *be = cJSON_GetObjectItemCaseSensitive(r, "best");
+        if (!cJSON_IsObject(r))
+            return mp_errf(e, MP_EINPUT, "%s: results[%d]: not an object", path, i);
+        if (!cJSON_IsString(kn) || !*kn->valuestring)
+            return mp_errf(e, MP_EINPUT, "%s: results[%d]: 'kernel' missing or not a string", path, i);
+        if (get_int(r, "m", &w->m) || get_int(r, "n", &w->n) || get_int(r, "k", &w->k))
+            return mp_errf(e, MP_EINPUT, "%s: results[%d]: 'm', 'n', 'k' must be positive integers", path, i);
+        if (!cJSON_IsNumber(us) || !(us->valuedouble > 0) || !isfinite(us->valuedouble))
+            return mp_errf(e, MP_EINPUT, "%s: results[%d]: 'us' missing or not a positive number", path, i);
+        if (!cJSON_IsString(ck))
+            return mp_errf(e, MP_EINPUT, "%s: results[%d]: 'check' missing or not a string", path, i);
+        if (en && !cJSON_IsNull(en) && (!cJSON_IsNumber(en) || !(en->valuedouble >= 0) || !isfinite(en->valuedouble)))
+            return mp_errf(e, MP_EINPUT, "%s: results[%d]: 'energy_uj' must be a number >= 0 or null", path, i);
+        if (va && !cJSON_IsString(va))
+            return mp_errf(e, MP_EINPUT, "%s: results[%d]: 'variant' is not a string", path, i);
+        if (be && !cJSON_IsBool(be))
+            return mp_errf(e, MP_EINPUT, "%s: results[%d]: 'best' is not true/false", path, i);
+        w->kernel = kn->valuestring;
+        w->variant = va ? va->valuestring : "";
+        w->us = us->valuedouble;
+        w->energy_uj = cJSON_IsNumber(en) ? en->valuedouble : NAN;
+        w->pass = !strcmp(ck->valuestring, "bound") || !strcmp(ck->valuestring, "bit-exact") ||
+                  !strcmp(ck->valuestring, "pass");
+        w->best = cJSON_IsTrue(be);
+        g->nfail += !w->pass;
+        g->nrow++;
+    }
+    return MP_OK;
+}
+
+int gpu_has_kernel(const GpuFile *g, const char *kernel)
+{
+    for (int i = 0; i < g->nrow; i++)
+        if (!strcmp(g->rows[i].kernel, kernel))
+            return 1;
+    return 0;
+}
+
+/* The reported row for kernel at m, n, k: the passing row marked best, else the fastest passing; NULL if none. */
+const GpuRow *gpu_find(const GpuFile *g, const char *kernel, int64_t m, int64_t n, int64_t k)
+{
+    const GpuRow *pick = NULL;
+    for (int i = 0; i < g->nrow; i++) {
+        const GpuRow *r = &g->rows[i];
+        if (!r->pass || r->m != m || r->n != n || r->k != k || strcmp(r->kernel, kernel))
+            continue;
+        if (!pick || (r->best && !pick->best) || (r->best == pick->best && r->us < pick->us))
+            pick = r;
+    }
+    return pick;
+}
+
