@@ -154,6 +154,11 @@ static void bad_specs(void **state)
     CLI_CONTAINS(cli_err, "--shard '3/3'");
     snprintf(args, sizeof args, "sweep '%s' --db '%s' --jobs -2", tmp("small.ini"), tmp("x.db"));
     CLI_EXPECT(args, CLI_ERR_APART, 2);
+    /* issue 20: --jobs 0 ran (with the CPU count) though the message says 1..1024 */
+    snprintf(args, sizeof args, "sweep '%s' --db '%s' --jobs 0", tmp("small.ini"), tmp("x.db"));
+    CLI_EXPECT(args, CLI_ERR_APART, 2);
+    CLI_CONTAINS(cli_err, "--jobs takes 1..1024");
+    assert_int_not_equal(access(tmp("x.db"), F_OK), 0);
     snprintf(args, sizeof args, "sweep '%s' --db '%s' --fidelity slow", tmp("small.ini"), tmp("x.db"));
     CLI_EXPECT(args, CLI_ERR_APART, 2);
     snprintf(args, sizeof args, "sweep '%s' --db '%s'", tmp("nope.ini"), tmp("x.db"));
