@@ -170,14 +170,22 @@ int config_load(const char *name_or_path, ArchConfig *c, IniLoad *where, char *p
     return MP_OK;
 }
 
-int config_apply_sets(ArchConfig *c, const char *list, MpErr *e)
+int config_apply_sets(ArchConfig *out, const char *list, MpErr *e)
 {
+    ArchConfig work = *out, *c = &work; /* *out changes only when the whole list applies */
     char buf[2048];
     if (strlen(list) >= sizeof buf)
         return mp_errf(e, MP_EINPUT, "--set: list longer than %zu characters", sizeof buf - 1);
     snprintf(buf, sizeof buf, "%s", list);
     int kind_changed = 0, bits_set = 0;
-    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+    /* every item between commas counts: an empty one (",,", a leading or trailing comma, blanks
+     * only) is a mistake, not nothing to do */
+    for (char *tok = buf, *next; tok; tok = next) {
+        next = strchr(tok, ',');
+        if (next)
+            *next++ = '\0';
+        if (tok[strspn(tok, " \t")] == '\0')
+            return mp_errf(e, MP_EINPUT, "--set: empty item in '%s' (expected section.key=value,...)", list);
         char *eq = strchr(tok, '='), *dot = strchr(tok, '.');
         if (!eq || !dot || dot > eq)
             return mp_errf(e, MP_EINPUT, "--set '%s': expected section.key=value (e.g. arch.rows=16)", tok);
@@ -204,6 +212,7 @@ int config_apply_sets(ArchConfig *c, const char *list, MpErr *e)
     size_t n = strlen(c->name);
     if (n + 1 < sizeof c->name && (n == 0 || c->name[n - 1] != '*'))
         snprintf(c->name + n, sizeof c->name - n, "*"); /* marks a modified design */
+    *out = work;
     return MP_OK;
 }
 

@@ -49,7 +49,7 @@ int config_resolve(const char *name_or_path, char *path, size_t cap);
 const char *config_datadir(void);
 void config_print(FILE *f, const ArchConfig *c, const IniLoad *where);
 /* Apply "section.key=value,..." overrides (validated like the file; cross-field rules re-checked,
- * errors name "--set"); the design's name gets a '*'. */
+ * errors name "--set"; an empty item is an error); the design's name gets a '*'. *c changes only on success. */
 int config_apply_sets(ArchConfig *c, const char *list, MpErr *e) MP_MUST_CHECK;
 
 #endif

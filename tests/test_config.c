@@ -427,6 +427,30 @@ static void doc_lists_every_key(void **state)
     assert_int_equal(rows, arch_schema_len);
 }
 
+/* ---- --set: every item names a key (issue 20: ",,," and "a,,b" passed as a silent no-op) ---- */
+
+static void set_empty_items(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {",,,", ",", "", "arch.rows=16,,arch.cols=16", ",arch.rows=16", "arch.rows=16,",
+                                      " ", "arch.rows=16, ,arch.cols=8"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ArchConfig c;
+        load_ok("iso/fp16", &c, NULL);
+        ArchConfig before = c;
+        MpErr e = {0};
+        if (config_apply_sets(&c, bad[i], &e) != MP_EINPUT || !strstr(e.msg, "--set: empty item"))
+            fail_msg("--set '%s': expected MP_EINPUT and '--set: empty item', got '%s'", bad[i], e.msg);
+        assert_int_equal(before.rows, c.rows);
+    }
+    ArchConfig c;
+    load_ok("iso/fp16", &c, NULL);
+    MpErr e = {0};
+    assert_int_equal(config_apply_sets(&c, "arch.rows=16,arch.cols=8", &e), MP_OK);
+    assert_int_equal(c.rows, 16);
+    assert_int_equal(c.cols, 8);
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 2 && !strcmp(argv[1], "--print-doc-table")) {
@@ -445,6 +469,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(every_preset_loads),
         cmocka_unit_test(presets_hold_paper_facts),
         cmocka_unit_test(doc_lists_every_key),
+        cmocka_unit_test(set_empty_items),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
