@@ -241,6 +241,13 @@ static void datadir_from_env(void **state)
     snprintf(dir, sizeof dir, "%s/configs/lab", tmpdir);
     assert_int_equal(mkdir(dir, 0700), 0);
     put("configs/lab/tiny.ini", "[arch]\npe_kind = olive\nrows = 3\ncols = 5\n");
+    /* a data dir holds the energy tables its configs name (config_load checks [energy] tech) */
+    snprintf(dir, sizeof dir, "%s/configs/tech", tmpdir);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    static char table[1 << 16];
+    long n = tu_slurp(MPSIM_DATADIR "/configs/tech/28nm.ini", table, sizeof table);
+    assert_true(n > 0 && (size_t)n < sizeof table - 1);
+    put("configs/tech/28nm.ini", table);
     const char *was = getenv("MPSIM_DATADIR");
     char saved[1024];
     snprintf(saved, sizeof saved, "%s", was ? was : "");
