@@ -106,6 +106,16 @@ static void check_bad_files(void **state)
     snprintf(args, sizeof args, "config check '%s'", tmp("none.ini"));
     CLI_EXPECT(args, CLI_ERR_APART, 2);
     CLI_CONTAINS(cli_err, "none.ini: no such config file or preset");
+    /* a file of another kind: its line is named, nothing of it is quoted (issue 20) */
+    tu_write_text(tmp("passwd.ini"), "root:x:0:0:root:/root:/bin/bash\n[secret]\n");
+    snprintf(args, sizeof args, "config check '%s'", tmp("passwd.ini"));
+    CLI_EXPECT(args, CLI_ERR_APART, 2);
+    CLI_CONTAINS(cli_err, "passwd.ini:1: a key outside any [section]");
+    assert_null(strstr(cli_err, "root"));
+    tu_write_text(tmp("passwd.ini"), "[secret]\nroot = x\n");
+    CLI_EXPECT(args, CLI_ERR_APART, 2);
+    CLI_CONTAINS(cli_err, "passwd.ini:1: unknown section (expected one of: [mpsim] [arch]");
+    assert_null(strstr(cli_err, "secret"));
     /* run fails the same way, FILE:LINE first, and echoes nothing of the file named */
     tu_write_text(tmp("passwd.ini"), "[arch]\npe_kind = fp16\nrows = 4\ncols = 4\n[energy]\ntech = ../../../../etc/passwd\n");
     snprintf(args, sizeof args, "run --arch '%s' --model tiny", tmp("passwd.ini"));
