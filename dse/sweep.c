@@ -371,11 +371,11 @@ static void path_join(const char *dir, const char *p, char *out, size_t cap)
 }
 
 /* A file a spec may name: relative to the spec's folder and staying in it (no leading '/', no ".."
- * component), and an INI file by its name. */
-static int spec_file_ok(const char *nm)
+ * component), and of its kind by its name (ext ".ini" or ".csv"). */
+static int spec_file_ok(const char *nm, const char *ext)
 {
     size_t n = strlen(nm);
-    if (nm[0] == '/' || n <= 4 || strcmp(nm + n - 4, ".ini") != 0)
+    if (nm[0] == '/' || n <= 4 || strcmp(nm + n - 4, ext) != 0)
         return 0;
     for (const char *p = nm; *p; p = strchr(p, '/') ? strchr(p, '/') + 1 : p + strlen(p))
         if (p[0] == '.' && p[1] == '.' && (p[2] == '/' || p[2] == '\0'))
@@ -447,7 +447,7 @@ static int load_bases(SweepPlan *p, const ListCtx *x, const char *text, const ch
         int lrc;
         if (config_preset_name_ok(nm))
             lrc = config_load_preset(nm, &p->base[i], NULL, &le);
-        else if (spec_file_ok(nm)) {
+        else if (spec_file_ok(nm, ".ini")) {
             path_join(dir, nm, path, sizeof path);
             lrc = config_load(path, &p->base[i], NULL, NULL, 0, &le);
         } else {
@@ -563,6 +563,11 @@ static int load_workloads(SweepPlan *p, const SpecRaw *raw, const IniLoad *where
             break;
         size_t n = strlen(m);
         if (n > 4 && !strcmp(m + n - 4, ".csv")) {
+            if (!spec_file_ok(m, ".csv")) {
+                rc = LERR(&xm, e, "'%s': a layer CSV must be in or below the spec's folder (no leading '/', no '..')",
+                          m);
+                break;
+            }
             char path[1400];
             path_join(dir, m, path, sizeof path);
             Workload *w = NULL;

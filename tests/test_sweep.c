@@ -142,6 +142,8 @@ static void spec_errors(void **state)
     expect_bad(HEAD "[workload]\nmodels = tiny, gpt5\n", 4, "unknown model 'gpt5'");
     expect_bad(HEAD "[workload]\nmodels = tiny, tiny\n", 4, "'tiny' is listed twice");
     expect_bad(HEAD "[workload]\nmodels = nope.csv\n", 4, "nope.csv");
+    expect_bad(HEAD "[workload]\nmodels = /etc/x.csv\n", 4, "'/etc/x.csv': a layer CSV must be in or below");
+    expect_bad(HEAD "[workload]\nmodels = ../../x.csv\n", 4, "'../../x.csv': a layer CSV must be in or below");
     expect_bad(HEAD "[workload]\nmodels = tiny\nphases = prefill, decod\n", 5, "'decod' is not one of: prefill decode");
     expect_bad(HEAD "[workload]\nmodels = tiny\nbatch = 0\n", 5, "0 is out of range [1, 1048576] sequences");
     expect_bad(HEAD "[workload]\nmodels = tiny\nkv = 4..2\n", 5, "is empty");
