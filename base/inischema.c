@@ -27,6 +27,9 @@ typedef struct LoadCtx {
     int bad_line, bad_byte, bad_col; /* a control byte (NUL, binary junk) */
     int junk_line;       /* text after "[section]"                         */
     int read_errno;      /* the FILE reported a read error                 */
+    int known_seen;      /* a [section] of the schema was read: from then on the file is of
+                            this kind and messages may quote it; before, they quote nothing
+                            (the file may be any file, e.g. /etc/passwd)   */
     /* reader source: a FILE or a string */
     FILE *f;
     const char *s;
@@ -46,6 +49,27 @@ static int section_known(const IniKey *rows, int nrows, const char *section)
         if (strcmp(rows[i].section, section) == 0)
             return 1;
     return 0;
+}
+
+/* "[a] [b] ..." : the schema's sections, each once, in table order (cut with "..." at cap). */
+static const char *sections_list(const IniKey *rows, int nrows, char *buf, size_t cap)
+{
+    size_t n = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < nrows; i++) {
+        int dup = 0;
+        for (int j = 0; j < i && !dup; j++)
+            dup = strcmp(rows[j].section, rows[i].section) == 0;
+        if (dup)
+            continue;
+        size_t k = strlen(rows[i].section) + 3 + (n > 0);
+        if (n + k + 4 >= cap) {
+            snprintf(buf + n, cap - n, " ...");
+            break;
+        }
+        n += (size_t)snprintf(buf + n, cap - n, "%s[%s]", n ? " " : "", rows[i].section);
+    }
+    return buf;
 }
 
 int ini_schema_set(const IniKey *row, void *target, const char *value, char *msg, size_t msgcap)
@@ -143,8 +167,13 @@ static int handler(void *user, const char *section, const char *name, const char
     c->err_line = c->lineno; /* cleared below on success */
     int i = row_find(c->rows, c->nrows, section, name);
     if (i < 0) {
+        char secs[400];
         if (!*section)
-            mp_errf(c->e, MP_EINPUT, "%s:%d: key '%s' outside any [section]", c->path, c->lineno, name);
+            mp_errf(c->e, MP_EINPUT, "%s:%d: a key outside any [section] (expected a section first: %s)", c->path,
+                    c->lineno, sections_list(c->rows, c->nrows, secs, sizeof secs));
+        else if (!section_known(c->rows, c->nrows, section) && !c->known_seen)
+            mp_errf(c->e, MP_EINPUT, "%s:%d: unknown section (expected one of: %s)", c->path, c->lineno,
+                    sections_list(c->rows, c->nrows, secs, sizeof secs));
         else if (!section_known(c->rows, c->nrows, section))
             mp_errf(c->e, MP_EINPUT, "%s:%d: unknown section [%s]", c->path, c->lineno, section);
         else
@@ -250,9 +279,16 @@ static char *reader(char *buf, int size, void *stream)
         *r = ']';
         if (!known && c->e->code == MP_OK) {
             c->err_line = c->lineno;
-            mp_errf(c->e, MP_EINPUT, "%s:%d: unknown section [%.*s]", c->path, c->lineno, (int)(r - buf - 1), buf + 1);
+            char secs[400];
+            if (!c->known_seen) /* quote nothing of a file not (yet) shown to be of this kind */
+                mp_errf(c->e, MP_EINPUT, "%s:%d: unknown section (expected one of: %s)", c->path, c->lineno,
+                        sections_list(c->rows, c->nrows, secs, sizeof secs));
+            else
+                mp_errf(c->e, MP_EINPUT, "%s:%d: unknown section [%.*s]", c->path, c->lineno, (int)(r - buf - 1),
+                        buf + 1);
             return NULL;
         }
+        c->known_seen |= known;
     }
     return buf;
 }

@@ -86,6 +86,9 @@ static int summary_out(const DbArgs *a, const RepData *r, MpErr *e)
 {
     if (!r->npt)
         return mp_errf(e, MP_EINPUT, "%s: no results yet", a->db);
+    int rc = report_check_baseline(r, a->baseline, e);
+    if (rc)
+        return rc;
     report_print_summary(stdout, r, a->baseline, (int)a->limit);
     report_print_accuracy(stdout, r);
     return MP_OK;
@@ -122,7 +125,10 @@ static int report_out(const DbArgs *a, const RepData *r, MpErr *e)
 {
     ReportOpts ro = {a->baseline, (int)a->top, a->gnuplot};
     ReportInfo info;
-    int rc = report_write(r, a->db, a->out, &ro, &info, e);
+    int rc = report_check_baseline(r, a->baseline, e);
+    if (rc)
+        return rc;
+    rc = report_write(r, a->db, a->out, &ro, &info, e);
     if (rc)
         return rc;
     printf("report: %s/index.html (%d rows, %d workloads, %d plots", info.dir, r->npt, r->ngroup, info.plots);

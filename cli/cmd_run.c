@@ -10,6 +10,7 @@
 
 #include "sim/area.h"
 #include "base/cli.h"
+#include "base/parse.h"
 #include "cli/cmds.h"
 #include "sim/config.h"
 #include "sim/energy.h"
@@ -19,7 +20,8 @@
 
 typedef struct RunArgs {
     const char *arch, *archs, *model, *phase, *fidelity, *json, *blocks, *order, *set;
-    int64_t seq, kv, batch, seed;
+    const char *seq_text, *kv_text; /* --seq, --kv as typed; NULL: not given */
+    int64_t seq, kv, batch, seed;   /* seq, kv: from the texts, POINT_LEN_DEFAULT when not given */
     int quiet;
 } RunArgs;
 
@@ -145,20 +147,39 @@ static cJSON *point_json(const Point *p, const Workload *w)
     return o;
 }
 
+/* --seq or --kv: not given (NULL) is POINT_LEN_DEFAULT; a value typed must be an integer >= 1. */
+static int parse_len(const char *flag, const char *text, int64_t *out, MpErr *e)
+{
+    *out = POINT_LEN_DEFAULT;
+    if (!text)
+        return MP_OK;
+    int64_t v;
+    if (mp_parse_i64(text, &v) != 0)
+        return mp_errf(e, MP_EINPUT, "option '--%s': '%s' is not an integer", flag, text);
+    if (v < 1)
+        return mp_errf(e, MP_EINPUT, "--%s %lld: must be >= 1", flag, (long long)v);
+    *out = v;
+    return MP_OK;
+}
+
 static int common_args(RunArgs *a, MapForce *f, int *use_force, MpErr *e)
 {
     if (!a->model)
         return mp_errf(e, MP_EINPUT, "--model is required (a built-in name or a layer CSV)");
     if (strcmp(a->fidelity, "fast") != 0 && strcmp(a->fidelity, "cycle") != 0)
         return mp_errf(e, MP_EINPUT, "--fidelity '%s': expected fast or cycle", a->fidelity);
-    /* -1 = not given (the defaults apply); given values must be >= 1 */
-    if (a->seq == 0 || a->kv == 0 || a->seq < -1 || a->kv < -1 || a->batch < 1 || a->seed < 0)
-        return mp_errf(e, MP_EINPUT, "--seq/--kv must be >= 1, --batch >= 1, --seed >= 0");
+    int rc = parse_len("seq", a->seq_text, &a->seq, e);
+    if (rc == MP_OK)
+        rc = parse_len("kv", a->kv_text, &a->kv, e);
+    if (rc)
+        return rc;
+    if (a->batch < 1 || a->seed < 0)
+        return mp_errf(e, MP_EINPUT, "--batch >= 1 and --seed >= 0 required");
     f->bm = f->bn = f->bk = 0;
     f->order = -1;
     *use_force = 0;
     if (a->blocks) {
-        int rc = parse_blocks(a->blocks, f, e);
+        rc = parse_blocks(a->blocks, f, e);
         if (rc)
             return rc;
         *use_force = 1;
@@ -178,8 +199,8 @@ static int common_args(RunArgs *a, MapForce *f, int *use_force, MpErr *e)
 #define RUN_OPTS(a)                                                                                                   \
     {"model", CLI_STR, &(a).model, "NAME|FILE", "built-in model (mpsim list models) or a layer CSV"},                 \
         {"phase", CLI_STR, &(a).phase, "PHASE", "prefill (default) or decode"},                                      \
-        {"seq", CLI_INT, &(a).seq, "N", "prefill sequence length (default 2048)"},                                    \
-        {"kv", CLI_INT, &(a).kv, "N", "decode KV length (default 2048)"},                                            \
+        {"seq", CLI_STR, &(a).seq_text, "N", "prefill sequence length (default 2048)"},                                    \
+        {"kv", CLI_STR, &(a).kv_text, "N", "decode KV length (default 2048)"},                                            \
         {"batch", CLI_INT, &(a).batch, "B", "batch (default 1)"},                                                     \
         {"fidelity", CLI_STR, &(a).fidelity, "fast|cycle",                                                           \
          "fast (closed forms, default) or cycle (ticks, real data, checked against golden)"},                        \
@@ -211,7 +232,7 @@ typedef struct RunCmdDef {
  * body; the exit status. */
 static int run_main(const RunCmdDef *d, int argc, char **argv)
 {
-    RunCmd c = {{NULL, NULL, NULL, NULL, "fast", NULL, NULL, NULL, NULL, -1, -1, 1, 1, 0}, {0}, 0, NULL};
+    RunCmd c = {{.fidelity = "fast", .seq = POINT_LEN_DEFAULT, .kv = POINT_LEN_DEFAULT, .batch = 1, .seed = 1}, {0}, 0, NULL};
     const char **design = !strcmp(d->flag, "arch") ? &c.a.arch : &c.a.archs;
     const CliOpt opts[] = {
         {d->flag, CLI_STR, design, d->metavar, d->help},

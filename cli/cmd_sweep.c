@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "base/cli.h"
+#include "base/parse.h"
 #include "cli/cmds.h"
 #include "dse/db.h"
 #include "dse/sweep.h"
@@ -52,11 +53,12 @@ static void print_stats(const SweepPlan *p, const SweepRunOpts *o, const SweepSt
 int cmd_sweep(int argc, char **argv)
 {
     const char *db = NULL, *shard = NULL, *fidelity = NULL;
+    const char *jobs_text = NULL; /* --jobs as typed; NULL: not given (the CPU count) */
     int64_t jobs = 0;
     int quiet = 0, dry = 0;
     const CliOpt opts[] = {
         {"db", CLI_STR, &db, "FILE", "SQLite results database (created if missing; rows already there are skipped)"},
-        {"jobs", CLI_INT, &jobs, "N", "worker processes (default: the number of CPUs)"},
+        {"jobs", CLI_STR, &jobs_text, "N", "worker processes (default: the number of CPUs)"},
         {"shard", CLI_STR, &shard, "I/N", "run only the rows whose index % N == I (merge shards with mpsim merge)"},
         {"fidelity", CLI_STR, &fidelity, "fast|cycle", "override the spec's [sweep] fidelity"},
         {"dry-run", CLI_FLAG, &dry, "", "count the rows (and those already in the database); run nothing"},
@@ -78,9 +80,9 @@ int cmd_sweep(int argc, char **argv)
     MpErr e = {0};
     SweepRunOpts o = {0, 0, 1, -1, 0, dry};
     int rc = db ? MP_OK : mp_errf(&e, MP_EINPUT, "mpsim sweep: --db FILE is required");
-    if (rc == MP_OK && (jobs < 0 || jobs > 1024))
-        rc = mp_errf(&e, MP_EINPUT, "mpsim sweep: --jobs takes 1..1024");
-    o.jobs = jobs ? (int)jobs : sweep_default_jobs();
+    if (rc == MP_OK && jobs_text && (mp_parse_i64(jobs_text, &jobs) != 0 || jobs < 1 || jobs > 1024))
+        rc = mp_errf(&e, MP_EINPUT, "mpsim sweep: --jobs takes 1..1024 (got '%s')", jobs_text);
+    o.jobs = jobs_text ? (int)jobs : sweep_default_jobs();
     if (rc == MP_OK && shard)
         rc = parse_shard(shard, &o.shard, &o.nshards, &e);
     if (rc == MP_OK && fidelity) {

@@ -41,6 +41,9 @@ int report_group_front(const RepData *r, int g, const int *objs, int nobj, unsig
 /* The baseline row of group g: `name` matches an arch label or a PE kind (default "fp16"); among
  * several matches the fastest. -1 when none. */
 int report_baseline(const RepData *r, int g, const char *name);
+/* A --baseline the user named (NULL: the default, fp16, which a workload may lack): MP_OK when it
+ * matches an arch label or a PE kind of some row, else MP_EINPUT naming it and what the rows hold. */
+int report_check_baseline(const RepData *r, const char *name, MpErr *e) MP_MUST_CHECK;
 
 /* Per workload: each design's latency, speed-up, energy, energy saving, area and relative area,
  * accuracy and its difference against the baseline. Groups with more than `limit` rows show only

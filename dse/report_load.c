@@ -81,6 +81,43 @@ int report_baseline(const RepData *r, int g, const char *name)
     return best;
 }
 
+/* Append `item` to the list in buf (", " between items) unless it is there already; "..." once
+ * the list is full. */
+static void list_add(char *buf, size_t cap, const char *item)
+{
+    size_t n = strlen(buf), k = strlen(item);
+    for (const char *p = buf; (p = strstr(p, item)) != NULL; p += k)
+        if ((p == buf || p[-1] == ' ') && (p[k] == ',' || p[k] == '\0'))
+            return;
+    if (n >= 4 && !strcmp(buf + n - 3, "..."))
+        return;
+    if (n + k + 2 + 5 >= cap) {
+        snprintf(buf + n, cap - n, "%s...", n ? ", " : "");
+        return;
+    }
+    snprintf(buf + n, cap - n, "%s%s", n ? ", " : "", item);
+}
+
+int report_check_baseline(const RepData *r, const char *name, MpErr *e)
+{
+    if (!name)
+        return MP_OK;
+    for (int i = 0; i < r->npt; i++)
+        if (!strcmp(r->pt[i].arch, name) || !strcmp(r->pt[i].pe_kind, name))
+            return MP_OK;
+    char kinds[256] = "", bases[384] = "";
+    for (int i = 0; i < r->npt; i++) {
+        list_add(kinds, sizeof kinds, r->pt[i].pe_kind);
+        list_add(bases, sizeof bases, r->pt[i].base);
+    }
+    if (!r->npt)
+        return mp_errf(e, MP_EINPUT, "--baseline '%s': the database holds no designs", name);
+    return mp_errf(e, MP_EINPUT,
+                   "--baseline '%s': no design label or PE kind of that name in the database (PE kinds: %s; "
+                   "designs from: %s; labels as 'mpsim summary' prints them, e.g. '%s')",
+                   name, kinds, bases, r->pt[0].arch);
+}
+
 int rep_kind_index(const char *name)
 {
     PeKindId k;

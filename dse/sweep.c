@@ -370,6 +370,19 @@ static void path_join(const char *dir, const char *p, char *out, size_t cap)
         snprintf(out, cap, "%s/%s", dir, p);
 }
 
+/* A file a spec may name: relative to the spec's folder and staying in it (no leading '/', no ".."
+ * component), and of its kind by its name (ext ".ini" or ".csv"). */
+static int spec_file_ok(const char *nm, const char *ext)
+{
+    size_t n = strlen(nm);
+    if (nm[0] == '/' || n <= 4 || strcmp(nm + n - 4, ext) != 0)
+        return 0;
+    for (const char *p = nm; *p; p = strchr(p, '/') ? strchr(p, '/') + 1 : p + strlen(p))
+        if (p[0] == '.' && p[1] == '.' && (p[2] == '/' || p[2] == '\0'))
+            return 0;
+    return 1;
+}
+
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 /* Every preset of folder configs/<dir>/ (not recursive), sorted: iso/ + "*" -> iso/ant, iso/bitmod-w3, ... */
@@ -377,6 +390,8 @@ static int glob_presets(const ListCtx *x, const char *item, StrList *out, MpErr 
 {
     char pre[256], dir[1400];
     snprintf(pre, sizeof pre, "%.*s", (int)(strlen(item) - 2), item);
+    if (!config_preset_name_ok(pre))
+        return LERR(x, e, "'%s': not a preset folder (a name such as iso/*)", item);
     snprintf(dir, sizeof dir, "%s/configs/%s", config_datadir(), pre);
     DIR *d = opendir(dir);
     if (!d)
@@ -428,13 +443,21 @@ static int load_bases(SweepPlan *p, const ListCtx *x, const char *text, const ch
         if ((rc = list_unique(x, &names, i, e)) != MP_OK)
             break;
         char path[1400];
-        int is_path = strchr(nm, '.') != NULL || nm[0] == '/';
-        if (is_path)
-            path_join(dir, nm, path, sizeof path);
-        else
-            snprintf(path, sizeof path, "%s", nm);
         MpErr le = {0};
-        if (config_load(path, &p->base[i], NULL, NULL, 0, &le) != MP_OK) {
+        int lrc;
+        if (config_preset_name_ok(nm))
+            lrc = config_load_preset(nm, &p->base[i], NULL, &le);
+        else if (spec_file_ok(nm, ".ini")) {
+            path_join(dir, nm, path, sizeof path);
+            lrc = config_load(path, &p->base[i], NULL, NULL, 0, &le);
+        } else {
+            rc = LERR(x, e,
+                      "'%s': not a preset or a config file (a preset name such as iso/fp16, or a .ini file in or "
+                      "below the spec's folder: no leading '/', no '..')",
+                      nm);
+            break;
+        }
+        if (lrc != MP_OK) {
             rc = LERR(x, e, "%s", le.msg);
             break;
         }
@@ -540,6 +563,11 @@ static int load_workloads(SweepPlan *p, const SpecRaw *raw, const IniLoad *where
             break;
         size_t n = strlen(m);
         if (n > 4 && !strcmp(m + n - 4, ".csv")) {
+            if (!spec_file_ok(m, ".csv")) {
+                rc = LERR(&xm, e, "'%s': a layer CSV must be in or below the spec's folder (no leading '/', no '..')",
+                          m);
+                break;
+            }
             char path[1400];
             path_join(dir, m, path, sizeof path);
             Workload *w = NULL;
@@ -620,6 +648,13 @@ static int load_params(SweepPlan *p, const SpecRaw *raw, const IniLoad *where, M
         sp->values = vals.v;
         sp->nvalues = vals.n;
         p->nparam++;
+        /* a table name that is not one, or names no table, is no design to skip: a spec error */
+        for (int v = 0; !strcmp(sp->name, "energy.tech") && v < sp->nvalues; v++) {
+            TechTable t;
+            MpErr te = {0};
+            if (energy_tech_load(sp->values[v], &t, NULL, 0, &te) != MP_OK)
+                return LERR(&x, e, "%s", te.msg);
+        }
         if (p->ndesign > SWEEP_MAX_ROWS / sp->nvalues)
             return LERR(&x, e, "the cross product has more than %lld design points", (long long)SWEEP_MAX_ROWS);
         p->ndesign *= sp->nvalues;

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "models/pekind.h"
+#include "sim/energy.h"
 
 static const char *const dataflow_names[] = {"os", "ws", NULL};
 static const char *const dram_tech_names[] = {"ddr4", "lpddr5", "hbm3", "custom", NULL};
@@ -132,6 +133,27 @@ static int check_cross(const char *path, ArchConfig *c, const IniLoad *w, MpErr 
     return MP_OK;
 }
 
+/* [energy] tech names a table that exists and loads (sim/energy.h: a name, never a path). */
+static int check_tech(const char *path, const ArchConfig *c, const IniLoad *w, MpErr *e)
+{
+    char at[1100], tp[1024];
+    int l = w->line[row_index("energy", "tech")];
+    where_of(at, sizeof at, path, l ? l : w->nlines);
+    if (!energy_tech_name_ok(c->tech))
+        return mp_errf(e, MP_EINPUT,
+                       "%s: [energy] tech = '%s': not a technology table name (a table is named by its file "
+                       "configs/tech/<name>.ini: letters, digits, '.', '_', '-', not starting with '.'; not a path)",
+                       at, c->tech);
+    if (energy_tech_resolve(c->tech, tp, sizeof tp) != 0)
+        return mp_errf(e, MP_EINPUT, "%s: [energy] tech = %s: no such technology table (tables live in %s/configs/tech/)",
+                       at, c->tech, config_datadir());
+    TechTable t;
+    MpErr te = {0};
+    if (energy_tech_load(c->tech, &t, NULL, 0, &te) != MP_OK)
+        return mp_errf(e, te.code, "%s: [energy] tech = %s: %s", at, c->tech, te.msg);
+    return MP_OK;
+}
+
 static void stem_of(const char *path, char *out, size_t cap)
 {
     const char *b = strrchr(path, '/');
@@ -140,6 +162,37 @@ static void stem_of(const char *path, char *out, size_t cap)
     char *dot = strrchr(out, '.');
     if (dot)
         *dot = '\0';
+}
+
+int config_preset_name_ok(const char *name)
+{
+    static const char ok[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
+    const char *p = name;
+    for (;;) {
+        size_t n = strspn(p, ok);
+        if (n == 0)
+            return 0; /* empty segment: leading, trailing or doubled '/' */
+        p += n;
+        if (*p == '\0')
+            return 1;
+        if (*p++ != '/')
+            return 0;
+    }
+}
+
+static int load_resolved(const char *name_or_path, const char *path, ArchConfig *c, IniLoad *w, MpErr *e);
+
+int config_load_preset(const char *name, ArchConfig *c, IniLoad *where, MpErr *e)
+{
+    char path[1024];
+    IniLoad local;
+    if (!config_preset_name_ok(name))
+        return mp_errf(e, MP_EINPUT, "'%s': not a preset name", name);
+    int n = snprintf(path, sizeof path, "%s/configs/%s.ini", config_datadir(), name);
+    struct stat st;
+    if (n < 0 || (size_t)n >= sizeof path || stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+        return mp_errf(e, MP_EINPUT, "%s: no such preset (presets live in %s/configs/)", name, config_datadir());
+    return load_resolved(name, path, c, where ? where : &local, e);
 }
 
 int config_load(const char *name_or_path, ArchConfig *c, IniLoad *where, char *path_out, size_t path_cap,
@@ -153,10 +206,16 @@ int config_load(const char *name_or_path, ArchConfig *c, IniLoad *where, char *p
                        config_datadir());
     if (path_out)
         snprintf(path_out, path_cap, "%s", path);
+    return load_resolved(name_or_path, path, c, w, e);
+}
+
+/* Load the file at path, found for name_or_path (a preset keeps that name, a file gets its stem). */
+static int load_resolved(const char *name_or_path, const char *path, ArchConfig *c, IniLoad *w, MpErr *e)
+{
     int rc = ini_schema_load(path, arch_schema, arch_schema_len, c, w, e);
     if (rc)
         return rc;
-    if ((rc = check_cross(path, c, w, e)) != MP_OK)
+    if ((rc = check_cross(path, c, w, e)) != MP_OK || (rc = check_tech(path, c, w, e)) != MP_OK)
         return rc;
     if (!c->name[0]) {
         /* a preset keeps its name ("iso/fp16"), a file its stem */
@@ -170,14 +229,22 @@ int config_load(const char *name_or_path, ArchConfig *c, IniLoad *where, char *p
     return MP_OK;
 }
 
-int config_apply_sets(ArchConfig *c, const char *list, MpErr *e)
+int config_apply_sets(ArchConfig *out, const char *list, MpErr *e)
 {
+    ArchConfig work = *out, *c = &work; /* *out changes only when the whole list applies */
     char buf[2048];
     if (strlen(list) >= sizeof buf)
         return mp_errf(e, MP_EINPUT, "--set: list longer than %zu characters", sizeof buf - 1);
     snprintf(buf, sizeof buf, "%s", list);
-    int kind_changed = 0, bits_set = 0;
-    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+    int kind_changed = 0, bits_set = 0, tech_set = 0;
+    /* every item between commas counts: an empty one (",,", a leading or trailing comma, blanks
+     * only) is a mistake, not nothing to do */
+    for (char *tok = buf, *next; tok; tok = next) {
+        next = strchr(tok, ',');
+        if (next)
+            *next++ = '\0';
+        if (tok[strspn(tok, " \t")] == '\0')
+            return mp_errf(e, MP_EINPUT, "--set: empty item in '%s' (expected section.key=value,...)", list);
         char *eq = strchr(tok, '='), *dot = strchr(tok, '.');
         if (!eq || !dot || dot > eq)
             return mp_errf(e, MP_EINPUT, "--set '%s': expected section.key=value (e.g. arch.rows=16)", tok);
@@ -193,17 +260,21 @@ int config_apply_sets(ArchConfig *c, const char *list, MpErr *e)
             return mp_errf(e, MP_EINPUT, "--set %s.%s: %s", tok, dot + 1, msg);
         kind_changed |= !strcmp(dot + 1, "pe_kind");
         bits_set |= !strcmp(dot + 1, "weight_bits");
+        tech_set |= !strcmp(tok, "energy") && !strcmp(dot + 1, "tech");
     }
     if (kind_changed && !bits_set)
         c->weight_bits = 0; /* back to the new kind's native width */
     IniLoad none;
     memset(&none, 0, sizeof none);
     int rc = check_cross("--set", c, &none, e);
+    if (rc == MP_OK && tech_set)
+        rc = check_tech("--set", c, &none, e);
     if (rc)
         return rc;
     size_t n = strlen(c->name);
     if (n + 1 < sizeof c->name && (n == 0 || c->name[n - 1] != '*'))
         snprintf(c->name + n, sizeof c->name - n, "*"); /* marks a modified design */
+    *out = work;
     return MP_OK;
 }
 

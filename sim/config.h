@@ -45,11 +45,17 @@ int config_load(const char *name_or_path, ArchConfig *c, IniLoad *where, char *p
                 MpErr *e) MP_MUST_CHECK;
 /* Resolve a preset name to a path under the data directory; 0 if the file exists. */
 int config_resolve(const char *name_or_path, char *path, size_t cap);
+/* 1 if name can only be a preset: segments of [A-Za-z0-9_-] joined by single '/' ("iso/fp16"; no
+ * '.', no leading or trailing '/'), so that it stays below DATADIR/configs/. */
+int config_preset_name_ok(const char *name);
+/* config_load for a preset name alone, never a file path (a name read from a sweep spec):
+ * DATADIR/configs/<name>.ini. */
+int config_load_preset(const char *name, ArchConfig *c, IniLoad *where, MpErr *e) MP_MUST_CHECK;
 /* Data directory: $MPSIM_DATADIR, else the source tree the binary was built from. */
 const char *config_datadir(void);
 void config_print(FILE *f, const ArchConfig *c, const IniLoad *where);
 /* Apply "section.key=value,..." overrides (validated like the file; cross-field rules re-checked,
- * errors name "--set"); the design's name gets a '*'. */
+ * errors name "--set"; an empty item is an error); the design's name gets a '*'. *c changes only on success. */
 int config_apply_sets(ArchConfig *c, const char *list, MpErr *e) MP_MUST_CHECK;
 
 #endif

@@ -79,28 +79,26 @@ static int file_exists(const char *p)
     return stat(p, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-int energy_tech_resolve(const char *name_or_path, char *path, size_t cap)
+int energy_tech_name_ok(const char *name)
 {
-    size_t n = strlen(name_or_path);
-    int looks_like_path = strchr(name_or_path, '/') != NULL || strchr(name_or_path, '.') != NULL ||
-                          (n > 4 && strcmp(name_or_path + n - 4, ".ini") == 0);
-    if (file_exists(name_or_path) || looks_like_path) {
-        snprintf(path, cap, "%s", name_or_path);
-        return file_exists(path) ? 0 : -1;
-    }
-    snprintf(path, cap, "%s/configs/tech/%s.ini", config_datadir(), name_or_path);
-    return file_exists(path) ? 0 : -1;
+    size_t n = strlen(name);
+    if (n == 0 || n >= sizeof(((TechTable *)0)->name) || name[0] == '.')
+        return 0;
+    return strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n;
 }
 
-int energy_tech_load(const char *name_or_path, TechTable *t, char *path_out, size_t path_cap, MpErr *e)
+int energy_tech_resolve(const char *name, char *path, size_t cap)
 {
-    char path[1024];
+    if (!energy_tech_name_ok(name))
+        return -1;
+    int n = snprintf(path, cap, "%s/configs/tech/%s.ini", config_datadir(), name);
+    return n > 0 && (size_t)n < cap && file_exists(path) ? 0 : -1;
+}
+
+/* Load the table at path; a table without [tech] name is named by the file's stem. */
+static int load_path(const char *path, TechTable *t, MpErr *e)
+{
     memset(t, 0, sizeof *t); /* padding and string tails too: loaded tables compare with memcmp */
-    if (!*name_or_path || energy_tech_resolve(name_or_path, path, sizeof path) != 0)
-        return mp_errf(e, MP_EINPUT, "%s: no such technology table (tables live in %s/configs/tech/)",
-                       name_or_path, config_datadir());
-    if (path_out)
-        snprintf(path_out, path_cap, "%s", path);
     int nkeys;
     const IniKey *schema = energy_tech_schema(&nkeys);
     int rc = ini_schema_load(path, schema, nkeys, t, NULL, e);
@@ -114,6 +112,32 @@ int energy_tech_load(const char *name_or_path, TechTable *t, char *path_out, siz
             *dot = '\0';
     }
     return MP_OK;
+}
+
+int energy_tech_load(const char *name, TechTable *t, char *path_out, size_t path_cap, MpErr *e)
+{
+    char path[1024];
+    memset(t, 0, sizeof *t);
+    if (!energy_tech_name_ok(name))
+        return mp_errf(e, MP_EINPUT,
+                       "'%.63s%s': not a technology table name (a table is named by its file configs/tech/<name>.ini: "
+                       "letters, digits, '.', '_', '-', not starting with '.')",
+                       name, strlen(name) > 63 ? "..." : "");
+    if (energy_tech_resolve(name, path, sizeof path) != 0)
+        return mp_errf(e, MP_EINPUT, "%s: no such technology table (tables live in %s/configs/tech/)", name,
+                       config_datadir());
+    if (path_out)
+        snprintf(path_out, path_cap, "%s", path);
+    return load_path(path, t, e);
+}
+
+int energy_tech_load_file(const char *path, TechTable *t, MpErr *e)
+{
+    if (!file_exists(path)) {
+        memset(t, 0, sizeof *t);
+        return mp_errf(e, MP_EINPUT, "%s: no such file", path);
+    }
+    return load_path(path, t, e);
 }
 
 void energy_tech_print(FILE *f, const TechTable *t)

@@ -77,12 +77,19 @@ typedef struct EnergyBreakdown {
     double total;                  /* sum of pe, sram, dram, decoder, dequant, leakage, other   */
 } EnergyBreakdown;
 
-/* Resolve a table name ("28nm" -> DATADIR/configs/tech/28nm.ini) or take a path (anything that
- * exists as a file, contains '/' or '.', or ends in .ini). 0 if the file exists, -1 otherwise. */
-int energy_tech_resolve(const char *name_or_path, char *path, size_t cap);
-/* Load and validate a table. Bad input: MP_EINPUT with "FILE:LINE: message". path_out may be NULL. */
-int energy_tech_load(const char *name_or_path, TechTable *t, char *path_out, size_t path_cap,
-                     MpErr *e) MP_MUST_CHECK;
+/* Technology tables are named, never addressed by path, wherever the name comes from (a config's
+ * [energy] tech, --set, a sweep's parameters): a name is 1..63 of [A-Za-z0-9._-], not starting
+ * with '.', so it cannot leave DATADIR/configs/tech/ (docs/config.md). 1 if `name` is one. */
+int energy_tech_name_ok(const char *name);
+/* Resolve a table name ("28nm" -> DATADIR/configs/tech/28nm.ini). 0 if it is a name and the file
+ * exists, -1 otherwise. */
+int energy_tech_resolve(const char *name, char *path, size_t cap);
+/* Load and validate the table `name`. Not a name, or no such table: MP_EINPUT, quoting only the
+ * name. Bad table: MP_EINPUT with "FILE:LINE: message". path_out may be NULL. */
+int energy_tech_load(const char *name, TechTable *t, char *path_out, size_t path_cap, MpErr *e) MP_MUST_CHECK;
+/* Load a table from an explicit file (a caller's own path, e.g. a test's; never one read from a
+ * config). Errors as energy_tech_load's. */
+int energy_tech_load_file(const char *path, TechTable *t, MpErr *e) MP_MUST_CHECK;
 /* Print the table as a valid INI file (units and docs as comments). */
 void energy_tech_print(FILE *f, const TechTable *t);
 

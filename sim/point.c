@@ -63,9 +63,12 @@ void point_free(Point *p)
 int point_workload(const char *model, const char *phase, int64_t seq, int64_t kv, int64_t batch, Workload **w,
                    MpErr *e)
 {
+    if ((seq != POINT_LEN_DEFAULT && seq < 1) || (kv != POINT_LEN_DEFAULT && kv < 1))
+        return mp_errf(e, MP_EINPUT, "--seq/--kv must be >= 1");
+    int has_seq = seq != POINT_LEN_DEFAULT, has_kv = kv != POINT_LEN_DEFAULT;
     size_t n = strlen(model);
     if (n > 4 && !strcmp(model + n - 4, ".csv")) {
-        if (seq >= 0 || kv >= 0 || batch != 1 || phase)
+        if (has_seq || has_kv || batch != 1 || phase)
             return mp_errf(e, MP_EINPUT, "--model FILE.csv fixes the shapes: --phase, --seq, --kv, --batch do not apply");
         LcsvFormat f;
         return lcsv_load(model, w, &f, e);
@@ -78,11 +81,11 @@ int point_workload(const char *model, const char *phase, int64_t seq, int64_t kv
         phase = "prefill";
     if (wl_phase_from_name(phase, &ph) != 0 || ph == WL_LAYERS)
         return mp_errf(e, MP_EINPUT, "--phase '%s': expected prefill or decode", phase);
-    if (ph == WL_PREFILL && kv >= 0)
+    if (ph == WL_PREFILL && has_kv)
         return mp_errf(e, MP_EINPUT, "--kv applies to --phase decode; prefill takes --seq");
-    if (ph == WL_DECODE && seq >= 0)
+    if (ph == WL_DECODE && has_seq)
         return mp_errf(e, MP_EINPUT, "--seq applies to --phase prefill; decode takes --kv");
-    int64_t len = ph == WL_PREFILL ? (seq >= 0 ? seq : 2048) : (kv >= 0 ? kv : 2048);
+    int64_t len = ph == WL_PREFILL ? (has_seq ? seq : 2048) : (has_kv ? kv : 2048);
     return wl_create(m, ph, len, batch, w, e);
 }
 

@@ -36,8 +36,12 @@ double point_peak_macs_per_pe_cycle(const ArchConfig *c);
 /* "memory" when a layer's DRAM transfer time exceeds its compute time, else "compute". */
 const char *point_bound(const ArchConfig *c, const SimEvents *ev);
 
+/* seq or kv not given on the command line: the phase's default length (2048) applies. A value no
+ * caller may pass on from a user (the command line parses --seq/--kv apart and rejects < 1). */
+#define POINT_LEN_DEFAULT (-1)
+
 /* The workload of the run-like commands (--model NAME|FILE.csv, --phase, --seq, --kv, --batch): a layer CSV,
- * or a built-in model expanded for the phase (default prefill; seq and kv default to 2048 when < 0). */
+ * or a built-in model expanded for the phase (default prefill; seq and kv POINT_LEN_DEFAULT or >= 1). */
 int point_workload(const char *model, const char *phase, int64_t seq, int64_t kv, int64_t batch, Workload **w,
                    MpErr *e) MP_MUST_CHECK;
 /* Load a preset or config file, apply "--set" overrides (set may be NULL) and load its energy table. */

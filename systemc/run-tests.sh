@@ -47,6 +47,12 @@ vp_case olive iso/olive o_proj --phase decode -- --poll
 vp_case bitmod-w3 iso/bitmod-w3 v_proj --phase decode
 vp_case int8-prefill iso/int8 q_proj --phase prefill --seq 16
 vp_case fp16-8x8-cycle iso/fp16 k_proj --phase decode --set arch.rows=8,arch.cols=8 -- --cycle
+# a typed --seq/--kv below 1 is refused (exit 2), never taken as "not given" (issue 20: -1 ran 2048)
+for bad in "--phase prefill --seq -1" "--kv -1" "--kv 0"; do
+  "$dir/vp" $bad >/dev/null 2>&1; rc=$?
+  if [ "$rc" = 2 ]; then echo "vp $bad: exit 2, as wanted"; passed=$((passed + 1))
+  else echo "vp $bad: exit $rc, wanted 2"; failed=$((failed + 1)); fi
+done
 for c in "$@"; do
   echo "== $(basename "$c") =="
   OMP_NUM_THREADS=1 OMP_WAIT_POLICY=passive run "$c" --tiles "$tiles" --seed "$seed" # tiny GEMMs: no spinning threads

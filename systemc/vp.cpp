@@ -34,6 +34,7 @@ extern "C" {
 #include "base/fileio.h"
 #include "models/golden.h"
 #include "base/cli.h"
+#include "base/parse.h"
 #include "sim/engine.h"
 #include "sim/point.h"
 #include "traces/synth.h"
@@ -47,7 +48,8 @@ namespace {
 struct Args {
     const char *arch = "iso/mixpe-w4a8", *set = nullptr, *model = "llama2-7b", *phase = "decode";
     const char *layer = "q_proj", *expect = nullptr;
-    int64_t seq = -1, kv = -1, batch = 1, seed = 1, burst = 256;
+    const char *seq_text = nullptr, *kv_text = nullptr; // --seq, --kv as typed; nullptr: not given
+    int64_t seq = POINT_LEN_DEFAULT, kv = POINT_LEN_DEFAULT, batch = 1, seed = 1, burst = 256;
     int poll = 0, cycle = 0;
 };
 
@@ -103,8 +105,8 @@ int sc_main(int argc, char **argv)
         {"set", CLI_STR, &a.set, "S.K=V,...", "override config keys, as mpsim run --set"},
         {"model", CLI_STR, &a.model, "NAME", "built-in model (default llama2-7b)"},
         {"phase", CLI_STR, &a.phase, "PHASE", "prefill or decode (default decode)"},
-        {"seq", CLI_INT, &a.seq, "N", "prefill sequence length"},
-        {"kv", CLI_INT, &a.kv, "N", "decode KV length"},
+        {"seq", CLI_STR, &a.seq_text, "N", "prefill sequence length"},
+        {"kv", CLI_STR, &a.kv_text, "N", "decode KV length"},
         {"batch", CLI_INT, &a.batch, "B", "batch (default 1)"},
         {"layer", CLI_STR, &a.layer, "NAME", "the weight GEMM to run (default q_proj)"},
         {"seed", CLI_INT, &a.seed, "S", "seed of the synthetic operands (default 1)"},
@@ -122,6 +124,12 @@ int sc_main(int argc, char **argv)
     int rc = cli_parse(&spec, argc, argv, NULL, NULL, &e);
     if (rc == CLI_HELP_SHOWN)
         return 0;
+    // --seq/--kv: absent is "not given"; a value typed must be >= 1 (-1 is no default, issue 20)
+    const char *len_flag[2] = {"seq", "kv"}, *len_text[2] = {a.seq_text, a.kv_text};
+    int64_t *len_out[2] = {&a.seq, &a.kv};
+    for (int i = 0; rc == MP_OK && i < 2; i++)
+        if (len_text[i] && (mp_parse_i64(len_text[i], len_out[i]) != 0 || *len_out[i] < 1))
+            rc = mp_errf(&e, MP_EINPUT, "vp: --%s '%s': expected an integer >= 1", len_flag[i], len_text[i]);
     if (rc == MP_OK && (a.burst < 4 || a.burst > (1 << 20)))
         rc = mp_errf(&e, MP_EINPUT, "vp: --burst %" PRId64 ": expected 4..1048576", a.burst);
     // the design and the layer, as mpsim run loads them

@@ -28,7 +28,7 @@ static const char *const presets[] = {
 #define NPRESETS (sizeof presets / sizeof presets[0])
 
 static char tmpdir[] = "/tmp/mpsim_clicfg_XXXXXX";
-static const char *const tmp_files[] = {"bad.ini", "a.ini", "b.ini", "my.ini", NULL};
+static const char *const tmp_files[] = {"bad.ini", "a.ini", "b.ini", "my.ini", "passwd.ini", "nosuch.ini", NULL};
 
 static int setup(void **state) { (void)state; return mkdtemp(tmpdir) ? 0 : -1; }
 static int teardown(void **state) { (void)state; return tu_rmdir(tmpdir, tmp_files); }
@@ -87,6 +87,15 @@ static void check_bad_files(void **state)
          "weight_bits = 4 is not supported by pe_kind fp16"},
         {"[arch]\npe_kind = bitmod\nrows = 4\ncols = 4\n[dram]\ntech = custom\n[energy]\n", 6,
          "tech = custom needs pj_per_bit > 0"},
+        /* issue 20: the energy table is part of the config: it must name a table that loads */
+        {"[arch]\npe_kind = fp16\nrows = 4\ncols = 4\n[energy]\ntech = nosuchtech\n", 6,
+         "[energy] tech = nosuchtech: no such technology table"},
+        {"[arch]\npe_kind = fp16\nrows = 4\ncols = 4\n[energy]\ntech = ../../../../etc/passwd\n", 6,
+         "not a technology table name"},
+        {"[arch]\npe_kind = fp16\nrows = 4\ncols = 4\n[energy]\ntech = /etc/passwd\n", 6,
+         "not a technology table name"},
+        {"[arch]\npe_kind = fp16\nrows = 4\ncols = 4\n[energy]\ntech = 28nm.ini\n\n", 6,
+         "no such technology table"},
     };
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++)
         expect_bad(bad[k].text, strlen(bad[k].text), bad[k].line, bad[k].detail);
@@ -97,6 +106,31 @@ static void check_bad_files(void **state)
     snprintf(args, sizeof args, "config check '%s'", tmp("none.ini"));
     CLI_EXPECT(args, CLI_ERR_APART, 2);
     CLI_CONTAINS(cli_err, "none.ini: no such config file or preset");
+    /* a file of another kind: its line is named, nothing of it is quoted (issue 20) */
+    tu_write_text(tmp("passwd.ini"), "root:x:0:0:root:/root:/bin/bash\n[secret]\n");
+    snprintf(args, sizeof args, "config check '%s'", tmp("passwd.ini"));
+    CLI_EXPECT(args, CLI_ERR_APART, 2);
+    CLI_CONTAINS(cli_err, "passwd.ini:1: a key outside any [section]");
+    assert_null(strstr(cli_err, "root"));
+    tu_write_text(tmp("passwd.ini"), "[secret]\nroot = x\n");
+    CLI_EXPECT(args, CLI_ERR_APART, 2);
+    CLI_CONTAINS(cli_err, "passwd.ini:1: unknown section (expected one of: [mpsim] [arch]");
+    assert_null(strstr(cli_err, "secret"));
+    /* run fails the same way, FILE:LINE first, and echoes nothing of the file named */
+    tu_write_text(tmp("passwd.ini"), "[arch]\npe_kind = fp16\nrows = 4\ncols = 4\n[energy]\ntech = ../../../../etc/passwd\n");
+    snprintf(args, sizeof args, "run --arch '%s' --model tiny", tmp("passwd.ini"));
+    CLI_EXPECT(args, CLI_ERR_APART, 2);
+    CLI_CONTAINS(cli_err, ":6: [energy] tech");
+    assert_null(strstr(cli_err, "root"));
+    tu_write_text(tmp("nosuch.ini"), "[arch]\npe_kind = fp16\nrows = 4\ncols = 4\n[energy]\ntech = nosuchtech\n");
+    snprintf(args, sizeof args, "run --arch '%s' --model tiny", tmp("nosuch.ini"));
+    CLI_EXPECT(args, CLI_ERR_APART, 2);
+    CLI_CONTAINS(cli_err, "nosuch.ini:6: [energy] tech = nosuchtech: no such technology table");
+    CLI_EXPECT("run --arch iso/fp16 --model tiny --set energy.tech=nosuchtech", CLI_ERR_APART, 2);
+    CLI_CONTAINS(cli_err, "--set: [energy] tech = nosuchtech: no such technology table");
+    CLI_EXPECT("run --arch iso/fp16 --model tiny --set energy.tech=../../../../etc/passwd", CLI_ERR_APART, 2);
+    CLI_CONTAINS(cli_err, "not a technology table name");
+    assert_null(strstr(cli_err, "root"));
     CLI_EXPECT("config check no-such/preset", CLI_ERR_APART, 2);
     CLI_CONTAINS(cli_err, "no-such/preset: no such config file or preset");
 }

@@ -369,7 +369,7 @@ static void bad_input(void **state)
         {"run --arch iso/fp16 --model tiny --phase prefill --kv 128", "--kv applies to --phase decode"},
         {"run --arch iso/fp16 --model tiny --kv 128", "--kv applies to --phase decode"},
         {"run --arch iso/fp16 --model tiny --batch 0", "--batch >= 1"},
-        {"run --arch iso/fp16 --model tiny --seq -5", "--seq/--kv must be >= 1"},
+        {"run --arch iso/fp16 --model tiny --seq -5", "--seq -5: must be >= 1"},
         {"run --arch iso/fp16 --model tiny --seed -1", "--seed >= 0"},
         {"run --arch iso/fp16 --model tiny --batch 2x", "not an integer"},
         {"run --arch iso/fp16 --model tiny --fidelity bogus", "--fidelity 'bogus': expected fast or cycle"},
@@ -485,6 +485,33 @@ static void json_files(void **state)
     remove(path);
     assert_int_equal(cJSON_GetArraySize(cli_arr(j, "points")), 2);
     cJSON_Delete(j);
+}
+
+/* --seq/--kv: a value typed is a value (issue 20: -1 ran as "not given", with 2048); "not given" is
+ * the flag's absence. Every value < 1 exits 2 naming the flag; explicit 2048 equals the default. */
+static void seq_kv_typed_values(void **state)
+{
+    (void)state;
+    static const CliCase cases[] = {
+        {"run --arch iso/fp16 --model tiny --seq -1", "--seq -1: must be >= 1"},
+        {"run --arch iso/fp16 --model tiny --phase decode --kv -1", "--kv -1: must be >= 1"},
+        {"run --arch iso/fp16 --model tiny --seq 0", "--seq 0: must be >= 1"},
+        {"run --arch iso/fp16 --model tiny --phase decode --kv 0", "--kv 0: must be >= 1"},
+        {"run --arch iso/fp16 --model tiny --seq -2", "--seq -2: must be >= 1"},
+        {"run --arch iso/fp16 --model tiny --seq=-1", "--seq -1: must be >= 1"},
+        {"run --arch iso/fp16 --model tiny --seq 1x", "'1x' is not an integer"},
+        {"compare --archs iso/fp16,iso/int8 --model tiny --phase decode --kv -1", "--kv -1: must be >= 1"},
+        {"run --arch iso/fp16 --model " EXAMPLE_CSV " --seq -1", "--seq -1: must be >= 1"},
+    };
+    CLI_EXPECT_CASES(cases, CLI_ERR_MERGE, 2);
+    CLI_EXPECT("run --arch iso/fp16 --model tiny --phase decode --json -", CLI_ERR_DROP, 0);
+    cJSON *dflt = cli_json_out();
+    CLI_EXPECT("run --arch iso/fp16 --model tiny --phase decode --kv 2048 --json -", CLI_ERR_DROP, 0);
+    cJSON *given = cli_json_out();
+    assert_true(cli_num(dflt, "cycles") > 0);
+    assert_true(cli_num(dflt, "cycles") == cli_num(given, "cycles"));
+    cJSON_Delete(dflt);
+    cJSON_Delete(given);
 }
 
 /* ------------------------------------------------------------------ reported, not fixed yet */
@@ -622,7 +649,7 @@ int main(void)
         cmocka_unit_test(iso_presets_decode_json), cmocka_unit_test(all_presets_both_phases),
         cmocka_unit_test(table_output),            cmocka_unit_test(docs_worked_examples),
         cmocka_unit_test(cycle_equals_fast),       cmocka_unit_test(cycle_too_large),
-        cmocka_unit_test(forced_mappings),
+        cmocka_unit_test(forced_mappings),         cmocka_unit_test(seq_kv_typed_values),
         cmocka_unit_test(compare_json),            cmocka_unit_test(bad_input),
         cmocka_unit_test(bad_config_file),         cmocka_unit_test(json_files),
         cmocka_unit_test(bug_seq_zero_accepted),   cmocka_unit_test(bug_forced_block_overflow),

@@ -155,6 +155,11 @@ static void bad_specs(void **state)
     CLI_CONTAINS(cli_err, "--shard '3/3'");
     snprintf(args, sizeof args, "sweep '%s' --db '%s' --jobs -2", tmp("small.ini"), tmp("x.db"));
     CLI_EXPECT(args, CLI_ERR_APART, 2);
+    /* issue 20: --jobs 0 ran (with the CPU count) though the message says 1..1024 */
+    snprintf(args, sizeof args, "sweep '%s' --db '%s' --jobs 0", tmp("small.ini"), tmp("x.db"));
+    CLI_EXPECT(args, CLI_ERR_APART, 2);
+    CLI_CONTAINS(cli_err, "--jobs takes 1..1024");
+    assert_int_not_equal(access(tmp("x.db"), F_OK), 0);
     snprintf(args, sizeof args, "sweep '%s' --db '%s' --fidelity slow", tmp("small.ini"), tmp("x.db"));
     CLI_EXPECT(args, CLI_ERR_APART, 2);
     snprintf(args, sizeof args, "sweep '%s' --db '%s'", tmp("nope.ini"), tmp("x.db"));
@@ -229,6 +234,19 @@ static void sweep_and_rerun(void **state)
     CLI_CONTAINS(cli_out, "== tiny prefill seq=32 batch=1: 6 designs; baseline iso/fp16{rows=16} ==");
     CLI_CONTAINS(cli_out, "== tiny decode kv=64 batch=1: 6 designs;");
     CLI_CONTAINS(cli_out, "olive-w4a4");
+    /* issue 20: an unknown --baseline printed "no ... design to compare with" and exited 0 */
+    snprintf(args, sizeof args, "summary --db '%s' --baseline iso/nosuch", dbp);
+    CLI_EXPECT(args, CLI_ERR_APART, 2);
+    CLI_CONTAINS(cli_err, "--baseline 'iso/nosuch'");
+    CLI_CONTAINS(cli_err, "iso/mixpe-w4a8"); /* what exists: the designs ... */
+    CLI_CONTAINS(cli_err, "olive");              /* ... and the PE kinds */
+    assert_string_equal(cli_out, "");
+    snprintf(args, sizeof args, "summary --db '%s' --baseline olive", dbp); /* a PE kind */
+    CLI_EXPECT(args, CLI_ERR_APART, 0);
+    CLI_CONTAINS(cli_out, "baseline iso/olive{rows=");
+    snprintf(args, sizeof args, "summary --db '%s' --baseline 'iso/fp16{rows=8}'", dbp); /* a design label */
+    CLI_EXPECT(args, CLI_ERR_APART, 0);
+    CLI_CONTAINS(cli_out, "baseline iso/fp16{rows=8}");
     snprintf(args, sizeof args, "pareto --db '%s' --x latency,energy --workload decode", dbp);
     CLI_EXPECT(args, CLI_ERR_APART, 0);
     CLI_CONTAINS(cli_out, "== tiny decode kv=64 batch=1: Pareto front over latency, energy: ");
@@ -589,6 +607,13 @@ static void report_files(void **state)
         file_ok(rep, "pareto_w1-tiny-prefill-seq32-batch1.png", &n);
         assert_memory_equal(file, "\x89PNG\r\n\x1a\n", 8);
     }
+    /* issue 20: an unknown --baseline is refused before anything is written */
+    char nob[600];
+    snprintf(nob, sizeof nob, "%s", tmp("report-nobase"));
+    snprintf(args, sizeof args, "report --db '%s' --out '%s' --baseline nosuch", db, nob);
+    CLI_EXPECT(args, CLI_ERR_APART, 2);
+    CLI_CONTAINS(cli_err, "--baseline 'nosuch'");
+    assert_int_not_equal(access(nob, F_OK), 0);
     /* again into the same folder: replaced whole */
     snprintf(args, sizeof args, "report --db '%s' --out '%s' --top 2", db, rep);
     CLI_EXPECT(args, CLI_ERR_APART, 0);

@@ -241,6 +241,13 @@ static void datadir_from_env(void **state)
     snprintf(dir, sizeof dir, "%s/configs/lab", tmpdir);
     assert_int_equal(mkdir(dir, 0700), 0);
     put("configs/lab/tiny.ini", "[arch]\npe_kind = olive\nrows = 3\ncols = 5\n");
+    /* a data dir holds the energy tables its configs name (config_load checks [energy] tech) */
+    snprintf(dir, sizeof dir, "%s/configs/tech", tmpdir);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    static char table[1 << 16];
+    long n = tu_slurp(MPSIM_DATADIR "/configs/tech/28nm.ini", table, sizeof table);
+    assert_true(n > 0 && (size_t)n < sizeof table - 1);
+    put("configs/tech/28nm.ini", table);
     const char *was = getenv("MPSIM_DATADIR");
     char saved[1024];
     snprintf(saved, sizeof saved, "%s", was ? was : "");
@@ -427,6 +434,30 @@ static void doc_lists_every_key(void **state)
     assert_int_equal(rows, arch_schema_len);
 }
 
+/* ---- --set: every item names a key (issue 20: ",,," and "a,,b" passed as a silent no-op) ---- */
+
+static void set_empty_items(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {",,,", ",", "", "arch.rows=16,,arch.cols=16", ",arch.rows=16", "arch.rows=16,",
+                                      " ", "arch.rows=16, ,arch.cols=8"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ArchConfig c;
+        load_ok("iso/fp16", &c, NULL);
+        ArchConfig before = c;
+        MpErr e = {0};
+        if (config_apply_sets(&c, bad[i], &e) != MP_EINPUT || !strstr(e.msg, "--set: empty item"))
+            fail_msg("--set '%s': expected MP_EINPUT and '--set: empty item', got '%s'", bad[i], e.msg);
+        assert_int_equal(before.rows, c.rows);
+    }
+    ArchConfig c;
+    load_ok("iso/fp16", &c, NULL);
+    MpErr e = {0};
+    assert_int_equal(config_apply_sets(&c, "arch.rows=16,arch.cols=8", &e), MP_OK);
+    assert_int_equal(c.rows, 16);
+    assert_int_equal(c.cols, 8);
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 2 && !strcmp(argv[1], "--print-doc-table")) {
@@ -445,6 +476,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(every_preset_loads),
         cmocka_unit_test(presets_hold_paper_facts),
         cmocka_unit_test(doc_lists_every_key),
+        cmocka_unit_test(set_empty_items),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

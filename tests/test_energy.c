@@ -90,7 +90,7 @@ static void tech_28nm_loads(void **state)
     assert_true(t.dram_pj_per_bit[DRAM_HBM3] >= 3 && t.dram_pj_per_bit[DRAM_HBM3] <= 4);
     /* by path: the same table, named by its stem */
     TechTable t2;
-    assert_int_equal(energy_tech_load(TECH_PATH, &t2, NULL, 0, &e), MP_OK);
+    assert_int_equal(energy_tech_load_file(TECH_PATH, &t2, &e), MP_OK);
     assert_string_equal(t2.name, "28nm");
     assert_memory_equal(&t, &t2, sizeof t);
 }
@@ -143,7 +143,7 @@ static void tech_prints_and_reloads(void **state)
     energy_tech_print(f, &t);
     assert_int_equal(fclose(f), 0);
     const char *p = put("printed.ini", buf);
-    if (energy_tech_load(p, &again, NULL, 0, &e) != MP_OK)
+    if (energy_tech_load_file(p, &again, &e) != MP_OK)
         fail_msg("printed table does not load: %s", e.msg);
     assert_memory_equal(&t, &again, sizeof t);
     free(buf);
@@ -155,7 +155,7 @@ static void expect_fault(const char *path, int line, const char *detail)
 {
     TechTable t;
     MpErr e = {0};
-    int rc = energy_tech_load(path, &t, NULL, 0, &e);
+    int rc = energy_tech_load_file(path, &t, &e);
     tu_expect_line_error(rc, e.msg, path, line, detail);
     assert_int_equal(mp_err_exit_status(rc), 2);
 }
@@ -251,9 +251,36 @@ static void tech_faults(void **state)
     assert_int_equal(energy_tech_load("3nm", &t, NULL, 0, &e), MP_EINPUT);
     assert_non_null(strstr(e.msg, "3nm: no such technology table"));
     mp_err_clear(&e);
-    assert_int_equal(energy_tech_load("/nonexistent/t.ini", &t, NULL, 0, &e), MP_EINPUT);
+    assert_int_equal(energy_tech_load_file("/nonexistent/t.ini", &t, &e), MP_EINPUT);
     mp_err_clear(&e);
     assert_int_equal(energy_tech_load("", &t, NULL, 0, &e), MP_EINPUT);
+}
+
+/* A table name names a table (issue 20: "../../../../etc/passwd" or "/etc/passwd" was read as a
+ * path and its first key echoed): only [A-Za-z0-9._-], not starting with '.', no '/'; it resolves
+ * to DATADIR/configs/tech/<name>.ini and nowhere else. */
+static void tech_names_not_paths(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {"../../../../etc/passwd", "/etc/passwd", "./28nm", "tech/28nm", ".28nm",
+                                      "..", ".", "28nm.ini/..", "a b", "28nm;", TECH_PATH, "configs/tech/28nm.ini"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        TechTable t;
+        MpErr e = {0};
+        char path[1024];
+        assert_false(energy_tech_name_ok(bad[i]));
+        assert_int_equal(energy_tech_resolve(bad[i], path, sizeof path), -1);
+        if (energy_tech_load(bad[i], &t, NULL, 0, &e) != MP_EINPUT || !strstr(e.msg, "not a technology table name"))
+            fail_msg("tech '%s': expected 'not a technology table name', got '%s'", bad[i], e.msg);
+        if (strstr(e.msg, "root") || strstr(e.msg, "[mpsim]") || strstr(e.msg, "version"))
+            fail_msg("tech '%s': the message echoes the file: '%s'", bad[i], e.msg);
+    }
+    static const char *const good[] = {"28nm", "28nm-lp", "tsmc_28.v2", "A9"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+        assert_true(energy_tech_name_ok(good[i]));
+    char path[1024];
+    assert_int_equal(energy_tech_resolve("28nm", path, sizeof path), 0);
+    assert_string_equal(path, TECH_PATH);
 }
 
 /* ---- energy = events x prices, by hand ---- */
@@ -437,6 +464,7 @@ int main(void)
         cmocka_unit_test(energy_by_hand),
         cmocka_unit_test(energy_with_28nm),
         cmocka_unit_test(doc_lists_every_key),
+        cmocka_unit_test(tech_names_not_paths),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -299,7 +299,10 @@ static void fault_unknown_section(void **state)
     expect_fault("[b]\nreq = 1\n\n[zz]\n", 4, "unknown section [zz]"); /* even with no key in it */
     expect_fault("[b]\nreq = 1\n[zz] ; c\n", 3, "unknown section [zz]");
     expect_fault("[b]\nreq = 1\n[ b ]\n", 3, "unknown section [ b ]");
-    expect_fault("[]\ni = 1\n", 1, "unknown section []");
+    /* before any section of the schema, the file may be of another kind: nothing of it is quoted
+     * (issue 20: "/etc/passwd:1: key 'root' ..."), the sections it may have are listed */
+    expect_fault("[]\ni = 1\n", 1, "unknown section (expected one of: [a] [b])");
+    expect_fault("; x\n[secret-name]\ni = 1\n[a]\n", 2, "unknown section (expected one of: [a] [b])");
 }
 
 static void fault_unknown_key(void **state)
@@ -314,7 +317,8 @@ static void fault_unknown_key(void **state)
 static void fault_key_outside_section(void **state)
 {
     (void)state;
-    expect_fault("; a comment\n\ni = 1\n[a]\n", 3, "key 'i' outside any [section]");
+    expect_fault("; a comment\n\ni = 1\n[a]\n", 3, "a key outside any [section] (expected a section first: [a] [b])");
+    expect_fault("root:x:0:0:root:/root:/bin/sh\n", 1, "a key outside any [section]");
 }
 
 static void fault_duplicate_key(void **state)

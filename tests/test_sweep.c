@@ -7,7 +7,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "sim/point.h"
@@ -120,16 +123,27 @@ static void spec_errors(void **state)
     expect_bad(HEAD "[params]\narch.pe_kind = fp16, tpu\n" WL, 4, "'tpu' is not one of");
     expect_bad(HEAD "[params]\narch.rows = 16\narch.rows = 32\n" WL, 5, "duplicate key 'arch.rows'");
     expect_bad(HEAD "[params]\narch.name = x\n" WL, 4, "unknown key 'arch.name'");
-    expect_bad("[sweep]\nbase = iso/nope\n" WL, 2, "iso/nope: no such config file or preset");
+    expect_bad("[sweep]\nbase = iso/nope\n" WL, 2, "iso/nope: no such preset");
     expect_bad("[sweep]\nbase = iso/fp16, iso/fp16\n" WL, 2, "'iso/fp16' is listed twice");
     expect_bad("[sweep]\nbase = nope/*\n" WL, 2, "no preset folder");
     expect_bad("[sweep]\nbase = my.ini\n" WL, 2, "no such config file");
+    /* issue 20: a base escaping the spec's folder read any file and echoed its first key */
+    expect_bad("[sweep]\nbase = /etc/passwd\n" WL, 2, "'/etc/passwd': not a preset or a config file");
+    expect_bad("[sweep]\nbase = ../../../../etc/passwd\n" WL, 2, "not a preset or a config file");
+    expect_bad("[sweep]\nbase = ../x.ini\n" WL, 2, "not a preset or a config file");
+    expect_bad("[sweep]\nbase = sub/../../x.ini\n" WL, 2, "not a preset or a config file");
+    expect_bad("[sweep]\nbase = iso/fp16.txt\n" WL, 2, "not a preset or a config file");
+    expect_bad("[sweep]\nbase = iso//fp16\n" WL, 2, "not a preset or a config file");
+    expect_bad("[sweep]\nbase = etc/passwd\n" WL, 2, "etc/passwd: no such preset");
+    expect_bad("[sweep]\nbase = iso/fp16\n[params]\nenergy.tech = 28nm, nosuchtech\n" WL, 4, "nosuchtech");
     expect_bad("[sweep]\nfidelity = fast\n" WL, 4, "missing required key 'base' in [sweep]");
     expect_bad("[sweep]\nfidelity = slow\nbase = iso/fp16\n" WL, 2, "'slow' is not one of: fast cycle");
     expect_bad("[mpsim]\nsweep_version = 2\n" HEAD WL, 2, "out of range [1, 1]");
     expect_bad(HEAD "[workload]\nmodels = tiny, gpt5\n", 4, "unknown model 'gpt5'");
     expect_bad(HEAD "[workload]\nmodels = tiny, tiny\n", 4, "'tiny' is listed twice");
     expect_bad(HEAD "[workload]\nmodels = nope.csv\n", 4, "nope.csv");
+    expect_bad(HEAD "[workload]\nmodels = /etc/x.csv\n", 4, "'/etc/x.csv': a layer CSV must be in or below");
+    expect_bad(HEAD "[workload]\nmodels = ../../x.csv\n", 4, "'../../x.csv': a layer CSV must be in or below");
     expect_bad(HEAD "[workload]\nmodels = tiny\nphases = prefill, decod\n", 5, "'decod' is not one of: prefill decode");
     expect_bad(HEAD "[workload]\nmodels = tiny\nbatch = 0\n", 5, "0 is out of range [1, 1048576] sequences");
     expect_bad(HEAD "[workload]\nmodels = tiny\nkv = 4..2\n", 5, "is empty");
@@ -270,13 +284,46 @@ static void accuracy_group(void **state)
     sweep_plan_free(p);
 }
 
+/* A base may be a config file beside the spec, or below its folder (issue 20: not above it). */
+static void base_file_beside_spec(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/mpsim_sweepbase_XXXXXX", sub[64], cfg[96];
+    assert_non_null(mkdtemp(dir));
+    snprintf(sub, sizeof sub, "%s/sub", dir);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    snprintf(cfg, sizeof cfg, "%s/mine.ini", sub);
+    FILE *f = fopen(cfg, "w");
+    assert_non_null(f);
+    fputs("[arch]\npe_kind = int8\nrows = 4\ncols = 8\n", f);
+    assert_int_equal(fclose(f), 0);
+    SweepPlan *p = NULL;
+    MpErr e = {0};
+    if (sweep_plan_load_string("t.ini", "[sweep]\nbase = sub/mine.ini, iso/fp16\n[workload]\nmodels = tiny\n", dir, &p,
+                               &e) != MP_OK)
+        fail_msg("spec rejected: %s", e.msg);
+    assert_int_equal(p->nbase, 2);
+    assert_int_equal(p->base[0].cols, 8);
+    assert_string_equal(p->base[1].name, "iso/fp16");
+    sweep_plan_free(p);
+    p = NULL;
+    mp_err_clear(&e);
+    assert_int_equal(sweep_plan_load_string("t.ini", "[sweep]\nbase = ../mine.ini\n[workload]\nmodels = tiny\n", sub,
+                                            &p, &e),
+                     MP_EINPUT);
+    assert_null(p);
+    assert_int_equal(unlink(cfg), 0);
+    assert_int_equal(rmdir(sub), 0);
+    assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(fnv_vectors),          cmocka_unit_test(values_and_ranges),
         cmocka_unit_test(spec_errors),          cmocka_unit_test(invalid_combinations),
         cmocka_unit_test(keys),                 cmocka_unit_test(eval_matches_point),
-        cmocka_unit_test(accuracy_group),
+        cmocka_unit_test(accuracy_group),       cmocka_unit_test(base_file_beside_spec),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
