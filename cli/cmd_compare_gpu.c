@@ -88,19 +88,20 @@ static cJSON *ratios_json(double gus, double guj, const double aus[NACC], const 
 
 typedef struct CgArgs {
     const char *gpu, *arch, *model, *phase, *json, *set;
+    const char *seq_text, *kv_text; /* NULL: not given */
     int64_t seq, kv, batch;
 } CgArgs;
 
 int cmd_compare_gpu(int argc, char **argv)
 {
-    CgArgs a = {NULL, NULL, NULL, NULL, NULL, NULL, -1, -1, 1};
+    CgArgs a = {.batch = 1};
     const CliOpt opts[] = {
         {"gpu", CLI_STR, &a.gpu, "FILE", "GPU results file of kernels_ref (kernels_ref/results/<gpu>/*.json)"},
         {"arch", CLI_STR, &a.arch, "NAME|FILE", "accelerator preset (mpsim list presets) or config file"},
         {"model", CLI_STR, &a.model, "NAME|FILE", "built-in model (mpsim list models) or a layer CSV"},
         {"phase", CLI_STR, &a.phase, "PHASE", "prefill (default) or decode"},
-        {"seq", CLI_INT, &a.seq, "N", "prefill sequence length (default 2048)"},
-        {"kv", CLI_INT, &a.kv, "N", "decode KV length (default 2048)"},
+        {"seq", CLI_STR, &a.seq_text, "N", "prefill sequence length (default 2048)"},
+        {"kv", CLI_STR, &a.kv_text, "N", "decode KV length (default 2048)"},
         {"batch", CLI_INT, &a.batch, "B", "batch (default 1)"},
         {"set", CLI_STR, &a.set, "S.K=V,...", "override accelerator config keys"},
         {"json", CLI_STR, &a.json, "FILE", "write the comparison as JSON ('-' for stdout)"},
@@ -122,8 +123,12 @@ int cmd_compare_gpu(int argc, char **argv)
     int rc = MP_OK;
     if (!a.gpu || !a.arch || !a.model)
         rc = mp_errf(&e, MP_EINPUT, "mpsim compare-gpu: --gpu, --arch and --model are required (see --help)");
-    if (rc == MP_OK && (a.seq == 0 || a.kv == 0 || a.seq < -1 || a.kv < -1 || a.batch < 1))
-        rc = mp_errf(&e, MP_EINPUT, "--seq/--kv must be >= 1, --batch >= 1");
+    if (rc == MP_OK)
+        rc = cmd_parse_len("seq", a.seq_text, &a.seq, &e);
+    if (rc == MP_OK)
+        rc = cmd_parse_len("kv", a.kv_text, &a.kv, &e);
+    if (rc == MP_OK && a.batch < 1)
+        rc = mp_errf(&e, MP_EINPUT, "--batch must be >= 1");
     GpuFile g;
     memset(&g, 0, sizeof g);
     if (rc == MP_OK)

@@ -147,30 +147,15 @@ static cJSON *point_json(const Point *p, const Workload *w)
     return o;
 }
 
-/* --seq or --kv: not given (NULL) is POINT_LEN_DEFAULT; a value typed must be an integer >= 1. */
-static int parse_len(const char *flag, const char *text, int64_t *out, MpErr *e)
-{
-    *out = POINT_LEN_DEFAULT;
-    if (!text)
-        return MP_OK;
-    int64_t v;
-    if (mp_parse_i64(text, &v) != 0)
-        return mp_errf(e, MP_EINPUT, "option '--%s': '%s' is not an integer", flag, text);
-    if (v < 1)
-        return mp_errf(e, MP_EINPUT, "--%s %lld: must be >= 1", flag, (long long)v);
-    *out = v;
-    return MP_OK;
-}
-
 static int common_args(RunArgs *a, MapForce *f, int *use_force, MpErr *e)
 {
     if (!a->model)
         return mp_errf(e, MP_EINPUT, "--model is required (a built-in name or a layer CSV)");
     if (strcmp(a->fidelity, "fast") != 0 && strcmp(a->fidelity, "cycle") != 0)
         return mp_errf(e, MP_EINPUT, "--fidelity '%s': expected fast or cycle", a->fidelity);
-    int rc = parse_len("seq", a->seq_text, &a->seq, e);
+    int rc = cmd_parse_len("seq", a->seq_text, &a->seq, e);
     if (rc == MP_OK)
-        rc = parse_len("kv", a->kv_text, &a->kv, e);
+        rc = cmd_parse_len("kv", a->kv_text, &a->kv, e);
     if (rc)
         return rc;
     if (a->batch < 1 || a->seed < 0)

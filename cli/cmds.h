@@ -4,6 +4,10 @@
 #ifndef MP_CLI_CMDS_H
 #define MP_CLI_CMDS_H
 
+#include <stdint.h>
+
+#include "base/err.h"
+
 #include "base/cli.h"
 
 typedef struct CliCmd {
@@ -21,6 +25,10 @@ int cli_dispatch(const char *prog, const CliCmd *cmds, int argc, char **argv);
  * usage error (printed to stderr). */
 #define CMD_GO_ON (-1)
 int cmd_parse(const CliSpec *spec, int argc, char **argv, char **pos, int *npos);
+
+/* --seq or --kv given as text (NULL: not given, POINT_LEN_DEFAULT); a value typed must be an
+ * integer >= 1, else MP_EINPUT naming the flag. */
+int cmd_parse_len(const char *flag, const char *text, int64_t *out, MpErr *e);
 
 int cmd_config(int argc, char **argv);  /* config check|show */
 int cmd_list(int argc, char **argv);    /* list models|presets|kinds */

@@ -157,6 +157,21 @@ static void bad_files(void **state)
     CLI_EXPECT("compare-gpu --arch iso/mixpe-w4a16 --model llama2-7b", CLI_ERR_MERGE, 2);
 }
 
+/* --seq / --kv typed by a user are lengths >= 1: "-1" is not "not given" (it used to run with 2048). */
+static void typed_lengths(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {"--kv -1", "--seq -1", "--kv 0", "--seq x"};
+    char cmd[1024];
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(cmd, sizeof cmd, "compare-gpu --gpu " H100 " --arch iso/olive --model llama2-7b --phase decode %s",
+                 bad[i]);
+        CLI_EXPECT(cmd, CLI_ERR_MERGE, 2);
+        if (!strstr(cli_out, bad[i][2] == 'k' ? "--kv" : "--seq"))
+            fail_msg("%s: the message does not name the flag:\n%s", bad[i], cli_out);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -164,6 +179,7 @@ int main(void)
         cmocka_unit_test(no_kernel_kind),
         cmocka_unit_test(failing_check_unused),
         cmocka_unit_test(bad_files),
+        cmocka_unit_test(typed_lengths),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
