@@ -399,33 +399,12 @@ static void sqlx(const char *db, const char *sql)
     sqlite3_close(h);
 }
 
-static unsigned char *slurp(const char *file, size_t *n)
-{
-    FILE *f = fopen(file, "rb");
-    assert_non_null(f);
-    unsigned char *b = NULL;
-    size_t cap = 0;
-    *n = 0;
-    for (;;) {
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 1 << 16;
-            b = realloc(b, cap);
-            assert_non_null(b);
-        }
-        size_t k = fread(b + *n, 1, cap - *n, f);
-        if (!k)
-            break;
-        *n += k;
-    }
-    fclose(f);
-    return b;
-}
 
 /* dst = a copy of the (closed, single-file) database src, then `sql` run on it. */
 static void damaged_copy(const char *src, const char *dst, const char *sql)
 {
     size_t n;
-    unsigned char *b = slurp(src, &n);
+    unsigned char *b = tu_file_bytes(src, &n);
     char p[600];
     snprintf(p, sizeof p, "%s-wal", dst);
     remove(p);
@@ -443,13 +422,13 @@ static void expect_db_refused(const char *fmt, const char *db, const char *needl
 {
     char args[2048];
     size_t n0, n1;
-    unsigned char *before = slurp(db, &n0);
+    unsigned char *before = tu_file_bytes(db, &n0);
     snprintf(args, sizeof args, fmt, db);
     CLI_EXPECT(args, CLI_ERR_APART, 2);
     CLI_CONTAINS(cli_err, db);
     CLI_CONTAINS(cli_err, needle);
     assert_null(strstr(cli_err, ".tmp."));
-    unsigned char *after = slurp(db, &n1);
+    unsigned char *after = tu_file_bytes(db, &n1);
     if (n0 != n1 || memcmp(before, after, n0) != 0)
         fail_msg("%s changed the database", args);
     free(before);

@@ -16,6 +16,7 @@
 
 #include "base/alloc.h"
 #include "dse/db.h"
+#include "testutil.h"
 
 static char dir[] = "/tmp/mpsim_db_XXXXXX";
 
@@ -322,39 +323,17 @@ static void every_field_read_back(void **state)
     assert_int_equal(db_close(d, &e), MP_OK);
 }
 
-/* The whole content of a file (malloc'd), its length in *n. */
-static unsigned char *file_bytes(const char *file, size_t *n)
-{
-    FILE *f = fopen(file, "rb");
-    assert_non_null(f);
-    unsigned char *b = NULL;
-    size_t cap = 0;
-    *n = 0;
-    for (;;) {
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 1 << 16;
-            b = realloc(b, cap);
-            assert_non_null(b);
-        }
-        size_t k = fread(b + *n, 1, cap - *n, f);
-        if (!k)
-            break;
-        *n += k;
-    }
-    fclose(f);
-    return b;
-}
 
 /* db_open refuses the file in both modes (the message naming the file and containing `needle`)
  * and leaves every byte of it as it was, and no -wal or -journal file behind. */
 static void expect_refused_untouched(const char *name, const char *needle)
 {
     size_t n0, n1;
-    unsigned char *before = file_bytes(path(name), &n0);
+    unsigned char *before = tu_file_bytes(path(name), &n0);
     expect_refused(path(name), DB_WRITE, needle);
     expect_refused(path(name), DB_WRITE, path(name));
     expect_refused(path(name), DB_READ, needle);
-    unsigned char *after = file_bytes(path(name), &n1);
+    unsigned char *after = tu_file_bytes(path(name), &n1);
     assert_int_equal(n0, n1);
     assert_memory_equal(before, after, n0);
     free(before);

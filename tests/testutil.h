@@ -194,6 +194,29 @@ static inline const char *tu_put(const char *dir, const char *name, const char *
     return p;
 }
 
+/* The whole content of a file (malloc'd; free()), its length in *n. */
+static inline unsigned char *tu_file_bytes(const char *file, size_t *n)
+{
+    FILE *f = fopen(file, "rb");
+    assert_non_null(f);
+    unsigned char *b = NULL;
+    size_t cap = 0;
+    *n = 0;
+    for (;;) {
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 1 << 16;
+            b = realloc(b, cap);
+            assert_non_null(b);
+        }
+        size_t k = fread(b + *n, 1, cap - *n, f);
+        if (!k)
+            break;
+        *n += k;
+    }
+    fclose(f);
+    return b;
+}
+
 /* Read path into buf: at most cap - 1 bytes, then a NUL. Returns the number of bytes read, or -1
  * (buf "") when the file cannot be opened: the caller says whether that is a failure. */
 static inline long tu_slurp(const char *path, char *buf, size_t cap)
