@@ -4,9 +4,11 @@
 #include "sim/engine.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/parse.h"
 #include "models/golden.h"
 
 static int64_t cdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
@@ -427,6 +429,25 @@ void sim_operand_params(const ArchConfig *c, int act_act, QParams *wq, QParams *
 
 /* ------------------------------------------------------------------ entry */
 
+static int limit_from_env(const char *name, int64_t def, int64_t *out, MpErr *e)
+{
+    const char *v = getenv(name);
+    *out = def;
+    if (!v)
+        return MP_OK;
+    if (mp_parse_i64(v, out) != 0 || *out < 1)
+        return mp_errf(e, MP_EINPUT, "%s='%s': expected a whole number >= 1", name, v);
+    return MP_OK;
+}
+
+int sim_limits(SimLimits *l, MpErr *e)
+{
+    int rc = limit_from_env("MPSIM_MAX_STEPS", SIM_MAX_STEPS_DEFAULT, &l->max_steps, e);
+    if (rc == MP_OK)
+        rc = limit_from_env("MPSIM_MAX_PE_CYCLES", SIM_MAX_PE_CYCLES_DEFAULT, &l->max_pe_cycles, e);
+    return rc;
+}
+
 int sim_gemm(const ArchConfig *c, const SimGemm *g, Fidelity fid, const MapForce *force, ArrayData *data,
              SimResult *r, MpErr *e)
 {
@@ -452,11 +473,36 @@ int sim_gemm(const ArchConfig *c, const SimGemm *g, Fidelity fid, const MapForce
     int rc = map_choose(&x.p, force, &x.mp, e);
     if (rc)
         return rc;
+    SimLimits lim;
+    rc = sim_limits(&lim, e);
+    if (rc)
+        return rc;
+    if (x.mp.steps > lim.max_steps)
+        return mp_errf(e, MP_EINPUT,
+                       "GEMM %lldx%lldx%lld: its mapping (blocks %lldx%lldx%lld) takes %lld steps, above the work "
+                       "limit of %lld (raise it with MPSIM_MAX_STEPS=N, or map with larger blocks)",
+                       (long long)g->m, (long long)g->n, (long long)g->k, (long long)x.mp.bm, (long long)x.mp.bn,
+                       (long long)x.mp.bk, (long long)x.mp.steps, (long long)lim.max_steps);
     r->map = x.mp;
     if (fid == FID_FAST)
         rc = engine_fast(&x, r);
-    else
-        rc = engine_cycle(&x, data, r, e);
+    else {
+        /* the cycle count is known exactly before simulating (fast == cycle): refuse what would
+         * take too long, before anything is allocated */
+        rc = engine_fast(&x, r);
+        const int64_t pes = (int64_t)c->rows * c->cols;
+        if (rc == MP_OK && r->ev.cycles > lim.max_pe_cycles / pes)
+            return mp_errf(e, MP_EINPUT,
+                           "GEMM %lldx%lldx%lld: %lld cycles on %lld PEs is above the cycle-fidelity work limit of "
+                           "%lld PE-cycles (raise it with MPSIM_MAX_PE_CYCLES=N, or use --fidelity fast)",
+                           (long long)g->m, (long long)g->n, (long long)g->k, (long long)r->ev.cycles,
+                           (long long)pes, (long long)lim.max_pe_cycles);
+        if (rc == MP_OK) {
+            memset(r, 0, sizeof *r);
+            r->map = x.mp;
+            rc = engine_cycle(&x, data, r, e);
+        }
+    }
     if (rc)
         return rc;
     r->ev.stall_cycles = r->ev.cycles - r->ev.compute_cycles;

@@ -37,6 +37,23 @@ typedef struct SimResult {
     int64_t tiles;
 } SimResult;
 
+/* Work limits: what one GEMM may cost before it is simulated, so that no valid input keeps a
+ * command (or a sweep worker) busy for hours. A GEMM above a limit is refused with MP_EINPUT (exit 2;
+ * a sweep records the design point as infeasible) and a message naming the knob to raise, the
+ * environment variable (a whole number >= 1; docs/simulator.md, "Work limits"):
+ *   MPSIM_MAX_STEPS      schedule steps of one GEMM's mapping (both fidelities)    default 2^24
+ *                        (fast mode runs ~1 µs per step: the default is ~20 s at most)
+ *   MPSIM_MAX_PE_CYCLES  PE-cycles one GEMM may simulate at cycle fidelity        default 2^33
+ *                        (cycles x rows x cols; 45-160 M PE-cycles/s: 1-3 minutes at most)
+ * Limits only refuse; they never change a result. */
+#define SIM_MAX_STEPS_DEFAULT ((int64_t)1 << 24)
+#define SIM_MAX_PE_CYCLES_DEFAULT ((int64_t)1 << 33)
+typedef struct SimLimits {
+    int64_t max_steps, max_pe_cycles;
+} SimLimits;
+/* The limits in force: the defaults, or the environment's values (MP_EINPUT for a bad one). */
+int sim_limits(SimLimits *l, MpErr *e) MP_MUST_CHECK;
+
 /* data (cycle fidelity only, may be NULL): quantized operands and output/psum storage; with data
  * the outputs are checked against the golden GEMM and a difference is MP_ECHECK. */
 int sim_gemm(const ArchConfig *c, const SimGemm *g, Fidelity fid, const MapForce *force, ArrayData *data,

@@ -262,6 +262,43 @@ static void cycle_too_large(void **state)
     remove(path);
 }
 
+/* Work limits (sim/engine.h): valid inputs whose work would take hours are refused at once with
+ * exit 2, naming the knob; the knob raises the limit; a bad knob value is bad input. Each of these
+ * ran for minutes to hours before the limits (issue 20). */
+static void work_limits(void **state)
+{
+    (void)state;
+    char path[512], args[1024];
+    CLI_EXPECT("run --arch iso/int8 --model tiny --blocks 1x1x1", CLI_ERR_MERGE, 2); /* 134 M steps: 176 s */
+    CLI_CONTAINS(cli_out, "134217728 steps");
+    CLI_CONTAINS(cli_out, "MPSIM_MAX_STEPS");
+    snprintf(path, sizeof path, "%s/big.csv", tmpdir);
+    tu_write_text(path, "name,m,n,k\nx,1000000,1000000,1000000\n");
+    snprintf(args, sizeof args, "run --arch iso/int8 --model '%s'", path); /* cubic: hours */
+    CLI_EXPECT(args, CLI_ERR_MERGE, 2);
+    CLI_CONTAINS(cli_out, "MPSIM_MAX_STEPS");
+    remove(path);
+    /* a million PEs in cycle fidelity on tiny */
+    CLI_EXPECT("run --arch iso/int8 --model tiny --fidelity cycle --set arch.rows=1024,arch.cols=1024,"
+               "sram.weight_kib=65536,sram.act_kib=65536,sram.out_kib=65536",
+               CLI_ERR_MERGE, 2);
+    CLI_CONTAINS(cli_out, "MPSIM_MAX_PE_CYCLES");
+    /* the knobs: lower limits refuse what the defaults run; raising one lets it through */
+    setenv("MPSIM_MAX_PE_CYCLES", "1000", 1);
+    CLI_EXPECT("run --arch iso/int8 --model tiny --fidelity cycle --set arch.rows=8,arch.cols=8", CLI_ERR_MERGE, 2);
+    CLI_CONTAINS(cli_out, "above the cycle-fidelity work limit of 1000 PE-cycles");
+    unsetenv("MPSIM_MAX_PE_CYCLES");
+    setenv("MPSIM_MAX_STEPS", "1000", 1); /* decode with 1x1x1 blocks: 65536 steps per projection */
+    CLI_EXPECT("run --arch iso/int8 --model tiny --phase decode --blocks 1x1x1", CLI_ERR_MERGE, 2);
+    CLI_CONTAINS(cli_out, "above the work limit of 1000");
+    setenv("MPSIM_MAX_STEPS", "1000000", 1);
+    CLI_EXPECT("run --arch iso/int8 --model tiny --phase decode --blocks 1x1x1", CLI_ERR_DROP, 0);
+    setenv("MPSIM_MAX_STEPS", "0", 1);
+    CLI_EXPECT("run --arch iso/int8 --model tiny", CLI_ERR_MERGE, 2);
+    CLI_CONTAINS(cli_out, "MPSIM_MAX_STEPS='0': expected a whole number >= 1");
+    unsetenv("MPSIM_MAX_STEPS");
+}
+
 /* ------------------------------------------------------------------ forced mappings */
 
 static void check_mapping(const char *args, double bm, double bn, double bk, const char *order)
@@ -656,6 +693,7 @@ int main(void)
         cmocka_unit_test(bug_forced_bk_unaligned), cmocka_unit_test(bug_forced_misfit_message),
         cmocka_unit_test(bug_set_line_zero),       cmocka_unit_test(bug_compare_names_design),
         cmocka_unit_test(bug_tile_extent_truncation), cmocka_unit_test(bug_cycle_error_names_layer),
+        cmocka_unit_test(work_limits),
     };
     return cmocka_run_group_tests_name("cli_run", tests, setup, teardown);
 }

@@ -653,9 +653,31 @@ static void doc_example(void **state)
     assert_int_not_equal(access(tmp("doc.db"), F_OK), 0); /* a dry run writes nothing */
 }
 
+/* A design point above a work limit (sim/engine.h) is recorded as infeasible, with the knob named,
+ * instead of holding a worker: here every row, the limit lowered to one step. */
+static void over_limit_infeasible(void **state)
+{
+    (void)state;
+    char args[2048];
+    const char *db = tmp("limit.db");
+    char dbp[512];
+    snprintf(dbp, sizeof dbp, "%s", db);
+    tu_write_text(tmp("limit.ini"), "[sweep]\nname = limit\nbase = iso/fp16\n[workload]\nmodels = tiny\n"
+                                    "phases = decode\n[accuracy]\nenabled = false\n");
+    snprintf(args, sizeof args, "sweep '%s' --db '%s' --jobs 2", tmp("limit.ini"), dbp);
+    setenv("MPSIM_MAX_STEPS", "1", 1);
+    CLI_EXPECT(args, CLI_ERR_MERGE, 0);
+    unsetenv("MPSIM_MAX_STEPS");
+    assert_int_equal(query_int(dbp, "SELECT count(*) FROM results"), 0);
+    assert_int_equal(query_int(dbp, "SELECT count(*) FROM infeasible WHERE message LIKE '%MPSIM_MAX_STEPS%'"), 1);
+    remove(tmp("limit.ini"));
+    remove(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(over_limit_infeasible),
         cmocka_unit_test(bad_specs),
         cmocka_unit_test(sweep_and_rerun),
         cmocka_unit_test(resume_after_kill),
