@@ -8,6 +8,7 @@
 
 #include "base/alloc.h"
 #include "base/fileio.h"
+#include "base/utf8.h"
 
 void gpu_free(GpuFile *g)
 {
@@ -34,45 +35,6 @@ static long line_of(const char *text, size_t off)
     return line;
 }
 
-/* Offset of the first byte of text[0, len) that does not belong to well-formed UTF-8 (RFC 3629:
- * no overlong forms, no surrogates, nothing above U+10FFFF), or len when all is well. */
-static size_t utf8_bad_at(const unsigned char *s, size_t len)
-{
-    size_t i = 0;
-    while (i < len) {
-        unsigned c = s[i];
-        size_t n;
-        unsigned lo = 0x80, hi = 0xBF; /* bounds of the second byte */
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if (c >= 0xC2 && c <= 0xDF)
-            n = 1;
-        else if (c >= 0xE0 && c <= 0xEF) {
-            n = 2;
-            if (c == 0xE0)
-                lo = 0xA0; /* overlong */
-            if (c == 0xED)
-                hi = 0x9F; /* surrogates */
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            n = 3;
-            if (c == 0xF0)
-                lo = 0x90; /* overlong */
-            if (c == 0xF4)
-                hi = 0x8F; /* above U+10FFFF */
-        } else
-            return i;
-        if (len - i <= n)
-            return i;
-        if (s[i + 1] < lo || s[i + 1] > hi)
-            return i;
-        for (size_t k = 2; k <= n; k++)
-            if ((s[i + k] & 0xC0) != 0x80)
-                return i;
-        i += n + 1;
-    }
-    return len;
-}
 
 static int name_cmp(const void *a, const void *b)
 {
@@ -124,7 +86,7 @@ static int json_parse_strict(const char *path, const char *text, size_t len, cJS
     if (nul)
         return mp_errf(e, MP_EINPUT, "%s: NUL byte at byte %zu (line %ld)", path, (size_t)(nul - text),
                        line_of(text, (size_t)(nul - text)));
-    size_t bad = utf8_bad_at((const unsigned char *)text, len);
+    size_t bad = mp_utf8_bad_at((const unsigned char *)text, len);
     if (bad < len)
         return mp_errf(e, MP_EINPUT, "%s: invalid UTF-8 at byte %zu (line %ld)", path, bad, line_of(text, bad));
     const char *end = NULL;

@@ -26,6 +26,7 @@
 
 #include "base/alloc.h"
 #include "base/fileio.h"
+#include "base/utf8.h"
 #include "models/fpx.h"
 #include "traces/st_int.h"
 
@@ -88,53 +89,10 @@ int st_dtype_parse(const char *s, StDtype *out)
 
 /* ---- small helpers ----------------------------------------------------------------- */
 
-/* Length of the UTF-8 sequence at p (n bytes available), 0 if it is not valid UTF-8
- * (overlong forms, surrogates and code points above U+10FFFF are invalid). */
-static size_t utf8_seq_len(const unsigned char *p, size_t n)
-{
-    unsigned c = p[0];
-    if (c < 0x80)
-        return 1;
-    size_t len;
-    unsigned lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF)
-        len = 2;
-    else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        if (c == 0xE0)
-            lo = 0xA0;
-        if (c == 0xED)
-            hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        if (c == 0xF0)
-            lo = 0x90;
-        if (c == 0xF4)
-            hi = 0x8F;
-    } else
-        return 0;
-    if (n < len)
-        return 0;
-    if (p[1] < lo || p[1] > hi)
-        return 0;
-    for (size_t k = 2; k < len; k++)
-        if (p[k] < 0x80 || p[k] > 0xBF)
-            return 0;
-    return len;
-}
-
 int st_utf8_valid(const char *s)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    size_t n = strlen(s);
-    while (n) {
-        size_t k = utf8_seq_len(p, n);
-        if (!k)
-            return 0;
-        p += k;
-        n -= k;
-    }
-    return 1;
+    const size_t n = strlen(s);
+    return mp_utf8_bad_at((const unsigned char *)s, n) == n;
 }
 
 /* A printable copy of untrusted text for messages: at most 64 bytes, control bytes as
@@ -145,7 +103,7 @@ const char *st_safe_text(const char *s, size_t len, char out[80])
     while (i < len && n < 64) {
         unsigned char c = (unsigned char)s[i];
         if (c >= 0x80) {
-            size_t k = utf8_seq_len((const unsigned char *)s + i, len - i);
+            size_t k = mp_utf8_seq_len((const unsigned char *)s + i, len - i);
             if (!k || n + k > 64) {
                 if (!k) {
                     out[n++] = '?';
@@ -265,7 +223,7 @@ static int hdr_scan(const char *path, const unsigned char *h, size_t n, MpErr *e
                     continue;
                 }
                 if (c >= 0x80) {
-                    size_t k = utf8_seq_len(h + i, n - i);
+                    size_t k = mp_utf8_seq_len(h + i, n - i);
                     if (!k)
                         return scan_fail(path, i, ctx, ctxlen, e, "invalid UTF-8");
                     i += k;
