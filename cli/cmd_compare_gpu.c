@@ -151,7 +151,7 @@ int cmd_compare_gpu(int argc, char **argv)
         cfg[ACC_BW] = cfg[ACC_CONF];
         rc = config_apply_sets(&cfg[ACC_BW], set, &e);
     }
-    RunOpts ro = {FID_FAST, NULL, 1, 0};
+    RunOpts ro = {FID_FAST, NULL, 1, 0, MAP_OBJ_TIME, NULL};
     for (int i = 0; rc == MP_OK && i < NACC; i++)
         rc = point_eval(&cfg[i], &tech, w, &ro, 1, &pt[i], &e);
     if (rc != MP_OK) {
@@ -287,7 +287,7 @@ int cmd_compare_gpu(int argc, char **argv)
                 cJSON *x = cJSON_AddObjectToObject(l, acc_key[j]);
                 cJSON_AddNumberToObject(x, "us", aus[j]);
                 cJSON_AddNumberToObject(x, "energy_uj", auj[j]);
-                cJSON_AddStringToObject(x, "bound", point_bound(&pt[j].cfg, &pt[j].res.layer[i].r.ev));
+                cJSON_AddStringToObject(x, "bound", point_bound(&pt[j].res.layer[i].r));
             }
             cJSON_AddItemToObject(l, "vs_gpu", ratios_json(gus[REF_KERNEL], guj[REF_KERNEL], aus, auj));
             cJSON_AddItemToObject(l, "vs_cublas", ratios_json(gus[REF_CUBLAS], guj[REF_CUBLAS], aus, auj));

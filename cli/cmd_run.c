@@ -19,7 +19,7 @@
 #include "sim/run.h"
 
 typedef struct RunArgs {
-    const char *arch, *archs, *model, *phase, *fidelity, *json, *blocks, *order, *set;
+    const char *arch, *archs, *model, *phase, *fidelity, *json, *blocks, *order, *orient, *objective, *set;
     const char *seq_text, *kv_text; /* --seq, --kv as typed; NULL: not given */
     int64_t seq, kv, batch, seed;   /* seq, kv: from the texts, POINT_LEN_DEFAULT when not given */
     int quiet;
@@ -52,8 +52,12 @@ static int eval_point(const char *arch, const Workload *w, const RunArgs *a, con
     int rc = point_load_arch(arch, a->set, &cfg, &tech, e);
     if (rc)
         return rc;
+    int obj = MAP_OBJ_TIME;
+    for (int i = 0; i < MAP_OBJ_COUNT; i++)
+        if (a->objective && !strcmp(a->objective, map_objective_names[i]))
+            obj = i;
     RunOpts o = {strcmp(a->fidelity, "cycle") == 0 ? FID_CYCLE : FID_FAST, force, (uint64_t)a->seed,
-                 !a->quiet && isatty(2)};
+                 !a->quiet && isatty(2), obj, NULL};
     return point_eval(&cfg, &tech, w, &o, 1, p, e);
 }
 
@@ -68,7 +72,7 @@ static void print_point(const Point *p, const Workload *w)
     else if (w->phase == WL_DECODE)
         printf(" kv %lld", (long long)w->kv);
     printf("  batch %lld\n\n", (long long)w->batch);
-    printf("%-12s %6s %6s %6s %5s %13s %6s %10s %11s %-7s  %s\n", "gemm", "M", "N", "K", "count", "cycles(all)",
+    printf("%-12s %6s %6s %6s %5s %13s %6s %10s %11s %-13s  %s\n", "gemm", "M", "N", "K", "count", "cycles(all)",
            "util%", "DRAM MB", "energy uJ", "bound", "mapping (per instance)");
     for (int i = 0; i < p->res.nlayer; i++) {
         const RunLayer *L = &p->res.layer[i];
@@ -76,10 +80,10 @@ static void print_point(const Point *p, const Workload *w)
         char map[128];
         map_describe(&L->r.map, map, sizeof map);
         double util = ev->mac_capacity ? 100.0 * (double)ev->macs / (double)ev->mac_capacity : 0;
-        printf("%-12s %6lld %6lld %6lld %5lld %13lld %6.1f %10.2f %11.2f %-7s  %s\n", L->g.name, (long long)L->g.m,
+        printf("%-12s %6lld %6lld %6lld %5lld %13lld %6.1f %10.2f %11.2f %-13s  %s\n", L->g.name, (long long)L->g.m,
                (long long)L->g.n, (long long)L->g.k, (long long)L->g.count, (long long)(ev->cycles * L->g.count), util,
                (double)(ev->dram_read_bits + ev->dram_write_bits) * L->g.count / 8e6, p->layer_energy[i].total / 1e6,
-               point_bound(c, ev), map);
+               point_bound(&L->r), map);
     }
     const SimEvents *t = &p->res.total;
     const EnergyBreakdown *en = &p->energy;
@@ -136,8 +140,13 @@ static cJSON *point_json(const Point *p, const Workload *w)
         cJSON_AddNumberToObject(l, "energy_pj", p->layer_energy[i].total);
         cJSON_AddNumberToObject(l, "dram_bytes",
                                 (double)(L->r.ev.dram_read_bits + L->r.ev.dram_write_bits) * L->g.count / 8);
-        cJSON_AddStringToObject(l, "bound", point_bound(c, &L->r.ev));
+        cJSON_AddStringToObject(l, "bound", point_bound(&L->r));
+        /* each resource's own cycles, all instances: what the layer would take if only it counted */
+        cJSON *rs = cJSON_AddObjectToObject(l, "resource_cycles");
+        for (int k = 0; k < SIM_RES_COUNT; k++)
+            cJSON_AddNumberToObject(rs, sim_resource_names[k], (double)(L->r.res[k] * L->g.count));
         cJSON *mp = cJSON_AddObjectToObject(l, "mapping");
+        cJSON_AddStringToObject(mp, "orient", map_orient_name(L->r.map.trans));
         cJSON_AddNumberToObject(mp, "bm", (double)L->r.map.bm);
         cJSON_AddNumberToObject(mp, "bn", (double)L->r.map.bn);
         cJSON_AddNumberToObject(mp, "bk", (double)L->r.map.bk);
@@ -160,9 +169,25 @@ static int common_args(RunArgs *a, MapForce *f, int *use_force, MpErr *e)
         return rc;
     if (a->batch < 1 || a->seed < 0)
         return mp_errf(e, MP_EINPUT, "--batch >= 1 and --seed >= 0 required");
-    f->bm = f->bn = f->bk = 0;
-    f->order = -1;
+    *f = MAP_FORCE_NONE;
     *use_force = 0;
+    if (a->objective) {
+        int ok = 0;
+        for (int i = 0; i < MAP_OBJ_COUNT; i++)
+            ok |= !strcmp(a->objective, map_objective_names[i]);
+        if (!ok)
+            return mp_errf(e, MP_EINPUT, "--objective '%s': expected time, dram or energy", a->objective);
+    }
+    if (a->orient) {
+        if (!strcmp(a->orient, "mxn"))
+            f->trans = 0;
+        else if (!strcmp(a->orient, "nxm"))
+            f->trans = 1;
+        else
+            return mp_errf(e, MP_EINPUT, "--orient '%s': expected mxn (tokens on the array rows) or nxm (output "
+                                         "channels on the rows)", a->orient);
+        *use_force = 1;
+    }
     if (a->blocks) {
         rc = parse_blocks(a->blocks, f, e);
         if (rc)
@@ -192,6 +217,10 @@ static int common_args(RunArgs *a, MapForce *f, int *use_force, MpErr *e)
         {"seed", CLI_INT, &(a).seed, "S", "seed of the cycle-fidelity operands (default 1)"},                        \
         {"blocks", CLI_STR, &(a).blocks, "BMxBNxBK", "force the SRAM blocking (0 = free), e.g. 32x64x4096"},          \
         {"order", CLI_STR, &(a).order, "mn|nm", "force the block loop order"},                                        \
+        {"orient", CLI_STR, &(a).orient, "mxn|nxm",                                                                   \
+         "force the orientation: tokens (mxn) or output channels (nxm) on the array rows"},                           \
+        {"objective", CLI_STR, &(a).objective, "time|dram|energy",                                                    \
+         "what the mapper minimises first (default time, then DRAM bits, then energy)"},                              \
         {"set", CLI_STR, &(a).set, "S.K=V,...", "override config keys, e.g. arch.rows=16,sram.weight_kib=256"},     \
         {"json", CLI_STR, &(a).json, "FILE", "write results as JSON ('-' for stdout)"},                             \
         {"quiet", CLI_FLAG, &(a).quiet, "", "no progress on stderr"}

@@ -4,6 +4,8 @@
 #include <math.h>
 #include <stdio.h>
 
+#include "base/alloc.h"
+
 static int64_t cdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 static int64_t bits_of(double bits_per_elem, int64_t elems) { return (int64_t)ceil(bits_per_elem * (double)elems); }
 
@@ -70,7 +72,11 @@ static int candidates(int64_t full, int64_t unit, int64_t *out, int cap)
     return n;
 }
 
-int map_choose(const MapProblem *p, const MapForce *force, Mapping *out, MpErr *e)
+int map_m_unit(const MapProblem *p, int trans) { return trans ? p->cols : p->rows; }
+int map_n_unit(const MapProblem *p, int trans) { return trans ? p->rows : p->cols; }
+const char *map_orient_name(int trans) { return trans ? "NxM" : "MxN"; }
+
+static int check_problem(const MapProblem *p, MpErr *e)
 {
     if (p->m < 1 || p->n < 1 || p->k < 1 || p->rows < 1 || p->cols < 1 || p->k_align < 1)
         return mp_errf(e, MP_EINPUT, "mapping: bad GEMM or array shape");
@@ -80,75 +86,117 @@ int map_choose(const MapProblem *p, const MapForce *force, Mapping *out, MpErr *
     if (p->m * p->n > MAP_ELEMS_MAX || p->m * p->k > MAP_ELEMS_MAX || p->n * p->k > MAP_ELEMS_MAX)
         return mp_errf(e, MP_EINPUT, "GEMM %lldx%lldx%lld: an operand or the output above 2^50 elements is not supported",
                        (long long)p->m, (long long)p->n, (long long)p->k);
-    /* forced extents: negative is an error; larger than the GEMM means the whole extent (one
-     * forcing serves every GEMM of a model); Bk keeps the K alignment unless it is all of K */
-    MapForce fc, *f = NULL;
-    if (force) {
-        fc = *force;
-        if (fc.bm < 0 || fc.bn < 0 || fc.bk < 0)
-            return mp_errf(e, MP_EINPUT, "mapping: forced blocks must be >= 0 (0 = free)");
-        fc.bm = fc.bm > p->m ? p->m : fc.bm;
-        fc.bn = fc.bn > p->n ? p->n : fc.bn;
-        fc.bk = fc.bk > p->k ? p->k : fc.bk;
-        if (fc.bk && fc.bk != p->k && fc.bk % p->k_align != 0)
-            return mp_errf(e, MP_EINPUT,
-                           "mapping: forced Bk = %lld is not a multiple of %d (the weight group or the PE's lanes) "
-                           "and not all of K = %lld",
-                           (long long)fc.bk, p->k_align, (long long)p->k);
-        f = &fc;
+    return MP_OK;
+}
+
+/* forced extents: negative is an error; larger than the GEMM means the whole extent (one forcing
+ * serves every GEMM of a model); Bk keeps the K alignment unless it is all of K */
+static int clamp_force(const MapProblem *p, const MapForce *force, MapForce *fc, MpErr *e)
+{
+    *fc = force ? *force : MAP_FORCE_NONE;
+    if (fc->bm < 0 || fc->bn < 0 || fc->bk < 0)
+        return mp_errf(e, MP_EINPUT, "mapping: forced blocks must be >= 0 (0 = free)");
+    if (fc->trans > 1 || fc->order > 1)
+        return mp_errf(e, MP_EINPUT, "mapping: bad forced order or orientation");
+    fc->bm = fc->bm > p->m ? p->m : fc->bm;
+    fc->bn = fc->bn > p->n ? p->n : fc->bn;
+    fc->bk = fc->bk > p->k ? p->k : fc->bk;
+    if (fc->bk && fc->bk != p->k && fc->bk % p->k_align != 0)
+        return mp_errf(e, MP_EINPUT,
+                       "mapping: forced Bk = %lld is not a multiple of %d (the weight group or the PE's lanes) "
+                       "and not all of K = %lld",
+                       (long long)fc->bk, p->k_align, (long long)p->k);
+    return MP_OK;
+}
+
+int map_enumerate(const MapProblem *p, const MapForce *force, Mapping **out, int *n, MpErr *e)
+{
+    *out = NULL;
+    *n = 0;
+    int rc = check_problem(p, e);
+    MapForce f;
+    if (rc == MP_OK)
+        rc = clamp_force(p, force, &f, e);
+    if (rc)
+        return rc;
+    int64_t cm[2][64], cn[2][64], ck[64];
+    int nm[2], nn[2], nk = candidates(p->k, p->k_align, ck, 64);
+    for (int t = 0; t < 2; t++) {
+        nm[t] = candidates(p->m, map_m_unit(p, t), cm[t], 64);
+        nn[t] = candidates(p->n, map_n_unit(p, t), cn[t], 64);
     }
-    int64_t cm[64], cn[64], ck[64];
-    int nm = candidates(p->m, p->rows, cm, 64), nn = candidates(p->n, p->cols, cn, 64),
-        nk = candidates(p->k, p->k_align, ck, 64);
-    int found = 0;
-    Mapping best = {0};
-    for (int o = 0; o < 2; o++) {
-        if (f && f->order >= 0 && f->order != o)
+    Mapping *v = NULL;
+    int cnt = 0, vcap = 0;
+    for (int t = 0; t < 2; t++) {
+        if (f.trans >= 0 && f.trans != t)
             continue;
-        for (int a = 0; a < nm; a++)
-            for (int b = 0; b < nn; b++)
-                for (int c = 0; c < nk; c++) {
-                    Mapping mp = {cm[a], cn[b], ck[c], (LoopOrder)o, 0, 0, 0, 0};
-                    if (f && f->bm)
-                        mp.bm = f->bm;
-                    if (f && f->bn)
-                        mp.bn = f->bn;
-                    if (f && f->bk)
-                        mp.bk = f->bk;
-                    if (!fits(p, mp.bm, mp.bn, mp.bk))
-                        continue;
-                    map_traffic(p, &mp);
-                    int64_t tot = mp.dram_w_bits + mp.dram_x_bits + mp.dram_y_bits,
-                            btot = best.dram_w_bits + best.dram_x_bits + best.dram_y_bits;
-                    /* equal DRAM traffic: fewer K blocks (partial sums spilled to the output buffer
-                     * and read back cost SRAM traffic and fill/drain time), then fewer steps */
-                    int64_t kb = cdiv(p->k, mp.bk), bkb = found ? cdiv(p->k, best.bk) : 0;
-                    if (!found || tot < btot || (tot == btot && (kb < bkb || (kb == bkb && mp.steps < best.steps)))) {
-                        best = mp;
-                        found = 1;
+        for (int o = 0; o < 2; o++) {
+            if (f.order >= 0 && f.order != o)
+                continue;
+            for (int a = 0; a < nm[t]; a++)
+                for (int b = 0; b < nn[t]; b++)
+                    for (int c = 0; c < nk; c++) {
+                        Mapping mp = {f.bm ? f.bm : cm[t][a], f.bn ? f.bn : cn[t][b], f.bk ? f.bk : ck[c],
+                                      (LoopOrder)o, t, 0, 0, 0, 0};
+                        /* a forced extent repeats across the free loop: keep its first occurrence */
+                        if ((f.bm && a) || (f.bn && b) || (f.bk && c) || !fits(p, mp.bm, mp.bn, mp.bk))
+                            continue;
+                        map_traffic(p, &mp);
+                        Mapping *nv = mp_grow(v, cnt, &vcap, sizeof *v, 64);
+                        if (!nv) {
+                            mp_free(v);
+                            return mp_errf(e, MP_ENOMEM, "out of memory in the mapper");
+                        }
+                        v = nv;
+                        v[cnt++] = mp;
                     }
-                }
+        }
     }
-    if (!found && f && (f->bm || f->bn || f->bk))
+    if (!cnt && (f.bm || f.bn || f.bk))
         return mp_errf(e, MP_EINPUT,
                        "mapping: the forced blocks %lldx%lldx%lld (0 = free) of GEMM %lldx%lldx%lld do not fit the "
                        "buffers",
-                       (long long)f->bm, (long long)f->bn, (long long)f->bk, (long long)p->m, (long long)p->n,
+                       (long long)f.bm, (long long)f.bn, (long long)f.bk, (long long)p->m, (long long)p->n,
                        (long long)p->k);
-    if (!found)
+    if (!cnt)
         return mp_errf(e, MP_EINPUT,
                        "mapping: no blocking of GEMM %lldx%lldx%lld fits the buffers (the smallest, %lldx%lldx%lld, "
                        "needs more SRAM); enlarge [sram] or reduce the array",
-                       (long long)p->m, (long long)p->n, (long long)p->k, (long long)cm[0], (long long)cn[0],
+                       (long long)p->m, (long long)p->n, (long long)p->k, (long long)cm[0][0], (long long)cn[0][0],
                        (long long)ck[0]);
-    *out = best;
+    *out = v;
+    *n = cnt;
+    return MP_OK;
+}
+
+int map_choose(const MapProblem *p, const MapForce *force, Mapping *out, MpErr *e)
+{
+    Mapping *v;
+    int n;
+    int rc = map_enumerate(p, force, &v, &n, e);
+    if (rc)
+        return rc;
+    int best = 0;
+    for (int i = 1; i < n; i++) {
+        const Mapping *mp = &v[i], *bb = &v[best];
+        int64_t tot = mp->dram_w_bits + mp->dram_x_bits + mp->dram_y_bits,
+                btot = bb->dram_w_bits + bb->dram_x_bits + bb->dram_y_bits;
+        /* equal DRAM traffic: fewer K blocks (partial sums spilled to the output buffer and read back
+         * cost SRAM traffic and fill/drain time), then fewer steps */
+        int64_t kb = cdiv(p->k, mp->bk), bkb = cdiv(p->k, bb->bk);
+        if (tot < btot || (tot == btot && (kb < bkb || (kb == bkb && mp->steps < bb->steps))))
+            best = i;
+    }
+    *out = v[best];
+    mp_free(v);
     return MP_OK;
 }
 
 void map_describe(const Mapping *mp, char *buf, int cap)
 {
-    snprintf(buf, (size_t)cap, "blocks %lldx%lldx%lld order %s, %lld steps", (long long)mp->bm, (long long)mp->bn,
-             (long long)mp->bk, mp->order == ORDER_MN ? "MN" : "NM", (long long)mp->steps);
+    snprintf(buf, (size_t)cap, "%s blocks %lldx%lldx%lld order %s, %lld steps", map_orient_name(mp->trans),
+             (long long)mp->bm, (long long)mp->bn, (long long)mp->bk, mp->order == ORDER_MN ? "MN" : "NM",
+             (long long)mp->steps);
 }
 
 int map_next_step(const MapProblem *p, const Mapping *mp, int64_t *it, MapStep *st)

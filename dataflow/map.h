@@ -10,9 +10,17 @@
  *         store the output block (M_b x N_b outputs) to DRAM
  *
  * A block stays resident when the next step uses the same block (e.g. the X block across nb when
- * Bk = K and order MN). The choice minimises DRAM bits under the buffer capacities (halved when
- * double-buffered); ties go to fewer K blocks (less partial-sum traffic), then to fewer steps,
- * then to the first candidate in a fixed order.
+ * Bk = K and order MN).
+ *
+ * Orientation (trans) says which GEMM dimension lies along the array's rows (sim/petime.h, Tile):
+ * 0 = tokens (M) on the rows and output channels (N) on the columns, 1 = the reverse. It sets the
+ * units of the candidate blocks (Bm a multiple of the token edge, Bn of the channel edge) and the
+ * array tiles; it moves no DRAM byte.
+ *
+ * The space (map_enumerate): both orientations, both orders, Bm, Bn, Bk doubling from their units
+ * plus the whole extent, every blocking that fits the buffer capacities (halved when
+ * double-buffered). Which one runs is the simulator's choice (sim/mapper.h: least time by default);
+ * map_choose here ranks by DRAM bits alone (ties: fewer K blocks, fewer steps, the first in order).
  */
 #ifndef MP_DATAFLOW_MAP_H
 #define MP_DATAFLOW_MAP_H
@@ -42,21 +50,34 @@ typedef struct MapProblem {
 typedef struct Mapping {
     int64_t bm, bn, bk;
     LoopOrder order;
+    int trans;                                      /* orientation, as above                    */
     int64_t dram_w_bits, dram_x_bits, dram_y_bits;  /* analytic DRAM traffic                   */
     int64_t steps;                                  /* kb iterations in all                     */
 } Mapping;
 
-/* Forced choices: 0 (or order -1) = free; an extent larger than the GEMM's means all of it; a forced
- * Bk must be a multiple of k_align or all of K. */
+/* Forced choices: 0 (or order -1, trans -1) = free; an extent larger than the GEMM's means all of
+ * it; a forced Bk must be a multiple of k_align or all of K. */
 typedef struct MapForce {
     int64_t bm, bn, bk;
     int order;
+    int trans;
 } MapForce;
+#define MAP_FORCE_NONE ((MapForce){0, 0, 0, -1, -1})
 
+/* Every candidate of the space that fits, traffic filled, in a fixed order (trans, order, Bm, Bn,
+ * Bk outermost first); *out is allocated (mp_free it). MP_EINPUT when none fits or a forced value is
+ * bad, with a message naming the smallest blocking or the forced one. */
+int map_enumerate(const MapProblem *p, const MapForce *force, Mapping **out, int *n, MpErr *e) MP_MUST_CHECK;
+/* The candidate with the least DRAM bits (ties as above). */
 int map_choose(const MapProblem *p, const MapForce *force, Mapping *out, MpErr *e) MP_MUST_CHECK;
+/* Units of the candidate blocks in an orientation: the token edge (Bm) and the channel edge (Bn). */
+int map_m_unit(const MapProblem *p, int trans);
+int map_n_unit(const MapProblem *p, int trans);
 /* Analytic DRAM traffic of a given blocking (fills the dram_* fields and steps). */
 void map_traffic(const MapProblem *p, Mapping *mp);
 void map_describe(const Mapping *mp, char *buf, int cap);
+/* Its orientation in words: "MxN" (tokens on the rows) or "NxM" (channels on the rows). */
+const char *map_orient_name(int trans);
 
 /* Bits of one rows x cols block of elements of bits_per_elem bits (rounded up to whole bits). */
 int64_t map_block_bits(double bits_per_elem, int64_t rows, int64_t cols);

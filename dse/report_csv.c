@@ -165,7 +165,7 @@ void rep_csv_layers_rows(FILE *f, const RepData *r, const RepWork *w)
             rep_csv_num(f, bytes > 0 ? ev->macs / bytes : NAN);
             fputc(',', f);
             rep_csv_num(f, ev->cycles > 0 ? ev->macs / ((double)ev->cycles / hz) / 1e9 : NAN);
-            fprintf(f, ",%s\n", point_bound(&pt->cfg, ev));
+            fprintf(f, ",%s\n", point_bound(&L->r));
         }
     }
 }

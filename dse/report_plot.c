@@ -446,7 +446,7 @@ static void plot_roofline(RepPlots *c, const RepData *r, const RepWork *w, int d
         fprintf(f, "# %s\n", names[q]);
         for (int l = 0; l < nl; l++)
             if (grp[l] == q)
-                fprintf(f, "%.9g %.9g %s\n", ai[l], perf[l], point_bound(cfg, &res->layer[l].r.ev));
+                fprintf(f, "%.9g %.9g %s\n", ai[l], perf[l], point_bound(&res->layer[l].r));
         fprintf(f, "\n\n");
     }
     char t[800];

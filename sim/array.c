@@ -14,6 +14,8 @@ struct Array {
     PeTiming pt;         /* the timing row of the tile being run */
     PeKindId kind;       /* the datapath of the tile being run   */
     int rows, cols;
+    int stride;          /* max(rows, cols): register files are stride x stride, so that a WS tile
+                          * simulated in its untransposed frame fits either orientation       */
     Reg *xr, *wr;        /* rows x cols operand registers (OS: x moves right, w down)      */
     GoldenAcc *acc;      /* rows x cols accumulators (OS) / in-flight psums (WS)           */
     int32_t *pm;         /* WS: the output row m each psum register carries, -1 = empty     */
@@ -34,7 +36,8 @@ int array_create(const ArchConfig *c, Array **out, MpErr *e)
     a->kind = (PeKindId)c->pe_kind;
     a->rows = c->rows;
     a->cols = c->cols;
-    size_t n = (size_t)c->rows * c->cols;
+    a->stride = c->rows > c->cols ? c->rows : c->cols;
+    size_t n = (size_t)a->stride * a->stride;
     a->xr = mp_calloc(n, sizeof *a->xr);
     a->wr = mp_calloc(n, sizeof *a->wr);
     a->acc = mp_calloc(n, sizeof *a->acc);
@@ -70,15 +73,19 @@ static int64_t kend(const Tile *t, int64_t k, int lanes)
 
 /* ---------------------------------------------------------------- output-stationary */
 
-static int run_os(Array *a, const Tile *t, ArrayData *d, int64_t *cycles, int64_t *busy, MpErr *e)
+/* The output PE(i, j) of an OS tile computes: (m, n) = (m0 + i, n0 + j), or (m0 + j, n0 + i) when
+ * the tile is transposed (rows = output channels). */
+static int os_m(const Tile *t, int i, int j) { return (int)t->m0 + (t->trans ? j : i); }
+static int os_n(const Tile *t, int i, int j) { return (int)t->n0 + (t->trans ? i : j); }
+
+static int run_os(Array *a, const Tile *t, ArrayData *d, TilePhases *ph, int64_t *busy, MpErr *e)
 {
     const PeTiming *pt = &a->pt;
     const int64_t bw = (int64_t)a->cfg.sram_banks * a->cfg.sram_port_bits;
-    const int tm = t->tm, tn = t->tn, C = a->cols;
+    const int tm = tile_rows(t), tn = tile_cols(t), C = a->stride; /* array rows / columns in use */
     const int64_t se = pe_tile_step(&a->cfg, pt, t), sc = pt->step_cycles, steps = cdiv(t->tk, pt->lanes);
-    const int64_t M = d ? d->x->rows : 0, N = d ? d->w->rows : 0;
+    const int64_t N = d ? d->w->rows : 0;
     int64_t cyc = 0;
-    (void)M;
     /* phase 1: partial sums shift in from the output buffer, one row per rowcyc cycles */
     const int64_t rowcyc_in = cdiv((int64_t)tn * pt->acc_bits, bw);
     for (int i = 0; i < tm; i++) {
@@ -87,11 +94,12 @@ static int run_os(Array *a, const Tile *t, ArrayData *d, int64_t *cycles, int64_
             if (t->first_k)
                 golden_acc_reset(pa);
             else if (d)
-                *pa = d->psum[(size_t)(t->m0 + i) * N + t->n0 + j];
+                *pa = d->psum[(size_t)os_m(t, i, j) * N + os_n(t, i, j)];
         }
         if (!t->first_k)
             cyc += rowcyc_in; /* the row's transfer occupies the port for these cycles */
     }
+    ph->load = cyc;
     /* phase 2: skewed streaming. Row i receives step s at its left edge at cycle i + s*se and
      * column j at its top edge at cycle j + s*se; registers shift one PE per cycle. */
     for (int i = 0; i < tm; i++)
@@ -141,8 +149,8 @@ static int run_os(Array *a, const Tile *t, ArrayData *d, int64_t *cycles, int64_
                                    j, (long long)c, x.k, w.k);
                 const int64_t ke = kend(t, x.k, pt->lanes);
                 if (d)
-                    golden_acc_run(a->kind, &a->acc[(size_t)i * C + j], d->w, (int)(t->n0 + j), d->x,
-                                   (int)(t->m0 + i), x.k, (int)ke);
+                    golden_acc_run(a->kind, &a->acc[(size_t)i * C + j], d->w, os_n(t, i, j), d->x, os_m(t, i, j),
+                                   x.k, (int)ke);
                 *busy += sc;
                 int64_t ready = c + sc; /* the step's end; its result after latency */
                 if (dq && (ke % a->cfg.group_size == 0 || ke == t->k0 + t->tk)) {
@@ -160,38 +168,46 @@ static int run_os(Array *a, const Tile *t, ArrayData *d, int64_t *cycles, int64_
             break;
         }
     }
-    cyc += t0;
-    /* phase 3: results shift out to the output buffer, one row per rowcyc cycles */
+    ph->run = t0;
+    /* phase 3: the results move to the drain registers and shift out to the output buffer, one row
+     * per rowcyc cycles (the caller overlaps this with the next tile: sim/petime.h, ArrayPipe) */
     const int64_t rowcyc_out = cdiv((int64_t)tn * (t->last_k ? pt->out_bits : pt->acc_bits), bw);
+    ph->drain = 0;
     for (int i = 0; i < tm; i++) {
         for (int j = 0; j < tn && d; j++) {
-            size_t o = (size_t)(t->m0 + i) * N + t->n0 + j;
+            const int m = os_m(t, i, j), n = os_n(t, i, j);
+            size_t o = (size_t)m * N + n;
             const GoldenAcc *pa = &a->acc[(size_t)i * C + j];
             if (t->last_k)
-                d->y[o] = golden_acc_finish(a->kind, pa, d->w, (int)(t->n0 + j), d->x, (int)(t->m0 + i));
+                d->y[o] = golden_acc_finish(a->kind, pa, d->w, n, d->x, m);
             else
                 d->psum[o] = *pa;
         }
-        cyc += rowcyc_out;
+        ph->drain += rowcyc_out;
     }
-    *cycles = cyc;
     return MP_OK;
 }
 
 /* ---------------------------------------------------------------- weight-stationary */
 
-static int run_ws(Array *a, const Tile *t, ArrayData *d, int64_t *cycles, int64_t *busy, MpErr *e)
+/* WS: simulated in the trans = 0 frame (K-rows r, columns j = output channels); a transposed tile
+ * (K along the columns, channels along the rows) is the same machine turned by 90 degrees: its
+ * registers and timing are those of the mirror image, so one simulation serves both. */
+static int run_ws(Array *a, const Tile *t, ArrayData *d, TilePhases *ph, int64_t *busy, MpErr *e)
 {
     const PeTiming *pt = &a->pt;
     const int64_t bw = (int64_t)a->cfg.sram_banks * a->cfg.sram_port_bits;
-    const int tn = t->tn, C = a->cols;
+    const int tn = t->tn, C = a->stride;
     const int64_t se = pe_tile_step(&a->cfg, pt, t), sc = pt->step_cycles;
     const int krows = (int)cdiv(t->tk, pt->lanes), tm = t->tm;
     const int64_t N = d ? d->w->rows : 0;
-    if (krows > a->rows)
-        return mp_errf(e, MP_EINTERNAL, "array: WS tile of %d k-rows on %d rows", krows, a->rows);
+    const int kext = t->trans ? a->cols : a->rows, next = t->trans ? a->rows : a->cols;
+    if (krows > kext || tn > next)
+        return mp_errf(e, MP_EINTERNAL, "array: WS tile of %d k-steps x %d channels on a %dx%d array", krows, tn,
+                       a->rows, a->cols);
     /* phase 1: weights shift down into the krows rows: PE(r, j) holds k-step r of column j */
-    int64_t cyc = krows * cdiv((int64_t)tn * pt->lanes * pt->w_bits, bw);
+    ph->load = krows * cdiv((int64_t)tn * pt->lanes * pt->w_bits, bw);
+    int64_t cyc = 0;
     for (int r = 0; r < krows; r++)
         for (int j = 0; j < tn; j++)
             a->wr[(size_t)r * C + j].k = (int32_t)(t->k0 + (int64_t)r * pt->lanes);
@@ -280,18 +296,20 @@ static int run_ws(Array *a, const Tile *t, ArrayData *d, int64_t *cycles, int64_
         }
     }
     mp_free(xm);
-    *cycles = cyc;
+    ph->run = cyc;
+    ph->drain = 0;
     return rc;
 }
 
-int array_run_tile(Array *a, const PeTiming *pt, PeKindId kind, const Tile *t, ArrayData *d, int64_t *cycles,
+int array_run_tile(Array *a, const PeTiming *pt, PeKindId kind, const Tile *t, ArrayData *d, TilePhases *ph,
                    int64_t *pe_busy, MpErr *e)
 {
     a->pt = *pt;
     a->kind = kind;
     *pe_busy = 0;
-    if (t->tm < 1 || t->tn < 1 || t->tk < 1 || t->tn > a->cols || (a->cfg.dataflow == DATAFLOW_OS && t->tm > a->rows))
-        return mp_errf(e, MP_EINTERNAL, "array: tile %dx%dx%d does not fit a %dx%d array", t->tm, t->tn, t->tk,
-                       a->rows, a->cols);
-    return a->cfg.dataflow == DATAFLOW_OS ? run_os(a, t, d, cycles, pe_busy, e) : run_ws(a, t, d, cycles, pe_busy, e);
+    if (t->tm < 1 || t->tn < 1 || t->tk < 1 ||
+        (a->cfg.dataflow == DATAFLOW_OS && (tile_rows(t) > a->rows || tile_cols(t) > a->cols)))
+        return mp_errf(e, MP_EINTERNAL, "array: tile %dx%dx%d (%s) does not fit a %dx%d array", t->tm, t->tn, t->tk,
+                       t->trans ? "channels on the rows" : "tokens on the rows", a->rows, a->cols);
+    return a->cfg.dataflow == DATAFLOW_OS ? run_os(a, t, d, ph, pe_busy, e) : run_ws(a, t, d, ph, pe_busy, e);
 }

@@ -31,7 +31,7 @@ int array_create(const ArchConfig *c, Array **out, MpErr *e) MP_MUST_CHECK;
 void array_destroy(Array *a);
 /* Simulate one tile with timing row pt and datapath kind; *cycles gets the ticks it took,
  * *pe_busy the PE-cycles spent on steps. d may be NULL: indices still move and are checked. */
-int array_run_tile(Array *a, const PeTiming *pt, PeKindId kind, const Tile *t, ArrayData *d, int64_t *cycles,
+int array_run_tile(Array *a, const PeTiming *pt, PeKindId kind, const Tile *t, ArrayData *d, TilePhases *ph,
                    int64_t *pe_busy, MpErr *e) MP_MUST_CHECK;
 
 #endif

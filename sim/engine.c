@@ -10,6 +10,7 @@
 #include "base/alloc.h"
 #include "base/parse.h"
 #include "models/golden.h"
+#include "sim/mapper.h"
 
 static int64_t cdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
@@ -22,6 +23,7 @@ typedef struct Ctx {
     PeKindId kind;
     MapProblem p;
     Mapping mp;
+    int em, en, ek;     /* array edges the token, channel and (WS) K extents lie along */
     int64_t bw;         /* SRAM bits per cycle per buffer */
     int64_t dram_bw;    /* DRAM bits per cycle            */
 } Ctx;
@@ -50,8 +52,8 @@ void sim_map_problem(const ArchConfig *c, const SimGemm *g, MapProblem *p)
 
 /* ------------------------------------------------------------------ tiles of a step */
 
-/* The tiles of a step, in order: OS visits R x C output tiles (rows outer); WS visits column
- * tiles outer and K passes of rows*lanes inner, streaming the whole M block. */
+/* The tiles of a step, in order: OS visits output tiles (token-edge tiles outer); WS visits
+ * channel tiles outer and K passes of (K edge) * lanes inner, streaming the whole M block. */
 typedef struct TileIter {
     const Ctx *x;
     const MapStep *st;
@@ -62,16 +64,16 @@ static int tile_next(TileIter *it, Tile *t)
 {
     const Ctx *x = it->x;
     const MapStep *st = it->st;
-    const int R = x->c->rows, C = x->c->cols;
+    t->trans = x->mp.trans;
     if (x->c->dataflow == DATAFLOW_OS) {
-        int64_t na = cdiv(st->mb, R), nb = cdiv(st->nb, C);
+        int64_t na = cdiv(st->mb, x->em), nb = cdiv(st->nb, x->en);
         if (it->a >= na)
             return 0;
-        t->m0 = st->m0 + it->a * R;
-        t->n0 = st->n0 + it->b * C;
+        t->m0 = st->m0 + it->a * x->em;
+        t->n0 = st->n0 + it->b * x->en;
         t->k0 = st->k0;
-        t->tm = (int)min64(R, st->m0 + st->mb - t->m0);
-        t->tn = (int)min64(C, st->n0 + st->nb - t->n0);
+        t->tm = (int)min64(x->em, st->m0 + st->mb - t->m0);
+        t->tn = (int)min64(x->en, st->n0 + st->nb - t->n0);
         t->tk = (int)st->kb;
         t->first_k = st->first_k;
         t->last_k = st->last_k;
@@ -81,15 +83,15 @@ static int tile_next(TileIter *it, Tile *t)
         }
         return 1;
     }
-    const int64_t kp = (int64_t)R * x->pt.lanes; /* k per pass */
-    int64_t na = cdiv(st->nb, C), nb = cdiv(st->kb, kp);
+    const int64_t kp = (int64_t)x->ek * x->pt.lanes; /* k per pass */
+    int64_t na = cdiv(st->nb, x->en), nb = cdiv(st->kb, kp);
     if (it->a >= na)
         return 0;
     t->m0 = st->m0;
-    t->n0 = st->n0 + it->a * C;
+    t->n0 = st->n0 + it->a * x->en;
     t->k0 = st->k0 + it->b * kp;
     t->tm = (int)st->mb;
-    t->tn = (int)min64(C, st->n0 + st->nb - t->n0);
+    t->tn = (int)min64(x->en, st->n0 + st->nb - t->n0);
     t->tk = (int)min64(kp, st->k0 + st->kb - t->k0);
     t->first_k = st->first_k && it->b == 0;
     t->last_k = st->last_k && it->b == nb - 1;
@@ -100,9 +102,11 @@ static int tile_next(TileIter *it, Tile *t)
     return 1;
 }
 
-/* Events of one tile other than cycles and PE busy time (same formula in both fidelities:
- * they count what the tile moves). */
-static void tile_events(const Ctx *x, const Tile *t, SimEvents *ev)
+/* Events of one tile other than cycles and PE busy time, and its share of the resources' own
+ * cycles (same formulas in both fidelities: they count what the tile moves). The ingest and
+ * compute shares are kept in PE-cycle units x edge / array size and divided at the end
+ * (finish_resources), so that no rounding happens per tile. */
+static void tile_events(const Ctx *x, const Tile *t, SimEvents *ev, SimResult *r)
 {
     const PeTiming *pt = &x->pt;
     const int64_t tm = t->tm, tn = t->tn, tk = t->tk;
@@ -129,6 +133,21 @@ static void tile_events(const Ctx *x, const Tile *t, SimEvents *ev)
     }
     if (pt->xsum && !x->g.act_act)
         ev->xsum_ops += tm * tk;
+
+    /* resources: the streamed part of the tile and what each edge, port and the PEs need for it */
+    const int64_t steps = cdiv(tk, pt->lanes), sc = pt->step_cycles, se = pe_tile_step(x->c, pt, t);
+    const int64_t port = se > sc ? se : 0; /* the SRAM ports set the pace when slower than the PE */
+    if (x->c->dataflow == DATAFLOW_OS) {
+        r->stream += steps * se;
+        r->res[SIM_RES_W_INGEST] += tn * steps * sc;          /* / en at the end */
+        r->res[SIM_RES_X_INGEST] += tm * steps * sc;          /* / em            */
+        r->res[SIM_RES_SRAM_PORT] += steps * port;
+    } else {
+        r->stream += tm * se;
+        r->res[SIM_RES_W_INGEST] += pe_tile_phases(x->c, pt, t).load * x->en; /* preload: / en */
+        r->res[SIM_RES_X_INGEST] += tm * steps * sc;          /* / ek            */
+        r->res[SIM_RES_SRAM_PORT] += tm * port;
+    }
 }
 
 static void step_load_bits(const Ctx *x, const MapStep *st, int64_t *wb, int64_t *xb)
@@ -142,19 +161,20 @@ static int64_t step_store_bits(const Ctx *x, const MapStep *st)
     return st->last_k ? st->mb * st->nb * (int64_t)x->pt.out_bits : 0;
 }
 
-static void count_transfers(SimEvents *ev, int64_t wb, int64_t xb, int64_t yb)
+/* Transfer events; the DRAM channel's own cycles count each transfer's latency and beats. */
+static void count_transfers(const Ctx *x, SimResult *r, int64_t wb, int64_t xb, int64_t yb)
 {
+    SimEvents *ev = &r->ev;
     ev->dram_read_bits += wb + xb;
     ev->sram_write_bits[BUF_W] += wb;
     ev->sram_write_bits[BUF_X] += xb;
     ev->dram_write_bits += yb;
     ev->sram_read_bits[BUF_Y] += yb;
+    const int64_t b[3] = {wb, xb, yb};
+    for (int i = 0; i < 3; i++)
+        if (b[i])
+            r->res[SIM_RES_DRAM] += x->c->dram_latency_cycles + cdiv(b[i], x->dram_bw);
 }
-
-/* Which output block a step belongs to (its index in schedule order). */
-typedef struct BlockTrack {
-    int64_t cur, *store_end; /* store completion time per block (ring of 2 is enough) */
-} BlockTrack;
 
 /* ------------------------------------------------------------------ fast fidelity */
 
@@ -167,75 +187,69 @@ static int64_t xfer(const Ctx *x, int64_t *chan_free, int64_t issue, int64_t bit
     return *chan_free;
 }
 
-static int64_t step_compute_fast(const Ctx *x, const MapStep *st, SimEvents *ev, int64_t *ntiles)
-{
-    TileIter it = {x, st, 0, 0};
-    Tile t;
-    int64_t cyc = 0;
-    while (tile_next(&it, &t)) {
-        cyc += pe_tile_cycles(x->c, &x->pt, &t);
-        int64_t steps = cdiv(t.tk, x->pt.lanes);
-        ev->pe_busy += (int64_t)t.tm * t.tn * steps * x->pt.step_cycles;
-        tile_events(x, &t, ev);
-        (*ntiles)++;
-    }
-    return cyc;
-}
-
+/* The DMA queue is in program order: step s's store is queued when its outputs are in the output
+ * buffer (ce_s), the loads of step s+1 when step s starts computing (cs_s, double-buffered) but
+ * never before the previous step's store is queued: issue = max(cs_s, ce_{s-1}). Without double
+ * buffering everything is sequential: the loads of s+1 are queued when the store of s is done. */
 static int engine_fast(const Ctx *x, SimResult *r)
 {
     SimEvents *ev = &r->ev;
-    int64_t it = 0, chan = 0, ce_prev = 0, store_end[2] = {0, 0}, block = -1, last_end = 0;
+    int64_t it = 0, chan = 0, ce_prev = 0, store_end[2] = {0, 0}, block = -1, last_end = 0, busy_end = 0;
+    ArrayPipe ap = {0, 0, 0};
     MapStep st, next;
     int have = map_next_step(&x->p, &x->mp, &it, &st);
     int64_t wb, xb;
     step_load_bits(x, &st, &wb, &xb);
     int64_t lend = xfer(x, &chan, 0, wb);
     lend = max64(lend, xfer(x, &chan, 0, xb));
-    count_transfers(ev, wb, xb, 0);
+    count_transfers(x, r, wb, xb, 0);
     while (have) {
         int have_next = map_next_step(&x->p, &x->mp, &it, &next);
         if (st.first_k)
             block++;
-        int64_t cs;
-        if (x->c->double_buffer) {
-            cs = max64(ce_prev, lend);
-            if (st.first_k && block >= 2)
-                cs = max64(cs, store_end[block % 2]);
-        } else {
-            cs = max64(ce_prev, lend);
-        }
-        int64_t nl = 0; /* next step's loads: issued at compute start when double-buffered */
-        int64_t nwb = 0, nxb = 0;
+        int64_t ready = lend;
+        if (x->c->double_buffer && st.first_k && block >= 2)
+            ready = max64(ready, store_end[block % 2]); /* the output block's slot is free */
+        int64_t nwb = 0, nxb = 0, nl = 0;
         if (have_next)
             step_load_bits(x, &next, &nwb, &nxb);
-        if (have_next && x->c->double_buffer) {
-            nl = xfer(x, &chan, cs, nwb);
-            nl = max64(nl, xfer(x, &chan, cs, nxb));
-            count_transfers(ev, nwb, nxb, 0);
+        TileIter ti = {x, &st, 0, 0};
+        Tile t;
+        for (int first = 1; tile_next(&ti, &t); first = 0) {
+            const TilePhases ph = pe_tile_phases(x->c, &x->pt, &t);
+            const int64_t start = pe_pipe_tile(x->c, &ap, &ph, ready);
+            if (first && have_next && x->c->double_buffer) { /* prefetch the next step */
+                const int64_t issue = max64(start, ce_prev);
+                nl = xfer(x, &chan, issue, nwb);
+                nl = max64(nl, xfer(x, &chan, issue, nxb));
+                count_transfers(x, r, nwb, nxb, 0);
+            }
+            /* the array is busy from the tile's start to the end of its last phase */
+            ev->compute_cycles += max64(0, ap.drain_free - max64(start, busy_end));
+            busy_end = max64(busy_end, ap.drain_free);
+            ev->pe_busy += (int64_t)t.tm * t.tn * cdiv(t.tk, x->pt.lanes) * x->pt.step_cycles;
+            tile_events(x, &t, ev, r);
+            r->tiles++;
         }
-        int64_t cc = step_compute_fast(x, &st, ev, &r->tiles);
-        int64_t ce = cs + cc;
-        ev->compute_cycles += cc;
+        const int64_t ce = ap.drain_free; /* the step's outputs are in the output buffer */
         int64_t yb = step_store_bits(x, &st), after = ce;
         if (yb) {
             after = xfer(x, &chan, ce, yb);
             store_end[block % 2] = after;
-            count_transfers(ev, 0, 0, yb);
+            count_transfers(x, r, 0, 0, yb);
         }
         last_end = max64(last_end, after);
         if (have_next && !x->c->double_buffer) {
             nl = xfer(x, &chan, after, nwb);
             nl = max64(nl, xfer(x, &chan, after, nxb));
-            count_transfers(ev, nwb, nxb, 0);
-            ce = after; /* sequential: the next step waits for the store too */
+            count_transfers(x, r, nwb, nxb, 0);
         }
         ce_prev = ce;
         lend = nl;
         st = next;
         have = have_next;
     }
-    ev->cycles = max64(last_end, ce_prev);
+    ev->cycles = max64(last_end, ap.drain_free);
     return MP_OK;
 }
 
@@ -284,9 +298,73 @@ static void chan_tick(Chan *ch)
 
 static int chan_idle(const Chan *ch) { return ch->head == ch->tail; }
 
+/* The cycle engine's machine: the channel, the DMA queue and the array's back end, ticked together.
+ * The array's front phase of a tile (OS: psum load + run; WS: weight preload) is ticked by the
+ * caller; its back phase (OS: the drain registers shifting out; WS: the activation stream) runs in
+ * `tail` while the next tile's front proceeds. */
+typedef struct Mach {
+    const Ctx *x;
+    SimResult *r;
+    Chan ch;
+    int64_t now;
+    int64_t tail_left;   /* cycles left in the back phase; 0 = idle                        */
+    int64_t tail_step;   /* the step whose outputs are complete when the tail ends, or -1  */
+    int front;           /* a front phase is being ticked                                   */
+    int64_t queued_store;/* steps whose store has been queued: 0..queued_store-1            */
+    int64_t defer_loads; /* step whose loads wait for the previous store's queueing, or -1   */
+    const MapStep *steps;
+    int64_t S;
+} Mach;
+
+#define LOADW(s) (int)(2 * (s))
+#define LOADX(s) (int)(2 * (s) + 1)
+#define STORE(m, s) (int)(2 * (m)->S + (s))
+
+static void mach_queue_loads(Mach *m, int64_t s)
+{
+    int64_t wb, xb;
+    step_load_bits(m->x, &m->steps[s], &wb, &xb);
+    chan_push(&m->ch, m->x->c->dram_latency_cycles, wb, LOADW(s));
+    chan_push(&m->ch, m->x->c->dram_latency_cycles, xb, LOADX(s));
+    count_transfers(m->x, m->r, wb, xb, 0);
+}
+
+/* step s's outputs are all in the output buffer: queue its store (then any loads held behind it) */
+static void mach_outputs_done(Mach *m, int64_t s)
+{
+    int64_t yb = step_store_bits(m->x, &m->steps[s]);
+    chan_push(&m->ch, m->x->c->dram_latency_cycles, yb, STORE(m, s));
+    if (yb)
+        count_transfers(m->x, m->r, 0, 0, yb);
+    m->queued_store = s + 1;
+    if (m->defer_loads >= 0) {
+        mach_queue_loads(m, m->defer_loads);
+        m->defer_loads = -1;
+    }
+    if (!m->x->c->double_buffer && s + 1 < m->S)
+        m->defer_loads = -2 - (s + 1); /* sequential: the next loads wait for this store to finish */
+}
+
+static void mach_tick(Mach *m)
+{
+    chan_tick(&m->ch);
+    if (m->front || m->tail_left > 0)
+        m->r->ev.compute_cycles++;
+    if (m->tail_left > 0 && --m->tail_left == 0 && m->tail_step >= 0)
+        mach_outputs_done(m, m->tail_step);
+    m->now++;
+    /* sequential (no double buffering): a store that finished releases the next step's loads */
+    if (m->defer_loads <= -2) {
+        int64_t s = -2 - m->defer_loads;
+        if (m->ch.done[STORE(m, s - 1)]) {
+            m->defer_loads = -1;
+            mach_queue_loads(m, s);
+        }
+    }
+}
+
 static int engine_cycle(const Ctx *x, ArrayData *data, SimResult *r, MpErr *e)
 {
-    SimEvents *ev = &r->ev;
     const int64_t S = x->mp.steps;
     Array *arr = NULL;
     int rc = array_create(x->c, &arr, e);
@@ -295,110 +373,87 @@ static int engine_cycle(const Ctx *x, ArrayData *data, SimResult *r, MpErr *e)
     MapStep *steps = mp_calloc((size_t)S, sizeof *steps);
     /* completion flags: loads W,X of each step (2S), stores of each step (S) */
     int *done = mp_calloc((size_t)(3 * S + 1), sizeof *done);
-    Chan ch = {mp_calloc((size_t)(3 * S + 1), sizeof(Xfer)), 0, 0, (int)(3 * S + 1), x->dram_bw, done};
-    int64_t *store_of_block = mp_calloc((size_t)S + 1, sizeof *store_of_block); /* step index of each block's store */
-    if (!steps || !done || !ch.q || !store_of_block) {
+    Xfer *q = mp_calloc((size_t)(3 * S + 1), sizeof(Xfer));
+    int64_t *store_of_block = mp_calloc((size_t)S + 1, sizeof *store_of_block); /* step of each block's store */
+    if (!steps || !done || !q || !store_of_block) {
         rc = mp_errf(e, MP_ENOMEM, "out of memory in the cycle engine");
         goto out;
     }
+    Mach m = {x, r, {q, 0, 0, (int)(3 * S + 1), x->dram_bw, done}, 0, 0, -1, 0, 0, -1, steps, S};
     int64_t it = 0;
     for (int64_t s = 0; s < S; s++)
         map_next_step(&x->p, &x->mp, &it, &steps[s]);
-    const int64_t lat = x->c->dram_latency_cycles;
-    int64_t now = 0, block = -1;
-#define LOADW(s) (int)(2 * (s))
-#define LOADX(s) (int)(2 * (s) + 1)
-#define STORE(s) (int)(2 * S + (s))
-    {
-        int64_t wb, xb;
-        step_load_bits(x, &steps[0], &wb, &xb);
-        chan_push(&ch, lat, wb, LOADW(0));
-        chan_push(&ch, lat, xb, LOADX(0));
-        count_transfers(ev, wb, xb, 0);
-    }
-    int64_t prev_store = -1; /* single buffer: the previous step's store must finish first */
+    mach_queue_loads(&m, 0);
+    const int os = x->c->dataflow == DATAFLOW_OS;
+    int64_t block = -1;
     for (int64_t s = 0; s < S; s++) {
         const MapStep *st = &steps[s];
         if (st->first_k)
             store_of_block[++block] = -1;
-        /* wait (ticking) until the step's data are in and its output slot is free */
-        for (;;) {
-            int ready = done[LOADW(s)] && done[LOADX(s)];
-            if (st->first_k && block >= 2 && x->c->double_buffer) {
-                int64_t sb = store_of_block[block - 2];
-                ready = ready && (sb < 0 || done[STORE(sb)]);
-            }
-            if (!x->c->double_buffer && prev_store >= 0)
-                ready = ready && done[STORE(prev_store)];
-            if (ready)
-                break;
-            chan_tick(&ch);
-            now++;
-        }
-        if (!x->c->double_buffer && s > 0) {
-            /* sequential: this step's loads were issued after the previous store; nothing to do */
-        }
-        if (x->c->double_buffer && s + 1 < S) { /* issue the next step's loads at compute start */
-            int64_t wb, xb;
-            step_load_bits(x, &steps[s + 1], &wb, &xb);
-            chan_push(&ch, lat, wb, LOADW(s + 1));
-            chan_push(&ch, lat, xb, LOADX(s + 1));
-            count_transfers(ev, wb, xb, 0);
-        }
-        /* compute: every tile, ticked inside the array; the channel ticks alongside */
         TileIter ti = {x, st, 0, 0};
         Tile t;
-        int64_t cc = 0;
-        while (tile_next(&ti, &t)) {
-            int64_t tc, busy;
-            if ((rc = array_run_tile(arr, &x->pt, x->kind, &t, data, &tc, &busy, e)) != MP_OK)
+        int first = 1, more = tile_next(&ti, &t);
+        while (more) {
+            Tile cur = t;
+            more = tile_next(&ti, &t);
+            TilePhases ph;
+            int64_t busy;
+            if ((rc = array_run_tile(arr, &x->pt, x->kind, &cur, data, &ph, &busy, e)) != MP_OK)
                 goto out;
-            for (int64_t i = 0; i < tc; i++)
-                chan_tick(&ch);
-            cc += tc;
-            ev->pe_busy += busy;
-            tile_events(x, &t, ev);
+            /* wait (ticking) until the step's data are in, its output slot is free and the array can
+             * take the tile: OS psum loads and WS single-buffered preloads wait for the back phase */
+            for (;;) {
+                int ready = done[LOADW(s)] && done[LOADX(s)];
+                if (st->first_k && block >= 2 && x->c->double_buffer) {
+                    int64_t sb = store_of_block[block - 2];
+                    ready = ready && (sb < 0 || done[STORE(&m, sb)]);
+                }
+                if ((os && ph.load > 0) || (!os && !x->c->double_buffer))
+                    ready = ready && m.tail_left == 0;
+                if (ready)
+                    break;
+                mach_tick(&m);
+            }
+            if (first && s + 1 < S && x->c->double_buffer) { /* prefetch the next step */
+                if (m.queued_store >= s || s == 0)
+                    mach_queue_loads(&m, s + 1);
+                else
+                    m.defer_loads = s + 1; /* queued right after step s-1's store */
+            }
+            first = 0;
+            /* the front phase */
+            m.front = 1;
+            for (int64_t i = 0; i < (os ? ph.load + ph.run : ph.load); i++)
+                mach_tick(&m);
+            m.front = 0;
+            /* OS: the results wait for the drain registers; WS: the stream waits for the previous one */
+            while (m.tail_left > 0)
+                mach_tick(&m);
+            m.tail_left = os ? ph.drain : ph.run;
+            m.tail_step = more ? -1 : s;
+            if (m.tail_left == 0 && !more)
+                mach_outputs_done(&m, s);
+            r->ev.pe_busy += busy;
+            tile_events(x, &cur, &r->ev, r);
             r->tiles++;
         }
-        now += cc;
-        ev->compute_cycles += cc;
-        int64_t yb = step_store_bits(x, st);
-        if (yb) {
-            chan_push(&ch, lat, yb, STORE(s));
-            count_transfers(ev, 0, 0, yb);
+        if (st->last_k)
             store_of_block[block] = s;
-            prev_store = s;
-        } else
-            done[STORE(s)] = 1;
-        if (!x->c->double_buffer && s + 1 < S) {
-            /* sequential: wait for the store, then load the next step */
-            while (!done[STORE(s)]) {
-                chan_tick(&ch);
-                now++;
-            }
-            int64_t wb, xb;
-            step_load_bits(x, &steps[s + 1], &wb, &xb);
-            chan_push(&ch, lat, wb, LOADW(s + 1));
-            chan_push(&ch, lat, xb, LOADX(s + 1));
-            count_transfers(ev, wb, xb, 0);
-        }
     }
-    while (!chan_idle(&ch)) { /* the last stores drain */
-        chan_tick(&ch);
-        now++;
-    }
-    ev->cycles = now;
-#undef LOADW
-#undef LOADX
-#undef STORE
+    while (m.tail_left > 0 || !chan_idle(&m.ch) || m.defer_loads != -1) /* the last stores drain */
+        mach_tick(&m);
+    r->ev.cycles = m.now;
 out:
     array_destroy(arr);
     mp_free(steps);
     mp_free(done);
-    mp_free(ch.q);
+    mp_free(q);
     mp_free(store_of_block);
     return rc;
 }
+#undef LOADW
+#undef LOADX
+#undef STORE
 
 /* ------------------------------------------------------------------ datapaths */
 
@@ -448,10 +503,20 @@ int sim_limits(SimLimits *l, MpErr *e)
     return rc;
 }
 
-int sim_gemm(const ArchConfig *c, const SimGemm *g, Fidelity fid, const MapForce *force, ArrayData *data,
-             SimResult *r, MpErr *e)
+const char *const sim_resource_names[SIM_RES_COUNT] = {"compute",   "dram",      "weight_ingest",
+                                                       "act_ingest", "sram_port", "fill_drain"};
+
+SimResource sim_bound(const SimResult *r)
 {
-    memset(r, 0, sizeof *r);
+    int b = 0;
+    for (int i = 1; i < SIM_RES_COUNT; i++)
+        if (r->res[i] > r->res[b])
+            b = i;
+    return (SimResource)b;
+}
+
+static int check_gemm(const SimGemm *g, MpErr *e)
+{
     if (g->m < 1 || g->n < 1 || g->k < 1)
         return mp_errf(e, MP_EINPUT, "GEMM %lldx%lldx%lld: every dimension must be >= 1", (long long)g->m,
                        (long long)g->n, (long long)g->k);
@@ -461,6 +526,16 @@ int sim_gemm(const ArchConfig *c, const SimGemm *g, Fidelity fid, const MapForce
     if (g->m * g->n > MAP_ELEMS_MAX || g->m * g->k > MAP_ELEMS_MAX || g->n * g->k > MAP_ELEMS_MAX)
         return mp_errf(e, MP_EINPUT, "GEMM %lldx%lldx%lld: an operand or the output above 2^50 elements is not supported",
                        (long long)g->m, (long long)g->n, (long long)g->k);
+    return MP_OK;
+}
+
+int sim_gemm_mapped(const ArchConfig *c, const SimGemm *g, const Mapping *mp, Fidelity fid, ArrayData *data,
+                    SimResult *r, MpErr *e)
+{
+    memset(r, 0, sizeof *r);
+    int rc = check_gemm(g, e);
+    if (rc)
+        return rc;
     Ctx x;
     memset(&x, 0, sizeof x);
     x.c = c;
@@ -470,44 +545,63 @@ int sim_gemm(const ArchConfig *c, const SimGemm *g, Fidelity fid, const MapForce
     x.bw = (int64_t)c->sram_banks * c->sram_port_bits;
     x.dram_bw = c->dram_bits_per_cycle;
     sim_map_problem(c, g, &x.p);
-    int rc = map_choose(&x.p, force, &x.mp, e);
-    if (rc)
-        return rc;
-    SimLimits lim;
-    rc = sim_limits(&lim, e);
-    if (rc)
-        return rc;
-    if (x.mp.steps > lim.max_steps)
-        return mp_errf(e, MP_EINPUT,
-                       "GEMM %lldx%lldx%lld: its mapping (blocks %lldx%lldx%lld) takes %lld steps, above the work "
-                       "limit of %lld (raise it with MPSIM_MAX_STEPS=N, or map with larger blocks)",
-                       (long long)g->m, (long long)g->n, (long long)g->k, (long long)x.mp.bm, (long long)x.mp.bn,
-                       (long long)x.mp.bk, (long long)x.mp.steps, (long long)lim.max_steps);
+    x.mp = *mp;
+    x.em = map_m_unit(&x.p, mp->trans);
+    x.en = map_n_unit(&x.p, mp->trans);
+    x.ek = mp->trans ? c->cols : c->rows;
     r->map = x.mp;
-    if (fid == FID_FAST)
-        rc = engine_fast(&x, r);
-    else {
-        /* the cycle count is known exactly before simulating (fast == cycle): refuse what would
-         * take too long, before anything is allocated */
-        rc = engine_fast(&x, r);
-        const int64_t pes = (int64_t)c->rows * c->cols;
-        if (rc == MP_OK && r->ev.cycles > lim.max_pe_cycles / pes)
-            return mp_errf(e, MP_EINPUT,
-                           "GEMM %lldx%lldx%lld: %lld cycles on %lld PEs is above the cycle-fidelity work limit of "
-                           "%lld PE-cycles (raise it with MPSIM_MAX_PE_CYCLES=N, or use --fidelity fast)",
-                           (long long)g->m, (long long)g->n, (long long)g->k, (long long)r->ev.cycles,
-                           (long long)pes, (long long)lim.max_pe_cycles);
-        if (rc == MP_OK) {
-            memset(r, 0, sizeof *r);
-            r->map = x.mp;
-            rc = engine_cycle(&x, data, r, e);
-        }
-    }
+    rc = fid == FID_FAST ? engine_fast(&x, r) : engine_cycle(&x, data, r, e);
     if (rc)
         return rc;
+    const int64_t pes = (int64_t)c->rows * c->cols;
     r->ev.stall_cycles = r->ev.cycles - r->ev.compute_cycles;
-    r->ev.pe_total = (int64_t)c->rows * c->cols * r->ev.cycles;
+    r->ev.pe_total = pes * r->ev.cycles;
     /* peak MACs per PE-cycle of this GEMM: lanes per step time (attention runs at 1) */
     r->ev.mac_capacity = r->ev.pe_total * x.pt.lanes / x.pt.step_cycles;
+    /* resources: the edge shares over the edges' lengths, the PEs at the whole array's peak */
+    const int64_t wedge = c->dataflow == DATAFLOW_OS ? x.en : x.en, xedge = c->dataflow == DATAFLOW_OS ? x.em : x.ek;
+    r->res[SIM_RES_W_INGEST] = cdiv(r->res[SIM_RES_W_INGEST], wedge);
+    r->res[SIM_RES_X_INGEST] = cdiv(r->res[SIM_RES_X_INGEST], xedge);
+    r->res[SIM_RES_COMPUTE] = cdiv(r->ev.macs * x.pt.step_cycles, pes * x.pt.lanes);
+    r->res[SIM_RES_FILL_DRAIN] = max64(0, r->ev.compute_cycles - r->stream);
     return MP_OK;
+}
+
+int sim_gemm_opts(const ArchConfig *c, const SimGemm *g, Fidelity fid, const SimMapOpts *o, ArrayData *data,
+                  SimResult *r, MpErr *e)
+{
+    memset(r, 0, sizeof *r);
+    int rc = check_gemm(g, e);
+    SimLimits lim;
+    if (rc == MP_OK)
+        rc = sim_limits(&lim, e);
+    if (rc)
+        return rc;
+    SimMapOpts mo = *o;
+    mo.max_steps = lim.max_steps;
+    Mapping mp;
+    SimResult fast;
+    if ((rc = sim_map_search(c, g, &mo, &mp, &fast, e)) != MP_OK)
+        return rc;
+    if (fid == FID_FAST) {
+        *r = fast;
+        return MP_OK;
+    }
+    /* the cycle count is known exactly before simulating (fast == cycle): refuse what would take
+     * too long, before anything is allocated */
+    const int64_t pes = (int64_t)c->rows * c->cols;
+    if (fast.ev.cycles > lim.max_pe_cycles / pes)
+        return mp_errf(e, MP_EINPUT,
+                       "GEMM %lldx%lldx%lld: %lld cycles on %lld PEs is above the cycle-fidelity work limit of "
+                       "%lld PE-cycles (raise it with MPSIM_MAX_PE_CYCLES=N, or use --fidelity fast)",
+                       (long long)g->m, (long long)g->n, (long long)g->k, (long long)fast.ev.cycles, (long long)pes,
+                       (long long)lim.max_pe_cycles);
+    return sim_gemm_mapped(c, g, &mp, FID_CYCLE, data, r, e);
+}
+
+int sim_gemm(const ArchConfig *c, const SimGemm *g, Fidelity fid, const MapForce *force, ArrayData *data,
+             SimResult *r, MpErr *e)
+{
+    SimMapOpts o = {force, MAP_OBJ_TIME, NULL, 0, 0};
+    return sim_gemm_opts(c, g, fid, &o, data, r, e);
 }

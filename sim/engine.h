@@ -31,11 +31,36 @@ typedef struct SimGemm {
     int act_act;  /* 1: both operands are activations (attention); 0: weight x activation */
 } SimGemm;
 
+/* What a GEMM's time is made of: each resource's own cycles, the cycles it would need if nothing
+ * else held the GEMM back (docs/simulator.md §4, "What binds a layer"). The largest is the
+ * layer's bound; a GEMM takes at least that long, and the difference is what overlap leaves.
+ *   compute      MACs at the whole array's peak (macs x step_cycles / (rows x cols x lanes))
+ *   dram         the channel's busy cycles: latency + ceil(bits / bits_per_cycle) per transfer
+ *   w_ingest     the weight edge at full width: OS sum(tn x steps x sc) / its length; WS the preloads
+ *   x_ingest     the activation edge at full width: sum(tm x steps x sc) / its length
+ *   sram_port    cycles in which the SRAM ports, not the PEs, set the pace of a step
+ *   fill_drain   the array's busy cycles not spent streaming steps: skew, pipeline latency, psum
+ *                loads and drains not hidden behind another tile */
+typedef enum {
+    SIM_RES_COMPUTE,
+    SIM_RES_DRAM,
+    SIM_RES_W_INGEST,
+    SIM_RES_X_INGEST,
+    SIM_RES_SRAM_PORT,
+    SIM_RES_FILL_DRAIN,
+    SIM_RES_COUNT
+} SimResource;
+extern const char *const sim_resource_names[SIM_RES_COUNT]; /* "compute", "dram", ... (JSON keys) */
+
 typedef struct SimResult {
     SimEvents ev;
     Mapping map;
     int64_t tiles;
+    int64_t res[SIM_RES_COUNT]; /* own cycles of each resource, one instance                  */
+    int64_t stream;             /* cycles the array spent streaming steps (sum over tiles)      */
 } SimResult;
+/* The binding resource: the largest res[] (ties: the first in SimResource order). */
+SimResource sim_bound(const SimResult *r);
 
 /* Work limits: what one GEMM may cost before it is simulated, so that no valid input keeps a
  * command (or a sweep worker) busy for hours. A GEMM above a limit is refused with MP_EINPUT (exit 2;
@@ -58,6 +83,9 @@ int sim_limits(SimLimits *l, MpErr *e) MP_MUST_CHECK;
  * the outputs are checked against the golden GEMM and a difference is MP_ECHECK. */
 int sim_gemm(const ArchConfig *c, const SimGemm *g, Fidelity fid, const MapForce *force, ArrayData *data,
              SimResult *r, MpErr *e) MP_MUST_CHECK;
+/* The same with the mapping given (a candidate of map_enumerate); no work limits are applied. */
+int sim_gemm_mapped(const ArchConfig *c, const SimGemm *g, const Mapping *mp, Fidelity fid, ArrayData *data,
+                    SimResult *r, MpErr *e) MP_MUST_CHECK;
 
 /* The golden datapath and the operand quantization a GEMM runs with: weight x activation GEMMs use
  * the kind's own; activation x activation GEMMs (attention) quantize both operands as the kind's

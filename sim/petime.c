@@ -77,21 +77,51 @@ static int64_t dq_wait(const ArchConfig *c, const PeTiming *t, const Tile *tl, i
     return lag > 0 ? lag : 0;
 }
 
-int64_t pe_tile_cycles(const ArchConfig *c, const PeTiming *t, const Tile *tl)
+TilePhases pe_tile_phases(const ArchConfig *c, const PeTiming *t, const Tile *tl)
 {
     const int64_t bw = (int64_t)c->sram_banks * c->sram_port_bits;
     const int64_t se = pe_tile_step(c, t, tl), sc = t->step_cycles, steps = cdiv(tl->tk, t->lanes);
+    TilePhases ph = {0, 0, 0};
     if (c->dataflow == DATAFLOW_OS) {
-        /* psum rows shift in (not on the first K block) and out, one row per rowcyc cycles */
-        int64_t in = tl->first_k ? 0 : tl->tm * cdiv((int64_t)tl->tn * t->acc_bits, bw);
-        int64_t out = tl->tm * cdiv((int64_t)tl->tn * (tl->last_k ? t->out_bits : t->acc_bits), bw);
+        /* psum rows shift in (not on the first K block) and out, one array row per rowcyc cycles */
+        const int64_t ar = tile_rows(tl), ac = tile_cols(tl);
+        ph.load = tl->first_k ? 0 : ar * cdiv(ac * t->acc_bits, bw);
+        ph.drain = ar * cdiv(ac * (tl->last_k ? t->out_bits : t->acc_bits), bw);
         /* PE(i,j) runs step s at i + j + s*se; the last PE's last step ends sc later */
-        int64_t span = (tl->tm - 1) + (tl->tn - 1) + (steps - 1) * se + sc + dq_wait(c, t, tl, se) + t->latency;
-        return in + span + out;
+        ph.run = (ar - 1) + (ac - 1) + (steps - 1) * se + sc + dq_wait(c, t, tl, se) + t->latency;
+        return ph;
     }
-    /* WS: weights shift down into krows rows, one row per cycle group; then activation rows
-     * stream; row m enters PE row r at m*se + r*sc and leaves the bottom after krows*sc */
-    int64_t krows = steps;
-    int64_t preload = krows * cdiv((int64_t)tl->tn * t->lanes * t->w_bits, bw);
-    return preload + (tl->tm - 1) * se + krows * sc + (tl->tn - 1) + t->latency;
+    /* WS: weights shift into the krows K-rows of the tile, one row per cycle group (from the top
+     * edge, or the left one when trans); then activation rows stream: row m enters K-row r at
+     * m*se + r*sc and leaves after krows*sc; the n extent adds the skew across it */
+    const int64_t krows = steps;
+    ph.load = krows * cdiv((int64_t)tl->tn * t->lanes * t->w_bits, bw);
+    ph.run = (tl->tm - 1) * se + krows * sc + (tl->tn - 1) + t->latency;
+    return ph;
+}
+
+int64_t pe_tile_cycles(const ArchConfig *c, const PeTiming *t, const Tile *tl)
+{
+    const TilePhases ph = pe_tile_phases(c, t, tl);
+    return ph.load + ph.run + ph.drain;
+}
+
+static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
+
+int64_t pe_pipe_tile(const ArchConfig *c, ArrayPipe *p, const TilePhases *ph, int64_t ready)
+{
+    if (c->dataflow == DATAFLOW_OS) {
+        int64_t start = max64(ready, p->acc_free);
+        if (ph->load)
+            start = max64(start, p->drain_free);
+        const int64_t cap = max64(start + ph->load + ph->run, p->drain_free);
+        p->acc_free = cap;
+        p->drain_free = cap + ph->drain;
+        return start;
+    }
+    const int64_t pstart = max64(ready, c->double_buffer ? p->shadow_free : p->acc_free);
+    const int64_t sstart = max64(pstart + ph->load, p->acc_free);
+    p->acc_free = p->drain_free = sstart + ph->run;
+    p->shadow_free = c->double_buffer ? sstart : p->acc_free;
+    return pstart;
 }

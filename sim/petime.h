@@ -25,18 +25,61 @@ int pe_k_align(const ArchConfig *c);
 double pe_weight_bits_stored(const ArchConfig *c);
 
 /* One array tile: the PE array computes outputs [m0, m0+tm) x [n0, n0+tn) over [k0, k0+tk).
- * OS: tm <= rows, tn <= cols. WS: tn <= cols, ceil(tk / lanes) <= rows, any tm. */
+ * Orientation (trans): which GEMM dimension lies along the array's rows.
+ *   trans = 0: OS rows = tokens (m), columns = output channels (n); activations enter the left
+ *              edge, weights the top. WS: rows = K (krows = ceil(tk / lanes)), columns = n.
+ *   trans = 1: OS rows = output channels (n), columns = tokens (m); weights enter the left edge,
+ *              activations the top (BitMoD's decode arrays). WS: rows = n, columns = K.
+ * OS: the n and m extents fit the edges they lie on; WS: n and krows do, any tm streams. */
 typedef struct Tile {
     int64_t m0, n0, k0;
     int tm, tn, tk;
     int first_k, last_k; /* preload partial sums unless first_k; final outputs if last_k */
+    int trans;           /* orientation, as above */
 } Tile;
+
+/* The array rows / columns a tile occupies (OS: the m and n extents in its orientation). */
+static inline int tile_rows(const Tile *t) { return t->trans ? t->tn : t->tm; }
+static inline int tile_cols(const Tile *t) { return t->trans ? t->tm : t->tn; }
 
 /* Effective cycles per step of a tile: the PE's own step time, or longer when the SRAM ports
  * cannot feed the array (every buffer has banks * port_bits bits per cycle). */
 int pe_tile_step(const ArchConfig *c, const PeTiming *t, const Tile *tile);
-/* Closed-form cycles of a tile (fast fidelity); the cycle engine must produce the same.
+/* The three phases of a tile, in cycles (docs/simulator.md §3):
+ *   OS: load  = partial-sum rows shifted in from the output buffer (0 on the first K block),
+ *       run   = the skewed stream: first operand in to last result out of the PE pipelines,
+ *       drain = result rows shifted out to the output buffer through the drain registers.
+ *   WS: load  = the weight preload, run = the activation stream with its psums, drain = 0.
  * Requires (as the mapper guarantees) k0 to be a multiple of the group size for dq_busy kinds. */
+typedef struct TilePhases {
+    int64_t load, run, drain;
+} TilePhases;
+TilePhases pe_tile_phases(const ArchConfig *c, const PeTiming *t, const Tile *tile);
+/* Closed-form cycles of one tile on an idle array: load + run + drain (fast fidelity); the cycle
+ * engine (sim/array.c) and the RTL array must produce the same. */
 int64_t pe_tile_cycles(const ArchConfig *c, const PeTiming *t, const Tile *tile);
+
+/* Back-to-back tiles (docs/simulator.md §3, "Overlapped tiles"). The array's timeline:
+ *   OS: every PE has a drain register besides its accumulator. When a tile's run ends its results
+ *       move to the drain registers (capture) as soon as the previous tile's drain is over, and the
+ *       next tile may start at the capture: its drain overlaps the next tile's load and run. A tile
+ *       that loads partial sums waits for the drain too (both use the output buffer's port).
+ *         start = max(ready, acc_free, load ? drain_free : 0)
+ *         cap   = max(start + load + run, drain_free);  acc_free = cap;  drain_free = cap + drain
+ *   WS: with double_buffer every PE has a shadow weight register: the next tile's preload runs
+ *       behind the current tile's stream (preload may start once the previous tile's weights moved
+ *       to the active registers, i.e. at its stream start).
+ *         pstart = max(ready, shadow_free);  sstart = max(pstart + load, acc_free)
+ *         shadow_free = sstart; acc_free = drain_free = sstart + run
+ *       without double_buffer the preload waits for the stream: shadow_free = acc_free.
+ * A tile's outputs are in the output buffer at drain_free (after it). */
+typedef struct ArrayPipe {
+    int64_t acc_free;    /* the accumulators (OS) / the active weights (WS) are free from here   */
+    int64_t drain_free;  /* the drain registers are free; every earlier tile's outputs are stored */
+    int64_t shadow_free; /* WS: the shadow weight registers are free from here                  */
+} ArrayPipe;
+/* Place the next tile (phases ph) whose operands are in the buffers from cycle `ready`; returns the
+ * cycle its first phase starts and advances *p. */
+int64_t pe_pipe_tile(const ArchConfig *c, ArrayPipe *p, const TilePhases *ph, int64_t ready);
 
 #endif

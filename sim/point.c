@@ -13,11 +13,7 @@ double point_peak_macs_per_pe_cycle(const ArchConfig *c)
     return (double)pt.lanes / pt.step_cycles;
 }
 
-const char *point_bound(const ArchConfig *c, const SimEvents *ev)
-{
-    double dram = (double)(ev->dram_read_bits + ev->dram_write_bits) / c->dram_bits_per_cycle;
-    return dram > (double)ev->compute_cycles ? "memory" : "compute";
-}
+const char *point_bound(const SimResult *r) { return sim_resource_names[sim_bound(r)]; }
 
 int point_eval(const ArchConfig *c, const TechTable *t, const Workload *w, const RunOpts *o, int per_layer,
                Point *p, MpErr *e)
@@ -25,7 +21,9 @@ int point_eval(const ArchConfig *c, const TechTable *t, const Workload *w, const
     memset(p, 0, sizeof *p);
     p->cfg = *c;
     p->tech = *t;
-    int rc = run_workload(&p->cfg, w, o, &p->res, e);
+    RunOpts ro = *o;
+    ro.tech = &p->tech; /* the energy objective prices candidates with the point's table */
+    int rc = run_workload(&p->cfg, w, &ro, &p->res, e);
     if (rc != MP_OK)
         mp_err_prefix(e, "%s", p->cfg.name); /* which design: compare and sweeps run several */
     if (rc == MP_OK)

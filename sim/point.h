@@ -33,8 +33,9 @@ void point_free(Point *p);
 
 /* MACs one PE completes per cycle at full speed (lanes / step_cycles of the kind's timing row). */
 double point_peak_macs_per_pe_cycle(const ArchConfig *c);
-/* "memory" when a layer's DRAM transfer time exceeds its compute time, else "compute". */
-const char *point_bound(const ArchConfig *c, const SimEvents *ev);
+/* The resource that binds a layer (sim/engine.h, sim_bound): "compute", "dram", "weight_ingest",
+ * "act_ingest", "sram_port" or "fill_drain". */
+const char *point_bound(const SimResult *r);
 
 /* seq or kv not given on the command line: the phase's default length (2048) applies. A value no
  * caller may pass on from a user (the command line parses --seq/--kv apart and rejects < 1). */

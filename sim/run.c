@@ -6,6 +6,7 @@
 
 #include "base/alloc.h"
 #include "models/golden.h"
+#include "sim/mapper.h"
 #include "traces/synth.h"
 
 /* Largest operand a cycle-fidelity run will materialise (elements). */
@@ -51,7 +52,8 @@ static int run_one_cycle(const ArchConfig *c, const Gemm *g, const SimGemm *sg, 
         rc = quant_matrix(&xq, x, M, K, &qx, e);
     if (rc == MP_OK) {
         ArrayData d = {&qw, &qx, ps, y};
-        rc = sim_gemm(c, sg, FID_CYCLE, o->force, &d, res, e);
+        const SimMapOpts mo = {o->force, o->objective, o->tech, 0, 0};
+        rc = sim_gemm_opts(c, sg, FID_CYCLE, &mo, &d, res, e);
     }
     if (rc == MP_OK)
         rc = golden_gemm_hw(sim_datapath_kind(c, sg->act_act), &qw, &qx, yg, e);
@@ -89,8 +91,9 @@ int run_workload(const ArchConfig *c, const Workload *w, const RunOpts *o, RunRe
         if (o->progress)
             fprintf(stderr, "\r  [%d/%d] %-12s %lldx%lldx%lld   ", i + 1, w->ngemm, g->name, (long long)g->m,
                     (long long)g->n, (long long)g->k);
+        const SimMapOpts mo = {o->force, o->objective, o->tech, 0, 0};
         if (o->fid == FID_FAST)
-            rc = sim_gemm(c, &sg, FID_FAST, o->force, NULL, &L->r, e);
+            rc = sim_gemm_opts(c, &sg, FID_FAST, &mo, NULL, &L->r, e);
         else
             rc = run_one_cycle(c, g, &sg, o, i, &L->r, &r->checked_outputs, e);
         if (rc) {

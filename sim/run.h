@@ -10,7 +10,8 @@
 
 #include <stdint.h>
 
-#include "sim/engine.h"
+#include "sim/energy.h"
+#include "sim/mapper.h"
 #include "traces/workload.h"
 
 typedef struct RunOpts {
@@ -18,6 +19,8 @@ typedef struct RunOpts {
     const MapForce *force;  /* NULL = let the mapper choose */
     uint64_t seed;          /* cycle fidelity: synthetic operand seed */
     int progress;           /* print progress to stderr */
+    int objective;          /* the mapper's objective (sim/mapper.h); 0 = time */
+    const TechTable *tech;  /* prices for the energy objective (point_eval sets it) */
 } RunOpts;
 
 typedef struct RunLayer {

@@ -208,7 +208,7 @@ static void traffic_equals_steps(void **state)
         for (int o = 0; o < 2; o++) {
             const MapProblem p = {.m = shapes[i][0], .n = shapes[i][1], .k = shapes[i][2], .rows = 1, .cols = 1,
                                   .k_align = 1, .w_bits = 4 + 20.0 / 128, .x_bits = 8, .acc_bits = 32, .out_bits = 32};
-            Mapping mp = {shapes[i][3], shapes[i][4], shapes[i][5], (LoopOrder)o, 0, 0, 0, 0};
+            Mapping mp = {shapes[i][3], shapes[i][4], shapes[i][5], (LoopOrder)o, 0, 0, 0, 0, 0};
             check_traffic(&p, &mp);
             const int64_t nm = cdiv(p.m, mp.bm), nn = cdiv(p.n, mp.bn), nk = cdiv(p.k, mp.bk);
             const int64_t w1 = (int64_t)ceil(p.w_bits * (double)(mp.bn * mp.bk)), x1 = mp.bm * mp.bk * 8;
@@ -243,9 +243,11 @@ typedef struct Space {
     int n[3];
 } Space;
 
-static void space_of(const MapProblem *p, const MapForce *f, Space *s)
+/* units in orientation `trans` (map.h): the token extent is cut by the edge it lies along */
+static void space_of(const MapProblem *p, const MapForce *f, int trans, Space *s)
 {
-    const int64_t full[3] = {p->m, p->n, p->k}, unit[3] = {p->rows, p->cols, p->k_align};
+    const int64_t full[3] = {p->m, p->n, p->k}, unit[3] = {trans ? p->cols : p->rows, trans ? p->rows : p->cols,
+                                                           p->k_align};
     const int64_t forced[3] = {f ? f->bm : 0, f ? f->bn : 0, f ? f->bk : 0};
     for (int d = 0; d < 3; d++) {
         s->n[d] = cands(full[d], unit[d], s->c[d]);
@@ -264,16 +266,19 @@ static int ranks_before(const MapProblem *p, const Mapping *a, const Mapping *b)
 }
 
 /* The oracle: brute force over the search space (forced values fixed), every point numbered by one
- * index read as an odometer (order, Bm, Bn, Bk), the first of the best kept. Returns 0 when nothing
- * fits. Deliberately independent of map_choose: the space comes from cands() (the documentation),
- * the capacity from fits_indep() and the ranking from ranks_before(); only map_traffic is shared,
- * and traffic_equals_steps checks it against the steps on its own. */
+ * index read as an odometer (orientation, order, Bm, Bn, Bk), the first of the best kept. Returns 0
+ * when nothing fits. Deliberately independent of map_choose: the space comes from cands() (the
+ * documentation), the capacity from fits_indep() and the ranking from ranks_before(); only
+ * map_traffic is shared, and traffic_equals_steps checks it against the steps on its own. */
 static int brute_best(const MapProblem *p, const MapForce *f, Mapping *best)
 {
-    Space s;
-    space_of(p, f, &s);
-    const long points = 2L * s.n[0] * s.n[1] * s.n[2];
     int found = 0;
+    for (int trans = 0; trans < 2; trans++) {
+    if (f && f->trans >= 0 && f->trans != trans)
+        continue;
+    Space s;
+    space_of(p, f, trans, &s);
+    const long points = 2L * s.n[0] * s.n[1] * s.n[2];
     for (long i = 0; i < points; i++) {
         Mapping mp;
         memset(&mp, 0, sizeof mp);
@@ -284,6 +289,7 @@ static int brute_best(const MapProblem *p, const MapForce *f, Mapping *best)
         j /= s.n[1];
         mp.bm = s.c[0][j % s.n[0]];
         mp.order = (LoopOrder)(j / s.n[0]);
+        mp.trans = trans;
         if ((f && f->order >= 0 && f->order != (int)mp.order) || !fits_indep(p, mp.bm, mp.bn, mp.bk))
             continue;
         map_traffic(p, &mp);
@@ -291,6 +297,7 @@ static int brute_best(const MapProblem *p, const MapForce *f, Mapping *best)
             *best = mp;
             found = 1;
         }
+    }
     }
     return found;
 }
@@ -325,15 +332,15 @@ static int check_choice(const MapProblem *p, const MapForce *f)
         fail_msg("%s: map_choose chose a blocking the brute force says does not fit", what);
     /* honoured forced choices */
     if (f && ((f->bm && got.bm != f->bm) || (f->bn && got.bn != f->bn) || (f->bk && got.bk != f->bk) ||
-              (f->order >= 0 && (int)got.order != f->order)))
+              (f->order >= 0 && (int)got.order != f->order) || (f->trans >= 0 && got.trans != f->trans)))
         fail_msg("%s: the forced %lldx%lldx%lld order %d is not honoured", what, (long long)f->bm, (long long)f->bn,
                  (long long)f->bk, f->order);
     /* from the search space (a free extent: all of it or a multiple of its unit), fitting, with its
      * own traffic filled in */
     Space s;
-    space_of(p, NULL, &s);
+    space_of(p, NULL, got.trans, &s);
     const int64_t ext[3] = {got.bm, got.bn, got.bk}, full[3] = {p->m, p->n, p->k},
-                  unit[3] = {p->rows, p->cols, p->k_align}, forced[3] = {f ? f->bm : 0, f ? f->bn : 0, f ? f->bk : 0};
+                  unit[3] = {got.trans ? p->cols : p->rows, got.trans ? p->rows : p->cols, p->k_align}, forced[3] = {f ? f->bm : 0, f ? f->bn : 0, f ? f->bk : 0};
     for (int d = 0; d < 3; d++) {
         if (forced[d])
             continue;
@@ -364,7 +371,7 @@ static int check_choice(const MapProblem *p, const MapForce *f)
  * or free. */
 static MapForce rand_force(MpRng *r, const MapProblem *p)
 {
-    MapForce f = {0, 0, 0, -1};
+    MapForce f = MAP_FORCE_NONE;
     if (mp_rng_below(r, 2))
         f.bm = mp_rng_below(r, 2) ? p->m : (int64_t)p->rows * (1 + (int64_t)mp_rng_below(r, 4));
     if (mp_rng_below(r, 2))
@@ -375,6 +382,7 @@ static MapForce rand_force(MpRng *r, const MapProblem *p)
     f.bn = f.bn > p->n ? p->n : f.bn;
     f.bk = f.bk > p->k ? p->k : f.bk;
     f.order = (int)mp_rng_below(r, 3) - 1;
+    f.trans = (int)mp_rng_below(r, 3) - 1;
     return f;
 }
 
@@ -389,7 +397,7 @@ static void check_random_choices(const char *test, unsigned long long seed, int 
     long mapped = 0, rejected = 0;
     for (int trial = 0; trial < trials; trial++) {
         MapProblem p = rand_problem(&r);
-        MapForce f = forced ? rand_force(&r, &p) : (MapForce){0, 0, 0, -1};
+        MapForce f = forced ? rand_force(&r, &p) : MAP_FORCE_NONE;
         if (check_choice(&p, forced ? &f : NULL))
             mapped++;
         else
@@ -416,7 +424,7 @@ static void forced_choices(void **state)
     /* by hand: a blocking that fits is taken as is, one that does not is refused */
     MapProblem p = {.m = 100, .n = 200, .k = 300, .rows = 4, .cols = 4, .k_align = 1, .w_bits = 8, .x_bits = 8,
                     .acc_bits = 32, .out_bits = 32, .wbuf_bits = 1 << 20, .xbuf_bits = 1 << 20, .ybuf_bits = 1 << 20};
-    MapForce f = {20, 40, 60, ORDER_NM};
+    MapForce f = {20, 40, 60, ORDER_NM, 0};
     Mapping mp;
     MpErr e = {0};
     assert_int_equal(map_choose(&p, &f, &mp, &e), MP_OK);
@@ -424,7 +432,7 @@ static void forced_choices(void **state)
     assert_int_equal(mp.steps, 5 * 5 * 5);
     char buf[128];
     map_describe(&mp, buf, sizeof buf);
-    assert_string_equal(buf, "blocks 20x40x60 order NM, 125 steps");
+    assert_string_equal(buf, "MxN blocks 20x40x60 order NM, 125 steps");
     f.bk = 300;
     f.bn = 200;
     f.bm = 100;
@@ -566,7 +574,7 @@ static void bug_forced_beyond_extent(void **state)
     const MapProblem p = {.m = 2048, .n = 256, .k = 256, .rows = 32, .cols = 32, .k_align = 1, .w_bits = 16,
                           .x_bits = 16, .acc_bits = 32, .out_bits = 32, .wbuf_bits = (int64_t)512 * 8192,
                           .xbuf_bits = (int64_t)512 * 8192, .ybuf_bits = (int64_t)256 * 8192, .double_buffer = 1};
-    MapForce f = {INT64_MAX, 0, 0, -1};
+    MapForce f = {INT64_MAX, 0, 0, -1, -1};
     Mapping mp;
     MpErr e = {0};
     if (map_choose(&p, &f, &mp, &e) == MP_OK) {
@@ -585,7 +593,7 @@ static void bug_forced_unaligned_bk(void **state)
     const MapProblem p = {.m = 32, .n = 32, .k = 256, .rows = 8, .cols = 8, .k_align = 128, .w_bits = 4 + 24.0 / 128,
                           .x_bits = 16, .acc_bits = 32, .out_bits = 32, .wbuf_bits = 1 << 22, .xbuf_bits = 1 << 22,
                           .ybuf_bits = 1 << 22};
-    MapForce f = {0, 0, 6, -1};
+    MapForce f = {0, 0, 6, -1, -1};
     Mapping mp;
     MpErr e = {0};
     assert_int_equal(map_choose(&p, &f, &mp, &e), MP_EINPUT);
