@@ -102,9 +102,21 @@ static void check_point(const cJSON *j, const cJSON *trace, const char *arch)
         sum_dram += cli_num(l, "dram_bytes");
         sum_energy += cli_num(l, "energy_pj");
         sum_macs += m * n * k * count;
+        /* the bound names the largest of the resources' own cycles, and nothing takes less than it */
         const char *b = cli_str(l, "bound");
-        assert_true(!strcmp(b, "memory") || !strcmp(b, "compute"));
+        const cJSON *rs = cli_item(l, "resource_cycles");
+        double most = -1;
+        const char *most_name = NULL;
+        for (const cJSON *r = rs->child; r; r = r->next)
+            if (r->valuedouble > most) {
+                most = r->valuedouble;
+                most_name = r->string;
+            }
+        assert_non_null(most_name);
+        assert_string_equal(b, most_name);
+        assert_true(lc >= most);
         const cJSON *mp = cli_item(l, "mapping");
+        assert_true(!strcmp(cli_str(mp, "orient"), "MxN") || !strcmp(cli_str(mp, "orient"), "NxM"));
         assert_true(cli_num(mp, "bm") >= 1 && cli_num(mp, "bn") >= 1 && cli_num(mp, "bk") >= 1);
         assert_true(!strcmp(cli_str(mp, "order"), "mn") || !strcmp(cli_str(mp, "order"), "nm"));
     }
