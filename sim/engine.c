@@ -645,6 +645,16 @@ int sim_gemm_opts(const ArchConfig *c, const SimGemm *g, Fidelity fid, const Sim
         return rc;
     SimMapOpts mo = *o;
     mo.max_steps = lim.max_steps;
+    /* an array built for one orientation runs only that one */
+    MapForce f = o->force ? *o->force : MAP_FORCE_NONE;
+    if (c->orientation != ORIENT_AUTO) {
+        const int only = c->orientation == ORIENT_NXM;
+        if (f.trans >= 0 && f.trans != only)
+            return mp_errf(e, MP_EINPUT, "orientation %s: the design supports %s only ([arch] orientation = %s)",
+                           map_orient_name(f.trans), map_orient_name(only), only ? "nxm" : "mxn");
+        f.trans = only;
+    }
+    mo.force = &f;
     Mapping mp;
     SimResult fast;
     if ((rc = sim_map_search(c, g, &mo, &mp, &fast, e)) != MP_OK)

@@ -175,13 +175,13 @@ static void pes_and_other_keys(void **state)
     assert_int_equal(c.sram_weight_kib, 512);
     sweep_plan_free(p);
 
-    /* arch.pes alone: the base's aspect (iso/fp16 is square) */
+    /* arch.pes alone: the base's aspect (iso/fp16 is 64x16, aspect 4) */
     p = load_ok("[sweep]\nbase = iso/fp16\n[params]\narch.pes = 256, 4096\n[workload]\nmodels = tiny\n");
     mp_err_clear(&e);
     assert_int_equal(sweep_design(p, 1, &c, label, sizeof label, NULL, 0, NULL, &e), MP_OK);
-    assert_int_equal(c.rows, 64);
-    assert_int_equal(c.cols, 64);
-    assert_string_equal(label, "iso/fp16{pes=4096:64x64}");
+    assert_int_equal(c.rows, 128);
+    assert_int_equal(c.cols, 32);
+    assert_string_equal(label, "iso/fp16{pes=4096:128x32}");
     sweep_plan_free(p);
 
     /* a dry run counts the invalid points and the duplicates: aspect 1 and 1.2 are both 32x32 */
