@@ -206,6 +206,86 @@ static int64_t xfer(const Ctx *x, int64_t *chan_free, int64_t issue, int64_t bit
     return *chan_free;
 }
 
+/* Runs of identical tiles (fast fidelity only). Inside a step, consecutive tiles with the same shape
+ * and K range differ only in where their outputs go. The array's timeline is a max-plus recurrence
+ * (pe_pipe_tile): once two consecutive identical tiles have moved every live part of the state
+ * (acc_free, drain_free, shadow_free, pre_end) by the same d > 0, with the operands' ready time no
+ * longer binding, every further identical tile moves it by d again (max-plus homogeneity) and adds
+ * the same events. run_skip then jumps over the run's remaining tiles but its last (whose successor,
+ * and so whose preload, may differ) in one step. The cycle engine ticks every tile; the randomized
+ * fast == cycle test covers both. */
+typedef struct TileRun {
+    Tile key;             /* the last tile's shape (m0, n0 cleared)                   */
+    int n;                /* identical tiles seen in a row                            */
+    ArrayPipe st[2];      /* the state after the last two of them                     */
+    int64_t start[2], busy[2];
+} TileRun;
+
+static int same_shape(const Tile *a, const Tile *b)
+{
+    return a->tm == b->tm && a->tn == b->tn && a->tk == b->tk && a->k0 == b->k0 && a->first_k == b->first_k &&
+           a->last_k == b->last_k && a->trans == b->trans;
+}
+
+static void run_skip(const Ctx *x, TileRun *run, TileIter *ti, const Tile *t, int64_t start, int64_t ready,
+                     int64_t busy, ArrayPipe *ap, int64_t *busy_end, SimResult *r)
+{
+    Tile key = *t;
+    key.m0 = key.n0 = 0;
+    if (run->n == 0 || !same_shape(&run->key, &key))
+        run->n = 0;
+    run->key = key;
+    run->st[0] = run->st[1];
+    run->st[1] = *ap;
+    run->start[0] = run->start[1];
+    run->start[1] = start;
+    run->busy[0] = run->busy[1];
+    run->busy[1] = busy;
+    if (++run->n < 3)
+        return;
+    const ArrayPipe *a = &run->st[0], *b = &run->st[1];
+    const int64_t d = b->acc_free - a->acc_free;
+    if (d <= 0 || b->drain_free - a->drain_free != d || run->start[1] - run->start[0] != d ||
+        run->busy[1] != run->busy[0] || run->start[0] <= ready)
+        return;
+    if (x->c->dataflow == DATAFLOW_WS && b->shadow_free - a->shadow_free != d)
+        return;
+    if ((a->pre_end < 0) != (b->pre_end < 0) || (b->pre_end >= 0 && b->pre_end - a->pre_end != d))
+        return;
+    /* how many identical tiles follow; all but the last are skipped */
+    TileIter peek = *ti;
+    Tile u;
+    int64_t k = 0;
+    while (tile_next(&peek, &u)) {
+        u.m0 = u.n0 = 0;
+        if (!same_shape(&u, &key))
+            break;
+        k++;
+    }
+    const int64_t skip = k - 1;
+    if (skip <= 0)
+        return;
+    SimResult one;
+    memset(&one, 0, sizeof one);
+    tile_events(x, t, &one.ev, &one);
+    sim_events_add(&r->ev, &one.ev, skip);
+    for (int i = 0; i < SIM_RES_COUNT; i++)
+        r->res[i] += skip * one.res[i];
+    r->stream += skip * one.stream;
+    r->ev.pe_busy += skip * (int64_t)t->tm * t->tn * cdiv(t->tk, x->pt.lanes) * x->pt.step_cycles;
+    r->ev.compute_cycles += skip * busy;
+    r->tiles += skip;
+    ap->acc_free += skip * d;
+    ap->drain_free += skip * d;
+    ap->shadow_free += x->c->dataflow == DATAFLOW_WS ? skip * d : 0;
+    if (ap->pre_end >= 0)
+        ap->pre_end += skip * d;
+    *busy_end += skip * d;
+    for (int64_t i = 0; i < skip; i++)
+        tile_next(ti, &u);
+    run->n = 0; /* the state history no longer holds consecutive tiles */
+}
+
 /* The DMA queue is in program order: step s's store is queued when its outputs are in the output
  * buffer (ce_s), the loads of step s+1 when step s starts computing (cs_s, double-buffered) but
  * never before the previous step's store is queued: issue = max(cs_s, ce_{s-1}). Without double
@@ -234,6 +314,7 @@ static int engine_fast(const Ctx *x, SimResult *r)
             step_load_bits(x, &next, &nwb, &nxb);
         TileIter ti = {x, &st, 0, 0};
         Tile t;
+        TileRun run = {0};
         for (int first = 1; tile_next(&ti, &t); first = 0) {
             const TilePhases ph = pe_tile_phases(x->c, &x->pt, &t);
             NextTile nx;
@@ -246,11 +327,14 @@ static int engine_fast(const Ctx *x, SimResult *r)
                 count_transfers(x, r, nwb, nxb, 0);
             }
             /* the array is busy from the tile's start to the end of its last phase */
-            ev->compute_cycles += max64(0, ap.drain_free - max64(start, busy_end));
+            const int64_t busy = max64(0, ap.drain_free - max64(start, busy_end));
+            ev->compute_cycles += busy;
             busy_end = max64(busy_end, ap.drain_free);
             ev->pe_busy += (int64_t)t.tm * t.tn * cdiv(t.tk, x->pt.lanes) * x->pt.step_cycles;
             tile_events(x, &t, ev, r);
             r->tiles++;
+            if (!first)
+                run_skip(x, &run, &ti, &t, start, ready, busy, &ap, &busy_end, r);
         }
         const int64_t ce = ap.drain_free; /* the step's outputs are in the output buffer */
         int64_t yb = step_store_bits(x, &st), after = ce;

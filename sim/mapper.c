@@ -136,7 +136,8 @@ static double estimate(const ArchConfig *c, const SimGemm *g, const MapProblem *
 typedef struct Cand {
     Mapping mp;
     double est;
-    int idx; /* position in map_enumerate's order */
+    int64_t dram; /* DRAM bits (exact, from map_traffic)  */
+    int idx;      /* position in map_enumerate's order    */
 } Cand;
 
 static int by_est(const void *a, const void *b)
@@ -145,6 +146,16 @@ static int by_est(const void *a, const void *b)
     if (x->est != y->est)
         return x->est < y->est ? -1 : 1;
     return x->idx - y->idx;
+}
+
+/* fewest DRAM bits first, then the estimate (a tie in bits is usually a family of ever smaller K
+ * blocks, whose many steps the estimate rightly ranks last) */
+static int by_dram(const void *a, const void *b)
+{
+    const Cand *x = a, *y = b;
+    if (x->dram != y->dram)
+        return x->dram < y->dram ? -1 : 1;
+    return by_est(a, b);
 }
 
 static int64_t dram_bits(const SimResult *r) { return r->ev.dram_read_bits + r->ev.dram_write_bits; }
@@ -202,6 +213,7 @@ int sim_map_search(const ArchConfig *c, const SimGemm *g, const SimMapOpts *o, M
         cd[j].idx = i;
         /* the DRAM objective knows each candidate's bits exactly: rank by them, then by time */
         cd[j].est = estimate(c, g, &p, &v[i]);
+        cd[j].dram = v[i].dram_w_bits + v[i].dram_x_bits + v[i].dram_y_bits;
         if (o->objective == MAP_OBJ_DRAM)
             cd[j].est += 1e6 * (double)(v[i].dram_w_bits + v[i].dram_x_bits + v[i].dram_y_bits);
     }
@@ -224,11 +236,8 @@ int sim_map_search(const ArchConfig *c, const SimGemm *g, const SimMapOpts *o, M
     double be = 0;
     memset(&br, 0, sizeof br);
     for (int pass = 0; pass < (lim < n ? 2 : 1) && rc == MP_OK; pass++) {
-        if (pass == 1) { /* re-rank by DRAM bits and look at the first lim of those */
-            for (int i = 0; i < n; i++)
-                cd[i].est = (double)(cd[i].mp.dram_w_bits + cd[i].mp.dram_x_bits + cd[i].mp.dram_y_bits);
-            qsort(cd, (size_t)n, sizeof *cd, by_est);
-        }
+        if (pass == 1) /* re-rank by DRAM bits and look at the first lim of those */
+            qsort(cd, (size_t)n, sizeof *cd, by_dram);
         for (int i = 0; i < lim && rc == MP_OK; i++) {
             rc = sim_gemm_mapped(c, g, &cd[i].mp, FID_FAST, NULL, &r, e);
             if (rc)
