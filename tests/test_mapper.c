@@ -42,10 +42,10 @@ static ArchConfig random_config(MpRng *r)
 
 /* The pruned choice against the exhaustive one; returns 1 if the GEMM could be mapped. Tracks the
  * worst ratio in *worst. */
-static int check_one(const ArchConfig *c, const SimGemm *g, double *worst, const char *what)
+static int check_one(const ArchConfig *c, const SimGemm *g, int64_t max_steps, double *worst, const char *what)
 {
-    /* the same space for both: candidates of at most 512 steps (keeps the exhaustive search short) */
-    SimMapOpts pruned = {NULL, MAP_OBJ_TIME, NULL, 0, 512}, all = {NULL, MAP_OBJ_TIME, NULL, 1, 512};
+    /* the same space for both: candidates of at most max_steps steps (keeps the exhaustive search short) */
+    SimMapOpts pruned = {NULL, MAP_OBJ_TIME, NULL, 0, max_steps}, all = {NULL, MAP_OBJ_TIME, NULL, 1, max_steps};
     Mapping mp, mx;
     SimResult rp, rx;
     MpErr e = {0}, e2 = {0};
@@ -78,27 +78,27 @@ static void random_gemms_near_optimal(void **state)
     mp_rng_seed(&r, tu_seed("random_gemms_near_optimal", 31));
     double worst = 1;
     int mapped = 0;
-    for (int trial = 0; trial < 200; trial++) {
+    for (int trial = 0; trial < 160; trial++) {
         ArchConfig c = random_config(&r);
-        const int64_t dims[] = {1, 2, 7, 16, 64, 100, 256, 777, 1024};
+        const int64_t dims[] = {1, 2, 7, 16, 64, 100, 256, 300, 512};
         SimGemm g = {dims[mp_rng_below(&r, 9)], dims[mp_rng_below(&r, 9)], dims[mp_rng_below(&r, 9)],
                      (int)(trial % 5 == 0)};
         char what[160];
         snprintf(what, sizeof what, "trial %d: %s %s %dx%d gemm %lldx%lldx%lld", trial, pe_kind_names[c.pe_kind],
                  c.dataflow ? "ws" : "os", c.rows, c.cols, (long long)g.m, (long long)g.n, (long long)g.k);
-        mapped += check_one(&c, &g, &worst, what);
+        mapped += check_one(&c, &g, 512, &worst, what);
     }
     printf("# %d random GEMMs mapped; the pruned search at most x%.4f the exhaustive one\n", mapped, worst);
-    assert_true(mapped >= 150);
+    assert_true(mapped >= 120);
 }
 
-/* Every distinct GEMM of three models, decode at batch 1 and prefill of 128 tokens, on iso, BitMoD
- * decode and MixPE presets. */
+/* Every distinct GEMM of three models, decode at batch 1 and prefill of 128 tokens, on iso and MixPE
+ * presets. */
 static void model_gemms_near_optimal(void **state)
 {
     (void)state;
     static const char *presets[] = {"iso/fp16", "iso/mixpe-w4a8", "iso/bitmod-w4", "iso/olive",
-                                    "bitmod-paper/decode/bitmod-w3", "mixpe-paper/fp16"};
+                                    "mixpe-paper/fp16"};
     static const char *models[] = {"llama2-7b", "opt-1.3b", "tiny"};
     double worst = 1;
     int mapped = 0;
@@ -119,13 +119,13 @@ static void model_gemms_near_optimal(void **state)
                     char what[160];
                     snprintf(what, sizeof what, "%s %s %s %s", presets[pi], models[mi], ph ? "decode" : "prefill",
                              gm->name);
-                    mapped += check_one(&c, &g, &worst, what);
+                    mapped += check_one(&c, &g, 128, &worst, what);
                 }
                 wl_destroy(w);
             }
     }
     printf("# %d model GEMMs mapped; the pruned search at most x%.4f the exhaustive one\n", mapped, worst);
-    assert_true(mapped >= 200);
+    assert_true(mapped >= 150);
 }
 
 /* The objectives: time never loses on cycles, dram never on DRAM bits; forcing is honoured. */
@@ -137,7 +137,7 @@ static void objectives_and_forcing(void **state)
     if (config_load("mixpe-paper/fp16", &c, NULL, NULL, 0, &e))
         fail_msg("%s", e.msg);
     SimGemm g = {64, 5120, 5120, 0};
-    SimMapOpts ot = {NULL, MAP_OBJ_TIME, NULL, 1, 0}, od = {NULL, MAP_OBJ_DRAM, NULL, 1, 0};
+    SimMapOpts ot = {NULL, MAP_OBJ_TIME, NULL, 1, 4096}, od = {NULL, MAP_OBJ_DRAM, NULL, 1, 4096};
     Mapping mt, md;
     SimResult rt, rd;
     assert_int_equal(sim_map_search(&c, &g, &ot, &mt, &rt, &e), MP_OK);
