@@ -61,6 +61,15 @@ static int eval_point(const char *arch, const Workload *w, const RunArgs *a, con
     return point_eval(&cfg, &tech, w, &o, 1, p, e);
 }
 
+/* Cycles of the workload per binding resource (each layer's cycles, all instances, go to its bound). */
+static void cycles_by_bound(const Point *p, int64_t out[SIM_RES_COUNT])
+{
+    for (int k = 0; k < SIM_RES_COUNT; k++)
+        out[k] = 0;
+    for (int i = 0; i < p->res.nlayer; i++)
+        out[sim_bound(&p->res.layer[i].r)] += p->res.layer[i].r.ev.cycles * p->res.layer[i].g.count;
+}
+
 static void print_point(const Point *p, const Workload *w)
 {
     const ArchConfig *c = &p->cfg;
@@ -94,6 +103,16 @@ static void print_point(const Point *p, const Workload *w)
            en->total / 1e9, en->pe / 1e9, en->sram / 1e9, en->dram / 1e9, en->other / 1e9, en->decoder / 1e9,
            en->dequant / 1e9, en->leakage / 1e9);
     printf("area: %.3f mm^2\n", p->area_mm2);
+    int64_t by[SIM_RES_COUNT];
+    cycles_by_bound(p, by);
+    printf("bound:");
+    for (int k = 0, first = 1; k < SIM_RES_COUNT; k++)
+        if (by[k] > 0) {
+            printf("%s %s %.1f%%", first ? "" : ",", sim_resource_names[k],
+                   t->cycles ? 100.0 * (double)by[k] / (double)t->cycles : 0.0);
+            first = 0;
+        }
+    printf(" of the cycles (each layer counted under its binding resource)\n");
     if (p->res.checked_outputs)
         printf("check: %lld outputs equal the golden GEMM bit for bit\n", (long long)p->res.checked_outputs);
 }
@@ -127,6 +146,11 @@ static cJSON *point_json(const Point *p, const Workload *w)
     cJSON_AddNumberToObject(en, "decoder", p->energy.decoder);
     cJSON_AddNumberToObject(en, "dequant", p->energy.dequant);
     cJSON_AddNumberToObject(en, "leakage", p->energy.leakage);
+    int64_t by[SIM_RES_COUNT];
+    cycles_by_bound(p, by);
+    cJSON *cb = cJSON_AddObjectToObject(o, "cycles_by_bound");
+    for (int k = 0; k < SIM_RES_COUNT; k++)
+        cJSON_AddNumberToObject(cb, sim_resource_names[k], (double)by[k]);
     cJSON *ls = cJSON_AddArrayToObject(o, "layers");
     for (int i = 0; i < p->res.nlayer; i++) {
         const RunLayer *L = &p->res.layer[i];

@@ -20,6 +20,20 @@ echo
 say "$mpsim" summary --db "$run_dir/main.db" --baseline iso/fp16
 echo
 
+# What binds each design: every layer's cycles counted under its binding resource (docs/simulator.md §4).
+for phase in prefill decode; do
+  echo "== what binds each design: llama2-7b $phase (2048 tokens / KV 2048), batch 1 =="
+  for a in configs/iso/*.ini; do
+    name=iso/$(basename "$a" .ini)
+    out=$("$mpsim" run --arch "$name" --model llama2-7b --phase "$phase" --quiet) ||
+      { echo "main-job: mpsim run --arch $name failed (exit $?)" >&2; exit 1; }
+    line=$(grep -m1 '^bound:' <<<"$out") ||
+      { echo "main-job: mpsim run --arch $name printed no 'bound:' line" >&2; exit 1; }
+    printf '%-16s %s\n' "$name" "${line#bound: }"
+  done
+  echo
+done
+
 # The newest GPU results file that measured every kernel on llama2-7b's shapes (a run may cover
 # other shapes or kernels only; OliVe, the last kernel of a full run, stands for all of them).
 gpu=$(grep -l '"kernel": "olive-w4a4", [^}]*"m": 1, "n": 11008, "k": 4096' kernels_ref/results/*/*.json 2>/dev/null \

@@ -658,11 +658,13 @@ const char *const sim_resource_names[SIM_RES_COUNT] = {"compute",   "dram",     
 
 SimResource sim_bound(const SimResult *r)
 {
-    int b = 0;
-    for (int i = 1; i < SIM_RES_COUNT; i++)
-        if (r->res[i] > r->res[b])
-            b = i;
-    return (SimResource)b;
+    int64_t most = 0;
+    for (int i = 0; i < SIM_RES_COUNT; i++)
+        most = r->res[i] > most ? r->res[i] : most;
+    for (int i = 0; i < SIM_RES_COUNT; i++)
+        if (r->res[i] * SIM_BOUND_TIE_DEN >= most * SIM_BOUND_TIE_NUM)
+            return (SimResource)i;
+    return SIM_RES_COMPUTE;
 }
 
 static int check_gemm(const SimGemm *g, MpErr *e)

@@ -59,7 +59,11 @@ typedef struct SimResult {
     int64_t res[SIM_RES_COUNT]; /* own cycles of each resource, one instance                  */
     int64_t stream;             /* cycles the array spent streaming steps (sum over tiles)      */
 } SimResult;
-/* The binding resource: the largest res[] (ties: the first in SimResource order). */
+/* The binding resource: the first in SimResource order whose own cycles are within 2% of the
+ * largest (on a full array compute and both edges need nearly the same cycles, and partial tiles
+ * make the edges' figures slightly larger: that is still a compute-bound layer). */
+#define SIM_BOUND_TIE_NUM 49
+#define SIM_BOUND_TIE_DEN 50
 SimResource sim_bound(const SimResult *r);
 
 /* Work limits: what one GEMM may cost before it is simulated, so that no valid input keeps a

@@ -102,18 +102,19 @@ static void check_point(const cJSON *j, const cJSON *trace, const char *arch)
         sum_dram += cli_num(l, "dram_bytes");
         sum_energy += cli_num(l, "energy_pj");
         sum_macs += m * n * k * count;
-        /* the bound names the largest of the resources' own cycles, and nothing takes less than it */
+        /* the bound is the first resource (in the documented order) within 2% of the largest own
+         * cycles, and no layer takes less than the largest */
         const char *b = cli_str(l, "bound");
         const cJSON *rs = cli_item(l, "resource_cycles");
         double most = -1;
-        const char *most_name = NULL;
         for (const cJSON *r = rs->child; r; r = r->next)
-            if (r->valuedouble > most) {
-                most = r->valuedouble;
-                most_name = r->string;
-            }
-        assert_non_null(most_name);
-        assert_string_equal(b, most_name);
+            most = r->valuedouble > most ? r->valuedouble : most;
+        const char *first_near = NULL;
+        for (const cJSON *r = rs->child; r && !first_near; r = r->next)
+            if (r->valuedouble * 50 >= most * 49)
+                first_near = r->string;
+        assert_non_null(first_near);
+        assert_string_equal(b, first_near);
         assert_true(lc >= most);
         const cJSON *mp = cli_item(l, "mapping");
         assert_true(!strcmp(cli_str(mp, "orient"), "MxN") || !strcmp(cli_str(mp, "orient"), "NxM"));
