@@ -16,6 +16,7 @@
 #include "sim/point.h"
 #include "dse/sweep.h"
 #include "dse/sweeprun.h"
+#include "sweeputil.h"
 
 static SweepPlan *load_ok(const char *text)
 {
@@ -81,21 +82,6 @@ static void values_and_ranges(void **state)
     assert_string_equal(label, "iso/olive{weight_kib=1024,clock_mhz=1000,dataflow=ws,rows=32}");
     assert_int_equal(c.dataflow, DATAFLOW_WS);
     sweep_plan_free(p);
-}
-
-/* A spec that must fail with "t.ini:LINE: " and a detail. */
-static void expect_bad(const char *text, int line, const char *detail)
-{
-    SweepPlan *p = NULL;
-    MpErr e = {0};
-    int rc = sweep_plan_load_string("t.ini", text, ".", &p, &e);
-    if (rc != MP_EINPUT)
-        fail_msg("wanted MP_EINPUT, got %d (%s) for:\n%s", rc, e.msg, text);
-    assert_null(p);
-    char want[32];
-    snprintf(want, sizeof want, "t.ini:%d: ", line);
-    if (strncmp(e.msg, want, strlen(want)) != 0 || !strstr(e.msg, detail))
-        fail_msg("message '%s' lacks '%s' ... '%s' for:\n%s", e.msg, want, detail, text);
 }
 
 #define HEAD "[sweep]\nbase = iso/fp16\n" /* lines 1-2 */

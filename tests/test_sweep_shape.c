@@ -12,6 +12,7 @@
 
 #include "dse/sweep.h"
 #include "dse/sweeprun.h"
+#include "sweeputil.h"
 
 static SweepPlan *load_ok(const char *text)
 {
@@ -195,21 +196,6 @@ static void pes_and_other_keys(void **state)
     assert_int_equal(st.duplicate, 1);
     assert_int_equal(st.todo, 2);
     sweep_plan_free(p);
-}
-
-/* A spec that must fail with "t.ini:LINE: " and a detail. */
-static void expect_bad(const char *text, int line, const char *detail)
-{
-    SweepPlan *p = NULL;
-    MpErr e = {0};
-    int rc = sweep_plan_load_string("t.ini", text, ".", &p, &e);
-    if (rc != MP_EINPUT)
-        fail_msg("wanted MP_EINPUT, got %d (%s) for:\n%s", rc, e.msg, text);
-    assert_null(p);
-    char want[32];
-    snprintf(want, sizeof want, "t.ini:%d: ", line);
-    if (strncmp(e.msg, want, strlen(want)) != 0 || !strstr(e.msg, detail))
-        fail_msg("message '%s' lacks '%s' ... '%s' for:\n%s", e.msg, want, detail, text);
 }
 
 #define HEAD "[sweep]\nbase = iso/fp16\n[params]\n" /* lines 1-3 */
