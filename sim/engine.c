@@ -711,7 +711,7 @@ int sim_gemm_mapped(const ArchConfig *c, const SimGemm *g, const Mapping *mp, Fi
     /* peak MACs per PE-cycle of this GEMM: lanes per step time (attention runs at 1) */
     r->ev.mac_capacity = r->ev.pe_total * x.pt.lanes / x.pt.step_cycles;
     /* resources: the edge shares over the edges' lengths, the PEs at the whole array's peak */
-    const int64_t wedge = c->dataflow == DATAFLOW_OS ? x.en : x.en, xedge = c->dataflow == DATAFLOW_OS ? x.em : x.ek;
+    const int64_t wedge = x.en, xedge = c->dataflow == DATAFLOW_OS ? x.em : x.ek;
     r->res[SIM_RES_W_INGEST] = cdiv(r->res[SIM_RES_W_INGEST], wedge);
     r->res[SIM_RES_X_INGEST] = cdiv(r->res[SIM_RES_X_INGEST], xedge);
     r->res[SIM_RES_COMPUTE] = cdiv(r->ev.macs * x.pt.step_cycles, pes * x.pt.lanes);

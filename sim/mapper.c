@@ -44,9 +44,9 @@ static Cut cut_of(int64_t full, int64_t blk, int64_t unit)
 
 /* The array's cycles for one block (mb x nb x kb, its K position given by first/last) when its
  * tiles run back to back: each tile class's share of the pipeline (sim/petime.h, ArrayPipe): OS a
- * tile without psums costs max(run, the previous drain), one with psums waits for the drain and
- * loads (drain + load + run); WS double-buffered max(preload, stream), else their sum. The last
- * drain is left to the caller. */
+ * tile costs max(run, drain, load) (psum loads and drains behind the runs), except in a block of one
+ * tile with psums, where each tile reads what the one before wrote (drain + load + run); WS
+ * double-buffered max(preload, stream), else their sum. The last drain is left to the caller. */
 static double block_cycles(const ArchConfig *c, const PeTiming *pt, const Mapping *mp, int em, int en, int ek,
                            int64_t mb, int64_t nb, int64_t kb, int first, int last, int64_t *drain)
 {
@@ -61,9 +61,11 @@ static double block_cycles(const ArchConfig *c, const PeTiming *pt, const Mappin
                 Tile tl = {0, 0, 0, (int)cm.ext[a], (int)cn.ext[b], (int)ck.ext[k], first, last, mp->trans};
                 const TilePhases ph = pe_tile_phases(c, pt, &tl);
                 double per;
+                const int64_t hidden = ph.load > ph.drain ? ph.load : ph.drain;
                 if (os)
-                    per = ph.load ? (double)(ph.drain + ph.load + ph.run)
-                                  : (double)(ph.run > ph.drain ? ph.run : ph.drain);
+                    per = ph.load && cm.n == 1 && cn.n == 1 && cm.cnt[0] == 1 && cn.cnt[0] == 1
+                              ? (double)(ph.drain + ph.load + ph.run)
+                              : (double)(ph.run > hidden ? ph.run : hidden);
                 else
                     per = c->double_buffer ? (double)(ph.load > ph.run ? ph.load : ph.run) : (double)(ph.load + ph.run);
                 t += (double)cm.cnt[a] * (double)cn.cnt[b] * (double)ck.cnt[k] * per;
