@@ -5,11 +5,11 @@
 
 #include "base/cli.h"
 #include "cli/cmds.h"
+#include "sim/point.h"
 #include "base/jsonout.h"
 #include "traces/layercsv.h"
 #include "traces/workload.h"
 
-#define UNSET INT64_MIN /* an integer flag that was not given */
 
 /* "6.61 B": 3 significant digits with a K/M/B/T/P suffix (B = 1e9), for people. */
 static void fmt_scaled(char *buf, size_t cap, int64_t v)
@@ -98,14 +98,15 @@ static cJSON *build_json(const Workload *w, const char *fmt)
 int cmd_trace_show(int argc, char **argv)
 {
     const char *model = NULL, *layers = NULL, *phase_s = NULL, *json = NULL;
-    int64_t seq = UNSET, kv = UNSET, batch = UNSET;
+    /* the length flags as typed (NULL: not given), so that no integer value can stand for "absent" */
+    const char *seq_s = NULL, *kv_s = NULL, *batch_s = NULL;
     const CliOpt opts[] = {
         {"model", CLI_STR, &model, "NAME", "built-in model ('mpsim list models')"},
         {"layers", CLI_STR, &layers, "FILE", "CSV layer list: name,m,n,k[,count][,role] or SCALE-Sim Layer,M,N,K"},
         {"phase", CLI_STR, &phase_s, "PHASE", "prefill (default) or decode; --model only"},
-        {"seq", CLI_INT, &seq, "N", "prefill: tokens per sequence (default 2048)"},
-        {"kv", CLI_INT, &kv, "N", "decode: KV positions attended to, new token included (default 2048)"},
-        {"batch", CLI_INT, &batch, "B", "sequences (default 1); --model only"},
+        {"seq", CLI_STR, &seq_s, "N", "prefill: tokens per sequence (default 2048)"},
+        {"kv", CLI_STR, &kv_s, "N", "decode: KV positions attended to, new token included (default 2048)"},
+        {"batch", CLI_STR, &batch_s, "B", "sequences (default 1); --model only"},
         {"json", CLI_STR, &json, "FILE", "also write JSON to FILE ('-' = stdout, then no table)"},
         {NULL, 0, NULL, NULL, NULL},
     };
@@ -131,7 +132,7 @@ int cmd_trace_show(int argc, char **argv)
     Workload *w = NULL;
     const char *fmt = NULL;
     if (layers) {
-        if (phase_s || seq != UNSET || kv != UNSET || batch != UNSET) {
+        if (phase_s || seq_s || kv_s || batch_s) {
             mp_errf(&e, MP_EINPUT, "%s: --phase, --seq, --kv and --batch apply to --model only (a layer list fixes "
                     "its shapes)", spec.cmd);
             return cli_fail(&e);
@@ -146,17 +147,24 @@ int cmd_trace_show(int argc, char **argv)
             mp_errf(&e, MP_EINPUT, "%s: --phase must be prefill or decode, not '%s'", spec.cmd, phase_s);
             return cli_fail(&e);
         }
-        if (phase == WL_DECODE && seq != UNSET) {
+        if (phase == WL_DECODE && seq_s) {
             mp_errf(&e, MP_EINPUT, "%s: --seq applies to prefill; decode takes --kv", spec.cmd);
             return cli_fail(&e);
         }
-        if (phase == WL_PREFILL && kv != UNSET) {
+        if (phase == WL_PREFILL && kv_s) {
             mp_errf(&e, MP_EINPUT, "%s: --kv applies to decode (--phase decode); prefill takes --seq", spec.cmd);
             return cli_fail(&e);
         }
-        int64_t len = phase == WL_PREFILL ? (seq == UNSET ? 2048 : seq) : (kv == UNSET ? 2048 : kv);
+        int64_t len, batch = 1;
+        if ((rc = cmd_parse_len(phase == WL_PREFILL ? "seq" : "kv", phase == WL_PREFILL ? seq_s : kv_s, &len, &e)) ||
+            (rc = cmd_parse_len("batch", batch_s, &batch, &e))) {
+            mp_err_prefix(&e, "%s", spec.cmd);
+            return cli_fail(&e);
+        }
+        len = len == POINT_LEN_DEFAULT ? 2048 : len;
+        batch = batch == POINT_LEN_DEFAULT ? 1 : batch;
         const WlModel *md = wl_model_find(model, &e);
-        if (!md || (rc = wl_create(md, phase, len, batch == UNSET ? 1 : batch, &w, &e)) != MP_OK) {
+        if (!md || (rc = wl_create(md, phase, len, batch, &w, &e)) != MP_OK) {
             mp_err_prefix(&e, "%s", spec.cmd);
             return cli_fail(&e);
         }

@@ -128,7 +128,12 @@ static void usage_errors(void **state)
         {"trace show --model llama2-7b --phase decode --seq 128", "--seq"},
         {"trace show --model llama2-7b --kv 128", "--kv"},
         {"trace show --model llama2-7b --phase sideways", "--phase"},
-        {"trace show --model llama2-7b --seq 0", "seq = 0"},
+        {"trace show --model llama2-7b --seq 0", "--seq 0: must be >= 1"},
+        /* no integer stands for "not given": the most negative one is refused like any other */
+        {"trace show --model llama2-7b --seq -9223372036854775808", "must be >= 1"},
+        {"trace show --model llama2-7b --phase decode --kv -9223372036854775808", "must be >= 1"},
+        {"trace show --model llama2-7b --batch -9223372036854775808", "must be >= 1"},
+        {"trace show --layers /dev/null --seq -9223372036854775808", "--model only"},
         {"trace show --model llama2-7b --seq 2x", "not an integer"},
         {"trace show --model llama2-7b --batch 2000000", "batch"},
         {"trace show", "exactly one of"},
