@@ -233,7 +233,7 @@ int cmd_compare_gpu(int argc, char **argv)
         const Gemm *G = &pt[0].res.layer[i].g;
         double cnt = (double)G->count, aus[NACC], auj[NACC];
         for (int j = 0; j < NACC; j++) {
-            aus[j] = (double)pt[j].res.layer[i].r.ev.cycles * cnt / pt[j].cfg.clock_mhz;
+            aus[j] = (double)pt[j].res.layer[i].all.ev.cycles / pt[j].cfg.clock_mhz; /* every instance */
             auj[j] = pt[j].layer_energy[i].total / 1e6;
         }
         const GpuRow *r[NREF] = {NULL, NULL};
@@ -287,7 +287,7 @@ int cmd_compare_gpu(int argc, char **argv)
                 cJSON *x = cJSON_AddObjectToObject(l, acc_key[j]);
                 cJSON_AddNumberToObject(x, "us", aus[j]);
                 cJSON_AddNumberToObject(x, "energy_uj", auj[j]);
-                cJSON_AddStringToObject(x, "bound", point_bound(&pt[j].res.layer[i].r));
+                cJSON_AddStringToObject(x, "bound", point_bound(&pt[j].res.layer[i].all));
             }
             cJSON_AddItemToObject(l, "vs_gpu", ratios_json(gus[REF_KERNEL], guj[REF_KERNEL], aus, auj));
             cJSON_AddItemToObject(l, "vs_cublas", ratios_json(gus[REF_CUBLAS], guj[REF_CUBLAS], aus, auj));

@@ -67,7 +67,7 @@ static void cycles_by_bound(const Point *p, int64_t out[SIM_RES_COUNT])
     for (int k = 0; k < SIM_RES_COUNT; k++)
         out[k] = 0;
     for (int i = 0; i < p->res.nlayer; i++)
-        out[sim_bound(&p->res.layer[i].r)] += p->res.layer[i].r.ev.cycles * p->res.layer[i].g.count;
+        out[sim_bound(&p->res.layer[i].all)] += p->res.layer[i].all.ev.cycles;
 }
 
 static void print_point(const Point *p, const Workload *w)
@@ -85,14 +85,14 @@ static void print_point(const Point *p, const Workload *w)
            "util%", "DRAM MB", "energy uJ", "bound", "mapping (per instance)");
     for (int i = 0; i < p->res.nlayer; i++) {
         const RunLayer *L = &p->res.layer[i];
-        const SimEvents *ev = &L->r.ev;
+        const SimEvents *ev = &L->all.ev; /* every instance */
         char map[128];
         map_describe(&L->r.map, map, sizeof map);
         double util = ev->mac_capacity ? 100.0 * (double)ev->macs / (double)ev->mac_capacity : 0;
         printf("%-12s %6lld %6lld %6lld %5lld %13lld %6.1f %10.2f %11.2f %-13s  %s\n", L->g.name, (long long)L->g.m,
-               (long long)L->g.n, (long long)L->g.k, (long long)L->g.count, (long long)(ev->cycles * L->g.count), util,
-               (double)(ev->dram_read_bits + ev->dram_write_bits) * L->g.count / 8e6, p->layer_energy[i].total / 1e6,
-               point_bound(&L->r), map);
+               (long long)L->g.n, (long long)L->g.k, (long long)L->g.count, (long long)ev->cycles, util,
+               (double)(ev->dram_read_bits + ev->dram_write_bits) / 8e6, p->layer_energy[i].total / 1e6,
+               point_bound(&L->all), map);
     }
     const SimEvents *t = &p->res.total;
     const EnergyBreakdown *en = &p->energy;
@@ -160,15 +160,16 @@ static cJSON *point_json(const Point *p, const Workload *w)
         cJSON_AddNumberToObject(l, "n", (double)L->g.n);
         cJSON_AddNumberToObject(l, "k", (double)L->g.k);
         cJSON_AddNumberToObject(l, "count", (double)L->g.count);
-        cJSON_AddNumberToObject(l, "cycles", (double)(L->r.ev.cycles * L->g.count));
+        /* every instance, back to back (RunLayer.all); instance_cycles: one on its own */
+        cJSON_AddNumberToObject(l, "cycles", (double)L->all.ev.cycles);
+        cJSON_AddNumberToObject(l, "instance_cycles", (double)L->r.ev.cycles);
         cJSON_AddNumberToObject(l, "energy_pj", p->layer_energy[i].total);
-        cJSON_AddNumberToObject(l, "dram_bytes",
-                                (double)(L->r.ev.dram_read_bits + L->r.ev.dram_write_bits) * L->g.count / 8);
-        cJSON_AddStringToObject(l, "bound", point_bound(&L->r));
+        cJSON_AddNumberToObject(l, "dram_bytes", (double)(L->all.ev.dram_read_bits + L->all.ev.dram_write_bits) / 8);
+        cJSON_AddStringToObject(l, "bound", point_bound(&L->all));
         /* each resource's own cycles, all instances: what the layer would take if only it counted */
         cJSON *rs = cJSON_AddObjectToObject(l, "resource_cycles");
         for (int k = 0; k < SIM_RES_COUNT; k++)
-            cJSON_AddNumberToObject(rs, sim_resource_names[k], (double)(L->r.res[k] * L->g.count));
+            cJSON_AddNumberToObject(rs, sim_resource_names[k], (double)L->all.res[k]);
         cJSON *mp = cJSON_AddObjectToObject(l, "mapping");
         cJSON_AddStringToObject(mp, "orient", map_orient_name(L->r.map.trans));
         cJSON_AddNumberToObject(mp, "bm", (double)L->r.map.bm);

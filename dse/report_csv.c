@@ -147,7 +147,7 @@ void rep_csv_layers_rows(FILE *f, const RepData *r, const RepWork *w)
         double hz = pt->cfg.clock_mhz * 1e6;
         for (int l = 0; l < pt->res.nlayer; l++) {
             const RunLayer *L = &pt->res.layer[l];
-            const SimEvents *ev = &L->r.ev;
+            const SimEvents *ev = &L->all.ev; /* every instance, back to back */
             double bytes = (double)(ev->dram_read_bits + ev->dram_write_bits) / 8;
             rep_csv_str(f, w->name);
             fputc(',', f);
@@ -155,17 +155,17 @@ void rep_csv_layers_rows(FILE *f, const RepData *r, const RepWork *w)
             fputc(',', f);
             rep_csv_str(f, L->g.name);
             fprintf(f, ",%lld,%lld,%lld,%lld,%lld,", (long long)L->g.m, (long long)L->g.n, (long long)L->g.k,
-                    (long long)L->g.count, (long long)(ev->cycles * L->g.count));
-            rep_csv_num(f, (double)ev->cycles * L->g.count / hz);
-            fprintf(f, ",%lld,", (long long)(ev->macs * L->g.count));
-            rep_csv_num(f, bytes * L->g.count);
+                    (long long)L->g.count, (long long)ev->cycles);
+            rep_csv_num(f, (double)ev->cycles / hz);
+            fprintf(f, ",%lld,", (long long)ev->macs);
+            rep_csv_num(f, bytes);
             fputc(',', f);
             rep_csv_num(f, pt->layer_energy[l].total);
             fputc(',', f);
             rep_csv_num(f, bytes > 0 ? ev->macs / bytes : NAN);
             fputc(',', f);
             rep_csv_num(f, ev->cycles > 0 ? ev->macs / ((double)ev->cycles / hz) / 1e9 : NAN);
-            fprintf(f, ",%s\n", point_bound(&L->r));
+            fprintf(f, ",%s\n", point_bound(&L->all));
         }
     }
 }

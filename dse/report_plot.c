@@ -358,7 +358,7 @@ static void plot_layers(RepPlots *c, const RepData *r, const RepWork *w)
             if (!dt[i].ok)
                 continue;
             const RunLayer *L = &dt[i].pt.res.layer[l < dt[i].pt.res.nlayer ? l : 0];
-            double ms = (double)L->r.ev.cycles * L->g.count / (dt[i].pt.cfg.clock_mhz * 1e6) * 1e3;
+            double ms = (double)L->all.ev.cycles / (dt[i].pt.cfg.clock_mhz * 1e6) * 1e3;
             fprintf(f, " %.9g", ms);
             if (ms > 0 && ms < lo)
                 lo = ms;
@@ -421,7 +421,7 @@ static void plot_roofline(RepPlots *c, const RepData *r, const RepWork *w, int d
     }
     /* layers whose points are within 4% in both coordinates share a marker and a legend line */
     for (int l = 0; l < nl; l++) {
-        const SimEvents *ev = &res->layer[l].r.ev;
+        const SimEvents *ev = &res->layer[l].all.ev;
         double bytes = (double)(ev->dram_read_bits + ev->dram_write_bits) / 8;
         grp[l] = -1;
         if (bytes <= 0 || ev->cycles <= 0)
@@ -446,7 +446,7 @@ static void plot_roofline(RepPlots *c, const RepData *r, const RepWork *w, int d
         fprintf(f, "# %s\n", names[q]);
         for (int l = 0; l < nl; l++)
             if (grp[l] == q)
-                fprintf(f, "%.9g %.9g %s\n", ai[l], perf[l], point_bound(&res->layer[l].r));
+                fprintf(f, "%.9g %.9g %s\n", ai[l], perf[l], point_bound(&res->layer[l].all));
         fprintf(f, "\n\n");
     }
     char t[800];

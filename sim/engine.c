@@ -206,6 +206,24 @@ static int64_t xfer(const Ctx *x, int64_t *chan_free, int64_t issue, int64_t bit
     return *chan_free;
 }
 
+/* The schedule of `count` instances: each instance's steps (map_next_step) one after another. */
+typedef struct StepIt {
+    int64_t it, inst;
+} StepIt;
+
+static int64_t instances(const Ctx *x) { return x->g.count > 1 ? x->g.count : 1; }
+
+static int inst_next_step(const Ctx *x, StepIt *si, MapStep *st)
+{
+    if (map_next_step(&x->p, &x->mp, &si->it, st))
+        return 1;
+    if (si->inst + 1 >= instances(x))
+        return 0;
+    si->inst++;
+    si->it = 0;
+    return map_next_step(&x->p, &x->mp, &si->it, st);
+}
+
 /* Runs of identical tiles (fast fidelity only). Inside a step, consecutive tiles with the same shape
  * and K range differ only in where their outputs go. The array's timeline is a max-plus recurrence
  * (pe_pipe_tile): once two consecutive identical tiles have moved every live part of the state
@@ -290,20 +308,97 @@ static void run_skip(const Ctx *x, TileRun *run, TileIter *ti, const Tile *t, in
  * buffer (ce_s), the loads of step s+1 when step s starts computing (cs_s, double-buffered) but
  * never before the previous step's store is queued: issue = max(cs_s, ce_{s-1}). Without double
  * buffering everything is sequential: the loads of s+1 are queued when the store of s is done. */
+/* The fast engine's state at an instance boundary, for periodic extrapolation (below). */
+typedef struct FastState {
+    int64_t t[11];     /* every time of the state; -1 = not yet set (pre_end: none) */
+    int64_t block;
+    SimResult r;       /* what has been counted so far */
+} FastState;
+
+/* True if the last three snapshots (period p apart) show a uniform shift: every time moved by the
+ * same d > 0 twice, every count by the same amount twice, and the output-block parity repeats. */
+static int periodic(const FastState *a, const FastState *b, const FastState *c, int64_t *d)
+{
+    *d = c->t[0] - b->t[0];
+    if (*d <= 0 || b->t[0] - a->t[0] != *d || (c->block - b->block) % 2 != 0 ||
+        c->block - b->block != b->block - a->block)
+        return 0;
+    for (int i = 0; i < 11; i++) {
+        if ((a->t[i] < 0) != (c->t[i] < 0) || (b->t[i] < 0) != (c->t[i] < 0))
+            return 0;
+        if (c->t[i] >= 0 && (c->t[i] - b->t[i] != *d || b->t[i] - a->t[i] != *d))
+            return 0;
+    }
+    const int64_t *ea = (const int64_t *)&a->r.ev, *eb = (const int64_t *)&b->r.ev, *ec = (const int64_t *)&c->r.ev;
+    for (size_t i = 0; i < sizeof a->r.ev / sizeof(int64_t); i++)
+        if (ec[i] - eb[i] != eb[i] - ea[i])
+            return 0;
+    for (int i = 0; i < SIM_RES_COUNT; i++)
+        if (c->r.res[i] - b->r.res[i] != b->r.res[i] - a->r.res[i])
+            return 0;
+    return c->r.stream - b->r.stream == b->r.stream - a->r.stream && c->r.tiles - b->r.tiles == b->r.tiles - a->r.tiles;
+}
+
+/* Instances back to back: once the state at three instance boundaries, p = 1 or 2 instances
+ * apart, shows the same uniform shift d (every time +d, every count +E), every later period does
+ * the same (the recurrence is max-plus homogeneous and every instance's inputs are alike): the
+ * engine jumps whole periods, leaving the last instance(s) to run. */
 static int engine_fast(const Ctx *x, SimResult *r)
 {
     SimEvents *ev = &r->ev;
-    int64_t it = 0, chan = 0, ce_prev = 0, store_end[2] = {0, 0}, block = -1, last_end = 0, busy_end = 0;
+    int64_t chan = 0, ce_prev = 0, store_end[2] = {-1, -1}, block = -1, last_end = 0, busy_end = 0;
+    StepIt si = {0, 0};
     ArrayPipe ap = ARRAY_PIPE_IDLE;
     MapStep st, next;
-    int have = map_next_step(&x->p, &x->mp, &it, &st);
+    int have = inst_next_step(x, &si, &st);
     int64_t wb, xb;
     step_load_bits(x, &st, &wb, &xb);
     int64_t lend = xfer(x, &chan, 0, wb);
     lend = max64(lend, xfer(x, &chan, 0, xb));
     count_transfers(x, r, wb, xb, 0);
+    FastState snap[5];
+    int nsnap = 0, jumped = 0;
+    int64_t cur_inst = 0;
     while (have) {
-        int have_next = map_next_step(&x->p, &x->mp, &it, &next);
+        if (si.inst != cur_inst || (cur_inst == 0 && nsnap == 0)) {
+            /* an instance boundary: snapshot, and jump whole periods once they repeat */
+            cur_inst = si.inst;
+            const int os = x->c->dataflow == DATAFLOW_OS; /* shadow_free is WS's, pre_end OS's */
+            FastState f = {{chan, ce_prev, store_end[0], store_end[1], last_end, busy_end, ap.acc_free, ap.drain_free,
+                            os ? -1 : ap.shadow_free, os ? ap.pre_end : -1, lend},
+                           block,
+                           *r};
+            if (nsnap == 5)
+                memmove(snap, snap + 1, 4 * sizeof *snap);
+            snap[nsnap < 5 ? nsnap++ : 4] = f;
+            for (int p = 1; p <= 2 && !jumped; p++) {
+                int64_t d;
+                if (nsnap < 2 * p + 1 || !periodic(&snap[nsnap - 1 - 2 * p], &snap[nsnap - 1 - p], &snap[nsnap - 1], &d))
+                    continue;
+                const int64_t left = instances(x) - si.inst, periods = (left - 1) / p;
+                if (periods <= 0)
+                    continue;
+                const FastState *b = &snap[nsnap - 1 - p], *c = &snap[nsnap - 1];
+                const int64_t *eb = (const int64_t *)&b->r.ev, *ec = (const int64_t *)&c->r.ev;
+                int64_t *er = (int64_t *)&r->ev;
+                for (size_t i = 0; i < sizeof r->ev / sizeof(int64_t); i++)
+                    er[i] += periods * (ec[i] - eb[i]);
+                for (int i = 0; i < SIM_RES_COUNT; i++)
+                    r->res[i] += periods * (c->r.res[i] - b->r.res[i]);
+                r->stream += periods * (c->r.stream - b->r.stream);
+                r->tiles += periods * (c->r.tiles - b->r.tiles);
+                int64_t *tv[11] = {&chan, &ce_prev, &store_end[0], &store_end[1], &last_end, &busy_end, &ap.acc_free,
+                                   &ap.drain_free, &ap.shadow_free, &ap.pre_end, &lend};
+                for (int i = 0; i < 11; i++)
+                    if (c->t[i] >= 0)
+                        *tv[i] += periods * d;
+                block += periods * (c->block - b->block);
+                si.inst += periods * p;
+                cur_inst = si.inst;
+                jumped = 1;
+            }
+        }
+        int have_next = inst_next_step(x, &si, &next);
         if (st.first_k)
             block++;
         int64_t ready = lend;
@@ -489,7 +584,7 @@ static void mach_tick(Mach *m)
 
 static int engine_cycle(const Ctx *x, ArrayData *data, SimResult *r, MpErr *e)
 {
-    const int64_t S = x->mp.steps;
+    const int64_t S = x->mp.steps * instances(x); /* every instance's steps */
     Array *arr = NULL;
     int rc = array_create(x->c, &arr, e);
     if (rc)
@@ -505,9 +600,9 @@ static int engine_cycle(const Ctx *x, ArrayData *data, SimResult *r, MpErr *e)
     }
     Mach m = {x, r, {q, 0, 0, (int)(3 * S + 1), x->dram_bw, done}, 0, 0, -1, 0, 0, -1, steps, S, PRE_IDLE, 0, 0, 0};
     int64_t ntile = 0; /* tiles placed so far */
-    int64_t it = 0;
+    StepIt si = {0, 0};
     for (int64_t s = 0; s < S; s++)
-        map_next_step(&x->p, &x->mp, &it, &steps[s]);
+        inst_next_step(x, &si, &steps[s]);
     mach_queue_loads(&m, 0);
     const int os = x->c->dataflow == DATAFLOW_OS;
     int64_t block = -1;

@@ -28,7 +28,11 @@ typedef enum { FID_FAST, FID_CYCLE } Fidelity;
 
 typedef struct SimGemm {
     int64_t m, n, k;
-    int act_act;  /* 1: both operands are activations (attention); 0: weight x activation */
+    int act_act;    /* 1: both operands are activations (attention); 0: weight x activation */
+    int64_t count;  /* instances run back to back (a layer's heads or repeats); 0 or 1: one.
+                     * Each instance has its own operands (no block stays resident across them);
+                     * the next one's first loads overlap this one's last compute. The result
+                     * covers every instance; the mapping is chosen for one. */
 } SimGemm;
 
 /* What a GEMM's time is made of: each resource's own cycles, the cycles it would need if nothing

@@ -35,7 +35,7 @@ int point_eval(const ArchConfig *c, const TechTable *t, const Workload *w, const
         for (int i = 0; rc == MP_OK && i < p->res.nlayer; i++) {
             SimEvents ev;
             memset(&ev, 0, sizeof ev);
-            sim_events_add(&ev, &p->res.layer[i].r.ev, p->res.layer[i].g.count);
+            sim_events_add(&ev, &p->res.layer[i].all.ev, 1);
             rc = energy_compute(&p->tech, &p->cfg, &ev, &p->layer_energy[i], e);
         }
     }

@@ -76,6 +76,33 @@ static int run_one_cycle(const ArchConfig *c, const Gemm *g, const SimGemm *sg, 
     return rc;
 }
 
+/* The layer's count instances back to back with the mapping chosen for one (L->r): fast fidelity,
+ * then, at cycle fidelity, ticked (operand indices moving and checked, no data: the one instance
+ * of L->r carried the data check) within the cycle-fidelity work limit. */
+static int run_instances(const ArchConfig *c, const SimGemm *sg, int64_t count, Fidelity fid, RunLayer *L, MpErr *e)
+{
+    if (count <= 1) {
+        L->all = L->r;
+        return MP_OK;
+    }
+    SimGemm sc = *sg;
+    sc.count = count;
+    int rc = sim_gemm_mapped(c, &sc, &L->r.map, FID_FAST, NULL, &L->all, e);
+    if (rc || fid == FID_FAST)
+        return rc;
+    SimLimits lim;
+    if ((rc = sim_limits(&lim, e)) != MP_OK)
+        return rc;
+    const int64_t pes = (int64_t)c->rows * c->cols;
+    if (L->all.ev.cycles > lim.max_pe_cycles / pes)
+        return mp_errf(e, MP_EINPUT,
+                       "%lld instances of GEMM %lldx%lldx%lld: %lld cycles on %lld PEs is above the cycle-fidelity work "
+                       "limit of %lld PE-cycles (raise it with MPSIM_MAX_PE_CYCLES=N, or use --fidelity fast)",
+                       (long long)count, (long long)sg->m, (long long)sg->n, (long long)sg->k,
+                       (long long)L->all.ev.cycles, (long long)pes, (long long)lim.max_pe_cycles);
+    return sim_gemm_mapped(c, &sc, &L->r.map, FID_CYCLE, NULL, &L->all, e);
+}
+
 int run_workload(const ArchConfig *c, const Workload *w, const RunOpts *o, RunResult *r, MpErr *e)
 {
     memset(r, 0, sizeof *r);
@@ -87,7 +114,7 @@ int run_workload(const ArchConfig *c, const Workload *w, const RunOpts *o, RunRe
         const Gemm *g = &w->gemms[i];
         RunLayer *L = &r->layer[r->nlayer];
         L->g = *g;
-        SimGemm sg = {g->m, g->n, g->k, g->role == WL_ACT_ACT};
+        SimGemm sg = {g->m, g->n, g->k, g->role == WL_ACT_ACT, 1};
         if (o->progress)
             fprintf(stderr, "\r  [%d/%d] %-12s %lldx%lldx%lld   ", i + 1, w->ngemm, g->name, (long long)g->m,
                     (long long)g->n, (long long)g->k);
@@ -96,11 +123,13 @@ int run_workload(const ArchConfig *c, const Workload *w, const RunOpts *o, RunRe
             rc = sim_gemm_opts(c, &sg, FID_FAST, &mo, NULL, &L->r, e);
         else
             rc = run_one_cycle(c, g, &sg, o, i, &L->r, &r->checked_outputs, e);
+        if (rc == MP_OK)
+            rc = run_instances(c, &sg, g->count, o->fid, L, e);
         if (rc) {
             mp_err_prefix(e, "%s", g->name);
             break;
         }
-        sim_events_add(&r->total, &L->r.ev, g->count);
+        sim_events_add(&r->total, &L->all.ev, 1);
         r->nlayer++;
     }
     if (o->progress)

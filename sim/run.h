@@ -1,7 +1,8 @@
 /* sim/run.h — simulate a whole workload (a model's GEMMs for one phase) on one configuration.
  *
- * Each distinct GEMM is simulated once and its events multiplied by its count (identical
- * layers take identical time). Cycle fidelity generates seeded synthetic operands per GEMM
+ * Each distinct GEMM is mapped once (for one instance) and its `count` instances are simulated
+ * back to back: the next instance's first loads overlap the last compute of the one before, as
+ * consecutive GEMMs do (sim/engine.h; the fast engine extrapolates once the instances repeat). Cycle fidelity generates seeded synthetic operands per GEMM
  * (traces/synth.h), quantizes them for the PE kind, runs the array on real data and checks every
  * output against the golden GEMM: a difference is MP_ECHECK.
  */
@@ -24,8 +25,10 @@ typedef struct RunOpts {
 } RunOpts;
 
 typedef struct RunLayer {
-    Gemm g;                 /* name, m, n, k, count, role */
-    SimResult r;            /* one instance                */
+    Gemm g;                 /* name, m, n, k, count, role                                          */
+    SimResult r;            /* one instance on its own (its mapping is the layer's)                 */
+    SimResult all;          /* every instance, back to back (sim/engine.h, SimGemm.count): the
+                             * layer's cycles, events and resources; = r when count is 1          */
 } RunLayer;
 
 typedef struct RunResult {

@@ -185,7 +185,7 @@ int sc_main(int argc, char **argv)
             const PeTiming pt = pe_timing(&cfg);
             const Tile t = {0, 0, 0, M, N, K, 1, 1};
             const int64_t formula = pe_tile_cycles(&cfg, &pt, &t);
-            const SimGemm sg = {M, N, K, 0};
+            const SimGemm sg = {M, N, K, 0, 1};
             SimResult f;
             const bool sim_ok = sim_gemm(&cfg, &sg, FID_FAST, NULL, NULL, &f, &e) == MP_OK;
             const RtlTileCfg tc = rtl_tile_cfg(&cfg, &pt, &t);

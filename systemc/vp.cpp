@@ -177,8 +177,11 @@ int sc_main(int argc, char **argv)
     if ((rc = point_eval(&cfg, &mode.tech, w, &ro, 1, &pt, &e)))
         return cli_fail(&e);
     const int li = (int)(g - w->gemms);
-    const int64_t sim_cycles = pt.res.layer[li].r.ev.cycles;
-    const double sim_energy_pj = pt.layer_energy[li].total / (double)g->count;
+    const int64_t sim_cycles = pt.res.layer[li].r.ev.cycles; // one instance on its own
+    EnergyBreakdown one;
+    if ((rc = energy_compute(&mode.tech, &cfg, &pt.res.layer[li].r.ev, &one, &e)))
+        return cli_fail(&e);
+    const double sim_energy_pj = one.total;
     point_free(&pt);
 
     // the platform: memory for the operands and the outputs

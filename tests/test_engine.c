@@ -67,7 +67,8 @@ static void fast_equals_cycle(void **state)
             for (int trial = 0; trial < 200; trial++) {
                 ArchConfig c = base_config((PeKindId)kind, df, &r);
                 SimGemm g = {1 + (int64_t)mp_rng_below(&r, 24), 1 + (int64_t)mp_rng_below(&r, 24),
-                             1 + (int64_t)mp_rng_below(&r, 96), (int)(trial % 7 == 0)};
+                             1 + (int64_t)mp_rng_below(&r, 96), (int)(trial % 7 == 0),
+                             trial % 3 == 0 ? 1 + (int64_t)mp_rng_below(&r, 9) : 1};
                 SimResult a, b;
                 MpErr e = {0};
                 MapForce f = MAP_FORCE_NONE;
@@ -85,9 +86,9 @@ static void fast_equals_cycle(void **state)
                 if (sim_gemm(&c, &g, FID_CYCLE, &f, NULL, &b, &e))
                     fail_msg("%s", e.msg);
                 char what[200];
-                snprintf(what, sizeof what, "%s %s %dx%d gemm %lldx%lldx%lld%s db=%d %s", pe_kind_names[kind],
+                snprintf(what, sizeof what, "%s %s %dx%d gemm %lldx%lldx%lld x%lld%s db=%d %s", pe_kind_names[kind],
                          df ? "ws" : "os", c.rows, c.cols, (long long)g.m, (long long)g.n, (long long)g.k,
-                         g.act_act ? " act-act" : "", c.double_buffer, map_orient_name(a.map.trans));
+                         (long long)g.count, g.act_act ? " act-act" : "", c.double_buffer, map_orient_name(a.map.trans));
                 assert_events_equal(&a.ev, &b.ev, what);
                 assert_int_equal(a.tiles, b.tiles);
                 assert_memory_equal(&a.map, &b.map, sizeof a.map);
@@ -96,7 +97,7 @@ static void fast_equals_cycle(void **state)
                 if (f.trans >= 0)
                     assert_int_equal(a.map.trans, f.trans);
                 ntrans[a.map.trans]++;
-                assert_int_equal(a.ev.macs, g.m * g.n * g.k);
+                assert_int_equal(a.ev.macs, g.m * g.n * g.k * (g.count > 1 ? g.count : 1));
                 n++;
             }
     printf("# %ld GEMMs: fast == cycle (%ld did not fit the random buffers); %ld tokens on the rows, %ld channels\n",
@@ -180,7 +181,7 @@ static void cycle_computes_golden(void **state)
                 float *y = calloc((size_t)M * N, sizeof *y), *yg = calloc((size_t)M * N, sizeof *yg);
                 GoldenAcc *ps = calloc((size_t)M * N, sizeof *ps);
                 ArrayData d = {&qw, &qx, ps, y};
-                SimGemm g = {M, N, K, act_act};
+                SimGemm g = {M, N, K, act_act, trial % 3 == 0 ? 3 : 1}; /* instances recompute the same outputs */
                 SimResult res;
                 MapForce f = MAP_FORCE_NONE;
                 f.trans = trial % 2; /* both orientations move the right data */
@@ -222,7 +223,7 @@ static void first_principles(void **state)
     c.double_buffer = 1;
     c.dram_bits_per_cycle = 1 << 16;
     c.dram_latency_cycles = 0;
-    SimGemm g = {8, 8, 1000, 0};
+    SimGemm g = {8, 8, 1000, 0, 1};
     SimResult res;
     MpErr e = {0};
     assert_int_equal(sim_gemm(&c, &g, FID_FAST, NULL, NULL, &res, &e), MP_OK);
@@ -232,7 +233,7 @@ static void first_principles(void **state)
     c.rows = c.cols = 1;
     c.dram_bits_per_cycle = 8;
     c.double_buffer = 0;
-    SimGemm g2 = {1, 1, 4096, 0};
+    SimGemm g2 = {1, 1, 4096, 0, 1};
     assert_int_equal(sim_gemm(&c, &g2, FID_FAST, NULL, NULL, &res, &e), MP_OK);
     int64_t bits = 2 * 4096 * 8 + 32;
     assert_int_equal(res.ev.dram_read_bits + res.ev.dram_write_bits, bits);
