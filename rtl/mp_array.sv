@@ -10,8 +10,30 @@
 //          (no valid operand, no PE pipeline stage busy): the PEs' own pipelines set the latency.
 //   DRAIN  one row of results per cfg_roc cycles leaves through the column finish units (y_v/y_row/
 //          y_out): final outputs when cfg_last (the kind's output roundings), raw partial sums else.
-// done pulses for one cycle after the last row; the cycles from the clock edge that samples start
-// to the one that raises done are the tile's cycles, pe_tile_cycles() in the simulator.
+//
+// Back to back (sim/petime.h, pe_pipe_tile / ArrayPipe: the spec). Every PE's result has a drain
+// register beside the accumulator. In the cycle RUN ends (or later, while the previous tile still
+// drains: the run side HOLDs) the results are *captured*: DRAIN starts in that cycle (its row 0 from
+// the PEs, the rest from the drain registers, which take the results at its end) and runs on its
+// own, overlapping the next tile's LOAD and RUN. So with the recurrence's cycles (ready = 0):
+//     start = max(acc_free, load ? drain_free : 0)
+//     cap   = max(start + load + run, drain_free);  acc_free = cap;  drain_free = cap + drain
+// a cfg_first tile starts at the capture (in that very cycle: its step 0 is fed there), a tile
+// with a LOAD when the previous drain has ended (both use the output buffer's port).
+//
+// Handshake. start is a request, held (with cfg_* and the scales) until accept is high in a cycle;
+// at that cycle's edge the array latches them, and the inputs may carry the next tile from then on.
+// accept is combinational: in the capture cycle for a cfg_first start (chained: the tile's first
+// cycle is that cycle), else when the array can begin the tile in the next cycle (idle run side or
+// a capture now; no LOAD, or the drain side free from the next cycle). done pulses for one cycle
+// after each tile's last result row, in tile order. A tile alone on an idle array: accept in the
+// cycle start rises, and the cycles from the edge that samples it to the one that raises done are
+// pe_tile_cycles(); for a sequence, the last done comes at drain_free after the last tile.
+// Accumulator reset: clr at a start from idle (as after reset); at a capture, a load of 0 into the
+// PEs' result registers (ld), which a chained tile's first update follows by at least one cycle.
+// Group state (MixPE in-group sums, BitMoD's A, the MixPE edge activation sums) is not cleared at
+// a chained start: it returns to 0 at every group end, and every tile ends on a group end (the
+// mapper's K alignment; a final tile ends at K, which ends its last group).
 //
 // Each kind brings a PE module (rtl/pe/; rtl/mp_kinds.vh names it) behind the common port list
 //   (clk, rst_n, clr, xv, x, wv, w, ld, ld_val, res, busy: rtl/pe/pe_ports.vh)
@@ -29,9 +51,10 @@ module mp_array #(
     input  wire            clk,
     input  wire            rst_n,
     input  wire            start,
-    output reg             done,
+    output wire            accept,                // start is taken this cycle (see above)
+    output reg             done,                  // a tile's last result row left (one per tile)
     output wire            busy,
-    // tile configuration, stable from start to done
+    // tile configuration, held with start until accept (then latched)
     input  wire [7:0]      cfg_tm,                // rows used, 1..ROWS
     input  wire [7:0]      cfg_tn,                // columns used, 1..COLS
     input  wire [15:0]     cfg_steps,             // ceil(tk / lanes) >= 1
@@ -65,79 +88,159 @@ module mp_array #(
     localparam integer WW = kind_ww(KIND);
 
     // ------------------------------------------------------------------ controller
-    localparam [1:0] S_IDLE = 2'd0, S_LOAD = 2'd1, S_RUN = 2'd2, S_DRAIN = 2'd3;
+    // Two machines. The RUN side (state, lrow/lcnt, the feed counters) owns the accumulators:
+    // IDLE -> [LOAD] -> RUN -> [HOLD] -> capture. The DRAIN side (d_*) owns the drain registers
+    // dreg and shifts the captured rows out. capture = the run's results are final (RUN with every
+    // step fed and nothing in flight, or HOLD) and the drain side is idle this cycle; in that cycle
+    // row 0 may already leave (from res), the drain registers take res at its end, and the
+    // accumulators are reset by a load of 0 (the PEs' ld, so group state is untouched: it is 0
+    // after every group end, and tiles end on group ends).
+    // Acceptance of a pending start (the cfg_* and scales are latched into rc_* at that edge):
+    //   chain: in the capture cycle, a cfg_first tile starts in that same cycle (RUN cycle 0 =
+    //          the capture cycle: start = acc_free of sim/petime.h);
+    //   registered: the run side is IDLE or capturing, and the tile has no psum load or the drain
+    //          side is free from the next cycle (start = drain_free); the tile starts next cycle.
+    localparam [1:0] S_IDLE = 2'd0, S_LOAD = 2'd1, S_RUN = 2'd2, S_HOLD = 2'd3;
     reg  [1:0]  state;
-    reg  [7:0]  cnt;                              // cycle within a psum / result row
-    reg  [7:0]  row;                              // row being loaded / drained
+    reg  [7:0]  lcnt;                             // cycle within a psum row (LOAD)
+    reg  [7:0]  lrow;                             // row being loaded
     reg  [7:0]  fph;                              // cycle within a feed step
     reg  [15:0] fstep;                            // step being fed
     reg         fdone;                            // every step has been fed
+    // the running tile's configuration, latched at acceptance (rc_*)
+    reg  [7:0]  rc_tm, rc_tn, rc_se, rc_ric, rc_roc;
+    reg  [15:0] rc_steps;
+    reg         rc_last;
+    reg  [1:0]  rc_xtype, rc_wtype;
+    reg         rc_wfp3;
+    reg  [31:0] rc_rs [ROWS];
+    reg  [31:0] rc_cs [COLS];
+    // the draining tile's: rows, cycles per row, final or partial, scales
+    reg         d_busy;                           // rows of a captured tile still to leave
+    reg  [7:0]  d_cnt, d_row, d_tm, d_roc;
+    reg         d_last;
+    reg  [31:0] d_rs [ROWS];
+    reg  [31:0] d_cs [COLS];
     wire        pipe_busy;
-    wire        idle_start = (state == S_IDLE) && start;
-    wire        clr        = idle_start;          // tile start: PEs and edge units clear their state
-    wire        run_end    = (state == S_RUN) && fdone && !pipe_busy;
-    wire        draining   = (state == S_DRAIN) || run_end;
-    wire        last_row   = (row == cfg_tm - 8'd1);
 
-    assign feed_v    = (state == S_RUN) && !fdone && (fph == 8'd0);
-    assign feed_step = fstep;
-    assign psum_rd   = (state == S_LOAD) && (cnt == cfg_ric - 8'd1);
-    assign psum_row  = row;
-    assign y_v       = draining && (cnt == cfg_roc - 8'd1);
-    assign y_row     = row;
-    assign busy      = (state != S_IDLE);
+    wire        run_fin    = (state == S_RUN && fdone && !pipe_busy) || state == S_HOLD;
+    wire        cap        = run_fin && !d_busy;  // capture: results to the drain registers
+    wire        chain      = cap && start && cfg_first;
+    // the drain side this cycle (in a capture cycle: row 0 of the captured tile, from res)
+    wire [7:0]  dc_cnt     = cap ? 8'd0 : d_cnt;
+    wire [7:0]  dc_row     = cap ? 8'd0 : d_row;
+    wire [7:0]  dc_roc     = cap ? rc_roc : d_roc;
+    wire [7:0]  dc_tm      = cap ? rc_tm : d_tm;
+    wire        draining   = d_busy || cap;
+    wire        d_lastrow  = dc_row == dc_tm - 8'd1;
+    wire        d_free_nx  = !draining || (y_v && d_lastrow);   // the drain side is idle next cycle
+    wire        reg_acc    = start && !chain && (state == S_IDLE || cap) && (cfg_first || d_free_nx);
+    wire        clr        = reg_acc;             // tile start from idle: PEs and edge units clear
+    // the run side's configuration this cycle: the inputs in a chain cycle, else the latched one
+    wire [7:0]  r_tm       = chain ? cfg_tm : rc_tm;
+    wire [7:0]  r_tn       = chain ? cfg_tn : rc_tn;
+    wire [7:0]  r_se       = chain ? cfg_se : rc_se;
+    wire [15:0] r_steps    = chain ? cfg_steps : rc_steps;
+    wire [1:0]  r_xtype    = chain ? cfg_xtype : rc_xtype;
+    wire [1:0]  r_wtype    = chain ? cfg_wtype : rc_wtype;
+    wire        r_wfp3     = chain ? cfg_wfp3 : rc_wfp3;
+    wire        feeding    = chain || (state == S_RUN && !fdone);
+    wire [7:0]  fph_c      = chain ? 8'd0 : fph;
+    wire [15:0] fstep_c    = chain ? 16'd0 : fstep;
+    wire        l_lastrow  = lrow == rc_tm - 8'd1;
+
+    assign accept    = chain || reg_acc;
+    assign feed_v    = feeding && (fph_c == 8'd0);
+    assign feed_step = fstep_c;
+    assign psum_rd   = (state == S_LOAD) && (lcnt == rc_ric - 8'd1);
+    assign psum_row  = lrow;
+    assign y_v       = draining && (dc_cnt == dc_roc - 8'd1);
+    assign y_row     = dc_row;
+    assign busy      = (state != S_IDLE) || d_busy;
 
     always @(posedge clk or negedge rst_n) begin
         if (!rst_n) begin
-            state <= S_IDLE;
-            done  <= 1'b0;
-            cnt   <= 8'd0;
-            row   <= 8'd0;
-            fph   <= 8'd0;
-            fstep <= 16'd0;
-            fdone <= 1'b0;
+            state  <= S_IDLE;
+            done   <= 1'b0;
+            lcnt   <= 8'd0;
+            lrow   <= 8'd0;
+            fph    <= 8'd0;
+            fstep  <= 16'd0;
+            fdone  <= 1'b0;
+            d_busy <= 1'b0;
+            d_cnt  <= 8'd0;
+            d_row  <= 8'd0;
         end else begin
             done <= 1'b0;
-            case (state)
-                S_IDLE: if (start) begin
-                    state <= cfg_first ? S_RUN : S_LOAD;
-                    cnt   <= 8'd0;
-                    row   <= 8'd0;
-                    fph   <= 8'd0;
-                    fstep <= 16'd0;
-                    fdone <= 1'b0;
-                end
-                S_LOAD: begin
-                    cnt <= cnt + 8'd1;
-                    if (psum_rd) begin
-                        cnt <= 8'd0;
-                        row <= row + 8'd1;
-                        if (last_row) begin
-                            row   <= 8'd0;
-                            state <= S_RUN;
-                        end
+            // ---- run side
+            if (feeding) begin                    // RUN: pace the steps
+                fph <= (fph_c == r_se - 8'd1) ? 8'd0 : fph_c + 8'd1;
+                fstep <= (fph_c == r_se - 8'd1) ? fstep_c + 16'd1 : fstep_c;
+                fdone <= feed_v && fstep_c == r_steps - 16'd1;
+            end
+            if (chain) begin
+                state <= S_RUN;
+            end else if (reg_acc) begin
+                state <= cfg_first ? S_RUN : S_LOAD;
+                lcnt  <= 8'd0;
+                lrow  <= 8'd0;
+                fph   <= 8'd0;
+                fstep <= 16'd0;
+                fdone <= 1'b0;
+            end else if (cap) begin
+                state <= S_IDLE;
+            end else if (run_fin) begin
+                state <= S_HOLD;                  // results final; the drain registers are busy
+            end else if (state == S_LOAD) begin
+                lcnt <= lcnt + 8'd1;
+                if (psum_rd) begin
+                    lcnt <= 8'd0;
+                    lrow <= lrow + 8'd1;
+                    if (l_lastrow) begin
+                        lrow  <= 8'd0;
+                        state <= S_RUN;
                     end
                 end
-                default: begin                    // S_RUN and S_DRAIN
-                    if (state == S_RUN && !fdone) begin
-                        fph <= (fph == cfg_se - 8'd1) ? 8'd0 : fph + 8'd1;
-                        if (fph == cfg_se - 8'd1) fstep <= fstep + 16'd1;
-                        if (feed_v && fstep == cfg_steps - 16'd1) fdone <= 1'b1;
-                    end
-                    if (draining) begin
-                        state <= S_DRAIN;
-                        cnt   <= cnt + 8'd1;
-                        if (y_v) begin
-                            cnt <= 8'd0;
-                            row <= row + 8'd1;
-                            if (last_row) begin
-                                state <= S_IDLE;
-                                done  <= 1'b1;
-                            end
-                        end
+            end
+            // ---- drain side
+            if (draining) begin
+                d_busy <= 1'b1;
+                d_cnt  <= dc_cnt + 8'd1;
+                d_row  <= dc_row;
+                if (y_v) begin
+                    d_cnt <= 8'd0;
+                    d_row <= dc_row + 8'd1;
+                    if (d_lastrow) begin
+                        d_busy <= 1'b0;
+                        done   <= 1'b1;
                     end
                 end
-            endcase
+            end
+        end
+    end
+
+    // configuration registers (no reset: written at acceptance / capture before any use)
+    always @(posedge clk) begin
+        if (accept) begin
+            rc_tm    <= cfg_tm;
+            rc_tn    <= cfg_tn;
+            rc_se    <= cfg_se;
+            rc_steps <= cfg_steps;
+            rc_ric   <= cfg_ric;
+            rc_roc   <= cfg_roc;
+            rc_last  <= cfg_last;
+            rc_xtype <= cfg_xtype;
+            rc_wtype <= cfg_wtype;
+            rc_wfp3  <= cfg_wfp3;
+            for (int r = 0; r < ROWS; r = r + 1) rc_rs[r] <= row_scale[r];
+            for (int c = 0; c < COLS; c = c + 1) rc_cs[c] <= col_scale[c];
+        end
+        if (cap) begin
+            d_tm   <= rc_tm;
+            d_roc  <= rc_roc;
+            d_last <= rc_last;
+            for (int r = 0; r < ROWS; r = r + 1) d_rs[r] <= rc_rs[r];
+            for (int c = 0; c < COLS; c = c + 1) d_cs[c] <= rc_cs[c];
         end
     end
 
@@ -152,14 +255,14 @@ module mp_array #(
     generate
         for (i = 0; i < ROWS; i = i + 1) begin : g_ex
             mp_edge #(.KIND(KIND), .COLUMN(0), .FW(XFW), .OW(XW), .GLOG(GLOG)) u_ex (
-                .clk(clk), .rst_n(rst_n), .clr(clr), .cfg_type(cfg_xtype), .cfg_fp3(1'b0),
-                .in_v(feed_v && (i < cfg_tm)), .in(x_in[i]), .gend(gend_in),
+                .clk(clk), .rst_n(rst_n), .clr(clr), .cfg_type(r_xtype), .cfg_fp3(1'b0),
+                .in_v(feed_v && (i < r_tm)), .in(x_in[i]), .gend(gend_in),
                 .out_v(ex_v[i]), .out(ex[i]), .busy(ex_busy[i]));
         end
         for (j = 0; j < COLS; j = j + 1) begin : g_ew
             mp_edge #(.KIND(KIND), .COLUMN(1), .FW(WFW), .OW(WW), .GLOG(GLOG)) u_ew (
-                .clk(clk), .rst_n(rst_n), .clr(clr), .cfg_type(cfg_wtype), .cfg_fp3(cfg_wfp3),
-                .in_v(feed_v && (j < cfg_tn)), .in(w_in[j]), .gend(gend_in),
+                .clk(clk), .rst_n(rst_n), .clr(clr), .cfg_type(r_wtype), .cfg_fp3(r_wfp3),
+                .in_v(feed_v && (j < r_tn)), .in(w_in[j]), .gend(gend_in),
                 .out_v(ew_v[j]), .out(ew[j]), .busy(ew_busy[j]));
         end
     endgenerate
@@ -202,18 +305,20 @@ module mp_array #(
                     assign w_at_v[i][j] = wr_v[i-1][j];
                     assign w_at[i][j]   = wr[i-1][j];
                 end
-                mp_pipe #(.W(XW), .N(1)) u_xr (.clk(clk), .rst_n(rst_n), .in_v(x_at_v[i][j] && (j + 1 < cfg_tn)),
+                mp_pipe #(.W(XW), .N(1)) u_xr (.clk(clk), .rst_n(rst_n), .in_v(x_at_v[i][j] && (j + 1 < r_tn)),
                     .in(x_at[i][j]), .out_v(xr_v[i][j]), .out(xr[i][j]), .busy(xr_busy[i*COLS+j]));
-                mp_pipe #(.W(WW), .N(1)) u_wr (.clk(clk), .rst_n(rst_n), .in_v(w_at_v[i][j] && (i + 1 < cfg_tm)),
+                mp_pipe #(.W(WW), .N(1)) u_wr (.clk(clk), .rst_n(rst_n), .in_v(w_at_v[i][j] && (i + 1 < r_tm)),
                     .in(w_at[i][j]), .out_v(wr_v[i][j]), .out(wr[i][j]), .busy(wr_busy[i*COLS+j]));
                 if (j == COLS - 1 && i == ROWS - 1) begin : g_unused
                     // the last column's x and the last row's w registers feed no PE
                     wire _unused_ok = &{1'b0, xr_v[i][j], xr[i][j], wr_v[i][j], wr[i][j]};
                 end
 
-                wire pxv = x_at_v[i][j] && (j < cfg_tn);
-                wire pwv = w_at_v[i][j] && (i < cfg_tm);
-                wire ld  = psum_rd && (psum_row == i);
+                wire pxv = x_at_v[i][j] && (j < r_tn);
+                wire pwv = w_at_v[i][j] && (i < r_tm);
+                // a partial sum of the LOAD, or 0 at a capture (the next tile's accumulator reset)
+                wire        ld  = (psum_rd && (psum_row == i)) || cap;
+                wire [31:0] ldv = cap ? 32'd0 : psum_in[j];
 `ifndef SYNTHESIS
                 /* verilator lint_off SYNCASYNCNET */
                 always @(posedge clk)
@@ -223,7 +328,7 @@ module mp_array #(
 `endif
                 // the PE module of each kind (rtl/mp_kinds.vh's table), all on the common port list
 `define MP_PE_PORTS .clk(clk), .rst_n(rst_n), .clr(clr), .xv(pxv), .x(x_at[i][j]), .wv(pwv), .w(w_at[i][j]), \
-                    .ld(ld), .ld_val(psum_in[j]), .res(res[i][j]), .busy(pe_busy[i*COLS+j])
+                    .ld(ld), .ld_val(ldv), .res(res[i][j]), .busy(pe_busy[i*COLS+j])
                 if (KIND == K_FP16 || KIND == K_W4A16_DQ) begin : g_pe
                     pe_fp16 #(.XW(XW), .WW(WW)) u_pe (`MP_PE_PORTS);
                 end else if (KIND == K_INT8) begin : g_pe
@@ -242,24 +347,38 @@ module mp_array #(
     endgenerate
     assign pipe_busy = |pe_busy | |xr_busy | |wr_busy | |xs_busy | |ws_busy | |ex_busy | |ew_busy;
 
-    // ------------------------------------------------------------------ result rows out
+    // ------------------------------------------------------------------ drain registers, rows out
+    // dreg takes every PE's res at a capture; the rows leave from it, except row 0 in the capture
+    // cycle itself, which leaves from res (its values are the same: they are final in that cycle).
+    reg  [31:0] dreg [ROWS][COLS];
+    generate
+        for (i = 0; i < ROWS; i = i + 1) begin : g_dr
+            for (j = 0; j < COLS; j = j + 1) begin : g_dc
+                always @(posedge clk)
+                    if (cap) dreg[i][j] <= res[i][j];
+            end
+        end
+    endgenerate
     wire [31:0] y_fin [COLS];
     reg  [31:0] rs_sel;
     reg  [31:0] res_sel [COLS];
     always @* begin
-        rs_sel = row_scale[0];
+        rs_sel = d_rs[0];
         for (int r = 0; r < ROWS; r = r + 1)
-            if (row == 8'(r)) rs_sel = row_scale[r];
+            if (d_row == 8'(r)) rs_sel = d_rs[r];
+        if (cap) rs_sel = rc_rs[0];
     end
+    wire        f_last = cap ? rc_last : d_last;
     generate
         for (j = 0; j < COLS; j = j + 1) begin : g_out
             always @* begin
-                res_sel[j] = res[0][j];
+                res_sel[j] = dreg[0][j];
                 for (int r = 0; r < ROWS; r = r + 1)
-                    if (row == 8'(r)) res_sel[j] = res[r][j];
+                    if (d_row == 8'(r)) res_sel[j] = dreg[r][j];
+                if (cap) res_sel[j] = res[0][j];
             end
-            mp_out_fin #(.KIND(KIND)) u_fin (.res(res_sel[j]), .row_scale(rs_sel), .col_scale(col_scale[j]),
-                .last(cfg_last), .y(y_fin[j]));
+            mp_out_fin #(.KIND(KIND)) u_fin (.res(res_sel[j]), .row_scale(rs_sel),
+                .col_scale(cap ? rc_cs[j] : d_cs[j]), .last(f_last), .y(y_fin[j]));
             always @* y_out[j] = y_fin[j];
         end
     endgenerate
