@@ -183,7 +183,7 @@ int sc_main(int argc, char **argv)
             mpdrv_get_y(h, a.y, yr.size(), yr.data());
             // the references: the simulator's closed forms
             const PeTiming pt = pe_timing(&cfg);
-            const Tile t = {0, 0, 0, M, N, K, 1, 1};
+            const Tile t = {0, 0, 0, M, N, K, 1, 1, 0};
             const int64_t formula = pe_tile_cycles(&cfg, &pt, &t);
             const SimGemm sg = {M, N, K, 0};
             SimResult f;

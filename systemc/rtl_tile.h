@@ -4,7 +4,8 @@
 // V is the Verilated SystemC module of one kind and array size (systemc/systemc.mk builds them under
 // build/systemc/rtl/<kind>_<R>x<C>/). This module owns V, its clock (the mode's period) and every
 // signal on its ports, and plays the SRAMs around it exactly as the C++ harness does
-// (rtl/harness/rtl_tb.cpp, docs/rtl.md §2): the tile's cfg_* held from start to done, the operand
+// (rtl/harness/rtl_tb.cpp, docs/rtl.md §2): one tile at a time on an idle array (start raised, taken
+// by accept at the next edge; the array latches cfg_* there, they are held to done anyway), the operand
 // bundles answered combinationally on x_in / w_in / gend_in whenever the array raises feed_v
 // (rtl/harness/rtl_feed.h reads them from the packed bytes the accelerator fetched), random values
 // on every input that is not valid in a cycle (the RTL must ignore them), and the results collected
@@ -56,6 +57,7 @@ public:
         top_.clk(clk_);
         top_.rst_n(rst_n_);
         top_.start(start_);
+        top_.accept(accept_);
         top_.done(done_);
         top_.busy(busy_);
         top_.cfg_tm(cfg_tm_);
@@ -151,7 +153,13 @@ public:
         wait(clk_.negedge_event()); // mid-cycle: inputs settle before the edge that samples start
         start_.write(true);
         wait(clk_.posedge_event()); // that edge: cycle 0 begins
+        const bool taken = accept_.read(); // (the value before the edge: the idle array takes start at once)
         start_.write(false);
+        if (!taken) {
+            job_ = nullptr;
+            *why = "the idle RTL array did not accept the tile's start";
+            return -1;
+        }
         int64_t n = 0;
         for (;; n++) {
             wait(clk_.negedge_event()); // the state after edge n, settled
@@ -221,7 +229,7 @@ private:
     bool ready_ = false;
     sc_core::sc_event ready_ev_;
     sc_core::sc_clock clk_;
-    sc_core::sc_signal<bool> rst_n_, start_, done_, busy_, cfg_first_, cfg_last_, cfg_wfp3_, feed_v_, gend_in_,
+    sc_core::sc_signal<bool> rst_n_, start_, accept_, done_, busy_, cfg_first_, cfg_last_, cfg_wfp3_, feed_v_, gend_in_,
         psum_rd_, y_v_;
     sc_core::sc_signal<uint32_t> cfg_tm_, cfg_tn_, cfg_steps_, cfg_se_, cfg_ric_, cfg_roc_, cfg_xtype_, cfg_wtype_,
         feed_step_, psum_row_, y_row_;
