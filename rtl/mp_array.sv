@@ -46,7 +46,8 @@ module mp_array #(
     parameter integer GLOG = 7,                   // MixPE: groups of at most 2^GLOG weights
     // derived (do not override)
     parameter integer XFW = kind_xfw(KIND),
-    parameter integer WFW = kind_wfw(KIND)
+    parameter integer WFW = kind_wfw(KIND),
+    parameter integer E   = ROWS > COLS ? ROWS : COLS   // tokens / channels a tile may have
 ) (
     input  wire            clk,
     input  wire            rst_n,
@@ -55,8 +56,10 @@ module mp_array #(
     output reg             done,                  // a tile's last result row left (one per tile)
     output wire            busy,
     // tile configuration, held with start until accept (then latched)
-    input  wire [7:0]      cfg_tm,                // rows used, 1..ROWS
-    input  wire [7:0]      cfg_tn,                // columns used, 1..COLS
+    input  wire [7:0]      cfg_tm,                // array rows used, 1..ROWS (tile_rows)
+    input  wire [7:0]      cfg_tn,                // array columns used, 1..COLS (tile_cols)
+    input  wire            cfg_trans,             // 0: rows = tokens, x from the left, w from the top;
+                                                  // 1: rows = output channels, w from the left, x from the top
     input  wire [15:0]     cfg_steps,             // ceil(tk / lanes) >= 1
     input  wire [7:0]      cfg_se,                // effective cycles per step (>= the PE's)
     input  wire [7:0]      cfg_ric,               // cycles per partial-sum row in (>= 1)
@@ -66,13 +69,13 @@ module mp_array #(
     input  wire [1:0]      cfg_xtype,             // OliVe 0 int4 / 1 flint4; ANT 0 int / 1 flint / 2 PoT
     input  wire [1:0]      cfg_wtype,
     input  wire            cfg_wfp3,              // BitMoD: FP3 weights (else FP4)
-    input  wire [31:0]     row_scale [ROWS],      // fp32 activation scale per tile row (int kinds, W4A8)
-    input  wire [31:0]     col_scale [COLS],      // fp32 weight scale per tile column (int kinds)
+    input  wire [31:0]     x_scale [E],           // fp32 activation scale per tile token (int kinds, W4A8)
+    input  wire [31:0]     w_scale [E],           // fp32 weight scale per tile output channel (int kinds)
     // operand feed: step feed_step, answered in the same cycle
     output wire            feed_v,
     output wire [15:0]     feed_step,
-    input  wire [XFW-1:0]  x_in [ROWS],
-    input  wire [WFW-1:0]  w_in [COLS],
+    input  wire [XFW-1:0]  x_in [E],              // token e's activation bundle (either orientation)
+    input  wire [WFW-1:0]  w_in [E],              // output channel e's weight bundle
     input  wire            gend_in,               // the step ends a weight group
     // partial sums in
     output wire            psum_rd,
@@ -86,6 +89,7 @@ module mp_array #(
 `include "mp_kinds.vh"
     localparam integer XW = kind_xw(KIND, GLOG);
     localparam integer WW = kind_ww(KIND);
+    localparam integer SW = XW > WW ? XW : WW;    // the operand registers carry x or w
 
     // ------------------------------------------------------------------ controller
     // Two machines. The RUN side (state, lrow/lcnt, the feed counters) owns the accumulators:
@@ -113,14 +117,16 @@ module mp_array #(
     reg         rc_last;
     reg  [1:0]  rc_xtype, rc_wtype;
     reg         rc_wfp3;
-    reg  [31:0] rc_rs [ROWS];
-    reg  [31:0] rc_cs [COLS];
+    reg         rc_trans;
+    reg  [31:0] rc_xs [E];
+    reg  [31:0] rc_ws [E];
     // the draining tile's: rows, cycles per row, final or partial, scales
     reg         d_busy;                           // rows of a captured tile still to leave
     reg  [7:0]  d_cnt, d_row, d_tm, d_roc;
     reg         d_last;
-    reg  [31:0] d_rs [ROWS];
-    reg  [31:0] d_cs [COLS];
+    reg         d_trans;
+    reg  [31:0] d_xs [E];
+    reg  [31:0] d_ws [E];
     wire        pipe_busy;
 
     wire        run_fin    = (state == S_RUN && fdone && !pipe_busy) || state == S_HOLD;
@@ -144,6 +150,9 @@ module mp_array #(
     wire [1:0]  r_xtype    = chain ? cfg_xtype : rc_xtype;
     wire [1:0]  r_wtype    = chain ? cfg_wtype : rc_wtype;
     wire        r_wfp3     = chain ? cfg_wfp3 : rc_wfp3;
+    wire        r_trans    = chain ? cfg_trans : rc_trans;
+    wire [7:0]  r_ntok     = r_trans ? r_tn : r_tm;   // tokens (x edge units in use)
+    wire [7:0]  r_nch      = r_trans ? r_tm : r_tn;   // output channels (w edge units in use)
     wire        feeding    = chain || (state == S_RUN && !fdone);
     wire [7:0]  fph_c      = chain ? 8'd0 : fph;
     wire [15:0] fstep_c    = chain ? 16'd0 : fstep;
@@ -232,90 +241,109 @@ module mp_array #(
             rc_xtype <= cfg_xtype;
             rc_wtype <= cfg_wtype;
             rc_wfp3  <= cfg_wfp3;
-            for (int r = 0; r < ROWS; r = r + 1) rc_rs[r] <= row_scale[r];
-            for (int c = 0; c < COLS; c = c + 1) rc_cs[c] <= col_scale[c];
+            rc_trans <= cfg_trans;
+            for (int e = 0; e < E; e = e + 1) rc_xs[e] <= x_scale[e];
+            for (int e = 0; e < E; e = e + 1) rc_ws[e] <= w_scale[e];
         end
         if (cap) begin
             d_tm   <= rc_tm;
             d_roc  <= rc_roc;
             d_last <= rc_last;
-            for (int r = 0; r < ROWS; r = r + 1) d_rs[r] <= rc_rs[r];
-            for (int c = 0; c < COLS; c = c + 1) d_cs[c] <= rc_cs[c];
+            d_trans <= rc_trans;
+            for (int e = 0; e < E; e = e + 1) d_xs[e] <= rc_xs[e];
+            for (int e = 0; e < E; e = e + 1) d_ws[e] <= rc_ws[e];
         end
     end
 
     // ------------------------------------------------------------------ edge units
-    wire          ex_v [ROWS];
-    wire [XW-1:0] ex   [ROWS];
-    wire          ew_v [COLS];
-    wire [WW-1:0] ew   [COLS];
-    wire [ROWS-1:0] ex_busy;
-    wire [COLS-1:0] ew_busy;
+    // One unit per operand lane, not per side: x unit e serves token e, w unit e output channel e
+    // (MixPE's activation sums are per token, the decoders per operand). cfg_trans routes them:
+    // trans = 0: x unit i -> row i (left edge), w unit j -> column j (top edge); trans = 1: w unit
+    // i -> row i, x unit j -> column j. Same edge depth (kind_ed) on both operands.
+    wire          ex_v [E];
+    wire [XW-1:0] ex   [E];
+    wire          ew_v [E];
+    wire [WW-1:0] ew   [E];
+    wire [E-1:0]  ex_busy, ew_busy;
     genvar i, j;
     generate
-        for (i = 0; i < ROWS; i = i + 1) begin : g_ex
+        for (i = 0; i < E; i = i + 1) begin : g_ex
             mp_edge #(.KIND(KIND), .COLUMN(0), .FW(XFW), .OW(XW), .GLOG(GLOG)) u_ex (
                 .clk(clk), .rst_n(rst_n), .clr(clr), .cfg_type(r_xtype), .cfg_fp3(1'b0),
-                .in_v(feed_v && (i < r_tm)), .in(x_in[i]), .gend(gend_in),
+                .in_v(feed_v && (i < r_ntok)), .in(x_in[i]), .gend(gend_in),
                 .out_v(ex_v[i]), .out(ex[i]), .busy(ex_busy[i]));
         end
-        for (j = 0; j < COLS; j = j + 1) begin : g_ew
+        for (j = 0; j < E; j = j + 1) begin : g_ew
             mp_edge #(.KIND(KIND), .COLUMN(1), .FW(WFW), .OW(WW), .GLOG(GLOG)) u_ew (
                 .clk(clk), .rst_n(rst_n), .clr(clr), .cfg_type(r_wtype), .cfg_fp3(r_wfp3),
-                .in_v(feed_v && (j < r_tn)), .in(w_in[j]), .gend(gend_in),
+                .in_v(feed_v && (j < r_nch)), .in(w_in[j]), .gend(gend_in),
                 .out_v(ew_v[j]), .out(ew[j]), .busy(ew_busy[j]));
         end
     endgenerate
 
     // ------------------------------------------------------------------ skew registers
-    // row i passes through i registers before PE(i,0); column j through j before PE(0,j)
-    wire          x_at_v [ROWS][COLS];           // operand seen by PE(i,j) this cycle
-    wire [XW-1:0] x_at   [ROWS][COLS];
-    wire          w_at_v [ROWS][COLS];
-    wire [WW-1:0] w_at   [ROWS][COLS];
-    wire [ROWS-1:0] xs_busy;
-    wire [COLS-1:0] ws_busy;
+    // row i passes through i registers before PE(i,0); column j through j before PE(0,j). The
+    // operands travel SW bits wide (x or w, zero-extended); a unit's valid bit can only be set
+    // while its orientation is the running tile's, so the routing needs no other guard.
+    wire          h_at_v [ROWS][COLS];           // operand entering PE(i,j) from the left
+    wire [SW-1:0] h_at   [ROWS][COLS];
+    wire          v_at_v [ROWS][COLS];           // operand entering PE(i,j) from above
+    wire [SW-1:0] v_at   [ROWS][COLS];
+    wire [ROWS-1:0] hs_busy;
+    wire [COLS-1:0] vs_busy;
     generate
-        for (i = 0; i < ROWS; i = i + 1) begin : g_xs
-            mp_pipe #(.W(XW), .N(i)) u_s (.clk(clk), .rst_n(rst_n), .in_v(ex_v[i]), .in(ex[i]),
-                .out_v(x_at_v[i][0]), .out(x_at[i][0]), .busy(xs_busy[i]));
+        for (i = 0; i < ROWS; i = i + 1) begin : g_hs
+            wire          lv = r_trans ? ew_v[i] : ex_v[i];
+            wire [SW-1:0] l  = r_trans ? SW'(ew[i]) : SW'(ex[i]);
+            mp_pipe #(.W(SW), .N(i)) u_s (.clk(clk), .rst_n(rst_n), .in_v(lv), .in(l),
+                .out_v(h_at_v[i][0]), .out(h_at[i][0]), .busy(hs_busy[i]));
         end
-        for (j = 0; j < COLS; j = j + 1) begin : g_ws
-            mp_pipe #(.W(WW), .N(j)) u_s (.clk(clk), .rst_n(rst_n), .in_v(ew_v[j]), .in(ew[j]),
-                .out_v(w_at_v[0][j]), .out(w_at[0][j]), .busy(ws_busy[j]));
+        for (j = 0; j < COLS; j = j + 1) begin : g_vs
+            wire          tv = r_trans ? ex_v[j] : ew_v[j];
+            wire [SW-1:0] t  = r_trans ? SW'(ex[j]) : SW'(ew[j]);
+            mp_pipe #(.W(SW), .N(j)) u_s (.clk(clk), .rst_n(rst_n), .in_v(tv), .in(t),
+                .out_v(v_at_v[0][j]), .out(v_at[0][j]), .busy(vs_busy[j]));
         end
     endgenerate
+    // units beyond the array's rows / columns in one orientation (E > ROWS or E > COLS) are
+    // used in the other only; their outputs past both edges go nowhere
+    wire _unused_units = &{1'b0, ex_v[E-1], ex[E-1], ew_v[E-1], ew[E-1]};
 
     // ------------------------------------------------------------------ the PEs
-    // operands pass right (x) and down (w) through one register per PE, inside the tile only
-    wire          xr_v [ROWS][COLS];
-    wire [XW-1:0] xr   [ROWS][COLS];
-    wire          wr_v [ROWS][COLS];
-    wire [WW-1:0] wr   [ROWS][COLS];
+    // operands pass right and down through one register per PE, inside the tile only; the PE's
+    // x is the one from the left (trans = 0) or from above (trans = 1), w the other
+    wire          hr_v [ROWS][COLS];
+    wire [SW-1:0] hr   [ROWS][COLS];
+    wire          vr_v [ROWS][COLS];
+    wire [SW-1:0] vr   [ROWS][COLS];
     wire [31:0]   res  [ROWS][COLS];
-    wire [ROWS*COLS-1:0] pe_busy, xr_busy, wr_busy;
+    wire [ROWS*COLS-1:0] pe_busy, hr_busy, vr_busy;
     generate
         for (i = 0; i < ROWS; i = i + 1) begin : g_r
             for (j = 0; j < COLS; j = j + 1) begin : g_c
-                if (j > 0) begin : g_xin
-                    assign x_at_v[i][j] = xr_v[i][j-1];
-                    assign x_at[i][j]   = xr[i][j-1];
+                if (j > 0) begin : g_hin
+                    assign h_at_v[i][j] = hr_v[i][j-1];
+                    assign h_at[i][j]   = hr[i][j-1];
                 end
-                if (i > 0) begin : g_win
-                    assign w_at_v[i][j] = wr_v[i-1][j];
-                    assign w_at[i][j]   = wr[i-1][j];
+                if (i > 0) begin : g_vin
+                    assign v_at_v[i][j] = vr_v[i-1][j];
+                    assign v_at[i][j]   = vr[i-1][j];
                 end
-                mp_pipe #(.W(XW), .N(1)) u_xr (.clk(clk), .rst_n(rst_n), .in_v(x_at_v[i][j] && (j + 1 < r_tn)),
-                    .in(x_at[i][j]), .out_v(xr_v[i][j]), .out(xr[i][j]), .busy(xr_busy[i*COLS+j]));
-                mp_pipe #(.W(WW), .N(1)) u_wr (.clk(clk), .rst_n(rst_n), .in_v(w_at_v[i][j] && (i + 1 < r_tm)),
-                    .in(w_at[i][j]), .out_v(wr_v[i][j]), .out(wr[i][j]), .busy(wr_busy[i*COLS+j]));
+                mp_pipe #(.W(SW), .N(1)) u_hr (.clk(clk), .rst_n(rst_n), .in_v(h_at_v[i][j] && (j + 1 < r_tn)),
+                    .in(h_at[i][j]), .out_v(hr_v[i][j]), .out(hr[i][j]), .busy(hr_busy[i*COLS+j]));
+                mp_pipe #(.W(SW), .N(1)) u_vr (.clk(clk), .rst_n(rst_n), .in_v(v_at_v[i][j] && (i + 1 < r_tm)),
+                    .in(v_at[i][j]), .out_v(vr_v[i][j]), .out(vr[i][j]), .busy(vr_busy[i*COLS+j]));
                 if (j == COLS - 1 && i == ROWS - 1) begin : g_unused
-                    // the last column's x and the last row's w registers feed no PE
-                    wire _unused_ok = &{1'b0, xr_v[i][j], xr[i][j], wr_v[i][j], wr[i][j]};
+                    // the last column's h and the last row's v registers feed no PE
+                    wire _unused_ok = &{1'b0, hr_v[i][j], hr[i][j], vr_v[i][j], vr[i][j]};
                 end
 
-                wire pxv = x_at_v[i][j] && (j < r_tn);
-                wire pwv = w_at_v[i][j] && (i < r_tm);
+                wire          hok = h_at_v[i][j] && (j < r_tn);
+                wire          vok = v_at_v[i][j] && (i < r_tm);
+                wire          pxv = r_trans ? vok : hok;
+                wire          pwv = r_trans ? hok : vok;
+                wire [XW-1:0] px  = r_trans ? v_at[i][j][XW-1:0] : h_at[i][j][XW-1:0];
+                wire [WW-1:0] pw  = r_trans ? h_at[i][j][WW-1:0] : v_at[i][j][WW-1:0];
                 // a partial sum of the LOAD, or 0 at a capture (the next tile's accumulator reset)
                 wire        ld  = (psum_rd && (psum_row == i)) || cap;
                 wire [31:0] ldv = cap ? 32'd0 : psum_in[j];
@@ -327,7 +355,7 @@ module mp_array #(
                 /* verilator lint_on SYNCASYNCNET */
 `endif
                 // the PE module of each kind (rtl/mp_kinds.vh's table), all on the common port list
-`define MP_PE_PORTS .clk(clk), .rst_n(rst_n), .clr(clr), .xv(pxv), .x(x_at[i][j]), .wv(pwv), .w(w_at[i][j]), \
+`define MP_PE_PORTS .clk(clk), .rst_n(rst_n), .clr(clr), .xv(pxv), .x(px), .wv(pwv), .w(pw), \
                     .ld(ld), .ld_val(ldv), .res(res[i][j]), .busy(pe_busy[i*COLS+j])
                 if (KIND == K_FP16 || KIND == K_W4A16_DQ) begin : g_pe
                     pe_fp16 #(.XW(XW), .WW(WW)) u_pe (`MP_PE_PORTS);
@@ -345,7 +373,7 @@ module mp_array #(
             end
         end
     endgenerate
-    assign pipe_busy = |pe_busy | |xr_busy | |wr_busy | |xs_busy | |ws_busy | |ex_busy | |ew_busy;
+    assign pipe_busy = |pe_busy | |hr_busy | |vr_busy | |hs_busy | |vs_busy | |ex_busy | |ew_busy;
 
     // ------------------------------------------------------------------ drain registers, rows out
     // dreg takes every PE's res at a capture; the rows leave from it, except row 0 in the capture
@@ -359,14 +387,24 @@ module mp_array #(
             end
         end
     endgenerate
+    // the finish unit of column j on drain row r: the activation scale of the token and the weight
+    // scale of the channel at (r, j) — token r and channel j, or (trans) token j and channel r
     wire [31:0] y_fin [COLS];
-    reg  [31:0] rs_sel;
+    reg  [31:0] rxs, rws;                         // the scales indexed by the drain row
     reg  [31:0] res_sel [COLS];
+    wire        f_trans = cap ? rc_trans : d_trans;
     always @* begin
-        rs_sel = d_rs[0];
+        rxs = d_xs[0];
+        rws = d_ws[0];
         for (int r = 0; r < ROWS; r = r + 1)
-            if (d_row == 8'(r)) rs_sel = d_rs[r];
-        if (cap) rs_sel = rc_rs[0];
+            if (d_row == 8'(r)) begin
+                rxs = d_xs[r];
+                rws = d_ws[r];
+            end
+        if (cap) begin
+            rxs = rc_xs[0];
+            rws = rc_ws[0];
+        end
     end
     wire        f_last = cap ? rc_last : d_last;
     generate
@@ -377,8 +415,9 @@ module mp_array #(
                     if (d_row == 8'(r)) res_sel[j] = dreg[r][j];
                 if (cap) res_sel[j] = res[0][j];
             end
-            mp_out_fin #(.KIND(KIND)) u_fin (.res(res_sel[j]), .row_scale(rs_sel),
-                .col_scale(cap ? rc_cs[j] : d_cs[j]), .last(f_last), .y(y_fin[j]));
+            wire [31:0] cxs = cap ? rc_xs[j] : d_xs[j], cws = cap ? rc_ws[j] : d_ws[j];
+            mp_out_fin #(.KIND(KIND)) u_fin (.res(res_sel[j]), .row_scale(f_trans ? cxs : rxs),
+                .col_scale(f_trans ? rws : cws), .last(f_last), .y(y_fin[j]));
             always @* y_out[j] = y_fin[j];
         end
     endgenerate

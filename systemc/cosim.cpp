@@ -9,12 +9,17 @@
 // groups of 64 (BitMoD: FP3 weights there); and a mode of another kind, which the RTL must refuse.
 // GEMMs: first one tile of a Llama-2-7B projection's shape (M = rows, N = cols, K = 4096), then
 // random tile-sized GEMMs (M <= rows, N <= cols, K a multiple of the mode's group or lanes), all of
-// seeded synthetic LLM-like operands (traces/synth.c). For each it checks, bit for bit and cycle for cycle:
+// seeded synthetic LLM-like operands (traces/synth.c). The RTL runs a GEMM that sim_gemm's mapper makes
+// one tile in one step, in the orientation the mapper chose (trans: output channels on the rows); for
+// each it checks, bit for bit and cycle for cycle:
 //   * the RTL accelerator's outputs = golden_gemm_hw = the C accelerator's (cycle fidelity: the
 //     outputs of sim/array.c);
 //   * the RTL tile's cycles (COMPUTE_CYCLES) = pe_tile_cycles() = the C model's cycle-level array;
 //     CYCLES of both = sim_gemm's (what `mpsim run` reports); the RTL run ends within two clock
 //     periods of START + CYCLES x period.
+// A GEMM the mapper splits (several tiles or K steps: the Llama slice, whose K blocks let DRAM overlap
+// compute) must be refused by the RTL backend (E_BACKEND), and the C accelerator's outputs and CYCLES
+// are still checked.
 // Ends with "cosim-<model>: N passed, N failed".
 #include <chrono>
 #include <cinttypes>
@@ -39,6 +44,9 @@ extern "C" {
 #ifndef COSIM_KIND
 #error "COSIM_KIND (a PeKindId) must be defined"
 #endif
+#if !defined(COSIM_ROWS) || !defined(COSIM_COLS)
+#error "COSIM_ROWS and COSIM_COLS (the model's array size) must be defined"
+#endif
 #ifndef COSIM_NAME
 #define COSIM_NAME "rtl"
 #endif
@@ -48,7 +56,7 @@ using sc_core::sc_time;
 namespace {
 
 const PeKindId KIND = (PeKindId)COSIM_KIND;
-typedef MpRtlTile<Vmp_array> Rtl;
+typedef MpRtlTile<Vmp_array, COSIM_ROWS, COSIM_COLS> Rtl;
 
 uint64_t mix64(uint64_t z)
 {
@@ -136,7 +144,7 @@ int sc_main(int argc, char **argv)
     r_opt.tiles = &rtl;
     MpChecks check;
     check.quiet_ok = true;
-    int64_t rtl_cycles = 0, sram_bound = 0, multi_row = 0, per_mode[3] = {0, 0, 0};
+    int64_t rtl_cycles = 0, sram_bound = 0, multi_row = 0, per_mode[3] = {0, 0, 0}, transposed = 0, split = 0;
     double wall = 0;
     MpPlatform pf("cosim", 8 << 20, {MpAccelSpec{modes, c_opt}, MpAccelSpec{modes, r_opt}}, [&](MpPlatform &p) {
         MpHost &h = p.host;
@@ -181,18 +189,17 @@ int sc_main(int argc, char **argv)
             mpdrv_run(h, RR, mpdrv_desc((uint32_t)mode, c.pw, c.px, a, 0), p.irq[1].get(), poll, timeout, &rc_r);
             wall += std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count();
             mpdrv_get_y(h, a.y, yr.size(), yr.data());
-            // the references: the simulator's closed forms
+            // the references: the simulator's mapping (the RTL runs the tile in its orientation) and closed forms
             const PeTiming pt = pe_timing(&cfg);
-            const Tile t = {0, 0, 0, M, N, K, 1, 1, 0};
-            const int64_t formula = pe_tile_cycles(&cfg, &pt, &t);
             const SimGemm sg = {M, N, K, 0};
             SimResult f;
             const bool sim_ok = sim_gemm(&cfg, &sg, FID_FAST, NULL, NULL, &f, &e) == MP_OK;
+            const Tile t = {0, 0, 0, M, N, K, 1, 1, sim_ok ? f.map.trans : 0};
+            const int64_t formula = pe_tile_cycles(&cfg, &pt, &t);
             const RtlTileCfg tc = rtl_tile_cfg(&cfg, &pt, &t);
-            sram_bound += tc.se > pt.step_cycles;
-            multi_row += tc.roc > 1;
-            per_mode[mode]++;
-            rtl_cycles += (int64_t)rc_r.compute_cycles;
+            // the RTL backend runs a GEMM that the mapper makes one tile in one step; one that it splits
+            // (e.g. K blocks, so that DRAM overlaps compute) the RTL accelerator must refuse
+            const bool one = sim_ok && f.tiles == 1 && f.map.steps == 1;
             std::string why;
             char b[400];
             auto first_diff = [&](const std::vector<float> &y, const char *who) {
@@ -210,10 +217,29 @@ int sc_main(int argc, char **argv)
             if (rc_c.status != MPACC_STATUS_DONE)
                 why += std::string("; C accelerator ") + mpdrv_error_name(rc_c.error) + ": " +
                        p.accel[0]->last_error();
+            first_diff(yc, "C model");
+            if (!one) {
+                split++;
+                if (rc_r.status != MPACC_STATUS_ERROR || rc_r.error != MPACC_E_BACKEND)
+                    why += std::string("; the RTL accelerator ran a GEMM the mapper splits into ") +
+                           std::to_string(sim_ok ? f.tiles : -1) + " tiles (status " + std::to_string(rc_r.status) + ")";
+                if (!sim_ok || (int64_t)rc_c.cycles != f.ev.cycles)
+                    why += "; GEMM cycles: C accelerator " + std::to_string(rc_c.cycles) + ", sim_gemm " +
+                           std::to_string(sim_ok ? f.ev.cycles : -1);
+                check(why.empty(), "GEMM %" PRId64 " (mode %d%s) %dx%dx%d: the mapper splits it (%" PRId64 " tiles in %"
+                      PRId64 " steps): the RTL backend refuses it (%s)%s", ti, mode,
+                      ti == 0 ? ", a tile of a Llama-2-7B projection" : "", M, N, K, sim_ok ? f.tiles : -1,
+                      sim_ok ? f.map.steps : -1, p.accel[1]->last_error().c_str(), why.c_str());
+                continue;
+            }
+            sram_bound += tc.se > pt.step_cycles;
+            multi_row += tc.roc > 1;
+            transposed += t.trans;
+            per_mode[mode]++;
+            rtl_cycles += (int64_t)rc_r.compute_cycles;
             if (rc_r.status != MPACC_STATUS_DONE)
                 why += std::string("; RTL accelerator ") + mpdrv_error_name(rc_r.error) + ": " +
                        p.accel[1]->last_error();
-            first_diff(yc, "C model");
             first_diff(yr, "RTL");
             const sc_time per = mpacc_period(cfg), span = rc_r.t_end - rc_r.t_start,
                           lo = sc_time::from_value(per.value() * rc_r.cycles), hi = lo + per * 2.0;
@@ -228,9 +254,10 @@ int sc_main(int argc, char **argv)
             }
             if (span < lo || span > hi)
                 why += "; RTL run took " + span.to_string() + ", CYCLES x period " + lo.to_string();
-            check(why.empty(), "GEMM %" PRId64 " (mode %d%s) %dx%dx%d: steps %d, se %d, roc %d, %" PRIu64 " RTL cycles%s",
-                  ti, mode, ti == 0 ? ", a tile of a Llama-2-7B projection" : "", M, N, K, tc.steps, tc.se, tc.roc,
-                  rc_r.compute_cycles, why.c_str());
+            check(why.empty(), "GEMM %" PRId64 " (mode %d%s) %dx%dx%d%s: steps %d, se %d, roc %d, %" PRIu64 " RTL cycles%s",
+                  ti, mode, ti == 0 ? ", a tile of a Llama-2-7B projection" : "", M, N, K,
+                  t.trans ? " (output channels on the rows)" : "", tc.steps, tc.se, tc.roc, rc_r.compute_cycles,
+                  why.c_str());
         }
         // what the RTL backend refuses: a GEMM larger than one tile, a mode of another kind
         MpCase big, other;
@@ -252,10 +279,11 @@ int sc_main(int argc, char **argv)
         }
     });
     sc_core::sc_start();
-    printf("# cosim %s: %" PRId64 " GEMMs (per mode %" PRId64 "/%" PRId64 "/%" PRId64 "), %" PRId64
-           " with SRAM-bound steps, %" PRId64 " with multi-cycle result rows; %" PRId64
+    printf("# cosim %s: %" PRId64 " GEMMs, %" PRId64 " on the RTL (per mode %" PRId64 "/%" PRId64 "/%" PRId64 "; %" PRId64
+           " with output channels on the rows), %" PRId64 " with SRAM-bound steps, %" PRId64
+           " with multi-cycle result rows; %" PRId64 " split by the mapper (refused by the RTL backend); %" PRId64
            " RTL cycles, %.2f s of host time on the RTL runs (%.2f M cycles/s)\n",
-           COSIM_NAME, o.tiles + 1, per_mode[0], per_mode[1], per_mode[2], sram_bound, multi_row, rtl_cycles, wall,
-           wall > 0 ? rtl_cycles / wall / 1e6 : 0.0);
+           COSIM_NAME, o.tiles + 1, per_mode[0] + per_mode[1] + per_mode[2], per_mode[0], per_mode[1], per_mode[2],
+           transposed, sram_bound, multi_row, split, rtl_cycles, wall, wall > 0 ? rtl_cycles / wall / 1e6 : 0.0);
     return check.summary("cosim-" COSIM_NAME);
 }

@@ -356,7 +356,9 @@ int MpAccel::gemm()
                         (long long)fast.tiles, (long long)fast.map.steps);
         const int64_t stall = fast.ev.cycles - fast.ev.compute_cycles;
         wait(sc_time::from_value(period.value() * (uint64_t)stall));
-        MpTileJob job = {&c, pe_timing(&c), {0, 0, 0, (int)M, (int)N, (int)K, 1, 1, 0}, &pw.p, &px.p, y.data()};
+        // the tile as the mapper placed it: its orientation (trans: output channels on the rows)
+        MpTileJob job = {&c, pe_timing(&c), {0, 0, 0, (int)M, (int)N, (int)K, 1, 1, fast.map.trans}, &pw.p, &px.p,
+                         y.data()};
         rtl_cycles = opt_.tiles->run_tile(job, &why);
         if (rtl_cycles < 0)
             return fail(MPACC_E_RTL, "RTL array: %s", why.c_str());

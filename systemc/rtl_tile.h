@@ -38,14 +38,17 @@ extern "C" {
 template <class P> struct MpPortValue;
 template <class T> struct MpPortValue<sc_core::sc_in<T>> { typedef T type; };
 
-template <class V> class MpRtlTile : public sc_core::sc_module, public MpTileEngine {
+// R x C: the array's size (the model's -GROWS / -GCOLS; its operand ports have max(R, C) lanes).
+template <class V, int R, int C> class MpRtlTile : public sc_core::sc_module, public MpTileEngine {
     typedef typename std::remove_reference<decltype(std::declval<V &>().x_in)>::type XArr;
     typedef typename std::remove_reference<decltype(std::declval<V &>().w_in)>::type WArr;
     typedef typename MpPortValue<typename std::remove_extent<XArr>::type>::type XT; // uint32_t or uint64_t
     typedef typename MpPortValue<typename std::remove_extent<WArr>::type>::type WT;
 
 public:
-    static const int ROWS = (int)std::extent<XArr>::value, COLS = (int)std::extent<WArr>::value;
+    static const int ROWS = R, COLS = C, E = R > C ? R : C;
+    static_assert((int)std::extent<XArr>::value == E && (int)std::extent<WArr>::value == E,
+                  "x_in / w_in of the model have max(rows, cols) lanes");
     static const int GLOG = 7; // MixPE groups of at most 2^GLOG weights (mp_array's default)
 
     MpRtlTile(sc_core::sc_module_name name, PeKindId kind, const sc_core::sc_time &period, unsigned xseed)
@@ -71,6 +74,7 @@ public:
         top_.cfg_xtype(cfg_xtype_);
         top_.cfg_wtype(cfg_wtype_);
         top_.cfg_wfp3(cfg_wfp3_);
+        top_.cfg_trans(cfg_trans_);
         top_.feed_v(feed_v_);
         top_.feed_step(feed_step_);
         top_.gend_in(gend_in_);
@@ -78,13 +82,13 @@ public:
         top_.psum_row(psum_row_);
         top_.y_v(y_v_);
         top_.y_row(y_row_);
-        for (int i = 0; i < ROWS; i++) {
-            top_.row_scale[i](row_scale_[i]);
-            top_.x_in[i](x_in_[i]);
+        for (int e = 0; e < E; e++) {
+            top_.x_scale[e](x_scale_[e]);
+            top_.x_in[e](x_in_[e]);
+            top_.w_scale[e](w_scale_[e]);
+            top_.w_in[e](w_in_[e]);
         }
         for (int j = 0; j < COLS; j++) {
-            top_.col_scale[j](col_scale_[j]);
-            top_.w_in[j](w_in_[j]);
             top_.psum_in[j](psum_in_[j]);
             top_.y_out[j](y_out_[j]);
         }
@@ -127,8 +131,9 @@ public:
             return -1;
         }
         // the tile's configuration, held until done (mp_array.sv)
-        cfg_tm_.write((uint32_t)t.tm);
-        cfg_tn_.write((uint32_t)t.tn);
+        cfg_tm_.write((uint32_t)tile_rows(&t));
+        cfg_tn_.write((uint32_t)tile_cols(&t));
+        cfg_trans_.write(t.trans != 0);
         cfg_steps_.write((uint32_t)tc.steps);
         cfg_se_.write((uint32_t)tc.se);
         cfg_ric_.write((uint32_t)tc.ric);
@@ -139,13 +144,13 @@ public:
         cfg_wtype_.write(j.pw->type);
         const PeKind &pk = pe_kinds[kind_];
         cfg_wfp3_.write(pk.var[1].weight_bits && j.cfg->weight_bits == pk.var[1].weight_bits); // BitMoD FP3
-        for (int i = 0, v = 0; i < ROWS; i++) {
+        for (int i = 0, v = 0; i < E; i++) {
             uint32_t s = i < t.tm ? rtl_row_scale(j.px, (int)t.m0 + i, &v) : 0;
-            row_scale_[i].write(i < t.tm && v ? s : (uint32_t)mp_rng_u64(&noise_));
+            x_scale_[i].write(i < t.tm && v ? s : (uint32_t)mp_rng_u64(&noise_));
         }
-        for (int c = 0, v = 0; c < COLS; c++) {
+        for (int c = 0, v = 0; c < E; c++) {
             uint32_t s = c < t.tn ? rtl_col_scale(kind_, j.pw, (int)t.n0 + c, &v) : 0;
-            col_scale_[c].write(c < t.tn && v ? s : (uint32_t)mp_rng_u64(&noise_));
+            w_scale_[c].write(c < t.tn && v ? s : (uint32_t)mp_rng_u64(&noise_));
         }
         job_ = &j;
         std::vector<int> seen((size_t)t.tm * t.tn, 0);
@@ -167,10 +172,12 @@ public:
                 break;
             if (y_v_.read()) {
                 const uint32_t row = y_row_.read();
-                for (int c = 0; c < t.tn && row < (uint32_t)t.tm; c++) {
+                for (int c = 0; c < tile_cols(&t) && row < (uint32_t)tile_rows(&t); c++) {
                     uint32_t u = y_out_[c].read();
-                    memcpy(&j.y[(size_t)row * t.tn + c], &u, 4);
-                    seen[(size_t)row * t.tn + c]++;
+                    // y is tm x tn (token-major); array (row, c) is (token, channel), or (channel, token) when trans
+                    const size_t e = t.trans ? (size_t)c * t.tn + row : (size_t)row * t.tn + c;
+                    memcpy(&j.y[e], &u, 4);
+                    seen[e]++;
                 }
             }
             if (n > limit) {
@@ -209,10 +216,10 @@ private:
         const bool fv = j && feed_v_.read();
         const int64_t k = fv ? j->tile.k0 + (int64_t)feed_step_.read() * j->pt.lanes : 0;
         const int64_t k1 = j ? j->tile.k0 + j->tile.tk : 0;
-        for (int i = 0; i < ROWS; i++)
+        for (int i = 0; i < E; i++)
             x_in_[i].write(fv && i < j->tile.tm ? (XT)rtl_x_bundle(kind_, j->px, (int)j->tile.m0 + i, k, k1)
                                                 : (XT)mp_rng_u64(&noise_));
-        for (int c = 0; c < COLS; c++)
+        for (int c = 0; c < E; c++)
             w_in_[c].write(fv && c < j->tile.tn ? (WT)rtl_w_bundle(kind_, j->pw, (int)j->tile.n0 + c, k, k1)
                                                 : (WT)mp_rng_u64(&noise_));
         gend_in_.write(fv ? rtl_step_gend(kind_, j->pt.lanes, j->pw, k, k1) != 0 : (mp_rng_u64(&noise_) & 1) != 0);
@@ -229,13 +236,13 @@ private:
     bool ready_ = false;
     sc_core::sc_event ready_ev_;
     sc_core::sc_clock clk_;
-    sc_core::sc_signal<bool> rst_n_, start_, accept_, done_, busy_, cfg_first_, cfg_last_, cfg_wfp3_, feed_v_, gend_in_,
+    sc_core::sc_signal<bool> rst_n_, start_, accept_, done_, busy_, cfg_first_, cfg_last_, cfg_wfp3_, cfg_trans_, feed_v_, gend_in_,
         psum_rd_, y_v_;
     sc_core::sc_signal<uint32_t> cfg_tm_, cfg_tn_, cfg_steps_, cfg_se_, cfg_ric_, cfg_roc_, cfg_xtype_, cfg_wtype_,
         feed_step_, psum_row_, y_row_;
-    sc_core::sc_signal<uint32_t> row_scale_[ROWS], col_scale_[COLS], psum_in_[COLS], y_out_[COLS];
-    sc_core::sc_signal<XT> x_in_[ROWS];
-    sc_core::sc_signal<WT> w_in_[COLS];
+    sc_core::sc_signal<uint32_t> x_scale_[E], w_scale_[E], psum_in_[COLS], y_out_[COLS];
+    sc_core::sc_signal<XT> x_in_[E];
+    sc_core::sc_signal<WT> w_in_[E];
     V top_;
 };
 

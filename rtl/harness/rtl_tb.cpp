@@ -64,6 +64,7 @@ extern "C" {
 
 static const PeKindId KIND = (PeKindId)TB_KIND;
 static const int ROWS = TB_ROWS, COLS = TB_COLS;
+static const int E = ROWS > COLS ? ROWS : COLS; /* x_in / w_in / scale lanes: tokens or channels of a tile */
 
 // ------------------------------------------------------------------------ options
 
@@ -233,7 +234,7 @@ static bool make_case(int index, Case &c)
     const int nblk = 1 + below(&r, ntiles);
     const int unit = has_group_state() ? G : 1;
     const int maxk = opt.max_k > unit ? opt.max_k : unit;
-    struct Blk { int64_t m0, n0; int tm, tn; int64_t kb0, kb1; std::vector<int64_t> cut; };
+    struct Blk { int64_t m0, n0; int tm, tn, trans; int64_t kb0, kb1; std::vector<int64_t> cut; };
     std::vector<Blk> blk((size_t)nblk);
     std::vector<int> owner((size_t)ntiles);
     for (int i = 0; i < ntiles; i++) owner[(size_t)i] = i < nblk ? i : below(&r, nblk);
@@ -241,8 +242,10 @@ static bool make_case(int index, Case &c)
     int64_t kmax = 0;
     for (int b = 0; b < nblk; b++) {
         Blk &k = blk[(size_t)b];
-        k.tm = opt.bench_k ? ROWS : rand_extent(&r, ROWS);
-        k.tn = opt.bench_k ? COLS : rand_extent(&r, COLS);
+        /* orientation: tokens on the rows, or (trans) output channels on the rows */
+        k.trans = opt.bench_k ? 0 : below(&r, 2);
+        k.tm = opt.bench_k ? ROWS : rand_extent(&r, k.trans ? COLS : ROWS);
+        k.tn = opt.bench_k ? COLS : rand_extent(&r, k.trans ? ROWS : COLS);
         k.m0 = opt.bench_k ? 0 : b == 0 ? below(&r, 3) : blk[(size_t)b - 1].m0 + blk[(size_t)b - 1].tm + below(&r, 2);
         k.n0 = opt.bench_k ? 0 : below(&r, 3);
         int nb = 0;
@@ -253,7 +256,8 @@ static bool make_case(int index, Case &c)
             int64_t len;
             if (opt.bench_k) len = opt.bench_k;
             else if (unit > 1) len = (int64_t)unit * (1 + below(&r, maxk / unit > 1 ? maxk / unit : 1));
-            else len = below(&r, 6) == 0 ? 1 + below(&r, 4) : 1 + below(&r, maxk / nb > 1 ? maxk / nb : 1);
+            else /* one piece in three very short: its run ends while a long drain before it goes on (HOLD) */
+                len = below(&r, 3) == 0 ? 1 + below(&r, 4) : 1 + below(&r, maxk / nb > 1 ? maxk / nb : 1);
             k.cut.push_back(k.cut.back() + len);
         }
         k.kb1 = k.cut.back();
@@ -294,6 +298,7 @@ static bool make_case(int index, Case &c)
         t.n0 = k.n0;
         t.tm = k.tm;
         t.tn = k.tn;
+        t.trans = k.trans;
         t.k0 = k.cut[(size_t)used[(size_t)b]];
         t.tk = (int)(k.cut[(size_t)used[(size_t)b] + 1] - t.k0);
         used[(size_t)b]++;
@@ -525,7 +530,7 @@ struct Coverage {
     long psum_in = 0, psum_out = 0, sram_bound = 0, multi_row = 0, trace = 0;
     long gends = 0, outlier_pairs = 0, specials = 0, subnormals = 0, zeros = 0;
     long dq_waits = 0; // tiles whose last group waited for a busy group dequantizer
-    long seqs = 0, tiles = 0;
+    long seqs = 0, tiles = 0, trans = 0;
     long overlapped = 0;    // tiles that started before the previous tile's last row left
     long load_waits = 0;    // tiles whose psum load waited for the previous drain to end
     long capture_waits = 0; // tiles whose results waited (HOLD) for the drain registers
@@ -556,6 +561,14 @@ static void count_feed(const Case &c, uint64_t xb, uint64_t wb, bool row0, bool 
     (void)col0;
 }
 
+/* The output at array row r, column j of tile t: its place in the M x N output buffer, and in
+ * the tile's tm x tn expect (token-major). */
+static size_t out_index(const Case &c, const Tile &t, int r, int j)
+{
+    return t.trans ? (size_t)(t.m0 + j) * c.N + t.n0 + r : (size_t)(t.m0 + r) * c.N + t.n0 + j;
+}
+static size_t tile_index(const Tile &t, int r, int j) { return t.trans ? (size_t)j * t.tn + r : (size_t)r * t.tn + j; }
+
 /* Random values on inputs that are not valid this cycle: the RTL must ignore them (not in --bench,
  * which times the model). fd: the tile whose steps the array may ask for this cycle, ld: the tile
  * whose partial sums it may load (NULL: none). */
@@ -565,10 +578,10 @@ static void drive(Rtl &R, const Case &c, const Tile *fd, const Tile *ld)
     Vmp_array *top = R.top;
     const bool feed = fd && top->feed_v;
     const int64_t k = feed ? fd->k0 + (int64_t)top->feed_step * c.pt.lanes : 0;
-    for (int i = 0; i < ROWS; i++)
+    for (int i = 0; i < E; i++)
         if (feed && i < fd->tm) top->x_in[i] = x_bundle(c, *fd, (int)fd->m0 + i, k);
         else if (noise) top->x_in[i] = mp_rng_u64(&R.noise);
-    for (int j = 0; j < COLS; j++)
+    for (int j = 0; j < E; j++)
         if (feed && j < fd->tn) top->w_in[j] = w_bundle(c, *fd, (int)fd->n0 + j, k);
         else if (noise) top->w_in[j] = mp_rng_u64(&R.noise);
     top->gend_in = feed ? step_gend(c, *fd, k) : noise ? (mp_rng_u64(&R.noise) & 1) : 0;
@@ -581,8 +594,8 @@ static void drive(Rtl &R, const Case &c, const Tile *fd, const Tile *ld)
     }
     const bool prd = ld && top->psum_rd;
     for (int j = 0; j < COLS; j++)
-        if (prd && j < ld->tn && top->psum_row < ld->tm)
-            top->psum_in[j] = R.psum[(size_t)(ld->m0 + top->psum_row) * c.N + ld->n0 + j];
+        if (prd && j < tile_cols(ld) && top->psum_row < tile_rows(ld))
+            top->psum_in[j] = R.psum[out_index(c, *ld, top->psum_row, j)];
         else if (noise) top->psum_in[j] = (uint32_t)mp_rng_u64(&R.noise);
 }
 
@@ -605,14 +618,16 @@ static void present(Rtl &R, const Case &c, const SeqTile *s)
             top->cfg_xtype = mp_rng_u64(&R.noise) & 1;
             top->cfg_wtype = mp_rng_u64(&R.noise) & 1;
             top->cfg_wfp3 = mp_rng_u64(&R.noise) & 1;
-            for (int i = 0; i < ROWS; i++) top->row_scale[i] = (uint32_t)mp_rng_u64(&R.noise);
-            for (int j = 0; j < COLS; j++) top->col_scale[j] = (uint32_t)mp_rng_u64(&R.noise);
+            top->cfg_trans = mp_rng_u64(&R.noise) & 1;
+            for (int i = 0; i < E; i++) top->x_scale[i] = (uint32_t)mp_rng_u64(&R.noise);
+            for (int j = 0; j < E; j++) top->w_scale[j] = (uint32_t)mp_rng_u64(&R.noise);
         }
         return;
     }
     const Tile &t = s->tile;
-    top->cfg_tm = t.tm;
-    top->cfg_tn = t.tn;
+    top->cfg_tm = tile_rows(&t);
+    top->cfg_tn = tile_cols(&t);
+    top->cfg_trans = t.trans;
     top->cfg_steps = s->steps;
     top->cfg_se = s->se;
     top->cfg_ric = s->ric;
@@ -622,13 +637,13 @@ static void present(Rtl &R, const Case &c, const SeqTile *s)
     top->cfg_xtype = c.px.type;
     top->cfg_wtype = c.pw.type;
     top->cfg_wfp3 = PK.var[1].weight_bits && c.cfg.weight_bits == PK.var[1].weight_bits; /* BitMoD FP3 */
-    for (int i = 0, v = 0; i < ROWS; i++) {
+    for (int i = 0, v = 0; i < E; i++) {
         uint32_t b = i < t.tm ? rtl_row_scale(&c.px, (int)t.m0 + i, &v) : 0;
-        top->row_scale[i] = i < t.tm && v ? b : (uint32_t)mp_rng_u64(&R.noise);
+        top->x_scale[i] = i < t.tm && v ? b : (uint32_t)mp_rng_u64(&R.noise);
     }
-    for (int j = 0, v = 0; j < COLS; j++) {
+    for (int j = 0, v = 0; j < E; j++) {
         uint32_t b = j < t.tn ? rtl_col_scale(KIND, &c.pw, (int)t.n0 + j, &v) : 0;
-        top->col_scale[j] = j < t.tn && v ? b : (uint32_t)mp_rng_u64(&R.noise);
+        top->w_scale[j] = j < t.tn && v ? b : (uint32_t)mp_rng_u64(&R.noise);
     }
 }
 
@@ -678,10 +693,10 @@ static Outcome run_seq(Rtl &R, const Case &c)
                 const Tile &t = s.tile;
                 if (o.first_row_cycle.size() <= dr) o.first_row_cycle.resize(dr + 1, -1);
                 if (o.first_row_cycle[dr] < 0) o.first_row_cycle[dr] = n;
-                for (int j = 0; j < t.tn && row < t.tm; j++) {
-                    size_t e = (size_t)row * t.tn + j;
+                for (int j = 0; j < tile_cols(&t) && row < tile_rows(&t); j++) {
+                    size_t e = tile_index(t, row, j);
                     seen[dr][e]++;
-                    if (!t.last_k) R.psum[(size_t)(t.m0 + row) * c.N + t.n0 + j] = (uint32_t)top->y_out[j];
+                    if (!t.last_k) R.psum[out_index(c, t, row, j)] = (uint32_t)top->y_out[j];
                     if (o.ok && (uint32_t)top->y_out[j] != s.expect[e]) {
                         o.ok = false;
                         o.bad_tile = (int)dr;
@@ -723,11 +738,12 @@ static Outcome run_seq(Rtl &R, const Case &c)
     for (size_t i = 0; i < nt && o.ok; i++)
         for (size_t e = 0; e < seen[i].size(); e++)
             if (seen[i][e] != 1) {
-                const int tn = c.tiles[i].tile.tn;
+                const Tile &t = c.tiles[i].tile;
+                const int m = (int)(e / t.tn), n = (int)(e % t.tn); /* token, channel */
                 o.ok = false;
                 o.bad_tile = (int)i;
-                o.bad_i = (int)(e / tn);
-                o.bad_j = (int)(e % tn);
+                o.bad_i = t.trans ? n : m;
+                o.bad_j = t.trans ? m : n;
                 o.msg = "output element left the array " + std::to_string(seen[i][e]) + " times";
                 break;
             }
@@ -764,10 +780,11 @@ static void describe(const Case &c)
     for (size_t i = 0; i < c.tiles.size(); i++) {
         const SeqTile &s = c.tiles[i];
         const Tile &t = s.tile;
-        printf("  tile %zu: m0=%" PRId64 " n0=%" PRId64 " k0=%" PRId64 " tm=%d tn=%d tk=%d first_k=%d last_k=%d; steps %d, "
+        printf("  tile %zu: m0=%" PRId64 " n0=%" PRId64 " k0=%" PRId64 " tm=%d tn=%d tk=%d first_k=%d last_k=%d%s; steps %d, "
                "effective cycles/step %d, psum row in %d cycles, out %d; load/run/drain %" PRId64 "/%" PRId64 "/%" PRId64
                ", starts at %" PRId64 ", done at %" PRId64 "\n",
-               i, t.m0, t.n0, t.k0, t.tm, t.tn, t.tk, t.first_k, t.last_k, s.steps, s.se, s.ric, s.roc, s.ph.load,
+               i, t.m0, t.n0, t.k0, t.tm, t.tn, t.tk, t.first_k, t.last_k,
+               t.trans ? " trans (channels on the rows)" : "", s.steps, s.se, s.ric, s.roc, s.ph.load,
                s.ph.run, s.ph.drain, s.start_at, s.done_at);
     }
     if (!c.src.empty()) printf("  data: %s\n", c.src.c_str());
@@ -792,7 +809,7 @@ static void write_gtkw(const Case &c, const Outcome &o, const std::string &fst_i
         return;
     }
     const Tile &t = c.tiles[o.bad_tile >= 0 ? (size_t)o.bad_tile : c.tiles.size() - 1].tile;
-    const int i = o.bad_i >= 0 ? o.bad_i : t.tm - 1, j = o.bad_j >= 0 ? o.bad_j : t.tn - 1;
+    const int i = o.bad_i >= 0 ? o.bad_i : tile_rows(&t) - 1, j = o.bad_j >= 0 ? o.bad_j : tile_cols(&t) - 1;
     char pe[200];
     snprintf(pe, sizeof pe, "TOP.mp_array.g_r[%d].g_c[%d].g_pe.u_pe", i, j);
     fprintf(f, "[dumpfile] \"%s\"\n[savefile] \"%s\"\n", fst.c_str(), gtkw.c_str());
@@ -822,10 +839,11 @@ static void report(const Case &c, const Outcome &o)
         const SeqTile &s = c.tiles[(size_t)o.bad_tile];
         const Tile &t = s.tile;
         const bool ip = is_int_kind() && !t.last_k;
-        printf("  element of tile %d: PE(%d,%d) = output (m=%" PRId64 ", n=%" PRId64 ")%s: expected %s, actual %s; it "
+        const size_t oi = out_index(c, t, o.bad_i, o.bad_j);
+        printf("  element of tile %d: PE(%d,%d) = output (m=%zu, n=%zu)%s: expected %s, actual %s; it "
                "left the array at cycle %" PRId64 " (drain row %d)\n",
-               o.bad_tile, o.bad_i, o.bad_j, t.m0 + o.bad_i, t.n0 + o.bad_j, t.last_k ? "" : " partial sum",
-               fmtv(s.expect[(size_t)o.bad_i * t.tn + o.bad_j], ip).c_str(), fmtv(o.got, ip).c_str(), o.bad_cycle,
+               o.bad_tile, o.bad_i, o.bad_j, oi / (size_t)c.N, oi % (size_t)c.N, t.last_k ? "" : " partial sum",
+               fmtv(s.expect[tile_index(t, o.bad_i, o.bad_j)], ip).c_str(), fmtv(o.got, ip).c_str(), o.bad_cycle,
                o.bad_i);
     } else if (o.msg == "cycles") {
         printf("  cycles: expected %" PRId64 " (pe_tile_phases + pe_pipe_tile = sim/array.c), RTL %" PRId64 "\n",
@@ -1049,6 +1067,7 @@ int main(int argc, char **argv)
             const SeqTile &s = c.tiles[i];
             const Tile &t = s.tile;
             cov.tiles++;
+            cov.trans += t.trans;
             cov.psum_in += !t.first_k;
             cov.psum_out += !t.last_k;
             cov.sram_bound += s.se > c.pt.step_cycles;
@@ -1121,9 +1140,9 @@ int main(int argc, char **argv)
            rtl_secs > 0 ? sim_cycles / rtl_secs / 1e6 : 0.0,
            skipped ? (", " + std::to_string(skipped) + " cases the quantizer refused").c_str() : "");
     printf("# coverage: %ld tiles with partial sums in, %ld out; %ld with SRAM-bound steps, %ld with multi-cycle "
-           "row transfers; %ld cut from a trace; %ld group ends; back to back: %ld tiles started while the previous "
+           "row transfers; %ld cut from a trace; %ld group ends; %ld with output channels on the rows; back to back: %ld tiles started while the previous "
            "drained, %ld psum loads waited for a drain, %ld captures waited for a drain",
-           cov.psum_in, cov.psum_out, cov.sram_bound, cov.multi_row, cov.trace, cov.gends, cov.overlapped,
+           cov.psum_in, cov.psum_out, cov.sram_bound, cov.multi_row, cov.trace, cov.gends, cov.trans, cov.overlapped,
            cov.load_waits, cov.capture_waits);
     if (PK.rtl.wfeed == PE_FEED_PAIR) printf("; %ld outlier pairs", cov.outlier_pairs);
     if (PK.rtl.wfeed == PE_FEED_LANES_GRP)
