@@ -59,9 +59,21 @@ static const IniKey spec_fixed[] = {
 };
 #define NFIXED ((int)(sizeof spec_fixed / sizeof spec_fixed[0]))
 
+/* The shape axes: [params] keys that are no config key; together they set arch.rows and arch.cols
+ * (sweep_shape). Their values are checked against these rows (offset 0 of a scratch int or double). */
+#define SHAPE_PES_MAX 16777216 /* 4096 x 4096, the largest array of arch_schema's bounds */
+static const IniKey shape_rows[] = {
+    {"arch", "pes", INI_INT, 0, 1, SHAPE_PES_MAX, "", NULL, 0, "PEs",
+     "array shape: PE count, rows x cols exactly (default: the base's rows x cols)"},
+    {"arch", "aspect", INI_F64, 0, 1.0 / 4096, 4096, "", NULL, 0, "rows per column",
+     "array shape: rows / cols at a fixed PE count (default: the base's)"},
+};
+static const SweepAxis shape_axes[] = {SWEEP_AXIS_PES, SWEEP_AXIS_ASPECT};
+#define NSHAPE ((int)(sizeof shape_rows / sizeof shape_rows[0]))
+
 static IniKey spec_rows[NFIXED + INI_SCHEMA_MAX];
 static int spec_nrows;
-static int spec_param_arch[INI_SCHEMA_MAX]; /* [params] row i -> arch_schema row */
+static int spec_param_arch[INI_SCHEMA_MAX]; /* [params] row i -> arch_schema row, -1 - j for shape_rows[j] */
 static int spec_nparam;
 static char spec_param_names[INI_SCHEMA_MAX][64];
 
@@ -86,6 +98,15 @@ const IniKey *sweep_spec_schema(int *nrows)
             spec_param_arch[k] = i;
             IniKey r = {"params", spec_param_names[k], INI_STR, R(param) + (size_t)k * SPEC_STR, 0, 0, "", NULL,
                         SPEC_STR, "", arch_schema[i].doc};
+            spec_rows[n++] = r;
+        }
+        for (int j = 0; j < NSHAPE && spec_nparam < INI_SCHEMA_MAX; j++) {
+            int k = spec_nparam++;
+            snprintf(spec_param_names[k], sizeof spec_param_names[k], "%s.%s", shape_rows[j].section,
+                     shape_rows[j].key);
+            spec_param_arch[k] = -1 - j;
+            IniKey r = {"params", spec_param_names[k], INI_STR, R(param) + (size_t)k * SPEC_STR, 0, 0, "", NULL,
+                        SPEC_STR, "", shape_rows[j].doc};
             spec_rows[n++] = r;
         }
         spec_nrows = n;
@@ -626,21 +647,38 @@ static int load_params(SweepPlan *p, const SpecRaw *raw, const IniLoad *where, M
             order[j - 1] = t;
         }
     p->ndesign = p->nbase;
+    int shape_line = 0, shape_k = -1, edge_line = 0, edge_k = -1; /* a shape axis, arch.rows or arch.cols */
     for (int i = 0; i < n; i++) {
         int k = order[i], ar = spec_param_arch[k];
         SweepParam *sp = &p->param[p->nparam];
-        sp->row = ar;
+        sp->row = ar >= 0 ? ar : -1;
+        sp->axis = ar >= 0 ? SWEEP_AXIS_KEY : shape_axes[-1 - ar];
         sp->name = spec_param_names[k];
         sp->line = where->line[NFIXED + k];
+        if (ar < 0 && !shape_line)
+            shape_line = sp->line, shape_k = k;
+        if (ar >= 0 && !strcmp(arch_schema[ar].section, "arch") &&
+            (!strcmp(arch_schema[ar].key, "rows") || !strcmp(arch_schema[ar].key, "cols")) && !edge_line)
+            edge_line = sp->line, edge_k = k;
+        ListCtx x = {p->path, sp->line, "params", sp->name};
+        if (shape_line && edge_line) /* this key is the later of the two (file order) */
+            return LERR(&x, e,
+                        "arch.pes and arch.aspect set arch.rows and arch.cols: sweep the shape or the edges, not "
+                        "both (%s is on line %d)",
+                        spec_param_names[k == shape_k ? edge_k : shape_k], k == shape_k ? edge_line : shape_line);
         /* "rows", unless another section has the same key ("dram.tech" vs "energy.tech") */
-        sp->label = arch_schema[ar].key;
-        for (int j = 0; j < arch_schema_len; j++)
+        const IniKey *row = ar >= 0 ? &arch_schema[ar] : &shape_rows[-1 - ar];
+        sp->label = row->key;
+        for (int j = 0; ar >= 0 && j < arch_schema_len; j++)
             if (j != ar && !strcmp(arch_schema[j].key, arch_schema[ar].key))
                 sp->label = spec_param_names[k];
-        ListCtx x = {p->path, sp->line, "params", sp->name};
         ArchConfig scratch = p->base[0];
+        union {
+            int i;
+            double d;
+        } shape_scratch;
         StrList vals = {0};
-        int rc = parse_list(&x, &arch_schema[ar], &scratch, raw->param[k], &vals, e);
+        int rc = parse_list(&x, row, ar >= 0 ? (void *)&scratch : (void *)&shape_scratch, raw->param[k], &vals, e);
         if (rc) {
             strlist_free(&vals);
             return rc;
@@ -785,6 +823,55 @@ void sweep_plan_free(SweepPlan *p)
     mp_free(p);
 }
 
+/* ------------------------------------------------------------------ array shapes */
+
+static const IniKey *arch_row(const char *key)
+{
+    for (int i = 0; i < arch_schema_len; i++)
+        if (!strcmp(arch_schema[i].section, "arch") && !strcmp(arch_schema[i].key, key))
+            return &arch_schema[i];
+    return NULL;
+}
+
+int sweep_shape(int64_t pes, double aspect, int *rows, int *cols, MpErr *e)
+{
+    const IniKey *rr = arch_row("rows"), *cr = arch_row("cols");
+    if (!rr || !cr)
+        return mp_errf(e, MP_EINTERNAL, "no arch.rows or arch.cols in the config schema");
+    if (pes < 1 || !(aspect > 0) || !isfinite(aspect))
+        return mp_errf(e, MP_EINPUT, "no array of %lld PEs at aspect %g", (long long)pes, aspect);
+    /* distances are |ln(rows / cols / aspect)|; ties within 1e-9 (40x28 and 56x20 around 2) go to the
+     * squarer shape, then to fewer rows (the first found) */
+    const double tie = 1e-9;
+    int64_t best_r = 0;
+    double best_d = 0, best_sq = 0;
+    for (int64_t r = (int64_t)rr->min; r <= (int64_t)rr->max && r <= pes; r++) {
+        if (pes % r)
+            continue;
+        int64_t c = pes / r;
+        if (c < (int64_t)cr->min || c > (int64_t)cr->max)
+            continue;
+        double sq = fabs(log((double)r / (double)c)), d = fabs(log((double)r / (double)c / aspect));
+        if (!best_r || d < best_d - tie || (d <= best_d + tie && sq < best_sq - tie)) {
+            best_r = r;
+            best_d = d;
+            best_sq = sq;
+        }
+    }
+    if (!best_r)
+        return mp_errf(e, MP_EINPUT, "no rows x cols = %lld PEs with rows and cols in [%.0f, %.0f]", (long long)pes,
+                       rr->min, rr->max);
+    int64_t best_c = pes / best_r;
+    if (best_d >= log(2.0) - tie)
+        return mp_errf(e, MP_EINPUT,
+                       "no array of %lld PEs within 2x of aspect %g (the nearest: %lldx%lld, aspect %.3g)",
+                       (long long)pes, aspect, (long long)best_r, (long long)best_c,
+                       (double)best_r / (double)best_c);
+    *rows = (int)best_r;
+    *cols = (int)best_c;
+    return MP_OK;
+}
+
 /* ------------------------------------------------------------------ design points */
 
 static const SweepTech *tech_get(SweepPlan *p, const char *name)
@@ -820,6 +907,22 @@ int sweep_design(SweepPlan *p, int64_t d, ArchConfig *c, char *label, size_t lab
         rest /= p->param[i].nvalues;
     }
     *c = p->base[rest];
+    /* the shape axes: rows x cols from the PE count and the aspect, each the base's where not swept */
+    int64_t pes = (int64_t)c->rows * c->cols;
+    double aspect = (double)c->rows / (double)c->cols;
+    int shape_at = -1, rows = 0, cols = 0;
+    for (int i = 0; i < p->nparam; i++) {
+        if (p->param[i].axis == SWEEP_AXIS_PES)
+            pes = atoll(p->param[i].values[idx[i]]);
+        else if (p->param[i].axis == SWEEP_AXIS_ASPECT)
+            aspect = strtod(p->param[i].values[idx[i]], NULL);
+        if (p->param[i].axis != SWEEP_AXIS_KEY)
+            shape_at = i;
+    }
+    MpErr shape_err = {0};
+    int shape_rc = shape_at >= 0 ? sweep_shape(pes, aspect, &rows, &cols, &shape_err) : MP_OK;
+    if (shape_rc != MP_OK && shape_rc != MP_EINPUT)
+        return mp_errf(e, shape_rc, "%s", shape_err.msg);
     char sets[4096], lab[1024];
     size_t ns = 0, nl = 0, np = 0;
     sets[0] = '\0';
@@ -829,8 +932,13 @@ int sweep_design(SweepPlan *p, int64_t d, ArchConfig *c, char *label, size_t lab
     for (int i = 0; i < p->nparam; i++) {
         const SweepParam *sp = &p->param[i];
         const char *v = sp->values[idx[i]];
-        ns += (size_t)snprintf(sets + ns, ns < sizeof sets ? sizeof sets - ns : 0, "%s%s=%s", i ? "," : "", sp->name, v);
+        if (sp->axis == SWEEP_AXIS_KEY)
+            ns += (size_t)snprintf(sets + ns, ns < sizeof sets ? sizeof sets - ns : 0, "%s%s=%s", ns ? "," : "",
+                                   sp->name, v);
         nl += (size_t)snprintf(lab + nl, nl < sizeof lab ? sizeof lab - nl : 0, "%s%s=%s", i ? "," : "{", sp->label, v);
+        /* the last shape axis's value is followed by the shape it gives: aspect=4:70x16 */
+        if (i == shape_at && shape_rc == MP_OK)
+            nl += (size_t)snprintf(lab + nl, nl < sizeof lab ? sizeof lab - nl : 0, ":%dx%d", rows, cols);
         if (params && np < params_cap)
             np += (size_t)snprintf(params + np, params_cap - np, "%s%s=%s", i ? " " : "", sp->name, v);
     }
@@ -838,7 +946,12 @@ int sweep_design(SweepPlan *p, int64_t d, ArchConfig *c, char *label, size_t lab
         snprintf(lab + nl, sizeof lab - nl, "}");
     if (label && label_cap)
         snprintf(label, label_cap, "%s", lab);
-    if (p->nparam) {
+    if (shape_rc != MP_OK)
+        return mp_errf(e, MP_EINPUT, "%s", shape_err.msg);
+    if (shape_at >= 0)
+        ns += (size_t)snprintf(sets + ns, ns < sizeof sets ? sizeof sets - ns : 0, "%sarch.rows=%d,arch.cols=%d",
+                               ns ? "," : "", rows, cols);
+    if (ns) {
         MpErr le = {0};
         if (config_apply_sets(c, sets, &le) != MP_OK) {
             /* config_apply_sets names the place "--set" ("--set: ...", "--set:0: ...", "--set K: ...") */

@@ -12,6 +12,10 @@
  *                  arch.clock_mhz = 500..1000 +250  500, 750, 1000 (step)
  *                  arch.pe_kind = *              every name of an enum (or false, true)
  *              each value is checked against the config schema (type, bounds) at its line.
+ *              Two shape axes set arch.rows and arch.cols together (sweep_shape):
+ *                  arch.aspect = 1..16 *2        rows / cols, at the base's own rows x cols PEs
+ *                  arch.pes = 1024, 2048         PEs (rows x cols exactly), at the base's aspect
+ *              alone or together; not with arch.rows or arch.cols.
  *   [workload] models, phases, seq, kv, batch (lists; ranges for the numbers)
  *   [accuracy] enabled, layers, rows, tokens, seed: the synthetic accuracy study per format
  *
@@ -44,9 +48,14 @@
 #define SWEEP_MAX_ROWS ((int64_t)1 << 40)
 #define SWEEP_MAX_TECH 16        /* distinct energy tables one spec may use               */
 
+/* What a swept key sets: one config key, or the array's shape (arch.rows and arch.cols) from a PE
+ * count and an aspect ratio (sweep_shape). */
+typedef enum { SWEEP_AXIS_KEY, SWEEP_AXIS_PES, SWEEP_AXIS_ASPECT } SweepAxis;
+
 /* One swept key: an arch_schema row and its values in canonical text (as config show prints). */
 typedef struct SweepParam {
-    int row;                  /* index in arch_schema                                       */
+    SweepAxis axis;
+    int row;                  /* index in arch_schema; -1 for the shape axes                */
     const char *name;         /* "arch.rows"                                                */
     const char *label;        /* "rows" (section dropped where the key is unique)          */
     int line;                 /* spec line                                                  */
@@ -116,6 +125,13 @@ void sweep_plan_free(SweepPlan *p);
  * message says why). tech (may be NULL) gets the design's energy table. */
 int sweep_design(SweepPlan *p, int64_t d, ArchConfig *c, char *label, size_t label_cap, char *params,
                  size_t params_cap, const SweepTech **tech, MpErr *e) MP_MUST_CHECK;
+
+/* The array shape of `pes` PEs nearest to aspect ratio `aspect` (rows / cols): rows x cols = pes
+ * exactly, rows and cols within arch_schema's bounds, rows / cols nearest to aspect by ratio (the
+ * larger of the two over the smaller); ties go to the squarer shape, then to fewer rows. MP_EINPUT
+ * (the message names the nearest shape) when no shape fits the bounds or the nearest one's aspect
+ * is 2x or more away from `aspect`: e.g. 1024 PEs at aspect 2 (32x32 and 64x16 are both 2x away). */
+int sweep_shape(int64_t pes, double aspect, int *rows, int *cols, MpErr *e) MP_MUST_CHECK;
 
 /* FNV-1a 64: offset basis 0xcbf29ce484222325, prime 0x100000001b3; h = SWEEP_FNV_BASIS to start. */
 #define SWEEP_FNV_BASIS 0xcbf29ce484222325ull

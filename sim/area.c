@@ -14,15 +14,20 @@ double area_pe_array_mm2(const TechTable *t, int kind, int rows, int cols)
     return (double)rows * cols * t->pe[kind].area_um2 * UM2_TO_MM2;
 }
 
-void area_edge_units(int kind, int rows, int cols, int *decoders, int *dequant_units, int *xsum_units)
+void area_edge_units(int kind, int rows, int cols, int orientation, int *decoders, int *dequant_units,
+                     int *xsum_units)
 {
     /* the edge units follow the kind's timing row (the rest of its hardware is inside the PE
-     * figure): decoders on both edges, one weight dequantizer per column, one activation-sum
-     * adder per row */
+     * figure): decoders on both edges; one weight dequantizer per lane of the weight edge and one
+     * activation-sum adder per lane of the activation edge — the columns and rows with tokens on
+     * the rows (mxn), the rows and columns with channels on the rows (nxm), both edges when the
+     * array supports both orientations (auto) */
     const PeTiming *t = kind >= 0 && kind < PE_KIND_COUNT ? &pe_kinds[kind].timing : NULL;
+    const int wedge = orientation == ORIENT_MXN ? cols : orientation == ORIENT_NXM ? rows : rows + cols;
+    const int xedge = orientation == ORIENT_MXN ? rows : orientation == ORIENT_NXM ? cols : rows + cols;
     *decoders = t && t->edge_decoders ? rows + cols : 0;
-    *dequant_units = t && t->weight_dequant ? cols : 0;
-    *xsum_units = t && t->xsum ? rows : 0;
+    *dequant_units = t && t->weight_dequant ? wedge : 0;
+    *xsum_units = t && t->xsum ? xedge : 0;
 }
 
 int area_compute(const TechTable *t, const ArchConfig *c, AreaBreakdown *out, MpErr *e)
@@ -32,7 +37,7 @@ int area_compute(const TechTable *t, const ArchConfig *c, AreaBreakdown *out, Mp
         return mp_errf(e, MP_EINPUT, "%s: pe_kind %d has no row in technology table %s", c->name, c->pe_kind,
                        t->name);
     int dec, deq, xs;
-    area_edge_units(c->pe_kind, c->rows, c->cols, &dec, &deq, &xs);
+    area_edge_units(c->pe_kind, c->rows, c->cols, c->orientation, &dec, &deq, &xs);
     out->pe_mm2 = area_pe_array_mm2(t, c->pe_kind, c->rows, c->cols);
     out->decoder_mm2 = dec * t->decoder_area_um2 * UM2_TO_MM2;
     out->dequant_mm2 = deq * t->dequant_unit_area_um2 * UM2_TO_MM2;

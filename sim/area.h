@@ -30,7 +30,8 @@ typedef struct AreaBreakdown {
 /* Area of a PE array of `kind`, rows x cols, in mm² (PEs only: the quantity iso-area presets equalise). */
 double area_pe_array_mm2(const TechTable *t, int kind, int rows, int cols);
 /* Edge units of a kind: how many decoders, dequantizers and activation-sum adders an array has. */
-void area_edge_units(int kind, int rows, int cols, int *decoders, int *dequant_units, int *xsum_units);
+void area_edge_units(int kind, int rows, int cols, int orientation, int *decoders, int *dequant_units,
+                     int *xsum_units);
 /* The whole breakdown of a configuration. MP_EINPUT if its kind has no row in the table. */
 int area_compute(const TechTable *t, const ArchConfig *c, AreaBreakdown *out, MpErr *e) MP_MUST_CHECK;
 /* A human table of the breakdown (mm² and shares). */

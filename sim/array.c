@@ -14,8 +14,6 @@ struct Array {
     PeTiming pt;         /* the timing row of the tile being run */
     PeKindId kind;       /* the datapath of the tile being run   */
     int rows, cols;
-    int stride;          /* max(rows, cols): register files are stride x stride, so that a WS tile
-                          * simulated in its untransposed frame fits either orientation       */
     Reg *xr, *wr;        /* rows x cols operand registers (OS: x moves right, w down)      */
     GoldenAcc *acc;      /* rows x cols accumulators (OS) / in-flight psums (WS)           */
     int32_t *pm;         /* WS: the output row m each psum register carries, -1 = empty     */
@@ -36,8 +34,7 @@ int array_create(const ArchConfig *c, Array **out, MpErr *e)
     a->kind = (PeKindId)c->pe_kind;
     a->rows = c->rows;
     a->cols = c->cols;
-    a->stride = c->rows > c->cols ? c->rows : c->cols;
-    size_t n = (size_t)a->stride * a->stride;
+    size_t n = (size_t)c->rows * c->cols;
     a->xr = mp_calloc(n, sizeof *a->xr);
     a->wr = mp_calloc(n, sizeof *a->wr);
     a->acc = mp_calloc(n, sizeof *a->acc);
@@ -82,7 +79,7 @@ static int run_os(Array *a, const Tile *t, ArrayData *d, TilePhases *ph, int64_t
 {
     const PeTiming *pt = &a->pt;
     const int64_t bw = (int64_t)a->cfg.sram_banks * a->cfg.sram_port_bits;
-    const int tm = tile_rows(t), tn = tile_cols(t), C = a->stride; /* array rows / columns in use */
+    const int tm = tile_rows(t), tn = tile_cols(t), C = a->cols; /* array rows / columns in use */
     const int64_t se = pe_tile_step(&a->cfg, pt, t), sc = pt->step_cycles, steps = cdiv(t->tk, pt->lanes);
     const int64_t N = d ? d->w->rows : 0;
     int64_t cyc = 0;
@@ -197,7 +194,9 @@ static int run_ws(Array *a, const Tile *t, ArrayData *d, TilePhases *ph, int64_t
 {
     const PeTiming *pt = &a->pt;
     const int64_t bw = (int64_t)a->cfg.sram_banks * a->cfg.sram_port_bits;
-    const int tn = t->tn, C = a->stride;
+    /* the register files (rows x cols) hold the K-rows x channels frame with the channel edge's
+     * length as the stride: kext x next = rows x cols in either orientation */
+    const int tn = t->tn, C = t->trans ? a->rows : a->cols;
     const int64_t se = pe_tile_step(&a->cfg, pt, t), sc = pt->step_cycles;
     const int krows = (int)cdiv(t->tk, pt->lanes), tm = t->tm;
     const int64_t N = d ? d->w->rows : 0;

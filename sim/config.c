@@ -10,6 +10,7 @@
 #include "sim/energy.h"
 
 static const char *const dataflow_names[] = {"os", "ws", NULL};
+static const char *const orientation_names[] = {"auto", "mxn", "nxm", NULL};
 static const char *const dram_tech_names[] = {"ddr4", "lpddr5", "hbm3", "custom", NULL};
 
 #define F(field) offsetof(ArchConfig, field)
@@ -26,6 +27,9 @@ const IniKey arch_schema[] = {
     KEY("arch", "clock_mhz", INI_F64, clock_mhz, 1, 100000, "1000", "MHz", "accelerator clock"),
     {"arch", "dataflow", INI_ENUM, F(dataflow), 0, 0, "os", dataflow_names, 0, "",
      "os = output-stationary, ws = weight-stationary"},
+    {"arch", "orientation", INI_ENUM, F(orientation), 0, 0, "auto", orientation_names, 0, "",
+     "auto = the mapper puts tokens or output channels on the rows per GEMM (edge units on both edges); "
+     "mxn = tokens on the rows only; nxm = output channels on the rows only"},
     KEY("quant", "weight_bits", INI_INT, weight_bits, 0, 16, "0", "bits",
         "bits per weight code; 0 = the PE kind's native width"),
     KEY("quant", "group_size", INI_INT, group_size, 1, 65536, "128", "weights", "quantization group along K"),

@@ -13,6 +13,9 @@
 #include "base/inischema.h"
 
 typedef enum { DATAFLOW_OS, DATAFLOW_WS } Dataflow;
+/* Which orientations the array supports (dataflow/map.h): both (the mapper chooses per GEMM, edge
+ * units on both edges), or one: tokens on the rows (mxn) or output channels on the rows (nxm). */
+typedef enum { ORIENT_AUTO, ORIENT_MXN, ORIENT_NXM } Orientation;
 typedef enum { DRAM_DDR4, DRAM_LPDDR5, DRAM_HBM3, DRAM_CUSTOM } DramTech;
 
 typedef struct ArchConfig {
@@ -22,6 +25,7 @@ typedef struct ArchConfig {
     int rows, cols;           /* PE array shape                                           */
     double clock_mhz;
     int dataflow;             /* Dataflow                                                 */
+    int orientation;          /* Orientation                                              */
     int weight_bits;          /* bits per weight code (BitMoD: 3 or 4)                    */
     int group_size;           /* weights per quantization group along K                  */
     double weight_bits_eff;   /* stored bits per weight incl. metadata; 0 = from format   */

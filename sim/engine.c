@@ -102,6 +102,25 @@ static int tile_next(TileIter *it, Tile *t)
     return 1;
 }
 
+/* The tile after `cur` in schedule order, as its preload needs it (sim/petime.h, NextTile): *it is
+ * the iterator of cur's step (copied, not advanced); next_step the following step or NULL. Returns
+ * 0 when cur is the GEMM's last tile. */
+static int next_tile(const Ctx *x, const TileIter *it, const Tile *cur, const MapStep *next_step, NextTile *nx)
+{
+    TileIter a = *it, b;
+    Tile t;
+    int have = tile_next(&a, &t);
+    if (!have && next_step) {
+        b = (TileIter){x, next_step, 0, 0};
+        have = tile_next(&b, &t);
+    }
+    if (!have)
+        return 0;
+    nx->load = pe_tile_phases(x->c, &x->pt, &t).load;
+    nx->same = t.m0 == cur->m0 && t.n0 == cur->n0;
+    return 1;
+}
+
 /* Events of one tile other than cycles and PE busy time, and its share of the resources' own
  * cycles (same formulas in both fidelities: they count what the tile moves). The ingest and
  * compute shares are kept in PE-cycle units x edge / array size and divided at the end
@@ -195,7 +214,7 @@ static int engine_fast(const Ctx *x, SimResult *r)
 {
     SimEvents *ev = &r->ev;
     int64_t it = 0, chan = 0, ce_prev = 0, store_end[2] = {0, 0}, block = -1, last_end = 0, busy_end = 0;
-    ArrayPipe ap = {0, 0, 0};
+    ArrayPipe ap = ARRAY_PIPE_IDLE;
     MapStep st, next;
     int have = map_next_step(&x->p, &x->mp, &it, &st);
     int64_t wb, xb;
@@ -217,7 +236,9 @@ static int engine_fast(const Ctx *x, SimResult *r)
         Tile t;
         for (int first = 1; tile_next(&ti, &t); first = 0) {
             const TilePhases ph = pe_tile_phases(x->c, &x->pt, &t);
-            const int64_t start = pe_pipe_tile(x->c, &ap, &ph, ready);
+            NextTile nx;
+            const int more = next_tile(x, &ti, &t, have_next ? &next : NULL, &nx);
+            const int64_t start = pe_pipe_tile(x->c, &ap, &ph, ready, more ? &nx : NULL);
             if (first && have_next && x->c->double_buffer) { /* prefetch the next step */
                 const int64_t issue = max64(start, ce_prev);
                 nl = xfer(x, &chan, issue, nwb);
@@ -314,7 +335,20 @@ typedef struct Mach {
     int64_t defer_loads; /* step whose loads wait for the previous store's queueing, or -1   */
     const MapStep *steps;
     int64_t S;
+    /* OS preload unit: the next tile's psums into the preload registers (read port) */
+    int pre_state;       /* PRE_IDLE, PRE_WAIT (for drains), PRE_RUN, PRE_DONE              */
+    int64_t pre_left;    /* cycles left while running                                       */
+    int64_t pre_need;    /* drains that must have ended before it runs                      */
+    int64_t drains_done; /* OS drains (back phases) ended so far                            */
 } Mach;
+enum { PRE_IDLE, PRE_WAIT, PRE_RUN, PRE_DONE };
+
+/* a waiting preload starts once the drains it must follow have ended */
+static void pre_check(Mach *m)
+{
+    if (m->pre_state == PRE_WAIT && m->drains_done >= m->pre_need)
+        m->pre_state = m->pre_left > 0 ? PRE_RUN : PRE_DONE;
+}
 
 #define LOADW(s) (int)(2 * (s))
 #define LOADX(s) (int)(2 * (s) + 1)
@@ -350,9 +384,15 @@ static void mach_tick(Mach *m)
     chan_tick(&m->ch);
     if (m->front || m->tail_left > 0)
         m->r->ev.compute_cycles++;
-    if (m->tail_left > 0 && --m->tail_left == 0 && m->tail_step >= 0)
-        mach_outputs_done(m, m->tail_step);
+    if (m->pre_state == PRE_RUN && --m->pre_left == 0)
+        m->pre_state = PRE_DONE;
+    if (m->tail_left > 0 && --m->tail_left == 0) {
+        m->drains_done++;
+        if (m->tail_step >= 0)
+            mach_outputs_done(m, m->tail_step);
+    }
     m->now++;
+    pre_check(m);
     /* sequential (no double buffering): a store that finished releases the next step's loads */
     if (m->defer_loads <= -2) {
         int64_t s = -2 - m->defer_loads;
@@ -379,7 +419,8 @@ static int engine_cycle(const Ctx *x, ArrayData *data, SimResult *r, MpErr *e)
         rc = mp_errf(e, MP_ENOMEM, "out of memory in the cycle engine");
         goto out;
     }
-    Mach m = {x, r, {q, 0, 0, (int)(3 * S + 1), x->dram_bw, done}, 0, 0, -1, 0, 0, -1, steps, S};
+    Mach m = {x, r, {q, 0, 0, (int)(3 * S + 1), x->dram_bw, done}, 0, 0, -1, 0, 0, -1, steps, S, PRE_IDLE, 0, 0, 0};
+    int64_t ntile = 0; /* tiles placed so far */
     int64_t it = 0;
     for (int64_t s = 0; s < S; s++)
         map_next_step(&x->p, &x->mp, &it, &steps[s]);
@@ -395,20 +436,32 @@ static int engine_cycle(const Ctx *x, ArrayData *data, SimResult *r, MpErr *e)
         int first = 1, more = tile_next(&ti, &t);
         while (more) {
             Tile cur = t;
+            NextTile nx;
+            const int has_nx = next_tile(x, &ti, &cur, s + 1 < S ? &steps[s + 1] : NULL, &nx);
             more = tile_next(&ti, &t);
             TilePhases ph;
             int64_t busy;
             if ((rc = array_run_tile(arr, &x->pt, x->kind, &cur, data, &ph, &busy, e)) != MP_OK)
                 goto out;
+            /* OS: a sequence's first tile with psums preloads once every earlier drain has ended */
+            if (os && ph.load > 0 && m.pre_state == PRE_IDLE) {
+                m.pre_state = PRE_WAIT;
+                m.pre_left = ph.load;
+                m.pre_need = ntile;
+                pre_check(&m);
+            }
             /* wait (ticking) until the step's data are in, its output slot is free and the array can
-             * take the tile: OS psum loads and WS single-buffered preloads wait for the back phase */
+             * take the tile: OS psums in the preload registers, WS single-buffered preloads wait
+             * for the back phase */
             for (;;) {
                 int ready = done[LOADW(s)] && done[LOADX(s)];
                 if (st->first_k && block >= 2 && x->c->double_buffer) {
                     int64_t sb = store_of_block[block - 2];
                     ready = ready && (sb < 0 || done[STORE(&m, sb)]);
                 }
-                if ((os && ph.load > 0) || (!os && !x->c->double_buffer))
+                if (os && ph.load > 0)
+                    ready = ready && m.pre_state == PRE_DONE;
+                if (!os && !x->c->double_buffer)
                     ready = ready && m.tail_left == 0;
                 if (ready)
                     break;
@@ -421,9 +474,21 @@ static int engine_cycle(const Ctx *x, ArrayData *data, SimResult *r, MpErr *e)
                     m.defer_loads = s + 1; /* queued right after step s-1's store */
             }
             first = 0;
-            /* the front phase */
+            if (os) {
+                /* the start copies the preload registers into the accumulators; the next tile's
+                 * preload may begin, after the drains of every earlier tile (and of this one when it
+                 * reads this tile's outputs) */
+                m.pre_state = PRE_IDLE;
+                if (has_nx && nx.load > 0) {
+                    m.pre_state = PRE_WAIT;
+                    m.pre_left = nx.load;
+                    m.pre_need = ntile + (nx.same ? 1 : 0);
+                    pre_check(&m);
+                }
+            }
+            /* the front phase: OS the run, WS the preload */
             m.front = 1;
-            for (int64_t i = 0; i < (os ? ph.load + ph.run : ph.load); i++)
+            for (int64_t i = 0; i < (os ? ph.run : ph.load); i++)
                 mach_tick(&m);
             m.front = 0;
             /* OS: the results wait for the drain registers; WS: the stream waits for the previous one */
@@ -436,6 +501,7 @@ static int engine_cycle(const Ctx *x, ArrayData *data, SimResult *r, MpErr *e)
             r->ev.pe_busy += busy;
             tile_events(x, &cur, &r->ev, r);
             r->tiles++;
+            ntile++;
         }
         if (st->last_k)
             store_of_block[block] = s;
@@ -579,6 +645,16 @@ int sim_gemm_opts(const ArchConfig *c, const SimGemm *g, Fidelity fid, const Sim
         return rc;
     SimMapOpts mo = *o;
     mo.max_steps = lim.max_steps;
+    /* an array built for one orientation runs only that one */
+    MapForce f = o->force ? *o->force : MAP_FORCE_NONE;
+    if (c->orientation != ORIENT_AUTO) {
+        const int only = c->orientation == ORIENT_NXM;
+        if (f.trans >= 0 && f.trans != only)
+            return mp_errf(e, MP_EINPUT, "orientation %s: the design supports %s only ([arch] orientation = %s)",
+                           map_orient_name(f.trans), map_orient_name(only), only ? "nxm" : "mxn");
+        f.trans = only;
+    }
+    mo.force = &f;
     Mapping mp;
     SimResult fast;
     if ((rc = sim_map_search(c, g, &mo, &mp, &fast, e)) != MP_OK)

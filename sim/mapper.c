@@ -10,7 +10,6 @@
 const char *const map_objective_names[MAP_OBJ_COUNT] = {"time", "dram", "energy"};
 
 static int64_t cdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
-static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 
 /* The extents a dimension of `full` is cut into, blocks of `blk` then pieces of `unit`, with
  * their counts: at most four (extent, count) pairs. */
@@ -43,44 +42,95 @@ static Cut cut_of(int64_t full, int64_t blk, int64_t unit)
     return c;
 }
 
-/* Estimated cycles of a candidate: the array's time (every tile class's load + run, drains hidden
- * but the last) against the DRAM channel's (beats and one latency per transfer), plus the first
- * step's loads, which nothing hides. Only a ranking: the exact figure comes from the engine. */
-static double estimate(const ArchConfig *c, const SimGemm *g, const MapProblem *p, const Mapping *mp)
+/* The array's cycles for one block (mb x nb x kb, its K position given by first/last) when its
+ * tiles run back to back: each tile class's share of the pipeline (sim/petime.h, ArrayPipe): OS a
+ * tile without psums costs max(run, the previous drain), one with psums waits for the drain and
+ * loads (drain + load + run); WS double-buffered max(preload, stream), else their sum. The last
+ * drain is left to the caller. */
+static double block_cycles(const ArchConfig *c, const PeTiming *pt, const Mapping *mp, int em, int en, int ek,
+                           int64_t mb, int64_t nb, int64_t kb, int first, int last, int64_t *drain)
 {
-    const PeTiming pt = g->act_act ? pe_timing_act_act(c) : pe_timing(c);
     const int os = c->dataflow == DATAFLOW_OS;
-    const int em = map_m_unit(p, mp->trans), en = map_n_unit(p, mp->trans);
-    const int ek = mp->trans ? c->cols : c->rows;
-    const int64_t nk = cdiv(p->k, mp->bk);
-    /* K pieces: OS one per block; WS passes of ek * lanes */
-    const Cut ck = cut_of(p->k, mp->bk, os ? mp->bk : (int64_t)ek * pt.lanes);
-    const Cut cm = os ? cut_of(p->m, mp->bm, em) : cut_of(p->m, mp->bm, mp->bm);
-    const Cut cn = cut_of(p->n, mp->bn, en);
-    double arr = 0;
-    int64_t last_drain = 0;
+    const Cut cm = os ? cut_of(mb, mb, em) : cut_of(mb, mb, mb), cn = cut_of(nb, nb, en),
+              ck = os ? cut_of(kb, kb, kb) : cut_of(kb, kb, (int64_t)ek * pt->lanes);
+    double t = 0;
     for (int a = 0; a < cm.n; a++)
         for (int b = 0; b < cn.n; b++)
             for (int k = 0; k < ck.n; k++) {
-                /* a K piece is the first of its output tile once in nk (OS) */
-                Tile t = {0, 0, 0, (int)cm.ext[a], (int)cn.ext[b], (int)ck.ext[k], nk == 1, 1, mp->trans};
-                const TilePhases ph = pe_tile_phases(c, &pt, &t);
-                const double n = (double)cm.cnt[a] * (double)cn.cnt[b] * (double)ck.cnt[k];
-                double per = (double)(ph.load + ph.run);
-                if (os && ph.load == 0 && nk > 1)
-                    per += (double)ph.drain / 2; /* first and later K blocks alternate in load */
-                arr += n * per;
-                last_drain = max64(last_drain, ph.drain);
+                /* WS: K passes after the first load psums; only the first (last) pass is first (last) */
+                Tile tl = {0, 0, 0, (int)cm.ext[a], (int)cn.ext[b], (int)ck.ext[k], first, last, mp->trans};
+                const TilePhases ph = pe_tile_phases(c, pt, &tl);
+                double per;
+                if (os)
+                    per = ph.load ? (double)(ph.drain + ph.load + ph.run)
+                                  : (double)(ph.run > ph.drain ? ph.run : ph.drain);
+                else
+                    per = c->double_buffer ? (double)(ph.load > ph.run ? ph.load : ph.run) : (double)(ph.load + ph.run);
+                t += (double)cm.cnt[a] * (double)cn.cnt[b] * (double)ck.cnt[k] * per;
+                *drain = ph.drain;
             }
-    arr += (double)last_drain;
-    const double bits = (double)(mp->dram_w_bits + mp->dram_x_bits + mp->dram_y_bits);
-    const int64_t blocks = cdiv(p->m, mp->bm) * cdiv(p->n, mp->bn);
-    const double dram = bits / c->dram_bits_per_cycle + (double)c->dram_latency_cycles * (double)(2 * mp->steps + blocks);
-    const double first = (double)(map_block_bits(p->w_bits, mp->bn < p->n ? mp->bn : p->n, mp->bk) +
-                                  map_block_bits(p->x_bits, mp->bm < p->m ? mp->bm : p->m, mp->bk)) /
-                             c->dram_bits_per_cycle +
-                         2.0 * c->dram_latency_cycles;
-    return (arr > dram ? arr : dram) + first;
+    return t;
+}
+
+/* Estimated cycles of a candidate: the schedule walked step by step (the engine's DMA rules with
+ * each step's array time from block_cycles, memoised per block shape); a candidate with more than
+ * EST_STEPS steps is estimated from its totals instead (array time against DRAM beats). Only a
+ * ranking: the exact figure comes from the engine. */
+#define EST_STEPS 2000
+static double estimate(const ArchConfig *c, const SimGemm *g, const MapProblem *p, const Mapping *mp)
+{
+    const PeTiming pt = g->act_act ? pe_timing_act_act(c) : pe_timing(c);
+    const int em = map_m_unit(p, mp->trans), en = map_n_unit(p, mp->trans), ek = mp->trans ? c->cols : c->rows;
+    const double bw = c->dram_bits_per_cycle, lat = c->dram_latency_cycles;
+    int64_t drain = 0;
+    if (mp->steps > EST_STEPS) {
+        /* every M x N block alike: the first K block, the middle ones (psums in and out), the last */
+        const int64_t nk = cdiv(p->k, mp->bk), klast = p->k - (nk - 1) * mp->bk;
+        double arr = block_cycles(c, &pt, mp, em, en, ek, p->m, p->n, nk == 1 ? p->k : mp->bk, 1, nk == 1, &drain);
+        if (nk > 2)
+            arr += (double)(nk - 2) * block_cycles(c, &pt, mp, em, en, ek, p->m, p->n, mp->bk, 0, 0, &drain);
+        if (nk > 1)
+            arr += block_cycles(c, &pt, mp, em, en, ek, p->m, p->n, klast, 0, 1, &drain);
+        const double bits = (double)(mp->dram_w_bits + mp->dram_x_bits + mp->dram_y_bits);
+        const double dram = bits / bw + lat * (double)(2 * mp->steps);
+        return (arr > dram ? arr : dram) + (double)drain;
+    }
+    typedef struct Memo {
+        int64_t mb, nb, kb;
+        int first, last;
+        double cyc;
+    } Memo;
+    Memo memo[16];
+    int nmemo = 0;
+    double t = 0, comp_prev = 0, store_prev = 0;
+    int64_t it = 0;
+    MapStep st;
+    for (int s = 0; map_next_step(p, mp, &it, &st); s++) {
+        double cyc = -1;
+        for (int i = 0; i < nmemo && cyc < 0; i++)
+            if (memo[i].mb == st.mb && memo[i].nb == st.nb && memo[i].kb == st.kb && memo[i].first == st.first_k &&
+                memo[i].last == st.last_k)
+                cyc = memo[i].cyc;
+        if (cyc < 0) {
+            cyc = block_cycles(c, &pt, mp, em, en, ek, st.mb, st.nb, st.kb, st.first_k, st.last_k, &drain);
+            if (nmemo < 16)
+                memo[nmemo++] = (Memo){st.mb, st.nb, st.kb, st.first_k, st.last_k, cyc};
+        }
+        const double load = (st.load_w ? (double)map_block_bits(p->w_bits, st.nb, st.kb) / bw + lat : 0) +
+                            (st.load_x ? (double)map_block_bits(p->x_bits, st.mb, st.kb) / bw + lat : 0);
+        const double store = st.last_k ? (double)(st.mb * st.nb) * p->out_bits / bw + lat : 0;
+        if (!c->double_buffer) {
+            t += load + cyc + store; /* sequential */
+            continue;
+        }
+        /* double-buffered: step s's loads and step s-1's store share the channel while step s-1
+         * computes */
+        const double chan = load + store_prev;
+        t += s == 0 ? load : (chan > comp_prev ? chan : comp_prev);
+        comp_prev = cyc;
+        store_prev = store;
+    }
+    return t + comp_prev + store_prev + (double)drain;
 }
 
 typedef struct Cand {
@@ -166,13 +216,14 @@ int sim_map_search(const ArchConfig *c, const SimGemm *g, const SimMapOpts *o, M
     }
     n = kept;
     qsort(cd, (size_t)n, sizeof *cd, by_est);
-    /* the energy objective also looks at the candidates that move the fewest DRAM bits */
+    /* pass 0: the best SIM_MAP_EXACT by estimate; pass 1: the SIM_MAP_EXACT that move the fewest
+     * DRAM bits (the estimate's blind spot is the DRAM/array overlap; those are always looked at) */
     int lim = o->exhaustive || n < SIM_MAP_EXACT ? n : SIM_MAP_EXACT;
     int best = -1;
     SimResult br, r;
     double be = 0;
     memset(&br, 0, sizeof br);
-    for (int pass = 0; pass < (o->objective == MAP_OBJ_ENERGY && lim < n ? 2 : 1) && rc == MP_OK; pass++) {
+    for (int pass = 0; pass < (lim < n ? 2 : 1) && rc == MP_OK; pass++) {
         if (pass == 1) { /* re-rank by DRAM bits and look at the first lim of those */
             for (int i = 0; i < n; i++)
                 cd[i].est = (double)(cd[i].mp.dram_w_bits + cd[i].mp.dram_x_bits + cd[i].mp.dram_y_bits);

@@ -108,15 +108,21 @@ int64_t pe_tile_cycles(const ArchConfig *c, const PeTiming *t, const Tile *tl)
 
 static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 
-int64_t pe_pipe_tile(const ArchConfig *c, ArrayPipe *p, const TilePhases *ph, int64_t ready)
+int64_t pe_pipe_tile(const ArchConfig *c, ArrayPipe *p, const TilePhases *ph, int64_t ready, const NextTile *nx)
 {
     if (c->dataflow == DATAFLOW_OS) {
+        if (ph->load && p->pre_end < 0) /* a sequence's first tile with psums preloads from cycle 0 */
+            p->pre_end = max64(p->acc_free, p->drain_free) + ph->load;
         int64_t start = max64(ready, p->acc_free);
         if (ph->load)
-            start = max64(start, p->drain_free);
-        const int64_t cap = max64(start + ph->load + ph->run, p->drain_free);
+            start = max64(start, p->pre_end);
+        const int64_t prev_drain = p->drain_free;
+        const int64_t cap = max64(start + ph->run, p->drain_free);
         p->acc_free = cap;
         p->drain_free = cap + ph->drain;
+        p->pre_end = -1;
+        if (nx && nx->load)
+            p->pre_end = max64(max64(start, prev_drain), nx->same ? p->drain_free : 0) + nx->load;
         return start;
     }
     const int64_t pstart = max64(ready, c->double_buffer ? p->shadow_free : p->acc_free);

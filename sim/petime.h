@@ -46,7 +46,7 @@ static inline int tile_cols(const Tile *t) { return t->trans ? t->tm : t->tn; }
  * cannot feed the array (every buffer has banks * port_bits bits per cycle). */
 int pe_tile_step(const ArchConfig *c, const PeTiming *t, const Tile *tile);
 /* The three phases of a tile, in cycles (docs/simulator.md §3):
- *   OS: load  = partial-sum rows shifted in from the output buffer (0 on the first K block),
+ *   OS: load  = partial-sum rows shifted into the preload registers (0 on the first K block),
  *       run   = the skewed stream: first operand in to last result out of the PE pipelines,
  *       drain = result rows shifted out to the output buffer through the drain registers.
  *   WS: load  = the weight preload, run = the activation stream with its psums, drain = 0.
@@ -60,12 +60,21 @@ TilePhases pe_tile_phases(const ArchConfig *c, const PeTiming *t, const Tile *ti
 int64_t pe_tile_cycles(const ArchConfig *c, const PeTiming *t, const Tile *tile);
 
 /* Back-to-back tiles (docs/simulator.md §3, "Overlapped tiles"). The array's timeline:
- *   OS: every PE has a drain register besides its accumulator. When a tile's run ends its results
- *       move to the drain registers (capture) as soon as the previous tile's drain is over, and the
- *       next tile may start at the capture: its drain overlaps the next tile's load and run. A tile
- *       that loads partial sums waits for the drain too (both use the output buffer's port).
- *         start = max(ready, acc_free, load ? drain_free : 0)
- *         cap   = max(start + load + run, drain_free);  acc_free = cap;  drain_free = cap + drain
+ *   OS: every PE has, besides its accumulator, a drain register and a preload register. The output
+ *       buffer has a read port (psum rows into the preload registers) and a write port (result rows
+ *       out of the drain registers), each one row per rowcyc cycles.
+ *       - A tile starts when the array is free (the previous capture), its data are in, and its
+ *         partial sums (if any) are in the preload registers; the start copies them into the
+ *         accumulators. Its run follows; when the run ends its results move to the drain registers
+ *         (capture) as soon as the previous drain is over, and the drain shifts them out.
+ *       - The next tile's preload starts when this tile starts (the preload registers are free),
+ *         but reads never pass earlier writes: not before the previous tile's drain has ended, nor
+ *         before this tile's drain has ended if the next tile reads the outputs this one writes.
+ *         start = max(ready, acc_free, load ? pre_end : 0)
+ *         cap   = max(start + run, drain_free);  acc_free = cap;  drain_free = cap + drain
+ *         next preload: pstart = max(start, previous drain_free, same ? drain_free : 0),
+ *                       pre_end = pstart + next load
+ *       A sequence's first tile with partial sums preloads from cycle 0.
  *   WS: with double_buffer every PE has a shadow weight register: the next tile's preload runs
  *       behind the current tile's stream (preload may start once the previous tile's weights moved
  *       to the active registers, i.e. at its stream start).
@@ -77,9 +86,17 @@ typedef struct ArrayPipe {
     int64_t acc_free;    /* the accumulators (OS) / the active weights (WS) are free from here   */
     int64_t drain_free;  /* the drain registers are free; every earlier tile's outputs are stored */
     int64_t shadow_free; /* WS: the shadow weight registers are free from here                  */
+    int64_t pre_end;     /* OS: the next tile's psums are in the preload registers; -1: none yet */
 } ArrayPipe;
-/* Place the next tile (phases ph) whose operands are in the buffers from cycle `ready`; returns the
- * cycle its first phase starts and advances *p. */
-int64_t pe_pipe_tile(const ArchConfig *c, ArrayPipe *p, const TilePhases *ph, int64_t ready);
+#define ARRAY_PIPE_IDLE ((ArrayPipe){0, 0, 0, -1})
+/* The tile after the one being placed, as its preload needs it: its load phase and whether it
+ * reads the outputs the placed tile writes (same output tile). */
+typedef struct NextTile {
+    int64_t load;
+    int same;
+} NextTile;
+/* Place the next tile (phases ph) whose operands are in the buffers from cycle `ready`; nx: the
+ * tile after it (NULL: none). Returns the cycle its first phase starts and advances *p. */
+int64_t pe_pipe_tile(const ArchConfig *c, ArrayPipe *p, const TilePhases *ph, int64_t ready, const NextTile *nx);
 
 #endif

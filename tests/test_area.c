@@ -80,13 +80,14 @@ static void area_by_hand(void **state)
         const char *kind;
         double pe_um2, dec_um2, deq_um2, xsum_um2;
     } K[] = {
-        /* 4 rows x 8 cols; PE area 1000 x (id + 1) */
+        /* 4 rows x 8 cols, orientation auto (weights and activations may enter either edge);
+         * PE area 1000 x (id + 1) */
         {"fp16", 32 * 1000.0, 0, 0, 0},
         {"int8", 32 * 2000.0, 0, 0, 0},
-        {"w4a16-dq", 32 * 3000.0, 0, 8 * 1500.0, 0},     /* one dequantizer per column */
-        {"mixpe-w4a8", 32 * 4000.0, 0, 0, 4 * 100.0},    /* one activation-sum adder per row */
-        {"mixpe-w4a8-bs", 32 * 5000.0, 0, 0, 4 * 100.0},
-        {"mixpe-w4a16", 32 * 6000.0, 0, 0, 4 * 100.0},
+        {"w4a16-dq", 32 * 3000.0, 0, 12 * 1500.0, 0},    /* one dequantizer per lane of both edges */
+        {"mixpe-w4a8", 32 * 4000.0, 0, 0, 12 * 100.0},   /* one activation-sum adder per lane of both */
+        {"mixpe-w4a8-bs", 32 * 5000.0, 0, 0, 12 * 100.0},
+        {"mixpe-w4a16", 32 * 6000.0, 0, 0, 12 * 100.0},
         {"bitmod", 32 * 7000.0, 0, 0, 0},                /* dequantizer inside the PE */
         {"olive", 32 * 8000.0, 12 * 20.0, 0, 0},         /* rows + cols edge decoders */
         {"ant", 32 * 9000.0, 12 * 20.0, 0, 0},
@@ -107,6 +108,24 @@ static void area_by_hand(void **state)
         close_to(a.sram_mm2, 350 * 2000.0 * 1e-6, "350 KiB x 2000 um2");
         close_to(a.total_mm2, a.pe_mm2 + a.decoder_mm2 + a.dequant_mm2 + a.xsum_mm2 + a.sram_mm2, "total");
         close_to(area_pe_array_mm2(&t, c.pe_kind, 4, 8), a.pe_mm2, "area_pe_array_mm2");
+    }
+    /* one orientation: the units on the edge its operand enters only */
+    static const struct {
+        const char *orient;
+        int deq, xsum;
+    } O[] = {{"mxn", 8, 4}, {"nxm", 4, 8}};
+    for (int i = 0; i < 2; i++) {
+        int dec, deq, xs;
+        ArchConfig oc;
+        char text[200];
+        snprintf(text, sizeof text, "[arch]\npe_kind = w4a16-dq\nrows = 4\ncols = 8\norientation = %s\n", O[i].orient);
+        load_cfg_text(text, &oc);
+        area_edge_units(PE_W4A16_DQ, 4, 8, oc.orientation, &dec, &deq, &xs);
+        assert_int_equal(deq, O[i].deq);
+        area_edge_units(PE_MIXPE_W4A8, 4, 8, oc.orientation, &dec, &deq, &xs);
+        assert_int_equal(xs, O[i].xsum);
+        area_edge_units(PE_OLIVE, 4, 8, oc.orientation, &dec, &deq, &xs);
+        assert_int_equal(dec, 12);
     }
     ArchConfig c;
     load_cfg_text("[arch]\npe_kind = olive\nrows = 4\ncols = 8\n", &c);
@@ -151,7 +170,7 @@ static void iso_presets_equal_area(void **state)
         /* no other shape with such rows is closer to the reference */
         for (int r = 8; r <= 256; r += 8)
             for (int cc = 1; cc <= 512; cc++) {
-                if (2 * r < cc || 2 * cc < r) /* aspect ratio at most 2:1, as the presets */
+                if (2 * r < 5 * cc || r > 5 * cc) /* tall: rows / cols in [2.5, 5], as the presets */
                     continue;
                 double d = area_pe_array_mm2(&ti, c.pe_kind, r, cc) / ref_mm2 - 1;
                 if (fabs(d) < fabs(dev) - 1e-12)

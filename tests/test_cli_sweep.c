@@ -127,6 +127,10 @@ static void bad_specs(void **state)
          "out of range"},
         {"[sweep]\nbase = iso/fp16\n[params]\nsram.weight_kib = 1024..128 *2\n[workload]\nmodels = tiny\n", 4,
          "empty"},
+        {"[sweep]\nbase = iso/fp16\n[params]\narch.aspect = 1, 0\n[workload]\nmodels = tiny\n", 4,
+         "[params] arch.aspect: '0': 0 is out of range"},
+        {"[sweep]\nbase = iso/fp16\n[params]\narch.rows = 16\narch.pes = 256\n[workload]\nmodels = tiny\n", 5,
+         "sweep the shape or the edges, not both"},
         {"[sweep]\nbase = iso/fp16\n[workload]\nmodels = tiny\nphases = prefill, later\n", 5, "'later'"},
         {"[sweep]\nbase = iso/fp16\n[workload]\nmodels = tiny\n[accuracy]\nrows = -1\n", 6, "out of range"},
         {"[sweep]\nbase = iso/fp16\n", 2, "missing required key 'models'"},
@@ -651,6 +655,33 @@ static void doc_example(void **state)
     CLI_CONTAINS(cli_out, "0 already in");
     CLI_CONTAINS(cli_out, "36 to run");
     assert_int_not_equal(access(tmp("doc.db"), F_OK), 0); /* a dry run writes nothing */
+
+    /* the second: the shape axis (arch.aspect), run without its accuracy study; the shapes, not the times */
+    a = strstr(b + 2, "\n```ini\n");
+    if (!a)
+        fail_msg("docs/dse.md has no second ```ini example (the shape axis)");
+    a += 8;
+    b = strstr(a, "\n```\n");
+    assert_non_null(b);
+    b[1] = '\0';
+    static char spec[1 << 16];
+    snprintf(spec, sizeof spec, "%s[accuracy]\nenabled = false\n", a);
+    tu_write_text(tmp("shapes.ini"), spec);
+    char db[512];
+    snprintf(db, sizeof db, "%s", tmp("shapes.db"));
+    snprintf(args, sizeof args, "sweep '%s' --db '%s' --jobs 2", tmp("shapes.ini"), db);
+    CLI_EXPECT(args, CLI_ERR_MERGE, 0);
+    CLI_CONTAINS(cli_out, "sweep shapes: 8 design points x 1 workloads = 8 rows");
+    CLI_CONTAINS(cli_out, "1 x no array of 1024 PEs within 2x of aspect 2 (the nearest: 32x32, aspect 1)");
+    CLI_CONTAINS(cli_out, "written: 7 rows");
+    char *arch = query_text(db, "SELECT group_concat(arch || ' ' || pes, '; ') FROM "
+                                "(SELECT arch, pes FROM results ORDER BY base DESC, rows)");
+    assert_non_null(arch);
+    assert_string_equal(arch, "iso/w4a16-dq{aspect=1:32x32} 1024; iso/w4a16-dq{aspect=4:64x16} 1024; "
+                              "iso/w4a16-dq{aspect=16:128x8} 1024; iso/bitmod-w4{aspect=1:32x35} 1120; "
+                              "iso/bitmod-w4{aspect=2:40x28} 1120; iso/bitmod-w4{aspect=4:70x16} 1120; "
+                              "iso/bitmod-w4{aspect=16:140x8} 1120");
+    free(arch);
 }
 
 /* A design point above a work limit (sim/engine.h) is recorded as infeasible, with the knob named,

@@ -51,13 +51,15 @@ static void assert_events_equal(const SimEvents *a, const SimEvents *b, const ch
                  (long long)b->dram_write_bits);
 }
 
-/* >= 200 random GEMMs per kind and dataflow: fast == cycle, exactly. */
+/* >= 200 random GEMMs per kind and dataflow: fast == cycle, exactly — cycles, every event, the
+ * resources' own cycles, the mapping — in both orientations (a third of the trials force each, the
+ * rest leave the mapper free), with back-to-back tiles in both engines. */
 static void fast_equals_cycle(void **state)
 {
     (void)state;
     MpRng r;
     mp_rng_seed(&r, tu_seed("fast_equals_cycle", 11));
-    long n = 0, skipped = 0;
+    long n = 0, skipped = 0, ntrans[2] = {0, 0};
     for (int kind = 0; kind < PE_KIND_COUNT; kind++)
         for (int df = 0; df < 2; df++)
             for (int trial = 0; trial < 200; trial++) {
@@ -66,28 +68,38 @@ static void fast_equals_cycle(void **state)
                              1 + (int64_t)mp_rng_below(&r, 96), (int)(trial % 7 == 0)};
                 SimResult a, b;
                 MpErr e = {0};
-                int ra = sim_gemm(&c, &g, FID_FAST, NULL, NULL, &a, &e);
+                MapForce f = MAP_FORCE_NONE;
+                f.trans = (int)mp_rng_below(&r, 3) - 1;
+                int ra = sim_gemm(&c, &g, FID_FAST, &f, NULL, &a, &e);
                 if (ra == MP_EINPUT) /* the buffers cannot hold one tile: both must say so */
                 {
                     MpErr e2 = {0};
-                    assert_int_equal(sim_gemm(&c, &g, FID_CYCLE, NULL, NULL, &b, &e2), MP_EINPUT);
+                    assert_int_equal(sim_gemm(&c, &g, FID_CYCLE, &f, NULL, &b, &e2), MP_EINPUT);
                     skipped++;
                     continue;
                 }
                 if (ra)
                     fail_msg("%s", e.msg);
-                if (sim_gemm(&c, &g, FID_CYCLE, NULL, NULL, &b, &e))
+                if (sim_gemm(&c, &g, FID_CYCLE, &f, NULL, &b, &e))
                     fail_msg("%s", e.msg);
                 char what[200];
-                snprintf(what, sizeof what, "%s %s %dx%d gemm %lldx%lldx%lld%s db=%d", pe_kind_names[kind],
+                snprintf(what, sizeof what, "%s %s %dx%d gemm %lldx%lldx%lld%s db=%d %s", pe_kind_names[kind],
                          df ? "ws" : "os", c.rows, c.cols, (long long)g.m, (long long)g.n, (long long)g.k,
-                         g.act_act ? " act-act" : "", c.double_buffer);
+                         g.act_act ? " act-act" : "", c.double_buffer, map_orient_name(a.map.trans));
                 assert_events_equal(&a.ev, &b.ev, what);
                 assert_int_equal(a.tiles, b.tiles);
+                assert_memory_equal(&a.map, &b.map, sizeof a.map);
+                assert_memory_equal(a.res, b.res, sizeof a.res);
+                assert_int_equal(a.stream, b.stream);
+                if (f.trans >= 0)
+                    assert_int_equal(a.map.trans, f.trans);
+                ntrans[a.map.trans]++;
                 assert_int_equal(a.ev.macs, g.m * g.n * g.k);
                 n++;
             }
-    printf("# %ld GEMMs: fast == cycle (%ld did not fit the random buffers)\n", n, skipped);
+    printf("# %ld GEMMs: fast == cycle (%ld did not fit the random buffers); %ld tokens on the rows, %ld channels\n",
+           n, skipped, ntrans[0], ntrans[1]);
+    assert_true(ntrans[0] > n / 5 && ntrans[1] > n / 5);
     assert_true(n >= 200 * 2 * PE_KIND_COUNT * 9 / 10);
 }
 
@@ -117,7 +129,9 @@ static void cycle_computes_golden(void **state)
                 ArrayData d = {&qw, &qx, ps, y};
                 SimGemm g = {M, N, K, act_act};
                 SimResult res;
-                int rc = sim_gemm(&c, &g, FID_CYCLE, NULL, &d, &res, &e);
+                MapForce f = MAP_FORCE_NONE;
+                f.trans = trial % 2; /* both orientations move the right data */
+                int rc = sim_gemm(&c, &g, FID_CYCLE, &f, &d, &res, &e);
                 if (rc == MP_OK) {
                     if (golden_gemm_hw(sim_datapath_kind(&c, act_act), &qw, &qx, yg, &e))
                         fail_msg("%s", e.msg);
