@@ -1,7 +1,10 @@
 // rtl/mp_array.sv — the output-stationary PE array, one template for every PE kind.
 //
-// A tile (docs/simulator.md §3) runs in three phases, timed exactly like sim/array.c:
-//   LOAD   (unless cfg_first) partial sums enter one row per cfg_ric cycles (psum_rd/psum_row/psum_in)
+// A tile (docs/simulator.md §3) has three phases, timed exactly like sim/array.c / sim/petime.c:
+//   LOAD   (unless cfg_first) its partial sums enter the PRELOAD registers (one per PE), one array
+//          row per cfg_ric cycles through the output buffer's read port (psum_rd/psum_row/psum_in),
+//          in the background (while the tile before runs); at the tile's start every accumulator
+//          is loaded from its preload register in one cycle (the PEs' ld port)
 //   RUN    step s of the K range is fed at RUN cycle s*cfg_se (feed_v/feed_step; the harness or SRAM
 //          answers in the same cycle on x_in/w_in/gend_in); the edge units (decoders, dequantizer,
 //          activation sums) process it, skew registers delay row i by i cycles and column j by j, and
@@ -9,31 +12,46 @@
 //          RUN ends in the first cycle in which every step has been fed and nothing is in flight
 //          (no valid operand, no PE pipeline stage busy): the PEs' own pipelines set the latency.
 //   DRAIN  one row of results per cfg_roc cycles leaves through the column finish units (y_v/y_row/
-//          y_out): final outputs when cfg_last (the kind's output roundings), raw partial sums else.
+//          y_out) and the output buffer's write port: final outputs when cfg_last (the kind's output
+//          roundings), raw partial sums else.
 //
-// Back to back (sim/petime.h, pe_pipe_tile / ArrayPipe: the spec). Every PE's result has a drain
-// register beside the accumulator. In the cycle RUN ends (or later, while the previous tile still
-// drains: the run side HOLDs) the results are *captured*: DRAIN starts in that cycle (its row 0 from
-// the PEs, the rest from the drain registers, which take the results at its end) and runs on its
-// own, overlapping the next tile's LOAD and RUN. So with the recurrence's cycles (ready = 0):
-//     start = max(acc_free, load ? drain_free : 0)
-//     cap   = max(start + load + run, drain_free);  acc_free = cap;  drain_free = cap + drain
-// a cfg_first tile starts at the capture (in that very cycle: its step 0 is fed there), a tile
-// with a LOAD when the previous drain has ended (both use the output buffer's port).
+// Back to back (sim/petime.h, pe_pipe_tile / ArrayPipe / NextTile: the spec). Every PE has, beside
+// its accumulator, a drain register and a preload register. In the cycle RUN ends (or later, while
+// the previous tile still drains: the run side HOLDs) the results are *captured*: DRAIN starts in
+// that cycle (its row 0 from the PEs, the rest from the drain registers, which take the results at
+// its end) and runs on its own. With the recurrence's cycles (ready = 0):
+//     start  = max(acc_free, load ? pre_end : 0)
+//     cap    = max(start + run, drain_free);  acc_free = cap;  drain_free = cap + drain
+//     next tile's preload: pstart = max(start, previous drain_free, same ? drain_free : 0),
+//                          pre_end = pstart + next load   (a sequence's first: from the idle array)
+// a tile starts at the capture (in that very cycle: its step 0 is fed there) when it has no partial
+// sums or they are in the preload registers, else in the cycle after its preload's last row.
 //
-// Handshake. start is a request, held (with cfg_* and the scales) until accept is high in a cycle;
-// at that cycle's edge the array latches them, and the inputs may carry the next tile from then on.
-// accept is combinational: in the capture cycle for a cfg_first start (chained: the tile's first
-// cycle is that cycle), else when the array can begin the tile in the next cycle (idle run side or
-// a capture now; no LOAD, or the drain side free from the next cycle). done pulses for one cycle
-// after each tile's last result row, in tile order. A tile alone on an idle array: accept in the
-// cycle start rises, and the cycles from the edge that samples it to the one that raises done are
+// Handshake. start is a request, held (with cfg_*, cfg_nx_* and the scales) until accept is high in
+// a cycle; at that cycle's edge the array latches them, and the inputs may carry the next tile from
+// then on. cfg_nx_* describe the tile *after* the presented one, as far as its preload needs it (the
+// controller knows the schedule; the array cannot know output coordinates): cfg_nx_pre (it has
+// partial sums), cfg_nx_tm / cfg_nx_ric (its psum rows and cycles per row) and cfg_nx_same (it
+// reads the outputs the presented tile writes: same output tile). The array starts that preload by
+// itself at the presented tile's start, after the drains the reads must not pass (see the preload
+// side below); psum_rd then asks for the next tile's rows, which the controller answers from the
+// output buffer in the same cycle. A tile with partial sums for which nothing was preloaded (the
+// first of a sequence, or after a tile presented with cfg_nx_pre = 0) has them read from the cycle
+// after an edge that finds the array idle with the tile pending (cfg_tm / cfg_ric): on an idle array
+// its psum reads start in the cycle after the edge that samples start, and it is accepted in its
+// preload's last cycle. accept is combinational: in the capture cycle for a chained start (the
+// tile's first cycle is that cycle), else when the array can begin the tile in the next cycle (idle
+// run side or a capture now; no partial sums, or the preload registers full from the next cycle).
+// done pulses for one cycle after each tile's last result row, in tile order. A tile alone on an
+// idle array: the cycles from the edge that samples start to the one that raises done are
 // pe_tile_cycles(); for a sequence, the last done comes at drain_free after the last tile.
-// Accumulator reset: clr at a start from idle (as after reset); at a capture, a load of 0 into the
-// PEs' result registers (ld), which a chained tile's first update follows by at least one cycle.
-// Group state (MixPE in-group sums, BitMoD's A, the MixPE edge activation sums) is not cleared at
-// a chained start: it returns to 0 at every group end, and every tile ends on a group end (the
-// mapper's K alignment; a final tile ends at K, which ends its last group).
+// Accumulator reset: clr at a registered acceptance (from idle, as after reset); at a capture, a
+// load (ld) of 0 into the PEs' result registers, or of the preload registers when a tile with
+// partial sums chains there; a registered start of such a tile loads them in its first cycle. The
+// tile's first update follows its load by at least one cycle. Group state (MixPE in-group sums,
+// BitMoD's A, the MixPE edge activation sums) is not cleared at a chained start: it returns to 0 at
+// every group end, and every tile ends on a group end (the mapper's K alignment; a final tile ends
+// at K, which ends its last group).
 //
 // Each kind brings a PE module (rtl/pe/; rtl/mp_kinds.vh names it) behind the common port list
 //   (clk, rst_n, clr, xv, x, wv, w, ld, ld_val, res, busy: rtl/pe/pe_ports.vh)
@@ -62,9 +80,14 @@ module mp_array #(
                                                   // 1: rows = output channels, w from the left, x from the top
     input  wire [15:0]     cfg_steps,             // ceil(tk / lanes) >= 1
     input  wire [7:0]      cfg_se,                // effective cycles per step (>= the PE's)
-    input  wire [7:0]      cfg_ric,               // cycles per partial-sum row in (>= 1)
+    input  wire [7:0]      cfg_ric,               // cycles per partial-sum row in (>= 1; a sequence's first preload)
     input  wire [7:0]      cfg_roc,               // cycles per result row out (>= 1)
     input  wire            cfg_first,             // no partial sums to load
+    // the next tile's preload (the tile after this one, if it has partial sums), latched with it
+    input  wire            cfg_nx_pre,            // the next tile has partial sums to preload
+    input  wire [7:0]      cfg_nx_tm,             // its array rows (psum rows to read)
+    input  wire [7:0]      cfg_nx_ric,            // its cycles per psum row in
+    input  wire            cfg_nx_same,           // it reads the outputs this tile writes (same output tile)
     input  wire            cfg_last,              // final outputs (else partial sums)
     input  wire [1:0]      cfg_xtype,             // OliVe 0 int4 / 1 flint4; ANT 0 int / 1 flint / 2 PoT
     input  wire [1:0]      cfg_wtype,
@@ -77,7 +100,7 @@ module mp_array #(
     input  wire [XFW-1:0]  x_in [E],              // token e's activation bundle (either orientation)
     input  wire [WFW-1:0]  w_in [E],              // output channel e's weight bundle
     input  wire            gend_in,               // the step ends a weight group
-    // partial sums in
+    // partial sums in (the preload registers' read port: the next tile's psums)
     output wire            psum_rd,
     output wire [7:0]      psum_row,
     input  wire [31:0]     psum_in [COLS],
@@ -92,32 +115,45 @@ module mp_array #(
     localparam integer SW = XW > WW ? XW : WW;    // the operand registers carry x or w
 
     // ------------------------------------------------------------------ controller
-    // Two machines. The RUN side (state, lrow/lcnt, the feed counters) owns the accumulators:
-    // IDLE -> [LOAD] -> RUN -> [HOLD] -> capture. The DRAIN side (d_*) owns the drain registers
-    // dreg and shifts the captured rows out. capture = the run's results are final (RUN with every
-    // step fed and nothing in flight, or HOLD) and the drain side is idle this cycle; in that cycle
-    // row 0 may already leave (from res), the drain registers take res at its end, and the
-    // accumulators are reset by a load of 0 (the PEs' ld, so group state is untouched: it is 0
-    // after every group end, and tiles end on group ends).
+    // Three machines. The RUN side (state, the feed counters) owns the accumulators:
+    // IDLE -> RUN -> [HOLD] -> capture. The DRAIN side (d_*) owns the drain registers dreg and shifts
+    // the captured rows out. The PRELOAD side (p_*) owns the preload registers pre and fills them,
+    // one psum row per p_ric cycles, with the partial sums of the next tile that has any.
+    // capture = the run's results are final (RUN with every step fed and nothing in flight, or HOLD)
+    // and the drain side is idle this cycle; in that cycle row 0 may already leave (from res), the
+    // drain registers take res at its end, and the accumulators are loaded (the PEs' ld) with 0, or
+    // with the preload registers when a tile with partial sums starts in that cycle (chained).
+    // A tile *starts* (go) in its RUN cycle 0: chained (= the capture cycle), or the cycle after a
+    // registered acceptance; a tile with partial sums loads all its accumulators from the preload
+    // registers in its start cycle (ld), so the preload registers are free again from that cycle.
     // Acceptance of a pending start (the cfg_* and scales are latched into rc_* at that edge):
-    //   chain: in the capture cycle, a cfg_first tile starts in that same cycle (RUN cycle 0 =
-    //          the capture cycle: start = acc_free of sim/petime.h);
-    //   registered: the run side is IDLE or capturing, and the tile has no psum load or the drain
-    //          side is free from the next cycle (start = drain_free); the tile starts next cycle.
-    localparam [1:0] S_IDLE = 2'd0, S_LOAD = 2'd1, S_RUN = 2'd2, S_HOLD = 2'd3;
+    //   chain: in the capture cycle, when the tile has no partial sums or they are in the preload
+    //          registers (start = acc_free of sim/petime.h);
+    //   registered: the run side is IDLE or capturing, and the tile has no partial sums or they are
+    //          in the preload registers from the next cycle (the tile starts next cycle: pre_end).
+    // The preload side (sim/petime.h, "next preload"): at a tile's start it takes the next tile's
+    // preload from cfg_nx_* (rows, cycles per row, same output tile), and waits for the drains the
+    // read may not pass: the drain in progress in the start cycle (the previous tile's), and, when
+    // cfg_nx_same, the starting tile's own; each done (a drain's end) counts one off. Its first
+    // cycle is the start cycle when there is nothing to wait for, else the cycle of the last awaited
+    // done. A pending tile with partial sums for which nothing was preloaded (a sequence's first)
+    // has its preload started from the cycle after an edge at which the whole array is idle.
+    localparam [1:0] S_IDLE = 2'd0, S_RUN = 2'd2, S_HOLD = 2'd3;
+    localparam [1:0] P_EMPTY = 2'd0, P_WAIT = 2'd1, P_LOAD = 2'd2, P_FULL = 2'd3;
     reg  [1:0]  state;
-    reg  [7:0]  lcnt;                             // cycle within a psum row (LOAD)
-    reg  [7:0]  lrow;                             // row being loaded
+    reg         rs_go;                            // the cycle after a registered acceptance
     reg  [7:0]  fph;                              // cycle within a feed step
     reg  [15:0] fstep;                            // step being fed
     reg         fdone;                            // every step has been fed
     // the running tile's configuration, latched at acceptance (rc_*)
-    reg  [7:0]  rc_tm, rc_tn, rc_se, rc_ric, rc_roc;
+    reg  [7:0]  rc_tm, rc_tn, rc_se, rc_roc;
     reg  [15:0] rc_steps;
-    reg         rc_last;
+    reg         rc_first, rc_last;
     reg  [1:0]  rc_xtype, rc_wtype;
     reg         rc_wfp3;
     reg         rc_trans;
+    reg         rc_nx_pre, rc_nx_same;
+    reg  [7:0]  rc_nx_tm, rc_nx_ric;
     reg  [31:0] rc_xs [E];
     reg  [31:0] rc_ws [E];
     // the draining tile's: rows, cycles per row, final or partial, scales
@@ -127,11 +163,16 @@ module mp_array #(
     reg         d_trans;
     reg  [31:0] d_xs [E];
     reg  [31:0] d_ws [E];
+    // the preload side
+    reg  [1:0]  p_state;
+    reg  [1:0]  p_wait;                           // drains (done pulses) still to wait for
+    reg  [7:0]  p_cnt, p_row, p_tm, p_ric;
     wire        pipe_busy;
 
     wire        run_fin    = (state == S_RUN && fdone && !pipe_busy) || state == S_HOLD;
     wire        cap        = run_fin && !d_busy;  // capture: results to the drain registers
-    wire        chain      = cap && start && cfg_first;
+    wire        pre_full   = p_state == P_FULL;
+    wire        chain      = cap && start && (cfg_first || pre_full);
     // the drain side this cycle (in a capture cycle: row 0 of the captured tile, from res)
     wire [7:0]  dc_cnt     = cap ? 8'd0 : d_cnt;
     wire [7:0]  dc_row     = cap ? 8'd0 : d_row;
@@ -139,8 +180,26 @@ module mp_array #(
     wire [7:0]  dc_tm      = cap ? rc_tm : d_tm;
     wire        draining   = d_busy || cap;
     wire        d_lastrow  = dc_row == dc_tm - 8'd1;
-    wire        d_free_nx  = !draining || (y_v && d_lastrow);   // the drain side is idle next cycle
-    wire        reg_acc    = start && !chain && (state == S_IDLE || cap) && (cfg_first || d_free_nx);
+    // the preload side this cycle
+    wire        go         = chain || rs_go;      // a tile starts (RUN cycle 0)
+    wire        g_first    = chain ? cfg_first : rc_first;
+    wire        g_nx_pre   = chain ? cfg_nx_pre : rc_nx_pre;
+    wire        g_nx_same  = chain ? cfg_nx_same : rc_nx_same;
+    wire [7:0]  g_nx_tm    = chain ? cfg_nx_tm : rc_nx_tm;
+    wire [7:0]  g_nx_ric   = chain ? cfg_nx_ric : rc_nx_ric;
+    wire [1:0]  g_wait     = {1'b0, draining} + {1'b0, g_nx_same};   // drains the new preload waits for
+    wire        p_now_go   = go && g_nx_pre && g_wait == 2'd0;       // it begins in the start cycle
+    wire        p_now_wt   = !go && p_state == P_WAIT && (p_wait == 2'd0 || (p_wait == 2'd1 && done));   // the last awaited drain ended
+    wire        p_begin    = p_now_go || p_now_wt;
+    wire        p_loading  = p_begin || p_state == P_LOAD;
+    wire [7:0]  pc_cnt     = p_begin ? 8'd0 : p_cnt;
+    wire [7:0]  pc_row     = p_begin ? 8'd0 : p_row;
+    wire [7:0]  pc_tm      = p_now_go ? g_nx_tm : p_tm;
+    wire [7:0]  pc_ric     = p_now_go ? g_nx_ric : p_ric;
+    wire        p_lastrow  = pc_row == pc_tm - 8'd1;
+    wire        pre_fin    = psum_rd && p_lastrow;                   // full from the next cycle
+    wire        p_self     = start && !cfg_first && p_state == P_EMPTY && !busy;   // a sequence's first
+    wire        reg_acc    = start && !chain && (state == S_IDLE || cap) && (cfg_first || pre_full || pre_fin);
     wire        clr        = reg_acc;             // tile start from idle: PEs and edge units clear
     // the run side's configuration this cycle: the inputs in a chain cycle, else the latched one
     wire [7:0]  r_tm       = chain ? cfg_tm : rc_tm;
@@ -156,31 +215,37 @@ module mp_array #(
     wire        feeding    = chain || (state == S_RUN && !fdone);
     wire [7:0]  fph_c      = chain ? 8'd0 : fph;
     wire [15:0] fstep_c    = chain ? 16'd0 : fstep;
-    wire        l_lastrow  = lrow == rc_tm - 8'd1;
+    // accumulators: the preload registers at the start of a tile with partial sums, else 0 at a capture
+    wire        acc_pre    = go && !g_first;
+    wire        acc_ld     = cap || acc_pre;
 
     assign accept    = chain || reg_acc;
     assign feed_v    = feeding && (fph_c == 8'd0);
     assign feed_step = fstep_c;
-    assign psum_rd   = (state == S_LOAD) && (lcnt == rc_ric - 8'd1);
-    assign psum_row  = lrow;
+    assign psum_rd   = p_loading && (pc_cnt == pc_ric - 8'd1);
+    assign psum_row  = pc_row;
     assign y_v       = draining && (dc_cnt == dc_roc - 8'd1);
     assign y_row     = dc_row;
-    assign busy      = (state != S_IDLE) || d_busy;
+    assign busy      = (state != S_IDLE) || d_busy || (p_state != P_EMPTY);
 
     always @(posedge clk or negedge rst_n) begin
         if (!rst_n) begin
-            state  <= S_IDLE;
-            done   <= 1'b0;
-            lcnt   <= 8'd0;
-            lrow   <= 8'd0;
-            fph    <= 8'd0;
-            fstep  <= 16'd0;
-            fdone  <= 1'b0;
-            d_busy <= 1'b0;
-            d_cnt  <= 8'd0;
-            d_row  <= 8'd0;
+            state   <= S_IDLE;
+            rs_go   <= 1'b0;
+            done    <= 1'b0;
+            fph     <= 8'd0;
+            fstep   <= 16'd0;
+            fdone   <= 1'b0;
+            d_busy  <= 1'b0;
+            d_cnt   <= 8'd0;
+            d_row   <= 8'd0;
+            p_state <= P_EMPTY;
+            p_wait  <= 2'd0;
+            p_cnt   <= 8'd0;
+            p_row   <= 8'd0;
         end else begin
-            done <= 1'b0;
+            done  <= 1'b0;
+            rs_go <= reg_acc;
             // ---- run side
             if (feeding) begin                    // RUN: pace the steps
                 fph <= (fph_c == r_se - 8'd1) ? 8'd0 : fph_c + 8'd1;
@@ -190,9 +255,7 @@ module mp_array #(
             if (chain) begin
                 state <= S_RUN;
             end else if (reg_acc) begin
-                state <= cfg_first ? S_RUN : S_LOAD;
-                lcnt  <= 8'd0;
-                lrow  <= 8'd0;
+                state <= S_RUN;
                 fph   <= 8'd0;
                 fstep <= 16'd0;
                 fdone <= 1'b0;
@@ -200,16 +263,6 @@ module mp_array #(
                 state <= S_IDLE;
             end else if (run_fin) begin
                 state <= S_HOLD;                  // results final; the drain registers are busy
-            end else if (state == S_LOAD) begin
-                lcnt <= lcnt + 8'd1;
-                if (psum_rd) begin
-                    lcnt <= 8'd0;
-                    lrow <= lrow + 8'd1;
-                    if (l_lastrow) begin
-                        lrow  <= 8'd0;
-                        state <= S_RUN;
-                    end
-                end
             end
             // ---- drain side
             if (draining) begin
@@ -225,6 +278,33 @@ module mp_array #(
                     end
                 end
             end
+            // ---- preload side
+            if (go) begin                         // the preload registers are free from here
+                p_state <= P_EMPTY;
+                if (g_nx_pre) begin
+                    p_state <= P_WAIT;
+                    p_wait  <= g_wait;
+                    p_tm    <= g_nx_tm;
+                    p_ric   <= g_nx_ric;
+                end
+            end else if (p_self) begin
+                p_state <= P_WAIT;                // begins next cycle (nothing to wait for)
+                p_wait  <= 2'd0;
+                p_tm    <= cfg_tm;
+                p_ric   <= cfg_ric;
+            end else if (p_state == P_WAIT && done) begin
+                p_wait  <= p_wait - 2'd1;
+            end
+            if (p_loading) begin
+                p_state <= P_LOAD;
+                p_cnt   <= pc_cnt + 8'd1;
+                p_row   <= pc_row;
+                if (psum_rd) begin
+                    p_cnt <= 8'd0;
+                    p_row <= pc_row + 8'd1;
+                    if (p_lastrow) p_state <= P_FULL;
+                end
+            end
         end
     end
 
@@ -235,7 +315,11 @@ module mp_array #(
             rc_tn    <= cfg_tn;
             rc_se    <= cfg_se;
             rc_steps <= cfg_steps;
-            rc_ric   <= cfg_ric;
+            rc_first <= cfg_first;
+            rc_nx_pre  <= cfg_nx_pre;
+            rc_nx_same <= cfg_nx_same;
+            rc_nx_tm   <= cfg_nx_tm;
+            rc_nx_ric  <= cfg_nx_ric;
             rc_roc   <= cfg_roc;
             rc_last  <= cfg_last;
             rc_xtype <= cfg_xtype;
@@ -344,9 +428,13 @@ module mp_array #(
                 wire          pwv = r_trans ? hok : vok;
                 wire [XW-1:0] px  = r_trans ? v_at[i][j][XW-1:0] : h_at[i][j][XW-1:0];
                 wire [WW-1:0] pw  = r_trans ? h_at[i][j][WW-1:0] : v_at[i][j][WW-1:0];
-                // a partial sum of the LOAD, or 0 at a capture (the next tile's accumulator reset)
-                wire        ld  = (psum_rd && (psum_row == i)) || cap;
-                wire [31:0] ldv = cap ? 32'd0 : psum_in[j];
+                // the preload register: row i's partial sum from the read port
+                reg  [31:0] pre;
+                always @(posedge clk)
+                    if (psum_rd && psum_row == 8'(i)) pre <= psum_in[j];
+                // the tile's partial sum at its start, or 0 at a capture (the next tile's reset)
+                wire        ld  = acc_ld;
+                wire [31:0] ldv = acc_pre ? pre : 32'd0;
 `ifndef SYNTHESIS
                 /* verilator lint_off SYNCASYNCNET */
                 always @(posedge clk)

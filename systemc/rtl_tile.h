@@ -75,6 +75,10 @@ public:
         top_.cfg_wtype(cfg_wtype_);
         top_.cfg_wfp3(cfg_wfp3_);
         top_.cfg_trans(cfg_trans_);
+        top_.cfg_nx_pre(cfg_nx_pre_);
+        top_.cfg_nx_same(cfg_nx_same_);
+        top_.cfg_nx_tm(cfg_nx_tm_);
+        top_.cfg_nx_ric(cfg_nx_ric_);
         top_.feed_v(feed_v_);
         top_.feed_step(feed_step_);
         top_.gend_in(gend_in_);
@@ -140,6 +144,10 @@ public:
         cfg_roc_.write((uint32_t)tc.roc);
         cfg_first_.write(t.first_k != 0);
         cfg_last_.write(t.last_k != 0);
+        cfg_nx_pre_.write(false); // one tile alone: no next tile to preload
+        cfg_nx_same_.write(false);
+        cfg_nx_tm_.write(1u);
+        cfg_nx_ric_.write(1u);
         cfg_xtype_.write(j.px->type);
         cfg_wtype_.write(j.pw->type);
         const PeKind &pk = pe_kinds[kind_];
@@ -236,10 +244,10 @@ private:
     bool ready_ = false;
     sc_core::sc_event ready_ev_;
     sc_core::sc_clock clk_;
-    sc_core::sc_signal<bool> rst_n_, start_, accept_, done_, busy_, cfg_first_, cfg_last_, cfg_wfp3_, cfg_trans_, feed_v_, gend_in_,
+    sc_core::sc_signal<bool> rst_n_, start_, accept_, done_, busy_, cfg_first_, cfg_last_, cfg_wfp3_, cfg_trans_, cfg_nx_pre_, cfg_nx_same_, feed_v_, gend_in_,
         psum_rd_, y_v_;
     sc_core::sc_signal<uint32_t> cfg_tm_, cfg_tn_, cfg_steps_, cfg_se_, cfg_ric_, cfg_roc_, cfg_xtype_, cfg_wtype_,
-        feed_step_, psum_row_, y_row_;
+        cfg_nx_tm_, cfg_nx_ric_, feed_step_, psum_row_, y_row_;
     sc_core::sc_signal<uint32_t> x_scale_[E], w_scale_[E], psum_in_[COLS], y_out_[COLS];
     sc_core::sc_signal<XT> x_in_[E];
     sc_core::sc_signal<WT> w_in_[E];

@@ -27,6 +27,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <string>
@@ -129,6 +130,9 @@ struct SeqTile {
     int se = 1, ric = 1, roc = 1, steps = 1;
     TilePhases ph{};               // pe_tile_phases (= sim/array.c's)
     int64_t start_at = 0;          // pe_pipe_tile: the cycle its first phase starts (ready = 0)
+    int64_t pre_at = -1, pre_end = -1; // its psum preload: first cycle, end (-1: no partial sums)
+    NextTile nx{0, 0};             // the tile after it, as its preload needs it (cfg_nx_*)
+    int nx_rows = 0, nx_ric = 0;   // that tile's psum rows and cycles per row (cfg_nx_tm, cfg_nx_ric)
     int64_t done_at = 0;           // the cycle after its last result row: drain_free after it
     std::vector<uint32_t> expect;  // tm x tn, values leaving
 };
@@ -327,8 +331,9 @@ static bool make_case(int index, Case &c)
         return false;
     }
 
-    /* timing: each tile's phases and cfg_*, and the back-to-back recurrence (ready = 0) */
-    ArrayPipe pipe = {0, 0, 0};
+    /* timing: each tile's phases and cfg_*, and the back-to-back recurrence (ready = 0), each tile
+     * placed with the one after it as sim/engine.c's engine_fast does (next_tile: its load, and
+     * same = the same output tile (m0, n0)); the last with none */
     for (auto &s : c.tiles) {
         const RtlTileCfg tc = rtl_tile_cfg(&cfg, &c.pt, &s.tile);
         s.steps = tc.steps;
@@ -336,8 +341,28 @@ static bool make_case(int index, Case &c)
         s.ric = tc.ric;
         s.roc = tc.roc;
         s.ph = pe_tile_phases(&cfg, &c.pt, &s.tile);
-        s.start_at = pe_pipe_tile(&cfg, &pipe, &s.ph, 0);
+    }
+    ArrayPipe pipe = ARRAY_PIPE_IDLE;
+    for (size_t i = 0; i < c.tiles.size(); i++) {
+        SeqTile &s = c.tiles[i];
+        const bool more = i + 1 < c.tiles.size();
+        if (more) {
+            const SeqTile &n = c.tiles[i + 1];
+            s.nx.load = n.ph.load;
+            s.nx.same = n.tile.m0 == s.tile.m0 && n.tile.n0 == s.tile.n0;
+            s.nx_rows = tile_rows(&n.tile);
+            s.nx_ric = n.ric;
+        }
+        if (s.ph.load && pipe.pre_end < 0) { /* a sequence's first tile with psums: from max(acc_free, drain_free) */
+            s.pre_end = (pipe.acc_free > pipe.drain_free ? pipe.acc_free : pipe.drain_free) + s.ph.load;
+            s.pre_at = s.pre_end - s.ph.load;
+        }
+        s.start_at = pe_pipe_tile(&cfg, &pipe, &s.ph, 0, more ? &s.nx : NULL);
         s.done_at = pipe.drain_free;
+        if (more && s.nx.load) {
+            c.tiles[i + 1].pre_end = pipe.pre_end;
+            c.tiles[i + 1].pre_at = pipe.pre_end - s.nx.load;
+        }
     }
     c.cyc_formula = pipe.drain_free;
     if (c.tiles.size() == 1 && c.cyc_formula != pe_tile_cycles(&cfg, &c.pt, &c.tiles[0].tile)) {
@@ -518,6 +543,7 @@ struct Outcome {
     int64_t cycles = -1;                  // the last done's cycle
     std::vector<int64_t> done_at;         // per tile: the cycle of its done (-1: none)
     std::vector<int64_t> first_row_cycle; // per tile: the cycle its first result row left
+    std::vector<int64_t> pre_row0;        // per tile: the cycle its psum row 0 was read (-1: none)
     int bad_tile = -1;                    // the tile of the first mismatch
     int bad_i = -1, bad_j = -1;
     int64_t bad_cycle = -1;
@@ -532,7 +558,9 @@ struct Coverage {
     long dq_waits = 0; // tiles whose last group waited for a busy group dequantizer
     long seqs = 0, tiles = 0, trans = 0;
     long overlapped = 0;    // tiles that started before the previous tile's last row left
-    long load_waits = 0;    // tiles whose psum load waited for the previous drain to end
+    long pre_waits = 0;     // preloads that waited for a drain (after the previous tile's start)
+    long same_waits = 0;    // ... for the previous tile's own drain (it writes what they read: same)
+    long start_waits = 0;   // tiles whose start waited for their preload (after the array was free)
     long capture_waits = 0; // tiles whose results waited (HOLD) for the drain registers
 };
 static Coverage cov;
@@ -571,7 +599,7 @@ static size_t tile_index(const Tile &t, int r, int j) { return t.trans ? (size_t
 
 /* Random values on inputs that are not valid this cycle: the RTL must ignore them (not in --bench,
  * which times the model). fd: the tile whose steps the array may ask for this cycle, ld: the tile
- * whose partial sums it may load (NULL: none). */
+ * whose partial sums it may preload (NULL: none). */
 static void drive(Rtl &R, const Case &c, const Tile *fd, const Tile *ld)
 {
     const bool noise = opt.bench_k == 0;
@@ -619,6 +647,10 @@ static void present(Rtl &R, const Case &c, const SeqTile *s)
             top->cfg_wtype = mp_rng_u64(&R.noise) & 1;
             top->cfg_wfp3 = mp_rng_u64(&R.noise) & 1;
             top->cfg_trans = mp_rng_u64(&R.noise) & 1;
+            top->cfg_nx_pre = mp_rng_u64(&R.noise) & 1;
+            top->cfg_nx_same = mp_rng_u64(&R.noise) & 1;
+            top->cfg_nx_tm = 1 + (int)mp_rng_below(&R.noise, ROWS);
+            top->cfg_nx_ric = 1 + (int)mp_rng_below(&R.noise, 8);
             for (int i = 0; i < E; i++) top->x_scale[i] = (uint32_t)mp_rng_u64(&R.noise);
             for (int j = 0; j < E; j++) top->w_scale[j] = (uint32_t)mp_rng_u64(&R.noise);
         }
@@ -634,6 +666,11 @@ static void present(Rtl &R, const Case &c, const SeqTile *s)
     top->cfg_roc = s->roc;
     top->cfg_first = t.first_k;
     top->cfg_last = t.last_k;
+    /* the next tile's preload (random values when it has none: the RTL must ignore them) */
+    top->cfg_nx_pre = s->nx.load > 0;
+    top->cfg_nx_same = s->nx.load > 0 ? s->nx.same : (noise ? (int)(mp_rng_u64(&R.noise) & 1) : 0);
+    top->cfg_nx_tm = s->nx.load > 0 ? s->nx_rows : noise ? 1 + (int)mp_rng_below(&R.noise, ROWS) : 1;
+    top->cfg_nx_ric = s->nx.load > 0 ? s->nx_ric : noise ? 1 + (int)mp_rng_below(&R.noise, 8) : 1;
     top->cfg_xtype = c.px.type;
     top->cfg_wtype = c.pw.type;
     top->cfg_wfp3 = PK.var[1].weight_bits && c.cfg.weight_bits == PK.var[1].weight_bits; /* BitMoD FP3 */
@@ -647,11 +684,14 @@ static void present(Rtl &R, const Case &c, const SeqTile *s)
     }
 }
 
-/* Run the sequence back to back: tile i+1 is presented (start high) from the edge after tile i's
- * acceptance; its steps and partial sums are answered in the cycle the array asks; result rows are
- * checked as they leave (in tile order: the drain side serves one tile after another) and stored
- * in the harness's output buffer (R.psum), from which later tiles load. Cycles count from the edge
- * that samples the first start; tile i's done must come at its drain_free of pe_pipe_tile. */
+/* Run the sequence back to back: tile i+1 is presented (start high, with the preload of tile i+2 on
+ * cfg_nx_*) from the edge after tile i's acceptance; its steps and partial sums are answered in the
+ * cycle the array asks (the psum reads are always the pending tile's, or, in the cycle it is
+ * accepted, the next one's: the array preloads the tile after the last started one); result rows
+ * are checked as they leave (in tile order: the drain side serves one tile after another) and
+ * stored in the harness's output buffer (R.psum), from which later tiles' preloads read. Cycles count
+ * from the edge that samples the first start; tile i's done must come at its drain_free of
+ * pe_pipe_tile, its first psum read row at its preload's first cycle + ric - 1. */
 static Outcome run_seq(Rtl &R, const Case &c)
 {
     Vmp_array *top = R.top;
@@ -665,6 +705,8 @@ static Outcome run_seq(Rtl &R, const Case &c)
     int run = -1;        // the last accepted tile: the one the run side works on
     size_t dr = 0;       // the tile whose rows leave now (tiles drain in order)
     o.done_at.assign(nt, -1);
+    o.pre_row0.assign(nt, -1);
+    std::vector<int> rows_read(nt + 1, 0); /* psum rows the array read for each tile */
     int64_t n = -1;      // cycles since the edge that samples the first start (-1: before it)
     for (;;) {
         const SeqTile *pend = next < nt ? &c.tiles[next] : nullptr;
@@ -673,13 +715,18 @@ static Outcome run_seq(Rtl &R, const Case &c)
         /* a tile accepted in this cycle may already ask for its step 0 (a chained start) */
         const bool acc = top->accept && pend;
         const Tile *rt = run >= 0 ? &c.tiles[(size_t)run].tile : nullptr;
-        drive(R, c, acc ? &pend->tile : rt, rt);
+        /* the tile a psum read is for: the pending one until all its rows are read (also in the cycle it
+         * is accepted: a registered acceptance comes with its last row), else (a chained start) the next */
+        const size_t pl = !acc || (!pend->tile.first_k && rows_read[next] < tile_rows(&pend->tile)) ? next : next + 1;
+        if (top->psum_rd && pl < nt) rows_read[pl]++;
+        drive(R, c, acc ? &pend->tile : rt, pl < nt ? &c.tiles[pl].tile : nullptr);
         top->eval();
-        if (n < 0 && !acc) {
+        if (n < 0 && !acc && pend->tile.first_k) {
             o.ok = false;
             o.msg = "the idle array did not accept a start";
             return o;
         }
+        if (top->psum_rd && top->psum_row == 0 && pl < nt && o.pre_row0[pl] < 0) o.pre_row0[pl] = n;
         if (top->y_v) {
             const int row = top->y_row;
             if (dr >= nt) {
@@ -715,6 +762,11 @@ static Outcome run_seq(Rtl &R, const Case &c)
         }
         R.tick();
         n++;
+        if (n == 0 && !top->busy) {
+            o.ok = false;
+            o.msg = "the idle array took neither the start nor its preload";
+            return o;
+        }
         if (top->done) {
             if (dr < nt) o.done_at[dr] = n;
             dr++;
@@ -748,7 +800,8 @@ static Outcome run_seq(Rtl &R, const Case &c)
                 break;
             }
     for (size_t i = 0; i < nt && o.ok; i++)
-        if (o.done_at[i] != c.tiles[i].done_at) {
+        if (o.done_at[i] != c.tiles[i].done_at ||
+            o.pre_row0[i] != (c.tiles[i].pre_at < 0 ? -1 : c.tiles[i].pre_at + c.tiles[i].ric - 1)) {
             o.ok = false;
             o.bad_tile = (int)i;
             o.msg = "cycles";
@@ -782,10 +835,11 @@ static void describe(const Case &c)
         const Tile &t = s.tile;
         printf("  tile %zu: m0=%" PRId64 " n0=%" PRId64 " k0=%" PRId64 " tm=%d tn=%d tk=%d first_k=%d last_k=%d%s; steps %d, "
                "effective cycles/step %d, psum row in %d cycles, out %d; load/run/drain %" PRId64 "/%" PRId64 "/%" PRId64
-               ", starts at %" PRId64 ", done at %" PRId64 "\n",
+               ", preload %" PRId64 "..%" PRId64 ", starts at %" PRId64 ", done at %" PRId64 "%s\n",
                i, t.m0, t.n0, t.k0, t.tm, t.tn, t.tk, t.first_k, t.last_k,
                t.trans ? " trans (channels on the rows)" : "", s.steps, s.se, s.ric, s.roc, s.ph.load,
-               s.ph.run, s.ph.drain, s.start_at, s.done_at);
+               s.ph.run, s.ph.drain, s.pre_at, s.pre_end, s.start_at, s.done_at,
+               s.nx.load && s.nx.same ? "; the next tile reads its outputs (same)" : "");
     }
     if (!c.src.empty()) printf("  data: %s\n", c.src.c_str());
 }
@@ -820,7 +874,7 @@ static void write_gtkw(const Case &c, const Outcome &o, const std::string &fst_i
                "[treeopen] %s.\n",
             i, i, j, i, j, pe);
     fprintf(f, "@28\nTOP.clk\nTOP.start\nTOP.accept\nTOP.done\n@22\nTOP.mp_array.state[1:0]\n@24\n"
-               "TOP.mp_array.fstep[15:0]\nTOP.mp_array.lrow[7:0]\n@28\nTOP.feed_v\nTOP.mp_array.fdone\n"
+               "TOP.mp_array.fstep[15:0]\nTOP.mp_array.p_state[1:0]\nTOP.mp_array.p_row[7:0]\n@28\nTOP.feed_v\nTOP.mp_array.fdone\n"
                "TOP.mp_array.pipe_busy\nTOP.mp_array.run_fin\nTOP.mp_array.cap\nTOP.mp_array.chain\n"
                "TOP.mp_array.d_busy\nTOP.psum_rd\nTOP.y_v\n@24\nTOP.y_row[7:0]\n");
     fprintf(f, "@200\n-PE(%d,%d): common PE ports\n@28\n%s.clr\n%s.xv\n@22\n%s.x[%d:0]\n@28\n%s.wv\n@22\n%s.w[%d:0]\n@28\n"
@@ -850,15 +904,17 @@ static void report(const Case &c, const Outcome &o)
                c.cyc_formula, o.cycles);
         const size_t b = o.bad_tile >= 0 ? (size_t)o.bad_tile : c.tiles.size() - 1;
         const SeqTile &s = c.tiles[b];
-        /* the first row leaves roc - 1 cycles after the capture, max(start + load + run, previous drain_free) */
+        /* the first row leaves roc - 1 cycles after the capture, max(start + run, previous drain_free) */
         const int64_t prev = b > 0 ? c.tiles[b - 1].done_at : 0;
-        int64_t capc = s.start_at + s.ph.load + s.ph.run;
+        int64_t capc = s.start_at + s.ph.run;
         capc = capc > prev ? capc : prev;
         printf("  tile %zu (the first that differs): done expected at cycle %" PRId64 ", RTL %" PRId64
-               "; first result row expected at cycle %" PRId64 " (start %" PRId64 " + load %" PRId64 " + run %" PRId64
-               ", or the previous drain's end %" PRId64 ", + %d - 1), RTL at cycle %" PRId64 "\n",
-               b, s.done_at, b < o.done_at.size() ? o.done_at[b] : -1, capc + s.roc - 1, s.start_at, s.ph.load,
-               s.ph.run, prev, s.roc, b < o.first_row_cycle.size() ? o.first_row_cycle[b] : -1);
+               "; first result row expected at cycle %" PRId64 " (start %" PRId64 " + run %" PRId64
+               ", or the previous drain's end %" PRId64 ", + %d - 1), RTL at cycle %" PRId64
+               "; psum row 0 read expected at cycle %" PRId64 " (preload start %" PRId64 " + %d - 1), RTL at %" PRId64 "\n",
+               b, s.done_at, b < o.done_at.size() ? o.done_at[b] : -1, capc + s.roc - 1, s.start_at, s.ph.run, prev,
+               s.roc, b < o.first_row_cycle.size() ? o.first_row_cycle[b] : -1,
+               s.pre_at < 0 ? -1 : s.pre_at + s.ric - 1, s.pre_at, s.ric, b < o.pre_row0.size() ? o.pre_row0[b] : -1);
     } else {
         printf("  %s", o.msg.c_str());
         if (o.bad_tile >= 0) printf(" (tile %d)", o.bad_tile);
@@ -1081,8 +1137,12 @@ int main(int argc, char **argv)
             if (i > 0) {
                 const SeqTile &p = c.tiles[i - 1];
                 cov.overlapped += s.start_at < p.done_at;
-                cov.load_waits += s.ph.load > 0 && s.start_at == p.done_at;
-                cov.capture_waits += s.start_at + s.ph.load + s.ph.run < p.done_at;
+                cov.pre_waits += s.ph.load > 0 && s.pre_at > p.start_at;
+                cov.same_waits += s.ph.load > 0 && p.nx.same && s.pre_at == p.done_at && s.pre_at > p.start_at &&
+                                  (i < 2 || s.pre_at > c.tiles[i - 2].done_at);
+                const int64_t pp = i >= 2 ? c.tiles[i - 2].done_at : 0, acc_free = std::max(p.start_at + p.ph.run, pp);
+                cov.start_waits += s.ph.load > 0 && s.start_at == s.pre_end && s.start_at > acc_free;
+                cov.capture_waits += s.start_at + s.ph.run < p.done_at;
             }
         }
         const double r0 = now_s();
@@ -1141,9 +1201,10 @@ int main(int argc, char **argv)
            skipped ? (", " + std::to_string(skipped) + " cases the quantizer refused").c_str() : "");
     printf("# coverage: %ld tiles with partial sums in, %ld out; %ld with SRAM-bound steps, %ld with multi-cycle "
            "row transfers; %ld cut from a trace; %ld group ends; %ld with output channels on the rows; back to back: %ld tiles started while the previous "
-           "drained, %ld psum loads waited for a drain, %ld captures waited for a drain",
+           "drained, %ld psum preloads waited for a drain (%ld for the previous tile's own: same output tile), %ld "
+           "starts waited for their preload, %ld captures waited for a drain",
            cov.psum_in, cov.psum_out, cov.sram_bound, cov.multi_row, cov.trace, cov.gends, cov.trans, cov.overlapped,
-           cov.load_waits, cov.capture_waits);
+           cov.pre_waits, cov.same_waits, cov.start_waits, cov.capture_waits);
     if (PK.rtl.wfeed == PE_FEED_PAIR) printf("; %ld outlier pairs", cov.outlier_pairs);
     if (PK.rtl.wfeed == PE_FEED_LANES_GRP)
         printf("; %ld special-value weights; %ld tiles whose last group waited for the dequantizer", cov.specials,
