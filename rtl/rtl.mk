@@ -1,7 +1,8 @@
 # rtl/rtl.mk — the RTL targets (included by the top-level Makefile; docs/rtl.md).
 #
 #   make rtl-test     every PE kind's Verilator model against the golden model and the simulator
-#                     (>= 200 random tiles per model, arrays 2x2 .. 8x8) and the fp units against libm;
+#                     (200 random sequences of 1..4 back-to-back tiles per model, arrays 2x2 .. 8x8)
+#                     and the fp units against libm;
 #                     ends with "rtl: N passed, N failed"
 #   make lint-rtl     verilator --lint-only -Wall on every kind's array
 #   make synth        Yosys: every PE (and edge unit) to generic gates; build/synth/area.txt

@@ -8,14 +8,22 @@
 // ports (1 x 16 bits: SRAM-bound steps, multi-cycle result rows) with groups of 32; 2 x 64 bits with
 // groups of 64 (BitMoD: FP3 weights there); and a mode of another kind, which the RTL must refuse.
 // GEMMs: first one tile of a Llama-2-7B projection's shape (M = rows, N = cols, K = 4096), then
-// random tile-sized GEMMs (M <= rows, N <= cols, K a multiple of the mode's group or lanes), all of
-// seeded synthetic LLM-like operands (traces/synth.c). For each it checks, bit for bit and cycle for cycle:
+// random GEMMs of up to two tiles a side (M <= 2 rows, N <= 2 cols, K a multiple of the mode's group
+// or lanes), all of seeded synthetic LLM-like operands (traces/synth.c). The RTL backend forces the
+// mapping to one SRAM block (Bm = M, Bn = N, Bk = K; orientation and order free) and runs that
+// block's tiles back to back on the RTL array, in the C engine's order and the mapper's orientation
+// (trans: output channels on the rows); for each GEMM it checks, bit for bit and cycle for cycle:
 //   * the RTL accelerator's outputs = golden_gemm_hw = the C accelerator's (cycle fidelity: the
 //     outputs of sim/array.c);
-//   * the RTL tile's cycles (COMPUTE_CYCLES) = pe_tile_cycles() = the C model's cycle-level array;
-//     CYCLES of both = sim_gemm's (what `mpsim run` reports); the RTL run ends within two clock
-//     periods of START + CYCLES x period.
+//   * the RTL's cycles (COMPUTE_CYCLES) = the back-to-back recurrence of its tiles (pe_tile_phases +
+//     pe_pipe_tile, ready = 0; one tile: pe_tile_cycles()) = sim_gemm's compute cycles for the forced
+//     mapping; CYCLES = sim_gemm's for the forced mapping; the C accelerator's CYCLES and
+//     COMPUTE_CYCLES = sim_gemm's (free mapping: what `mpsim run` reports); the RTL run ends within
+//     two clock periods of START + CYCLES x period.
+// A GEMM that does not fit the buffers as one block must be refused by the RTL backend (E_BACKEND),
+// and the C accelerator's outputs and CYCLES are still checked.
 // Ends with "cosim-<model>: N passed, N failed".
+#include <algorithm>
 #include <chrono>
 #include <cinttypes>
 #include <cstring>
@@ -28,6 +36,7 @@
 extern "C" {
 #include "base/rng.h"
 #include "base/cli.h"
+#include "dataflow/map.h"
 #include "sim/engine.h"
 }
 #include "mpacc_drv.h"
@@ -39,6 +48,9 @@ extern "C" {
 #ifndef COSIM_KIND
 #error "COSIM_KIND (a PeKindId) must be defined"
 #endif
+#if !defined(COSIM_ROWS) || !defined(COSIM_COLS)
+#error "COSIM_ROWS and COSIM_COLS (the model's array size) must be defined"
+#endif
 #ifndef COSIM_NAME
 #define COSIM_NAME "rtl"
 #endif
@@ -48,7 +60,7 @@ using sc_core::sc_time;
 namespace {
 
 const PeKindId KIND = (PeKindId)COSIM_KIND;
-typedef MpRtlTile<Vmp_array> Rtl;
+typedef MpRtlTile<Vmp_array, COSIM_ROWS, COSIM_COLS> Rtl;
 
 uint64_t mix64(uint64_t z)
 {
@@ -136,7 +148,8 @@ int sc_main(int argc, char **argv)
     r_opt.tiles = &rtl;
     MpChecks check;
     check.quiet_ok = true;
-    int64_t rtl_cycles = 0, sram_bound = 0, multi_row = 0, per_mode[3] = {0, 0, 0};
+    int64_t rtl_cycles = 0, sram_bound = 0, multi_row = 0, per_mode[3] = {0, 0, 0}, transposed = 0, split = 0;
+    int64_t multi_tile = 0, rtl_tiles = 0, forced = 0;
     double wall = 0;
     MpPlatform pf("cosim", 8 << 20, {MpAccelSpec{modes, c_opt}, MpAccelSpec{modes, r_opt}}, [&](MpPlatform &p) {
         MpHost &h = p.host;
@@ -156,8 +169,8 @@ int sc_main(int argc, char **argv)
             int M = R, N = C, K = (int)o.llama_k;
             const int align = pe_k_align(&cfg);
             if (ti > 0) {
-                M = mp_rng_below(&r, 2) ? R : 1 + (int)mp_rng_below(&r, (uint64_t)R);
-                N = mp_rng_below(&r, 2) ? C : 1 + (int)mp_rng_below(&r, (uint64_t)C);
+                M = mp_rng_below(&r, 2) ? R : 1 + (int)mp_rng_below(&r, (uint64_t)(2 * R));
+                N = mp_rng_below(&r, 2) ? C : 1 + (int)mp_rng_below(&r, (uint64_t)(2 * C));
                 const int kmax = align > 1 ? 3 * align : 300;
                 K = align * (1 + (int)mp_rng_below(&r, (uint64_t)(kmax / align)));
             }
@@ -181,18 +194,40 @@ int sc_main(int argc, char **argv)
             mpdrv_run(h, RR, mpdrv_desc((uint32_t)mode, c.pw, c.px, a, 0), p.irq[1].get(), poll, timeout, &rc_r);
             wall += std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count();
             mpdrv_get_y(h, a.y, yr.size(), yr.data());
-            // the references: the simulator's closed forms
+            // the references: the simulator's free mapping (the C accelerator), its mapping forced to one
+            // block (the RTL accelerator: its tiles in engine order and orientation) and closed forms
             const PeTiming pt = pe_timing(&cfg);
-            const Tile t = {0, 0, 0, M, N, K, 1, 1};
-            const int64_t formula = pe_tile_cycles(&cfg, &pt, &t);
             const SimGemm sg = {M, N, K, 0, 1};
-            SimResult f;
+            SimResult f, ff;
             const bool sim_ok = sim_gemm(&cfg, &sg, FID_FAST, NULL, NULL, &f, &e) == MP_OK;
+            const MapForce force1 = {M, N, K, -1, -1};
+            MpErr fe = {};
+            const bool one = sim_gemm(&cfg, &sg, FID_FAST, &force1, NULL, &ff, &fe) == MP_OK && ff.map.steps == 1;
+            std::vector<Tile> tiles;
+            int64_t formula = -1;
+            if (one) { /* the block's tiles (sim/engine.c tile_next, OS) back to back: the recurrence */
+                MapProblem mpb;
+                sim_map_problem(&cfg, &sg, &mpb);
+                const int em = map_m_unit(&mpb, ff.map.trans), en = map_n_unit(&mpb, ff.map.trans);
+                for (int m0 = 0; m0 < M; m0 += em)
+                    for (int n0 = 0; n0 < N; n0 += en)
+                        tiles.push_back({m0, n0, 0, std::min(em, M - m0), std::min(en, N - n0), K, 1, 1, ff.map.trans});
+                ArrayPipe ap = ARRAY_PIPE_IDLE;
+                for (size_t i = 0; i < tiles.size(); i++) {
+                    const TilePhases ph = pe_tile_phases(&cfg, &pt, &tiles[i]);
+                    NextTile nx = {0, 0};
+                    if (i + 1 < tiles.size()) {
+                        nx.load = pe_tile_phases(&cfg, &pt, &tiles[i + 1]).load;
+                        nx.same = tiles[i + 1].m0 == tiles[i].m0 && tiles[i + 1].n0 == tiles[i].n0;
+                    }
+                    pe_pipe_tile(&cfg, &ap, &ph, 0, i + 1 < tiles.size() ? &nx : NULL);
+                }
+                formula = ap.drain_free;
+                if (tiles.size() == 1 && formula != pe_tile_cycles(&cfg, &pt, &tiles[0]))
+                    formula = -2; /* the simulator disagrees with itself */
+            }
+            const Tile t = one ? tiles[0] : Tile{0, 0, 0, M, N, K, 1, 1, 0};
             const RtlTileCfg tc = rtl_tile_cfg(&cfg, &pt, &t);
-            sram_bound += tc.se > pt.step_cycles;
-            multi_row += tc.roc > 1;
-            per_mode[mode]++;
-            rtl_cycles += (int64_t)rc_r.compute_cycles;
             std::string why;
             char b[400];
             auto first_diff = [&](const std::vector<float> &y, const char *who) {
@@ -210,39 +245,66 @@ int sc_main(int argc, char **argv)
             if (rc_c.status != MPACC_STATUS_DONE)
                 why += std::string("; C accelerator ") + mpdrv_error_name(rc_c.error) + ": " +
                        p.accel[0]->last_error();
+            first_diff(yc, "C model");
+            if (!sim_ok || (int64_t)rc_c.cycles != f.ev.cycles || (int64_t)rc_c.compute_cycles != f.ev.compute_cycles)
+                why += "; GEMM cycles: C accelerator " + std::to_string(rc_c.cycles) + " (compute " +
+                       std::to_string(rc_c.compute_cycles) + "), sim_gemm " + std::to_string(sim_ok ? f.ev.cycles : -1) +
+                       " (compute " + std::to_string(sim_ok ? f.ev.compute_cycles : -1) + ")";
+            if (!one) {
+                split++;
+                if (rc_r.status != MPACC_STATUS_ERROR || rc_r.error != MPACC_E_BACKEND)
+                    why += std::string("; the RTL accelerator ran a GEMM that is not one block (status ") +
+                           std::to_string(rc_r.status) + ")";
+                check(why.empty(), "GEMM %" PRId64 " (mode %d%s) %dx%dx%d: not one SRAM block (%s): the RTL backend "
+                      "refuses it (%s)%s", ti, mode, ti == 0 ? ", a tile of a Llama-2-7B projection" : "", M, N, K,
+                      fe.msg[0] ? fe.msg : "several steps", p.accel[1]->last_error().c_str(), why.c_str());
+                continue;
+            }
+            multi_tile += tiles.size() > 1;
+            rtl_tiles += (int64_t)tiles.size();
+            forced += sim_ok && (f.map.steps != 1 || f.map.trans != ff.map.trans);
+            sram_bound += tc.se > pt.step_cycles;
+            multi_row += tc.roc > 1;
+            transposed += t.trans;
+            per_mode[mode]++;
+            rtl_cycles += (int64_t)rc_r.compute_cycles;
             if (rc_r.status != MPACC_STATUS_DONE)
                 why += std::string("; RTL accelerator ") + mpdrv_error_name(rc_r.error) + ": " +
                        p.accel[1]->last_error();
-            first_diff(yc, "C model");
             first_diff(yr, "RTL");
             const sc_time per = mpacc_period(cfg), span = rc_r.t_end - rc_r.t_start,
                           lo = sc_time::from_value(per.value() * rc_r.cycles), hi = lo + per * 2.0;
-            if (!sim_ok || (int64_t)rc_r.compute_cycles != formula || (int64_t)rc_c.compute_cycles != formula ||
-                (int64_t)rc_r.cycles != f.ev.cycles || (int64_t)rc_c.cycles != f.ev.cycles) {
+            if ((int64_t)rc_r.compute_cycles != formula || ff.ev.compute_cycles != formula ||
+                (int64_t)rc_r.cycles != ff.ev.cycles) {
                 snprintf(b, sizeof b,
-                         "; tile cycles: RTL %" PRIu64 ", pe_tile_cycles %" PRId64 ", C model (sim/array.c) %" PRIu64
-                         "; GEMM cycles: RTL accelerator %" PRIu64 ", C accelerator %" PRIu64 ", sim_gemm %" PRId64,
-                         rc_r.compute_cycles, formula, rc_c.compute_cycles, rc_r.cycles, rc_c.cycles,
-                         sim_ok ? f.ev.cycles : -1);
+                         "; RTL cycles: %" PRIu64 ", the recurrence of its %zu tiles (pe_pipe_tile) %" PRId64
+                         ", sim_gemm one block %" PRId64 "; GEMM cycles: RTL accelerator %" PRIu64
+                         ", sim_gemm one block %" PRId64,
+                         rc_r.compute_cycles, tiles.size(), formula, ff.ev.compute_cycles, rc_r.cycles, ff.ev.cycles);
                 why += b;
             }
             if (span < lo || span > hi)
                 why += "; RTL run took " + span.to_string() + ", CYCLES x period " + lo.to_string();
-            check(why.empty(), "GEMM %" PRId64 " (mode %d%s) %dx%dx%d: steps %d, se %d, roc %d, %" PRIu64 " RTL cycles%s",
-                  ti, mode, ti == 0 ? ", a tile of a Llama-2-7B projection" : "", M, N, K, tc.steps, tc.se, tc.roc,
+            check(why.empty(), "GEMM %" PRId64 " (mode %d%s) %dx%dx%d%s: %zu tiles, steps %d, se %d, roc %d, %" PRIu64
+                  " RTL cycles%s", ti, mode, ti == 0 ? ", a tile of a Llama-2-7B projection" : "", M, N, K,
+                  t.trans ? " (output channels on the rows)" : "", tiles.size(), tc.steps, tc.se, tc.roc,
                   rc_r.compute_cycles, why.c_str());
         }
-        // what the RTL backend refuses: a GEMM larger than one tile, a mode of another kind
+        // what the RTL backend refuses: a GEMM whose weights cannot be one SRAM block (C x 2^19 weights:
+        // 2 MiB and more, above every mode's weight buffer), a mode of another kind
         MpCase big, other;
         MpGemmAddrs a;
         uint64_t end;
         MpGemmResult res;
-        if (big.make(modes[0].cfg, R + 1, C, pe_k_align(&modes[0].cfg), 5, &e) == MP_OK) {
+        const int kbig = 1 << 19;
+        if (big.make(modes[0].cfg, 1, C, kbig, 5, &e) == MP_OK) {
             mpdrv_put_operands(h, 0, big.pw, big.px, &a, &end);
             mpdrv_run(h, RR, mpdrv_desc(0, big.pw, big.px, a, 0), p.irq[1].get(), poll, timeout, &res);
             check(res.status == MPACC_STATUS_ERROR && res.error == MPACC_E_BACKEND,
-                  "RTL backend, %dx%d GEMM on the %dx%d array: %s (%s)", R + 1, C, R, C, mpdrv_error_name(res.error),
+                  "RTL backend, 1x%dx%d GEMM (not one SRAM block): %s (%s)", C, kbig, mpdrv_error_name(res.error),
                   p.accel[1]->last_error().c_str());
+        } else {
+            check(false, "the 1x%dx%d GEMM: %s", C, kbig, e.msg);
         }
         if (other.make(modes[3].cfg, R, C, 2 * pe_k_align(&modes[3].cfg), 6, &e) == MP_OK) {
             mpdrv_put_operands(h, 0, other.pw, other.px, &a, &end);
@@ -252,10 +314,13 @@ int sc_main(int argc, char **argv)
         }
     });
     sc_core::sc_start();
-    printf("# cosim %s: %" PRId64 " GEMMs (per mode %" PRId64 "/%" PRId64 "/%" PRId64 "), %" PRId64
-           " with SRAM-bound steps, %" PRId64 " with multi-cycle result rows; %" PRId64
+    printf("# cosim %s: %" PRId64 " GEMMs, %" PRId64 " on the RTL (per mode %" PRId64 "/%" PRId64 "/%" PRId64 "; %" PRId64
+           " with output channels on the rows), %" PRId64 " with SRAM-bound steps, %" PRId64
+           " with multi-cycle result rows; %" PRId64 " tiles, %" PRId64 " GEMMs of several tiles back to back, %" PRId64
+           " whose free mapping differs from one block; %" PRId64 " not one block (refused by the RTL backend); %" PRId64
            " RTL cycles, %.2f s of host time on the RTL runs (%.2f M cycles/s)\n",
-           COSIM_NAME, o.tiles + 1, per_mode[0], per_mode[1], per_mode[2], sram_bound, multi_row, rtl_cycles, wall,
+           COSIM_NAME, o.tiles + 1, per_mode[0] + per_mode[1] + per_mode[2], per_mode[0], per_mode[1], per_mode[2],
+           transposed, sram_bound, multi_row, rtl_tiles, multi_tile, forced, split, rtl_cycles, wall,
            wall > 0 ? rtl_cycles / wall / 1e6 : 0.0);
     return check.summary("cosim-" COSIM_NAME);
 }

@@ -10,6 +10,7 @@
 
 extern "C" {
 #include "models/golden.h"
+#include "dataflow/map.h"
 #include "sim/engine.h"
 #include "sim/point.h"
 #include "mpacc_layout.h"
@@ -348,16 +349,34 @@ int MpAccel::gemm()
         std::string why;
         if (!opt_.tiles->supports(c, &why))
             return fail(MPACC_E_BACKEND, "RTL backend: %s", why.c_str());
-        if (fast.tiles != 1 || fast.map.steps != 1)
-            return fail(MPACC_E_BACKEND,
-                        "RTL backend: the GEMM must be one tile of the %dx%d array in one SRAM block (M <= rows, "
-                        "N <= cols, fits the buffers); %llux%llux%llu maps to %lld tiles in %lld steps",
-                        c.rows, c.cols, (unsigned long long)M, (unsigned long long)N, (unsigned long long)K,
-                        (long long)fast.tiles, (long long)fast.map.steps);
+        // the RTL backend runs one SRAM block: the mapping forced to Bm = M, Bn = N, Bk = K (the
+        // orientation and loop order free), timed by the simulator for that same mapping
+        const MapForce one = {(int64_t)M, (int64_t)N, (int64_t)K, -1, -1};
+        MpErr fe = {};
+        if (sim_gemm(&c, &sg, FID_FAST, &one, NULL, &fast, &fe))
+            return fail(MPACC_E_BACKEND, "RTL backend: the GEMM must fit the SRAM buffers as one block: %s", fe.msg);
+        if (fast.map.steps != 1)
+            return fail(MPACC_E_BACKEND, "RTL backend: %llux%llux%llu forced to one block maps to %lld steps",
+                        (unsigned long long)M, (unsigned long long)N, (unsigned long long)K, (long long)fast.map.steps);
+        ev = fast.ev;
+        // the step's tiles in the C engine's order (sim/engine.c tile_next, OS: token-edge tiles
+        // outer, channel-edge tiles inner) and the mapper's orientation (trans: channels on the rows)
+        MapProblem mp;
+        sim_map_problem(&c, &sg, &mp);
+        const int64_t em = map_m_unit(&mp, fast.map.trans), en = map_n_unit(&mp, fast.map.trans);
+        MpTileJob job = {&c, pe_timing(&c), {}, &pw.p, &px.p, y.data(), (int64_t)N};
+        for (int64_t m0 = 0; m0 < (int64_t)M; m0 += em)
+            for (int64_t n0 = 0; n0 < (int64_t)N; n0 += en)
+                job.tiles.push_back({m0, n0, 0, (int)std::min<int64_t>(em, (int64_t)M - m0),
+                                     (int)std::min<int64_t>(en, (int64_t)N - n0), (int)K, 1, 1, fast.map.trans});
+        if ((int64_t)job.tiles.size() != fast.tiles)
+            return fail(MPACC_E_SIM, "RTL backend: %zu tiles, the simulator ran %lld", job.tiles.size(),
+                        (long long)fast.tiles);
+        // the step's operand loads (and everything else outside the array's busy time) as the
+        // simulator times them, then the tiles on the RTL: one step's compute is one busy window
         const int64_t stall = fast.ev.cycles - fast.ev.compute_cycles;
         wait(sc_time::from_value(period.value() * (uint64_t)stall));
-        MpTileJob job = {&c, pe_timing(&c), {0, 0, 0, (int)M, (int)N, (int)K, 1, 1}, &pw.p, &px.p, y.data()};
-        rtl_cycles = opt_.tiles->run_tile(job, &why);
+        rtl_cycles = opt_.tiles->run_tiles(job, &why);
         if (rtl_cycles < 0)
             return fail(MPACC_E_RTL, "RTL array: %s", why.c_str());
         ev.cycles = stall + rtl_cycles;

@@ -18,9 +18,11 @@
 //        C model, OPTIONS.CYCLE = 1: sim_gemm at cycle fidelity on the data (every output computed
 //          by the cycle-level array), checked against golden_gemm_hw and against fast fidelity's
 //          cycles and events (a difference is MPACC_E_CHECK);
-//        RTL backend (an MpTileEngine, systemc/rtl_tile.h): a GEMM that is one tile of the RTL array
-//          in one SRAM block runs on the Verilated RTL, clocked in SystemC; the DRAM transfers
-//          around it take the C model's cycles (see "Timing" below);
+//        RTL backend (an MpTileEngine, systemc/rtl_tile.h): the mapping is forced to one SRAM block
+//          (Bm = M, Bn = N, Bk = K; orientation and loop order the mapper's choice) and that block's
+//          tiles run back to back on the Verilated RTL, clocked in SystemC; the DRAM transfers
+//          around them take the C model's cycles for that mapping (see "Timing" below); a GEMM that
+//          does not fit the buffers as one block is E_BACKEND;
 //   4. lets simulated time pass (see "Timing"), writes Y through `mem`, sets the counters, STATUS.DONE
 //      and IRQ_STATUS, and drives irq = IRQ_ENABLE & IRQ_STATUS.
 //
@@ -30,7 +32,8 @@
 // waited on: the simulator's DRAM channel (the mode's [dram] keys) already timed those bytes, and
 // waiting on both would count them twice. A platform whose memory is slower than the config assumes
 // shows MEM_TIME_PS above CYCLES x period. RTL backend: the C model's non-compute cycles (the DRAM
-// transfers, CYCLES - COMPUTE_CYCLES) pass first, then the RTL array runs the tile on its own clock;
+// transfers, CYCLES - COMPUTE_CYCLES of sim_gemm for the one-block mapping) pass first, then the RTL
+// array runs the block's tiles back to back on its own clock;
 // CYCLES = those cycles + the RTL's; waiting for the RTL clock's edges adds less than two periods.
 // Energy is always the C model's (energy_compute over the GEMM's events, sim/energy.h).
 #ifndef MP_SYSTEMC_MPACC_H
@@ -67,14 +70,16 @@ int mpacc_mode_load(const char *arch, const char *set, MpMode *m, MpErr *e);
 // The period of a mode's clock, rounded to the SystemC time resolution.
 sc_core::sc_time mpacc_period(const ArchConfig &c);
 
-// One output-stationary tile handed to an MpTileEngine: a whole GEMM that is one tile of the array
-// (m0 = n0 = k0 = 0, tm = M, tn = N, tk = K, first_k = last_k = 1).
+// The output-stationary tiles of a GEMM mapped to one SRAM block, handed to an MpTileEngine: the
+// tiles of that one step in the C engine's order (sim/engine.c tile_next: token-edge tiles outer,
+// channel-edge tiles inner), every one over the whole K (first_k = last_k = 1), run back to back.
 struct MpTileJob {
     const ArchConfig *cfg;    // the mode
     PeTiming pt;              // pe_timing(cfg)
-    Tile tile;
+    std::vector<Tile> tiles;
     const PackedMat *pw, *px; // the operands as read from memory (W: N x K, X: M x K)
-    float *y;                 // receives tm x tn outputs, row-major
+    float *y;                 // receives the M x N outputs, row-major (row stride n)
+    int64_t n;                // N
 };
 
 // A tile engine in place of the C model: the RTL array (systemc/rtl_tile.h).
@@ -83,10 +88,11 @@ public:
     virtual ~MpTileEngine() {}
     // Can it run tiles of config c? (kind, array size, dataflow, clock). If not, the reason in *why.
     virtual bool supports(const ArchConfig &c, std::string *why) const = 0;
-    // Run one tile, blocking the calling SC_THREAD for as long as the hardware takes. Returns the
-    // tile's cycles (clock edges from the one that samples start to the one that raises done), or
-    // -1 with the reason in *why (no done in time, an output left not exactly once).
-    virtual int64_t run_tile(const MpTileJob &job, std::string *why) = 0;
+    // Run the job's tiles back to back, blocking the calling SC_THREAD for as long as the hardware
+    // takes. Returns the cycles (clock edges from the one that samples the first start to the one
+    // that raises the last done), or -1 with the reason in *why (no done in time, an output left
+    // not exactly once).
+    virtual int64_t run_tiles(const MpTileJob &job, std::string *why) = 0;
 };
 
 struct MpAccelOptions {

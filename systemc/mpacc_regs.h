@@ -121,7 +121,7 @@ enum {
     MPACC_E_ALIGN = 5,   /* an address not aligned to its elements (ERROR_ADDR = it)           */
     MPACC_E_BUS = 6,     /* a memory transaction got an error response (ERROR_ADDR = its start) */
     MPACC_E_DATA = 7,    /* operand bytes that are not codes of the format                     */
-    MPACC_E_BACKEND = 8, /* the backend cannot run this GEMM (RTL: not one tile of its array)   */
+    MPACC_E_BACKEND = 8, /* the backend cannot run this GEMM (RTL: not one SRAM block, kind...) */
     MPACC_E_RTL = 9,     /* the RTL array did not finish, or an output left it not exactly once */
     MPACC_E_CHECK = 10,  /* cycle fidelity: the simulator disagrees with the golden GEMM        */
     MPACC_E_SIM = 11     /* the simulator refused the GEMM, or the model ran out of memory      */

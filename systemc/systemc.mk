@@ -72,7 +72,7 @@ $(SC_DIR)/rtl/$(1)/obj/Vmp_array__ALL.a: $(SC_DIR)/rtl/$(1)/obj/Vmp_array.mk
 	    VM_PARALLEL_BUILDS=0 SYSTEMC_INCLUDE=$$(SYSTEMC_INCLUDE) SYSTEMC_LIBDIR=$$(SYSTEMC_LIBDIR) >/dev/null
 $(SC_DIR)/rtl/$(1)/cosim.o: systemc/cosim.cpp $(SC_DIR)/rtl/$(1)/obj/Vmp_array__ALL.a
 	@$$(if $$(Q),echo "  CXX     $$@")
-	$$(Q)g++ $$(SC_CXXFLAGS) $$(VL_INC) $$(SC_VL_DEFS) -I$(SC_DIR)/rtl/$(1)/obj -DCOSIM_KIND=$$(RTL_ID_$(2)) \
+	$$(Q)g++ $$(SC_CXXFLAGS) $$(VL_INC) $$(SC_VL_DEFS) -I$(SC_DIR)/rtl/$(1)/obj -DCOSIM_KIND=$$(RTL_ID_$(2)) -DCOSIM_ROWS=$(3) -DCOSIM_COLS=$(4) \
 	    -DCOSIM_NAME='"$(1)"' -c $$< -o $$@
 $(SC_DIR)/cosim_$(1): $(SC_DIR)/rtl/$(1)/cosim.o $(SC_DIR)/rtl/$(1)/obj/Vmp_array__ALL.a $(SC_VLOBJ) $(SC_LIB) \
                       $(BUILD)/libmpsim.a

@@ -1,12 +1,12 @@
 /* rtl/harness/rtl_feed.h — what rtl/mp_array.sv's inputs carry for a tile, read from the packed
- * matrices of models/pack.h: the tile configuration (cfg_*), the per-row / per-column fp32 scales,
+ * matrices of models/pack.h: the tile configuration (cfg_*), the per-token / per-channel fp32 scales,
  * and the operand bundles the array asks for, step by step, on feed_v / feed_step (docs/rtl.md §2
  * and §4). Shared by the Verilator harness (rtl/harness/rtl_tb.cpp) and the SystemC co-simulation
  * (systemc/rtl_tile.h), so both feed the RTL the same bytes the simulator and the CUDA kernels use.
  *
  * Header-only (static inline), C and C++. Bundles, LSB first (rtl/mp_kinds.vh kind_xfw / kind_wfw):
  *
- *   kind                  x_in (row edge, per step)            w_in (column edge, per step)
+ *   kind                  x_in (a token, per step)             w_in (an output channel, per step)
  *   fp16, int8            the code (16 / 8 bits)               the code (16 / 8 bits)
  *   w4a16-dq, mixpe-*     the code (fp16 or int8)              [3:0] code, [7:4] zero, [23:8] fp16 scale
  *   bitmod                lane l in [16l+15:16l] (fp16)        lane l in [4l+3:4l], [16] EA meta, [32:17] scale
@@ -44,10 +44,10 @@ static inline int rtl_uses_groups(PeKindId kind)
 
 /* The cfg_* values of a tile that are not taken directly from it (docs/rtl.md §2). */
 typedef struct RtlTileCfg {
-    int steps; /* cfg_steps = ceil(tk / lanes)                                     */
-    int se;    /* cfg_se: effective cycles per step, pe_tile_step()                 */
-    int ric;   /* cfg_ric: cycles per partial-sum row in, ceil(tn * acc_bits / bw)  */
-    int roc;   /* cfg_roc: cycles per result row out, ceil(tn * (out|acc)_bits / bw) */
+    int steps; /* cfg_steps = ceil(tk / lanes)                                               */
+    int se;    /* cfg_se: effective cycles per step, pe_tile_step()                           */
+    int ric;   /* cfg_ric: cycles per partial-sum row in, ceil(tile_cols * acc_bits / bw)     */
+    int roc;   /* cfg_roc: cycles per result row out, ceil(tile_cols * (out|acc)_bits / bw)   */
 } RtlTileCfg;
 
 static inline RtlTileCfg rtl_tile_cfg(const ArchConfig *c, const PeTiming *pt, const Tile *t)
@@ -56,8 +56,9 @@ static inline RtlTileCfg rtl_tile_cfg(const ArchConfig *c, const PeTiming *pt, c
     RtlTileCfg r;
     r.steps = (int)((t->tk + pt->lanes - 1) / pt->lanes);
     r.se = pe_tile_step(c, pt, t);
-    r.ric = (int)(((int64_t)t->tn * pt->acc_bits + bw - 1) / bw);
-    r.roc = (int)(((int64_t)t->tn * (t->last_k ? pt->out_bits : pt->acc_bits) + bw - 1) / bw);
+    const int64_t cols = tile_cols(t); /* an array row holds tile_cols values (tn, or tm when trans) */
+    r.ric = (int)((cols * pt->acc_bits + bw - 1) / bw);
+    r.roc = (int)((cols * (t->last_k ? pt->out_bits : pt->acc_bits) + bw - 1) / bw);
     return r;
 }
 
@@ -112,7 +113,7 @@ static inline int rtl_step_gend(PeKindId kind, int lanes, const PackedMat *pw, i
     return (last + 1) % pw->group == 0 || last + 1 == pw->cols;
 }
 
-/* row_scale of X row m: its fp32 scale bits (per row or per tensor) when X has fp32 scales;
+/* x_scale of X row m (token m): its fp32 scale bits (per row or per tensor) when X has fp32 scales;
  * *valid = 0 when the array does not use it (fp16 activations). */
 static inline uint32_t rtl_row_scale(const PackedMat *px, int m, int *valid)
 {
@@ -122,7 +123,7 @@ static inline uint32_t rtl_row_scale(const PackedMat *px, int m, int *valid)
     return b;
 }
 
-/* col_scale of W row n: its fp32 scale bits for the integer kinds; *valid = 0 otherwise. */
+/* w_scale of W row n (output channel n): its fp32 scale bits for the integer kinds; *valid = 0 otherwise. */
 static inline uint32_t rtl_col_scale(PeKindId kind, const PackedMat *pw, int n, int *valid)
 {
     uint32_t b = 0;
