@@ -164,6 +164,10 @@ static cJSON *point_json(const Point *p, const Workload *w)
         cJSON_AddNumberToObject(l, "cycles", (double)L->all.ev.cycles);
         cJSON_AddNumberToObject(l, "instance_cycles", (double)L->r.ev.cycles);
         cJSON_AddNumberToObject(l, "energy_pj", p->layer_energy[i].total);
+        EnergyBreakdown one; /* one instance on its own (what a single GEMM on the accelerator costs) */
+        MpErr oe = {0};
+        if (energy_compute(&p->tech, &p->cfg, &L->r.ev, &one, &oe) == MP_OK)
+            cJSON_AddNumberToObject(l, "instance_energy_pj", one.total);
         cJSON_AddNumberToObject(l, "dram_bytes", (double)(L->all.ev.dram_read_bits + L->all.ev.dram_write_bits) / 8);
         cJSON_AddStringToObject(l, "bound", point_bound(&L->all));
         /* each resource's own cycles, all instances: what the layer would take if only it counted */

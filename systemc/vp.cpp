@@ -85,8 +85,14 @@ bool json_layer(const char *path, const char *layer, const char *kind, int64_t m
                 cJSON_GetObjectItem(l, "n")->valuedouble != (double)n ||
                 cJSON_GetObjectItem(l, "k")->valuedouble != (double)k)
                 continue;
-            *cycles = cJSON_GetObjectItem(l, "cycles")->valuedouble / cnt->valuedouble;
-            *energy_pj = cJSON_GetObjectItem(l, "energy_pj")->valuedouble / cnt->valuedouble;
+            /* one instance on its own: the layer's instances run back to back (sim/run.h) */
+            const cJSON *ic = cJSON_GetObjectItem(l, "instance_cycles"), *ie = cJSON_GetObjectItem(l, "instance_energy_pj");
+            if (!cJSON_IsNumber(ic) || !cJSON_IsNumber(ie)) {
+                *why = "the layer has no instance_cycles / instance_energy_pj";
+                break;
+            }
+            *cycles = ic->valuedouble;
+            *energy_pj = ie->valuedouble;
             ok = true;
             break;
         }
