@@ -2,10 +2,12 @@
  *
  * The schedule (dataflow/map.h) is a sequence of steps; each step loads the W and X blocks it
  * needs from DRAM, computes its array tiles, and (at the last K block of an output block) stores
- * the outputs. DRAM is one channel serving transfers in issue order, each taking
- * latency + ceil(bits / bits_per_cycle) cycles. Double buffering issues the loads of step s+1
- * when step s starts computing and lets an output block be stored while the next one computes;
- * without it everything is sequential. docs/simulator.md has the full timing model.
+ * the outputs. The array runs the tiles back to back (sim/petime.h, pe_pipe_tile). DRAM is one
+ * channel serving transfers in issue order, each taking latency + ceil(bits / bits_per_cycle)
+ * cycles; the DMA queue is in program order. Double buffering issues the loads of step s+1 when
+ * step s starts computing (not before step s-1's store is queued) and lets an output block be
+ * stored while the next one computes; without it everything is sequential. A GEMM's count
+ * instances run as one schedule, back to back. docs/simulator.md has the full timing model.
  *
  *   FID_CYCLE: ticks every cycle — the array tile by tile, register by register (sim/array.h),
  *              the DRAM channel bit count by bit count — and, with data, computes every output
