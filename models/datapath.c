@@ -47,6 +47,20 @@ float dp_int_finish(const GoldenAcc *a, const QMat *w, int n, const QMat *x, int
     return y * x->scale[quant_gidx(x, m, 0)];
 }
 
+/* FP16 x INT8 (weight-only OliVe / ANT): the weight's grid value u (|u| <= 192, exact in fp16 and
+ * fp32) times the fp16 activation is exact in fp32 (<= 19 significant bits); one rounding per
+ * accumulation, in k order. The row's weight scale comes at the end (dp_row_scaled_finish). */
+void dp_fpxint_run(GoldenAcc *a, const QMat *w, int n, const QMat *x, int m, int k0, int k1)
+{
+    for (int k = k0; k < k1; k++)
+        a->out = fmaf((float)w->u[at(w, n, k)], fp16f(x->u[at(x, m, k)]), a->out);
+}
+
+float dp_row_scaled_finish(const GoldenAcc *a, const QMat *w, int n, const QMat *x, int m)
+{
+    return a->out * w->scale[quant_gidx(w, n, 0)];
+}
+
 /* w4a16-dq: every weight dequantized to fp16 (one fp16 rounding), then the fp16 MAC. */
 void dp_w4a16_dq_run(GoldenAcc *a, const QMat *w, int n, const QMat *x, int m, int k0, int k1)
 {
@@ -183,6 +197,8 @@ double dp_mixpe_w4a16_bound(const QMat *w, const QMat *x, double S, double smax)
 {
     return (2 * w->ngroups + 2) * U32 * S;
 }
+/* the fp32 chain of the fp16 kind (on exact products) and the final scaling */
+double dp_fpxint_bound(const QMat *w, const QMat *x, double S, double smax) { return (w->cols + 1) * U32 * S; }
 /* the 14-bit truncating alignment per cycle, the {6,15} group accumulator, the group FMAs */
 double dp_bitmod_bound(const QMat *w, const QMat *x, double S, double smax)
 {

@@ -37,10 +37,12 @@ void dp_w4a16_dq_run(GoldenAcc *a, const QMat *w, int n, const QMat *x, int m, i
 void dp_mixpe_w4a8_run(GoldenAcc *a, const QMat *w, int n, const QMat *x, int m, int k0, int k1);
 void dp_mixpe_w4a16_run(GoldenAcc *a, const QMat *w, int n, const QMat *x, int m, int k0, int k1);
 void dp_bitmod_run(GoldenAcc *a, const QMat *w, int n, const QMat *x, int m, int k0, int k1);
+void dp_fpxint_run(GoldenAcc *a, const QMat *w, int n, const QMat *x, int m, int k0, int k1);
 
 float dp_out_finish(const GoldenAcc *a, const QMat *w, int n, const QMat *x, int m);        /* fp32 acc */
 float dp_int_finish(const GoldenAcc *a, const QMat *w, int n, const QMat *x, int m);        /* int x scales */
 float dp_scaled_by_x_finish(const GoldenAcc *a, const QMat *w, int n, const QMat *x, int m); /* acc x s_x */
+float dp_row_scaled_finish(const GoldenAcc *a, const QMat *w, int n, const QMat *x, int m);  /* acc x s_w */
 
 double dp_fp16_bound(const QMat *w, const QMat *x, double S, double smax);
 double dp_int_bound(const QMat *w, const QMat *x, double S, double smax);
@@ -48,5 +50,6 @@ double dp_w4a16_dq_bound(const QMat *w, const QMat *x, double S, double smax);
 double dp_mixpe_w4a8_bound(const QMat *w, const QMat *x, double S, double smax);
 double dp_mixpe_w4a16_bound(const QMat *w, const QMat *x, double S, double smax);
 double dp_bitmod_bound(const QMat *w, const QMat *x, double S, double smax);
+double dp_fpxint_bound(const QMat *w, const QMat *x, double S, double smax);
 
 #endif

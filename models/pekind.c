@@ -15,10 +15,12 @@ const char *const pe_kind_names[PE_KIND_COUNT + 1] = {
     [PE_BITMOD] = "bitmod",
     [PE_OLIVE] = "olive",
     [PE_ANT] = "ant",
+    [PE_OLIVE_W4A16] = "olive-w4a16",
+    [PE_ANT_W4A16] = "ant-w4a16",
     [PE_KIND_COUNT] = NULL,
 };
 
-/* Timing rows:  lanes step lat  w   x  meta acc out gdq wdq dec xsum dqbusy */
+/* Timing rows:  lanes step lat  w   x  meta acc out gdq wdq dec xsum muls dqbusy */
 #define TIMING(...) {__VA_ARGS__}
 #define RTL(xf, wf, xw, xwg, ww) {xf, wf, xw, xwg, ww}
 
@@ -26,7 +28,7 @@ const PeKind pe_kinds[PE_KIND_COUNT] = {
     [PE_FP16] = {
         .wscheme = QS_FP16, .xscheme = QS_FP16, .k_align = 1,
         .var = {{16, "fp16", "iso/fp16", "cublas-fp16"}},
-        .timing = TIMING(1, 1, 1, 16, 16, 0, 32, 32, 0, 0, 0, 0, 0),
+        .timing = TIMING(1, 1, 1, 16, 16, 0, 32, 32, 0, 0, 0, 0, 0, 0),
         .run = dp_fp16_run, .finish = dp_out_finish, .bound = dp_fp16_bound,
         .tech_section = "pe.fp16",
         .rtl = RTL(PE_FEED_CODE, PE_FEED_CODE, 16, 0, 16),
@@ -34,7 +36,7 @@ const PeKind pe_kinds[PE_KIND_COUNT] = {
     [PE_INT8] = {
         .wscheme = QS_SYM_ROW, .xscheme = QS_SYM_ROW, .int_acc = 1, .k_align = 1,
         .var = {{8, "int8", "iso/int8", NULL}},
-        .timing = TIMING(1, 1, 1, 8, 8, 0, 32, 32, 0, 0, 0, 0, 0),
+        .timing = TIMING(1, 1, 1, 8, 8, 0, 32, 32, 0, 0, 0, 0, 2, 0),
         .run = dp_int_run, .finish = dp_int_finish, .bound = dp_int_bound,
         .tech_section = "pe.int8",
         .rtl = RTL(PE_FEED_CODE, PE_FEED_CODE, 8, 0, 8),
@@ -43,7 +45,7 @@ const PeKind pe_kinds[PE_KIND_COUNT] = {
     [PE_W4A16_DQ] = {
         .wscheme = QS_ASYM_GROUP, .xscheme = QS_FP16, .k_align = 1,
         .var = {{4, "w4a16-dq", "iso/w4a16-dq", "w4a16-dq"}},
-        .timing = TIMING(1, 1, 2, 4, 16, 20, 32, 32, 0, 1, 0, 0, 0),
+        .timing = TIMING(1, 1, 2, 4, 16, 20, 32, 32, 0, 1, 0, 0, 0, 0),
         .run = dp_w4a16_dq_run, .finish = dp_out_finish, .bound = dp_w4a16_dq_bound,
         .tech_section = "pe.w4a16-dq",
         .rtl = RTL(PE_FEED_CODE, PE_FEED_GROUP_U4, 16, 0, 16),
@@ -53,7 +55,7 @@ const PeKind pe_kinds[PE_KIND_COUNT] = {
     [PE_MIXPE_W4A8] = {
         .wscheme = QS_ASYM_GROUP, .xscheme = QS_SYM_ROW, .k_align = 1, .group_max = 4096,
         .var = {{4, "mixpe-w4a8", "iso/mixpe-w4a8", "mixpe-w4a8"}},
-        .timing = TIMING(1, 1, 2, 4, 8, 20, 32, 32, 1, 0, 0, 1, 0),
+        .timing = TIMING(1, 1, 2, 4, 8, 20, 32, 32, 1, 0, 0, 1, 1, 0),
         .run = dp_mixpe_w4a8_run, .finish = dp_scaled_by_x_finish, .bound = dp_mixpe_w4a8_bound,
         .tech_section = "pe.mixpe-w4a8",
         .rtl = RTL(PE_FEED_CODE, PE_FEED_GROUP_U4, 16, 1, 25),
@@ -64,7 +66,7 @@ const PeKind pe_kinds[PE_KIND_COUNT] = {
     [PE_MIXPE_W4A8_BS] = {
         .wscheme = QS_ASYM_GROUP, .xscheme = QS_SYM_ROW, .k_align = 1, .group_max = 4096,
         .var = {{4, "mixpe-w4a8", "iso/mixpe-w4a8", "mixpe-w4a8"}},
-        .timing = TIMING(1, 4, 2, 4, 8, 20, 32, 32, 1, 0, 0, 1, 0),
+        .timing = TIMING(1, 4, 2, 4, 8, 20, 32, 32, 1, 0, 0, 1, 1, 0),
         .run = dp_mixpe_w4a8_run, .finish = dp_scaled_by_x_finish, .bound = dp_mixpe_w4a8_bound,
         .tech_section = "pe.mixpe-w4a8-bs",
         .rtl = RTL(PE_FEED_CODE, PE_FEED_GROUP_U4, 16, 1, 25),
@@ -72,7 +74,7 @@ const PeKind pe_kinds[PE_KIND_COUNT] = {
     [PE_MIXPE_W4A16] = {
         .wscheme = QS_ASYM_GROUP, .xscheme = QS_FP16, .k_align = 1, .group_max = 4096,
         .var = {{4, "mixpe-w4a16", "iso/mixpe-w4a16", "mixpe-w4a16"}},
-        .timing = TIMING(1, 1, 2, 4, 16, 20, 32, 32, 1, 0, 0, 1, 0),
+        .timing = TIMING(1, 1, 2, 4, 16, 20, 32, 32, 1, 0, 0, 1, 0, 0),
         .run = dp_mixpe_w4a16_run, .finish = dp_out_finish, .bound = dp_mixpe_w4a16_bound,
         .tech_section = "pe.mixpe-w4a16",
         .rtl = RTL(PE_FEED_CODE, PE_FEED_GROUP_U4, 58, 1, 25),
@@ -84,7 +86,7 @@ const PeKind pe_kinds[PE_KIND_COUNT] = {
     [PE_BITMOD] = {
         .wscheme = QS_BITMOD, .xscheme = QS_FP16, .k_align = 4, .group_multiple = 4,
         .var = {{4, "bitmod-w4", "iso/bitmod-w4", "bitmod-w4"}, {3, "bitmod-w3", "iso/bitmod-w3", "bitmod-w3"}},
-        .timing = TIMING(4, 2, 12, 4, 16, 24, 32, 32, 1, 0, 0, 0, 12),
+        .timing = TIMING(4, 2, 12, 4, 16, 24, 32, 32, 1, 0, 0, 0, 0, 12),
         .run = dp_bitmod_run, .finish = dp_out_finish, .bound = dp_bitmod_bound,
         .tech_section = "pe.bitmod",
         .rtl = RTL(PE_FEED_LANES16, PE_FEED_LANES_GRP, 64, 0, 54),
@@ -93,7 +95,7 @@ const PeKind pe_kinds[PE_KIND_COUNT] = {
     [PE_OLIVE] = {
         .wscheme = QS_OLIVE, .xscheme = QS_OLIVE, .int_acc = 1, .k_align = 1,
         .var = {{4, "olive-w4a4", "iso/olive", "olive-w4a4"}},
-        .timing = TIMING(1, 1, 2, 4, 4, 0, 32, 32, 0, 0, 1, 0, 0),
+        .timing = TIMING(1, 1, 2, 4, 4, 0, 32, 32, 0, 0, PE_DEC_W | PE_DEC_X, 0, 2, 0),
         .run = dp_int_run, .finish = dp_int_finish, .bound = dp_int_bound,
         .tech_section = "pe.olive",
         .rtl = RTL(PE_FEED_PAIR, PE_FEED_PAIR, 7, 0, 7),
@@ -101,10 +103,29 @@ const PeKind pe_kinds[PE_KIND_COUNT] = {
     [PE_ANT] = {
         .wscheme = QS_ANT, .xscheme = QS_ANT, .int_acc = 1, .k_align = 1,
         .var = {{4, "ant-w4a4", "iso/ant", NULL}},
-        .timing = TIMING(1, 1, 2, 4, 4, 0, 32, 32, 0, 0, 1, 0, 0),
+        .timing = TIMING(1, 1, 2, 4, 4, 0, 32, 32, 0, 0, PE_DEC_W | PE_DEC_X, 0, 2, 0),
         .run = dp_int_run, .finish = dp_int_finish, .bound = dp_int_bound,
         .tech_section = "pe.ant",
         .rtl = RTL(PE_FEED_CODE, PE_FEED_CODE, 7, 0, 7),
+    },
+    /* Weight-only OliVe and ANT, as BitMoD's evaluation runs them: fp16 activations, the 4-bit
+     * weight decoded at the weight edge to its integer (|u| <= 192: exact in fp16), an FP16 x INT8
+     * PE (exact product, fp32 accumulate) and the weight row's scale applied once at the end. */
+    [PE_OLIVE_W4A16] = {
+        .wscheme = QS_OLIVE, .xscheme = QS_FP16, .k_align = 1,
+        .var = {{4, "olive-w4a16", "iso/olive-w4a16", NULL}},
+        .timing = TIMING(1, 1, 2, 4, 16, 0, 32, 32, 0, 0, PE_DEC_W, 0, 1, 0),
+        .run = dp_fpxint_run, .finish = dp_row_scaled_finish, .bound = dp_fpxint_bound,
+        .tech_section = "pe.olive-w4a16",
+        .rtl = RTL(PE_FEED_CODE, PE_FEED_PAIR, 16, 0, 16),
+    },
+    [PE_ANT_W4A16] = {
+        .wscheme = QS_ANT, .xscheme = QS_FP16, .k_align = 1,
+        .var = {{4, "ant-w4a16", "iso/ant-w4a16", NULL}},
+        .timing = TIMING(1, 1, 2, 4, 16, 0, 32, 32, 0, 0, PE_DEC_W, 0, 1, 0),
+        .run = dp_fpxint_run, .finish = dp_row_scaled_finish, .bound = dp_fpxint_bound,
+        .tech_section = "pe.ant-w4a16",
+        .rtl = RTL(PE_FEED_CODE, PE_FEED_CODE, 16, 0, 16),
     },
 };
 
@@ -181,6 +202,10 @@ const NumFormat num_formats[] = {
      "outlier-victim pairs, per-row weight / per-tensor activation scales"},
     {"ant-w4a4", PE_ANT, QP(QS_ANT, 0, 0, 0), QP(QS_ANT, 0, 0, 1),
      "ANT int/flint/PoT per tensor, per-row weight / per-tensor activation scales"},
+    {"olive-w4a16", PE_OLIVE_W4A16, QP(QS_OLIVE, 0, 0, 0), QP(QS_FP16, 0, 0, 0),
+     "outlier-victim pair weights (per-row scales), fp16 activations (BitMoD's evaluation)"},
+    {"ant-w4a16", PE_ANT_W4A16, QP(QS_ANT, 0, 0, 0), QP(QS_FP16, 0, 0, 0),
+     "ANT int/flint/PoT weights per tensor (per-row scales), fp16 activations (BitMoD's evaluation)"},
 };
 const int num_formats_count = (int)(sizeof num_formats / sizeof num_formats[0]);
 

@@ -29,6 +29,8 @@ typedef enum PeKindId {
     PE_BITMOD,        /* BitMoD: FP3/FP4 + special value, bit-serial terms      */
     PE_OLIVE,         /* OliVe: outlier-victim pairs, <exp,int> PE              */
     PE_ANT,           /* ANT: int/flint/PoT 4-bit, <exp,int> PE                 */
+    PE_OLIVE_W4A16,   /* OliVe pairs x fp16 on an FP16xINT8 PE (weight-only)    */
+    PE_ANT_W4A16,     /* ANT 4-bit x fp16 on an FP16xINT8 PE (weight-only)      */
     PE_KIND_COUNT
 } PeKindId;
 
@@ -46,12 +48,19 @@ typedef struct PeTiming {
     int group_dequant;  /* 1: one dequant per output per weight group (MixPE, BitMoD)    */
     int weight_dequant; /* 1: every weight dequantized as it enters the array (w4a16-dq);
                          * the array carries one edge dequantizer per column              */
-    int edge_decoders;  /* 1: edge decoders on both operands (OliVe, ANT): rows + cols   */
+    int edge_decoders;  /* PE_DEC_* mask: which operands an edge decoder turns from codes into
+                         * the PE's operand as they enter the array (OliVe, ANT)           */
     int xsum;           /* 1: in-group activation sums per row (MixPE): one adder per row */
+    int out_muls;       /* fp32 multiplies per output at the array's output edge (the finish:
+                         * int8/OliVe/ANT acc x s_w x s_x, MixPE-W4A8 x s_x, weight-only
+                         * OliVe/ANT x s_w); one per column, pipelined: energy, no cycles  */
     int dq_busy;        /* cycles a PE's group dequantizer is occupied per group; 0 = fully
                          * pipelined. A group that ends sooner than dq_busy after the one before
                          * waits for it (BitMoD's bit-serial dequantizer; see pe_tile_cycles)   */
 } PeTiming;
+
+/* PeTiming.edge_decoders: the weight edge, the activation edge, or both carry decoders. */
+enum { PE_DEC_W = 1, PE_DEC_X = 2 };
 
 /* What one step's operand bundle at an RTL array edge carries (docs/rtl.md §2, rtl/harness/
  * rtl_feed.h builds them from the packed layouts of models/pack.h). */

@@ -18,14 +18,17 @@ void area_edge_units(int kind, int rows, int cols, int orientation, int *decoder
                      int *xsum_units)
 {
     /* the edge units follow the kind's timing row (the rest of its hardware is inside the PE
-     * figure): decoders on both edges; one weight dequantizer per lane of the weight edge and one
+     * figure): decoders on the edges of the coded operands; one weight dequantizer per lane of the weight edge and one
      * activation-sum adder per lane of the activation edge — the columns and rows with tokens on
      * the rows (mxn), the rows and columns with channels on the rows (nxm), both edges when the
      * array supports both orientations (auto) */
     const PeTiming *t = kind >= 0 && kind < PE_KIND_COUNT ? &pe_kinds[kind].timing : NULL;
     const int wedge = orientation == ORIENT_MXN ? cols : orientation == ORIENT_NXM ? rows : rows + cols;
     const int xedge = orientation == ORIENT_MXN ? rows : orientation == ORIENT_NXM ? cols : rows + cols;
-    *decoders = t && t->edge_decoders ? rows + cols : 0;
+    /* a decoder turns either operand's codes into PE operands: one per lane of each edge that
+     * carries decoded codes (both edges when both operands are coded) */
+    const int dec = t ? t->edge_decoders : 0;
+    *decoders = dec == (PE_DEC_W | PE_DEC_X) ? rows + cols : dec == PE_DEC_W ? wedge : dec == PE_DEC_X ? xedge : 0;
     *dequant_units = t && t->weight_dequant ? wedge : 0;
     *xsum_units = t && t->xsum ? xedge : 0;
 }

@@ -50,6 +50,8 @@ const IniKey arch_schema[] = {
      "DRAM technology for energy per bit"},
     KEY("dram", "pj_per_bit", INI_F64, dram_pj_per_bit, 0, 1000, "0", "pJ/bit",
         "DRAM energy per bit; 0 = from tech (required when tech = custom)"),
+    KEY("dram", "bg_mw", INI_F64, dram_bg_mw, 0, 1e6, "0", "mW",
+        "DRAM background and refresh power when tech = custom (other techs: the energy table's, per GB/s)"),
     {"energy", "tech", INI_STR, F(tech), 0, 0, "28nm", NULL, sizeof(((ArchConfig *)0)->tech), "",
      "energy/area table configs/tech/<tech>.ini"},
     KEY("energy", "pe_energy_scale", INI_F64, pe_energy_scale, 0.01, 100, "1", "",

@@ -37,6 +37,7 @@ typedef struct ArchConfig {
     int dram_latency_cycles;
     int dram_tech;            /* DramTech; picks dram_pj_per_bit unless custom            */
     double dram_pj_per_bit;   /* 0 = from dram_tech                                       */
+    double dram_bg_mw;        /* background + refresh power with dram_tech = custom, mW   */
     char tech[64];            /* energy table: configs/tech/<tech>.ini                    */
     double pe_energy_scale;   /* multiplies PE energy (e.g. 1.5 for place-and-route)      */
 } ArchConfig;

@@ -11,6 +11,7 @@
 #define T(field) offsetof(TechTable, field)
 #define PE_OFF(id, field) (offsetof(TechTable, pe) + (size_t)(id) * sizeof(TechPe) + offsetof(TechPe, field))
 #define DRAM_OFF(id) (offsetof(TechTable, dram_pj_per_bit) + (size_t)(id) * sizeof(double))
+#define DRAM_BG(id) (offsetof(TechTable, dram_bg_mw_per_gbps) + (size_t)(id) * sizeof(double))
 #define NUM(sec, key, off, lo, hi, unit, doc) {sec, key, INI_F64, off, lo, hi, NULL, NULL, 0, unit, doc}
 
 /* One row per key; every number is required (a table must state all of them). The rows of the PE
@@ -43,6 +44,13 @@ static const IniKey schema_tail[] = {
     NUM("dram", "ddr4_pj_per_bit", DRAM_OFF(DRAM_DDR4), 0.001, 1000, "pJ/bit", "DDR4 energy per bit moved"),
     NUM("dram", "lpddr5_pj_per_bit", DRAM_OFF(DRAM_LPDDR5), 0.001, 1000, "pJ/bit", "LPDDR5 energy per bit moved"),
     NUM("dram", "hbm3_pj_per_bit", DRAM_OFF(DRAM_HBM3), 0.001, 1000, "pJ/bit", "HBM3 energy per bit moved"),
+    NUM("dram", "ddr4_bg_mw_per_gbps", DRAM_BG(DRAM_DDR4), 0, 1000, "mW per GB/s",
+        "DDR4 background and refresh power per GB/s of peak bandwidth"),
+    NUM("dram", "lpddr5_bg_mw_per_gbps", DRAM_BG(DRAM_LPDDR5), 0, 1000, "mW per GB/s",
+        "LPDDR5 background and refresh power per GB/s of peak bandwidth"),
+    NUM("dram", "hbm3_bg_mw_per_gbps", DRAM_BG(DRAM_HBM3), 0, 1000, "mW per GB/s",
+        "HBM3 background and refresh power per GB/s of peak bandwidth"),
+    NUM("rescale", "pj_per_op", T(rescale_pj), 0, 1000, "pJ", "one fp32 multiply of the output finish"),
 };
 #define NHEAD (int)(sizeof schema_head / sizeof schema_head[0])
 #define NPE (int)(sizeof schema_pe / sizeof schema_pe[0])
@@ -156,6 +164,15 @@ double energy_dram_pj_per_bit(const TechTable *t, const ArchConfig *c)
     return -1;
 }
 
+double energy_dram_bg_mw(const TechTable *t, const ArchConfig *c)
+{
+    if (c->dram_tech >= DRAM_DDR4 && c->dram_tech <= DRAM_HBM3) {
+        const double gbps = (double)c->dram_bits_per_cycle * c->clock_mhz / 8000.0; /* bits x MHz -> GB/s */
+        return t->dram_bg_mw_per_gbps[c->dram_tech] * gbps;
+    }
+    return c->dram_bg_mw;
+}
+
 double energy_sram_pj_per_bit(const TechTable *t, double kib, int banks, int write)
 {
     double bank_kib = kib / (banks > 0 ? banks : 1);
@@ -198,13 +215,15 @@ int energy_compute(const TechTable *t, const ArchConfig *c, const SimEvents *ev,
         out->sram += out->sram_buf[b];
         sram_kib += kib[b];
     }
-    out->dram = (double)(ev->dram_read_bits + ev->dram_write_bits) * dram_pj;
+    out->dram_bg = (double)ev->cycles * energy_dram_bg_mw(t, c) * pj_per_cycle;
+    out->dram = (double)(ev->dram_read_bits + ev->dram_write_bits) * dram_pj + out->dram_bg;
     out->decoder = (double)ev->decoder_ops * t->decoder_pj;
     out->dequant = (double)ev->dequant_ops * pe->dequant_pj;
     out->leakage_pe = (double)ev->pe_total * pe->leak_mw * pj_per_cycle;
     out->leakage_sram = (double)ev->cycles * sram_kib * t->sram_leak_mw_per_kib * pj_per_cycle;
     out->leakage = out->leakage_pe + out->leakage_sram;
-    out->other = (double)ev->xsum_ops * t->xsum_pj;
+    out->rescale = (double)ev->rescale_ops * t->rescale_pj;
+    out->other = (double)ev->xsum_ops * t->xsum_pj + out->rescale;
     out->total = out->pe + out->sram + out->dram + out->decoder + out->dequant + out->leakage + out->other;
     return MP_OK;
 }
@@ -235,12 +254,14 @@ void energy_print(FILE *f, const EnergyBreakdown *b)
         {"  activation buffer", b->sram_buf[BUF_X]},
         {"  output buffer", b->sram_buf[BUF_Y]},
         {"DRAM", b->dram},
+        {"  background", b->dram_bg},
         {"decoders", b->decoder},
         {"dequant", b->dequant},
         {"leakage", b->leakage},
         {"  PE leakage", b->leakage_pe},
         {"  SRAM leakage", b->leakage_sram},
-        {"other (xsum)", b->other},
+        {"other", b->other},
+        {"  output rescale", b->rescale},
         {"total", b->total},
     };
     energy_print_shares(f, "energy", cols, 2, parts, (int)(sizeof parts / sizeof parts[0]), b->total);

@@ -13,9 +13,10 @@
  *            + cycles x (weight+act+out KiB) x sram leak_mw_per_kib x 1000 / clock_mhz
  *   sram     = sum over buffers of read_bits x read_pj_per_bit(bank) + write_bits x write_pj_per_bit(bank)
  *   dram     = (dram_read_bits + dram_write_bits) x pj_per_bit
+ *            + cycles x dram_bg_mw x 1000 / clock_mhz                     (background, refresh)
  *   decoder  = decoder_ops x decoder pj_per_op
  *   dequant  = dequant_ops x dequant_pj[kind]
- *   other    = xsum_ops x xsum pj_per_op
+ *   other    = xsum_ops x xsum pj_per_op + rescale_ops x rescale pj_per_op
  *
  * Units: energies in pJ, powers in mW, areas in µm², capacities in KiB. mW x 1000 / MHz = pJ per cycle.
  */
@@ -55,6 +56,9 @@ typedef struct TechTable {
     double sram_leak_mw_per_kib;  /* [sram] leak_mw_per_kib, mW per KiB of capacity                 */
     double sram_area_um2_per_kib; /* [sram] area_um2_per_kib, µm² per KiB of capacity               */
     double dram_pj_per_bit[3];    /* [dram] ddr4/lpddr5/hbm3_pj_per_bit, indexed by DramTech, pJ/bit */
+    double dram_bg_mw_per_gbps[3]; /* [dram] ddr4/lpddr5/hbm3_bg_mw_per_gbps: background (standby and
+                                    * refresh) power per GB/s of peak bandwidth, indexed by DramTech */
+    double rescale_pj;            /* [rescale] pj_per_op: one fp32 multiply of the output finish, pJ */
 } TechTable;
 
 /* The table's schema: fixed sections, and [<tech_section>] busy_pj, leak_mw, area_um2, dequant_pj
@@ -67,13 +71,15 @@ typedef struct EnergyBreakdown {
     double pe;                     /* PE dynamic energy of busy PE-cycles (x pe_energy_scale)   */
     double sram;                   /* SRAM reads and writes, all buffers                        */
     double sram_buf[BUF_COUNT];    /* the same per buffer (BUF_W, BUF_X, BUF_Y)                 */
-    double dram;                   /* DRAM reads and writes                                     */
+    double dram;                   /* DRAM reads and writes, and dram_bg                        */
+    double dram_bg;                /* DRAM background and refresh power over every cycle        */
     double decoder;                /* OliVe/ANT edge decodes                                    */
     double dequant;                /* dequant ops (per group, per weight or per output)         */
     double leakage;                /* leakage_pe + leakage_sram                                 */
     double leakage_pe;             /* PE leakage over every PE-cycle                            */
     double leakage_sram;           /* SRAM leakage over every cycle                             */
-    double other;                  /* MixPE activation-sum adds (xsum)                          */
+    double other;                  /* MixPE activation-sum adds (xsum) and rescale              */
+    double rescale;                /* fp32 multiplies of the output finish (rescale_ops)        */
     double total;                  /* sum of pe, sram, dram, decoder, dequant, leakage, other   */
 } EnergyBreakdown;
 
@@ -96,6 +102,9 @@ void energy_tech_print(FILE *f, const TechTable *t);
 /* DRAM energy per bit for a config: [dram] pj_per_bit when > 0, else the table's value for
  * [dram] tech. Returns -1 for tech = custom without pj_per_bit (config_load rejects that). */
 double energy_dram_pj_per_bit(const TechTable *t, const ArchConfig *c);
+/* DRAM background and refresh power of a config, mW: [dram] bg_mw when tech = custom, else the
+ * table's mW per GB/s for [dram] tech x the channel's peak GB/s (bits_per_cycle x clock). */
+double energy_dram_bg_mw(const TechTable *t, const ArchConfig *c);
 /* SRAM energy per bit read (write = 0) or written (write = 1) in a buffer of `kib` KiB split in
  * `banks` banks: ref x sqrt((kib / banks) / ref_kib). */
 double energy_sram_pj_per_bit(const TechTable *t, double kib, int banks, int write);

@@ -140,8 +140,12 @@ static void tile_events(const Ctx *x, const Tile *t, SimEvents *ev, SimResult *r
     if (!t->first_k)
         ev->sram_read_bits[BUF_Y] += tm * tn * pt->acc_bits;
     ev->sram_write_bits[BUF_Y] += tm * tn * (t->last_k ? pt->out_bits : pt->acc_bits);
-    if (pt->edge_decoders)
-        ev->decoder_ops += (tm + tn) * tk;
+    if (pt->edge_decoders & PE_DEC_W)
+        ev->decoder_ops += tn * tk;
+    if (pt->edge_decoders & PE_DEC_X)
+        ev->decoder_ops += tm * tk;
+    if (t->last_k)
+        ev->rescale_ops += tm * tn * pt->out_muls;
     if (pt->weight_dequant && !x->g.act_act)
         ev->dequant_ops += tn * tk;
     if (pt->group_dequant && !x->g.act_act) {

@@ -19,4 +19,5 @@ void sim_events_add(SimEvents *into, const SimEvents *e, int64_t t)
     into->decoder_ops += e->decoder_ops * t;
     into->dequant_ops += e->dequant_ops * t;
     into->xsum_ops += e->xsum_ops * t;
+    into->rescale_ops += e->rescale_ops * t;
 }

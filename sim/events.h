@@ -25,6 +25,7 @@ typedef struct SimEvents {
     int64_t decoder_ops;     /* OliVe/ANT edge decodes (one per element entering the array)     */
     int64_t dequant_ops;     /* per-group (MixPE, BitMoD) or per-weight (w4a16-dq) dequants     */
     int64_t xsum_ops;        /* MixPE: in-group activation sums (shared across columns)         */
+    int64_t rescale_ops;     /* fp32 multiplies of the output finish (scales applied per output) */
 } SimEvents;
 
 void sim_events_add(SimEvents *into, const SimEvents *e, int64_t times);

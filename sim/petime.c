@@ -15,8 +15,12 @@ PeTiming pe_timing(const ArchConfig *c)
 
 PeTiming pe_timing_act_act(const ArchConfig *c)
 {
-    PeTiming k = pe_timing(c), t = {1, 1, 1, k.x_bits, k.x_bits, 0, 32, 32, 0, 0, k.edge_decoders, 0, 0};
-    if (k.edge_decoders)
+    /* both operands are activations: decoded at both edges when the kind decodes activations;
+     * integer activations (int8, OliVe, ANT: sim_datapath_kind) are scaled twice per output */
+    PeTiming k = pe_timing(c);
+    const int dec = k.edge_decoders & PE_DEC_X ? PE_DEC_W | PE_DEC_X : 0;
+    PeTiming t = {1, 1, 1, k.x_bits, k.x_bits, 0, 32, 32, 0, 0, dec, 0, k.x_bits < 16 ? 2 : 0, 0};
+    if (dec)
         t.latency = 2;
     return t;
 }

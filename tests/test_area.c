@@ -32,7 +32,8 @@
 /* The iso-area presets, in the order of docs/energy.md. */
 static const char *const iso_names[] = {"iso/fp16",      "iso/int8",      "iso/w4a16-dq",
                                         "iso/mixpe-w4a8", "iso/mixpe-w4a16", "iso/bitmod-w4",
-                                        "iso/bitmod-w3", "iso/olive",     "iso/ant"};
+                                        "iso/bitmod-w3", "iso/olive",     "iso/ant",
+                                        "iso/olive-w4a16", "iso/ant-w4a16"};
 #define ISO_COUNT ((int)(sizeof iso_names / sizeof iso_names[0]))
 
 static char tmpdir[] = "/tmp/mpsim_area_XXXXXX";
@@ -91,6 +92,8 @@ static void area_by_hand(void **state)
         {"bitmod", 32 * 7000.0, 0, 0, 0},                /* dequantizer inside the PE */
         {"olive", 32 * 8000.0, 12 * 20.0, 0, 0},         /* rows + cols edge decoders */
         {"ant", 32 * 9000.0, 12 * 20.0, 0, 0},
+        {"olive-w4a16", 32 * 10000.0, 12 * 20.0, 0, 0},  /* weight edge: both edges with auto */
+        {"ant-w4a16", 32 * 11000.0, 12 * 20.0, 0, 0},
     };
     assert_int_equal((int)(sizeof K / sizeof K[0]), PE_KIND_COUNT);
     for (int k = 0; k < PE_KIND_COUNT; k++) {
