@@ -65,7 +65,9 @@ static void tech_28nm_loads(void **state)
     assert_true(t.node_nm == 28);
     /* the published anchors, unchanged (BitMoD's synthesis sheet: docs/sources.md, "PE synthesis figures") */
     assert_true(t.pe[PE_FP16].busy_pj == 0.77 && t.pe[PE_FP16].area_um2 == 1968.7);
-    assert_true(t.pe[PE_OLIVE].busy_pj == 0.613 && t.pe[PE_OLIVE].area_um2 == 1318.6);
+    assert_true(t.pe[PE_OLIVE_W4A16].busy_pj == 0.613 && t.pe[PE_OLIVE_W4A16].area_um2 == 1318.6);
+    /* BitMoD's simulator charges its ANT baseline 0.56 pJ per PE-cycle on the same PE */
+    assert_true(t.pe[PE_ANT_W4A16].busy_pj == 0.56 && t.pe[PE_ANT_W4A16].area_um2 == 1318.6);
     assert_true(t.pe[PE_BITMOD].area_um2 == 1793.7);
     close_to(t.pe[PE_BITMOD].busy_pj + t.pe[PE_BITMOD].dequant_pj / 8, 0.586, "BitMoD PE 0.586 mW at 1 GHz");
     /* MixPE's figures keep their ratios to MixPE's FP16 PE (0.27996, 0.544982 vs 0.839982 mW) */
@@ -79,10 +81,17 @@ static void tech_28nm_loads(void **state)
         if (share < 0.05 || share > 0.2)
             fail_msg("kind %s: leakage/busy %.3f outside 5-20%%", pe_kind_names[k], share);
     }
-    assert_true(t.pe[PE_FP16].dequant_pj == 0);
-    for (int k = 0; k < PE_KIND_COUNT; k++)
-        if (k != PE_FP16 && !(t.pe[k].dequant_pj > 0))
-            fail_msg("kind %s: dequant_pj must be > 0", pe_kind_names[k]);
+    /* a dequant price exactly for the kinds that dequantize inside the array (the output rescale of
+     * the others is [rescale], charged per PeTiming.out_muls) */
+    for (int k = 0; k < PE_KIND_COUNT; k++) {
+        const PeTiming *pt = &pe_kinds[k].timing;
+        if ((pt->group_dequant || pt->weight_dequant) != (t.pe[k].dequant_pj > 0))
+            fail_msg("kind %s: dequant_pj %g, but the kind %s", pe_kind_names[k], t.pe[k].dequant_pj,
+                     pt->group_dequant || pt->weight_dequant ? "dequantizes" : "has no dequantizer");
+    }
+    assert_true(t.rescale_pj > 0);
+    for (int d = DRAM_DDR4; d <= DRAM_HBM3; d++)
+        assert_true(t.dram_bg_mw_per_gbps[d] > 0);
     assert_true(t.dram_pj_per_bit[DRAM_DDR4] > t.dram_pj_per_bit[DRAM_LPDDR5]);
     assert_true(t.dram_pj_per_bit[DRAM_LPDDR5] > t.dram_pj_per_bit[DRAM_HBM3]);
     assert_true(t.dram_pj_per_bit[DRAM_DDR4] >= 15 && t.dram_pj_per_bit[DRAM_DDR4] <= 20);
@@ -304,6 +313,8 @@ static void toy_table(TechTable *t)
     t->dram_pj_per_bit[DRAM_DDR4] = 20;
     t->dram_pj_per_bit[DRAM_LPDDR5] = 4;
     t->dram_pj_per_bit[DRAM_HBM3] = 3;
+    t->dram_bg_mw_per_gbps[DRAM_LPDDR5] = 0.25;
+    t->rescale_pj = 0.5;
 }
 
 static void load_cfg(const char *text, ArchConfig *c)
@@ -341,6 +352,7 @@ static void energy_by_hand(void **state)
     ev.decoder_ops = 800;
     ev.dequant_ops = 32;
     ev.xsum_ops = 64;
+    ev.rescale_ops = 10;
     EnergyBreakdown b;
     MpErr e = {0};
     assert_int_equal(energy_compute(&t, &c, &ev, &b, &e), MP_OK);
@@ -349,14 +361,17 @@ static void energy_by_hand(void **state)
     close_to(b.sram_buf[BUF_X], 2048 * 2.0 + 512 * 3.0, "sram X");
     close_to(b.sram_buf[BUF_Y], 256 * 0.5 + 4096 * 0.75, "sram Y");
     close_to(b.sram, 5632 + 5632 + 3200, "sram");
-    close_to(b.dram, 12500 * 4.0, "dram (lpddr5 from the table)");
+    /* background: 0.25 mW per GB/s x 16 GB/s (256 bits x 500 MHz) = 4 mW = 8 pJ per cycle */
+    close_to(b.dram_bg, 1000 * 8.0, "DRAM background over 1000 cycles");
+    close_to(b.dram, 12500 * 4.0 + 8000, "dram (lpddr5 from the table) + background");
     close_to(b.decoder, 800 * 0.125, "decoder");
     close_to(b.dequant, 32 * 3.5, "dequant");
-    close_to(b.other, 64 * 0.0625, "xsum");
+    close_to(b.rescale, 10 * 0.5, "rescale");
+    close_to(b.other, 64 * 0.0625 + 5, "xsum + rescale");
     close_to(b.leakage_pe, 32000 * 2.0 * 2.0, "PE leakage: 2 mW x 1000 / 500 MHz = 4 pJ per PE-cycle");
     close_to(b.leakage_sram, 1000 * 168 * 0.001 * 2.0, "SRAM leakage: 168 KiB x 0.001 mW x 2");
     close_to(b.leakage, b.leakage_pe + b.leakage_sram, "leakage");
-    close_to(b.total, 270000 + 14464 + 50000 + 100 + 112 + 4 + 128000 + 336, "total");
+    close_to(b.total, 270000 + 14464 + 50000 + 8000 + 100 + 112 + 4 + 5 + 128000 + 336, "total");
 
     /* banks split a buffer: 128 KiB in 4 banks of 32 KiB costs what one 32 KiB bank does */
     close_to(energy_sram_pj_per_bit(&t, 128, 4, 0), 1.0, "bank of 32 KiB");
@@ -407,15 +422,19 @@ static void energy_with_28nm(void **state)
     ev.dram_read_bits = 1 << 20;
     ev.dequant_ops = 3072;
     ev.xsum_ops = 64 * 127;
+    ev.rescale_ops = 4096;
     EnergyBreakdown b;
     assert_int_equal(energy_compute(&t, &c, &ev, &b, &e), MP_OK);
     const TechPe *pe = &t.pe[PE_MIXPE_W4A8];
     close_to(b.pe, 3072.0 * 90 * pe->busy_pj, "pe");
     close_to(b.leakage_pe, 3072.0 * 100 * pe->leak_mw, "PE leakage at 1 GHz: mW = pJ per cycle");
     close_to(b.sram, (double)(1 << 20) * t.sram_read_pj_per_bit * sqrt(512.0 / 8 / 8), "512 KiB in 8 banks");
-    close_to(b.dram, (double)(1 << 20) * t.dram_pj_per_bit[DRAM_LPDDR5], "lpddr5");
+    /* background: the table's mW per GB/s x 256 bits/cycle at 1 GHz (32 GB/s), over 100 cycles */
+    close_to(b.dram_bg, 100 * t.dram_bg_mw_per_gbps[DRAM_LPDDR5] * 32.0, "lpddr5 background at 32 GB/s");
+    close_to(b.dram, (double)(1 << 20) * t.dram_pj_per_bit[DRAM_LPDDR5] + b.dram_bg, "lpddr5");
     close_to(b.dequant, 3072 * pe->dequant_pj, "dequant");
-    close_to(b.other, 64.0 * 127 * t.xsum_pj, "xsum");
+    close_to(b.rescale, 4096 * t.rescale_pj, "rescale");
+    close_to(b.other, 64.0 * 127 * t.xsum_pj + b.rescale, "xsum + rescale");
     close_to(b.total, b.pe + b.sram + b.dram + b.decoder + b.dequant + b.leakage + b.other, "total");
     /* the printed table names every component */
     char *buf = NULL;
