@@ -100,9 +100,9 @@ static void print_point(const Point *p, const Workload *w)
            (long long)t->cycles, p->seconds, c->clock_mhz, (long long)t->macs, 100 * p->utilization,
            (double)(t->dram_read_bits + t->dram_write_bits) / 8e6);
     printf("energy: %.3f mJ = PE %.3f + SRAM %.3f + DRAM %.3f (background %.3f) + decoders %.3f + dequant %.3f"
-           " + leakage %.3f + other %.3f (output rescale %.3f)\n",
+           " + leakage %.3f + other %.3f (output rescale %.3f, requantization %.3f)\n",
            en->total / 1e9, en->pe / 1e9, en->sram / 1e9, en->dram / 1e9, en->dram_bg / 1e9, en->decoder / 1e9,
-           en->dequant / 1e9, en->leakage / 1e9, en->other / 1e9, en->rescale / 1e9);
+           en->dequant / 1e9, en->leakage / 1e9, en->other / 1e9, en->rescale / 1e9, en->requant / 1e9);
     printf("area: %.3f mm^2\n", p->area_mm2);
     int64_t by[SIM_RES_COUNT];
     cycles_by_bound(p, by);
@@ -146,6 +146,7 @@ static cJSON *point_json(const Point *p, const Workload *w)
     cJSON_AddNumberToObject(en, "dram_background", p->energy.dram_bg);
     cJSON_AddNumberToObject(en, "other", p->energy.other);
     cJSON_AddNumberToObject(en, "rescale", p->energy.rescale);
+    cJSON_AddNumberToObject(en, "requant", p->energy.requant);
     cJSON_AddNumberToObject(en, "decoder", p->energy.decoder);
     cJSON_AddNumberToObject(en, "dequant", p->energy.dequant);
     cJSON_AddNumberToObject(en, "leakage", p->energy.leakage);

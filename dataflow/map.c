@@ -42,9 +42,9 @@ void map_traffic(const MapProblem *p, Mapping *mp)
         w_loads_full = nk == 1 ? 1 : nm;
     }
     /* a tensor streamed once while resident across steps moves as whole blocks too */
-    mp->dram_w_bits = w_loads_full * blocked_bits(p->w_bits, p->n, mp->bn, p->k, mp->bk);
-    mp->dram_x_bits = x_loads_full * blocked_bits(p->x_bits, p->m, mp->bm, p->k, mp->bk);
-    mp->dram_y_bits = p->m * p->n * (int64_t)p->out_bits;
+    mp->dram_w_bits = w_loads_full * blocked_bits(p->w_dram_bits, p->n, mp->bn, p->k, mp->bk);
+    mp->dram_x_bits = x_loads_full * blocked_bits(p->x_dram_bits, p->m, mp->bm, p->k, mp->bk);
+    mp->dram_y_bits = blocked_bits(p->y_dram_bits, p->m, mp->bm, p->n, mp->bn);
     mp->steps = nm * nn * nk;
 }
 

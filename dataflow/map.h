@@ -41,8 +41,10 @@ typedef struct MapProblem {
     int64_t m, n, k;
     int rows, cols;            /* PE array                                                    */
     int k_align;               /* Bk must be a multiple (group size, lanes), unless Bk = K    */
-    double w_bits, x_bits;     /* stored bits per weight / activation element (incl. metadata) */
-    int acc_bits, out_bits;    /* partial-sum and final output element bits                    */
+    double w_bits, x_bits;     /* bits per weight / activation element in SRAM (incl. metadata) */
+    int acc_bits, out_bits;    /* partial-sum and final output element bits in the output buffer */
+    double w_dram_bits, x_dram_bits, y_dram_bits; /* bits per element as stored in DRAM: the
+                                * operand formats (converted on the DMA path, docs/simulator.md) */
     int64_t wbuf_bits, xbuf_bits, ybuf_bits;  /* capacities                                     */
     int double_buffer;
 } MapProblem;

@@ -23,19 +23,22 @@ const char *const pe_kind_names[PE_KIND_COUNT + 1] = {
 /* Timing rows:  lanes step lat  w   x  meta acc out gdq wdq dec xsum muls dqbusy */
 #define TIMING(...) {__VA_ARGS__}
 #define RTL(xf, wf, xw, xwg, ww) {xf, wf, xw, xwg, ww}
+#define X(f) (1u << (f))
 
 const PeKind pe_kinds[PE_KIND_COUNT] = {
     [PE_FP16] = {
+        .xfmts = X(OPF_FP16),
         .wscheme = QS_FP16, .xscheme = QS_FP16, .k_align = 1,
-        .var = {{16, "fp16", "iso/fp16", "cublas-fp16"}},
+        .var = {{16, OPF_FP16, "fp16", "iso/fp16", "cublas-fp16"}},
         .timing = TIMING(1, 1, 1, 16, 16, 0, 32, 32, 0, 0, 0, 0, 0, 0),
         .run = dp_fp16_run, .finish = dp_out_finish, .bound = dp_fp16_bound,
         .tech_section = "pe.fp16",
         .rtl = RTL(PE_FEED_CODE, PE_FEED_CODE, 16, 0, 16),
     },
     [PE_INT8] = {
+        .xfmts = X(OPF_INT8) | X(OPF_INT4),
         .wscheme = QS_SYM_ROW, .xscheme = QS_SYM_ROW, .int_acc = 1, .k_align = 1,
-        .var = {{8, "int8", "iso/int8", NULL}},
+        .var = {{8, OPF_INT8, "int8", "iso/int8", NULL}},
         .timing = TIMING(1, 1, 1, 8, 8, 0, 32, 32, 0, 0, 0, 0, 2, 0),
         .run = dp_int_run, .finish = dp_int_finish, .bound = dp_int_bound,
         .tech_section = "pe.int8",
@@ -43,8 +46,9 @@ const PeKind pe_kinds[PE_KIND_COUNT] = {
     },
     /* the dequantizer sits on the weight edge: one more pipeline stage */
     [PE_W4A16_DQ] = {
+        .xfmts = X(OPF_FP16),
         .wscheme = QS_ASYM_GROUP, .xscheme = QS_FP16, .k_align = 1,
-        .var = {{4, "w4a16-dq", "iso/w4a16-dq", "w4a16-dq"}},
+        .var = {{4, OPF_UINT4, "w4a16-dq", "iso/w4a16-dq", "w4a16-dq"}},
         .timing = TIMING(1, 1, 2, 4, 16, 20, 32, 32, 0, 1, 0, 0, 0, 0),
         .run = dp_w4a16_dq_run, .finish = dp_out_finish, .bound = dp_w4a16_dq_bound,
         .tech_section = "pe.w4a16-dq",
@@ -53,8 +57,9 @@ const PeKind pe_kinds[PE_KIND_COUNT] = {
     /* the group dequant (one fp32 FMA) is pipelined: one more stage at the end; the exact
      * in-group sum (|d| < 2^21 at g = 128) holds groups of at most 4096 */
     [PE_MIXPE_W4A8] = {
+        .xfmts = X(OPF_INT8),
         .wscheme = QS_ASYM_GROUP, .xscheme = QS_SYM_ROW, .k_align = 1, .group_max = 4096,
-        .var = {{4, "mixpe-w4a8", "iso/mixpe-w4a8", "mixpe-w4a8"}},
+        .var = {{4, OPF_UINT4, "mixpe-w4a8", "iso/mixpe-w4a8", "mixpe-w4a8"}},
         .timing = TIMING(1, 1, 2, 4, 8, 20, 32, 32, 1, 0, 0, 1, 1, 0),
         .run = dp_mixpe_w4a8_run, .finish = dp_scaled_by_x_finish, .bound = dp_mixpe_w4a8_bound,
         .tech_section = "pe.mixpe-w4a8",
@@ -64,16 +69,18 @@ const PeKind pe_kinds[PE_KIND_COUNT] = {
      * and preset with pe_kind = mixpe-w4a8-bs (tests/test_pekind.c allows a preset of a kind with
      * the same datapath) */
     [PE_MIXPE_W4A8_BS] = {
+        .xfmts = X(OPF_INT8),
         .wscheme = QS_ASYM_GROUP, .xscheme = QS_SYM_ROW, .k_align = 1, .group_max = 4096,
-        .var = {{4, "mixpe-w4a8", "iso/mixpe-w4a8", "mixpe-w4a8"}},
+        .var = {{4, OPF_UINT4, "mixpe-w4a8", "iso/mixpe-w4a8", "mixpe-w4a8"}},
         .timing = TIMING(1, 4, 2, 4, 8, 20, 32, 32, 1, 0, 0, 1, 1, 0),
         .run = dp_mixpe_w4a8_run, .finish = dp_scaled_by_x_finish, .bound = dp_mixpe_w4a8_bound,
         .tech_section = "pe.mixpe-w4a8-bs",
         .rtl = RTL(PE_FEED_CODE, PE_FEED_GROUP_U4, 16, 1, 25),
     },
     [PE_MIXPE_W4A16] = {
+        .xfmts = X(OPF_FP16),
         .wscheme = QS_ASYM_GROUP, .xscheme = QS_FP16, .k_align = 1, .group_max = 4096,
-        .var = {{4, "mixpe-w4a16", "iso/mixpe-w4a16", "mixpe-w4a16"}},
+        .var = {{4, OPF_UINT4, "mixpe-w4a16", "iso/mixpe-w4a16", "mixpe-w4a16"}},
         .timing = TIMING(1, 1, 2, 4, 16, 20, 32, 32, 1, 0, 0, 1, 0, 0),
         .run = dp_mixpe_w4a16_run, .finish = dp_out_finish, .bound = dp_mixpe_w4a16_bound,
         .tech_section = "pe.mixpe-w4a16",
@@ -84,8 +91,9 @@ const PeKind pe_kinds[PE_KIND_COUNT] = {
      * exposed once at the end. It takes a new group 12 cycles after the last: a group of >= 24
      * weights (6 steps of >= 2 cycles, pe_kind_min_group) never waits; a short last group can. */
     [PE_BITMOD] = {
+        .xfmts = X(OPF_FP16),
         .wscheme = QS_BITMOD, .xscheme = QS_FP16, .k_align = 4, .group_multiple = 4,
-        .var = {{4, "bitmod-w4", "iso/bitmod-w4", "bitmod-w4"}, {3, "bitmod-w3", "iso/bitmod-w3", "bitmod-w3"}},
+        .var = {{4, OPF_BITMOD_FP4, "bitmod-w4", "iso/bitmod-w4", "bitmod-w4"}, {3, OPF_BITMOD_FP3, "bitmod-w3", "iso/bitmod-w3", "bitmod-w3"}},
         .timing = TIMING(4, 2, 12, 4, 16, 24, 32, 32, 1, 0, 0, 0, 0, 12),
         .run = dp_bitmod_run, .finish = dp_out_finish, .bound = dp_bitmod_bound,
         .tech_section = "pe.bitmod",
@@ -93,16 +101,18 @@ const PeKind pe_kinds[PE_KIND_COUNT] = {
     },
     /* edge decoders add a stage on the way in */
     [PE_OLIVE] = {
+        .xfmts = X(OPF_OLIVE4),
         .wscheme = QS_OLIVE, .xscheme = QS_OLIVE, .int_acc = 1, .k_align = 1,
-        .var = {{4, "olive-w4a4", "iso/olive", "olive-w4a4"}},
+        .var = {{4, OPF_OLIVE4, "olive-w4a4", "iso/olive", "olive-w4a4"}},
         .timing = TIMING(1, 1, 2, 4, 4, 0, 32, 32, 0, 0, PE_DEC_W | PE_DEC_X, 0, 2, 0),
         .run = dp_int_run, .finish = dp_int_finish, .bound = dp_int_bound,
         .tech_section = "pe.olive",
         .rtl = RTL(PE_FEED_PAIR, PE_FEED_PAIR, 7, 0, 7),
     },
     [PE_ANT] = {
+        .xfmts = X(OPF_ANT4),
         .wscheme = QS_ANT, .xscheme = QS_ANT, .int_acc = 1, .k_align = 1,
-        .var = {{4, "ant-w4a4", "iso/ant", NULL}},
+        .var = {{4, OPF_ANT4, "ant-w4a4", "iso/ant", NULL}},
         .timing = TIMING(1, 1, 2, 4, 4, 0, 32, 32, 0, 0, PE_DEC_W | PE_DEC_X, 0, 2, 0),
         .run = dp_int_run, .finish = dp_int_finish, .bound = dp_int_bound,
         .tech_section = "pe.ant",
@@ -112,16 +122,18 @@ const PeKind pe_kinds[PE_KIND_COUNT] = {
      * weight decoded at the weight edge to its integer (|u| <= 192: exact in fp16), an FP16 x INT8
      * PE (exact product, fp32 accumulate) and the weight row's scale applied once at the end. */
     [PE_OLIVE_W4A16] = {
+        .xfmts = X(OPF_FP16),
         .wscheme = QS_OLIVE, .xscheme = QS_FP16, .k_align = 1,
-        .var = {{4, "olive-w4a16", "iso/olive-w4a16", NULL}},
+        .var = {{4, OPF_OLIVE4, "olive-w4a16", "iso/olive-w4a16", NULL}},
         .timing = TIMING(1, 1, 2, 4, 16, 0, 32, 32, 0, 0, PE_DEC_W, 0, 1, 0),
         .run = dp_fpxint_run, .finish = dp_row_scaled_finish, .bound = dp_fpxint_bound,
         .tech_section = "pe.olive-w4a16",
         .rtl = RTL(PE_FEED_CODE, PE_FEED_PAIR, 16, 0, 16),
     },
     [PE_ANT_W4A16] = {
+        .xfmts = X(OPF_FP16),
         .wscheme = QS_ANT, .xscheme = QS_FP16, .k_align = 1,
-        .var = {{4, "ant-w4a16", "iso/ant-w4a16", NULL}},
+        .var = {{4, OPF_ANT4, "ant-w4a16", "iso/ant-w4a16", NULL}},
         .timing = TIMING(1, 1, 2, 4, 16, 0, 32, 32, 0, 0, PE_DEC_W, 0, 1, 0),
         .run = dp_fpxint_run, .finish = dp_row_scaled_finish, .bound = dp_fpxint_bound,
         .tech_section = "pe.ant-w4a16",

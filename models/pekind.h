@@ -17,6 +17,7 @@
 
 #include "base/err.h"
 #include "models/datapath.h"
+#include "models/opfmt.h"
 #include "models/quant.h"
 
 typedef enum PeKindId {
@@ -75,6 +76,7 @@ typedef enum PeFeed {
 /* One weight width a kind runs with. */
 typedef struct PeVariant {
     int weight_bits;        /* code bits per weight; 0: no such variant                 */
+    OpFmtId wfmt;           /* its weight operand format ([quant] weight_format)         */
     const char *format;     /* its accuracy format (num_formats)                        */
     const char *preset;     /* its equal-area preset (configs/iso/)                     */
     const char *gpu_kernel; /* the kernels_ref kernel doing the same arithmetic; NULL: none */
@@ -84,6 +86,8 @@ typedef struct PeVariant {
 
 typedef struct PeKind {
     QScheme wscheme, xscheme; /* the operand quantizations the datapath accepts            */
+    unsigned xfmts;           /* activation formats the datapath takes (bit OpFmtId); the
+                               * first set bit is the default [quant] act_format             */
     int int_acc;              /* 1: integer accumulation: partial sums and the output scaling
                                * are int32 (RTL), outputs are exact up to the final scaling */
     int k_align;              /* golden pieces start on multiples of it (the lanes)          */

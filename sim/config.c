@@ -6,12 +6,16 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "models/opfmt.h"
 #include "models/pekind.h"
 #include "sim/energy.h"
 
 static const char *const dataflow_names[] = {"os", "ws", NULL};
 static const char *const orientation_names[] = {"auto", "mxn", "nxm", NULL};
 static const char *const dram_tech_names[] = {"ddr4", "lpddr5", "hbm3", "custom", NULL};
+
+const char *const config_fmt_names[] = {"auto", "fp32", "fp16", "int8", "int4", "uint4", "bitmod-fp4",
+                                        "bitmod-fp3", "olive4", "ant4", NULL};
 
 #define F(field) offsetof(ArchConfig, field)
 #define KEY(sec, key, type, field, lo, hi, def, unit, doc) {sec, key, type, F(field), lo, hi, def, NULL, 0, unit, doc}
@@ -35,6 +39,14 @@ const IniKey arch_schema[] = {
     KEY("quant", "group_size", INI_INT, group_size, 1, 65536, "128", "weights", "quantization group along K"),
     KEY("quant", "weight_bits_eff", INI_F64, weight_bits_eff, 0, 64, "0", "bits",
         "stored bits per weight incl. metadata; 0 = derived from the format"),
+    {"quant", "weight_format", INI_ENUM, F(weight_format), 0, 0, "auto", config_fmt_names, 0, "",
+     "weight operand format (mpsim list formats); auto = the variant of weight_bits"},
+    {"quant", "act_format", INI_ENUM, F(act_format), 0, 0, "auto", config_fmt_names, 0, "",
+     "activation operand format the PEs compute with; auto = the PE kind's own"},
+    {"quant", "kv_format", INI_ENUM, F(kv_format), 0, 0, "auto", config_fmt_names, 0, "",
+     "KV-cache format as stored (written by k/v projections, read by attention); auto = act_format"},
+    {"quant", "out_format", INI_ENUM, F(out_format), 0, 0, "auto", config_fmt_names, 0, "",
+     "format layer outputs are stored in (requantized on the way out); auto = act_format"},
     KEY("sram", "weight_kib", INI_INT, sram_weight_kib, 1, 1 << 20, "512", "KiB", "weight buffer capacity"),
     KEY("sram", "act_kib", INI_INT, sram_act_kib, 1, 1 << 20, "512", "KiB", "activation buffer capacity"),
     KEY("sram", "out_kib", INI_INT, sram_out_kib, 1, 1 << 20, "256", "KiB", "output buffer capacity"),
@@ -102,6 +114,77 @@ static const char *where_of(char *buf, size_t cap, const char *path, int line)
     return buf;
 }
 
+/* Resolve the four operand formats against the kind's row: the weight format picks the variant
+ * (it must agree with an explicit weight_bits), the activation format must be one the datapath
+ * takes, the KV cache and outputs may be stored in any format of the activation family the
+ * datapath's edge converters handle: fp32, fp16, int8 or int4 with a scale per row (a token's
+ * vector is whole in the buffer: the converter scales each element), or the activation format. */
+static int check_formats(const char *path, ArchConfig *c, const IniLoad *w, MpErr *e)
+{
+    char at[1100], list[256];
+    const PeKindId kind = (PeKindId)c->pe_kind;
+    const PeKind *pk = &pe_kinds[kind];
+    const int nv = pe_kind_nvariants(kind);
+    const int wl = w->line[row_index("quant", "weight_format")], xl = w->line[row_index("quant", "act_format")];
+    const int kl = w->line[row_index("quant", "kv_format")], ol = w->line[row_index("quant", "out_format")];
+    if (c->weight_format) {
+        const PeVariant *v = NULL;
+        list[0] = '\0';
+        for (int i = 0; i < nv; i++) {
+            if ((int)pk->var[i].wfmt == c->weight_format - 1)
+                v = &pk->var[i];
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "",
+                     op_fmts[pk->var[i].wfmt].name);
+        }
+        if (!v)
+            return mp_errf(e, MP_EINPUT, "%s: [quant] weight_format = %s: pe_kind %s takes %s",
+                           where_of(at, sizeof at, path, wl ? wl : w->nlines), config_fmt_names[c->weight_format],
+                           pe_kind_names[kind], list);
+        if (w->line[row_index("quant", "weight_bits")] && v->weight_bits != c->weight_bits)
+            return mp_errf(e, MP_EINPUT, "%s: [quant] weight_format = %s has %d-bit codes, weight_bits says %d",
+                           where_of(at, sizeof at, path, wl ? wl : w->nlines), config_fmt_names[c->weight_format],
+                           v->weight_bits, c->weight_bits);
+        c->weight_bits = v->weight_bits;
+    }
+    list[0] = '\0';
+    for (int f = 0; f < OPF_COUNT; f++)
+        if (pk->xfmts >> f & 1)
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", list[0] ? ", " : "", op_fmts[f].name);
+    const int xf = config_act_fmt(c);
+    if (!(pk->xfmts >> xf & 1))
+        return mp_errf(e, MP_EINPUT, "%s: [quant] act_format = %s: pe_kind %s takes %s",
+                       where_of(at, sizeof at, path, xl ? xl : w->nlines), op_fmts[xf].name, pe_kind_names[kind],
+                       list);
+    const struct {
+        int f, line;
+        const char *key;
+    } st[] = {{config_kv_fmt(c), kl, "kv_format"}, {config_out_fmt(c), ol, "out_format"}};
+    for (int i = 0; i < 2; i++) {
+        const int f = st[i].f;
+        if (f != xf && !opfmt_is_float((OpFmtId)f) && f != OPF_INT8 && f != OPF_INT4)
+            return mp_errf(e, MP_EINPUT,
+                           "%s: [quant] %s = %s: stored operands are fp32, fp16, int8, int4 or the act_format (%s), "
+                           "which the edge converters of pe_kind %s turn into its operands",
+                           where_of(at, sizeof at, path, st[i].line ? st[i].line : w->nlines), st[i].key,
+                           op_fmts[f].name, op_fmts[xf].name, pe_kind_names[kind]);
+    }
+    return MP_OK;
+}
+
+int config_act_fmt(const ArchConfig *c)
+{
+    if (c->act_format > 0)
+        return c->act_format - 1;
+    const unsigned m = c->pe_kind >= 0 && c->pe_kind < PE_KIND_COUNT ? pe_kinds[c->pe_kind].xfmts : 0;
+    for (int f = 0; f < OPF_COUNT; f++)
+        if (m >> f & 1)
+            return f;
+    return OPF_FP16;
+}
+
+int config_kv_fmt(const ArchConfig *c) { return c->kv_format > 0 ? c->kv_format - 1 : config_act_fmt(c); }
+int config_out_fmt(const ArchConfig *c) { return c->out_format > 0 ? c->out_format - 1 : config_act_fmt(c); }
+
 static int check_cross(const char *path, ArchConfig *c, const IniLoad *w, MpErr *e)
 {
     char at[1100];
@@ -120,6 +203,9 @@ static int check_cross(const char *path, ArchConfig *c, const IniLoad *w, MpErr 
     }
     if (c->weight_bits == 0)
         c->weight_bits = pk->var[0].weight_bits;
+    int rc = check_formats(path, c, w, e);
+    if (rc)
+        return rc;
     int gl = w->line[row_index("quant", "group_size")];
     MpErr ge = {0};
     if (pe_kind_check_group(kind, c->group_size, &ge) != MP_OK) /* "group size N: <why>" */

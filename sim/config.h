@@ -29,6 +29,8 @@ typedef struct ArchConfig {
     int weight_bits;          /* bits per weight code (BitMoD: 3 or 4)                    */
     int group_size;           /* weights per quantization group along K                  */
     double weight_bits_eff;   /* stored bits per weight incl. metadata; 0 = from format   */
+    /* operand formats, as written: 0 = auto, else 1 + OpFmtId (config_fmt_names) */
+    int weight_format, act_format, kv_format, out_format;
     int sram_weight_kib, sram_act_kib, sram_out_kib;
     int sram_banks;           /* banks per buffer                                         */
     int sram_port_bits;       /* bits per bank per cycle                                  */
@@ -42,8 +44,18 @@ typedef struct ArchConfig {
     double pe_energy_scale;   /* multiplies PE energy (e.g. 1.5 for place-and-route)      */
 } ArchConfig;
 
+/* "auto", then op_fmts[] names in OpFmtId order (index = 1 + OpFmtId); NULL-terminated. */
+extern const char *const config_fmt_names[];
+
 extern const IniKey arch_schema[];
 extern const int arch_schema_len;
+
+/* The operand formats in force (OpFmtId), from the fields as written (auto resolved; the config
+ * checks have refused the combinations the kind does not take): the PE's activation operand (auto:
+ * the kind's first), the KV cache and the layer outputs as stored (auto: the activation format). */
+int config_act_fmt(const ArchConfig *c);
+int config_kv_fmt(const ArchConfig *c);
+int config_out_fmt(const ArchConfig *c);
 
 /* Load a preset name or an .ini path. The resolved path is written to path_out (may be NULL). */
 int config_load(const char *name_or_path, ArchConfig *c, IniLoad *where, char *path_out, size_t path_cap,

@@ -51,6 +51,11 @@ static const IniKey schema_tail[] = {
     NUM("dram", "hbm3_bg_mw_per_gbps", DRAM_BG(DRAM_HBM3), 0, 1000, "mW per GB/s",
         "HBM3 background and refresh power per GB/s of peak bandwidth"),
     NUM("rescale", "pj_per_op", T(rescale_pj), 0, 1000, "pJ", "one fp32 multiply of the output finish"),
+    NUM("requant", "scale_pj", T(requant_scale_pj), 0, 1000, "pJ",
+        "one element scaled and rounded into an integer format (or scaled out of one)"),
+    NUM("requant", "max_pj", T(requant_max_pj), 0, 1000, "pJ", "one compare of a per-token max reduction"),
+    NUM("requant", "ovp_pj", T(requant_ovp_pj), 0, 1000, "pJ", "one element through OliVe's pair encoder"),
+    NUM("requant", "round_pj", T(requant_round_pj), 0, 1000, "pJ", "one fp32 -> fp16 rounding"),
 };
 #define NHEAD (int)(sizeof schema_head / sizeof schema_head[0])
 #define NPE (int)(sizeof schema_pe / sizeof schema_pe[0])
@@ -223,7 +228,9 @@ int energy_compute(const TechTable *t, const ArchConfig *c, const SimEvents *ev,
     out->leakage_sram = (double)ev->cycles * sram_kib * t->sram_leak_mw_per_kib * pj_per_cycle;
     out->leakage = out->leakage_pe + out->leakage_sram;
     out->rescale = (double)ev->rescale_ops * t->rescale_pj;
-    out->other = (double)ev->xsum_ops * t->xsum_pj + out->rescale;
+    out->requant = (double)ev->requant_ops * t->requant_scale_pj + (double)ev->requant_max_ops * t->requant_max_pj +
+                   (double)ev->ovp_ops * t->requant_ovp_pj + (double)ev->round_ops * t->requant_round_pj;
+    out->other = (double)ev->xsum_ops * t->xsum_pj + out->rescale + out->requant;
     out->total = out->pe + out->sram + out->dram + out->decoder + out->dequant + out->leakage + out->other;
     return MP_OK;
 }
@@ -262,6 +269,7 @@ void energy_print(FILE *f, const EnergyBreakdown *b)
         {"  SRAM leakage", b->leakage_sram},
         {"other", b->other},
         {"  output rescale", b->rescale},
+        {"  requantization", b->requant},
         {"total", b->total},
     };
     energy_print_shares(f, "energy", cols, 2, parts, (int)(sizeof parts / sizeof parts[0]), b->total);

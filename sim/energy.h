@@ -17,6 +17,7 @@
  *   decoder  = decoder_ops x decoder pj_per_op
  *   dequant  = dequant_ops x dequant_pj[kind]
  *   other    = xsum_ops x xsum pj_per_op + rescale_ops x rescale pj_per_op
+ *            + requant_ops x scale_pj + requant_max_ops x max_pj + ovp_ops x ovp_pj + round_ops x round_pj
  *
  * Units: energies in pJ, powers in mW, areas in µm², capacities in KiB. mW x 1000 / MHz = pJ per cycle.
  */
@@ -59,6 +60,10 @@ typedef struct TechTable {
     double dram_bg_mw_per_gbps[3]; /* [dram] ddr4/lpddr5/hbm3_bg_mw_per_gbps: background (standby and
                                     * refresh) power per GB/s of peak bandwidth, indexed by DramTech */
     double rescale_pj;            /* [rescale] pj_per_op: one fp32 multiply of the output finish, pJ */
+    double requant_scale_pj;      /* [requant] scale_pj: one element scaled and rounded (or scaled back) */
+    double requant_max_pj;        /* [requant] max_pj: one compare of a per-token max reduction        */
+    double requant_ovp_pj;        /* [requant] ovp_pj: one element through OliVe's pair encoder        */
+    double requant_round_pj;      /* [requant] round_pj: one fp32 -> fp16 rounding                     */
 } TechTable;
 
 /* The table's schema: fixed sections, and [<tech_section>] busy_pj, leak_mw, area_um2, dequant_pj
@@ -80,6 +85,8 @@ typedef struct EnergyBreakdown {
     double leakage_sram;           /* SRAM leakage over every cycle                             */
     double other;                  /* MixPE activation-sum adds (xsum) and rescale              */
     double rescale;                /* fp32 multiplies of the output finish (rescale_ops)        */
+    double requant;                /* operand-format conversions on the DMA path (requant_*,
+                                    * ovp_ops, round_ops)                                       */
     double total;                  /* sum of pe, sram, dram, decoder, dequant, leakage, other   */
 } EnergyBreakdown;
 

@@ -10,6 +10,7 @@
 #include "base/alloc.h"
 #include "base/parse.h"
 #include "models/golden.h"
+#include "models/opfmt.h"
 #include "sim/mapper.h"
 
 static int64_t cdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
@@ -44,6 +45,12 @@ void sim_map_problem(const ArchConfig *c, const SimGemm *g, MapProblem *p)
     p->x_bits = pt.x_bits;
     p->acc_bits = pt.acc_bits;
     p->out_bits = pt.out_bits;
+    /* DRAM holds the operand formats (the config's, resolved): weights as the kind stores them,
+     * activations as the producing layer stored them (out_format), an attention GEMM's second
+     * operand as the KV cache stores it, outputs at kv_format (k/v projections) or out_format */
+    p->w_dram_bits = g->act_act ? opfmt_act_bits((OpFmtId)config_kv_fmt(c), g->k) : p->w_bits;
+    p->x_dram_bits = opfmt_act_bits((OpFmtId)config_out_fmt(c), g->k);
+    p->y_dram_bits = opfmt_act_bits((OpFmtId)(g->y_kv ? config_kv_fmt(c) : config_out_fmt(c)), g->n);
     p->wbuf_bits = (int64_t)c->sram_weight_kib * 8192;
     p->xbuf_bits = (int64_t)c->sram_act_kib * 8192;
     p->ybuf_bits = (int64_t)c->sram_out_kib * 8192;
@@ -175,24 +182,53 @@ static void tile_events(const Ctx *x, const Tile *t, SimEvents *ev, SimResult *r
 
 static void step_load_bits(const Ctx *x, const MapStep *st, int64_t *wb, int64_t *xb)
 {
-    *wb = st->load_w ? map_block_bits(x->p.w_bits, st->nb, st->kb) : 0;
-    *xb = st->load_x ? map_block_bits(x->p.x_bits, st->mb, st->kb) : 0;
+    *wb = st->load_w ? map_block_bits(x->p.w_dram_bits, st->nb, st->kb) : 0;
+    *xb = st->load_x ? map_block_bits(x->p.x_dram_bits, st->mb, st->kb) : 0;
 }
 
 static int64_t step_store_bits(const Ctx *x, const MapStep *st)
 {
-    return st->last_k ? st->mb * st->nb * (int64_t)x->pt.out_bits : 0;
+    return st->last_k ? map_block_bits(x->p.y_dram_bits, st->mb, st->nb) : 0;
 }
 
 /* Transfer events; the DRAM channel's own cycles count each transfer's latency and beats. */
-static void count_transfers(const Ctx *x, SimResult *r, int64_t wb, int64_t xb, int64_t yb)
+/* The conversions on the DMA path between a stored format and the one the array takes or gives
+ * (docs/simulator.md, "Operand formats"): into an integer format a scale-and-round per element
+ * (after a max reduction for a dynamic per-token scale, and OliVe's outlier-victim pair encoder);
+ * out of one a multiply by its scale; fp32 -> fp16 one rounding. */
+static void count_conversions(SimEvents *ev, OpFmtId from, OpFmtId to, int64_t elems)
+{
+    if (from == to || !elems)
+        return;
+    const OpFmt *t = &op_fmts[to];
+    if (!opfmt_is_float(to)) {
+        ev->requant_ops += elems;
+        ev->requant_max_ops += t->dynamic ? elems : 0;
+        ev->ovp_ops += t->ovp ? elems : 0;
+    } else if (!opfmt_is_float(from)) {
+        ev->requant_ops += elems; /* dequantize: times the scale */
+    } else if (to == OPF_FP16) {
+        ev->round_ops += elems;
+    }
+}
+
+/* Transfer events of a step's loads (wb, xb) or store (yb); the DRAM channel's own cycles count
+ * each transfer's latency and beats. The output buffer is read at its own width for a store. */
+static void count_transfers(const Ctx *x, SimResult *r, const MapStep *st, int64_t wb, int64_t xb, int64_t yb)
 {
     SimEvents *ev = &r->ev;
+    const ArchConfig *c = x->c;
     ev->dram_read_bits += wb + xb;
-    ev->sram_write_bits[BUF_W] += wb;
-    ev->sram_write_bits[BUF_X] += xb;
+    ev->sram_write_bits[BUF_W] += map_block_bits(x->p.w_bits, wb ? st->nb : 0, st->kb);
+    ev->sram_write_bits[BUF_X] += map_block_bits(x->p.x_bits, xb ? st->mb : 0, st->kb);
     ev->dram_write_bits += yb;
-    ev->sram_read_bits[BUF_Y] += yb;
+    ev->sram_read_bits[BUF_Y] += yb ? st->mb * st->nb * (int64_t)x->p.out_bits : 0;
+    if (wb && x->g.act_act)
+        count_conversions(ev, (OpFmtId)config_kv_fmt(c), (OpFmtId)config_act_fmt(c), st->nb * st->kb);
+    if (xb)
+        count_conversions(ev, (OpFmtId)config_out_fmt(c), (OpFmtId)config_act_fmt(c), st->mb * st->kb);
+    if (yb)
+        count_conversions(ev, OPF_FP32, (OpFmtId)(x->g.y_kv ? config_kv_fmt(c) : config_out_fmt(c)), st->mb * st->nb);
     const int64_t b[3] = {wb, xb, yb};
     for (int i = 0; i < 3; i++)
         if (b[i])
@@ -359,7 +395,7 @@ static int engine_fast(const Ctx *x, SimResult *r)
     step_load_bits(x, &st, &wb, &xb);
     int64_t lend = xfer(x, &chan, 0, wb);
     lend = max64(lend, xfer(x, &chan, 0, xb));
-    count_transfers(x, r, wb, xb, 0);
+    count_transfers(x, r, &st, wb, xb, 0);
     FastState snap[5];
     int nsnap = 0, jumped = 0;
     int64_t cur_inst = 0;
@@ -423,7 +459,7 @@ static int engine_fast(const Ctx *x, SimResult *r)
                 const int64_t issue = max64(start, ce_prev);
                 nl = xfer(x, &chan, issue, nwb);
                 nl = max64(nl, xfer(x, &chan, issue, nxb));
-                count_transfers(x, r, nwb, nxb, 0);
+                count_transfers(x, r, &next, nwb, nxb, 0);
             }
             /* the array is busy from the tile's start to the end of its last phase */
             const int64_t busy = max64(0, ap.drain_free - max64(start, busy_end));
@@ -440,13 +476,13 @@ static int engine_fast(const Ctx *x, SimResult *r)
         if (yb) {
             after = xfer(x, &chan, ce, yb);
             store_end[block % 2] = after;
-            count_transfers(x, r, 0, 0, yb);
+            count_transfers(x, r, &st, 0, 0, yb);
         }
         last_end = max64(last_end, after);
         if (have_next && !x->c->double_buffer) {
             nl = xfer(x, &chan, after, nwb);
             nl = max64(nl, xfer(x, &chan, after, nxb));
-            count_transfers(x, r, nwb, nxb, 0);
+            count_transfers(x, r, &next, nwb, nxb, 0);
         }
         ce_prev = ce;
         lend = nl;
@@ -543,7 +579,7 @@ static void mach_queue_loads(Mach *m, int64_t s)
     step_load_bits(m->x, &m->steps[s], &wb, &xb);
     chan_push(&m->ch, m->x->c->dram_latency_cycles, wb, LOADW(s));
     chan_push(&m->ch, m->x->c->dram_latency_cycles, xb, LOADX(s));
-    count_transfers(m->x, m->r, wb, xb, 0);
+    count_transfers(m->x, m->r, &m->steps[s], wb, xb, 0);
 }
 
 /* step s's outputs are all in the output buffer: queue its store (then any loads held behind it) */
@@ -552,7 +588,7 @@ static void mach_outputs_done(Mach *m, int64_t s)
     int64_t yb = step_store_bits(m->x, &m->steps[s]);
     chan_push(&m->ch, m->x->c->dram_latency_cycles, yb, STORE(m, s));
     if (yb)
-        count_transfers(m->x, m->r, 0, 0, yb);
+        count_transfers(m->x, m->r, &m->steps[s], 0, 0, yb);
     m->queued_store = s + 1;
     if (m->defer_loads >= 0) {
         mach_queue_loads(m, m->defer_loads);
@@ -727,6 +763,8 @@ void sim_operand_params(const ArchConfig *c, int act_act, QParams *wq, QParams *
     *xq = nf->xq;
     if (wq->scheme == QS_ASYM_GROUP || wq->scheme == QS_BITMOD)
         wq->group = c->group_size;
+    if (config_act_fmt(c) == OPF_INT4 && xq->scheme == QS_SYM_ROW)
+        xq->fmt = FMT_INT4; /* act_format = int4 on an int8 datapath */
     if (act_act)
         *wq = nf->xq; /* the second operand is an activation too */
 }

@@ -35,6 +35,8 @@ typedef struct SimGemm {
                      * Each instance has its own operands (no block stays resident across them);
                      * the next one's first loads overlap this one's last compute. The result
                      * covers every instance; the mapping is chosen for one. */
+    int y_kv;       /* 1: the outputs are KV-cache entries (k/v projections), stored at kv_format;
+                     * else at out_format. An act_act GEMM's second operand is read at kv_format. */
 } SimGemm;
 
 /* What a GEMM's time is made of: each resource's own cycles, the cycles it would need if nothing

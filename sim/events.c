@@ -20,4 +20,8 @@ void sim_events_add(SimEvents *into, const SimEvents *e, int64_t t)
     into->dequant_ops += e->dequant_ops * t;
     into->xsum_ops += e->xsum_ops * t;
     into->rescale_ops += e->rescale_ops * t;
+    into->requant_ops += e->requant_ops * t;
+    into->requant_max_ops += e->requant_max_ops * t;
+    into->ovp_ops += e->ovp_ops * t;
+    into->round_ops += e->round_ops * t;
 }

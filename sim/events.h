@@ -26,6 +26,11 @@ typedef struct SimEvents {
     int64_t dequant_ops;     /* per-group (MixPE, BitMoD) or per-weight (w4a16-dq) dequants     */
     int64_t xsum_ops;        /* MixPE: in-group activation sums (shared across columns)         */
     int64_t rescale_ops;     /* fp32 multiplies of the output finish (scales applied per output) */
+    int64_t requant_ops;     /* elements scaled and rounded into (or scaled out of) an integer
+                              * operand format on the DMA path                                  */
+    int64_t requant_max_ops; /* compares of the max reduction of dynamic (per-token) scales     */
+    int64_t ovp_ops;         /* elements through OliVe's outlier-victim pair encoder            */
+    int64_t round_ops;       /* fp32 -> fp16 roundings of stored outputs                        */
 } SimEvents;
 
 void sim_events_add(SimEvents *into, const SimEvents *e, int64_t times);

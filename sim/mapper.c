@@ -118,9 +118,9 @@ static double estimate(const ArchConfig *c, const SimGemm *g, const MapProblem *
             if (nmemo < 16)
                 memo[nmemo++] = (Memo){st.mb, st.nb, st.kb, st.first_k, st.last_k, cyc};
         }
-        const double load = (st.load_w ? (double)map_block_bits(p->w_bits, st.nb, st.kb) / bw + lat : 0) +
-                            (st.load_x ? (double)map_block_bits(p->x_bits, st.mb, st.kb) / bw + lat : 0);
-        const double store = st.last_k ? (double)(st.mb * st.nb) * p->out_bits / bw + lat : 0;
+        const double load = (st.load_w ? (double)map_block_bits(p->w_dram_bits, st.nb, st.kb) / bw + lat : 0) +
+                            (st.load_x ? (double)map_block_bits(p->x_dram_bits, st.mb, st.kb) / bw + lat : 0);
+        const double store = st.last_k ? (double)map_block_bits(p->y_dram_bits, st.mb, st.nb) / bw + lat : 0;
         if (!c->double_buffer) {
             t += load + cyc + store; /* sequential */
             continue;

@@ -68,7 +68,11 @@ static void fast_equals_cycle(void **state)
                 ArchConfig c = base_config((PeKindId)kind, df, &r);
                 SimGemm g = {1 + (int64_t)mp_rng_below(&r, 24), 1 + (int64_t)mp_rng_below(&r, 24),
                              1 + (int64_t)mp_rng_below(&r, 96), (int)(trial % 7 == 0),
-                             trial % 3 == 0 ? 1 + (int64_t)mp_rng_below(&r, 9) : 1};
+                             trial % 3 == 0 ? 1 + (int64_t)mp_rng_below(&r, 9) : 1, (int)(trial % 5 == 1)};
+                /* stored operand formats: the activation format (auto), or one of the convertible ones */
+                static const int stored[] = {0, 1 + OPF_FP32, 1 + OPF_FP16, 1 + OPF_INT8, 1 + OPF_INT4};
+                c.kv_format = stored[mp_rng_below(&r, 5)];
+                c.out_format = stored[mp_rng_below(&r, 5)];
                 SimResult a, b;
                 MpErr e = {0};
                 MapForce f = MAP_FORCE_NONE;
@@ -181,7 +185,7 @@ static void cycle_computes_golden(void **state)
                 float *y = calloc((size_t)M * N, sizeof *y), *yg = calloc((size_t)M * N, sizeof *yg);
                 GoldenAcc *ps = calloc((size_t)M * N, sizeof *ps);
                 ArrayData d = {&qw, &qx, ps, y};
-                SimGemm g = {M, N, K, act_act, trial % 3 == 0 ? 3 : 1}; /* instances recompute the same outputs */
+                SimGemm g = {M, N, K, act_act, trial % 3 == 0 ? 3 : 1, 0}; /* instances recompute the same outputs */
                 SimResult res;
                 MapForce f = MAP_FORCE_NONE;
                 f.trans = trial % 2; /* both orientations move the right data */
@@ -223,7 +227,7 @@ static void first_principles(void **state)
     c.double_buffer = 1;
     c.dram_bits_per_cycle = 1 << 16;
     c.dram_latency_cycles = 0;
-    SimGemm g = {8, 8, 1000, 0, 1};
+    SimGemm g = {8, 8, 1000, 0, 1, 0};
     SimResult res;
     MpErr e = {0};
     assert_int_equal(sim_gemm(&c, &g, FID_FAST, NULL, NULL, &res, &e), MP_OK);
@@ -233,9 +237,10 @@ static void first_principles(void **state)
     c.rows = c.cols = 1;
     c.dram_bits_per_cycle = 8;
     c.double_buffer = 0;
-    SimGemm g2 = {1, 1, 4096, 0, 1};
+    SimGemm g2 = {1, 1, 4096, 0, 1, 0};
     assert_int_equal(sim_gemm(&c, &g2, FID_FAST, NULL, NULL, &res, &e), MP_OK);
-    int64_t bits = 2 * 4096 * 8 + 32;
+    /* int8 weights; the int8 activation row and the int8 output each carry a 32-bit per-token scale */
+    int64_t bits = 4096 * 8 + (4096 * 8 + 32) + (8 + 32);
     assert_int_equal(res.ev.dram_read_bits + res.ev.dram_write_bits, bits);
     assert_int_equal(res.ev.cycles, bits / 8 + res.ev.compute_cycles);
 }

@@ -49,8 +49,12 @@ static MapProblem rand_problem(MpRng *r)
     p.k_align = mp_rng_below(r, 3) == 0 ? 1 + (int)mp_rng_below(r, 200) : 1 << mp_rng_below(r, 8);
     p.w_bits = wbits[mp_rng_below(r, sizeof wbits / sizeof wbits[0])];
     p.x_bits = xbits[mp_rng_below(r, sizeof xbits / sizeof xbits[0])];
+    /* DRAM may hold other formats than the buffers (converted on the DMA path) */
+    p.w_dram_bits = mp_rng_below(r, 2) ? p.w_bits : xbits[mp_rng_below(r, sizeof xbits / sizeof xbits[0])];
+    p.x_dram_bits = mp_rng_below(r, 2) ? p.x_bits : xbits[mp_rng_below(r, sizeof xbits / sizeof xbits[0])];
     p.acc_bits = 32;
     p.out_bits = mp_rng_below(r, 4) == 0 ? 16 : 32;
+    p.y_dram_bits = mp_rng_below(r, 2) ? p.out_bits : xbits[mp_rng_below(r, sizeof xbits / sizeof xbits[0])] + 32.0 / 4096;
     /* 2^8 bits .. 4 MiB per buffer: from "nothing fits" to "everything fits" */
     p.wbuf_bits = ((int64_t)1 << (8 + mp_rng_below(r, 18))) + (int64_t)mp_rng_below(r, 1 << 12);
     p.xbuf_bits = ((int64_t)1 << (8 + mp_rng_below(r, 18))) + (int64_t)mp_rng_below(r, 1 << 12);
@@ -130,13 +134,13 @@ static Walk walk(const MapProblem *p, const Mapping *mp)
             fail_msg("%s: step %lld loads w %d x %d, the previous step's blocks say %d %d", what, (long long)wk.steps,
                      st.load_w, st.load_x, !same_w, !same_x);
         if (st.load_w)
-            wk.w_bits += map_block_bits(p->w_bits, st.nb, st.kb);
+            wk.w_bits += map_block_bits(p->w_dram_bits, st.nb, st.kb);
         if (st.load_x)
-            wk.x_bits += map_block_bits(p->x_bits, st.mb, st.kb);
+            wk.x_bits += map_block_bits(p->x_dram_bits, st.mb, st.kb);
         if (st.first_k)
             open++;
         if (st.last_k) {
-            wk.y_bits += st.mb * st.nb * (int64_t)p->out_bits;
+            wk.y_bits += map_block_bits(p->y_dram_bits, st.mb, st.nb);
             outputs += st.mb * st.nb;
             wk.blocks++;
             open--;
@@ -207,7 +211,8 @@ static void traffic_equals_steps(void **state)
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
         for (int o = 0; o < 2; o++) {
             const MapProblem p = {.m = shapes[i][0], .n = shapes[i][1], .k = shapes[i][2], .rows = 1, .cols = 1,
-                                  .k_align = 1, .w_bits = 4 + 20.0 / 128, .x_bits = 8, .acc_bits = 32, .out_bits = 32};
+                                  .k_align = 1, .w_bits = 4 + 20.0 / 128, .x_bits = 8, .acc_bits = 32, .out_bits = 32,
+                                  .w_dram_bits = 4 + 20.0 / 128, .x_dram_bits = 8, .y_dram_bits = 32};
             Mapping mp = {shapes[i][3], shapes[i][4], shapes[i][5], (LoopOrder)o, 0, 0, 0, 0, 0};
             check_traffic(&p, &mp);
             const int64_t nm = cdiv(p.m, mp.bm), nn = cdiv(p.n, mp.bn), nk = cdiv(p.k, mp.bk);
@@ -423,7 +428,7 @@ static void forced_choices(void **state)
 
     /* by hand: a blocking that fits is taken as is, one that does not is refused */
     MapProblem p = {.m = 100, .n = 200, .k = 300, .rows = 4, .cols = 4, .k_align = 1, .w_bits = 8, .x_bits = 8,
-                    .acc_bits = 32, .out_bits = 32, .wbuf_bits = 1 << 20, .xbuf_bits = 1 << 20, .ybuf_bits = 1 << 20};
+                    .acc_bits = 32, .out_bits = 32, .w_dram_bits = 8, .x_dram_bits = 8, .y_dram_bits = 32, .wbuf_bits = 1 << 20, .xbuf_bits = 1 << 20, .ybuf_bits = 1 << 20};
     MapForce f = {20, 40, 60, ORDER_NM, 0};
     Mapping mp;
     MpErr e = {0};
@@ -448,7 +453,7 @@ static void degenerate_shapes(void **state)
 {
     (void)state;
     MapProblem p = {.m = 1, .n = 1, .k = 1, .rows = 32, .cols = 32, .k_align = 128, .w_bits = 4 + 20.0 / 128,
-                    .x_bits = 16, .acc_bits = 32, .out_bits = 32, .wbuf_bits = 4 << 20, .xbuf_bits = 4 << 20,
+                    .x_bits = 16, .acc_bits = 32, .out_bits = 32, .w_dram_bits = 4 + 20.0 / 128, .x_dram_bits = 16, .y_dram_bits = 32, .wbuf_bits = 4 << 20, .xbuf_bits = 4 << 20,
                     .ybuf_bits = 4 << 20, .double_buffer = 1};
     Mapping mp;
     MpErr e = {0};
@@ -553,7 +558,7 @@ static void bug_capacity_overflow(void **state)
     TU_KNOWN_BUG();
     const int64_t buf = (int64_t)1 << 33; /* [sram] *_kib = 2^20 */
     const MapProblem p = {.m = (int64_t)1 << 31, .n = (int64_t)1 << 28, .k = 1, .rows = 1, .cols = 1, .k_align = 1,
-                          .w_bits = 4, .x_bits = 4, .acc_bits = 32, .out_bits = 32, .wbuf_bits = buf, .xbuf_bits = buf,
+                          .w_bits = 4, .x_bits = 4, .acc_bits = 32, .out_bits = 32, .w_dram_bits = 4, .x_dram_bits = 4, .y_dram_bits = 32, .wbuf_bits = buf, .xbuf_bits = buf,
                           .ybuf_bits = buf};
     Mapping mp;
     MpErr e = {0};
@@ -572,7 +577,7 @@ static void bug_forced_beyond_extent(void **state)
 {
     TU_KNOWN_BUG();
     const MapProblem p = {.m = 2048, .n = 256, .k = 256, .rows = 32, .cols = 32, .k_align = 1, .w_bits = 16,
-                          .x_bits = 16, .acc_bits = 32, .out_bits = 32, .wbuf_bits = (int64_t)512 * 8192,
+                          .x_bits = 16, .acc_bits = 32, .out_bits = 32, .w_dram_bits = 16, .x_dram_bits = 16, .y_dram_bits = 32, .wbuf_bits = (int64_t)512 * 8192,
                           .xbuf_bits = (int64_t)512 * 8192, .ybuf_bits = (int64_t)256 * 8192, .double_buffer = 1};
     MapForce f = {INT64_MAX, 0, 0, -1, -1};
     Mapping mp;
@@ -591,7 +596,7 @@ static void bug_forced_unaligned_bk(void **state)
 {
     TU_KNOWN_BUG();
     const MapProblem p = {.m = 32, .n = 32, .k = 256, .rows = 8, .cols = 8, .k_align = 128, .w_bits = 4 + 24.0 / 128,
-                          .x_bits = 16, .acc_bits = 32, .out_bits = 32, .wbuf_bits = 1 << 22, .xbuf_bits = 1 << 22,
+                          .x_bits = 16, .acc_bits = 32, .out_bits = 32, .w_dram_bits = 4 + 24.0 / 128, .x_dram_bits = 16, .y_dram_bits = 32, .wbuf_bits = 1 << 22, .xbuf_bits = 1 << 22,
                           .ybuf_bits = 1 << 22};
     MapForce f = {0, 0, 6, -1, -1};
     Mapping mp;
