@@ -1,4 +1,4 @@
-/* cli/cmd_list.c — `mpsim list models|presets|kinds`. */
+/* cli/cmd_list.c — `mpsim list models|presets|kinds|formats`. */
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -11,6 +11,7 @@
 #include "base/cli.h"
 #include "cli/cmds.h"
 #include "sim/config.h"
+#include "models/opfmt.h"
 #include "models/pekind.h"
 #include "traces/workload.h"
 
@@ -54,6 +55,36 @@ static int list_kinds(int argc, char **argv)
         return status;
     for (int i = 0; i < PE_KIND_COUNT; i++)
         printf("%s\n", pe_kind_names[i]);
+    return 0;
+}
+
+/* The operand formats ([quant] *_format), then which of them each kind takes. */
+static int list_formats(int argc, char **argv)
+{
+    int status = parse_plain("mpsim list formats",
+                             "Operand formats (config keys [quant] weight_format, act_format, kv_format, out_format) "
+                             "and the formats each PE kind takes.",
+                             argc, argv);
+    if (status != CMD_GO_ON)
+        return status;
+    static const char *const per[] = {"-", "group", "row", "tensor"};
+    printf("%-11s %4s %5s %-7s %-7s %-7s %s\n", "format", "bits", "meta", "scale/w", "scale/x", "x-scale", "description");
+    for (int f = 0; f < OPF_COUNT; f++) {
+        const OpFmt *o = &op_fmts[f];
+        printf("%-11s %4d %5d %-7s %-7s %-7s %s\n", o->name, o->bits, o->meta_bits, per[o->per_w], per[o->per_x],
+               o->dynamic ? "dynamic" : o->meta_bits ? "static" : "-", o->desc);
+    }
+    printf("\n%-14s %-24s %s\n", "kind", "weight_format", "act_format (kv_format, out_format: fp32, fp16, int8, int4 "
+           "or the act_format)");
+    for (int k = 0; k < PE_KIND_COUNT; k++) {
+        char w[64] = "", x[64] = "";
+        for (int i = 0; i < pe_kind_nvariants((PeKindId)k); i++)
+            snprintf(w + strlen(w), sizeof w - strlen(w), "%s%s", i ? ", " : "", op_fmts[pe_kinds[k].var[i].wfmt].name);
+        for (int f = 0; f < OPF_COUNT; f++)
+            if (pe_kinds[k].xfmts >> f & 1)
+                snprintf(x + strlen(x), sizeof x - strlen(x), "%s%s", x[0] ? ", " : "", op_fmts[f].name);
+        printf("%-14s %-24s %s\n", pe_kind_names[k], w, x);
+    }
     return 0;
 }
 
@@ -153,6 +184,7 @@ int cmd_list(int argc, char **argv)
         {"models", list_models, "built-in LLM models with their shapes and weight parameters"},
         {"presets", list_presets, "accelerator presets under configs/, by name"},
         {"kinds", list_kinds, "PE kinds"},
+        {"formats", list_formats, "operand formats and the ones each PE kind takes"},
         {NULL, NULL, NULL},
     };
     return cli_dispatch("mpsim list", sub, argc, argv);

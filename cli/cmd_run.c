@@ -12,6 +12,8 @@
 #include "base/cli.h"
 #include "base/parse.h"
 #include "cli/cmds.h"
+#include "models/opfmt.h"
+#include "models/pekind.h"
 #include "sim/config.h"
 #include "sim/energy.h"
 #include "base/jsonout.h"
@@ -80,7 +82,11 @@ static void print_point(const Point *p, const Workload *w)
         printf(" seq %lld", (long long)w->seq);
     else if (w->phase == WL_DECODE)
         printf(" kv %lld", (long long)w->kv);
-    printf("  batch %lld\n\n", (long long)w->batch);
+    printf("  batch %lld\n", (long long)w->batch);
+    const PeVariant *v = pe_kind_variant((PeKindId)c->pe_kind, c->weight_bits);
+    printf("operands: weights %s, activations %s, KV cache %s, outputs %s (mpsim list formats)\n\n",
+           v ? op_fmts[v->wfmt].name : "?", op_fmts[config_act_fmt(c)].name, op_fmts[config_kv_fmt(c)].name,
+           op_fmts[config_out_fmt(c)].name);
     printf("%-12s %6s %6s %6s %5s %13s %6s %10s %11s %-13s  %s\n", "gemm", "M", "N", "K", "count", "cycles(all)",
            "util%", "DRAM MB", "energy uJ", "bound", "mapping (per instance)");
     for (int i = 0; i < p->res.nlayer; i++) {
@@ -125,6 +131,12 @@ static cJSON *point_json(const Point *p, const Workload *w)
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "arch", c->name);
     cJSON_AddStringToObject(o, "pe_kind", pe_kind_names[c->pe_kind]);
+    const PeVariant *v = pe_kind_variant((PeKindId)c->pe_kind, c->weight_bits);
+    cJSON *ops = cJSON_AddObjectToObject(o, "operands");
+    cJSON_AddStringToObject(ops, "weights", v ? op_fmts[v->wfmt].name : "?");
+    cJSON_AddStringToObject(ops, "activations", op_fmts[config_act_fmt(c)].name);
+    cJSON_AddStringToObject(ops, "kv_cache", op_fmts[config_kv_fmt(c)].name);
+    cJSON_AddStringToObject(ops, "outputs", op_fmts[config_out_fmt(c)].name);
     cJSON_AddStringToObject(o, "model", w->model);
     cJSON_AddStringToObject(o, "phase", wl_phase_name(w->phase));
     cJSON_AddNumberToObject(o, "batch", (double)w->batch);

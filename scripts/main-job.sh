@@ -20,6 +20,15 @@ echo
 say "$mpsim" summary --db "$run_dir/main.db" --baseline iso/fp16
 echo
 
+# The operand formats each design runs with ([quant] *_format; docs/config.md).
+echo "== operand formats of each design (weights, activations, KV cache, outputs; mpsim list formats) =="
+for a in configs/iso/*.ini; do
+  name=iso/$(basename "$a" .ini)
+  cfg=$("$mpsim" config show "$name") || { echo "main-job: mpsim config show $name failed (exit $?)" >&2; exit 1; }
+  printf '%-18s %s\n' "$name" "$(sed -n 's/^\(weight\|act\|kv\|out\)_format = \([^ ]*\).*/\2/p' <<<"$cfg" | paste -sd ' ')"
+done
+echo
+
 # What binds each design: every layer's cycles counted under its binding resource (docs/simulator.md §4).
 for phase in prefill decode; do
   echo "== what binds each design: llama2-7b $phase (2048 tokens / KV 2048), batch 1 =="
