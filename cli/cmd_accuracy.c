@@ -178,11 +178,13 @@ static void print_tables(const AccOpts *o, const AccStudy *s)
         if (f->bitmod_groups)
             snprintf(notes, sizeof notes, "fp16/fp64 error pick differently in %lld of %lld groups", f->bitmod_disagree,
                      f->bitmod_groups);
-        if (f->olive_w_pairs)
+        if (f->olive_w_pairs && f->olive_x_pairs)
             snprintf(notes, sizeof notes, "outlier pairs: weights %.3f%%, activations %.3f%%; types %s",
                      100.0 * f->olive_w_outlier_pairs / f->olive_w_pairs,
-                     f->olive_x_pairs ? 100.0 * f->olive_x_outlier_pairs / f->olive_x_pairs : 0.0,
-                     type_names(f->types_seen, types, sizeof types));
+                     100.0 * f->olive_x_outlier_pairs / f->olive_x_pairs, type_names(f->types_seen, types, sizeof types));
+        else if (f->olive_w_pairs)
+            snprintf(notes, sizeof notes, "outlier pairs: weights %.3f%% (fp16 activations); types %s",
+                     100.0 * f->olive_w_outlier_pairs / f->olive_w_pairs, type_names(f->types_seen, types, sizeof types));
         else if (f->types_seen)
             snprintf(notes, sizeof notes, "types %s", type_names(f->types_seen, types, sizeof types));
         printf("%-18s %9s %9s %9s %9s %10.3e %9.6f %10.3e  %s\n", f->name, a, b, c, d, hw.rel_err, hw.cosine,
@@ -210,8 +212,9 @@ static cJSON *metrics_json(const AccFormat *f)
     }
     if (f->olive_w_pairs) {
         cJSON_AddNumberToObject(m, "olive_weight_outlier_pair_frac", (double)f->olive_w_outlier_pairs / f->olive_w_pairs);
-        cJSON_AddNumberToObject(m, "olive_act_outlier_pair_frac",
-                                f->olive_x_pairs ? (double)f->olive_x_outlier_pairs / f->olive_x_pairs : 0.0);
+        if (f->olive_x_pairs)
+            cJSON_AddNumberToObject(m, "olive_act_outlier_pair_frac",
+                                    (double)f->olive_x_outlier_pairs / f->olive_x_pairs);
     }
     return m;
 }

@@ -121,11 +121,15 @@ int acc_study_gemm(AccStudy *s, const char *name, const float *w, int n, int k, 
             if (qw.scheme == QS_OLIVE) {
                 f->olive_w_outlier_pairs += qw.n_outlier_pairs;
                 f->olive_w_pairs += (long long)qw.rows * ((qw.cols + 1) / 2);
+            }
+            if (qx.scheme == QS_OLIVE) { /* W4A4 only: the weight-only kinds take fp16 activations */
                 f->olive_x_outlier_pairs += qx.n_outlier_pairs;
                 f->olive_x_pairs += (long long)qx.rows * ((qx.cols + 1) / 2);
             }
             if (qw.scheme == QS_OLIVE || qw.scheme == QS_ANT)
-                f->types_seen |= 1 << qw.fmt | 1 << qx.fmt;
+                f->types_seen |= 1 << qw.fmt;
+            if (qx.scheme == QS_OLIVE || qx.scheme == QS_ANT)
+                f->types_seen |= 1 << qx.fmt;
         }
         quant_free(&qw);
         quant_free(&qx);

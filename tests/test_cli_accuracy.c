@@ -25,7 +25,8 @@ static char tmpdir[] = "/tmp/mpsim_cliacc_XXXXXX";
 
 /* The formats of `--formats all`, in the table's order. */
 static const char *const all_formats[] = {"fp16",        "int8",      "int4",      "w4a16-dq",   "mixpe-w4a8",
-                                          "mixpe-w4a16", "bitmod-w4", "bitmod-w3", "olive-w4a4", "ant-w4a4"};
+                                          "mixpe-w4a16", "bitmod-w4", "bitmod-w3", "olive-w4a4", "ant-w4a4",
+                                          "olive-w4a16", "ant-w4a16"};
 #define NFMT ((int)(sizeof all_formats / sizeof all_formats[0]))
 
 /* A small synthetic study: the tiny model's first layer, 16 weight rows, 4 tokens. */
@@ -72,9 +73,10 @@ static void json_all_formats(void **state)
             fail_msg("%s: hw_vs_ideal_sqnr_db %.2f is not far above sqnr_db %.2f", all_formats[f],
                      cli_num(m, "hw_vs_ideal_sqnr_db"), sq);
         int bm = !strncmp(all_formats[f], "bitmod", 6), ol = !strcmp(all_formats[f], "olive-w4a4");
+        int olw = ol || !strcmp(all_formats[f], "olive-w4a16"); /* weight-only OliVe: no activation pairs */
         assert_int_equal(cJSON_HasObjectItem(m, "bitmod_groups"), bm);
         assert_int_equal(cJSON_HasObjectItem(m, "bitmod_fp16_fp64_disagree"), bm);
-        assert_int_equal(cJSON_HasObjectItem(m, "olive_weight_outlier_pair_frac"), ol);
+        assert_int_equal(cJSON_HasObjectItem(m, "olive_weight_outlier_pair_frac"), olw);
         assert_int_equal(cJSON_HasObjectItem(m, "olive_act_outlier_pair_frac"), ol);
         if (bm) /* 7 GEMMs x 16 rows x K/128 groups */
             assert_true(cli_num(m, "bitmod_groups") == 16.0 * (2 + 2 + 2 + 2 + 2 + 2 + 4));
