@@ -188,7 +188,7 @@ static int acc_entry(Run *r, const ArchConfig *c, int w, MpErr *e)
     SweepPlan *p = r->p;
     if (!p->acc.enabled)
         return -1;
-    const NumFormat *nf = num_format_for_kind((PeKindId)c->pe_kind, c->weight_bits);
+    const NumFormat *nf = num_format_for_operands((PeKindId)c->pe_kind, c->weight_bits, config_act_fmt(c));
     if (!nf)
         return -1;
     int group = sweep_acc_group(nf, c), wl = p->acc_models[p->wl[w].acc_model];

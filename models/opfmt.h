@@ -42,6 +42,7 @@ typedef struct OpFmt {
     int dynamic;       /* 1: the scale comes from the data at run time (a max reduction)   */
     int ovp;           /* 1: elements are encoded in pairs with outlier detection (OliVe)  */
     QScheme qs;        /* the quantizer of the golden path and accuracy studies            */
+    FmtId fmt;         /* its element format where the scheme has several (int8 / int4)    */
     const char *desc;
 } OpFmt;
 

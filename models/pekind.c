@@ -198,6 +198,8 @@ const NumFormat num_formats[] = {
     {"fp16", PE_FP16, QP(QS_FP16, 0, 0, 0), QP(QS_FP16, 0, 0, 0), "fp16 weights and activations"},
     {"int8", PE_INT8, QP(QS_SYM_ROW, FMT_INT8, 0, 0), QP(QS_SYM_ROW, FMT_INT8, 0, 0),
      "int8 per-channel weights, int8 per-token activations"},
+    {"int8-a4", PE_INT8, QP(QS_SYM_ROW, FMT_INT8, 0, 0), QP(QS_SYM_ROW, FMT_INT4, 0, 0),
+     "int8 per-channel weights, int4 per-token activations ([quant] act_format = int4 on the int8 PE)"},
     {"int4", PE_INT8, QP(QS_SYM_ROW, FMT_INT4, 0, 0), QP(QS_SYM_ROW, FMT_INT4, 0, 0),
      "naive W4A4: int4 per-channel weights and per-token activations, no outlier handling"},
     {"w4a16-dq", PE_W4A16_DQ, QP(QS_ASYM_GROUP, FMT_UINT4, 128, 0), QP(QS_FP16, 0, 0, 0),
@@ -233,4 +235,22 @@ const NumFormat *num_format_for_kind(PeKindId kind, int weight_bits)
 {
     const PeVariant *v = pe_kind_variant(kind, weight_bits);
     return v ? num_format_find(v->format) : NULL;
+}
+
+const NumFormat *num_format_for_operands(PeKindId kind, int weight_bits, int act)
+{
+    const NumFormat *own = num_format_for_kind(kind, weight_bits);
+    if (!own || act < 0 || act >= OPF_COUNT)
+        return NULL;
+    const OpFmt *x = &op_fmts[act];
+    const int same_scheme = own->xq.scheme == x->qs;
+    if (same_scheme && (x->qs != QS_SYM_ROW || own->xq.fmt == x->fmt))
+        return own;
+    for (int i = 0; i < num_formats_count; i++) {
+        const NumFormat *f = &num_formats[i];
+        if (f->kind == kind && f->wq.scheme == own->wq.scheme && f->wq.fmt == own->wq.fmt && f->xq.scheme == x->qs &&
+            (x->qs != QS_SYM_ROW || f->xq.fmt == x->fmt))
+            return f;
+    }
+    return NULL;
 }

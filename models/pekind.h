@@ -137,5 +137,10 @@ extern const int num_formats_count;
 const NumFormat *num_format_find(const char *name);
 /* The format a PE kind runs with a given weight width (its variant's format); NULL if none. */
 const NumFormat *num_format_for_kind(PeKindId kind, int weight_bits);
+/* The same with the activations in `act` (an OpFmtId the kind takes): the variant's format when act
+ * is the kind's own, else the table's row of that kind with the variant's weights and act's
+ * quantizer (int8 with int4 activations: "int8-a4"); NULL if none. A design's simulation and its
+ * accuracy study both take their operands from this row. */
+const NumFormat *num_format_for_operands(PeKindId kind, int weight_bits, int act);
 
 #endif

@@ -155,6 +155,9 @@ static int check_formats(const char *path, ArchConfig *c, const IniLoad *w, MpEr
         return mp_errf(e, MP_EINPUT, "%s: [quant] act_format = %s: pe_kind %s takes %s",
                        where_of(at, sizeof at, path, xl ? xl : w->nlines), op_fmts[xf].name, pe_kind_names[kind],
                        list);
+    if (!num_format_for_operands(kind, c->weight_bits, xf)) /* a kind row whose xfmts has no format row */
+        return mp_errf(e, MP_EINPUT, "%s: [quant] act_format = %s: no accuracy format of pe_kind %s has it",
+                       where_of(at, sizeof at, path, xl ? xl : w->nlines), op_fmts[xf].name, pe_kind_names[kind]);
     const struct {
         int f, line;
         const char *key;

@@ -758,13 +758,11 @@ PeKindId sim_datapath_kind(const ArchConfig *c, int act_act)
 
 void sim_operand_params(const ArchConfig *c, int act_act, QParams *wq, QParams *xq)
 {
-    const NumFormat *nf = num_format_for_kind((PeKindId)c->pe_kind, c->weight_bits);
+    const NumFormat *nf = num_format_for_operands((PeKindId)c->pe_kind, c->weight_bits, config_act_fmt(c));
     *wq = nf->wq;
     *xq = nf->xq;
     if (wq->scheme == QS_ASYM_GROUP || wq->scheme == QS_BITMOD)
         wq->group = c->group_size;
-    if (config_act_fmt(c) == OPF_INT4 && xq->scheme == QS_SYM_ROW)
-        xq->fmt = FMT_INT4; /* act_format = int4 on an int8 datapath */
     if (act_act)
         *wq = nf->xq; /* the second operand is an activation too */
 }

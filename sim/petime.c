@@ -10,6 +10,7 @@ PeTiming pe_timing(const ArchConfig *c)
     PeTiming t = pe_kinds[c->pe_kind].timing;
     if (c->weight_bits > 0)
         t.w_bits = c->weight_bits; /* the variant's width (BitMoD 3 or 4) */
+    t.x_bits = op_fmts[config_act_fmt(c)].bits; /* the design's activation operand (int4 on int8) */
     return t;
 }
 
