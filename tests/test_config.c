@@ -19,6 +19,7 @@
 #include "testutil.h"
 
 #include "models/pekind.h"
+#include "models/opfmt.h"
 #include "sim/config.h"
 
 #define DOC_PATH MPSIM_DATADIR "/docs/config.md"
@@ -168,6 +169,52 @@ static void weight_bits_vs_kind(void **state)
                  "(leave it 0 for the native width)");
     expect_fault(put("wb5.ini", "[arch]\npe_kind = bitmod\nrows = 2\ncols = 2\n[quant]\nweight_bits = 5\n"), 6,
                  "(3 or 4)");
+}
+
+/* [quant] *_format: what each kind takes, resolved values, and FILE:LINE faults on the key's line. */
+static void operand_formats(void **state)
+{
+    (void)state;
+    ArchConfig c;
+    /* auto: the kind's own */
+    load_ok(put("f0.ini", "[arch]\npe_kind = mixpe-w4a8\nrows = 2\ncols = 2\n"), &c, NULL);
+    assert_int_equal(config_act_fmt(&c), OPF_INT8);
+    assert_int_equal(config_kv_fmt(&c), OPF_INT8);
+    assert_int_equal(config_out_fmt(&c), OPF_INT8);
+    /* the weight format picks the BitMoD variant */
+    load_ok(put("f1.ini", "[arch]\npe_kind = bitmod\nrows = 2\ncols = 2\n[quant]\nweight_format = bitmod-fp3\n"), &c,
+            NULL);
+    assert_int_equal(c.weight_bits, 3);
+    /* int8 runs int4 activations (the int8-a4 format); the KV cache and outputs may be stored wider */
+    load_ok(put("f2.ini", "[arch]\npe_kind = int8\nrows = 2\ncols = 2\n[quant]\nact_format = int4\n"
+                          "kv_format = fp16\nout_format = fp32\n"),
+            &c, NULL);
+    assert_int_equal(config_act_fmt(&c), OPF_INT4);
+    assert_int_equal(config_kv_fmt(&c), OPF_FP16);
+    assert_int_equal(config_out_fmt(&c), OPF_FP32);
+    assert_string_equal(num_format_for_operands(PE_INT8, 8, OPF_INT4)->name, "int8-a4");
+    /* an fp16 design may keep its KV cache in int8 or int4 */
+    load_ok(put("f3.ini", "[arch]\npe_kind = fp16\nrows = 2\ncols = 2\n[quant]\nkv_format = int4\n"), &c, NULL);
+    assert_int_equal(config_kv_fmt(&c), OPF_INT4);
+    static const char head[] = "[arch]\npe_kind = %s\nrows = 2\ncols = 2\n[quant]\n%s\n";
+    static const struct { const char *kind, *line, *why; } bad[] = {
+        {"fp16", "weight_format = uint4", "[quant] weight_format = uint4: pe_kind fp16 takes fp16"},
+        {"bitmod", "weight_format = olive4", "pe_kind bitmod takes bitmod-fp4, bitmod-fp3"},
+        {"mixpe-w4a8", "act_format = fp16", "[quant] act_format = fp16: pe_kind mixpe-w4a8 takes int8"},
+        {"olive-w4a16", "act_format = olive4", "pe_kind olive-w4a16 takes fp16"},
+        {"fp16", "kv_format = uint4", "[quant] kv_format = uint4: stored operands are fp32, fp16, int8, int4"},
+        {"bitmod", "out_format = bitmod-fp4", "[quant] out_format = bitmod-fp4"},
+        {"fp16", "act_format = nosuch", "act_format"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char text[256];
+        snprintf(text, sizeof text, head, bad[i].kind, bad[i].line);
+        expect_fault(put("fb.ini", text), 6, bad[i].why);
+    }
+    /* weight_format and an explicit weight_bits must agree */
+    expect_fault(put("fw.ini", "[arch]\npe_kind = bitmod\nrows = 2\ncols = 2\n[quant]\nweight_bits = 4\n"
+                               "weight_format = bitmod-fp3\n"),
+                 7, "[quant] weight_format = bitmod-fp3 has 3-bit codes, weight_bits says 4");
 }
 
 static void dram_custom_needs_energy(void **state)
@@ -469,6 +516,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(minimal_file_defaults),
         cmocka_unit_test(required_keys),
         cmocka_unit_test(weight_bits_vs_kind),
+        cmocka_unit_test(operand_formats),
         cmocka_unit_test(dram_custom_needs_energy),
         cmocka_unit_test(preset_by_name),
         cmocka_unit_test(name_default_and_explicit),
