@@ -39,3 +39,12 @@ double opfmt_act_bits(OpFmtId id, int64_t k)
     const OpFmt *f = &op_fmts[id];
     return f->per_x == OPF_PER_ROW ? f->bits + (double)f->meta_bits / (double)(k > 0 ? k : 1) : f->bits;
 }
+
+int opfmt_act_qparams(OpFmtId id, QParams *p)
+{
+    const OpFmt *f = &op_fmts[id];
+    if (id == OPF_FP32)
+        return -1;
+    *p = (QParams){f->qs, f->fmt, 0, f->per_x == OPF_PER_TENSOR, BM_ERR_FP16, 0};
+    return 0;
+}

@@ -53,6 +53,9 @@ int opfmt_from_name(const char *name, OpFmtId *id);
 /* Stored bits per element of an activation, KV-cache or output row of k elements, metadata
  * included: a scale per row (token) adds meta_bits / k; a per-tensor scale amortises to nothing. */
 double opfmt_act_bits(OpFmtId id, int64_t k);
+/* The quantizer of an activation, KV-cache or output operand stored in format id (a per-tensor
+ * scale for OliVe and ANT, per row otherwise); 0, or -1 for fp32 (nothing to quantize). */
+int opfmt_act_qparams(OpFmtId id, QParams *p);
 /* A format is quantized (needs a requantization pass to be produced from fp32 outputs) unless it is
  * fp32; fp16 needs one rounding. */
 static inline int opfmt_is_float(OpFmtId id) { return id == OPF_FP32 || id == OPF_FP16; }

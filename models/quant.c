@@ -365,3 +365,16 @@ int quant_matrix_ref(const QParams *p, const float *src, int rows, int cols, QMa
 {
     return quant_run(p, src, rows, cols, q, 1, e);
 }
+
+int quant_roundtrip(const QParams *p, float *v, int rows, int cols, MpErr *e)
+{
+    QMat q;
+    int rc = quant_matrix(p, v, rows, cols, &q, e);
+    if (rc)
+        return rc;
+    for (int r = 0; r < rows; r++)
+        for (int c = 0; c < cols; c++)
+            v[(size_t)r * cols + c] = (float)quant_value(&q, r, c);
+    quant_free(&q);
+    return MP_OK;
+}

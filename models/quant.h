@@ -78,6 +78,9 @@ int quant_matrix_ref(const QParams *p, const float *src, int rows, int cols, QMa
 void quant_fill_dq16(QMat *q);
 /* Dequantized value of element (r, c), exactly as defined above, in double. */
 double quant_value(const QMat *q, int r, int c);
+/* Quantize v (rows x cols) as p says and replace every element by its dequantized value rounded to
+ * fp32: what an operand stored in that format holds when it is read back. */
+int quant_roundtrip(const QParams *p, float *v, int rows, int cols, MpErr *e) MP_MUST_CHECK;
 /* Scale index of (r, c). */
 static inline int quant_gidx(const QMat *q, int r, int c)
 {

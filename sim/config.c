@@ -331,7 +331,8 @@ int config_apply_sets(ArchConfig *out, const char *list, MpErr *e)
     if (strlen(list) >= sizeof buf)
         return mp_errf(e, MP_EINPUT, "--set: list longer than %zu characters", sizeof buf - 1);
     snprintf(buf, sizeof buf, "%s", list);
-    int kind_changed = 0, bits_set = 0, tech_set = 0;
+    int kind_changed = 0, bits_set = 0, tech_set = 0, fmt_set[4] = {0, 0, 0, 0};
+    static const char *const fmt_keys[4] = {"weight_format", "act_format", "kv_format", "out_format"};
     /* every item between commas counts: an empty one (",,", a leading or trailing comma, blanks
      * only) is a mistake, not nothing to do */
     for (char *tok = buf, *next; tok; tok = next) {
@@ -355,10 +356,31 @@ int config_apply_sets(ArchConfig *out, const char *list, MpErr *e)
             return mp_errf(e, MP_EINPUT, "--set %s.%s: %s", tok, dot + 1, msg);
         kind_changed |= !strcmp(dot + 1, "pe_kind");
         bits_set |= !strcmp(dot + 1, "weight_bits");
+        for (int f = 0; f < 4; f++)
+            fmt_set[f] |= !strcmp(dot + 1, fmt_keys[f]);
         tech_set |= !strcmp(tok, "energy") && !strcmp(dot + 1, "tech");
     }
     if (kind_changed && !bits_set)
         c->weight_bits = 0; /* back to the new kind's native width */
+    /* the newer statement of the weights' width wins: a weight_bits alone drops the design's
+     * weight_format, a weight_format alone its weight_bits; both given here must agree */
+    if (bits_set && !fmt_set[0])
+        work.weight_format = 0;
+    if (fmt_set[0] && !bits_set)
+        work.weight_bits = 0;
+    if (fmt_set[0] && bits_set && work.weight_format > 0) {
+        const PeKind *pk = &pe_kinds[work.pe_kind];
+        for (int i = 0; i < pe_kind_nvariants((PeKindId)work.pe_kind); i++)
+            if ((int)pk->var[i].wfmt == work.weight_format - 1 && pk->var[i].weight_bits != work.weight_bits)
+                return mp_errf(e, MP_EINPUT, "--set: quant.weight_format = %s has %d-bit codes, quant.weight_bits says %d",
+                               config_fmt_names[work.weight_format], pk->var[i].weight_bits, work.weight_bits);
+    }
+    if (kind_changed) { /* and to its own formats, except those set here */
+        int *fmt[4] = {&work.weight_format, &work.act_format, &work.kv_format, &work.out_format};
+        for (int f = 0; f < 4; f++)
+            if (!fmt_set[f])
+                *fmt[f] = 0;
+    }
     IniLoad none;
     memset(&none, 0, sizeof none);
     int rc = check_cross("--set", c, &none, e);

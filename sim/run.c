@@ -6,6 +6,7 @@
 
 #include "base/alloc.h"
 #include "models/golden.h"
+#include "models/opfmt.h"
 #include "sim/mapper.h"
 #include "traces/synth.h"
 
@@ -46,6 +47,14 @@ static int run_one_cycle(const ArchConfig *c, const Gemm *g, const SimGemm *sg, 
                          : syn_weights(&sp, seed, (size_t)N, (size_t)K, w, e);
     if (rc == MP_OK)
         rc = syn_acts(&sp, seed, (size_t)M, (size_t)K, x, NULL, e);
+    /* operands stored in another format than the PE takes hold what that format keeps: the KV cache
+     * (an attention GEMM's second operand) at kv_format, a layer's input at out_format */
+    QParams sq;
+    const int wstored = sg->act_act ? config_kv_fmt(c) : -1, xstored = config_out_fmt(c), act = config_act_fmt(c);
+    if (rc == MP_OK && wstored >= 0 && wstored != act && opfmt_act_qparams((OpFmtId)wstored, &sq) == 0)
+        rc = quant_roundtrip(&sq, w, N, K, e);
+    if (rc == MP_OK && xstored != act && opfmt_act_qparams((OpFmtId)xstored, &sq) == 0)
+        rc = quant_roundtrip(&sq, x, M, K, e);
     if (rc == MP_OK)
         rc = quant_matrix(&wq, w, N, K, &qw, e);
     if (rc == MP_OK)

@@ -24,7 +24,7 @@
 static char tmpdir[] = "/tmp/mpsim_cliacc_XXXXXX";
 
 /* The formats of `--formats all`, in the table's order. */
-static const char *const all_formats[] = {"fp16",        "int8",      "int4",      "w4a16-dq",   "mixpe-w4a8",
+static const char *const all_formats[] = {"fp16",        "int8",      "int8-a4",   "int4",      "w4a16-dq",   "mixpe-w4a8",
                                           "mixpe-w4a16", "bitmod-w4", "bitmod-w3", "olive-w4a4", "ant-w4a4",
                                           "olive-w4a16", "ant-w4a16"};
 #define NFMT ((int)(sizeof all_formats / sizeof all_formats[0]))

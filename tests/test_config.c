@@ -505,6 +505,35 @@ static void set_empty_items(void **state)
     assert_int_equal(c.cols, 8);
 }
 
+/* --set and the operand formats: the newer statement of the weights' width wins, a new kind brings
+ * its own formats, and a weight_format given with a weight_bits that disagrees is refused. */
+static void set_formats(void **state)
+{
+    (void)state;
+    ArchConfig c;
+    MpErr e = {0};
+    load_ok("iso/bitmod-w4", &c, NULL); /* weight_bits = 4 and weight_format = bitmod-fp4, both written */
+    assert_int_equal(config_apply_sets(&c, "quant.weight_bits=3", &e), MP_OK);
+    assert_int_equal(c.weight_bits, 3);
+    load_ok("iso/bitmod-w4", &c, NULL);
+    assert_int_equal(config_apply_sets(&c, "quant.weight_format=bitmod-fp3", &e), MP_OK);
+    assert_int_equal(c.weight_bits, 3);
+    load_ok("iso/bitmod-w4", &c, NULL);
+    assert_int_equal(config_apply_sets(&c, "quant.weight_format=bitmod-fp3,quant.weight_bits=4", &e), MP_EINPUT);
+    assert_non_null(strstr(e.msg, "quant.weight_format = bitmod-fp3 has 3-bit codes, quant.weight_bits says 4"));
+    assert_int_equal(c.weight_bits, 4); /* unchanged */
+    /* iso/int8 writes int8 for every operand; as mixpe-w4a8 it takes that kind's own */
+    load_ok("iso/int8", &c, NULL);
+    assert_int_equal(config_apply_sets(&c, "arch.pe_kind=mixpe-w4a8", &e), MP_OK);
+    assert_int_equal(c.weight_bits, 4);
+    assert_int_equal(config_act_fmt(&c), OPF_INT8);
+    /* ... unless the same --set names one */
+    load_ok("iso/fp16", &c, NULL);
+    assert_int_equal(config_apply_sets(&c, "arch.pe_kind=bitmod,quant.kv_format=int8", &e), MP_OK);
+    assert_int_equal(config_kv_fmt(&c), OPF_INT8);
+    assert_int_equal(config_out_fmt(&c), OPF_FP16);
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 2 && !strcmp(argv[1], "--print-doc-table")) {
@@ -517,6 +546,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(required_keys),
         cmocka_unit_test(weight_bits_vs_kind),
         cmocka_unit_test(operand_formats),
+        cmocka_unit_test(set_formats),
         cmocka_unit_test(dram_custom_needs_energy),
         cmocka_unit_test(preset_by_name),
         cmocka_unit_test(name_default_and_explicit),
