@@ -155,7 +155,7 @@ int slurm_check_job(const SlurmJob *j, MpErr *e)
 void slurm_dir(const char *db, char *buf, size_t cap)
 {
     size_t n = strlen(db);
-    if (n > 3 && !strcmp(db + n - 3, ".db"))
+    if (n > 3 && !strcmp(db + n - 3, ".db") && db[n - 4] != '/') /* "dir/.db" keeps its name */
         n -= 3;
     snprintf(buf, cap, "%.*s.slurm", (int)n, db);
 }

@@ -54,7 +54,8 @@ int slurm_check_partition(const char *p, MpErr *e) MP_MUST_CHECK;
  * backslashes and Slurm expands '%'). MP_EINPUT naming what is wrong. */
 int slurm_check_job(const SlurmJob *j, MpErr *e) MP_MUST_CHECK;
 
-/* The job's folder for database path db: db without a trailing ".db", then ".slurm". */
+/* The job's folder for database path db: db without a trailing ".db" (unless that is its whole
+ * name), then ".slurm". */
 void slurm_dir(const char *db, char *buf, size_t cap);
 /* s quoted for a POSIX shell: between single quotes, each ' written '\''. Returns the length of the
  * full quoted text (the output is cut to cap - 1 bytes, NUL-terminated, like snprintf). */
