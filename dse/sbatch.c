@@ -25,10 +25,18 @@ int sbatch_submit(const char *script, const char *after, char *jobid, size_t cap
     int out[2], st[2];
     if (pipe(out) != 0)
         return mp_errf(e, MP_EIO, "sbatch: cannot make a pipe: %s", strerror(errno));
-    if (pipe(st) != 0 || fcntl(st[1], F_SETFD, FD_CLOEXEC) != 0) {
+    if (pipe(st) != 0) {
         close(out[0]);
         close(out[1]);
         return mp_errf(e, MP_EIO, "sbatch: cannot make a pipe: %s", strerror(errno));
+    }
+    if (fcntl(st[1], F_SETFD, FD_CLOEXEC) != 0) {
+        int err = errno;
+        close(out[0]);
+        close(out[1]);
+        close(st[0]);
+        close(st[1]);
+        return mp_errf(e, MP_EIO, "sbatch: cannot set close-on-exec: %s", strerror(err));
     }
     fflush(NULL);
     pid_t pid = fork();
