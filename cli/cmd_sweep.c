@@ -148,8 +148,8 @@ int cmd_sweep(int argc, char **argv)
         {"dry-run", CLI_FLAG, &dry, "", "count the rows (and those already in the database); run nothing"},
         {"quiet", CLI_FLAG, &quiet, "", "no progress bar"},
         {"slurm", CLI_FLAG, &slurm, "",
-         "run nothing here: write a Slurm array job (one task per shard) and its merge job, in OUT's name with "
-         ".slurm for .db (--db results/x.db: results/x.slurm/array.sh, merge.sh, shards/, logs/)"},
+         "run nothing here: write a Slurm array job (one task per shard) and its merge job into a folder beside the "
+         "database (--db results/x.db: results/x.slurm/ with array.sh, merge.sh, shards/, logs/)"},
         {"shards", CLI_STR, &shards_text, "N", "with --slurm: array tasks, one shard each (default 4)"},
         {"partition", CLI_STR, &partition, "P", "with --slurm: #SBATCH --partition (default: the cluster's)"},
         {"time", CLI_STR, &time, "T", "with --slurm: #SBATCH --time of each task and of the merge, e.g. 2:00:00"},
@@ -165,7 +165,8 @@ int cmd_sweep(int argc, char **argv)
                           "Example: mpsim sweep configs/sweeps/main.ini --db build/main.db\n"
                           "On Slurm: mpsim sweep main.ini --db $PWD/main.db --slurm --shards 8 --jobs 4 --submit\n"
                           "  --jobs is each task's --cpus-per-task there (default 1). Re-run a failed task K alone with\n"
-                          "  sbatch --array=K DIR/array.sh (its shard resumes), then sbatch DIR/merge.sh.\n"
+                          "  jid=$(sbatch --parsable --array=K DIR/array.sh) (its shard resumes), then\n"
+                          "  sbatch --dependency=afterok:$jid DIR/merge.sh.\n"
                           "Inside a Slurm array task, --shard defaults to (SLURM_ARRAY_TASK_ID - _MIN) / _STEP\n"
                           "of SLURM_ARRAY_TASK_COUNT.\n"
                           "Spec format, database columns, sharding with Slurm or GNU parallel: docs/dse.md.",
