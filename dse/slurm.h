@@ -6,9 +6,14 @@
  *   DIR/array.sh                  the array job, tasks 0 .. N-1: task I runs
  *                                 `mpsim sweep SPEC --shard I/N` into a database on the node's own
  *                                 disk (SQLite's WAL wants a local disk), starting from its shard
- *                                 file when there is one (a re-run does only what is missing), then
- *                                 publishes it: copy to "FILE.tmp.JOBID", rename to FILE
+ *                                 file, else its partial file, when there is one (a re-run does only
+ *                                 what is missing), then publishes it: copy to "FILE.tmp.JOBID",
+ *                                 rename to FILE
  *   DIR/shards/shard-I-of-N.db    task I's database: exists only once task I has finished
+ *   DIR/shards/shard-I-of-N.partial.db   the rows of a task I that stopped before the end (a failed
+ *                                 row, SIGTERM from a time limit, pre-emption or scancel), published
+ *                                 the same way on its way out; a re-run starts from it, and removes it
+ *                                 once the shard is published
  *   DIR/merge.sh                  the merge job (submitted with --dependency=afterok:ARRAY): refuses
  *                                 (exit 1, naming the missing shards and the command that re-runs
  *                                 them) unless all N shard files exist, then `mpsim merge OUT

@@ -3,8 +3,13 @@
  * from Slurm's variables; --submit against a stand-in sbatch on PATH (the array first, then the merge
  * with afterok on the array's id; sbatch failing, missing or printing no id); and the generated
  * scripts run here by bash, task by task, then the merge: the merged database equals one run row for
- * row. (make slurm-test runs the same on a real Slurm cluster.) The binary is $MPSIM_BIN. */
+ * row; a task killed with SIGTERM midway (as Slurm stops one) keeps its committed rows, and its re-run
+ * goes on from them. (make slurm-test runs the scripts on a real Slurm cluster.) The binary is $MPSIM_BIN. */
 #include <cJSON.h>
+#include <glob.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <setjmp.h>
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -13,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -309,6 +315,100 @@ static void scripts_equal_one_run(void **state)
     remove(spec);
 }
 
+/* ---------------------------------------------------------------- a task killed midway */
+
+/* 8 x 4 shapes x 2 bases = 64 rows, slow enough to be killed midway */
+static const char kill_spec[] = "[sweep]\nname = killme\nbase = iso/fp16, iso/olive\n"
+                                "[params]\narch.rows = 8..64 +8\narch.cols = 8..32 +8\n"
+                                "[workload]\nmodels = opt-1.3b\nphases = decode\nkv = 256\n"
+                                "[accuracy]\nrows = 8\ntokens = 4\n";
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void task_killed_keeps_rows(void **state)
+{
+    (void)state;
+    char spec[512], d[512], dir[512], node[512], cmd[4096], array[600];
+    snprintf(spec, sizeof spec, "%s", tmp("kill.ini"));
+    tu_write_text(spec, kill_spec);
+    snprintf(d, sizeof d, "%s", tmp("kill.db"));
+    snprintf(dir, sizeof dir, "%s", tmp("kill.slurm"));
+    snprintf(node, sizeof node, "%s", tmp("node"));
+    assert_int_equal(mkdir(node, 0755), 0);
+    snprintf(cmd, sizeof cmd, "sweep '%s' --db '%s' --slurm --shards 2", spec, d);
+    CLI_EXPECT(cmd, CLI_ERR_APART, 0);
+    snprintf(array, sizeof array, "%s/array.sh", dir);
+    /* task 0 (32 rows) in its own process group, which gets SIGTERM as Slurm's would */
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        setpgid(0, 0);
+        int fd = open("/dev/null", O_WRONLY);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        setenv("SLURM_ARRAY_TASK_ID", "0", 1);
+        setenv("TMPDIR", node, 1);
+        execl("/bin/bash", "bash", array, (char *)NULL);
+        _exit(127);
+    }
+    setpgid(pid, pid);
+    char pattern[600];
+    snprintf(pattern, sizeof pattern, "%s/mpsim-shard-0-*/shard.db", node);
+    int killed = 0;
+    double t0 = now_s();
+    while (!killed && now_s() - t0 < 120) {
+        glob_t g;
+        if (glob(pattern, 0, NULL, &g) == 0 && g.gl_pathc == 1 && count_rows(g.gl_pathv[0]) >= 6) {
+            kill(-pid, SIGTERM);
+            killed = 1;
+        }
+        globfree(&g);
+        int st;
+        if (!killed && waitpid(pid, &st, WNOHANG) == pid)
+            fail_msg("task 0 ended before it could be killed: make kill_spec bigger");
+        usleep(2000);
+    }
+    assert_true(killed);
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 143);
+    char partial[700], final[700];
+    snprintf(partial, sizeof partial, "%s/shards/shard-0-of-2.partial.db", dir);
+    snprintf(final, sizeof final, "%s/shards/shard-0-of-2.db", dir);
+    int64_t kept = count_rows(partial);
+    printf("# killed with %lld of 32 rows kept\n", (long long)kept);
+    assert_true(kept >= 6 && kept < 32);
+    assert_int_equal(access(final, F_OK), -1);
+    assert_int_equal(tu_dir_count(node, "*"), 0);
+    char sdir[600];
+    snprintf(sdir, sizeof sdir, "%s/shards", dir);
+    assert_int_equal(tu_dir_count(sdir, "*.db"), 1);      /* (reading it made its -wal and -shm) */
+    assert_int_equal(tu_dir_count(sdir, "*.tmp.*"), 0);
+    /* the re-run goes on from the kept rows and publishes the whole shard */
+    snprintf(cmd, sizeof cmd, "SLURM_ARRAY_TASK_ID=0 TMPDIR='%s' bash '%s' 2>&1", node, array);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    static char out[8192];
+    out[fread(out, 1, sizeof out - 1, p)] = '\0';
+    assert_int_equal(pclose(p), 0);
+    char want[64];
+    snprintf(want, sizeof want, "%lld already in", (long long)kept);
+    CLI_CONTAINS(out, want);
+    assert_int_equal(count_rows(final), 32);
+    assert_int_equal(access(partial, F_OK), -1);
+    assert_int_equal(tu_dir_count(node, "*"), 0);
+    tu_rm_tree(dir);
+    rmdir(node);
+    remove(spec);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -316,6 +416,7 @@ int main(void)
         cmocka_unit_test(env_shard),
         cmocka_unit_test(submit),
         cmocka_unit_test(scripts_equal_one_run),
+        cmocka_unit_test(task_killed_keeps_rows),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -3,7 +3,8 @@
  * #SBATCH lines (array range, output patterns, options), the shard of an array task from
  * SLURM_ARRAY_TASK_* (good and bad values), and the generated scripts run by bash in a folder with
  * hostile characters, with a stand-in mpsim that records its arguments: the task runs the right
- * shard and publishes it whole, the merge refuses while a shard is missing and then merges all. */
+ * shard and publishes it whole, a task that fails or is killed keeps its rows for the re-run, the
+ * merge refuses while a shard is missing and then merges all. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -366,15 +367,20 @@ static void env_shard(void **state)
 
 /* ---------------------------------------------------------------- the scripts, run */
 
-/* A stand-in for mpsim: appends one line per argument (then "--") to $LOG, and for `sweep` makes its
- * --db file hold "shard I/N"; `merge` exits with $MERGE_RC (default 0). */
+/* A stand-in for mpsim: appends one line per argument (then "--") to $LOG. `sweep` appends "shard I/N"
+ * to its --db file, then sleeps $SLEEP seconds (if set) and exits 1 if $FAIL_SWEEP is set; `merge OUT
+ * IN...` writes the inputs one after another into OUT and exits with $MERGE_RC (default 0). */
 static const char fake_mpsim[] =
     "#!/bin/bash\n"
     "for a in \"$@\"; do printf '%s\\n' \"$a\" >> \"$LOG\"; done; echo -- >> \"$LOG\"\n"
     "if [ \"$1\" = sweep ]; then\n"
     "  while [ $# -gt 0 ]; do case $1 in --db) db=$2; shift;; --shard) sh=$2; shift;; esac; shift; done\n"
     "  echo \"shard $sh\" >> \"$db\"\n"
+    "  [ -z \"${SLEEP:-}\" ] || sleep \"$SLEEP\"\n"
+    "  [ -z \"${FAIL_SWEEP:-}\" ] || exit 1\n"
+    "  exit 0\n"
     "fi\n"
+    "out=$2; shift 2; cat \"$@\" > \"$out\"\n"
     "exit ${MERGE_RC:-0}\n";
 
 static void scripts_run(void **state)
@@ -471,11 +477,37 @@ static void scripts_run(void **state)
     snprintf(want, sizeof want, "%s\n", ap);
     assert_string_equal(out, want);
 
+    /* task 0 fails: its rows so far are kept as shard-0-of-3.partial.db, published whole; no shard file */
+    char partial[2048], shard0[2048];
+    snprintf(partial, sizeof partial, "%s/shards/shard-0-of-3.partial.db", dir);
+    snprintf(shard0, sizeof shard0, "%s/shards/shard-0-of-3.db", dir);
+    snprintf(cmd, sizeof cmd, "FAIL_SWEEP=1 SLURM_ARRAY_TASK_ID=0 TMPDIR=%s LOG=%s bash %s", qt, ql, qa);
+    assert_int_equal(sh(cmd, out, sizeof out), 1);
+    assert_non_null(strstr(out, "array.sh: task 0 stopped (exit 1): its rows so far are in "));
+    assert_true(tu_slurp(partial, got, sizeof got) > 0);
+    assert_string_equal(got, "shard 0/3\n");
+    assert_int_equal(access(shard0, F_OK), -1);
+    assert_int_equal(tu_dir_count(tmp, "*"), 0);
+    assert_int_equal(tu_dir_count(shards, "*.tmp.*"), 0);
+    /* killed by SIGTERM (Slurm signals every process of the task) while mpsim runs: the same */
+    snprintf(cmd, sizeof cmd, "SLEEP=30 SLURM_ARRAY_TASK_ID=0 TMPDIR=%s LOG=%s timeout -s TERM 1 bash %s", qt, ql, qa);
+    assert_int_equal(sh(cmd, out, sizeof out), 124);
+    assert_non_null(strstr(out, "array.sh: task 0 stopped (exit 143)"));
+    assert_true(tu_slurp(partial, got, sizeof got) > 0);
+    assert_string_equal(got, "shard 0/3\nshard 0/3\n"); /* it started from the kept rows */
+    assert_int_equal(access(shard0, F_OK), -1);
+    assert_int_equal(tu_dir_count(tmp, "*"), 0);
+
     /* tasks 0 and 2, then the merge: mpsim merge OUT and the three shards, in order */
     for (int i = 0; i < 3; i += 2) {
         snprintf(cmd, sizeof cmd, "SLURM_ARRAY_TASK_ID=%d TMPDIR=%s LOG=%s bash %s", i, qt, ql, qa);
         assert_int_equal(sh(cmd, out, sizeof out), 0);
     }
+    /* task 0 went on from its kept rows, and the partial file is gone */
+    assert_true(tu_slurp(shard0, got, sizeof got) > 0);
+    assert_string_equal(got, "shard 0/3\nshard 0/3\nshard 0/3\n");
+    assert_int_equal(access(partial, F_OK), -1);
+    assert_int_equal(tu_dir_count(shards, "*"), 3);
     remove(log);
     snprintf(cmd, sizeof cmd, "LOG=%s bash %s", ql, qm);
     assert_int_equal(sh(cmd, out, sizeof out), 0);
