@@ -14,7 +14,10 @@
 #   4. the generated scripts submitted by hand, the array held, task 2 cancelled before it runs: the
 #      merge job never runs (DependencyNeverSatisfied), shard 2 is missing, merge.sh refuses and writes
 #      nothing; task 2 re-run alone (sbatch --array=2) and the merge submitted after it: the merged
-#      database equals the reference.
+#      database equals the reference;
+#   5. a slower spec's task 0 cancelled while it runs (Slurm's SIGTERM): it keeps its committed rows in
+#      its partial file, its re-run starts from them ("N already in"), and the shard equals the
+#      single-process run of the same shard row for row.
 # The work folder's name holds a space, a quote and a '$', so every generated path is quoted for real.
 # Every wait is bounded. On exit (any exit) it cancels its jobs, stops the daemons it started (by
 # pid), checks they are gone, and removes the folder. A failing step prints "slurm-test: step NAME
@@ -140,6 +143,7 @@ SchedulerType=sched/builtin
 SchedulerParameters=batch_sched_delay=0,sched_interval=1
 ReturnToService=2
 MinJobAge=600
+KillWait=20
 NodeName=localhost NodeAddr=127.0.0.1 CPUs=$NCPU RealMemory=500 State=UNKNOWN
 PartitionName=debug Nodes=localhost Default=YES MaxTime=10 State=UP
 EOF
@@ -276,3 +280,60 @@ MJ=$(sbatch --parsable --dependency=afterok:"$RJ" "$ME") || die rerun "sbatch me
 why=$(wait_done "$MJ" 60) || die rerun "$why"
 why=$(same_db "$W/ref.db" "$W/out2.db" "$ROWS") || die rerun-compare "$why"
 ok "task 2 re-run alone (job $RJ), merge job $MJ: merged database = reference"
+
+# ---------------------------------------------------------------- 5. a running task killed midway
+# A slower spec (64 rows, 32 per shard): task 0 is cancelled while it runs (Slurm's SIGTERM to every
+# process of the task); it keeps its committed rows in shard-0-of-2.partial.db and the re-run goes on
+# from there; the shard then equals the single-process run of shard 0/2.
+KSPEC="$W/kill.ini"
+cat > "$KSPEC" <<'SPEC'
+[sweep]
+name = slurm-kill
+base = iso/fp16, iso/olive
+[params]
+arch.rows = 8..64 +8
+arch.cols = 8..32 +8
+[workload]
+models = opt-1.3b
+phases = decode
+kv = 256
+[accuracy]
+rows = 8
+tokens = 4
+SPEC
+rows_of() {
+  python3 -c 'import sqlite3, sys
+print(sqlite3.connect("file:" + sys.argv[1] + "?mode=ro", uri=True).execute("SELECT count(*) FROM results").fetchone()[0])' "$1" 2>/dev/null
+}
+"$MPSIM" sweep "$KSPEC" --db "$W/kref.db" --shard 0/2 --jobs 1 --quiet >"$W/kref.out.log" 2>&1 ||
+  die preempt-reference "$(cat "$W/kref.out.log")"
+out=$("$MPSIM" sweep "$KSPEC" --db "$W/kill.db" --slurm --shards 2 2>&1) || die preempt-generate "$out"
+AR="$W/kill.slurm/array.sh"
+KJ=$(sbatch --parsable --array=0 "$AR") || die preempt-submit "sbatch --array=0"
+n=0
+for _ in $(seq 600); do
+  db=$(ls "$W"/nodetmp/mpsim-shard-0-*/shard.db 2>/dev/null | head -n 1)
+  if [ -n "$db" ]; then
+    n=$(rows_of "$db") || n=0
+    [ "$n" -ge 3 ] && break
+  fi
+  [ -n "$(squeue -h -j "$KJ" 2>/dev/null)" ] || die preempt-kill "task 0 ended before it could be killed"
+  sleep 0.1
+done
+[ "$n" -ge 3 ] || die preempt-kill "task 0 did not reach 3 rows in 60 s"
+scancel "$KJ" || die preempt-kill "scancel $KJ"
+for _ in $(seq 150); do [ -z "$(squeue -h -j "$KJ" 2>/dev/null)" ] && break; sleep 0.2; done
+st=$(scontrol show job "$KJ" 2>/dev/null | grep -o 'JobState=[A-Z]*')
+[ "$st" = JobState=CANCELLED ] || die preempt-kill "task 0 is ${st:-unknown}, not CANCELLED"
+PART="$W/kill.slurm/shards/shard-0-of-2.partial.db"
+kept=$(rows_of "$PART") || die preempt-partial "no $PART: $(cat "$W/kill.slurm/logs/sweep-${KJ}_0.out")"
+[ "$kept" -ge "$n" ] && [ "$kept" -lt 32 ] || die preempt-partial "$kept rows kept (had $n when killed, of 32)"
+[ ! -e "$W/kill.slurm/shards/shard-0-of-2.db" ] || die preempt-partial "the shard was published though killed"
+ok "task 0 cancelled while running (job $KJ): $kept of 32 rows kept in shard-0-of-2.partial.db"
+RJ=$(sbatch --parsable --array=0 "$AR") || die preempt-rerun "sbatch --array=0"
+why=$(wait_done "$RJ" 90) || die preempt-rerun "$why"
+grep -q "^  $kept already in" "$W/kill.slurm/logs/sweep-${RJ}_0.out" ||
+  die preempt-rerun "the re-run did not start from the $kept kept rows: $(cat "$W/kill.slurm/logs/sweep-${RJ}_0.out")"
+[ ! -e "$PART" ] || die preempt-rerun "partial file left after the shard was published"
+why=$(same_db "$W/kref.db" "$W/kill.slurm/shards/shard-0-of-2.db" 32) || die preempt-compare "$why"
+ok "task 0 re-run (job $RJ) went on from the $kept kept rows; shard 0 = single-process shard 0/2, row for row"
