@@ -187,8 +187,8 @@ if len(a["results"]) != want:
     sys.exit("%s: %d result rows, expected %d" % (sys.argv[1], len(a["results"]), want))
 for t in a:
     if a[t] != b[t]:
-        sys.exit("table %s differs: %d rows vs %d (first differing: %s)" % (t, len(a[t]), len(b[t]),
-                 next((x for x, y in zip(a[t], b[t]) if x != y), "a missing row")))
+        sys.exit("table %s differs: %d rows vs %d (first differing: %.300s)" % (t, len(a[t]), len(b[t]),
+                 next((str(x) for x, y in zip(a[t], b[t]) if x != y), "a missing row")))
 EOF
 }
 
