@@ -116,7 +116,7 @@ unit-test: $(MPSIM) $(TEST_BIN)
 # `mpsim sweep --slurm` on a real one-node Slurm cluster started and stopped by the script (munge,
 # slurmctld, slurmd from Debian, loopback, a temporary folder): array job, afterok merge, a task
 # cancelled and re-run, a running task killed and resumed; ends "slurm-test: N passed, N failed"
-# (scripts/slurm-test.sh, 20-45 s).
+# (scripts/slurm-test.sh, 20-50 s).
 .PHONY: slurm-test
 slurm-test: $(DEPS_STAMP) $(MPSIM)
 	@bash scripts/slurm-test.sh $(MPSIM)
