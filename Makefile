@@ -3,7 +3,7 @@
 #   make            build build/mpsim
 #   make run        the main job on the built-in default (installs missing deps first)
 #   make test       every suite (layers, CUDA compile, unit, unit under ASan/UBSan, RTL, SystemC, fuzz
-#                   regression); ends with "tests: N passed, N failed"
+#                   regression, Slurm); ends with "tests: N passed, N failed"
 #   make deps       install missing Debian packages (idempotent)
 #   make bench      micro-benchmarks -> build/bench.json
 #   make fuzz       libFuzzer on every input reader, FUZZ_S=N seconds each (tests/fuzz/fuzz.mk)
@@ -102,7 +102,7 @@ run: $(DEPS_STAMP)
 	@bash scripts/main-job.sh $(MPSIM) $(RUN_DIR)
 
 # Every suite, each run even after another fails, then one total line (scripts/test-all.sh).
-TEST_SUITES := check-layers cuda-check unit-test san-test rtl-test systemc-test fuzz-regress
+TEST_SUITES := check-layers cuda-check unit-test san-test rtl-test systemc-test fuzz-regress slurm-test
 test: $(DEPS_STAMP)
 	@bash scripts/test-all.sh "$(MAKE) --no-print-directory" $(TEST_SUITES)
 # The include rule of the layers above, on the tree and on a planted upward include.
@@ -112,6 +112,14 @@ check-layers:
 
 unit-test: $(MPSIM) $(TEST_BIN)
 	@MPSIM_BIN=$(CURDIR)/$(MPSIM) bash scripts/run-tests.sh $(TEST_BIN)
+
+# `mpsim sweep --slurm` on a real one-node Slurm cluster started and stopped by the script (munge,
+# slurmctld, slurmd from Debian, loopback, a temporary folder): array job, afterok merge, a task
+# cancelled and re-run, a running task killed and resumed; ends "slurm-test: N passed, N failed"
+# (scripts/slurm-test.sh, 20-50 s).
+.PHONY: slurm-test
+slurm-test: $(DEPS_STAMP) $(MPSIM)
+	@bash scripts/slurm-test.sh $(MPSIM)
 
 # The whole unit suite again, built with SAN=address,undefined into build/san (the CLI tests run
 # build/san/mpsim), failing on any ASan, LSan or UBSan report (-fno-sanitize-recover=all: a report

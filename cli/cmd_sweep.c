@@ -1,5 +1,7 @@
 /* cli/cmd_sweep.c — `mpsim sweep` (run a sweep spec into a database) and `mpsim merge` (combine
  * shard databases). docs/dse.md has the spec format, the database and the sharding recipes. */
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +11,8 @@
 #include "base/parse.h"
 #include "cli/cmds.h"
 #include "dse/db.h"
+#include "dse/sbatch.h"
+#include "dse/slurm.h"
 #include "dse/sweep.h"
 #include "dse/sweeprun.h"
 
@@ -50,12 +54,92 @@ static void print_stats(const SweepPlan *p, const SweepRunOpts *o, const SweepSt
     printf("\n");
 }
 
+static const char *env_get(const char *name) { return getenv(name); }
+
+/* path made absolute without needing it to exist: its folder's real path, then its last name. */
+static int abs_path(const char *what, const char *path, char *out, size_t cap, MpErr *e)
+{
+    char dir[PATH_MAX], real[PATH_MAX];
+    const char *slash = strrchr(path, '/'), *leaf = slash ? slash + 1 : path;
+    if (!*leaf || !strcmp(leaf, ".") || !strcmp(leaf, ".."))
+        return mp_errf(e, MP_EINPUT, "%s '%s': expected a file name", what, path);
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash == path ? 1 : slash - path) : 1, slash ? path : ".");
+    if (!realpath(dir, real))
+        return mp_errf(e, MP_EINPUT, "%s '%s': its folder %s: %s", what, path, dir, strerror(errno));
+    if ((size_t)snprintf(out, cap, "%s%s%s", real, strcmp(real, "/") ? "/" : "", leaf) >= cap)
+        return mp_errf(e, MP_EINPUT, "%s '%s': path too long", what, path);
+    return MP_OK;
+}
+
+/* `--slurm`: write DIR/array.sh and DIR/merge.sh for the plan's sweep (dse/slurm.h); with --submit,
+ * submit the array, then the merge with afterok on it, and print both job ids. */
+static int sweep_slurm(const SweepPlan *p, const char *spec_path, const char *db, int nshards, int cpus,
+                       const char *partition, const char *time, const char *fidelity, int submit, MpErr *e)
+{
+    char self[PATH_MAX], spec[PATH_MAX], out[PATH_MAX], dir[PATH_MAX + 16];
+    char array[PATH_MAX + 64], merge[PATH_MAX + 64];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0)
+        return mp_errf(e, MP_EINTERNAL, "mpsim sweep --slurm: cannot find the mpsim binary's path: %s",
+                       strerror(errno));
+    self[n] = '\0';
+    if (!realpath(spec_path, spec))
+        return mp_errf(e, MP_EINPUT, "%s: %s", spec_path, strerror(errno));
+    int rc = abs_path("--db", db, out, sizeof out, e);
+    if (rc != MP_OK)
+        return rc;
+    if (access(out, F_OK) == 0) { /* merging into it must work: it must be an mpsim database */
+        Db *d = NULL;
+        rc = db_open(out, DB_READ, &d, e);
+        db_close(d, NULL);
+        if (rc != MP_OK)
+            return rc;
+    }
+    slurm_dir(out, dir, sizeof dir);
+    SlurmJob j = {self, spec, out, dir, p->name, nshards, cpus, partition, time, fidelity};
+    rc = slurm_write(&j, array, merge, sizeof array, e);
+    if (rc != MP_OK)
+        return rc;
+    char qa[2 * PATH_MAX], qm[2 * PATH_MAX];
+    slurm_shell_quote(array, qa, sizeof qa);
+    slurm_shell_quote(merge, qm, sizeof qm);
+    printf("sweep %s: %lld design points x %d workloads = %lld rows, in %d shard%s (Slurm array tasks 0-%d)\n",
+           p->name, (long long)p->ndesign, p->nwl, (long long)p->nrows, nshards, nshards > 1 ? "s" : "",
+           nshards - 1);
+    printf("  wrote %s (task I: shard I/%d into %s/shards/)\n", array, nshards, dir);
+    printf("  wrote %s (all shards into %s, after every task succeeded)\n", merge, out);
+    if (!submit) {
+        printf("submit: jid=$(sbatch --parsable %s) && sbatch --dependency=afterok:$jid %s\n", qa, qm);
+        printf("re-run task K alone: jid=$(sbatch --parsable --array=K %s) && sbatch --dependency=afterok:$jid %s\n",
+               qa, qm);
+        return MP_OK;
+    }
+    fflush(stdout);
+    char ja[32], jm[32];
+    rc = sbatch_submit(array, NULL, ja, sizeof ja, e);
+    if (rc != MP_OK)
+        return rc;
+    printf("submitted array job %s (tasks 0-%d)\n", ja, nshards - 1);
+    fflush(stdout);
+    rc = sbatch_submit(merge, ja, jm, sizeof jm, e);
+    if (rc != MP_OK) {
+        mp_err_prefix(e, "array job %s was submitted, its merge was not (submit it: sbatch "
+                         "--dependency=afterok:%s %s)", ja, ja, qm);
+        return rc;
+    }
+    printf("submitted merge job %s (after array job %s succeeds)\n", jm, ja);
+    printf("re-run task K alone: jid=$(sbatch --parsable --array=K %s) && sbatch --dependency=afterok:$jid %s\n", qa,
+           qm);
+    return MP_OK;
+}
+
 int cmd_sweep(int argc, char **argv)
 {
     const char *db = NULL, *shard = NULL, *fidelity = NULL;
     const char *jobs_text = NULL; /* --jobs as typed; NULL: not given (the CPU count) */
+    const char *shards_text = NULL, *partition = NULL, *time = NULL;
     int64_t jobs = 0;
-    int quiet = 0, dry = 0;
+    int quiet = 0, dry = 0, slurm = 0, submit = 0;
     const CliOpt opts[] = {
         {"db", CLI_STR, &db, "FILE", "SQLite results database (created if missing; rows already there are skipped)"},
         {"jobs", CLI_STR, &jobs_text, "N", "worker processes (default: the number of CPUs)"},
@@ -63,6 +147,14 @@ int cmd_sweep(int argc, char **argv)
         {"fidelity", CLI_STR, &fidelity, "fast|cycle", "override the spec's [sweep] fidelity"},
         {"dry-run", CLI_FLAG, &dry, "", "count the rows (and those already in the database); run nothing"},
         {"quiet", CLI_FLAG, &quiet, "", "no progress bar"},
+        {"slurm", CLI_FLAG, &slurm, "",
+         "run nothing here: write a Slurm array job (one task per shard) and its merge job into a folder beside the "
+         "database (--db results/x.db: results/x.slurm/ with array.sh, merge.sh, shards/, logs/)"},
+        {"shards", CLI_STR, &shards_text, "N", "with --slurm: array tasks, one shard each (default 4)"},
+        {"partition", CLI_STR, &partition, "P", "with --slurm: #SBATCH --partition (default: the cluster's)"},
+        {"time", CLI_STR, &time, "T", "with --slurm: #SBATCH --time of each task and of the merge, e.g. 2:00:00"},
+        {"submit", CLI_FLAG, &submit, "",
+         "with --slurm: submit the array, then the merge with --dependency=afterok on it; print both job ids"},
         {NULL, 0, NULL, NULL, NULL},
     };
     const CliSpec spec = {"mpsim sweep", "SPEC --db FILE [options]",
@@ -71,6 +163,12 @@ int cmd_sweep(int argc, char **argv)
                           "resolved config and workload. Re-running skips what is there; a killed sweep loses "
                           "nothing committed.",
                           "Example: mpsim sweep configs/sweeps/main.ini --db build/main.db\n"
+                          "On Slurm: mpsim sweep main.ini --db $PWD/main.db --slurm --shards 8 --jobs 4 --submit\n"
+                          "  --jobs is each task's --cpus-per-task there (default 1). Re-run a failed task K alone with\n"
+                          "  jid=$(sbatch --parsable --array=K DIR/array.sh) (its shard resumes), then\n"
+                          "  sbatch --dependency=afterok:$jid DIR/merge.sh.\n"
+                          "Inside a Slurm array task, --shard defaults to (SLURM_ARRAY_TASK_ID - _MIN) / _STEP\n"
+                          "of SLURM_ARRAY_TASK_COUNT.\n"
                           "Spec format, database columns, sharding with Slurm or GNU parallel: docs/dse.md.",
                           opts, 1, 1};
     char *pos[CLI_MAX_POS];
@@ -83,8 +181,23 @@ int cmd_sweep(int argc, char **argv)
     if (rc == MP_OK && jobs_text && (mp_parse_i64(jobs_text, &jobs) != 0 || jobs < 1 || jobs > 1024))
         rc = mp_errf(&e, MP_EINPUT, "mpsim sweep: --jobs takes 1..1024 (got '%s')", jobs_text);
     o.jobs = jobs_text ? (int)jobs : sweep_default_jobs();
+    int nshards = 4, env_shard = 0;
+    if (rc == MP_OK && !slurm && (shards_text || partition || time || submit))
+        rc = mp_errf(&e, MP_EINPUT, "mpsim sweep: --%s needs --slurm",
+                     shards_text ? "shards" : partition ? "partition" : time ? "time" : "submit");
+    if (rc == MP_OK && slurm && (shard || dry))
+        rc = mp_errf(&e, MP_EINPUT, "mpsim sweep: --slurm makes one shard per array task: it takes no --%s",
+                     shard ? "shard" : "dry-run");
+    if (rc == MP_OK && shards_text)
+        rc = slurm_parse_shards(shards_text, &nshards, &e);
+    if (rc == MP_OK && partition)
+        rc = slurm_check_partition(partition, &e);
+    if (rc == MP_OK && time)
+        rc = slurm_check_time(time, &e);
     if (rc == MP_OK && shard)
         rc = parse_shard(shard, &o.shard, &o.nshards, &e);
+    else if (rc == MP_OK && !slurm) /* inside an array task: the shard from Slurm's variables */
+        rc = slurm_env_shard(env_get, &env_shard, &o.shard, &o.nshards, &e);
     if (rc == MP_OK && fidelity) {
         if (!strcmp(fidelity, "fast"))
             o.fid = FID_FAST;
@@ -97,6 +210,15 @@ int cmd_sweep(int argc, char **argv)
     SweepPlan *p = NULL;
     if (rc == MP_OK)
         rc = sweep_plan_load(pos[0], &p, &e);
+    if (rc == MP_OK && slurm) {
+        rc = sweep_slurm(p, pos[0], db, nshards, jobs_text ? (int)jobs : 1, partition, time, fidelity, submit, &e);
+        sweep_plan_free(p);
+        return rc ? cli_fail(&e) : 0;
+    }
+    if (rc == MP_OK && env_shard)
+        printf("shard %d/%d from SLURM_ARRAY_TASK_ID=%s (SLURM_ARRAY_TASK_MIN=%s, _COUNT=%s)\n", o.shard, o.nshards,
+               getenv("SLURM_ARRAY_TASK_ID"), getenv("SLURM_ARRAY_TASK_MIN") ? getenv("SLURM_ARRAY_TASK_MIN") : "unset",
+               getenv("SLURM_ARRAY_TASK_COUNT"));
     SweepStats st;
     memset(&st, 0, sizeof st);
     if (rc == MP_OK)

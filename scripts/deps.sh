@@ -17,6 +17,7 @@ PKGS=(
   gnuplot-nox                      # plots
   python3                          # helper scripts (trace extraction)
   clang libclang-rt-14-dev libomp-dev   # fuzz harnesses (libFuzzer, ASan, UBSan runtimes; OpenMP)
+  munge slurmctld slurmd slurm-client   # make slurm-test: a one-node Slurm cluster (started by the test)
 )
 
 missing=()

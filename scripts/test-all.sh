@@ -4,7 +4,7 @@
 #   test-all.sh MAKE SUITE...     e.g. test-all.sh "make --no-print-directory" cuda-check unit-test rtl-test
 #
 # Each SUITE is a make target. A suite that counts its checks ends its output with a line
-# "<name>: N passed, N failed" (unit-test, rtl-test, systemc-test); the last such line is its count.
+# "<name>: N passed, N failed" (unit-test, rtl-test, systemc-test, slurm-test); the last such line is its count.
 # A suite without counts (cuda-check, check-layers) is one check: passed when its target succeeds,
 # skipped when it succeeds but says "skipped" (cuda-check without nvcc), failed otherwise.
 # A target that fails without reporting a failure adds one failure, so a crash is never a pass.
