@@ -4,6 +4,8 @@
 # ("LABEL: ..." with --label LABEL first, e.g. "san" for the sanitizer pass).
 # Exit status: 0 when nothing failed, 1 otherwise.
 set -u
+# the tests run sweeps without --shard: inside a Slurm array task they would otherwise shard themselves
+unset SLURM_ARRAY_TASK_ID SLURM_ARRAY_TASK_COUNT SLURM_ARRAY_TASK_MIN SLURM_ARRAY_TASK_MAX SLURM_ARRAY_TASK_STEP SLURM_ARRAY_JOB_ID
 label=unit
 if [ "${1:-}" = --label ]; then label=$2; shift 2; fi
 passed=0; failed=0; bad_bins=()
