@@ -82,7 +82,7 @@ static void random_gemms_near_optimal(void **state)
         ArchConfig c = random_config(&r);
         const int64_t dims[] = {1, 2, 7, 16, 64, 100, 256, 300, 512};
         SimGemm g = {dims[mp_rng_below(&r, 9)], dims[mp_rng_below(&r, 9)], dims[mp_rng_below(&r, 9)],
-                     (int)(trial % 5 == 0)};
+                     (int)(trial % 5 == 0), 1, (int)(trial % 7 == 3)};
         char what[160];
         snprintf(what, sizeof what, "trial %d: %s %s %dx%d gemm %lldx%lldx%lld", trial, pe_kind_names[c.pe_kind],
                  c.dataflow ? "ws" : "os", c.rows, c.cols, (long long)g.m, (long long)g.n, (long long)g.k);
@@ -115,7 +115,7 @@ static void model_gemms_near_optimal(void **state)
                     fail_msg("%s", e.msg);
                 for (int i = 0; i < w->ngemm; i++) {
                     const Gemm *gm = &w->gemms[i];
-                    SimGemm g = {gm->m, gm->n, gm->k, gm->role == WL_ACT_ACT, 1};
+                    SimGemm g = {gm->m, gm->n, gm->k, gm->role == WL_ACT_ACT, 1, !strcmp(gm->name, "k_proj") || !strcmp(gm->name, "v_proj")};
                     char what[160];
                     snprintf(what, sizeof what, "%s %s %s %s", presets[pi], models[mi], ph ? "decode" : "prefill",
                              gm->name);
@@ -136,7 +136,7 @@ static void objectives_and_forcing(void **state)
     MpErr e = {0};
     if (config_load("mixpe-paper/fp16", &c, NULL, NULL, 0, &e))
         fail_msg("%s", e.msg);
-    SimGemm g = {64, 5120, 5120, 0, 1};
+    SimGemm g = {64, 5120, 5120, 0, 1, 0};
     SimMapOpts ot = {NULL, MAP_OBJ_TIME, NULL, 1, 4096}, od = {NULL, MAP_OBJ_DRAM, NULL, 1, 4096};
     Mapping mt, md;
     SimResult rt, rd;
@@ -176,7 +176,7 @@ static void decode_orientation(void **state)
     if (config_load("bitmod-paper/decode/fp16", &c, NULL, NULL, 0, &e))
         fail_msg("%s", e.msg);
     c.dram_bits_per_cycle = 1 << 14; /* take DRAM out of the way: the array decides */
-    SimGemm g = {1, 4096, 4096, 0, 1};
+    SimGemm g = {1, 4096, 4096, 0, 1, 0};
     SimMapOpts o = {NULL, MAP_OBJ_TIME, NULL, 0, 0};
     Mapping mp;
     SimResult r;
