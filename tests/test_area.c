@@ -21,6 +21,7 @@
 #include "testutil.h"
 
 #include "models/pekind.h"
+#include "models/opfmt.h"
 #include "sim/area.h"
 #include "sim/config.h"
 #include "sim/energy.h"
@@ -263,8 +264,11 @@ static void iso_row(int i, char *out, size_t cap)
     double ref_mm2 = area_pe_array_mm2(&t, ref.pe_kind, ref.rows, ref.cols);
     load_both(iso_names[i], &c, &t);
     double mm2 = area_pe_array_mm2(&t, c.pe_kind, c.rows, c.cols);
-    snprintf(out, cap, "| `%s` | `%s` | %d × %d | %d | %g | %.4f | %+.2f%% |", iso_names[i], pe_kind_names[c.pe_kind],
-             c.rows, c.cols, c.rows * c.cols, t.pe[c.pe_kind].area_um2, mm2, 100 * (mm2 / ref_mm2 - 1));
+    const PeVariant *v = pe_kind_variant((PeKindId)c.pe_kind, c.weight_bits);
+    snprintf(out, cap, "| `%s` | `%s` | %s / %s / %s / %s | %d × %d | %d | %g | %.4f | %+.2f%% |", iso_names[i],
+             pe_kind_names[c.pe_kind], op_fmts[v->wfmt].name, op_fmts[config_act_fmt(&c)].name,
+             op_fmts[config_kv_fmt(&c)].name, op_fmts[config_out_fmt(&c)].name, c.rows, c.cols, c.rows * c.cols,
+             t.pe[c.pe_kind].area_um2, mm2, 100 * (mm2 / ref_mm2 - 1));
 }
 
 static void doc_has_iso_table(void **state)
@@ -283,9 +287,9 @@ static void doc_has_iso_table(void **state)
 int main(int argc, char **argv)
 {
     if (argc == 2 && !strcmp(argv[1], "--print-iso-table")) {
-        tu_table_print("| preset | PE kind | rows × cols | PEs | PE area (µm²) | PE-array area (mm²) "
-                       "| vs. `" ISO_REFERENCE "` |\n"
-                       "|---|---|---|---|---|---|---|\n",
+        tu_table_print("| preset | PE kind | weights / activations / KV / outputs | rows × cols | PEs | PE area (µm²) "
+                       "| PE-array area (mm²) | vs. `" ISO_REFERENCE "` |\n"
+                       "|---|---|---|---|---|---|---|---|\n",
                        iso_row, ISO_COUNT);
         return 0;
     }
