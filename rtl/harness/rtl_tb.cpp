@@ -572,9 +572,13 @@ static void count_feed(const Case &c, uint64_t xb, uint64_t wb, bool row0, bool 
         if ((h & 0x7fff) == 0) cov.zeros++;
         else if ((h & 0x7c00) == 0) cov.subnormals++;
     };
-    if (PK.rtl.wfeed == PE_FEED_PAIR) { /* OliVe: a pair holding an outlier (code 8 in its victim slot) */
-        if (((wb & 0xf) == 8 || ((wb >> 4) & 0xf) == 8) && !(wb & 0x100)) cov.outlier_pairs++;
-        if (((xb & 0xf) == 8 || ((xb >> 4) & 0xf) == 8) && !(xb & 0x100)) cov.outlier_pairs++;
+    auto pair = [](uint64_t b) { /* OliVe: a pair holding an outlier (code 8 in its victim slot), once */
+        if (((b & 0xf) == 8 || ((b >> 4) & 0xf) == 8) && !(b & 0x100)) cov.outlier_pairs++;
+    };
+    if (PK.rtl.wfeed == PE_FEED_PAIR) { /* olive; olive-w4a16 (fp16 activations) */
+        if (col0) pair(wb);
+        if (PK.rtl.xfeed == PE_FEED_PAIR && row0) pair(xb);
+        else if (x_is_fp16() && row0) fp16_class(xb);
     } else if (PK.rtl.wfeed == PE_FEED_LANES_GRP) { /* BitMoD: the special value's code 1 << (bits - 1) */
         for (int l = 0; l < 4; l++) {
             uint64_t code = (wb >> (4 * l)) & 0xf;
@@ -582,11 +586,10 @@ static void count_feed(const Case &c, uint64_t xb, uint64_t wb, bool row0, bool 
             if (row0) fp16_class((xb >> (16 * l)) & 0xffff);
         }
     } else if (x_is_fp16()) {
-        fp16_class(xb);
-    } else if (xb == 0) {
+        if (row0) fp16_class(xb);
+    } else if (xb == 0 && row0) {
         cov.zeros++;
     }
-    (void)col0;
 }
 
 /* The output at array row r, column j of tile t: its place in the M x N output buffer, and in
