@@ -556,6 +556,7 @@ struct Coverage {
     long psum_in = 0, psum_out = 0, sram_bound = 0, multi_row = 0, trace = 0;
     long gends = 0, outlier_pairs = 0, specials = 0, subnormals = 0, zeros = 0;
     long dq_waits = 0; // tiles whose last group waited for a busy group dequantizer
+    long wtype[3] = {0, 0, 0}; // OliVe / ANT weights: sequences per element type (cfg_wtype)
     long seqs = 0, tiles = 0, trans = 0;
     long overlapped = 0;    // tiles that started before the previous tile's last row left
     long pre_waits = 0;     // preloads that waited for a drain (after the previous tile's start)
@@ -1153,6 +1154,7 @@ int main(int argc, char **argv)
         rtl_secs += now_s() - r0;
         sim_cycles += o.cycles > 0 ? o.cycles : 0;
         cov.seqs++;
+        if (c.pw.type < 3) cov.wtype[c.pw.type]++;
 #if VM_TRACE
         if (ti == opt.trace_tile) {
             for (int k = 0; k < 3; k++) R.tick();
@@ -1209,6 +1211,9 @@ int main(int argc, char **argv)
            cov.psum_in, cov.psum_out, cov.sram_bound, cov.multi_row, cov.trace, cov.gends, cov.trans, cov.overlapped,
            cov.pre_waits, cov.same_waits, cov.start_waits, cov.capture_waits);
     if (PK.rtl.wfeed == PE_FEED_PAIR) printf("; %ld outlier pairs", cov.outlier_pairs);
+    if (PK.wscheme == QS_OLIVE) printf("; weights int4 / flint4 in %ld / %ld sequences", cov.wtype[0], cov.wtype[1]);
+    if (PK.wscheme == QS_ANT)
+        printf("; weights int / flint / PoT in %ld / %ld / %ld sequences", cov.wtype[0], cov.wtype[1], cov.wtype[2]);
     if (PK.rtl.wfeed == PE_FEED_LANES_GRP)
         printf("; %ld special-value weights; %ld tiles whose last group waited for the dequantizer", cov.specials,
                cov.dq_waits);
