@@ -93,7 +93,7 @@ module mp_array #(
     input  wire [1:0]      cfg_wtype,
     input  wire            cfg_wfp3,              // BitMoD: FP3 weights (else FP4)
     input  wire [31:0]     x_scale [E],           // fp32 activation scale per tile token (int kinds, W4A8)
-    input  wire [31:0]     w_scale [E],           // fp32 weight scale per tile output channel (int kinds)
+    input  wire [31:0]     w_scale [E],           // fp32 weight scale per tile output channel (int kinds, *-w4a16)
     // operand feed: step feed_step, answered in the same cycle
     output wire            feed_v,
     output wire [15:0]     feed_step,
@@ -445,7 +445,7 @@ module mp_array #(
                 // the PE module of each kind (rtl/mp_kinds.vh's table), all on the common port list
 `define MP_PE_PORTS .clk(clk), .rst_n(rst_n), .clr(clr), .xv(pxv), .x(px), .wv(pwv), .w(pw), \
                     .ld(ld), .ld_val(ldv), .res(res[i][j]), .busy(pe_busy[i*COLS+j])
-                if (KIND == K_FP16 || KIND == K_W4A16_DQ) begin : g_pe
+                if (KIND == K_FP16 || KIND == K_W4A16_DQ || KIND == K_OLIVE_W4A16 || KIND == K_ANT_W4A16) begin : g_pe
                     pe_fp16 #(.XW(XW), .WW(WW)) u_pe (`MP_PE_PORTS);
                 end else if (KIND == K_INT8) begin : g_pe
                     pe_int8 #(.XW(XW), .WW(WW)) u_pe (`MP_PE_PORTS);

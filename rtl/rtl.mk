@@ -2,7 +2,7 @@
 #
 #   make rtl-test     every PE kind's Verilator model against the golden model and the simulator
 #                     (200 random sequences of 1..4 back-to-back tiles per model, arrays 2x2 .. 8x8)
-#                     and the fp units against libm;
+#                     and the fp units against libm (and the <e,i> -> fp16 converter, exhaustively);
 #                     ends with "rtl: N passed, N failed"
 #   make lint-rtl     verilator --lint-only -Wall on every kind's array
 #   make synth        Yosys: every PE (and edge unit) to generic gates; build/synth/area.txt
@@ -96,11 +96,12 @@ $(foreach m,$(RTL_MODELS),$(eval $(call rtl_model,$(m),$(call rtl_kind,$(m)),$(c
 
 # the fp units alone against libm and the C library (tests/rtl/fpu_tb.cpp)
 RTL_FPU := $(RTL_DIR)/fpu/tb
-$(RTL_DIR)/fpu/obj/Vfpu_top__ALL.a: tests/rtl/fpu_top.v $(wildcard rtl/fp/*.v) rtl/rtl.mk
+RTL_FPU_SV := tests/rtl/fpu_top.v $(wildcard rtl/fp/*.v) rtl/edge/mp_expint_fp16.v
+$(RTL_DIR)/fpu/obj/Vfpu_top__ALL.a: $(RTL_FPU_SV) rtl/rtl.mk
 	@$(if $(Q),echo "  VERILATE fpu")
 	$(Q)rm -rf $(@D) && mkdir -p $(@D)
 	$(Q)$(VERILATOR) --cc -O3 --x-assign unique --x-initial unique --assert -Wno-fatal -Wno-lint -Wno-style \
-	    --top-module fpu_top tests/rtl/fpu_top.v $(wildcard rtl/fp/*.v) -Mdir $(@D)
+	    --top-module fpu_top $(RTL_FPU_SV) -Mdir $(@D)
 	$(Q)$(MAKE) --no-print-directory -s -C $(@D) -f Vfpu_top.mk Vfpu_top__ALL.a OPT_FAST=$(RTL_OPT) OPT_SLOW=-O0 >/dev/null
 $(RTL_FPU): tests/rtl/fpu_tb.cpp $(RTL_DIR)/fpu/obj/Vfpu_top__ALL.a $(RTL_VLOBJ) $(BUILD)/libmpsim.a
 	@$(if $(Q),echo "  LINK    $@")
@@ -143,7 +144,7 @@ lint-rtl:
 	       $$(echo $(RTL_PE) | tr ' ' '\n' | grep -vx "rtl/pe/$$pe.v") >/dev/null 2>&1; then \
 	    echo "lint-rtl: $$k: the array builds without rtl/pe/$$pe.v: rtl/mp_kinds.vh names the wrong PE module"; fail=1; fi; \
 	done; \
-	out=$$($(VERILATOR) --lint-only -Wall --top-module fpu_top tests/rtl/fpu_top.v $(wildcard rtl/fp/*.v) 2>&1) || \
+	out=$$($(VERILATOR) --lint-only -Wall --top-module fpu_top $(RTL_FPU_SV) 2>&1) || \
 	  { echo "lint-rtl: fpu_top:"; echo "$$out"; fail=1; }; \
 	if [ $$fail -eq 0 ]; then echo "lint-rtl: clean (verilator -Wall, $(words $(RTL_KINDS)) kinds x 3 sizes; PE table)"; fi; \
 	exit $$fail

@@ -22,7 +22,8 @@
  *   0x028  GEMM_K           32  RW      0
  *   0x02c  FORMAT           32  RW      0            [1:0] W element type, [9:8] X element type
  *                                                    (OliVe 0 int4 1 flint4; ANT 0 int 1 flint 2 PoT;
- *                                                    0 for every other kind)
+ *                                                    0 for every other operand: fp16 X of
+ *                                                    olive-w4a16 / ant-w4a16, every other kind)
  *   0x030  OPTIONS          32  RW      0            [0] CYCLE: C backend at cycle fidelity
  *   0x040  W_CODES          64  RW      0            addresses of the packed arrays (mpacc_layout.h)
  *   0x048  W_SCALES         64  RW      0

@@ -45,6 +45,7 @@ run "$dir/test_regs"
 vp_case mixpe-w4a8 iso/mixpe-w4a8 q_proj --phase decode
 vp_case olive iso/olive o_proj --phase decode -- --poll
 vp_case bitmod-w3 iso/bitmod-w3 v_proj --phase decode
+vp_case olive-w4a16 iso/olive-w4a16 k_proj --phase decode
 vp_case int8-prefill iso/int8 q_proj --phase prefill --seq 16
 vp_case fp16-8x8-cycle iso/fp16 k_proj --phase decode --set arch.rows=8,arch.cols=8 -- --cycle
 # a typed --seq/--kv below 1 is refused (exit 2), never taken as "not given" (issue 20: -1 ran 2048)

@@ -28,7 +28,7 @@ SC_VP           := $(SC_DIR)/vp
 SC_REGS         := $(SC_DIR)/test_regs
 # co-simulated RTL models: <kind>_<rows>x<cols> (rtl/rtl.mk's kind names)
 SC_COSIM_MODELS := int8_4x4 mixpe-w4a8_4x4 bitmod_4x4 olive_4x4 fp16_3x4 w4a16-dq_4x3 mixpe-w4a16_4x4 ant_4x4 \
-                   mixpe-w4a8-bs_4x4 int8_8x8
+                   mixpe-w4a8-bs_4x4 int8_8x8 olive-w4a16_4x4 ant-w4a16_3x4
 SC_COSIM        := $(SC_COSIM_MODELS:%=$(SC_DIR)/cosim_%)
 
 .PHONY: systemc systemc-test

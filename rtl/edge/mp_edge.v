@@ -10,9 +10,12 @@
 //   bitmod        pass                                        4 code decoders (mp_dec_bitmod.v): 0
 //                                                             {fp4, group end, scale, terms}
 //   olive, ant    the decoder, code -> <e, i> (mp_dec_expint.v)                                  1
+//   olive-w4a16,  pass (fp16; its register matches the        the decoder to <e, i> and <e, i>   1
+//   ant-w4a16     decoder's)                                  -> fp16, exact (mp_expint_fp16.v)
 // in (FW bits, kind_xfw / kind_wfw): row edge fp16 / int8 / 4 lanes of fp16 / OliVe {parity, pair
 // byte} / ANT code; column edge fp16 / int8 / {scale16, zero4, code4} / BitMoD {scale16, meta,
-// 4 codes} / OliVe {parity, pair byte} / ANT code. out (OW bits): kind_xw / kind_ww.
+// 4 codes} / OliVe {parity, pair byte} / ANT code (olive-w4a16 / ant-w4a16: fp16 activations, the
+// weights of olive / ant). out (OW bits): kind_xw / kind_ww.
 `default_nettype none
 module mp_edge #(
     parameter integer KIND   = 1,
@@ -42,6 +45,11 @@ module mp_edge #(
         if (KIND == K_OLIVE || KIND == K_ANT) begin : g_dec
             mp_dec_expint #(.OLIVE(KIND == K_OLIVE ? 1 : 0)) u_dec (
                 .in({{(9-FW){1'b0}}, in}), .typ(cfg_type), .out(f));
+        end else if ((KIND == K_OLIVE_W4A16 || KIND == K_ANT_W4A16) && COLUMN != 0) begin : g_dec16
+            wire [6:0] ei;
+            mp_dec_expint #(.OLIVE(KIND == K_OLIVE_W4A16 ? 1 : 0)) u_dec (
+                .in({{(9-FW){1'b0}}, in}), .typ(cfg_type), .out(ei));
+            mp_expint_fp16 u_h (.in(ei), .h(f));
         end else if (KIND == K_W4A16_DQ && COLUMN != 0) begin : g_dq
             mp_deq_w4a16 u_deq (.in(in), .d(f));
         end else if (MIXPE != 0 && COLUMN != 0) begin : g_meta

@@ -3,6 +3,8 @@
 // raw partial sum.
 //   int8, olive, ant     y = rne32(rne32(rne32(acc) * s_w[n]) * s_x[m])   (int -> fp32, 2 fp32 muls)
 //   mixpe-w4a8(-bs)      y = rne32(out * s_x[m])
+//   olive-w4a16,         y = rne32(out * s_w[n])   (fp32 accumulator, the weight row's scale:
+//   ant-w4a16                                        col_scale in both orientations, see mp_array)
 //   the others           y = out (already fp32)
 // A multiply is the FMA with c = -0 (rtl/fp/fp_fma.v).
 `default_nettype none
@@ -29,6 +31,10 @@ module mp_out_fin #(
         end else if (KIND == K_MIXPE_W4A8 || KIND == K_MIXPE_W4A8_BS) begin : g_sx
             wire [31:0] f;
             fp_fma #(.EW(8), .MW(23)) u_mx (.a(res), .b(row_scale), .c(32'h80000000), .z(f));
+            assign y = last ? f : res;
+        end else if (KIND == K_OLIVE_W4A16 || KIND == K_ANT_W4A16) begin : g_sw
+            wire [31:0] f;
+            fp_fma #(.EW(8), .MW(23)) u_mw (.a(res), .b(col_scale), .c(32'h80000000), .z(f));
             assign y = last ? f : res;
         end else begin : g_pass
             assign y = res;

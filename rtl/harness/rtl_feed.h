@@ -12,6 +12,8 @@
  *   bitmod                lane l in [16l+15:16l] (fp16)        lane l in [4l+3:4l], [16] EA meta, [32:17] scale
  *   olive                 [7:0] pair byte, [8] parity of k     [7:0] pair byte, [8] parity of k
  *   ant                   the 4-bit code                       the 4-bit code
+ *   olive-w4a16           the fp16 code                        [7:0] pair byte, [8] parity of k
+ *   ant-w4a16             the fp16 code                        the 4-bit code
  *
  * BitMoD lanes at or past the tile's end k1 are 0.
  */
@@ -123,11 +125,14 @@ static inline uint32_t rtl_row_scale(const PackedMat *px, int m, int *valid)
     return b;
 }
 
-/* w_scale of W row n (output channel n): its fp32 scale bits for the integer kinds; *valid = 0 otherwise. */
+/* w_scale of W row n (output channel n): its fp32 scale bits when W has fp32 scales (per row or per
+ * tensor: int8/int4, OliVe and ANT weights, which the finish of the integer kinds and of olive-w4a16 /
+ * ant-w4a16 multiplies by); *valid = 0 otherwise (group scales travel with the weights). */
 static inline uint32_t rtl_col_scale(PeKindId kind, const PackedMat *pw, int n, int *valid)
 {
     uint32_t b = 0;
-    *valid = rtl_is_int_kind(kind) && pw->scale32 != NULL;
+    (void)kind;
+    *valid = pw->scale32 != NULL;
     if (*valid) memcpy(&b, &pw->scale32[pw->per_tensor ? 0 : n], 4);
     return b;
 }

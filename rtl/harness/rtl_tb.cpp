@@ -556,6 +556,7 @@ struct Coverage {
     long psum_in = 0, psum_out = 0, sram_bound = 0, multi_row = 0, trace = 0;
     long gends = 0, outlier_pairs = 0, specials = 0, subnormals = 0, zeros = 0;
     long dq_waits = 0; // tiles whose last group waited for a busy group dequantizer
+    long wtype[3] = {0, 0, 0}; // OliVe / ANT weights: sequences per element type (cfg_wtype)
     long seqs = 0, tiles = 0, trans = 0;
     long overlapped = 0;    // tiles that started before the previous tile's last row left
     long pre_waits = 0;     // preloads that waited for a drain (after the previous tile's start)
@@ -572,9 +573,13 @@ static void count_feed(const Case &c, uint64_t xb, uint64_t wb, bool row0, bool 
         if ((h & 0x7fff) == 0) cov.zeros++;
         else if ((h & 0x7c00) == 0) cov.subnormals++;
     };
-    if (PK.rtl.wfeed == PE_FEED_PAIR) { /* OliVe: a pair holding an outlier (code 8 in its victim slot) */
-        if (((wb & 0xf) == 8 || ((wb >> 4) & 0xf) == 8) && !(wb & 0x100)) cov.outlier_pairs++;
-        if (((xb & 0xf) == 8 || ((xb >> 4) & 0xf) == 8) && !(xb & 0x100)) cov.outlier_pairs++;
+    auto pair = [](uint64_t b) { /* OliVe: a pair holding an outlier (code 8 in its victim slot), once */
+        if (((b & 0xf) == 8 || ((b >> 4) & 0xf) == 8) && !(b & 0x100)) cov.outlier_pairs++;
+    };
+    if (PK.rtl.wfeed == PE_FEED_PAIR) { /* olive; olive-w4a16 (fp16 activations) */
+        if (col0) pair(wb);
+        if (PK.rtl.xfeed == PE_FEED_PAIR && row0) pair(xb);
+        else if (x_is_fp16() && row0) fp16_class(xb);
     } else if (PK.rtl.wfeed == PE_FEED_LANES_GRP) { /* BitMoD: the special value's code 1 << (bits - 1) */
         for (int l = 0; l < 4; l++) {
             uint64_t code = (wb >> (4 * l)) & 0xf;
@@ -582,11 +587,10 @@ static void count_feed(const Case &c, uint64_t xb, uint64_t wb, bool row0, bool 
             if (row0) fp16_class((xb >> (16 * l)) & 0xffff);
         }
     } else if (x_is_fp16()) {
-        fp16_class(xb);
-    } else if (xb == 0) {
+        if (row0) fp16_class(xb);
+    } else if (xb == 0 && row0) {
         cov.zeros++;
     }
-    (void)col0;
 }
 
 /* The output at array row r, column j of tile t: its place in the M x N output buffer, and in
@@ -1150,6 +1154,7 @@ int main(int argc, char **argv)
         rtl_secs += now_s() - r0;
         sim_cycles += o.cycles > 0 ? o.cycles : 0;
         cov.seqs++;
+        if (c.pw.type < 3) cov.wtype[c.pw.type]++;
 #if VM_TRACE
         if (ti == opt.trace_tile) {
             for (int k = 0; k < 3; k++) R.tick();
@@ -1206,6 +1211,9 @@ int main(int argc, char **argv)
            cov.psum_in, cov.psum_out, cov.sram_bound, cov.multi_row, cov.trace, cov.gends, cov.trans, cov.overlapped,
            cov.pre_waits, cov.same_waits, cov.start_waits, cov.capture_waits);
     if (PK.rtl.wfeed == PE_FEED_PAIR) printf("; %ld outlier pairs", cov.outlier_pairs);
+    if (PK.wscheme == QS_OLIVE) printf("; weights int4 / flint4 in %ld / %ld sequences", cov.wtype[0], cov.wtype[1]);
+    if (PK.wscheme == QS_ANT)
+        printf("; weights int / flint / PoT in %ld / %ld / %ld sequences", cov.wtype[0], cov.wtype[1], cov.wtype[2]);
     if (PK.rtl.wfeed == PE_FEED_LANES_GRP)
         printf("; %ld special-value weights; %ld tiles whose last group waited for the dequantizer", cov.specials,
                cov.dq_waits);

@@ -3,7 +3,10 @@
 //   +1         : acc <= RNE32(product + acc)      (rtl/fp/fp_round_add.v: the FMA's rounding)
 // Also the w4a16-dq PE (docs/pe.md "w4a16-dq"): the same MAC on weights dequantized to fp16 at
 // the column edge (rtl/edge/mp_deq_w4a16.v: one fp16 multiply with RNE per weight entering the
-// array, a pipeline stage of its own: latency 2 in all). Common PE port list: rtl/pe/pe_ports.vh.
+// array, a pipeline stage of its own: latency 2 in all), and the olive-w4a16 / ant-w4a16 PE
+// (docs/pe.md): the weight's integer u (|u| <= 192) decoded to an exact fp16 at the column edge
+// (rtl/edge/mp_expint_fp16.v, one stage: latency 2), so fma32(fp16(u), x, acc) is the golden's
+// fmaf((float)u, x, acc). Common PE port list: rtl/pe/pe_ports.vh.
 `default_nettype none
 module pe_fp16 #(
     parameter integer XW = 16,

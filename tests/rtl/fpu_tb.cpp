@@ -1,6 +1,8 @@
 // tests/rtl/fpu_tb.cpp — the RTL fp units (rtl/fp/) against the C library, on random and special
 // operands: fp32 FMA vs fmaf, fp16 multiply vs fp16_mul, the BitMoD {6,15} accumulator add vs
-// fpx_round, int64 -> fp32 (times 2^e) vs the C conversion. Prints "fpu: N passed, N failed".
+// fpx_round, int64 -> fp32 (times 2^e) vs the C conversion; and, exhaustively (all 128 inputs), the
+// <e,i> -> fp16 converter (rtl/edge/mp_expint_fp16.v) vs fp16_from_f64(i << e), which must also be
+// exact. Prints "rtl-fpu: N passed, N failed" (N units).
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -48,7 +50,7 @@ int main(int argc, char **argv)
     MpRng r;
     mp_rng_seed(&r, seed);
     Vfpu_top *t = new Vfpu_top;
-    long pass = 0, fail = 0, ufail[4] = {0, 0, 0, 0};
+    long pass = 0, fail = 0, ufail[5] = {0, 0, 0, 0, 0};
     const FpxFmt acc = {6, 15, 0};
     for (long i = 0; i < n; i++) {
         /* fp32 FMA */
@@ -106,11 +108,22 @@ int main(int argc, char **argv)
             else if (ufail[3]++, fail++ < 10) printf("FAIL i2f(%lld * 2^%d): want %08x got %08x\n", (long long)iv, ie, wi, t->i2f);
         }
     }
+    /* <e,i> -> fp16, every input: i a 4-bit signed integer, e 0..7 */
+    for (int v = 0; v < 128; v++) {
+        const int i4 = (v & 8) ? (v & 15) - 16 : (v & 15), e = v >> 4;
+        const double want_v = (double)i4 * (double)(1 << e);
+        const uint16_t want = fp16_from_f64(want_v);
+        t->ei = (uint8_t)v;
+        t->eval();
+        if (want == t->ei16 && fp16_to_f64(want) == want_v) pass++;
+        else if (ufail[4]++, fail++ < 10) printf("FAIL ei16(e %d, i %d): want %04x got %04x\n", e, i4, want, t->ei16);
+    }
     t->final();
     delete t;
     int ubad = 0;
-    for (int u = 0; u < 4; u++) ubad += ufail[u] != 0;
-    printf("# fpu: %ld vectors passed, %ld failed (fma32, mul16, bitmod accumulator, int->fp32)\n", pass, fail);
-    printf("rtl-fpu: %d passed, %d failed\n", 4 - ubad, ubad);
+    for (int u = 0; u < 5; u++) ubad += ufail[u] != 0;
+    printf("# fpu: %ld vectors passed, %ld failed (fma32, mul16, bitmod accumulator, int->fp32; <e,i>->fp16 "
+           "exhaustive)\n", pass, fail);
+    printf("rtl-fpu: %d passed, %d failed\n", 5 - ubad, ubad);
     return fail ? 1 : 0;
 }

@@ -1,5 +1,6 @@
 // tests/rtl/fpu_top.v — the fp units on their own, for tests/rtl/fpu_tb.cpp (random vectors
-// against the C library: fmaf, fp16_mul, fpx_round of the BitMoD accumulator, int -> float).
+// against the C library: fmaf, fp16_mul, fpx_round of the BitMoD accumulator, int -> float), and
+// the <e,i> -> fp16 converter of the weight-only OliVe/ANT weight edge (exhaustively).
 `default_nettype none
 module fpu_top (
     input  wire [31:0] a32, b32, c32,
@@ -12,8 +13,11 @@ module fpu_top (
     output wire [21:0] acc_out,
     input  wire [63:0] i64,          // signed integer
     input  wire signed [7:0] ie,     // times 2^ie
-    output wire [31:0] i2f
+    output wire [31:0] i2f,
+    input  wire [6:0]  ei,           // {e[2:0], i[3:0]}: i << e
+    output wire [15:0] ei16
 );
+    mp_expint_fp16 u_ei (.in(ei), .h(ei16));
     fp_fma #(.EW(8), .MW(23)) u_fma32 (.a(a32), .b(b32), .c(c32), .z(fma32));
     fp_fma #(.EW(5), .MW(10)) u_mul16 (.a(a16), .b(b16), .c(16'h8000), .z(mul16));
     wire [15:0] s_mag = s17[16] ? 16'(-s17) : s17[15:0];
