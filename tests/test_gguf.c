@@ -62,7 +62,7 @@ static void kv(Buf *b, const char *key, GgufValType t) { put_str(b, key); put_u3
 typedef struct TT {
     const char *name;
     int nd;
-    uint64_t ne[4];
+    uint64_t ne[8];   /* room for the n_dims > 4 cases */
     uint32_t type;
     const void *data; /* bytes of the tensor (NULL: zeros) */
     uint64_t bytes;

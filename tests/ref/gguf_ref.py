@@ -92,7 +92,7 @@ def cmd_tokenize(model, text, out):
     else:
         sys.exit("unknown pre-tokenizer " + pre)
     tk.decoder = decoders.ByteLevel()
-    with open(text, encoding="utf-8") as fh:
+    with open(text, encoding="utf-8", newline="") as fh:  # no newline translation
         s = fh.read()
     ids = tk.encode(s).ids
     assert tk.decode(ids) == s, "the reference does not round-trip"
