@@ -8,10 +8,12 @@ Run with PYTHONPATH=build/pylib (scripts/fetch-model.sh installs them there).
   gguf_ref.py tensors MODEL OUT   for every tensor of MODEL: a few rows (first, last, and spread) as
                                   the reference dequantizes them: OUT/index.txt lists
                                   "name type row0 nrows file" lines, OUT/<i>.f32 the floats
-  gguf_ref.py tokenize MODEL TEXT OUT
-                                  token ids of the UTF-8 file TEXT, one per line, by a tokenizers
-                                  BPE built from MODEL's vocabulary and merges with the pre-tokenizer
+  gguf_ref.py tokenize MODEL OUT TEXT...
+                                  token ids of each UTF-8 file TEXT, one per line, into OUT/<i>.ids
+                                  (OUT/list.txt: "<i>.ids TEXT" lines), by a tokenizers BPE built
+                                  from MODEL's vocabulary and merges with the pre-tokenizer that
                                   tokenizer.ggml.pre names ("smollm": Digits(individual) + ByteLevel)
+  gguf_ref.py all MODEL OUT TEXT...   the three above into OUT/blocks, OUT/tensors, OUT/tok
 """
 import os
 import sys
@@ -53,9 +55,19 @@ def fix_scales(name, raw):
     return raw
 
 
+_readers = {}
+
+
+def reader(model):
+    """One GGUFReader per file (parsing the 98 k vocabulary strings takes seconds)."""
+    if model not in _readers:
+        _readers[model] = GGUFReader(model)
+    return _readers[model]
+
+
 def cmd_tensors(model, out):
     os.makedirs(out, exist_ok=True)
-    r = GGUFReader(model)
+    r = reader(model)
     lines = []
     for i, t in enumerate(r.tensors):
         data = t.data  # rows x row-bytes (quantized) or rows x ne0 (float)
@@ -71,9 +83,9 @@ def cmd_tensors(model, out):
         fh.write("\n".join(lines) + "\n")
 
 
-def cmd_tokenize(model, text, out):
+def cmd_tokenize(model, out, texts):
     from tokenizers import Tokenizer, models, pre_tokenizers, decoders
-    r = GGUFReader(model)
+    r = reader(model)
 
     def strs(key):
         f = r.fields[key]
@@ -92,12 +104,18 @@ def cmd_tokenize(model, text, out):
     else:
         sys.exit("unknown pre-tokenizer " + pre)
     tk.decoder = decoders.ByteLevel()
-    with open(text, encoding="utf-8", newline="") as fh:  # no newline translation
-        s = fh.read()
-    ids = tk.encode(s).ids
-    assert tk.decode(ids) == s, "the reference does not round-trip"
-    with open(out, "w") as fh:
-        fh.write("".join("%d\n" % i for i in ids))
+    os.makedirs(out, exist_ok=True)
+    lst = []
+    for k, text in enumerate(texts):
+        with open(text, encoding="utf-8", newline="") as fh:  # no newline translation
+            s = fh.read()
+        ids = tk.encode(s).ids
+        assert tk.decode(ids) == s, "the reference does not round-trip"
+        with open(os.path.join(out, "%d.ids" % k), "w") as fh:
+            fh.write("".join("%d\n" % i for i in ids))
+        lst.append("tok/%d.ids %s" % (k, text))
+    with open(os.path.join(out, "list.txt"), "w") as fh:
+        fh.write("\n".join(lst) + "\n")
 
 
 if __name__ == "__main__":
@@ -107,6 +125,10 @@ if __name__ == "__main__":
     elif cmd == "tensors":
         cmd_tensors(sys.argv[2], sys.argv[3])
     elif cmd == "tokenize":
-        cmd_tokenize(sys.argv[2], sys.argv[3], sys.argv[4])
+        cmd_tokenize(sys.argv[2], sys.argv[3], sys.argv[4:])
+    elif cmd == "all":
+        cmd_blocks(os.path.join(sys.argv[3], "blocks"))
+        cmd_tensors(sys.argv[2], os.path.join(sys.argv[3], "tensors"))
+        cmd_tokenize(sys.argv[2], os.path.join(sys.argv[3], "tok"), sys.argv[4:])
     else:
         sys.exit("usage: see the docstring")
