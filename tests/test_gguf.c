@@ -16,7 +16,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <cJSON.h>
 
+#include "cliutil.h"
 #include "testutil.h"
 
 #include "base/alloc.h"
@@ -863,6 +865,41 @@ static void not_a_file(void **state)
     assert_null(f);
 }
 
+/* `mpsim trace info` recognises a GGUF file by its magic (whatever its name), describes it, writes
+ * JSON, and refuses a bad one with "FILE: problem" and exit status 2. */
+static void cli_trace_info(void **state)
+{
+    (void)state;
+    Buf b = {0};
+    standard_file(&b);
+    const char *p = write_buf("model.bin", &b);
+    char args[2048], jpath[1024];
+    snprintf(jpath, sizeof jpath, "%s", tpath("info.json"));
+    snprintf(args, sizeof args, "trace info --json '%s' '%s'", jpath, p);
+    CLI_EXPECT(args, CLI_ERR_APART, 0);
+    CLI_CONTAINS(cli_out, "GGUF v3, 5 tensors, 19 metadata entries, alignment 32");
+    CLI_CONTAINS(cli_out, "architecture: llama");
+    CLI_CONTAINS(cli_out, "  Q4_1        1 tensors            64 elements            40 bytes   5.000 bits/element");
+    CLI_CONTAINS(cli_out, "  strs = [string x 3] \"a\", \"\", \"\xc4\xa0the\"");
+    CLI_CONTAINS(cli_out, "w.q41");
+    cJSON *j = cli_json_file(jpath);
+    assert_string_equal(cli_str(j, "format"), "gguf");
+    assert_int_equal(cJSON_GetArraySize(cli_arr(j, "tensors")), 5);
+    assert_true(cli_num(cli_obj(cli_obj(j, "types"), "Q8_0"), "numel") == 64);
+    cJSON_Delete(j);
+
+    Buf bad = {0};
+    mk_overlap(&bad);
+    p = write_buf("bad.gguf", &bad);
+    snprintf(args, sizeof args, "trace info '%s'", p);
+    CLI_EXPECT(args, CLI_ERR_APART, 2);
+    char want[1024];
+    snprintf(want, sizeof want, "%s: tensor 'h': bytes [0, 8) overlap tensor 'emb'", p);
+    CLI_CONTAINS(cli_err, want);
+    free(b.b);
+    free(bad.b);
+}
+
 int main(void)
 {
     static struct CMUnitTest tests[64 + NBAD];
@@ -878,6 +915,7 @@ int main(void)
         cmocka_unit_test(file_shrinks_after_open),
         cmocka_unit_test(alloc_failure),
         cmocka_unit_test(not_a_file),
+        cmocka_unit_test(cli_trace_info),
     };
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         tests[n++] = fixed[i];
