@@ -124,6 +124,7 @@ static void table_init(void)
         {FMT_BITMOD_FP3, "bitmod-fp3", 3, 4, TIE_DOWN},
         {FMT_OLIVE_INT4, "olive-int4", 4, -1, TIE_AWAY},
         {FMT_OLIVE_FLINT4, "olive-flint4", 4, -1, TIE_AWAY},
+        {FMT_ANT_INT8, "ant-int8", 8, -1, TIE_EVEN},
     };
     for (int r = 0; r < FMT_COUNT; r++) {
         FmtDesc *f = &table[rows[r].id];
@@ -149,6 +150,7 @@ static void table_init(void)
         case FMT_BITMOD_FP3: fill_signmag(f, 3, fp3_mag); break;
         case FMT_OLIVE_INT4: fill_olive(f, 0); break;
         case FMT_OLIVE_FLINT4: fill_olive(f, 1); break;
+        case FMT_ANT_INT8: fill_twos(f, -128, 127); break;
         default: break;
         }
         derive(f);

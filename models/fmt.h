@@ -25,6 +25,7 @@ typedef enum FmtId {
     FMT_BITMOD_FP3,    /* sign + 2-bit: {0,1,2,4}; -0 = special                     */
     FMT_OLIVE_INT4,    /* OliVe int4 normals -7..7 and abfloat outliers (bias 2)     */
     FMT_OLIVE_FLINT4,  /* OliVe flint4 normals and abfloat outliers (bias 3)         */
+    FMT_ANT_INT8,      /* ANT's 8-bit int (its fallback type): two's complement -128..127 */
     FMT_COUNT
 } FmtId;
 

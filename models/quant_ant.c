@@ -1,4 +1,4 @@
-/* models/quant_ant.c — ANT int/flint/PoT with a per-tensor type choice. See quant.h, docs/formats.md and the conventions at the top of
+/* models/quant_ant.c — ANT int/flint/PoT with a per-tensor type choice and its 8-bit fallback. See quant.h, docs/formats.md and the conventions at the top of
  * quant.c (reference and fast path, thresholds). */
 #include <math.h>
 #include <stdlib.h>
@@ -190,7 +190,32 @@ static void ant_write(const float *src, QMat *q)
     }
 }
 
-int quant_ant_run(const float *src, QMat *q, int ref, MpErr *e)
+/* The tensor's energy: sum of x^2 per set in element order, then over the sets in set order (the
+ * order of the error sums), so the SQNR below has the same bits for any thread count. One function
+ * for the reference and the fast path: it is a plain pass, nothing to specialise. */
+static double ant_energy(const float *src, const QMat *q, double *set_e)
+{
+    const int nsets = q->per_tensor ? 1 : q->rows;
+#pragma omp parallel for schedule(static)
+    for (int t = 0; t < nsets; t++) {
+        int r0, r1;
+        ant_set_rows(q, t, &r0, &r1);
+        double en = 0;
+        for (size_t i = (size_t)r0 * q->cols; i < (size_t)r1 * q->cols; i++)
+            en += (double)src[i] * (double)src[i];
+        set_e[t] = en;
+    }
+    double en = 0;
+    for (int t = 0; t < nsets; t++)
+        en += set_e[t];
+    return en;
+}
+
+/* SQNR in dB of a squared error against an energy; +inf when the error is 0 (also for an all-zero
+ * tensor), so an exact tensor never falls back. */
+static double ant_sqnr_db(double energy, double err) { return err > 0 ? 10.0 * log10(energy / err) : INFINITY; }
+
+int quant_ant_run(const float *src, QMat *q, AntFallback fb, double fb_db, int ref, MpErr *e)
 {
     const int nsets = q->per_tensor ? 1 : q->rows;
     double *set_err = mp_malloc((size_t)nsets * 3 * sizeof *set_err);
@@ -212,11 +237,14 @@ int quant_ant_run(const float *src, QMat *q, int ref, MpErr *e)
             best_err = err;
         }
     }
-    q->fmt = ant_types[best];
+    /* the 8-bit fallback: the tensor's 4-bit SQNR against the threshold (strictly below falls back) */
+    q->ant_sqnr4_db = ant_sqnr_db(ant_energy(src, q, set_err), best_err);
+    const int to8 = fb == ANT_FB_INT8 || (fb == ANT_FB_SQNR && q->ant_sqnr4_db < fb_db);
+    q->fmt = to8 ? FMT_ANT_INT8 : ant_types[best];
     if (ref)
         ant_apply_ref(src, q, q->fmt, 1, set_err);
     else
-        ant_write(src, q);
+        ant_write(src, q); /* ant-int8 has too many thresholds: ant_write rounds it by fmt_nearest */
     mp_free(set_err);
     return MP_OK;
 }

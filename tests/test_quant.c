@@ -44,7 +44,7 @@ static void integer_schemes_half_step(void **state)
     const int R = 7, C = 300;
     float *x = tu_matrix(&r, R, C, 3, 40);
     for (int f = 0; f < 2; f++) {
-        QParams p = {QS_SYM_ROW, f ? FMT_INT4 : FMT_INT8, 0, 0, 0, 0};
+        QParams p = {QS_SYM_ROW, f ? FMT_INT4 : FMT_INT8, 0, 0, 0, 0, ANT_FB_OFF, 0};
         QMat q = quant_ok(p, x, R, C);
         for (int i = 0; i < R; i++) {
             double amax = 0;
@@ -56,7 +56,7 @@ static void integer_schemes_half_step(void **state)
         }
         quant_free(&q);
     }
-    QParams p = {QS_ASYM_GROUP, FMT_UINT4, 64, 0, 0, 0};
+    QParams p = {QS_ASYM_GROUP, FMT_UINT4, 64, 0, 0, 0, ANT_FB_OFF, 0};
     QMat q = quant_ok(p, x, R, C);
     assert_int_equal(q.ngroups, 5); /* 300 = 4 * 64 + 44: a partial last group */
     for (int i = 0; i < R; i++)
@@ -75,7 +75,7 @@ static void fp16_scheme_and_range(void **state)
 {
     (void)state;
     float x[4] = {1.0f, -2.5f, 65504.0f, 1e-8f};
-    QParams p = {QS_FP16, 0, 0, 0, 0, 0};
+    QParams p = {QS_FP16, 0, 0, 0, 0, 0, ANT_FB_OFF, 0};
     QMat q = quant_ok(p, x, 1, 4);
     assert_true(quant_value(&q, 0, 1) == -2.5);
     assert_true(quant_value(&q, 0, 2) == 65504.0);
@@ -100,7 +100,7 @@ static void bitmod_picks_variant(void **state)
         g[0][j] = base[j];
         g[1][j] = -base[j];
     }
-    QParams p = {QS_BITMOD, FMT_BITMOD_FP4, 8, 0, BM_ERR_FP16, 0};
+    QParams p = {QS_BITMOD, FMT_BITMOD_FP4, 8, 0, BM_ERR_FP16, 0, ANT_FB_OFF, 0};
     QMat q = quant_ok(p, &g[0][0], 2, 8);
     assert_int_equal(q.variant[0], BM_ER_POS);
     assert_int_equal(q.variant[1], BM_ER_NEG);
@@ -124,7 +124,7 @@ static void bitmod_mixture_beats_single(void **state)
     float *w = tu_matrix(&r, R, C, 0, 1);
     for (int bits = 3; bits <= 4; bits++) {
         FmtId f = bits == 4 ? FMT_BITMOD_FP4 : FMT_BITMOD_FP3;
-        QParams p = {QS_BITMOD, f, 128, 0, BM_ERR_F64, 0};
+        QParams p = {QS_BITMOD, f, 128, 0, BM_ERR_F64, 0, ANT_FB_OFF, 0};
         QMat mix = quant_ok(p, w, R, C);
         double emix = mse(&mix, w);
         for (int v = 1; v <= 4; v++) {
@@ -150,7 +150,7 @@ static void bitmod_fp16_vs_fp64_disagree(void **state)
     float *w = tu_matrix(&r, R, C, 0, 1);
     for (int i = 0; i < R * C; i++)
         w[i] *= 0.01f;
-    QParams p = {QS_BITMOD, FMT_BITMOD_FP4, 128, 0, BM_ERR_FP16, 0};
+    QParams p = {QS_BITMOD, FMT_BITMOD_FP4, 128, 0, BM_ERR_FP16, 0, ANT_FB_OFF, 0};
     QMat a = quant_ok(p, w, R, C);
     p.bm_err = BM_ERR_F64;
     QMat b = quant_ok(p, w, R, C);
@@ -179,7 +179,7 @@ static void olive_pairs(void **state)
     mp_rng_seed(&r, tu_seed("olive_pairs", 4));
     const int R = 32, C = 256;
     float *x = tu_matrix(&r, R, C, 3, 60);
-    QParams po = {QS_OLIVE, 0, 0, 1, 0, 0}, pi = {QS_SYM_ROW, FMT_INT4, 0, 0, 0, 0};
+    QParams po = {QS_OLIVE, 0, 0, 1, 0, 0, ANT_FB_OFF, 0}, pi = {QS_SYM_ROW, FMT_INT4, 0, 0, 0, 0, ANT_FB_OFF, 0};
     QMat o = quant_ok(po, x, R, C), i4 = quant_ok(pi, x, R, C);
     for (int rr = 0; rr < R; rr++)
         for (int c = 0; c < C; c += 2) {
@@ -210,7 +210,7 @@ static void ant_type_choice(void **state)
         pot[i] = (float)((i & 1 ? -1 : 1) * ldexp(1.0, i % 7));
         uni[i] = (float)(i - 8);
     }
-    QParams p = {QS_ANT, 0, 0, 1, 0, 0};
+    QParams p = {QS_ANT, 0, 0, 1, 0, 0, ANT_FB_OFF, 0};
     QMat a = quant_ok(p, pot, 1, 16), b = quant_ok(p, uni, 1, 16);
     assert_int_equal(a.fmt, FMT_POT4);
     assert_int_equal(b.fmt, FMT_ANT_INT4);
@@ -224,21 +224,21 @@ static void ant_type_choice(void **state)
 
 /* Every scheme and option the fast paths specialise. */
 static const QParams all_schemes[] = {
-    {QS_FP16, 0, 0, 0, 0, 0},
-    {QS_SYM_ROW, FMT_INT8, 0, 0, 0, 0},
-    {QS_SYM_ROW, FMT_INT4, 0, 0, 0, 0},
-    {QS_ASYM_GROUP, FMT_UINT4, 128, 0, 0, 0},
-    {QS_ASYM_GROUP, FMT_UINT4, 7, 0, 0, 0},
-    {QS_BITMOD, FMT_BITMOD_FP4, 128, 0, BM_ERR_FP16, 0},
-    {QS_BITMOD, FMT_BITMOD_FP3, 128, 0, BM_ERR_FP16, 0},
-    {QS_BITMOD, FMT_BITMOD_FP4, 32, 0, BM_ERR_F64, 0},
-    {QS_BITMOD, FMT_BITMOD_FP3, 5, 0, BM_ERR_F64, 0},
-    {QS_BITMOD, FMT_BITMOD_FP4, 128, 0, BM_ERR_FP16, 2},
-    {QS_BITMOD, FMT_BITMOD_FP3, 64, 0, BM_ERR_F64, 4},
-    {QS_OLIVE, 0, 0, 0, 0, 0},
-    {QS_OLIVE, 0, 0, 1, 0, 0},
-    {QS_ANT, 0, 0, 0, 0, 0},
-    {QS_ANT, 0, 0, 1, 0, 0},
+    {QS_FP16, 0, 0, 0, 0, 0, ANT_FB_OFF, 0},
+    {QS_SYM_ROW, FMT_INT8, 0, 0, 0, 0, ANT_FB_OFF, 0},
+    {QS_SYM_ROW, FMT_INT4, 0, 0, 0, 0, ANT_FB_OFF, 0},
+    {QS_ASYM_GROUP, FMT_UINT4, 128, 0, 0, 0, ANT_FB_OFF, 0},
+    {QS_ASYM_GROUP, FMT_UINT4, 7, 0, 0, 0, ANT_FB_OFF, 0},
+    {QS_BITMOD, FMT_BITMOD_FP4, 128, 0, BM_ERR_FP16, 0, ANT_FB_OFF, 0},
+    {QS_BITMOD, FMT_BITMOD_FP3, 128, 0, BM_ERR_FP16, 0, ANT_FB_OFF, 0},
+    {QS_BITMOD, FMT_BITMOD_FP4, 32, 0, BM_ERR_F64, 0, ANT_FB_OFF, 0},
+    {QS_BITMOD, FMT_BITMOD_FP3, 5, 0, BM_ERR_F64, 0, ANT_FB_OFF, 0},
+    {QS_BITMOD, FMT_BITMOD_FP4, 128, 0, BM_ERR_FP16, 2, ANT_FB_OFF, 0},
+    {QS_BITMOD, FMT_BITMOD_FP3, 64, 0, BM_ERR_F64, 4, ANT_FB_OFF, 0},
+    {QS_OLIVE, 0, 0, 0, 0, 0, ANT_FB_OFF, 0},
+    {QS_OLIVE, 0, 0, 1, 0, 0, ANT_FB_OFF, 0},
+    {QS_ANT, 0, 0, 0, 0, 0, ANT_FB_OFF, 0},
+    {QS_ANT, 0, 0, 1, 0, 0, ANT_FB_OFF, 0},
 };
 #define NSCHEMES ((int)(sizeof all_schemes / sizeof all_schemes[0]))
 
@@ -396,7 +396,7 @@ static void fast_equals_reference_olive_thresholds(void **state)
     float *x = malloc((size_t)R * C * sizeof *x);
     for (int i = 0; i < R * C; i++)
         x[i] = (float)ldexp((mp_rng_below(&r, 2) ? -1 : 1) * mags[mp_rng_below(&r, 8)], -6);
-    const QParams p = {QS_OLIVE, 0, 0, 1, 0, 0};
+    const QParams p = {QS_OLIVE, 0, 0, 1, 0, 0, ANT_FB_OFF, 0};
     int stable = 0;
     for (int round = 0; round < 20 && !stable; round++) {
         QMat q = quant_ok(p, x, R, C);
