@@ -186,7 +186,7 @@ static void print_tables(const AccOpts *o, const AccStudy *s)
                      type_names(f->types_seen, types, sizeof types));
         else if (f->ant_w_int8 || f->ant_x_int8 || f->nf.wq.ant_fb != ANT_FB_OFF)
             snprintf(notes, sizeof notes,
-                     "8-bit (SQNR4 < %g dB): weights %lld/%lld (own %lld), activations %lld/%lld (own %lld); "
+                     "8-bit (MSNR4 < %g dB): weights %lld/%lld (own %lld), activations %lld/%lld (own %lld); "
                      "%.3f code bits/weight; types %s",
                      f->nf.wq.ant_fb_db, f->ant_w_int8, f->ant_w_tensors, f->ant_w_own, f->ant_x_int8, f->ant_x_tensors,
                      f->ant_x_own, f->ant_w_elems ? (double)f->ant_w_code_bits / f->ant_w_elems : 0.0,
@@ -223,8 +223,8 @@ static cJSON *metrics_json(const AccFormat *f)
     }
     if (f->nf.wq.scheme == QS_ANT) { /* ANT's 8-bit fallback (counts are 0 with it off) */
         cJSON_AddBoolToObject(m, "ant_fallback", f->nf.wq.ant_fb != ANT_FB_OFF);
-        if (f->nf.wq.ant_fb == ANT_FB_SQNR)
-            cJSON_AddNumberToObject(m, "ant_fallback_sqnr_db", f->nf.wq.ant_fb_db);
+        if (f->nf.wq.ant_fb == ANT_FB_MSNR)
+            cJSON_AddNumberToObject(m, "ant_fallback_msnr_db", f->nf.wq.ant_fb_db);
         cJSON_AddNumberToObject(m, "ant_weight_tensors", (double)f->ant_w_tensors);
         cJSON_AddNumberToObject(m, "ant_weight_int8", (double)f->ant_w_int8);
         cJSON_AddNumberToObject(m, "ant_weight_int8_own", (double)f->ant_w_own);
@@ -274,10 +274,10 @@ static int write_json(const AccOpts *o, const AccStudy *s, MpErr *e)
                 cJSON_AddStringToObject(x, "weight_type", fmt_get((FmtId)s->layer[l].wtype[f])->name);
             if (s->layer[l].xtype[f] >= 0)
                 cJSON_AddStringToObject(x, "act_type", fmt_get((FmtId)s->layer[l].xtype[f])->name);
-            if (!isnan(s->layer[l].ant_w_sqnr4[f])) /* +inf (exact) is written as null */
-                cJSON_AddItemToObject(x, "ant_weight_sqnr4_db", num(s->layer[l].ant_w_sqnr4[f]));
-            if (!isnan(s->layer[l].ant_x_sqnr4[f]))
-                cJSON_AddItemToObject(x, "ant_act_sqnr4_db", num(s->layer[l].ant_x_sqnr4[f]));
+            if (!isnan(s->layer[l].ant_w_msnr4[f])) /* +inf (exact) is written as null */
+                cJSON_AddItemToObject(x, "ant_weight_msnr4_db", num(s->layer[l].ant_w_msnr4[f]));
+            if (!isnan(s->layer[l].ant_x_msnr4[f]))
+                cJSON_AddItemToObject(x, "ant_act_msnr4_db", num(s->layer[l].ant_x_msnr4[f]));
             cJSON_AddItemToObject(fm, s->fmt[f].name, x);
         }
         cJSON_AddItemToArray(layers, L);
@@ -327,7 +327,7 @@ int cmd_accuracy(int argc, char **argv)
         {"weights", CLI_STR, &o.weights, "FILE", "safetensors file: every 2-D float tensor is a weight [N x K]"},
         {"acts", CLI_STR, &o.acts, "FILE", "safetensors file with an activation [T x K] of the same name per weight"},
         {"ant-fb-db", CLI_F64, &o.ant_fb_db, "DB",
-         "ANT 8-bit fallback of ant-w4a4-mp / ant-w4a16-mp: a tensor whose 4-bit SQNR is below DB dB falls back"},
+         "ANT 8-bit fallback of ant-w4a4-mp / ant-w4a16-mp: a tensor whose 4-bit MSNR (mean|x|^2 / mean err^2) is below DB dB falls back"},
         {"seed", CLI_INT, &o.seed, "S", "seed of the synthetic tensors (default 1)"},
         {"params", CLI_STR, &o.params, "N=V,...", "synthetic generator parameters (docs/data.md), e.g. x_outlier_frac=0"},
         {"json", CLI_STR, &o.json, "FILE", "write results as JSON ('-' for stdout)"},

@@ -60,7 +60,7 @@ void acc_study_set_ant_fb_db(AccStudy *s, double db)
     for (int i = 0; i < s->nfmt; i++) {
         QParams *q[2] = {&s->fmt[i].nf.wq, &s->fmt[i].nf.xq};
         for (int j = 0; j < 2; j++)
-            if (q[j]->scheme == QS_ANT && q[j]->ant_fb == ANT_FB_SQNR)
+            if (q[j]->scheme == QS_ANT && q[j]->ant_fb == ANT_FB_MSNR)
                 q[j]->ant_fb_db = db;
     }
 }
@@ -79,7 +79,7 @@ static int ant_pair_int8(const QParams *base, QMat *q, const float *src, int row
     if (rc)
         return rc;
     quant_free(q);
-    *q = q8; /* its ant_sqnr4_db is the same 4-bit search's */
+    *q = q8; /* its ant_msnr4_db is the same 4-bit search's */
     return MP_OK;
 }
 
@@ -118,7 +118,7 @@ int acc_study_gemm(AccStudy *s, const char *name, const float *w, int n, int k, 
             goto out;
         }
         L->wtype[fi] = L->xtype[fi] = -1;
-        L->ant_w_sqnr4[fi] = L->ant_x_sqnr4[fi] = NAN;
+        L->ant_w_msnr4[fi] = L->ant_x_msnr4[fi] = NAN;
         int w_own = qw.scheme == QS_ANT && qw.fmt == FMT_ANT_INT8, x_own = qx.scheme == QS_ANT && qx.fmt == FMT_ANT_INT8;
         if (qw.scheme == QS_ANT && qx.scheme == QS_ANT && w_own != x_own) /* ANT runs a layer's pair at 8 bits */
             rc = w_own ? ant_pair_int8(&f->nf.xq, &qx, x, t, k, e) : ant_pair_int8(&f->nf.wq, &qw, w, n, k, e);
@@ -174,13 +174,13 @@ int acc_study_gemm(AccStudy *s, const char *name, const float *w, int n, int k, 
                 f->ant_w_own += w_own;
                 f->ant_w_elems += (long long)n * k;
                 f->ant_w_code_bits += (long long)n * k * fmt_get(qw.fmt)->bits;
-                L->ant_w_sqnr4[fi] = qw.ant_sqnr4_db;
+                L->ant_w_msnr4[fi] = qw.ant_msnr4_db;
             }
             if (qx.scheme == QS_ANT) {
                 f->ant_x_tensors++;
                 f->ant_x_int8 += qx.fmt == FMT_ANT_INT8;
                 f->ant_x_own += x_own;
-                L->ant_x_sqnr4[fi] = qx.ant_sqnr4_db;
+                L->ant_x_msnr4[fi] = qx.ant_msnr4_db;
             }
         }
         quant_free(&qw);

@@ -338,7 +338,7 @@ static int quant_run(const QParams *p, const float *src, int rows, int cols, QMa
         per_tensor = p->per_tensor;
         if (p->scheme == QS_ANT && (p->ant_fb < ANT_FB_OFF || p->ant_fb > ANT_FB_INT8))
             return mp_errf(e, MP_EINPUT, "ANT: unknown 8-bit fallback mode %d", (int)p->ant_fb);
-        if (p->scheme == QS_ANT && p->ant_fb == ANT_FB_SQNR && !isfinite(p->ant_fb_db))
+        if (p->scheme == QS_ANT && p->ant_fb == ANT_FB_MSNR && !isfinite(p->ant_fb_db))
             return mp_errf(e, MP_EINPUT, "ANT: the 8-bit fallback threshold must be a finite SQNR in dB");
         break;
     }

@@ -83,7 +83,7 @@ static void json_all_formats(void **state)
         assert_int_equal(cJSON_HasObjectItem(m, "ant_weight_int8_frac"), an);
         if (an) {
             assert_int_equal(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m, "ant_fallback")), mp);
-            assert_int_equal(cJSON_HasObjectItem(m, "ant_fallback_sqnr_db"), mp);
+            assert_int_equal(cJSON_HasObjectItem(m, "ant_fallback_msnr_db"), mp);
             assert_true(cli_num(m, "ant_weight_tensors") == 7);
             assert_true(cli_num(m, "ant_act_tensors") == (strstr(all_formats[f], "w4a4") ? 7 : 0));
             double w8 = cli_num(m, "ant_weight_int8"), bits = cli_num(m, "ant_weight_code_bits");
@@ -346,7 +346,7 @@ static void ant_fallback_threshold(void **state)
         cJSON *j = cli_json_out();
         for (int f = 0; f < 2; f++) {
             const cJSON *m = fmt_metrics(j, f ? "ant-w4a16-mp" : "ant-w4a4-mp");
-            assert_true(cli_num(m, "ant_fallback_sqnr_db") == (hi ? 100 : -100));
+            assert_true(cli_num(m, "ant_fallback_msnr_db") == (hi ? 100 : -100));
             assert_true(cli_num(m, "ant_weight_int8") == (hi ? 7 : 0));
             assert_true(cli_num(m, "ant_weight_int8_own") == (hi ? 7 : 0));
             assert_true(cli_num(m, "ant_weight_int8_frac") == (hi ? 1 : 0));
@@ -362,13 +362,13 @@ static void ant_fallback_threshold(void **state)
             assert_string_equal(cli_str(L0, "act_type"), "ant-int8");
         } else
             assert_true(strcmp(cli_str(L0, "weight_type"), "ant-int8") != 0);
-        assert_true(isfinite(cli_num(L0, "ant_weight_sqnr4_db")) && isfinite(cli_num(L0, "ant_act_sqnr4_db")));
+        assert_true(isfinite(cli_num(L0, "ant_weight_msnr4_db")) && isfinite(cli_num(L0, "ant_act_msnr4_db")));
         cJSON_Delete(j);
     }
     if (!(sq[1] > sq[0] + 10)) /* 8 bits instead of 4: far better outputs */
         fail_msg("ant-w4a4-mp: all 8-bit %.2f dB vs all 4-bit %.2f dB", sq[1], sq[0]);
     CLI_EXPECT(SMALL " --formats ant-w4a4-mp --ant-fb-db 100", CLI_ERR_MERGE, 0);
-    CLI_CONTAINS(cli_out, "8-bit (SQNR4 < 100 dB): weights 7/7 (own 7), activations 7/7 (own 7); 8.000 code bits/weight");
+    CLI_CONTAINS(cli_out, "8-bit (MSNR4 < 100 dB): weights 7/7 (own 7), activations 7/7 (own 7); 8.000 code bits/weight");
     CLI_EXPECT(SMALL " --formats ant-w4a4-mp --ant-fb-db nan", CLI_ERR_MERGE, 2);
     CLI_CONTAINS(cli_out, "--ant-fb-db");
 }
