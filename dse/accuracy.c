@@ -119,12 +119,15 @@ int acc_study_gemm(AccStudy *s, const char *name, const float *w, int n, int k, 
         }
         L->wtype[fi] = L->xtype[fi] = -1;
         L->ant_w_msnr4[fi] = L->ant_x_msnr4[fi] = NAN;
-        int w_own = qw.scheme == QS_ANT && qw.fmt == FMT_ANT_INT8, x_own = qx.scheme == QS_ANT && qx.fmt == FMT_ANT_INT8;
-        if (qw.scheme == QS_ANT && qx.scheme == QS_ANT && w_own != x_own) /* ANT runs a layer's pair at 8 bits */
+        /* fell back by their own 4-bit MSNR; then ANT runs a layer's pair at 8 bits together */
+        const int w_own = qw.scheme == QS_ANT && qw.fmt == FMT_ANT_INT8,
+                  x_own = qx.scheme == QS_ANT && qx.fmt == FMT_ANT_INT8;
+        if (qw.scheme == QS_ANT && qx.scheme == QS_ANT && w_own != x_own)
             rc = w_own ? ant_pair_int8(&f->nf.xq, &qx, x, t, k, e) : ant_pair_int8(&f->nf.wq, &qw, w, n, k, e);
         if (rc) {
             quant_free(&qw);
             quant_free(&qx);
+            mp_err_prefix(e, "%s, format %s", name, f->name);
             goto out;
         }
         rc = golden_gemm_hw(f->nf.kind, &qw, &qx, yhw, e);

@@ -1,5 +1,6 @@
-/* models/quant_ant.c — ANT int/flint/PoT with a per-tensor type choice and its 8-bit fallback. See quant.h, docs/formats.md and the conventions at the top of
- * quant.c (reference and fast path, thresholds). */
+/* models/quant_ant.c — ANT int/flint/PoT with a per-tensor type choice and its 8-bit fallback (ant-int8
+ * when the best 4-bit type's MSNR is below the threshold). See quant.h, docs/formats.md ("ANT") and the
+ * conventions at the top of quant.c (reference and fast path, thresholds). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
