@@ -2,10 +2,14 @@
 #include "models/fmt.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <string.h>
 
 static FmtDesc table[FMT_COUNT];
-static int table_ready;
+/* Set (release) once table[] is complete. The first fmt_get may come from several OpenMP threads at
+ * once (a quantizer's parallel loop): one of them builds the table inside a critical section, the
+ * others wait there, and every later call reads the flag (acquire) without locking. */
+static atomic_int table_ready;
 
 int32_t fmt_abfloat_value(int e, int m, int bias) { return (2 + m) << (e + bias); }
 
@@ -155,13 +159,16 @@ static void table_init(void)
         }
         derive(f);
     }
-    table_ready = 1;
+    atomic_store_explicit(&table_ready, 1, memory_order_release);
 }
 
 const FmtDesc *fmt_get(FmtId id)
 {
-    if (!table_ready)
-        table_init();
+    if (!atomic_load_explicit(&table_ready, memory_order_acquire)) {
+#pragma omp critical(mp_fmt_table)
+        if (!atomic_load_explicit(&table_ready, memory_order_relaxed))
+            table_init();
+    }
     return &table[id];
 }
 

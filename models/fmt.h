@@ -72,7 +72,7 @@ typedef struct FmtDesc {
     FmtLut lut;
 } FmtDesc;
 
-/* The table, built once (fmt_table_init is idempotent and cheap; every accessor calls it). */
+/* The table, built once, on the first call (safe when that call comes from several threads at once). */
 const FmtDesc *fmt_get(FmtId id);
 /* Same over an explicit sorted value list (for grids extended by a special value). */
 int fmt_nearest_in(const int32_t *sorted, int n, TieRule tie, double x);
