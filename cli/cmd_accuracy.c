@@ -278,6 +278,10 @@ static int write_json(const AccOpts *o, const AccStudy *s, MpErr *e)
                 cJSON_AddItemToObject(x, "ant_weight_msnr4_db", num(s->layer[l].ant_w_msnr4[f]));
             if (!isnan(s->layer[l].ant_x_msnr4[f]))
                 cJSON_AddItemToObject(x, "ant_act_msnr4_db", num(s->layer[l].ant_x_msnr4[f]));
+            if (!isnan(s->layer[l].ant_w_mse4[f])) /* ANT's own ranking key (docs/sources.md) */
+                cJSON_AddItemToObject(x, "ant_weight_mse4", num(s->layer[l].ant_w_mse4[f]));
+            if (!isnan(s->layer[l].ant_x_mse4[f]))
+                cJSON_AddItemToObject(x, "ant_act_mse4", num(s->layer[l].ant_x_mse4[f]));
             cJSON_AddItemToObject(fm, s->fmt[f].name, x);
         }
         cJSON_AddItemToArray(layers, L);

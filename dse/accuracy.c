@@ -118,7 +118,7 @@ int acc_study_gemm(AccStudy *s, const char *name, const float *w, int n, int k, 
             goto out;
         }
         L->wtype[fi] = L->xtype[fi] = -1;
-        L->ant_w_msnr4[fi] = L->ant_x_msnr4[fi] = NAN;
+        L->ant_w_msnr4[fi] = L->ant_x_msnr4[fi] = L->ant_w_mse4[fi] = L->ant_x_mse4[fi] = NAN;
         /* fell back by their own 4-bit MSNR; then ANT runs a layer's pair at 8 bits together */
         const int w_own = qw.scheme == QS_ANT && qw.fmt == FMT_ANT_INT8,
                   x_own = qx.scheme == QS_ANT && qx.fmt == FMT_ANT_INT8;
@@ -178,12 +178,14 @@ int acc_study_gemm(AccStudy *s, const char *name, const float *w, int n, int k, 
                 f->ant_w_elems += (long long)n * k;
                 f->ant_w_code_bits += (long long)n * k * fmt_get(qw.fmt)->bits;
                 L->ant_w_msnr4[fi] = qw.ant_msnr4_db;
+                L->ant_w_mse4[fi] = qw.ant_mse4;
             }
             if (qx.scheme == QS_ANT) {
                 f->ant_x_tensors++;
                 f->ant_x_int8 += qx.fmt == FMT_ANT_INT8;
                 f->ant_x_own += x_own;
                 L->ant_x_msnr4[fi] = qx.ant_msnr4_db;
+                L->ant_x_mse4[fi] = qx.ant_mse4;
             }
         }
         quant_free(&qw);

@@ -40,6 +40,7 @@ typedef struct AccLayer {   /* one GEMM of the study, per format: SQNR of Y_hw, 
     double sqnr_hw[ACC_MAX_FORMATS], sqnr_ideal[ACC_MAX_FORMATS], sqnr_w[ACC_MAX_FORMATS];
     int8_t wtype[ACC_MAX_FORMATS], xtype[ACC_MAX_FORMATS]; /* OliVe/ANT: FmtId chosen; -1: none */
     double ant_w_msnr4[ACC_MAX_FORMATS], ant_x_msnr4[ACC_MAX_FORMATS]; /* ANT: 4-bit MSNR (dB); NAN: none */
+    double ant_w_mse4[ACC_MAX_FORMATS], ant_x_mse4[ACC_MAX_FORMATS];   /* ANT: 4-bit MSE; NAN: none      */
 } AccLayer;
 
 typedef struct AccStudy {

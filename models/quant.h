@@ -63,6 +63,7 @@ typedef struct QMat {
     double olive_alpha_sum;       /* OliVe: sum of chosen alpha / x_max (for reports)    */
     double ant_msnr4_db;          /* ANT: MSNR of the best 4-bit type over the tensor, dB
                                      (10 log10(mean(|x|)^2 / mean(err^2)); +inf when exact) */
+    double ant_mse4;              /* ANT: that type's mean squared error (ANT's ranking key) */
 } QMat;
 
 typedef struct QParams {

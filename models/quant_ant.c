@@ -245,7 +245,9 @@ int quant_ant_run(const float *src, QMat *q, AntFallback fb, double fb_db, int r
         }
     }
     /* the 8-bit fallback: the tensor's 4-bit MSNR against the threshold (strictly below falls back) */
-    q->ant_msnr4_db = ant_msnr_db(ant_abs_sum(src, q, set_err), (double)q->rows * q->cols, best_err);
+    const double n = (double)q->rows * q->cols;
+    q->ant_mse4 = best_err / n;
+    q->ant_msnr4_db = ant_msnr_db(ant_abs_sum(src, q, set_err), n, best_err);
     const int to8 = fb == ANT_FB_INT8 || (fb == ANT_FB_MSNR && q->ant_msnr4_db < fb_db);
     q->fmt = to8 ? FMT_ANT_INT8 : ant_types[best];
     if (ref)

@@ -363,6 +363,7 @@ static void ant_fallback_threshold(void **state)
         } else
             assert_true(strcmp(cli_str(L0, "weight_type"), "ant-int8") != 0);
         assert_true(isfinite(cli_num(L0, "ant_weight_msnr4_db")) && isfinite(cli_num(L0, "ant_act_msnr4_db")));
+        assert_true(cli_num(L0, "ant_weight_mse4") > 0 && cli_num(L0, "ant_act_mse4") > 0);
         cJSON_Delete(j);
     }
     if (!(sq[1] > sq[0] + 10)) /* 8 bits instead of 4: far better outputs */

@@ -259,6 +259,8 @@ static void ant_fallback(void **state)
         assert_true(o0.fmt != FMT_ANT_INT8);
         assert_int_equal(o1.fmt, FMT_ANT_INT8);
         assert_true(o1.ant_msnr4_db == o0.ant_msnr4_db);
+        assert_true(o1.ant_mse4 == o0.ant_mse4); /* the 4-bit type's MSE, kept when it falls back */
+        assert_true(fabs(o0.ant_mse4 - mse(&o0, o)) <= 1e-9 * o0.ant_mse4);
         printf("# per %s: Gaussian 4-bit MSNR %.2f dB, outliers %.2f dB; outliers' mse 4-bit %.4f, 8-bit %.4f\n",
                pt ? "tensor" : "row", g0.ant_msnr4_db, o0.ant_msnr4_db, mse(&o0, o), mse(&o1, o));
         assert_true(mse(&o1, o) < mse(&o0, o) / 8);
@@ -380,7 +382,8 @@ static void fast_vs_ref(const float *x, int rows, int cols, const char *what)
                    a.group == b.group && a.ngroups == b.ngroups && a.per_tensor == b.per_tensor &&
                    a.n_outlier_pairs == b.n_outlier_pairs && a.n_bitmod_disagree == b.n_bitmod_disagree &&
                    same_bytes(&a.olive_alpha_sum, &b.olive_alpha_sum, sizeof a.olive_alpha_sum) &&
-                   same_bytes(&a.ant_msnr4_db, &b.ant_msnr4_db, sizeof a.ant_msnr4_db);
+                   same_bytes(&a.ant_msnr4_db, &b.ant_msnr4_db, sizeof a.ant_msnr4_db) &&
+                   same_bytes(&a.ant_mse4, &b.ant_mse4, sizeof a.ant_mse4);
         same = same && same_bytes(a.code, b.code, n) && same_bytes(a.u, b.u, n * sizeof *a.u) &&
                same_bytes(a.scale, b.scale, ns * sizeof *a.scale) &&
                same_bytes(a.zero, b.zero, a.zero ? ns * sizeof *a.zero : 0) &&
