@@ -21,6 +21,7 @@ typedef struct AccOpts {
     const char *model, *formats, *weights, *acts, *json, *bm_err, *params;
     int64_t layers, tokens, rows, seed;
     int bitmod_single;
+    double ant_fb_db;
 } AccOpts;
 
 static void fmt_db(char *buf, size_t cap, double db)
@@ -174,7 +175,7 @@ static void print_tables(const AccOpts *o, const AccStudy *s)
         fmt_db(b, sizeof b, id.sqnr_db);
         fmt_db(c, sizeof c, wt.sqnr_db);
         fmt_db(d, sizeof d, metric_summary(&f->hw_vs_ideal).sqnr_db);
-        char notes[160] = "", types[64];
+        char notes[256] = "", types[64];
         if (f->bitmod_groups)
             snprintf(notes, sizeof notes, "fp16/fp64 error pick differently in %lld of %lld groups", f->bitmod_disagree,
                      f->bitmod_groups);
@@ -185,6 +186,13 @@ static void print_tables(const AccOpts *o, const AccStudy *s)
         else if (f->olive_w_pairs)
             snprintf(notes, sizeof notes, "outlier pairs: weights %.3f%% (fp16 activations); types %s",
                      100.0 * f->olive_w_outlier_pairs / f->olive_w_pairs, type_names(f->types_seen, types, sizeof types));
+        else if (f->ant_w_int8 || f->ant_x_int8 || f->nf.wq.ant_fb != ANT_FB_OFF)
+            snprintf(notes, sizeof notes,
+                     "8-bit (MSNR4 < %g dB): weights %lld/%lld (own %lld), activations %lld/%lld (own %lld); "
+                     "%.3f code bits/weight; types %s",
+                     f->nf.wq.ant_fb_db, f->ant_w_int8, f->ant_w_tensors, f->ant_w_own, f->ant_x_int8, f->ant_x_tensors,
+                     f->ant_x_own, f->ant_w_elems ? (double)f->ant_w_code_bits / f->ant_w_elems : 0.0,
+                     type_names(f->types_seen, types, sizeof types));
         else if (f->types_seen)
             snprintf(notes, sizeof notes, "types %s", type_names(f->types_seen, types, sizeof types));
         printf("%-18s %9s %9s %9s %9s %10.3e %9.6f %10.3e  %s\n", f->name, a, b, c, d, hw.rel_err, hw.cosine,
@@ -215,6 +223,21 @@ static cJSON *metrics_json(const AccFormat *f)
         if (f->olive_x_pairs)
             cJSON_AddNumberToObject(m, "olive_act_outlier_pair_frac",
                                     (double)f->olive_x_outlier_pairs / f->olive_x_pairs);
+    }
+    if (f->nf.wq.scheme == QS_ANT) { /* ANT's 8-bit fallback (counts are 0 with it off) */
+        cJSON_AddBoolToObject(m, "ant_fallback", f->nf.wq.ant_fb != ANT_FB_OFF);
+        if (f->nf.wq.ant_fb == ANT_FB_MSNR)
+            cJSON_AddNumberToObject(m, "ant_fallback_msnr_db", f->nf.wq.ant_fb_db);
+        cJSON_AddNumberToObject(m, "ant_weight_tensors", (double)f->ant_w_tensors);
+        cJSON_AddNumberToObject(m, "ant_weight_int8", (double)f->ant_w_int8);
+        cJSON_AddNumberToObject(m, "ant_weight_int8_own", (double)f->ant_w_own);
+        cJSON_AddNumberToObject(m, "ant_weight_int8_frac", f->ant_w_tensors ? (double)f->ant_w_int8 / f->ant_w_tensors : 0.0);
+        cJSON_AddNumberToObject(m, "ant_act_tensors", (double)f->ant_x_tensors);
+        cJSON_AddNumberToObject(m, "ant_act_int8", (double)f->ant_x_int8);
+        cJSON_AddNumberToObject(m, "ant_act_int8_own", (double)f->ant_x_own);
+        cJSON_AddNumberToObject(m, "ant_act_int8_frac", f->ant_x_tensors ? (double)f->ant_x_int8 / f->ant_x_tensors : 0.0);
+        cJSON_AddItemToObject(m, "ant_weight_code_bits",
+                              num(f->ant_w_elems ? (double)f->ant_w_code_bits / f->ant_w_elems : NAN));
     }
     return m;
 }
@@ -250,6 +273,18 @@ static int write_json(const AccOpts *o, const AccStudy *s, MpErr *e)
             cJSON_AddItemToObject(x, "sqnr_db", num(s->layer[l].sqnr_hw[f]));
             cJSON_AddItemToObject(x, "ideal_sqnr_db", num(s->layer[l].sqnr_ideal[f]));
             cJSON_AddItemToObject(x, "weight_sqnr_db", num(s->layer[l].sqnr_w[f]));
+            if (s->layer[l].wtype[f] >= 0)
+                cJSON_AddStringToObject(x, "weight_type", fmt_get((FmtId)s->layer[l].wtype[f])->name);
+            if (s->layer[l].xtype[f] >= 0)
+                cJSON_AddStringToObject(x, "act_type", fmt_get((FmtId)s->layer[l].xtype[f])->name);
+            if (!isnan(s->layer[l].ant_w_msnr4[f])) /* +inf (exact) is written as null */
+                cJSON_AddItemToObject(x, "ant_weight_msnr4_db", num(s->layer[l].ant_w_msnr4[f]));
+            if (!isnan(s->layer[l].ant_x_msnr4[f]))
+                cJSON_AddItemToObject(x, "ant_act_msnr4_db", num(s->layer[l].ant_x_msnr4[f]));
+            if (!isnan(s->layer[l].ant_w_mse4[f])) /* ANT's own ranking key (docs/sources.md) */
+                cJSON_AddItemToObject(x, "ant_weight_mse4", num(s->layer[l].ant_w_mse4[f]));
+            if (!isnan(s->layer[l].ant_x_mse4[f]))
+                cJSON_AddItemToObject(x, "ant_act_mse4", num(s->layer[l].ant_x_mse4[f]));
             cJSON_AddItemToObject(fm, s->fmt[f].name, x);
         }
         cJSON_AddItemToArray(layers, L);
@@ -287,7 +322,7 @@ static int add_formats(const AccOpts *o, AccStudy *s, BitmodErrMode bm, MpErr *e
 
 int cmd_accuracy(int argc, char **argv)
 {
-    AccOpts o = {NULL, "all", NULL, NULL, NULL, "fp16", NULL, 1, 16, 128, 1, 0};
+    AccOpts o = {NULL, "all", NULL, NULL, NULL, "fp16", NULL, 1, 16, 128, 1, 0, ANT_FB_DB_DEFAULT};
     const CliOpt opts[] = {
         {"model", CLI_STR, &o.model, "NAME", "built-in model whose layer shapes to study (mpsim list models)"},
         {"layers", CLI_INT, &o.layers, "N", "first N transformer layers (with --weights: first N tensors); default 1"},
@@ -298,6 +333,8 @@ int cmd_accuracy(int argc, char **argv)
         {"bitmod-err", CLI_STR, &o.bm_err, "fp16|f64", "BitMoD type choice: the authors' fp16 error (default) or fp64"},
         {"weights", CLI_STR, &o.weights, "FILE", "safetensors file: every 2-D float tensor is a weight [N x K]"},
         {"acts", CLI_STR, &o.acts, "FILE", "safetensors file with an activation [T x K] of the same name per weight"},
+        {"ant-fb-db", CLI_F64, &o.ant_fb_db, "DB",
+         "ANT 8-bit fallback of ant-w4a4-mp / ant-w4a16-mp: a tensor whose 4-bit MSNR (mean|x|^2 / mean err^2) is below DB dB falls back"},
         {"seed", CLI_INT, &o.seed, "S", "seed of the synthetic tensors (default 1)"},
         {"params", CLI_STR, &o.params, "N=V,...", "synthetic generator parameters (docs/data.md), e.g. x_outlier_frac=0"},
         {"json", CLI_STR, &o.json, "FILE", "write results as JSON ('-' for stdout)"},
@@ -308,7 +345,7 @@ int cmd_accuracy(int argc, char **argv)
                           "ideal GEMM against fp64, weight SQNR, the datapath's own error (hw_err_db: hardware-exact "
                           "against ideal), relative error, cosine, max error.",
                           "Synthetic tensors follow docs/data.md (seeded). Formats: fp16 int8 int4 w4a16-dq mixpe-w4a8 "
-                          "mixpe-w4a16 bitmod-w4 bitmod-w3 olive-w4a4 ant-w4a4.\nExample: mpsim accuracy --model "
+                          "mixpe-w4a16 bitmod-w4 bitmod-w3 olive-w4a4 ant-w4a4 olive-w4a16 ant-w4a16 ant-w4a4-mp ant-w4a16-mp.\nExample: mpsim accuracy --model "
                           "llama2-7b --layers 2 --formats all",
                           opts, 0, 0};
     int st = cmd_parse(&spec, argc, argv, NULL, NULL);
@@ -331,7 +368,10 @@ int cmd_accuracy(int argc, char **argv)
         return mp_errf(&e, MP_EINPUT, "mpsim accuracy: --bitmod-err takes fp16 or f64"), cli_fail(&e);
     AccStudy s;
     acc_study_init(&s);
-    int rc = add_formats(&o, &s, bm, &e);
+    int rc = isfinite(o.ant_fb_db) ? add_formats(&o, &s, bm, &e)
+                                   : mp_errf(&e, MP_EINPUT, "mpsim accuracy: --ant-fb-db takes a finite number of dB");
+    if (rc == MP_OK)
+        acc_study_set_ant_fb_db(&s, o.ant_fb_db);
     if (rc == MP_OK)
         rc = o.weights ? run_files(&o, &s, &e) : run_synthetic(&o, &s, &e);
     if (rc == MP_OK) {

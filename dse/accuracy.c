@@ -55,7 +55,33 @@ int acc_study_add_format(AccStudy *s, const char *name, BitmodErrMode bm_err, Mp
     return MP_OK;
 }
 
+void acc_study_set_ant_fb_db(AccStudy *s, double db)
+{
+    for (int i = 0; i < s->nfmt; i++) {
+        QParams *q[2] = {&s->fmt[i].nf.wq, &s->fmt[i].nf.xq};
+        for (int j = 0; j < 2; j++)
+            if (q[j]->scheme == QS_ANT && q[j]->ant_fb == ANT_FB_MSNR)
+                q[j]->ant_fb_db = db;
+    }
+}
+
 static double sqnr_of(const MetricAcc *a) { return metric_summary(a).sqnr_db; }
+
+/* ANT's 8-bit layers hold both operands at 8 bits (docs/sources.md, "ANT 8-bit layers"): when one
+ * operand of an ANT x ANT GEMM fell back, quantize its partner q (from src, rows x k) again at
+ * ant-int8 (base: its QParams). */
+static int ant_pair_int8(const QParams *base, QMat *q, const float *src, int rows, int k, MpErr *e)
+{
+    QParams p = *base;
+    p.ant_fb = ANT_FB_INT8;
+    QMat q8;
+    int rc = quant_matrix(&p, src, rows, k, &q8, e);
+    if (rc)
+        return rc;
+    quant_free(q);
+    *q = q8; /* its ant_msnr4_db is the same 4-bit search's */
+    return MP_OK;
+}
 
 int acc_study_gemm(AccStudy *s, const char *name, const float *w, int n, int k, const float *x, int t, MpErr *e)
 {
@@ -89,6 +115,19 @@ int acc_study_gemm(AccStudy *s, const char *name, const float *w, int n, int k, 
             goto out;
         if ((rc = quant_matrix(&f->nf.xq, x, t, k, &qx, e)) != MP_OK) {
             quant_free(&qw);
+            goto out;
+        }
+        L->wtype[fi] = L->xtype[fi] = -1;
+        L->ant_w_msnr4[fi] = L->ant_x_msnr4[fi] = L->ant_w_mse4[fi] = L->ant_x_mse4[fi] = NAN;
+        /* fell back by their own 4-bit MSNR; then ANT runs a layer's pair at 8 bits together */
+        const int w_own = qw.scheme == QS_ANT && qw.fmt == FMT_ANT_INT8,
+                  x_own = qx.scheme == QS_ANT && qx.fmt == FMT_ANT_INT8;
+        if (qw.scheme == QS_ANT && qx.scheme == QS_ANT && w_own != x_own)
+            rc = w_own ? ant_pair_int8(&f->nf.xq, &qx, x, t, k, e) : ant_pair_int8(&f->nf.wq, &qw, w, n, k, e);
+        if (rc) {
+            quant_free(&qw);
+            quant_free(&qx);
+            mp_err_prefix(e, "%s, format %s", name, f->name);
             goto out;
         }
         rc = golden_gemm_hw(f->nf.kind, &qw, &qx, yhw, e);
@@ -126,10 +165,30 @@ int acc_study_gemm(AccStudy *s, const char *name, const float *w, int n, int k, 
                 f->olive_x_outlier_pairs += qx.n_outlier_pairs;
                 f->olive_x_pairs += (long long)qx.rows * ((qx.cols + 1) / 2);
             }
-            if (qw.scheme == QS_OLIVE || qw.scheme == QS_ANT)
+            if (qw.scheme == QS_OLIVE || qw.scheme == QS_ANT) {
                 f->types_seen |= 1 << qw.fmt;
-            if (qx.scheme == QS_OLIVE || qx.scheme == QS_ANT)
+                L->wtype[fi] = (int8_t)qw.fmt;
+            }
+            if (qx.scheme == QS_OLIVE || qx.scheme == QS_ANT) {
                 f->types_seen |= 1 << qx.fmt;
+                L->xtype[fi] = (int8_t)qx.fmt;
+            }
+            if (qw.scheme == QS_ANT) {
+                f->ant_w_tensors++;
+                f->ant_w_int8 += qw.fmt == FMT_ANT_INT8;
+                f->ant_w_own += w_own;
+                f->ant_w_elems += (long long)n * k;
+                f->ant_w_code_bits += (long long)n * k * fmt_get(qw.fmt)->bits;
+                L->ant_w_msnr4[fi] = qw.ant_msnr4_db;
+                L->ant_w_mse4[fi] = qw.ant_mse4;
+            }
+            if (qx.scheme == QS_ANT) {
+                f->ant_x_tensors++;
+                f->ant_x_int8 += qx.fmt == FMT_ANT_INT8;
+                f->ant_x_own += x_own;
+                L->ant_x_msnr4[fi] = qx.ant_msnr4_db;
+                L->ant_x_mse4[fi] = qx.ant_mse4;
+            }
         }
         quant_free(&qw);
         quant_free(&qx);

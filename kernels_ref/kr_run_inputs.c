@@ -201,6 +201,6 @@ int kr_in_wslot(int kern)
     }
 }
 int kr_in_xslot(int kern) { return kern == KR_MIXPE_W4A8 ? 1 : kern == KR_OLIVE_W4A4 ? 2 : 0; }
-static const QParams fp16_params = {QS_FP16, 0, 0, 0, BM_ERR_FP16, 0}; /* cuBLAS: W and X in fp16 */
+static const QParams fp16_params = {QS_FP16, 0, 0, 0, BM_ERR_FP16, 0, ANT_FB_OFF, 0}; /* cuBLAS: W and X in fp16 */
 const QParams *kr_in_wparams(int kern) { return kern == KR_CUBLAS ? &fp16_params : &kr_format((KrKernel)kern)->wq; }
 const QParams *kr_in_xparams(int kern) { return kern == KR_CUBLAS ? &fp16_params : &kr_format((KrKernel)kern)->xq; }

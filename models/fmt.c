@@ -2,10 +2,14 @@
 #include "models/fmt.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <string.h>
 
 static FmtDesc table[FMT_COUNT];
-static int table_ready;
+/* Set (release) once table[] is complete. The first fmt_get may come from several OpenMP threads at
+ * once (a quantizer's parallel loop): one of them builds the table inside a critical section, the
+ * others wait there, and every later call reads the flag (acquire) without locking. */
+static atomic_int table_ready;
 
 int32_t fmt_abfloat_value(int e, int m, int bias) { return (2 + m) << (e + bias); }
 
@@ -124,6 +128,7 @@ static void table_init(void)
         {FMT_BITMOD_FP3, "bitmod-fp3", 3, 4, TIE_DOWN},
         {FMT_OLIVE_INT4, "olive-int4", 4, -1, TIE_AWAY},
         {FMT_OLIVE_FLINT4, "olive-flint4", 4, -1, TIE_AWAY},
+        {FMT_ANT_INT8, "ant-int8", 8, -1, TIE_EVEN},
     };
     for (int r = 0; r < FMT_COUNT; r++) {
         FmtDesc *f = &table[rows[r].id];
@@ -149,17 +154,21 @@ static void table_init(void)
         case FMT_BITMOD_FP3: fill_signmag(f, 3, fp3_mag); break;
         case FMT_OLIVE_INT4: fill_olive(f, 0); break;
         case FMT_OLIVE_FLINT4: fill_olive(f, 1); break;
+        case FMT_ANT_INT8: fill_twos(f, -128, 127); break;
         default: break;
         }
         derive(f);
     }
-    table_ready = 1;
+    atomic_store_explicit(&table_ready, 1, memory_order_release);
 }
 
 const FmtDesc *fmt_get(FmtId id)
 {
-    if (!table_ready)
-        table_init();
+    if (!atomic_load_explicit(&table_ready, memory_order_acquire)) {
+#pragma omp critical(mp_fmt_table)
+        if (!atomic_load_explicit(&table_ready, memory_order_relaxed))
+            table_init();
+    }
     return &table[id];
 }
 

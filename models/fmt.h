@@ -25,6 +25,7 @@ typedef enum FmtId {
     FMT_BITMOD_FP3,    /* sign + 2-bit: {0,1,2,4}; -0 = special                     */
     FMT_OLIVE_INT4,    /* OliVe int4 normals -7..7 and abfloat outliers (bias 2)     */
     FMT_OLIVE_FLINT4,  /* OliVe flint4 normals and abfloat outliers (bias 3)         */
+    FMT_ANT_INT8,      /* ANT's 8-bit int (its fallback type): two's complement -128..127 */
     FMT_COUNT
 } FmtId;
 
@@ -71,7 +72,7 @@ typedef struct FmtDesc {
     FmtLut lut;
 } FmtDesc;
 
-/* The table, built once (fmt_table_init is idempotent and cheap; every accessor calls it). */
+/* The table, built once, on the first call (safe when that call comes from several threads at once). */
 const FmtDesc *fmt_get(FmtId id);
 /* Same over an explicit sorted value list (for grids extended by a special value). */
 int fmt_nearest_in(const int32_t *sorted, int n, TieRule tie, double x);

@@ -45,6 +45,6 @@ int opfmt_act_qparams(OpFmtId id, QParams *p)
     const OpFmt *f = &op_fmts[id];
     if (id == OPF_FP32)
         return -1;
-    *p = (QParams){f->qs, f->fmt, 0, f->per_x == OPF_PER_TENSOR, BM_ERR_FP16, 0};
+    *p = (QParams){.scheme = f->qs, .fmt = f->fmt, .per_tensor = f->per_x == OPF_PER_TENSOR, .bm_err = BM_ERR_FP16};
     return 0;
 }

@@ -111,6 +111,7 @@ static uint8_t type_of(FmtId f)
     case FMT_OLIVE_FLINT4:
     case FMT_FLINT4: return 1;
     case FMT_POT4: return 2;
+    case FMT_ANT_INT8: return 3;
     default: return 0;
     }
 }
@@ -120,7 +121,7 @@ static FmtId fmt_of(QScheme s, uint8_t type, FmtId fallback)
     if (s == QS_OLIVE)
         return type ? FMT_OLIVE_FLINT4 : FMT_OLIVE_INT4;
     if (s == QS_ANT)
-        return type == 1 ? FMT_FLINT4 : type == 2 ? FMT_POT4 : FMT_ANT_INT4;
+        return type == 1 ? FMT_FLINT4 : type == 2 ? FMT_POT4 : type == 3 ? FMT_ANT_INT8 : FMT_ANT_INT4;
     return fallback;
 }
 
@@ -210,7 +211,7 @@ int pack_alloc(const QParams *qp, int rows, int cols, uint8_t type, PackedMat *p
     memset(p, 0, sizeof *p);
     if (rows < 1 || cols < 1)
         return mp_errf(e, MP_EINPUT, "cannot allocate an empty %d x %d packed matrix", rows, cols);
-    const int max_type = qp->scheme == QS_OLIVE ? 1 : qp->scheme == QS_ANT ? 2 : 0;
+    const int max_type = qp->scheme == QS_OLIVE ? 1 : qp->scheme == QS_ANT ? 3 : 0;
     if (type > max_type)
         return mp_errf(e, MP_EINPUT, "element type %u: this scheme takes 0..%d", (unsigned)type, max_type);
     /* the QMat geometry of quant_matrix (models/quant.c); tests/test_pack.c checks they agree */
@@ -235,7 +236,7 @@ int pack_alloc(const QParams *qp, int rows, int cols, uint8_t type, PackedMat *p
 
 int unpack_matrix(const PackedMat *p, QMat *q, MpErr *e)
 {
-    QParams qp = {p->scheme, fmt_of(p->scheme, p->type, p->fmt), p->group, p->per_tensor, BM_ERR_FP16, 0};
+    QParams qp = {p->scheme, fmt_of(p->scheme, p->type, p->fmt), p->group, p->per_tensor, BM_ERR_FP16, 0, ANT_FB_OFF, 0};
     int rc = quant_alloc(q, &qp, p->rows, p->cols, p->group, p->per_tensor, e);
     if (rc)
         return rc;

@@ -14,7 +14,8 @@
  *            for int8/int4, OliVe and ANT.
  *   zeros    uint4 per group, nibble-packed per row like codes (ngroups along the row).
  *   meta     BitMoD: one byte per group, bit 0 = 1 for EA (extra asymmetry), 0 for ER; bits 7:1 = 0.
- *   type     OliVe: 0 int4, 1 flint4; ANT: 0 int, 1 flint, 2 PoT (one per matrix).
+ *   type     OliVe: 0 int4, 1 flint4; ANT: 0 int, 1 flint, 2 PoT, 3 int8 (the 8-bit fallback;
+ *            8-bit codes) (one per matrix).
  */
 #ifndef MP_MODELS_PACK_H
 #define MP_MODELS_PACK_H
@@ -43,7 +44,7 @@ typedef struct PackedMat {
 int pack_matrix(const QMat *q, PackedMat *p, MpErr *e) MP_MUST_CHECK;
 /* An all-zero packed matrix of rows x cols quantized with qp, with exactly the geometry pack_matrix
  * gives the QMat quant_matrix(qp, ...) would make (bits, group, ngroups, per_tensor, row_bytes,
- * which of scale16/scale32/zero4/meta exist); type is the OliVe (0..1) or ANT (0..2) element type
+ * which of scale16/scale32/zero4/meta exist); type is the OliVe (0..1) or ANT (0..3) element type
  * and must be 0 for other schemes. For filling from packed bytes held elsewhere (a device's memory,
  * systemc/), then unpack_matrix. MP_EINPUT for a bad shape or type, MP_ENOMEM. */
 int pack_alloc(const QParams *qp, int rows, int cols, uint8_t type, PackedMat *p, MpErr *e) MP_MUST_CHECK;

@@ -193,7 +193,10 @@ int pe_kind_min_group(PeKindId id)
 
 /* ------------------------------------------------------------------ accuracy formats */
 
-#define QP(s, f, g, t) {s, f, g, t, BM_ERR_FP16, 0}
+#define QP(s, f, g, t) {s, f, g, t, BM_ERR_FP16, 0, ANT_FB_OFF, 0}
+/* ANT with its 8-bit fallback by the tensor's 4-bit MSNR (accuracy only: the ant kinds' RTL and
+ * simulator datapaths take 4-bit codes; the golden datapaths are exact for 8-bit ones, docs/pe.md) */
+#define QP_ANT_FB(t) {QS_ANT, 0, 0, t, BM_ERR_FP16, 0, ANT_FB_MSNR, ANT_FB_DB_DEFAULT}
 const NumFormat num_formats[] = {
     {"fp16", PE_FP16, QP(QS_FP16, 0, 0, 0), QP(QS_FP16, 0, 0, 0), "fp16 weights and activations"},
     {"int8", PE_INT8, QP(QS_SYM_ROW, FMT_INT8, 0, 0), QP(QS_SYM_ROW, FMT_INT8, 0, 0),
@@ -220,6 +223,12 @@ const NumFormat num_formats[] = {
      "outlier-victim pair weights (per-row scales), fp16 activations (BitMoD's evaluation)"},
     {"ant-w4a16", PE_ANT_W4A16, QP(QS_ANT, 0, 0, 0), QP(QS_FP16, 0, 0, 0),
      "ANT int/flint/PoT weights per tensor (per-row scales), fp16 activations (BitMoD's evaluation)"},
+    /* accuracy-only rows (no PE variant names them): ANT with its 8-bit fallback */
+    {"ant-w4a4-mp", PE_ANT, QP_ANT_FB(0), QP_ANT_FB(1),
+     "ant-w4a4 with the 8-bit fallback: a GEMM whose weights or activations have a 4-bit MSNR below the "
+     "threshold runs both at ant-int8"},
+    {"ant-w4a16-mp", PE_ANT_W4A16, QP_ANT_FB(0), QP(QS_FP16, 0, 0, 0),
+     "ant-w4a16 with the 8-bit fallback: weights with a 4-bit MSNR below the threshold are stored as ant-int8"},
 };
 const int num_formats_count = (int)(sizeof num_formats / sizeof num_formats[0]);
 

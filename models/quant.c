@@ -334,7 +334,13 @@ static int quant_run(const QParams *p, const float *src, int rows, int cols, QMa
             return mp_errf(e, MP_EINPUT, "BitMoD: bm_only must be 0..4");
         break;
     case QS_OLIVE:
-    case QS_ANT: per_tensor = p->per_tensor; break;
+    case QS_ANT:
+        per_tensor = p->per_tensor;
+        if (p->scheme == QS_ANT && (p->ant_fb < ANT_FB_OFF || p->ant_fb > ANT_FB_INT8))
+            return mp_errf(e, MP_EINPUT, "ANT: unknown 8-bit fallback mode %d", (int)p->ant_fb);
+        if (p->scheme == QS_ANT && p->ant_fb == ANT_FB_MSNR && !isfinite(p->ant_fb_db))
+            return mp_errf(e, MP_EINPUT, "ANT: the 8-bit fallback threshold must be a finite SQNR in dB");
+        break;
     }
     size_t n = (size_t)rows * cols, bad = first_nonfinite(src, n);
     if (bad < n)
@@ -349,7 +355,7 @@ static int quant_run(const QParams *p, const float *src, int rows, int cols, QMa
     case QS_ASYM_GROUP: quant_asym_group(src, q, ref); break;
     case QS_BITMOD: rc = quant_bitmod_run(src, q, p->bm_err, p->bm_only, ref, e); break;
     case QS_OLIVE: rc = quant_olive_run(src, q, ref, e); break;
-    case QS_ANT: rc = quant_ant_run(src, q, ref, e); break;
+    case QS_ANT: rc = quant_ant_run(src, q, p->ant_fb, p->ant_fb_db, ref, e); break;
     }
     if (rc)
         quant_free(q);

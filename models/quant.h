@@ -34,6 +34,15 @@ typedef enum { BM_ER_POS, BM_ER_NEG, BM_EA_POS, BM_EA_NEG } BitmodVariant;
 
 typedef enum { BM_ERR_FP16, BM_ERR_F64 } BitmodErrMode;
 
+/* ANT's 8-bit fallback (docs/formats.md, "ANT"): off (4-bit types only, the PE kinds' default), by
+ * the tensor's 4-bit MSNR (the best 4-bit type's error against the tensor's mean magnitude,
+ * 10 log10(mean(|x|)^2 / mean(err^2)), below ant_fb_db: the tensor is stored as ant-int8), or always (a tensor that must follow its partner: ANT runs a layer's weights and
+ * activations at 8 bits together). */
+typedef enum { ANT_FB_OFF, ANT_FB_MSNR, ANT_FB_INT8 } AntFallback;
+/* The threshold of the accuracy formats ant-w4a4-mp / ant-w4a16-mp (our assumption: ANT's artifact
+ * picks the 8-bit layers by a hand-set count, docs/sources.md "ANT 8-bit layers"). */
+#define ANT_FB_DB_DEFAULT 6.0
+
 typedef struct QMat {
     QScheme scheme;
     FmtId fmt;          /* element format (OliVe/ANT: the type chosen for the tensor)   */
@@ -52,6 +61,9 @@ typedef struct QMat {
     long long n_outlier_pairs;    /* OliVe: pairs holding an outlier                     */
     long long n_bitmod_disagree;  /* BitMoD: groups where fp16 and fp64 error pick differently */
     double olive_alpha_sum;       /* OliVe: sum of chosen alpha / x_max (for reports)    */
+    double ant_msnr4_db;          /* ANT: MSNR of the best 4-bit type over the tensor, dB
+                                     (10 log10(mean(|x|)^2 / mean(err^2)); +inf when exact) */
+    double ant_mse4;              /* ANT: that type's mean squared error (ANT's ranking key) */
 } QMat;
 
 typedef struct QParams {
@@ -61,6 +73,8 @@ typedef struct QParams {
     int per_tensor;      /* QS_OLIVE / QS_ANT: 1 for activations                         */
     BitmodErrMode bm_err;
     int bm_only;         /* QS_BITMOD: 0 = per-group mixture; 1 + v = always variant v    */
+    AntFallback ant_fb;  /* QS_ANT: the 8-bit fallback (ANT_FB_OFF: 4-bit types only)     */
+    double ant_fb_db;    /* QS_ANT, ANT_FB_MSNR: fall back when the 4-bit MSNR < this (dB) */
 } QParams;
 
 /* Quantize src (rows x cols, row-major, fp32) into q (allocated here; free with quant_free). */

@@ -1,5 +1,6 @@
-/* models/quant_ant.c — ANT int/flint/PoT with a per-tensor type choice. See quant.h, docs/formats.md and the conventions at the top of
- * quant.c (reference and fast path, thresholds). */
+/* models/quant_ant.c — ANT int/flint/PoT with a per-tensor type choice and its 8-bit fallback (ant-int8
+ * when the best 4-bit type's MSNR is below the threshold). See quant.h, docs/formats.md ("ANT") and the
+ * conventions at the top of quant.c (reference and fast path, thresholds). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,7 +191,38 @@ static void ant_write(const float *src, QMat *q)
     }
 }
 
-int quant_ant_run(const float *src, QMat *q, int ref, MpErr *e)
+/* The tensor's magnitude: sum of |x| per set in element order, then over the sets in set order (the
+ * order of the error sums), so the ratio below has the same bits for any thread count. One function
+ * for the reference and the fast path: it is a plain pass, nothing to specialise. */
+static double ant_abs_sum(const float *src, const QMat *q, double *set_a)
+{
+    const int nsets = q->per_tensor ? 1 : q->rows;
+#pragma omp parallel for schedule(static)
+    for (int t = 0; t < nsets; t++) {
+        int r0, r1;
+        ant_set_rows(q, t, &r0, &r1);
+        double a = 0;
+        for (size_t i = (size_t)r0 * q->cols; i < (size_t)r1 * q->cols; i++)
+            a += fabs((double)src[i]);
+        set_a[t] = a;
+    }
+    double a = 0;
+    for (int t = 0; t < nsets; t++)
+        a += set_a[t];
+    return a;
+}
+
+/* The 4-bit error against the tensor's mean magnitude, in dB: 10 log10(mean(|x|)^2 / mean(err^2)) =
+ * 10 log10(abs_sum^2 / (n * err)); +inf when the error is 0 (also for an all-zero tensor), so an exact
+ * tensor never falls back. Not the SQNR (mean(x^2) / mean(err^2)): a few large outliers dominate
+ * mean(x^2), so the SQNR stays high while the 4-bit grid, scaled to those outliers, rounds the bulk
+ * of the tensor away; the mean magnitude follows the bulk (docs/formats.md, "ANT"). */
+static double ant_msnr_db(double abs_sum, double n, double err)
+{
+    return err > 0 ? 10.0 * log10(abs_sum / n * (abs_sum / err)) : INFINITY;
+}
+
+int quant_ant_run(const float *src, QMat *q, AntFallback fb, double fb_db, int ref, MpErr *e)
 {
     const int nsets = q->per_tensor ? 1 : q->rows;
     double *set_err = mp_malloc((size_t)nsets * 3 * sizeof *set_err);
@@ -212,11 +244,16 @@ int quant_ant_run(const float *src, QMat *q, int ref, MpErr *e)
             best_err = err;
         }
     }
-    q->fmt = ant_types[best];
+    /* the 8-bit fallback: the tensor's 4-bit MSNR against the threshold (strictly below falls back) */
+    const double n = (double)q->rows * q->cols;
+    q->ant_mse4 = best_err / n;
+    q->ant_msnr4_db = ant_msnr_db(ant_abs_sum(src, q, set_err), n, best_err);
+    const int to8 = fb == ANT_FB_INT8 || (fb == ANT_FB_MSNR && q->ant_msnr4_db < fb_db);
+    q->fmt = to8 ? FMT_ANT_INT8 : ant_types[best];
     if (ref)
         ant_apply_ref(src, q, q->fmt, 1, set_err);
     else
-        ant_write(src, q);
+        ant_write(src, q); /* ant-int8 has too many thresholds: ant_write rounds it by fmt_nearest */
     mp_free(set_err);
     return MP_OK;
 }

@@ -93,6 +93,6 @@ float quant_absmax(const float *x, size_t n);
  * by them. */
 int quant_bitmod_run(const float *src, QMat *q, BitmodErrMode mode, int only, int ref, MpErr *e);
 int quant_olive_run(const float *src, QMat *q, int ref, MpErr *e);
-int quant_ant_run(const float *src, QMat *q, int ref, MpErr *e);
+int quant_ant_run(const float *src, QMat *q, AntFallback fb, double fb_db, int ref, MpErr *e);
 
 #endif

@@ -24,9 +24,9 @@
 static char tmpdir[] = "/tmp/mpsim_cliacc_XXXXXX";
 
 /* The formats of `--formats all`, in the table's order. */
-static const char *const all_formats[] = {"fp16",        "int8",      "int8-a4",   "int4",      "w4a16-dq",   "mixpe-w4a8",
-                                          "mixpe-w4a16", "bitmod-w4", "bitmod-w3", "olive-w4a4", "ant-w4a4",
-                                          "olive-w4a16", "ant-w4a16"};
+static const char *const all_formats[] = {"fp16",        "int8",        "int8-a4",     "int4",       "w4a16-dq",
+                                          "mixpe-w4a8",  "mixpe-w4a16", "bitmod-w4",   "bitmod-w3",  "olive-w4a4",
+                                          "ant-w4a4",    "olive-w4a16", "ant-w4a16",   "ant-w4a4-mp", "ant-w4a16-mp"};
 #define NFMT ((int)(sizeof all_formats / sizeof all_formats[0]))
 
 /* A small synthetic study: the tiny model's first layer, 16 weight rows, 4 tokens. */
@@ -72,12 +72,26 @@ static void json_all_formats(void **state)
         if (!(cli_num(m, "hw_vs_ideal_sqnr_db") > sq + 20))
             fail_msg("%s: hw_vs_ideal_sqnr_db %.2f is not far above sqnr_db %.2f", all_formats[f],
                      cli_num(m, "hw_vs_ideal_sqnr_db"), sq);
-        int bm = !strncmp(all_formats[f], "bitmod", 6), ol = !strcmp(all_formats[f], "olive-w4a4");
+        int bm = !strncmp(all_formats[f], "bitmod", 6), ol = !strcmp(all_formats[f], "olive-w4a4"),
+            an = !strncmp(all_formats[f], "ant", 3), mp = an && strstr(all_formats[f], "-mp") != NULL;
         int olw = ol || !strcmp(all_formats[f], "olive-w4a16"); /* weight-only OliVe: no activation pairs */
         assert_int_equal(cJSON_HasObjectItem(m, "bitmod_groups"), bm);
         assert_int_equal(cJSON_HasObjectItem(m, "bitmod_fp16_fp64_disagree"), bm);
         assert_int_equal(cJSON_HasObjectItem(m, "olive_weight_outlier_pair_frac"), olw);
         assert_int_equal(cJSON_HasObjectItem(m, "olive_act_outlier_pair_frac"), ol);
+        /* ANT: the 8-bit fallback's counts (on in the -mp rows only); 7 weight tensors, activations
+         * only where they are ANT too (W4A4) */
+        assert_int_equal(cJSON_HasObjectItem(m, "ant_weight_int8_frac"), an);
+        if (an) {
+            assert_int_equal(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m, "ant_fallback")), mp);
+            assert_int_equal(cJSON_HasObjectItem(m, "ant_fallback_msnr_db"), mp);
+            assert_true(cli_num(m, "ant_weight_tensors") == 7);
+            assert_true(cli_num(m, "ant_act_tensors") == (strstr(all_formats[f], "w4a4") ? 7 : 0));
+            double w8 = cli_num(m, "ant_weight_int8"), bits = cli_num(m, "ant_weight_code_bits");
+            if (!mp)
+                assert_true(w8 == 0 && cli_num(m, "ant_act_int8") == 0 && bits == 4);
+            assert_true(bits >= 4 && bits <= 8 && cli_num(m, "ant_weight_int8_own") <= w8);
+        }
         if (bm) /* 7 GEMMs x 16 rows x K/128 groups */
             assert_true(cli_num(m, "bitmod_groups") == 16.0 * (2 + 2 + 2 + 2 + 2 + 2 + 4));
     }
@@ -318,6 +332,49 @@ static void bitmod_variants(void **state)
     assert_true(disagree[0][0] == disagree[1][0] && disagree[0][1] == disagree[1][1]);
 }
 
+/* --ant-fb-db moves ANT's 8-bit fallback: at 100 dB every ANT tensor falls back (8 code bits per
+ * weight, both operands of W4A4 at ant-int8, per layer too), at -100 dB none does; a threshold that
+ * is not a finite number is exit 2. */
+static void ant_fallback_threshold(void **state)
+{
+    (void)state;
+    double sq[2];
+    for (int hi = 0; hi < 2; hi++) {
+        char args[256];
+        snprintf(args, sizeof args, SMALL " --formats ant-w4a4-mp,ant-w4a16-mp --ant-fb-db %s --json -",
+                 hi ? "100" : "-100");
+        CLI_EXPECT(args, CLI_ERR_DROP, 0);
+        cJSON *j = cli_json_out();
+        for (int f = 0; f < 2; f++) {
+            const cJSON *m = fmt_metrics(j, f ? "ant-w4a16-mp" : "ant-w4a4-mp");
+            assert_true(cli_num(m, "ant_fallback_msnr_db") == (hi ? 100 : -100));
+            assert_true(cli_num(m, "ant_weight_int8") == (hi ? 7 : 0));
+            assert_true(cli_num(m, "ant_weight_int8_own") == (hi ? 7 : 0));
+            assert_true(cli_num(m, "ant_weight_int8_frac") == (hi ? 1 : 0));
+            assert_true(cli_num(m, "ant_weight_code_bits") == (hi ? 8 : 4));
+            assert_true(cli_num(m, "ant_act_int8") == (hi && !f ? 7 : 0));
+            if (!f)
+                sq[hi] = cli_num(m, "sqnr_db");
+        }
+        const cJSON *L0 = cli_obj(cli_obj(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "layers"), 0),
+                                          "formats"), "ant-w4a4-mp");
+        if (hi) {
+            assert_string_equal(cli_str(L0, "weight_type"), "ant-int8");
+            assert_string_equal(cli_str(L0, "act_type"), "ant-int8");
+        } else
+            assert_true(strcmp(cli_str(L0, "weight_type"), "ant-int8") != 0);
+        assert_true(isfinite(cli_num(L0, "ant_weight_msnr4_db")) && isfinite(cli_num(L0, "ant_act_msnr4_db")));
+        assert_true(cli_num(L0, "ant_weight_mse4") > 0 && cli_num(L0, "ant_act_mse4") > 0);
+        cJSON_Delete(j);
+    }
+    if (!(sq[1] > sq[0] + 10)) /* 8 bits instead of 4: far better outputs */
+        fail_msg("ant-w4a4-mp: all 8-bit %.2f dB vs all 4-bit %.2f dB", sq[1], sq[0]);
+    CLI_EXPECT(SMALL " --formats ant-w4a4-mp --ant-fb-db 100", CLI_ERR_MERGE, 0);
+    CLI_CONTAINS(cli_out, "8-bit (MSNR4 < 100 dB): weights 7/7 (own 7), activations 7/7 (own 7); 8.000 code bits/weight");
+    CLI_EXPECT(SMALL " --formats ant-w4a4-mp --ant-fb-db nan", CLI_ERR_MERGE, 2);
+    CLI_CONTAINS(cli_out, "--ant-fb-db");
+}
+
 /* Bad flags and values: exit 2 with a message naming the problem. */
 static void usage_errors(void **state)
 {
@@ -374,7 +431,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(json_all_formats), cmocka_unit_test(deterministic),
         cmocka_unit_test(weights_from_trace_gen), cmocka_unit_test(acts_pairing),
-        cmocka_unit_test(bitmod_variants), cmocka_unit_test(usage_errors),
+        cmocka_unit_test(bitmod_variants), cmocka_unit_test(usage_errors), cmocka_unit_test(ant_fallback_threshold),
         cmocka_unit_test(json_file),
     };
     return cmocka_run_group_tests_name("cli_accuracy", tests, setup, teardown);

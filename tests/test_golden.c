@@ -133,7 +133,8 @@ static void hand_fp16_int(void **state)
 static const struct {
     const char *fmt;
 } cases[] = {{"fp16"},      {"int8"},      {"int4"},      {"w4a16-dq"},  {"mixpe-w4a8"},
-             {"mixpe-w4a16"}, {"bitmod-w4"}, {"bitmod-w3"}, {"olive-w4a4"}, {"ant-w4a4"}};
+             {"mixpe-w4a16"}, {"bitmod-w4"}, {"bitmod-w3"}, {"olive-w4a4"}, {"ant-w4a4"},
+             {"olive-w4a16"}, {"ant-w4a16"}, {"ant-w4a4-mp"}, {"ant-w4a16-mp"}};
 
 /* Every format on random LLM-like data: hardware-exact within the derived bound of ideal; integer
  * kinds' accumulators equal an independent int64 sum; K split at random aligned points gives the
@@ -203,6 +204,75 @@ static void random_gemms(void **state)
     printf("# %ld outputs checked; worst |hw - ideal| / bound = %.3f\n", checked, worst);
 }
 
+/* ANT's 8-bit fallback on the two ANT datapaths (docs/pe.md): ant-int8 codes (|u| <= 128) times
+ * ant-int8 or 4-bit codes accumulate exactly in int64 (and fit the RTL's int32 for K <= 2^17); in the
+ * FP16 x INT8 datapath u x fp16 is exact in fp32 (<= 8 + 11 significant bits). Hardware-exact stays
+ * within the bound of ideal, weights forced to 8 bits, activations 8 or 4 bits (W4A4), K up to 4096. */
+static void ant_int8_datapaths(void **state)
+{
+    (void)state;
+    MpRng r;
+    mp_rng_seed(&r, tu_seed("ant_int8_datapaths", 21));
+    long checked = 0;
+    int minus128 = 0;
+    for (int trial = 0; trial < 48; trial++) {
+        const int wo = trial % 3 == 2;                /* weight-only: ant-w4a16 */
+        const PeKindId kind = wo ? PE_ANT_W4A16 : PE_ANT;
+        int M = 1 + (int)mp_rng_below(&r, 3), N = 1 + (int)mp_rng_below(&r, 4);
+        int K = trial % 8 == 0 ? 4096 : 1 + (int)mp_rng_below(&r, 600);
+        QParams wq = {QS_ANT, 0, 0, 0, BM_ERR_FP16, 0, ANT_FB_INT8, 0};
+        QParams xq = wo ? (QParams){QS_FP16, 0, 0, 0, BM_ERR_FP16, 0, ANT_FB_OFF, 0}
+                        : (QParams){QS_ANT, 0, 0, 1, BM_ERR_FP16, 0, trial % 2 ? ANT_FB_INT8 : ANT_FB_OFF, 0};
+        float *w = tu_matrix(&r, N, K, K > 8 ? 2 : 0, 30), *x = tu_matrix(&r, M, K, K > 8 ? 3 : 0, 50);
+        QMat qw, qx;
+        MpErr e = {0};
+        if (quant_matrix(&wq, w, N, K, &qw, &e) || quant_matrix(&xq, x, M, K, &qx, &e))
+            fail_msg("%s", e.msg);
+        assert_int_equal(qw.fmt, FMT_ANT_INT8);
+        float *yh = malloc((size_t)M * N * sizeof *yh);
+        double *yi = malloc((size_t)M * N * sizeof *yi);
+        if (golden_gemm_hw(kind, &qw, &qx, yh, &e) || golden_gemm_ideal(&qw, &qx, yi, &e))
+            fail_msg("%s", e.msg);
+        for (int i = 0; i < N * K; i++) {
+            assert_true(qw.u[i] >= -128 && qw.u[i] <= 127);
+            minus128 += qw.u[i] == -128;
+        }
+        for (int m = 0; m < M; m++)
+            for (int n = 0; n < N; n++) {
+                double d = fabs((double)yh[m * N + n] - yi[m * N + n]);
+                double b = golden_error_bound(kind, &qw, n, &qx, m);
+                if (d > b)
+                    fail_msg("%s K=%d (%d,%d): |hw - ideal| = %g > bound %g", pe_kind_names[kind], K, m, n, d, b);
+                GoldenAcc a;
+                golden_acc_reset(&a);
+                golden_acc_run(kind, &a, &qw, n, &qx, m, 0, K);
+                if (!wo) {
+                    int64_t s = 0, bound = 0;
+                    for (int k = 0; k < K; k++) {
+                        s += (int64_t)qw.u[n * K + k] * qx.u[m * K + k];
+                        bound += 128 * (int64_t)llabs(qx.u[m * K + k]);
+                    }
+                    assert_true(a.iacc == s);
+                    assert_true(bound < ((int64_t)1 << 31)); /* |sum| <= 128 * 128 * K < 2^31 */
+                } else
+                    for (int k = 0; k < K; k++) { /* each product exact in fp32 */
+                        double xv = (double)fp16_to_f32((uint16_t)qx.u[m * K + k]);
+                        float p = (float)qw.u[n * K + k] * (float)xv;
+                        assert_true((double)p == (double)qw.u[n * K + k] * xv);
+                    }
+                checked++;
+            }
+        free(yh);
+        free(yi);
+        free(w);
+        free(x);
+        quant_free(&qw);
+        quant_free(&qx);
+    }
+    assert_true(minus128 > 0); /* the row minimum of a row with a negative extreme is -128 */
+    printf("# %ld outputs checked\n", checked);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -210,6 +280,7 @@ int main(void)
         cmocka_unit_test(hand_bitmod),
         cmocka_unit_test(hand_fp16_int),
         cmocka_unit_test(random_gemms),
+        cmocka_unit_test(ant_int8_datapaths),
     };
     return cmocka_run_group_tests_name("golden", tests, NULL, NULL);
 }

@@ -223,14 +223,20 @@ static void alloc_matches_pack(void **state)
     }
     PackedMat pa;
     MpErr e = {0};
-    QParams olive = {QS_OLIVE, 0, 0, 0, 0, 0}, ant = {QS_ANT, 0, 0, 1, 0, 0}, i8 = {QS_SYM_ROW, FMT_INT8, 0, 0, 0, 0};
+    QParams olive = {QS_OLIVE, 0, 0, 0, 0, 0, ANT_FB_OFF, 0}, ant = {QS_ANT, 0, 0, 1, 0, 0, ANT_FB_OFF, 0},
+            i8 = {QS_SYM_ROW, FMT_INT8, 0, 0, 0, 0, ANT_FB_OFF, 0};
     assert_int_equal(pack_alloc(&olive, 2, 8, 2, &pa, &e), MP_EINPUT);
-    assert_int_equal(pack_alloc(&ant, 2, 8, 3, &pa, &e), MP_EINPUT);
+    assert_int_equal(pack_alloc(&ant, 2, 8, 4, &pa, &e), MP_EINPUT);
     assert_int_equal(pack_alloc(&i8, 2, 8, 1, &pa, &e), MP_EINPUT);
     assert_int_equal(pack_alloc(&i8, 0, 8, 0, &pa, &e), MP_EINPUT);
     assert_int_equal(pack_alloc(&ant, 2, 8, 2, &pa, &e), MP_OK);
     assert_int_equal(pa.fmt, FMT_POT4);
     assert_int_equal(pa.per_tensor, 1);
+    pack_free(&pa);
+    assert_int_equal(pack_alloc(&ant, 2, 8, 3, &pa, &e), MP_OK); /* ANT's 8-bit fallback: 8-bit codes */
+    assert_int_equal(pa.fmt, FMT_ANT_INT8);
+    assert_int_equal(pa.bits, 8);
+    assert_int_equal(pa.row_bytes, 8);
     pack_free(&pa);
 }
 
@@ -238,7 +244,7 @@ static void rejects_illegal(void **state)
 {
     (void)state;
     float x[4] = {1, 2, 3, 4};
-    QParams p = {QS_OLIVE, 0, 0, 0, 0, 0};
+    QParams p = {QS_OLIVE, 0, 0, 0, 0, 0, ANT_FB_OFF, 0};
     QMat q, u;
     PackedMat pk;
     MpErr e = {0};
@@ -249,7 +255,7 @@ static void rejects_illegal(void **state)
     assert_non_null(strstr(e.msg, "illegal pair byte 0x88"));
     quant_free(&q);
     pack_free(&pk);
-    QParams pi = {QS_SYM_ROW, FMT_INT4, 0, 0, 0, 0};
+    QParams pi = {QS_SYM_ROW, FMT_INT4, 0, 0, 0, 0, ANT_FB_OFF, 0};
     mp_err_clear(&e);
     assert_int_equal(quant_matrix(&pi, x, 1, 4, &q, &e), MP_OK);
     assert_int_equal(pack_matrix(&q, &pk, &e), MP_OK);

@@ -44,7 +44,7 @@ static void integer_schemes_half_step(void **state)
     const int R = 7, C = 300;
     float *x = tu_matrix(&r, R, C, 3, 40);
     for (int f = 0; f < 2; f++) {
-        QParams p = {QS_SYM_ROW, f ? FMT_INT4 : FMT_INT8, 0, 0, 0, 0};
+        QParams p = {QS_SYM_ROW, f ? FMT_INT4 : FMT_INT8, 0, 0, 0, 0, ANT_FB_OFF, 0};
         QMat q = quant_ok(p, x, R, C);
         for (int i = 0; i < R; i++) {
             double amax = 0;
@@ -56,7 +56,7 @@ static void integer_schemes_half_step(void **state)
         }
         quant_free(&q);
     }
-    QParams p = {QS_ASYM_GROUP, FMT_UINT4, 64, 0, 0, 0};
+    QParams p = {QS_ASYM_GROUP, FMT_UINT4, 64, 0, 0, 0, ANT_FB_OFF, 0};
     QMat q = quant_ok(p, x, R, C);
     assert_int_equal(q.ngroups, 5); /* 300 = 4 * 64 + 44: a partial last group */
     for (int i = 0; i < R; i++)
@@ -75,7 +75,7 @@ static void fp16_scheme_and_range(void **state)
 {
     (void)state;
     float x[4] = {1.0f, -2.5f, 65504.0f, 1e-8f};
-    QParams p = {QS_FP16, 0, 0, 0, 0, 0};
+    QParams p = {QS_FP16, 0, 0, 0, 0, 0, ANT_FB_OFF, 0};
     QMat q = quant_ok(p, x, 1, 4);
     assert_true(quant_value(&q, 0, 1) == -2.5);
     assert_true(quant_value(&q, 0, 2) == 65504.0);
@@ -100,7 +100,7 @@ static void bitmod_picks_variant(void **state)
         g[0][j] = base[j];
         g[1][j] = -base[j];
     }
-    QParams p = {QS_BITMOD, FMT_BITMOD_FP4, 8, 0, BM_ERR_FP16, 0};
+    QParams p = {QS_BITMOD, FMT_BITMOD_FP4, 8, 0, BM_ERR_FP16, 0, ANT_FB_OFF, 0};
     QMat q = quant_ok(p, &g[0][0], 2, 8);
     assert_int_equal(q.variant[0], BM_ER_POS);
     assert_int_equal(q.variant[1], BM_ER_NEG);
@@ -124,7 +124,7 @@ static void bitmod_mixture_beats_single(void **state)
     float *w = tu_matrix(&r, R, C, 0, 1);
     for (int bits = 3; bits <= 4; bits++) {
         FmtId f = bits == 4 ? FMT_BITMOD_FP4 : FMT_BITMOD_FP3;
-        QParams p = {QS_BITMOD, f, 128, 0, BM_ERR_F64, 0};
+        QParams p = {QS_BITMOD, f, 128, 0, BM_ERR_F64, 0, ANT_FB_OFF, 0};
         QMat mix = quant_ok(p, w, R, C);
         double emix = mse(&mix, w);
         for (int v = 1; v <= 4; v++) {
@@ -150,7 +150,7 @@ static void bitmod_fp16_vs_fp64_disagree(void **state)
     float *w = tu_matrix(&r, R, C, 0, 1);
     for (int i = 0; i < R * C; i++)
         w[i] *= 0.01f;
-    QParams p = {QS_BITMOD, FMT_BITMOD_FP4, 128, 0, BM_ERR_FP16, 0};
+    QParams p = {QS_BITMOD, FMT_BITMOD_FP4, 128, 0, BM_ERR_FP16, 0, ANT_FB_OFF, 0};
     QMat a = quant_ok(p, w, R, C);
     p.bm_err = BM_ERR_F64;
     QMat b = quant_ok(p, w, R, C);
@@ -179,7 +179,7 @@ static void olive_pairs(void **state)
     mp_rng_seed(&r, tu_seed("olive_pairs", 4));
     const int R = 32, C = 256;
     float *x = tu_matrix(&r, R, C, 3, 60);
-    QParams po = {QS_OLIVE, 0, 0, 1, 0, 0}, pi = {QS_SYM_ROW, FMT_INT4, 0, 0, 0, 0};
+    QParams po = {QS_OLIVE, 0, 0, 1, 0, 0, ANT_FB_OFF, 0}, pi = {QS_SYM_ROW, FMT_INT4, 0, 0, 0, 0, ANT_FB_OFF, 0};
     QMat o = quant_ok(po, x, R, C), i4 = quant_ok(pi, x, R, C);
     for (int rr = 0; rr < R; rr++)
         for (int c = 0; c < C; c += 2) {
@@ -210,7 +210,7 @@ static void ant_type_choice(void **state)
         pot[i] = (float)((i & 1 ? -1 : 1) * ldexp(1.0, i % 7));
         uni[i] = (float)(i - 8);
     }
-    QParams p = {QS_ANT, 0, 0, 1, 0, 0};
+    QParams p = {QS_ANT, 0, 0, 1, 0, 0, ANT_FB_OFF, 0};
     QMat a = quant_ok(p, pot, 1, 16), b = quant_ok(p, uni, 1, 16);
     assert_int_equal(a.fmt, FMT_POT4);
     assert_int_equal(b.fmt, FMT_ANT_INT4);
@@ -220,27 +220,145 @@ static void ant_type_choice(void **state)
     quant_free(&b);
 }
 
+/* ANT's 8-bit fallback by the tensor's 4-bit SQNR. A Gaussian tensor keeps its 4-bit type; one with
+ * 1% of its elements 50x larger falls back to ant-int8 (and is then far more accurate); off, the
+ * result is bit for bit the 4-bit one; the threshold edge is strict; an exact tensor never falls
+ * back; forced 8 bits always does; the 8-bit grid is two's complement -128..127 with the scale of the
+ * 4-bit types (max|.| / 128), so a set's negative extreme is -128 and its positive one saturates to
+ * 127; bad options are input errors. */
+static void ant_fallback(void **state)
+{
+    (void)state;
+    MpRng r;
+    mp_rng_seed(&r, tu_seed("ant_fallback", 17));
+    enum { R = 8, C = 512 };
+    float *g = malloc(R * C * sizeof *g), *o = malloc(R * C * sizeof *o);
+    for (int i = 0; i < R * C; i++) {
+        g[i] = (float)mp_rng_normal(&r);
+        o[i] = (float)mp_rng_normal(&r) * (i % 100 == 37 ? 50.0f : 1.0f);
+    }
+    for (int pt = 0; pt < 2; pt++) { /* per-row scales (weights) and one per tensor (activations) */
+        QParams off = {QS_ANT, 0, 0, pt, BM_ERR_FP16, 0, ANT_FB_OFF, 0};
+        QParams on = off, force = off;
+        on.ant_fb = ANT_FB_MSNR;
+        on.ant_fb_db = ANT_FB_DB_DEFAULT;
+        force.ant_fb = ANT_FB_INT8;
+        QMat g0 = quant_ok(off, g, R, C), g1 = quant_ok(on, g, R, C), o0 = quant_ok(off, o, R, C),
+             o1 = quant_ok(on, o, R, C), gf = quant_ok(force, g, R, C);
+        /* Gaussian: ~17 dB at 4 bits, kept */
+        if (!(g0.ant_msnr4_db > ANT_FB_DB_DEFAULT + 2))
+            fail_msg("Gaussian 4-bit SQNR %.2f dB", g0.ant_msnr4_db);
+        assert_true(g1.fmt != FMT_ANT_INT8 && g1.fmt == g0.fmt);
+        assert_memory_equal(g1.u, g0.u, R * C * sizeof *g0.u);
+        assert_memory_equal(g1.code, g0.code, R * C);
+        assert_memory_equal(g1.scale, g0.scale, (pt ? 1 : R) * sizeof *g0.scale);
+        assert_true(g1.ant_msnr4_db == g0.ant_msnr4_db);
+        /* outliers: below the threshold at 4 bits, 8 bits when on; the off result stays 4-bit */
+        if (!(o0.ant_msnr4_db < ANT_FB_DB_DEFAULT))
+            fail_msg("outlier tensor 4-bit SQNR %.2f dB", o0.ant_msnr4_db);
+        assert_true(o0.fmt != FMT_ANT_INT8);
+        assert_int_equal(o1.fmt, FMT_ANT_INT8);
+        assert_true(o1.ant_msnr4_db == o0.ant_msnr4_db);
+        assert_true(o1.ant_mse4 == o0.ant_mse4); /* the 4-bit type's MSE, kept when it falls back */
+        assert_true(fabs(o0.ant_mse4 - mse(&o0, o)) <= 1e-9 * o0.ant_mse4);
+        printf("# per %s: Gaussian 4-bit MSNR %.2f dB, outliers %.2f dB; outliers' mse 4-bit %.4f, 8-bit %.4f\n",
+               pt ? "tensor" : "row", g0.ant_msnr4_db, o0.ant_msnr4_db, mse(&o0, o), mse(&o1, o));
+        assert_true(mse(&o1, o) < mse(&o0, o) / 8);
+        /* forced: 8 bits whatever the SQNR, and the same as a fallback would give */
+        assert_int_equal(gf.fmt, FMT_ANT_INT8);
+        assert_true(mse(&gf, g) < mse(&g0, g) / 100);
+        /* the 8-bit grid and scale: max|set| / 128; every element within half a step, except a
+         * positive extreme which saturates at 127 */
+        const FmtDesc *f8 = fmt_get(FMT_ANT_INT8);
+        assert_int_equal(f8->bits, 8);
+        assert_int_equal(f8->max_abs, 128);
+        for (int t = 0; t < (pt ? 1 : R); t++) {
+            int r0 = pt ? 0 : t, r1 = pt ? R : t + 1;
+            double amax = 0, vmin = 0;
+            for (int i = r0 * C; i < r1 * C; i++) {
+                amax = fmax(amax, fabs((double)o[i]));
+                vmin = fmin(vmin, (double)o[i]);
+            }
+            assert_true(o1.scale[t] == (float)(amax / 128));
+            for (int i = r0 * C; i < r1 * C; i++) {
+                assert_true(o1.u[i] >= -128 && o1.u[i] <= 127);
+                assert_true(f8->value[o1.code[i]] == o1.u[i]);
+                double d = fabs((double)o[i] - o1.u[i] * (double)o1.scale[t]);
+                assert_true(d <= 0.5 * o1.scale[t] * (1 + 1e-6) || (o[i] > 0 && o1.u[i] == 127));
+                if ((double)o[i] == -amax)
+                    assert_int_equal(o1.u[i], -128);
+            }
+            (void)vmin;
+        }
+        /* the threshold edge: strictly below falls back */
+        QParams at = on;
+        at.ant_fb_db = o0.ant_msnr4_db;
+        QMat ea = quant_ok(at, o, R, C);
+        assert_true(ea.fmt == o0.fmt);
+        at.ant_fb_db = nextafter(o0.ant_msnr4_db, INFINITY);
+        QMat eb = quant_ok(at, o, R, C);
+        assert_int_equal(eb.fmt, FMT_ANT_INT8);
+        quant_free(&ea);
+        quant_free(&eb);
+        quant_free(&g0);
+        quant_free(&g1);
+        quant_free(&o0);
+        quant_free(&o1);
+        quant_free(&gf);
+    }
+    /* exact at 4 bits (+inf dB): never falls back, whatever the threshold */
+    float uni[16];
+    for (int i = 0; i < 16; i++)
+        uni[i] = (float)(i - 8);
+    QParams hi = {QS_ANT, 0, 0, 1, BM_ERR_FP16, 0, ANT_FB_MSNR, 1e300};
+    QMat u = quant_ok(hi, uni, 1, 16);
+    assert_true(isinf(u.ant_msnr4_db) && u.ant_msnr4_db > 0);
+    assert_int_equal(u.fmt, FMT_ANT_INT4);
+    quant_free(&u);
+    /* bad options */
+    QMat q;
+    MpErr e = {0};
+    QParams bad = hi;
+    bad.ant_fb_db = NAN;
+    assert_int_equal(quant_matrix(&bad, uni, 1, 16, &q, &e), MP_EINPUT);
+    bad.ant_fb = (AntFallback)7;
+    assert_int_equal(quant_matrix(&bad, uni, 1, 16, &q, &e), MP_EINPUT);
+    assert_int_equal(quant_matrix_ref(&bad, uni, 1, 16, &q, &e), MP_EINPUT);
+    free(g);
+    free(o);
+}
+
 /* ---------------------------------------------------------------- fast path == reference */
 
 /* Every scheme and option the fast paths specialise. */
 static const QParams all_schemes[] = {
-    {QS_FP16, 0, 0, 0, 0, 0},
-    {QS_SYM_ROW, FMT_INT8, 0, 0, 0, 0},
-    {QS_SYM_ROW, FMT_INT4, 0, 0, 0, 0},
-    {QS_ASYM_GROUP, FMT_UINT4, 128, 0, 0, 0},
-    {QS_ASYM_GROUP, FMT_UINT4, 7, 0, 0, 0},
-    {QS_BITMOD, FMT_BITMOD_FP4, 128, 0, BM_ERR_FP16, 0},
-    {QS_BITMOD, FMT_BITMOD_FP3, 128, 0, BM_ERR_FP16, 0},
-    {QS_BITMOD, FMT_BITMOD_FP4, 32, 0, BM_ERR_F64, 0},
-    {QS_BITMOD, FMT_BITMOD_FP3, 5, 0, BM_ERR_F64, 0},
-    {QS_BITMOD, FMT_BITMOD_FP4, 128, 0, BM_ERR_FP16, 2},
-    {QS_BITMOD, FMT_BITMOD_FP3, 64, 0, BM_ERR_F64, 4},
-    {QS_OLIVE, 0, 0, 0, 0, 0},
-    {QS_OLIVE, 0, 0, 1, 0, 0},
-    {QS_ANT, 0, 0, 0, 0, 0},
-    {QS_ANT, 0, 0, 1, 0, 0},
+    {QS_FP16, 0, 0, 0, 0, 0, ANT_FB_OFF, 0},
+    {QS_SYM_ROW, FMT_INT8, 0, 0, 0, 0, ANT_FB_OFF, 0},
+    {QS_SYM_ROW, FMT_INT4, 0, 0, 0, 0, ANT_FB_OFF, 0},
+    {QS_ASYM_GROUP, FMT_UINT4, 128, 0, 0, 0, ANT_FB_OFF, 0},
+    {QS_ASYM_GROUP, FMT_UINT4, 7, 0, 0, 0, ANT_FB_OFF, 0},
+    {QS_BITMOD, FMT_BITMOD_FP4, 128, 0, BM_ERR_FP16, 0, ANT_FB_OFF, 0},
+    {QS_BITMOD, FMT_BITMOD_FP3, 128, 0, BM_ERR_FP16, 0, ANT_FB_OFF, 0},
+    {QS_BITMOD, FMT_BITMOD_FP4, 32, 0, BM_ERR_F64, 0, ANT_FB_OFF, 0},
+    {QS_BITMOD, FMT_BITMOD_FP3, 5, 0, BM_ERR_F64, 0, ANT_FB_OFF, 0},
+    {QS_BITMOD, FMT_BITMOD_FP4, 128, 0, BM_ERR_FP16, 2, ANT_FB_OFF, 0},
+    {QS_BITMOD, FMT_BITMOD_FP3, 64, 0, BM_ERR_F64, 4, ANT_FB_OFF, 0},
+    {QS_OLIVE, 0, 0, 0, 0, 0, ANT_FB_OFF, 0},
+    {QS_OLIVE, 0, 0, 1, 0, 0, ANT_FB_OFF, 0},
+    {QS_ANT, 0, 0, 0, 0, 0, ANT_FB_OFF, 0},
+    {QS_ANT, 0, 0, 1, 0, 0, ANT_FB_OFF, 0},
+    /* ANT with the 8-bit fallback: thresholds around the 4-bit SQNRs of these data, and forced */
+    {QS_ANT, 0, 0, 0, 0, 0, ANT_FB_MSNR, ANT_FB_DB_DEFAULT},
+    {QS_ANT, 0, 0, 1, 0, 0, ANT_FB_MSNR, ANT_FB_DB_DEFAULT},
+    {QS_ANT, 0, 0, 0, 0, 0, ANT_FB_MSNR, 16},
+    {QS_ANT, 0, 0, 1, 0, 0, ANT_FB_MSNR, 9},
+    {QS_ANT, 0, 0, 0, 0, 0, ANT_FB_INT8, 0},
+    {QS_ANT, 0, 0, 1, 0, 0, ANT_FB_INT8, 0},
 };
 #define NSCHEMES ((int)(sizeof all_schemes / sizeof all_schemes[0]))
+
+/* ANT schemes with the fallback by MSNR: tensors that fell back / kept 4 bits in fast_vs_ref */
+static long ant_fb_seen[2];
 
 static int same_bytes(const void *a, const void *b, size_t n) { return (!a && !b) || (a && b && !memcmp(a, b, n)); }
 
@@ -257,11 +375,15 @@ static void fast_vs_ref(const float *x, int rows, int cols, const char *what)
             fail_msg("%s, scheme %d: status %d '%s' vs reference %d '%s'", what, k, ra, ea.msg, rb, eb.msg);
         if (ra)
             continue;
+        if (all_schemes[k].scheme == QS_ANT && all_schemes[k].ant_fb == ANT_FB_MSNR)
+            ant_fb_seen[a.fmt == FMT_ANT_INT8]++;
         const size_t n = (size_t)rows * cols, ns = a.per_tensor ? 1 : (size_t)rows * a.ngroups;
         int same = a.scheme == b.scheme && a.fmt == b.fmt && a.rows == b.rows && a.cols == b.cols &&
                    a.group == b.group && a.ngroups == b.ngroups && a.per_tensor == b.per_tensor &&
                    a.n_outlier_pairs == b.n_outlier_pairs && a.n_bitmod_disagree == b.n_bitmod_disagree &&
-                   same_bytes(&a.olive_alpha_sum, &b.olive_alpha_sum, sizeof a.olive_alpha_sum);
+                   same_bytes(&a.olive_alpha_sum, &b.olive_alpha_sum, sizeof a.olive_alpha_sum) &&
+                   same_bytes(&a.ant_msnr4_db, &b.ant_msnr4_db, sizeof a.ant_msnr4_db) &&
+                   same_bytes(&a.ant_mse4, &b.ant_mse4, sizeof a.ant_mse4);
         same = same && same_bytes(a.code, b.code, n) && same_bytes(a.u, b.u, n * sizeof *a.u) &&
                same_bytes(a.scale, b.scale, ns * sizeof *a.scale) &&
                same_bytes(a.zero, b.zero, a.zero ? ns * sizeof *a.zero : 0) &&
@@ -300,6 +422,9 @@ static void fast_equals_reference_random(void **state)
         fast_vs_ref(x, shapes[i].rows, shapes[i].cols, "random, tiny");
         free(x);
     }
+    /* the ANT fallback rows compared both outcomes */
+    printf("# ANT with the fallback: %ld tensors fell back, %ld kept 4 bits\n", ant_fb_seen[1], ant_fb_seen[0]);
+    assert_true(ant_fb_seen[0] > 0 && ant_fb_seen[1] > 0);
 }
 
 /* Inputs chosen to sit on every rounding boundary: scales that are powers of two with values on
@@ -396,7 +521,7 @@ static void fast_equals_reference_olive_thresholds(void **state)
     float *x = malloc((size_t)R * C * sizeof *x);
     for (int i = 0; i < R * C; i++)
         x[i] = (float)ldexp((mp_rng_below(&r, 2) ? -1 : 1) * mags[mp_rng_below(&r, 8)], -6);
-    const QParams p = {QS_OLIVE, 0, 0, 1, 0, 0};
+    const QParams p = {QS_OLIVE, 0, 0, 1, 0, 0, ANT_FB_OFF, 0};
     int stable = 0;
     for (int round = 0; round < 20 && !stable; round++) {
         QMat q = quant_ok(p, x, R, C);
@@ -486,7 +611,8 @@ int main(void)
         cmocka_unit_test(integer_schemes_half_step),   cmocka_unit_test(fp16_scheme_and_range),
         cmocka_unit_test(bitmod_picks_variant),        cmocka_unit_test(bitmod_mixture_beats_single),
         cmocka_unit_test(bitmod_fp16_vs_fp64_disagree), cmocka_unit_test(olive_pairs),
-        cmocka_unit_test(ant_type_choice),             cmocka_unit_test(fast_equals_reference_random),
+        cmocka_unit_test(ant_type_choice),             cmocka_unit_test(ant_fallback),
+        cmocka_unit_test(fast_equals_reference_random),
         cmocka_unit_test(fast_equals_reference_adversarial), cmocka_unit_test(fast_equals_reference_every_fp16),
         cmocka_unit_test(fast_equals_reference_olive_thresholds),
         cmocka_unit_test(bitmod_midpoint_rule),        cmocka_unit_test(fast_paths_out_of_memory),
