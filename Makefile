@@ -40,7 +40,7 @@ endif
 # OpenMP parallelises the golden GEMMs and quantizers over independent rows (results do not
 # depend on the thread count); OMP_NUM_THREADS limits it.
 CFLAGS  := $(CFLAGS_WARN) $(OPT) -fopenmp -MMD -MP $(EXTRA_CFLAGS)
-LDLIBS  := -linih -lcjson -lsqlite3 -lm
+LDLIBS  := -linih -lcjson -lsqlite3 -lopenblas -lm
 LDFLAGS := $(LDSAN) -fopenmp
 
 ifeq ($(V),1)
