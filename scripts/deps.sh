@@ -2,6 +2,7 @@
 # Install the Debian packages mpsim needs, only those missing. Idempotent.
 # Used by `make deps` and, through a stamp file, by `make run` and `make test`.
 set -euo pipefail
+trap 'bash "$(dirname "$0")/fetch-model.sh"' EXIT  # then the SmolLM2 GGUF + Python reference packages (docs/data.md)
 
 PKGS=(
   gcc g++ make pkg-config          # toolchain
