@@ -787,3 +787,44 @@ out:
     mp_free(u);
     return rc;
 }
+
+typedef struct NllCtx {
+    const float *logits;
+    const int32_t *tok;
+    int vocab;
+    double *row; /* [n - 1] per-position NLL */
+} NllCtx;
+
+static void nll_task(void *ctx, int i)
+{
+    NllCtx *c = ctx;
+    const float *z = c->logits + (size_t)i * c->vocab;
+    float mx = z[0];
+    for (int v = 1; v < c->vocab; v++)
+        mx = fmaxf(mx, z[v]);
+    double sum = 0;
+    for (int v = 0; v < c->vocab; v++)
+        sum += exp((double)z[v] - mx);
+    c->row[i] = log(sum) + mx - (double)z[c->tok[i + 1]];
+}
+
+int lm_window_nll(LmRunner *r, const int32_t *tok, int n, double *nll, MpErr *e)
+{
+    if (n < 2)
+        return mp_errf(e, MP_EINPUT, "a window of %d tokens predicts nothing", n);
+    int V = r->m->c.vocab;
+    float *logits = mp_malloc((size_t)n * V * sizeof *logits);
+    double *row = mp_malloc((size_t)n * sizeof *row);
+    int rc = logits && row ? lm_forward(r, tok, n, logits, e) : mp_errf(e, MP_ENOMEM, "out of memory");
+    if (rc == MP_OK) {
+        NllCtx c = {logits, tok, V, row};
+        par_run(r->threads, n - 1, nll_task, &c);
+        double s = 0;
+        for (int i = 0; i < n - 1; i++)
+            s += row[i];
+        *nll = s;
+    }
+    mp_free(logits);
+    mp_free(row);
+    return rc;
+}

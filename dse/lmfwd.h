@@ -123,6 +123,11 @@ void lm_runner_olive_pairs(const LmRunner *r, long long *outlier_pairs, long lon
  * [n x vocab] (row-major). MP_EINPUT for a token out of range. */
 int lm_forward(LmRunner *r, const int32_t *tok, int n, float *logits, MpErr *e) MP_MUST_CHECK;
 
+/* Forward pass of one window and its negative log-likelihood: *nll = sum over positions
+ * i = 0..n-2 of -log softmax(logits_i)[tok[i+1]] (natural log, double; n - 1 predictions),
+ * summed in position order. */
+int lm_window_nll(LmRunner *r, const int32_t *tok, int n, double *nll, MpErr *e) MP_MUST_CHECK;
+
 /* One linear layer of the runner on x [t x k] into y [t x n] (tests; stats are not recorded). */
 int lm_linear(LmRunner *r, int l, LmLin which, const float *x, int t, float *y, MpErr *e) MP_MUST_CHECK;
 
