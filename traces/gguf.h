@@ -67,8 +67,9 @@ typedef enum GgmlType {
     GGML_Q6_K = 14, GGML_Q8_K = 15, GGML_IQ2_XXS = 16, GGML_IQ2_XS = 17, GGML_IQ3_XXS = 18,
     GGML_IQ1_S = 19, GGML_IQ4_NL = 20, GGML_IQ3_S = 21, GGML_IQ2_S = 22, GGML_IQ4_XS = 23,
     GGML_I8 = 24, GGML_I16 = 25, GGML_I32 = 26, GGML_I64 = 27, GGML_F64 = 28, GGML_IQ1_M = 29,
-    GGML_BF16 = 30, GGML_TQ1_0 = 34, GGML_TQ2_0 = 35, GGML_MXFP4 = 39,
-    GGML_TYPE_CODES = 40  /* codes are < this */
+    GGML_BF16 = 30, GGML_TQ1_0 = 34, GGML_TQ2_0 = 35, GGML_MXFP4 = 39, GGML_NVFP4 = 40,
+    GGML_Q1_0 = 41,
+    GGML_TYPE_CODES = 42  /* codes are < this */
 } GgmlType;
 
 const char *gguf_val_type_name(GgufValType t);  /* "u32", "string", "array", ...; "?" if unknown */
@@ -77,8 +78,9 @@ const char *ggml_type_name(int code);
 /* Block geometry: *elems elements in *bytes bytes (1 and the element size for plain types).
  * 0 ok, -1 for a code that is no ggml type. */
 int ggml_type_block(int code, unsigned *elems, unsigned *bytes);
-/* 1 when gguf_dequant() converts the type (F32 F16 BF16 F64 I8 I16 I32 Q4_0 Q4_1 Q5_0 Q5_1 Q8_0
- * Q8_1 Q2_K Q3_K Q4_K Q5_K Q6_K Q8_K, see gguf_quant.c), 0 otherwise. */
+/* 1 when gguf_dequant() converts the type (F32 F16 BF16 Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q2_K Q3_K Q4_K
+ * Q5_K Q6_K: the types the reference package dequantizes, minus its I-quants, TQ and FP4 types;
+ * block layouts in gguf_quant.c), 0 otherwise. */
 int ggml_type_can_dequant(int code);
 /* Dequantize nblocks blocks of type `code` at src (nblocks * block bytes) into dst
  * (nblocks * block elements floats), exactly as the reference `gguf` Python package
