@@ -227,7 +227,7 @@ int lm_create_random(const LmConfig *c, uint64_t seed, LmModel **out, MpErr *e)
     MpRng g;
     mp_rng_seed(&g, seed);
     for (size_t i = 0; i < (size_t)c->vocab * c->dim; i++)
-        m->embd[i] = (float)(0.5 * mp_rng_normal(&g));
+        m->embd[i] = (float)(0.1 * mp_rng_normal(&g)); /* logits of order 1 */
     /* norms near 1, with two channels 12x larger: the outlier channels real LLMs have */
     for (int l = 0; l <= c->layers; l++) {
         float *norms[2] = {l < c->layers ? m->layer[l].attn_norm : m->out_norm,
@@ -321,6 +321,7 @@ static void par_run(int threads, int ntasks, TaskFn fn, void *ctx)
 
 typedef struct LinQ {
     int n, k;
+    int ready;        /* the weight is quantized (done on first use) */
     const float *w32; /* the model's fp32 weight               */
     float *wdq;       /* dequantized quantized weight (ideal)   */
     QMat qw;          /* the quantized weight (hw datapath)     */
@@ -339,6 +340,7 @@ struct LmRunner {
     long long olive_outlier_pairs, olive_pairs;
     float *rope_cos, *rope_sin; /* [npos x hd/2]                     */
     int npos;
+    struct { int l, a, rows; float *buf; } cap; /* lm_runner_capture; buf NULL: off */
 };
 
 static void lin_free(LinQ *q)
@@ -449,24 +451,6 @@ int lm_prepare(const LmModel *m, const NumFormat *nf, LmDatapath dp, LmKvQuant k
     for (int i = 0; rc == MP_OK && i < nl; i++) {
         LinQ *q = &r->lin[i];
         q->w32 = lm_weight(m, i / LM_NLIN, (LmLin)(i % LM_NLIN), &q->n, &q->k);
-        if (!nf)
-            continue;
-        rc = quant_matrix(&nf->wq, q->w32, q->n, q->k, &q->qw, e);
-        if (rc) {
-            mp_err_prefix(e, "blk.%d.%s, format %s", i / LM_NLIN, lm_lin_names[i % LM_NLIN], nf->name);
-            break;
-        }
-        q->has_qw = 1;
-        if (dp == LM_DP_IDEAL) {
-            q->wdq = mp_malloc((size_t)q->n * q->k * sizeof(float));
-            if (!q->wdq) {
-                rc = mp_errf(e, MP_ENOMEM, "out of memory");
-                break;
-            }
-            dequant_par(&q->qw, q->wdq, threads);
-            quant_free(&q->qw);
-            q->has_qw = 0;
-        }
     }
     if (rc) {
         lm_runner_free(r);
@@ -576,9 +560,36 @@ int lm_stats_outlier_channels(const LmActStats *s, double ratio, int *top, int n
     return count;
 }
 
+/* Quantize a weight by the format's wq (once, on its first use: the result does not depend on when),
+ * and for the ideal datapath keep only its dequantized fp32 values. */
+static int lin_ready(LmRunner *r, LinQ *q, int l, LmLin which, MpErr *e)
+{
+    int rc = quant_matrix(&r->nf.wq, q->w32, q->n, q->k, &q->qw, e);
+    if (rc)
+        return rc;
+    q->has_qw = 1;
+    if (r->dp == LM_DP_IDEAL) {
+        q->wdq = mp_malloc((size_t)q->n * q->k * sizeof(float));
+        if (!q->wdq)
+            return mp_errf(e, MP_ENOMEM, "out of memory");
+        dequant_par(&q->qw, q->wdq, r->threads);
+        quant_free(&q->qw);
+        q->has_qw = 0;
+    }
+    q->ready = 1;
+    return MP_OK;
+}
+
 int lm_linear(LmRunner *r, int l, LmLin which, const float *x, int t, float *y, MpErr *e)
 {
     LinQ *q = &r->lin[l * LM_NLIN + which];
+    if (r->has_fmt && !q->ready) {
+        int rc = lin_ready(r, q, l, which, e);
+        if (rc) {
+            mp_err_prefix(e, "blk.%d.%s, format %s (weights)", l, lm_lin_names[which], r->nf.name);
+            return rc;
+        }
+    }
     if (!r->has_fmt) {
         gemm_par(r->threads, x, q->w32, y, t, q->n, q->k, LM_NBLK);
         return MP_OK;
@@ -610,6 +621,27 @@ int lm_linear(LmRunner *r, int l, LmLin which, const float *x, int t, float *y, 
 }
 
 /* ------------------------------------------------------------------ forward pass */
+
+void lm_runner_capture(LmRunner *r, int l, LmAct a, float *buf, int rows)
+{
+    r->cap.l = l;
+    r->cap.a = a;
+    r->cap.rows = rows;
+    r->cap.buf = buf;
+}
+
+/* A linear input x [t x k] of layer l: into the statistics (st: the layer's, or NULL) and the capture. */
+static void observe(LmRunner *r, LmActStats *st, int l, LmAct a, const float *x, int t)
+{
+    if (st)
+        stats_add(&st[a], x, t);
+    if (r->cap.buf && r->cap.l == l && r->cap.a == (int)a) {
+        const LmConfig *c = &r->m->c;
+        int k = a == LM_ACT_O ? c->heads * c->head_dim : a == LM_ACT_DOWN ? c->ffn : c->dim;
+        memcpy(r->cap.buf, x, (size_t)(t < r->cap.rows ? t : r->cap.rows) * k * sizeof *x);
+        r->cap.buf = NULL;
+    }
+}
 
 static void rmsnorm(const float *x, const float *g, float *y, int t, int d, float eps)
 {
@@ -731,8 +763,7 @@ int lm_forward(LmRunner *r, const int32_t *tok, int n, float *logits, MpErr *e)
         const LmLayer *L = &m->layer[l];
         LmActStats *st = r->stats ? &r->stats[l * LM_NACT] : NULL;
         rmsnorm(x, L->attn_norm, h, n, D, c->eps);
-        if (st)
-            stats_add(&st[LM_ACT_QKV], h, n);
+        observe(r, st, l, LM_ACT_QKV, h, n);
         if ((rc = lm_linear(r, l, LM_Q, h, n, q, e)) || (rc = lm_linear(r, l, LM_K, h, n, k, e)) ||
             (rc = lm_linear(r, l, LM_V, h, n, v, e)))
             break;
@@ -750,21 +781,18 @@ int lm_forward(LmRunner *r, const int32_t *tok, int n, float *logits, MpErr *e)
             rc = mp_errf(e, MP_ENOMEM, "out of memory (attention of %d tokens)", n);
             break;
         }
-        if (st)
-            stats_add(&st[LM_ACT_O], a, n);
+        observe(r, st, l, LM_ACT_O, a, n);
         if ((rc = lm_linear(r, l, LM_O, a, n, o, e)))
             break;
         for (size_t i = 0; i < t * D; i++)
             x[i] += o[i];
         rmsnorm(x, L->ffn_norm, h, n, D, c->eps);
-        if (st)
-            stats_add(&st[LM_ACT_GATEUP], h, n);
+        observe(r, st, l, LM_ACT_GATEUP, h, n);
         if ((rc = lm_linear(r, l, LM_GATE, h, n, g, e)) || (rc = lm_linear(r, l, LM_UP, h, n, u, e)))
             break;
         for (size_t i = 0; i < t * F; i++)
             g[i] = g[i] / (1.0f + expf(-g[i])) * u[i]; /* silu(gate) * up */
-        if (st)
-            stats_add(&st[LM_ACT_DOWN], g, n);
+        observe(r, st, l, LM_ACT_DOWN, g, n);
         if ((rc = lm_linear(r, l, LM_DOWN, g, n, o, e)))
             break;
         for (size_t i = 0; i < t * D; i++)

@@ -20,7 +20,8 @@
  *
  * Linear layers (q, k, v, o, gate, up, down) and the number format (models/pekind.h NumFormat):
  *   - weights: the GGUF tensors dequantized to fp32 (the file is Q4_1: that fp32 model is the
- *     baseline, not an fp16 original), then quantized once by the format's wq at lm_prepare;
+ *     baseline, not an fp16 original), then quantized once by the format's wq, on the weight's
+ *     first use (so a runner that uses one layer quantizes only that one);
  *   - activations: quantized by the format's xq on every call (per token or per tensor, as the
  *     format says; the tensor is the whole window's T x K input of that layer);
  *   - ideal datapath (LM_DP_IDEAL): the exactly dequantized values, rounded to fp32 (relative
@@ -107,8 +108,8 @@ typedef struct LmActStats {
 
 typedef struct LmRunner LmRunner; /* a model prepared for one format and datapath */
 
-/* Prepare m for format nf (NULL: none, the fp32 baseline) on datapath dp, quantizing every
- * linear weight once. threads >= 1. kv may be NULL. The runner keeps m (do not free it first). */
+/* Prepare m for format nf (NULL: none, the fp32 baseline) on datapath dp; every linear weight
+ * is quantized once, when first used. threads >= 1. kv may be NULL. The runner keeps m (do not free it first). */
 int lm_prepare(const LmModel *m, const NumFormat *nf, LmDatapath dp, LmKvQuant kv, int threads, LmRunner **out,
                MpErr *e) MP_MUST_CHECK;
 void lm_runner_free(LmRunner *r);
@@ -116,6 +117,9 @@ void lm_runner_free(LmRunner *r);
 int lm_runner_stats_on(LmRunner *r, MpErr *e) MP_MUST_CHECK;
 /* Layer l's statistics of input a (NULL unless stats are on). */
 const LmActStats *lm_runner_stats(const LmRunner *r, int l, LmAct a);
+/* On the next forward pass, copy the first min(rows, tokens) rows of layer l's input a into buf
+ * (rows x K floats; K of that input); once. For tests that need real activations. */
+void lm_runner_capture(LmRunner *r, int l, LmAct a, float *buf, int rows);
 /* Outlier-pair counts of the OliVe activation quantizer so far (0 for other formats). */
 void lm_runner_olive_pairs(const LmRunner *r, long long *outlier_pairs, long long *pairs);
 
