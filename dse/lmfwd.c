@@ -3,6 +3,7 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <omp.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -283,8 +284,10 @@ int lm_kv_find(const char *name, LmKvQuant *out)
 
 /* ------------------------------------------------------------------ threads */
 
-/* Fork-join over ntasks tasks: `threads` workers take task indices in turn. Each task is computed
- * whole by one worker, so results never depend on the thread count or on which worker ran what. */
+/* Fork-join over ntasks tasks: `threads` workers (pthreads) take task indices in turn. Each task is
+ * computed whole by one worker, so results never depend on the thread count or on which worker ran
+ * what. (Not OpenMP: its idle workers spin after each loop and, on a loaded machine, take the cores
+ * from the tasks; see lm_prepare.) */
 typedef void (*TaskFn)(void *ctx, int task);
 typedef struct Par {
     TaskFn fn;
@@ -431,8 +434,14 @@ int lm_prepare(const LmModel *m, const NumFormat *nf, LmDatapath dp, LmKvQuant k
     *out = NULL;
     if (threads < 1 || threads > 64)
         return mp_errf(e, MP_EINPUT, "threads %d: must be 1..64", threads);
-    /* the tasks call BLAS from several threads: BLAS itself stays single-threaded */
+    /* the tasks call BLAS from several threads: BLAS itself stays single-threaded. The quantizers'
+     * and golden GEMMs' OpenMP loops run in this thread between tasks; idle OpenMP workers spin
+     * for a while after each loop and would take the cores from the tasks, so on the ideal path
+     * OpenMP gets one thread (per-token activation quantizers run in row tasks instead, see
+     * quant_x_ideal); the hw path, where the golden GEMM is the work, gives it all. Results
+     * depend on neither (models/quant.c). */
     openblas_set_num_threads(1);
+    omp_set_num_threads(dp == LM_DP_HW ? threads : 1);
     LmRunner *r = mp_calloc(1, sizeof *r);
     if (!r)
         return mp_errf(e, MP_ENOMEM, "out of memory");
@@ -560,6 +569,69 @@ int lm_stats_outlier_channels(const LmActStats *s, double ratio, int *top, int n
     return count;
 }
 
+/* Activations of the ideal path: xd = dequantized xq(x), t x k. Per-token schemes (fp16, symmetric
+ * per row) quantize each row alone, so row blocks are quantized in parallel tasks with the very same
+ * results; per-tensor schemes (OliVe, ANT) quantize the whole t x k tensor at once. */
+#define LM_XROWS 16
+typedef struct XqCtx {
+    const QParams *p;
+    const float *x;
+    float *xd;
+    int t, k;
+    int rc[1]; /* [ntasks], first error wins */
+} XqCtx;
+
+static void xq_task(void *ctx, int task)
+{
+    XqCtx *c = ctx;
+    int r0 = task * LM_XROWS, nr = c->t - r0 < LM_XROWS ? c->t - r0 : LM_XROWS;
+    QMat q;
+    MpErr e = {0};
+    c->rc[task] = quant_matrix(c->p, c->x + (size_t)r0 * c->k, nr, c->k, &q, &e);
+    if (c->rc[task] == MP_OK) {
+        dequant_rows(&q, c->xd + (size_t)r0 * c->k, 0, nr);
+        quant_free(&q);
+    }
+}
+
+static int quant_x_ideal(LmRunner *r, const float *x, int t, int k, float *xd, MpErr *e)
+{
+    const QParams *p = &r->nf.xq;
+    if (p->scheme == QS_FP16 || p->scheme == QS_SYM_ROW) {
+        int nt = (t + LM_XROWS - 1) / LM_XROWS;
+        XqCtx *c = mp_malloc(sizeof *c + (size_t)nt * sizeof(int));
+        if (!c)
+            return mp_errf(e, MP_ENOMEM, "out of memory");
+        *c = (XqCtx){p, x, xd, t, k, {0}};
+        par_run(r->threads, nt, xq_task, c);
+        int rc = MP_OK;
+        for (int i = 0; i < nt && rc == MP_OK; i++)
+            rc = c->rc[i];
+        mp_free(c);
+        /* the only failures are out of memory and non-finite input; redo serially for the message */
+        if (rc) {
+            QMat q;
+            rc = quant_matrix(p, x, t, k, &q, e);
+            if (rc == MP_OK) {
+                quant_free(&q);
+                rc = mp_errf(e, MP_ENOMEM, "out of memory");
+            }
+        }
+        return rc;
+    }
+    QMat qx;
+    int rc = quant_matrix(p, x, t, k, &qx, e);
+    if (rc)
+        return rc;
+    if (qx.scheme == QS_OLIVE) {
+        r->olive_outlier_pairs += qx.n_outlier_pairs;
+        r->olive_pairs += (long long)qx.rows * ((qx.cols + 1) / 2);
+    }
+    dequant_par(&qx, xd, r->threads);
+    quant_free(&qx);
+    return MP_OK;
+}
+
 /* Quantize a weight by the format's wq (once, on its first use: the result does not depend on when),
  * and for the ideal datapath keep only its dequantized fp32 values. */
 static int lin_ready(LmRunner *r, LinQ *q, int l, LmLin which, MpErr *e)
@@ -594,27 +666,25 @@ int lm_linear(LmRunner *r, int l, LmLin which, const float *x, int t, float *y, 
         gemm_par(r->threads, x, q->w32, y, t, q->n, q->k, LM_NBLK);
         return MP_OK;
     }
-    QMat qx;
-    int rc = quant_matrix(&r->nf.xq, x, t, q->k, &qx, e);
-    if (rc)
-        return rc;
-    if (qx.scheme == QS_OLIVE) {
-        r->olive_outlier_pairs += qx.n_outlier_pairs;
-        r->olive_pairs += (long long)qx.rows * ((qx.cols + 1) / 2);
-    }
+    int rc = MP_OK;
     if (r->dp == LM_DP_HW) {
-        rc = golden_gemm_hw(r->nf.kind, &q->qw, &qx, y, e);
+        QMat qx;
+        rc = quant_matrix(&r->nf.xq, x, t, q->k, &qx, e);
+        if (rc == MP_OK) {
+            if (qx.scheme == QS_OLIVE) {
+                r->olive_outlier_pairs += qx.n_outlier_pairs;
+                r->olive_pairs += (long long)qx.rows * ((qx.cols + 1) / 2);
+            }
+            rc = golden_gemm_hw(r->nf.kind, &q->qw, &qx, y, e);
+            quant_free(&qx);
+        }
     } else {
         float *xd = mp_malloc((size_t)t * q->k * sizeof *xd);
-        if (!xd)
-            rc = mp_errf(e, MP_ENOMEM, "out of memory");
-        else {
-            dequant_par(&qx, xd, r->threads);
+        rc = xd ? quant_x_ideal(r, x, t, q->k, xd, e) : mp_errf(e, MP_ENOMEM, "out of memory");
+        if (rc == MP_OK)
             gemm_par(r->threads, xd, q->wdq, y, t, q->n, q->k, LM_NBLK);
-            mp_free(xd);
-        }
+        mp_free(xd);
     }
-    quant_free(&qx);
     if (rc)
         mp_err_prefix(e, "blk.%d.%s, format %s", l, lm_lin_names[which], r->nf.name);
     return rc;
@@ -720,7 +790,7 @@ static void attn_task(void *ctx, int h)
     for (int i = 0; i < t; i++) { /* causal softmax of row i over j <= i; j > i get 0 */
         float *row = s + (size_t)i * t, mx = row[0], sum = 0;
         for (int j = 1; j <= i; j++)
-            mx = fmaxf(mx, row[j]);
+            mx = row[j] > mx ? row[j] : mx;
         for (int j = 0; j <= i; j++)
             sum += (row[j] = expf(row[j] - mx));
         float inv = 1.0f / sum;
@@ -829,7 +899,7 @@ static void nll_task(void *ctx, int i)
     const float *z = c->logits + (size_t)i * c->vocab;
     float mx = z[0];
     for (int v = 1; v < c->vocab; v++)
-        mx = fmaxf(mx, z[v]);
+        mx = z[v] > mx ? z[v] : mx;
     double sum = 0;
     for (int v = 0; v < c->vocab; v++)
         sum += exp((double)z[v] - mx);

@@ -36,7 +36,7 @@
  *
  * Threads: work is cut into tasks of fixed size that do not depend on the thread count (output
  * column blocks of LM_NBLK rows of W, attention heads, token rows), each computed whole by one
- * thread with single-threaded BLAS, so results are bit-identical for any thread count. The
+ * thread (pthreads) with single-threaded BLAS, so results are bit-identical for any thread count. The
  * quantizers' own OpenMP loops are independent of the thread count too (models/quant.c).
  */
 #ifndef MP_DSE_LMFWD_H
