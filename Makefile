@@ -102,7 +102,7 @@ run: $(DEPS_STAMP)
 	@bash scripts/main-job.sh $(MPSIM) $(RUN_DIR)
 
 # Every suite, each run even after another fails, then one total line (scripts/test-all.sh).
-TEST_SUITES := check-layers cuda-check unit-test san-test rtl-test systemc-test fuzz-regress
+TEST_SUITES := check-layers cuda-check unit-test san-test rtl-test systemc-test fuzz-regress model-test
 test: $(DEPS_STAMP)
 	@bash scripts/test-all.sh "$(MAKE) --no-print-directory" $(TEST_SUITES)
 # The include rule of the layers above, on the tree and on a planted upward include.
@@ -117,6 +117,13 @@ unit-test: $(MPSIM) $(TEST_BIN)
 # build/san/mpsim), failing on any ASan, LSan or UBSan report (-fno-sanitize-recover=all: a report
 # aborts its program). Ends "san: N passed, N failed". The whole suite fits: about 55 s on 2 cores
 # from a clean build/san (build serial, as `make test` runs it), 22 s when built.
+# The real SmolLM2-135M model (fetched by make deps) against the gguf and tokenizers Python
+# packages: dequantization bit for bit, tokens one for one (scripts/model-test.sh; "skipped"
+# without the model). Ends "model: N passed, N failed".
+.PHONY: model-test
+model-test: $(BUILD)/tests/model_smollm2
+	@bash scripts/model-test.sh $(BUILD)/tests/model_smollm2
+
 .PHONY: san-test san-test-run
 san-test:
 	@$(MAKE) --no-print-directory SAN=address,undefined san-test-run

@@ -9,7 +9,7 @@ int cmd_trace(int argc, char **argv)
     static const CliCmd sub[] = {
         {"show", cmd_trace_show, "list a model's GEMMs for a phase, with totals"},
         {"gen", cmd_trace_gen, "generate synthetic weights/activations into a safetensors file"},
-        {"info", cmd_trace_info, "list the tensors of a safetensors file with statistics"},
+        {"info", cmd_trace_info, "describe a safetensors file (tensors, statistics) or a GGUF file"},
         {NULL, NULL, NULL},
     };
     return cli_dispatch("mpsim trace", sub, argc, argv);

@@ -7,6 +7,7 @@
 
 #include "base/alloc.h"
 #include "base/cli.h"
+#include "cli/cmd_trace_gguf.h"
 #include "cli/cmds.h"
 #include "base/jsonout.h"
 #include "traces/safetensors.h"
@@ -273,12 +274,16 @@ int cmd_trace_info(int argc, char **argv)
     };
     const CliSpec spec = {
         "mpsim trace info",
-        "[--json FILE] FILE.safetensors",
+        "[--json FILE] FILE.safetensors|FILE.gguf",
         "Validate a safetensors file and list its tensors, one line each, with statistics over the finite\n"
         "values of F32/F16/BF16 tensors: min, max, mean, std (population) and max|x| / median|x|; then the\n"
-        "metadata. Tensors of other dtypes (I64, U8, ...) are validated and listed without statistics.",
+        "metadata. Tensors of other dtypes (I64, U8, ...) are validated and listed without statistics.\n"
+        "A GGUF file (recognised by its magic \"GGUF\", whatever its name) is validated and described:\n"
+        "version, alignment, the architecture's key numbers, per-type totals, every metadata entry (long\n"
+        "arrays summarised) and every tensor with its type, shape (ne0 first), size and offset.",
         "A bad file is refused with 'FILE: place: problem' and exit status 2 (rules: docs/data.md).\n"
-        "Example: mpsim trace info /tmp/t.safetensors",
+        "Example: mpsim trace info /tmp/t.safetensors\n"
+        "         mpsim trace info build/cache/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
         opts,
         1,
         1,
@@ -287,6 +292,8 @@ int cmd_trace_info(int argc, char **argv)
     int status = cmd_parse(&spec, argc, argv, pos, NULL);
     if (status != CMD_GO_ON)
         return status;
+    if (trace_is_gguf(pos[0]))
+        return trace_info_gguf(pos[0], json);
     MpErr e = {0};
     StFile *f = NULL;
     if (st_open(pos[0], &f, &e))

@@ -19,7 +19,7 @@ FUZZ_TEST_S  ?= 5
 FUZZ_DIR     := build/fuzz
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CFLAGS  := $(filter-out -Wno-format-truncation,$(CFLAGS_WARN)) -fopenmp -O1 -g $(FUZZ_SAN) -MMD -MP
-FUZZ_NAMES   := config sets layercsv safetensors sweep gpujson db
+FUZZ_NAMES   := config sets layercsv safetensors sweep gpujson db gguf
 FUZZ_BIN     := $(FUZZ_NAMES:%=$(FUZZ_DIR)/fuzz_%)
 FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
 
