@@ -299,8 +299,13 @@ typedef struct Par {
 static void *par_worker(void *arg)
 {
     Par *p = arg;
+    /* a task's own OpenMP loops (quantizers) stay in its thread: a new pthread would otherwise
+     * start a team of the default size */
+    int saved = omp_get_max_threads();
+    omp_set_num_threads(1);
     for (int t; (t = atomic_fetch_add(&p->next, 1)) < p->ntasks;)
         p->fn(p->ctx, t);
+    omp_set_num_threads(saved);
     return NULL;
 }
 
@@ -650,6 +655,47 @@ static int lin_ready(LmRunner *r, LinQ *q, int l, LmLin which, MpErr *e)
     }
     q->ready = 1;
     return MP_OK;
+}
+
+typedef struct ReadyCtx {
+    LmRunner *r;
+    int *rc;   /* [L * LM_NLIN] */
+    MpErr *err; /* [L * LM_NLIN] */
+} ReadyCtx;
+
+static void ready_task(void *ctx, int i)
+{
+    ReadyCtx *c = ctx;
+    LinQ *q = &c->r->lin[i];
+    if (!q->ready)
+        c->rc[i] = lin_ready(c->r, q, i / LM_NLIN, (LmLin)(i % LM_NLIN), &c->err[i]);
+}
+
+int lm_runner_quantize_all(LmRunner *r, MpErr *e)
+{
+    if (!r->has_fmt)
+        return MP_OK;
+    int nl = r->m->c.layers * LM_NLIN, rc = MP_OK;
+    int *rcs = mp_calloc((size_t)nl, sizeof *rcs);
+    MpErr *errs = mp_calloc((size_t)nl, sizeof *errs);
+    if (!rcs || !errs)
+        rc = mp_errf(e, MP_ENOMEM, "out of memory");
+    else {
+        /* one task per linear; within it dequantization runs on one thread */
+        int threads = r->threads;
+        r->threads = 1;
+        ReadyCtx c = {r, rcs, errs};
+        par_run(threads, nl, ready_task, &c);
+        r->threads = threads;
+        for (int i = 0; i < nl && rc == MP_OK; i++)
+            if ((rc = rcs[i])) {
+                *e = errs[i];
+                mp_err_prefix(e, "blk.%d.%s, format %s (weights)", i / LM_NLIN, lm_lin_names[i % LM_NLIN], r->nf.name);
+            }
+    }
+    mp_free(rcs);
+    mp_free(errs);
+    return rc;
 }
 
 int lm_linear(LmRunner *r, int l, LmLin which, const float *x, int t, float *y, MpErr *e)

@@ -113,6 +113,9 @@ typedef struct LmRunner LmRunner; /* a model prepared for one format and datapat
 int lm_prepare(const LmModel *m, const NumFormat *nf, LmDatapath dp, LmKvQuant kv, int threads, LmRunner **out,
                MpErr *e) MP_MUST_CHECK;
 void lm_runner_free(LmRunner *r);
+/* Quantize every linear weight now, one task per weight in parallel (the same results as on first
+ * use). */
+int lm_runner_quantize_all(LmRunner *r, MpErr *e) MP_MUST_CHECK;
 /* Start recording activation statistics (per layer and LmAct) from now on. */
 int lm_runner_stats_on(LmRunner *r, MpErr *e) MP_MUST_CHECK;
 /* Layer l's statistics of input a (NULL unless stats are on). */

@@ -70,6 +70,8 @@ int ppl_run(PplStudy *s, const int32_t *tok, long long ntok, long long max_token
         LmRunner *run = NULL;
         /* the baseline runs the plain fp32 model (its datapath is sgemm either way) */
         int rc = lm_prepare(s->m, r->nf, s->dp, s->kv, s->threads, &run, e);
+        if (rc == MP_OK)
+            rc = lm_runner_quantize_all(run, e);
         if (rc == MP_OK && ri == 0 && stats)
             rc = lm_runner_stats_on(run, e);
         r->nll = 0;
