@@ -102,7 +102,7 @@ run: $(DEPS_STAMP)
 	@bash scripts/main-job.sh $(MPSIM) $(RUN_DIR)
 
 # Every suite, each run even after another fails, then one total line (scripts/test-all.sh).
-TEST_SUITES := check-layers cuda-check unit-test san-test rtl-test systemc-test fuzz-regress model-test
+TEST_SUITES := check-layers cuda-check unit-test san-test rtl-test systemc-test fuzz-regress model-test lm-test
 test: $(DEPS_STAMP)
 	@bash scripts/test-all.sh "$(MAKE) --no-print-directory" $(TEST_SUITES)
 # The include rule of the layers above, on the tree and on a planted upward include.
@@ -123,6 +123,13 @@ unit-test: $(MPSIM) $(TEST_BIN)
 .PHONY: model-test
 model-test: $(BUILD)/tests/model_smollm2
 	@bash scripts/model-test.sh $(BUILD)/tests/model_smollm2
+
+# The forward pass and `mpsim perplexity` on the real SmolLM2-135M against scripts/smollm2_ref.py
+# (numpy float64), hw vs ideal on a slice, the CI slice of every format (scripts/lm-test.sh;
+# "skipped" without the model or the Python packages). Ends "lm: N passed, N failed".
+.PHONY: lm-test
+lm-test: $(MPSIM) $(BUILD)/tests/lm_smollm2
+	@bash scripts/lm-test.sh $(BUILD)/tests/lm_smollm2 $(CURDIR)/$(MPSIM)
 
 .PHONY: san-test san-test-run
 san-test:
