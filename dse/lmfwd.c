@@ -12,6 +12,7 @@
 
 #include "base/alloc.h"
 #include "base/rng.h"
+#include "models/fmt.h"
 #include "models/fpx.h"
 #include "models/golden.h"
 #include "traces/gguf.h"
@@ -447,6 +448,9 @@ int lm_prepare(const LmModel *m, const NumFormat *nf, LmDatapath dp, LmKvQuant k
      * depend on neither (models/quant.c). */
     openblas_set_num_threads(1);
     omp_set_num_threads(dp == LM_DP_HW ? threads : 1);
+    /* models/fmt.c fills its format table on first use without a lock; the quantizers run in
+     * several threads at once here, so fill it now, from this one thread */
+    (void)fmt_get(FMT_INT8);
     LmRunner *r = mp_calloc(1, sizeof *r);
     if (!r)
         return mp_errf(e, MP_ENOMEM, "out of memory");
