@@ -3,8 +3,9 @@
 #   make            build build/mpsim
 #   make run        the main job on the built-in default (installs missing deps first)
 #   make test       every suite (layers, CUDA compile, unit, unit under ASan/UBSan, RTL, SystemC, fuzz
-#                   regression); ends with "tests: N passed, N failed"
-#   make deps       install missing Debian packages (idempotent)
+#                   regression, the real SmolLM2 model against Python references); ends with
+#                   "tests: N passed, N failed[, N skipped]"
+#   make deps       install missing Debian packages, fetch the SmolLM2 GGUF (idempotent)
 #   make bench      micro-benchmarks -> build/bench.json
 #   make fuzz       libFuzzer on every input reader, FUZZ_S=N seconds each (tests/fuzz/fuzz.mk)
 #   make clean

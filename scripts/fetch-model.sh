@@ -27,6 +27,9 @@ GGUF_BYTES=98362432
 GGUF_SHA=b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53
 PY_REQS=(gguf==0.19.0 numpy==2.4.6 tokenizers==0.23.3)
 
+# Temporaries of this run, removed however it ends.
+trap 'rm -rf "$GGUF.tmp.$$" "$CACHE/dl.$$" "$PYLIB.tmp.$$"' EXIT
+
 say() { echo "fetch-model: $*"; }
 warn() { echo "fetch-model: WARNING: $*" >&2; }
 
@@ -43,7 +46,6 @@ fetch_model() {
   fi
   mkdir -p "$CACHE" || return 1
   local tmp="$GGUF.tmp.$$"
-  trap 'rm -rf "$tmp" "$CACHE/dl.$$"' RETURN
   if [ -n "${MPSIM_SMOLLM2_GGUF:-}" ]; then
     if ! verify "$MPSIM_SMOLLM2_GGUF" "$GGUF_BYTES" "$GGUF_SHA"; then
       warn "MPSIM_SMOLLM2_GGUF=$MPSIM_SMOLLM2_GGUF is not the expected file ($GGUF_BYTES bytes, sha256 $GGUF_SHA)"

@@ -209,7 +209,7 @@ static void tokenizer_matches_reference(void **state)
     int texts = 0;
     for (char *line = strtok_r(list, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         char text[512], ids_file[256];
-        assert_int_equal(sscanf(line, "%511s %255s", ids_file, text), 2);
+        assert_int_equal(sscanf(line, "%255s %511s", ids_file, text), 2);
         size_t len, nref;
         char *s = slurp(text, &len);
         char *r = slurp(refpath(ids_file), &nref);

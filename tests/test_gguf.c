@@ -865,6 +865,63 @@ static void not_a_file(void **state)
     assert_null(f);
 }
 
+/* Files written by the reference package's writer (gguf 0.19.0, tests/fuzz/gen_gguf_seeds.py, the
+ * fuzz seeds): accepted, and read as that script wrote them. */
+static void reads_reference_writer_files(void **state)
+{
+    (void)state;
+    GgufFile *f = open_ok(MPSIM_DATADIR "/tests/fuzz/corpus/gguf/types.gguf");
+    MpErr e = {0};
+    uint32_t u;
+    const char *s;
+    int b;
+    float x;
+    assert_int_equal(gguf_get_u32(f, "llama.block_count", &u, &e), MP_OK);
+    assert_int_equal(u, 2);
+    assert_int_equal(gguf_get_f32(f, "llama.rope.freq_base", &x, &e), MP_OK);
+    assert_true(x == 10000.0f);
+    assert_int_equal(gguf_get_bool(f, "flag", &b, &e), MP_OK);
+    assert_int_equal(b, 1);
+    assert_int_equal(gguf_get_str(f, "general.name", &s, &e), MP_OK);
+    assert_string_equal(s, "seed caf\xc3\xa9");
+    const int32_t *iv;
+    uint64_t n;
+    assert_int_equal(gguf_get_arr_i32(f, "ints", &iv, &n, &e), MP_OK);
+    assert_true(n == 3 && iv[0] == 1 && iv[2] == 3);
+    static const struct {
+        const char *name;
+        GgmlType type;
+        uint64_t ne0, ne1, offset;
+    } want[] = {{"f32", GGML_F32, 8, 2, 0}, {"f16", GGML_F16, 8, 1, 64}, {"q41", GGML_Q4_1, 32, 2, 96},
+                {"q80", GGML_Q8_0, 64, 1, 160}, {"q6k", GGML_Q6_K, 256, 1, 256}};
+    assert_int_equal(gguf_tensor_count(f), 5);
+    for (size_t i = 0; i < 5; i++) {
+        const GgufTensor *t = gguf_tensor(f, i);
+        assert_string_equal(t->name, want[i].name);
+        assert_int_equal(t->type, want[i].type);
+        assert_int_equal(t->ne[0], want[i].ne0);
+        assert_int_equal(t->ne[1], want[i].ne1);
+        assert_int_equal(t->offset, want[i].offset);
+        float *v = NULL;
+        assert_int_equal(gguf_tensor_read_f32_alloc(f, i, &v, &e), MP_OK);
+        for (uint64_t k = 0; k < t->numel; k++)
+            assert_true(isfinite(v[k]));
+        mp_free(v);
+    }
+    gguf_close(f);
+    f = open_ok(MPSIM_DATADIR "/tests/fuzz/corpus/gguf/empty-a64.gguf");
+    assert_int_equal(gguf_alignment(f), 64);
+    assert_int_equal(gguf_tensor_count(f), 0);
+    gguf_close(f);
+    f = open_ok(MPSIM_DATADIR "/tests/fuzz/corpus/gguf/tokenizer.gguf");
+    const char *const *toks;
+    assert_int_equal(gguf_get_arr_str(f, "tokenizer.ggml.tokens", &toks, &n, &e), MP_OK);
+    assert_int_equal(n, 264);
+    assert_string_equal(toks[0], "<|endoftext|>");
+    gguf_close(f);
+    expect_bad(MPSIM_DATADIR "/tests/fuzz/corpus/gguf/overlap.gguf", "tensor 'b': bytes [0, 32) overlap tensor 'a'");
+}
+
 /* `mpsim trace info` recognises a GGUF file by its magic (whatever its name), describes it, writes
  * JSON, and refuses a bad one with "FILE: problem" and exit status 2. */
 static void cli_trace_info(void **state)
@@ -915,6 +972,7 @@ int main(void)
         cmocka_unit_test(file_shrinks_after_open),
         cmocka_unit_test(alloc_failure),
         cmocka_unit_test(not_a_file),
+        cmocka_unit_test(reads_reference_writer_files),
         cmocka_unit_test(cli_trace_info),
     };
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)

@@ -38,6 +38,10 @@
  * Tensors keep the file's order (index 0..count-1); metadata entries too.
  *
  * Allocations go through base/alloc.h. Library code never exits.
+ * Threads: everything but the tensor readers only reads the in-memory tables and may be called
+ * from several threads at once; the tensor readers share the file's one stdio position, so a
+ * GgufFile must not be read by two threads at a time (read under a lock, or open one per thread).
+ * Whole model as f32: the 135 M values of SmolLM2-135M take about 1.5 s on one core.
  */
 #ifndef MP_TRACES_GGUF_H
 #define MP_TRACES_GGUF_H

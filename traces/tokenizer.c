@@ -237,9 +237,12 @@ int tok_from_gguf(const GgufFile *f, Tokenizer **out, MpErr *e)
     if ((rc = gguf_get_arr_str(f, "tokenizer.ggml.tokens", &toks, &ntok, e)) ||
         (rc = gguf_get_arr_str(f, "tokenizer.ggml.merges", &merges, &nmerge, e)))
         return rc;
-    if (ntok == 0 || ntok > INT32_MAX / 2 || nmerge > INT32_MAX / 2)
+    if (ntok == 0 || ntok > INT32_MAX / 2)
         return mp_errf(e, MP_EINPUT, "%s: key 'tokenizer.ggml.tokens': %llu tokens, expected 1..%d", path,
                        (unsigned long long)ntok, INT32_MAX / 2);
+    if (nmerge > INT32_MAX / 2)
+        return mp_errf(e, MP_EINPUT, "%s: key 'tokenizer.ggml.merges': %llu merges, more than %d", path,
+                       (unsigned long long)nmerge, INT32_MAX / 2);
     if (gguf_get(f, "tokenizer.ggml.token_type")) {
         if ((rc = gguf_get_arr_i32(f, "tokenizer.ggml.token_type", &types, &ntype, e)))
             return rc;
@@ -315,8 +318,11 @@ int tok_from_gguf(const GgufFile *f, Tokenizer **out, MpErr *e)
     for (size_t r = 0; r < (size_t)nmerge; r++) {
         const char *m = merges[r], *sp = strchr(m, ' ');
         size_t n = strlen(m);
-        if (!sp || sp == m || !sp[1] || strchr(sp + 1, ' ') || n >= sizeof buf)
+        if (!sp || sp == m || !sp[1] || strchr(sp + 1, ' '))
             return build_fail(t, mp_errf(e, MP_EINPUT, "%s: key 'tokenizer.ggml.merges': merge %zu is not 'left right'", path, r));
+        if (n >= sizeof buf)
+            return build_fail(t, mp_errf(e, MP_EINPUT, "%s: key 'tokenizer.ggml.merges': merge %zu is %zu bytes long, more than %zu",
+                                         path, r, n, sizeof buf - 1));
         size_t ln = (size_t)(sp - m), rn = n - ln - 1;
         int32_t a = vocab_find(t, m, ln), b = vocab_find(t, sp + 1, rn);
         memcpy(buf, m, ln);

@@ -18,7 +18,11 @@
  * Special tokens in the text (e.g. "<|im_start|>") are not parsed: they are encoded as the plain
  * text they are. No BOS/EOS is added. Invalid UTF-8 in the text is refused (MP_EINPUT).
  * Decoding maps each token's code points back to bytes (control and user-defined tokens give their
- * text as is); decode(encode(s)) == s for every valid UTF-8 s.
+ * text as is); decode(encode(s)) == s for every valid UTF-8 s whose bytes all have tokens.
+ * A byte whose one-symbol token the vocabulary lacks makes tok_encode refuse the text (MP_EINPUT,
+ * naming the byte offset): SmolLM2's lacks 0x04 0x06 0x13 0x14 0x16 0x1D and 15 bytes that
+ * UTF-8 never or hardly uses.
+ * A Tokenizer is read-only once built: tok_encode/tok_decode may run in several threads at once.
  */
 #ifndef MP_TRACES_TOKENIZER_H
 #define MP_TRACES_TOKENIZER_H
