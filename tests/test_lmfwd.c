@@ -3,7 +3,8 @@
  *
  * On a small seeded random model (always runs):
  *   - logits and window NLLs are bit-identical for 1, 2 and 3 threads, for the baseline and for
- *     formats with per-token and per-tensor activation scales, and with a KV format;
+ *     formats with per-token and per-tensor activation scales, and with a KV format; weights
+ *     quantized in parallel tasks equal weights quantized one by one, for every format;
  *   - the fast ideal linear (fp32 sgemm over dequantized values) is within its stated bound of
  *     golden_gemm_ideal (double), and the hardware-exact linear equals golden_gemm_hw and is within
  *     golden_error_bound (+1%) of golden_gemm_ideal, for every format;
@@ -119,6 +120,33 @@ static void test_hw_vs_ideal_ppl(void **state)
     lm_free(m);
 }
 
+/* Every format: weights quantized in parallel tasks (lm_runner_quantize_all, 3 threads) give the same
+ * NLL, bit for bit, as weights quantized one by one on first use (1 thread). */
+static void test_parallel_quantization(void **state)
+{
+    (void)state;
+    MpErr e = {0};
+    LmModel *m;
+    check(lm_create_random(&tiny, 21, &m, &e), &e);
+    int32_t *tok = seq(20, tiny.vocab, 22);
+    for (int f = 0; f < num_formats_count; f++) {
+        double nll[2];
+        for (int i = 0; i < 2; i++) {
+            LmRunner *r;
+            check(lm_prepare(m, &num_formats[f], LM_DP_IDEAL, NULL, i ? 3 : 1, &r, &e), &e);
+            if (i)
+                check(lm_runner_quantize_all(r, &e), &e);
+            check(lm_window_nll(r, tok, 20, &nll[i], &e), &e);
+            lm_runner_free(r);
+        }
+        if (memcmp(&nll[0], &nll[1], sizeof nll[0]) != 0)
+            fail_msg("%s: NLL %.17g (lazy, 1 thread) vs %.17g (parallel, 3 threads)", num_formats[f].name, nll[0],
+                     nll[1]);
+    }
+    mp_free(tok);
+    lm_free(m);
+}
+
 static void test_kv_hooks(void **state)
 {
     (void)state;
@@ -141,6 +169,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kv_hooks),
         cmocka_unit_test(test_threads_bit_identical),
+        cmocka_unit_test(test_parallel_quantization),
         cmocka_unit_test(test_linear_datapaths_random),
         cmocka_unit_test(test_hw_vs_ideal_ppl),
     };
