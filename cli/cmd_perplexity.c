@@ -191,7 +191,7 @@ int cmd_perplexity(int argc, char **argv)
         {"text", CLI_STR, &o.text, "FILE", "UTF-8 text (default " PPL_DEFAULT_TEXT ")"},
         {"datapath", CLI_STR, &o.datapath, "ideal|hw", "ideal: dequantized values, fp32 sgemm (default); hw: the "
                                                        "hardware-exact golden datapath (slow: slices only)"},
-        {"kv", CLI_STR, &o.kv, "none|fp16|int8", "KV-cache format (int8: per token and KV head); default none"},
+        {"kv", CLI_STR, &o.kv, "none|fp16|int8", "KV-cache format of every row, the baseline too (int8: per token and KV head); default none"},
         {"threads", CLI_INT, &o.threads, "N", "worker threads (results do not depend on it); default 2"},
         {"stats", CLI_FLAG, &o.stats, "", "print the baseline's activation statistics per layer (and put them in the JSON)"},
         {"json", CLI_STR, &o.json, "FILE", "write results as JSON ('-' for stdout), atomically"},
