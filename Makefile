@@ -41,7 +41,7 @@ endif
 # OpenMP parallelises the golden GEMMs and quantizers over independent rows (results do not
 # depend on the thread count); OMP_NUM_THREADS limits it.
 CFLAGS  := $(CFLAGS_WARN) $(OPT) -fopenmp -MMD -MP $(EXTRA_CFLAGS)
-LDLIBS  := -linih -lcjson -lsqlite3 -lm
+LDLIBS  := -linih -lcjson -lsqlite3 -lopenblas -lm
 LDFLAGS := $(LDSAN) -fopenmp
 
 ifeq ($(V),1)
@@ -103,7 +103,7 @@ run: $(DEPS_STAMP)
 	@bash scripts/main-job.sh $(MPSIM) $(RUN_DIR)
 
 # Every suite, each run even after another fails, then one total line (scripts/test-all.sh).
-TEST_SUITES := check-layers cuda-check unit-test san-test rtl-test systemc-test fuzz-regress slurm-test model-test
+TEST_SUITES := check-layers cuda-check unit-test san-test rtl-test systemc-test fuzz-regress slurm-test model-test lm-test
 test: $(DEPS_STAMP)
 	@bash scripts/test-all.sh "$(MAKE) --no-print-directory" $(TEST_SUITES)
 # The include rule of the layers above, on the tree and on a planted upward include.
@@ -132,6 +132,13 @@ slurm-test: $(DEPS_STAMP) $(MPSIM)
 .PHONY: model-test
 model-test: $(BUILD)/tests/model_smollm2
 	@bash scripts/model-test.sh $(BUILD)/tests/model_smollm2
+
+# The forward pass and `mpsim perplexity` on the real SmolLM2-135M against scripts/smollm2_ref.py
+# (numpy float64), hw vs ideal on a slice, the CI slice of every format (scripts/lm-test.sh;
+# "skipped" without the model or the Python packages). Ends "lm: N passed, N failed".
+.PHONY: lm-test
+lm-test: $(MPSIM) $(BUILD)/tests/lm_smollm2
+	@bash scripts/lm-test.sh $(BUILD)/tests/lm_smollm2 $(CURDIR)/$(MPSIM)
 
 .PHONY: san-test san-test-run
 san-test:

@@ -34,6 +34,7 @@ int cmd_config(int argc, char **argv);  /* config check|show */
 int cmd_list(int argc, char **argv);    /* list models|presets|kinds */
 int cmd_trace(int argc, char **argv);   /* trace show|gen|info */
 int cmd_accuracy(int argc, char **argv); /* accuracy of formats and datapaths */
+int cmd_perplexity(int argc, char **argv); /* perplexity of a real LLM through every format */
 int cmd_run(int argc, char **argv);     /* simulate a workload on one accelerator */
 int cmd_compare(int argc, char **argv); /* the same on several, against the first */
 int cmd_sweep(int argc, char **argv);   /* design-space sweep into an SQLite database */

@@ -14,6 +14,7 @@ static const CliCmd commands[] = {
     {"summary", cmd_summary, "speed-up, energy, area and accuracy of each design against a baseline"},
     {"trace", cmd_trace, "LLM workloads: show a model's GEMMs, generate or inspect tensor files"},
     {"accuracy", cmd_accuracy, "accuracy of every number format and PE datapath on LLM layers"},
+    {"perplexity", cmd_perplexity, "perplexity of the real SmolLM2-135M through every number format and datapath"},
     {"config", cmd_config, "check or show an accelerator config file or preset"},
     {"list", cmd_list, "list built-in models, presets and PE kinds"},
     {NULL, NULL, NULL},

@@ -17,6 +17,7 @@ PKGS=(
   gtkwave                          # waveform viewer
   gnuplot-nox                      # plots
   python3                          # helper scripts (trace extraction)
+  libopenblas-dev                  # fp32 sgemm of the perplexity study (dse/lmfwd.c)
   clang libclang-rt-14-dev libomp-dev   # fuzz harnesses (libFuzzer, ASan, UBSan runtimes; OpenMP)
   munge slurmctld slurmd slurm-client   # make slurm-test: a one-node Slurm cluster (started by the test)
 )
