@@ -26,6 +26,7 @@
 #include "base/alloc.h"
 #include "base/fileio.h"
 #include "traces/gguf.h"
+#include "traces/workload.h"
 #include "traces/tokenizer.h"
 
 static const char *model, *ref;
@@ -74,7 +75,12 @@ static void model_metadata(void **state)
         const char *key;
         uint32_t v;
     } want[] = {{"llama.block_count", 30}, {"llama.embedding_length", 576}, {"llama.feed_forward_length", 1536},
-                {"llama.attention.head_count", 9}, {"llama.attention.head_count_kv", 3}};
+                {"llama.attention.head_count", 9}, {"llama.attention.head_count_kv", 3}, {"llama.vocab_size", 49152}};
+    /* the workload library's row (what `mpsim run --model smollm2-135m` simulates) is this file's model */
+    const WlModel *m = wl_model_find("smollm2-135m", &e);
+    assert_non_null(m);
+    assert_true(m->layers == 30 && m->hidden == 576 && m->ffn == 1536 && m->heads == 9 && m->kv_heads == 3 &&
+                m->head_dim == 576 / 9 && m->vocab == 49152 && m->ffn_kind == WL_FFN_GATED);
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         assert_int_equal(gguf_get_u32(f, want[i].key, &u, &e), MP_OK);
         assert_int_equal(u, want[i].v);

@@ -58,6 +58,8 @@ static const Published published[] = {
     {"llama3-8b", 8030261248LL, 128256LL * 4096, 0, RMS(32, 4096), 0},
     {"llama3-70b", 70553706496LL, 128256LL * 8192, 0, RMS(80, 8192), 0},
     {"mistral-7b", 7241732096LL, 32000LL * 4096, 0, RMS(32, 4096), 0},
+    /* SmolLM2-135M: the elements of the shipped GGUF's 272 tensors (tied embeddings: one matrix) */
+    {"smollm2-135m", 134515008LL, 0, 0, RMS(30, 576), 0},
     {"yi-6b", 6061035520LL, 64000LL * 4096, 0, RMS(32, 4096), 0},
     {"opt-1.3b", 1315758080LL, 0, 2050LL * 2048, LN(24, 2048), OPT_BIAS(24, 2048, 8192)},
     {"opt-6.7b", 6658473984LL, 0, 2050LL * 4096, LN(32, 4096), OPT_BIAS(32, 4096, 16384)},

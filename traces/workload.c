@@ -30,6 +30,8 @@ const WlModel wl_models[] = {
      "Yi-6B: Llama architecture, GQA with 4 KV heads"},
     {"mistral-7b",  32,    4096,  32,   8,  128,  14336, 32000,  WL_FFN_GATED,
      "Mistral-7B v0.1: GQA with 8 KV heads; its 4096-token sliding window is not modelled"},
+    {"smollm2-135m", 30,   576,   9,    3,  64,   1536,  49152,  WL_FFN_GATED,
+     "SmolLM2-135M: the real model of `mpsim perplexity` (GGUF metadata); tied embeddings: lm_head is the token matrix"},
     {"tiny",        2,     256,   4,    2,  64,   512,   1000,   WL_FFN_GATED,
      "test model: small enough for cycle mode, GQA 4/2, gated FFN"},
 };
