@@ -5,7 +5,8 @@
 #
 # Every PE kind of the iso-area presets on Llama-2-7B (prefill 2048 and decode at KV 2048, batch 1
 # and 16) with each kind's accuracy, run as a sweep (configs/sweeps/main.ini) into a fresh
-# RUN_DIR/main.db; prints the summary against fp16, the measured GPU beside four of the kinds (when a
+# RUN_DIR/main.db; prints each format's perplexity on the real SmolLM2-135M (a slice), the operand
+# formats and what binds each design, prints the summary against fp16, the measured GPU beside four of the kinds (when a
 # GPU results file covers llama2-7b's shapes), and writes the report (plots, CSV, HTML) to
 # RUN_DIR/report/. Stops at the first failing step with its exit status.
 set -euo pipefail
@@ -19,6 +20,19 @@ say "$mpsim" sweep configs/sweeps/main.ini --db "$run_dir/main.db"
 echo
 say "$mpsim" summary --db "$run_dir/main.db" --baseline iso/fp16
 echo
+
+# Perplexity of the real SmolLM2-135M through each iso design's format (a slice: 512 tokens of GPL-3,
+# windows of 64; docs/accuracy.md has the full study). The model comes with `make deps`.
+gguf=${MPSIM_SMOLLM2_GGUF:-build/cache/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf}
+if [ -f "$gguf" ]; then
+  echo "== perplexity of SmolLM2-135M per iso design's format (slice: --ctx 64 --tokens 512) =="
+  say "$mpsim" perplexity --gguf "$gguf" --ctx 64 --tokens 512 \
+    --formats fp16,int8,w4a16-dq,mixpe-w4a8,mixpe-w4a16,bitmod-w4,bitmod-w3,olive-w4a4,ant-w4a4,olive-w4a16,ant-w4a16
+  echo
+else
+  echo "== perplexity: skipped, no SmolLM2 model at $gguf (make deps fetches it; docs/data.md) =="
+  echo
+fi
 
 # The operand formats each design runs with ([quant] *_format; docs/config.md).
 echo "== operand formats of each design (weights, activations, KV cache, outputs; mpsim list formats) =="
