@@ -15,6 +15,9 @@
 #include "base/jsonout.h"
 #include "cli/cmds.h"
 #include "dse/perplexity.h"
+#include "models/opfmt.h"
+#include "models/pekind.h"
+#include "sim/config.h"
 #include "traces/gguf.h"
 #include "traces/tokenizer.h"
 
@@ -27,9 +30,9 @@
 #define PPL_TOP 4
 
 typedef struct PplOpts {
-    const char *model, *gguf, *formats, *text, *datapath, *kv, *json;
+    const char *model, *gguf, *formats, *text, *datapath, *kv, *json, *arch, *set;
     int64_t ctx, tokens, threads;
-    int stats;
+    int stats, quiet;
 } PplOpts;
 
 static int add_formats(PplStudy *s, const char *list, MpErr *e)
@@ -179,9 +182,41 @@ static int write_json(const PplOpts *o, const char *gguf, const PplStudy *s, siz
     return rc;
 }
 
+/* The operands of a design (--arch, --set): the format row its simulation runs with
+ * (num_format_for_operands) and its KV cache as the forward pass's KV hook names it. Its stored
+ * outputs change no number here unless they are narrower than its activations, which is refused. */
+static int design_operands(const char *arch, const char *set, char *fmt, size_t cap, const char **kv, MpErr *e)
+{
+    ArchConfig c;
+    int rc = config_load(arch, &c, NULL, NULL, 0, e);
+    if (rc == MP_OK && set)
+        rc = config_apply_sets(&c, set, e);
+    if (rc)
+        return rc;
+    const int act = config_act_fmt(&c), kvf = config_kv_fmt(&c), out = config_out_fmt(&c);
+    const NumFormat *nf = num_format_for_operands((PeKindId)c.pe_kind, c.weight_bits, act);
+    if (!nf)
+        return mp_errf(e, MP_EINPUT, "%s: no accuracy format runs pe_kind %s with %s activations", c.name,
+                       pe_kind_names[c.pe_kind], op_fmts[act].name);
+    if (out != act && !opfmt_is_float((OpFmtId)out))
+        return mp_errf(e, MP_EINPUT, "%s: outputs stored as %s and requantized to its %s activations: the forward "
+                                     "pass quantizes once, to the activation format (--set quant.out_format=%s)",
+                       c.name, op_fmts[out].name, op_fmts[act].name, op_fmts[act].name);
+    static const struct { int fmt; const char *hook; } kvs[] = {{OPF_FP32, "none"}, {OPF_FP16, "fp16"}, {OPF_INT8, "int8"}};
+    *kv = NULL;
+    for (size_t i = 0; i < sizeof kvs / sizeof kvs[0]; i++)
+        if (kvs[i].fmt == kvf)
+            *kv = kvs[i].hook;
+    if (!*kv)
+        return mp_errf(e, MP_EINPUT, "%s: KV cache stored as %s: the forward pass keeps it as fp32, fp16 or int8 "
+                                     "(--set quant.kv_format=fp16 or int8)", c.name, op_fmts[kvf].name);
+    snprintf(fmt, cap, "%s", nf->name);
+    return MP_OK;
+}
+
 int cmd_perplexity(int argc, char **argv)
 {
-    PplOpts o = {"smollm2-135m", NULL, "all", PPL_DEFAULT_TEXT, "ideal", "none", NULL, 256, 8192, 2, 0};
+    PplOpts o = {"smollm2-135m", NULL, NULL, PPL_DEFAULT_TEXT, "ideal", NULL, NULL, NULL, NULL, 256, 8192, 2, 0, 0};
     const CliOpt opts[] = {
         {"model", CLI_STR, &o.model, "NAME", "the model: smollm2-135m (the only real model here; default)"},
         {"gguf", CLI_STR, &o.gguf, "FILE", "its GGUF file (default: $MPSIM_SMOLLM2_GGUF, else make deps' cache)"},
@@ -192,9 +227,13 @@ int cmd_perplexity(int argc, char **argv)
         {"datapath", CLI_STR, &o.datapath, "ideal|hw", "ideal: dequantized values, fp32 sgemm (default); hw: the "
                                                        "hardware-exact golden datapath (slow: slices only)"},
         {"kv", CLI_STR, &o.kv, "none|fp16|int8", "KV-cache format of every row, the baseline too (int8: per token and KV head); default none"},
+        {"arch", CLI_STR, &o.arch, "NAME|FILE", "a design (preset or config): its PE kind's format with its weights and "
+                                                "activations, and its KV cache, instead of --formats and --kv"},
+        {"set", CLI_STR, &o.set, "S.K=V,...", "with --arch: override its keys, e.g. quant.kv_format=int8"},
         {"threads", CLI_INT, &o.threads, "N", "worker threads (results do not depend on it); default 2"},
         {"stats", CLI_FLAG, &o.stats, "", "print the baseline's activation statistics per layer (and put them in the JSON)"},
         {"json", CLI_STR, &o.json, "FILE", "write results as JSON ('-' for stdout), atomically"},
+        {"quiet", CLI_FLAG, &o.quiet, "", "no progress on stderr"},
         {NULL, 0, NULL, NULL, NULL},
     };
     const CliSpec spec = {
@@ -205,7 +244,8 @@ int cmd_perplexity(int argc, char **argv)
         "every difference is relative to that 4-bit model. lm_head and attention's act x act products stay fp32.\n"
         "Windows: non-overlapping, ctx tokens each, no BOS, ctx-1 predictions each; only whole windows count.\n"
         "Progress goes to stderr. docs/accuracy.md describes the method and the measured table.\n"
-        "Example: mpsim perplexity --formats all --ctx 256 --tokens 8192",
+        "Example: mpsim perplexity --formats all --ctx 256 --tokens 8192\n"
+        "         mpsim perplexity --arch iso/fp16 --set quant.kv_format=int8 --ctx 64 --tokens 512",
         opts, 0, 0};
     int st = cmd_parse(&spec, argc, argv, NULL, NULL);
     if (st != CMD_GO_ON)
@@ -226,6 +266,18 @@ int cmd_perplexity(int argc, char **argv)
     else
         return mp_errf(&e, MP_EINPUT, "mpsim perplexity: --datapath takes ideal or hw, not '%s'", o.datapath),
                cli_fail(&e);
+    char arch_fmt[64];
+    if ((o.set && !o.arch) || (o.arch && (o.formats || o.kv)))
+        return mp_errf(&e, MP_EINPUT, "mpsim perplexity: --arch takes the place of --formats and --kv; --set needs --arch"),
+               cli_fail(&e);
+    if (o.arch && design_operands(o.arch, o.set, arch_fmt, sizeof arch_fmt, &o.kv, &e) != MP_OK)
+        return cli_fail(&e);
+    if (o.arch)
+        o.formats = arch_fmt;
+    if (!o.formats)
+        o.formats = "all";
+    if (!o.kv)
+        o.kv = "none";
     LmKvQuant kv;
     if (lm_kv_find(o.kv, &kv) != 0)
         return mp_errf(&e, MP_EINPUT, "mpsim perplexity: --kv takes none, fp16 or int8, not '%s'", o.kv), cli_fail(&e);
@@ -246,9 +298,10 @@ int cmd_perplexity(int argc, char **argv)
         rc = lm_load_gguf(gguf, &m, &e);
     if (rc == MP_OK) {
         s.m = m;
-        fprintf(stderr, "perplexity: %s: %zu tokens; %d formats + baseline, datapath %s, %lld threads\n", o.text, ntok,
-                s.nrow - 1, o.datapath, (long long)o.threads);
-        rc = ppl_run(&s, ids, (long long)ntok, o.tokens, o.stats, 1, &e);
+        if (!o.quiet)
+            fprintf(stderr, "perplexity: %s: %zu tokens; %d formats + baseline, datapath %s, %lld threads\n", o.text, ntok,
+                    s.nrow - 1, o.datapath, (long long)o.threads);
+        rc = ppl_run(&s, ids, (long long)ntok, o.tokens, o.stats, !o.quiet, &e);
         if (rc == MP_EINPUT && s.windows < 1)
             mp_err_prefix(&e, "%s", o.text);
     }

@@ -106,8 +106,14 @@ static void gp_str(FILE *f, const char *s)
 }
 
 /* Colours: one per PE kind (pekind.h order), one per energy component, a palette for designs. */
-static const char *const kind_color[PE_KIND_COUNT + 1] = {"#404040", "#1f77b4", "#8c564b", "#2ca02c", "#8fce6a",
-                                                          "#17becf", "#d62728", "#9467bd", "#ff7f0e", "#bcbd22"};
+static const char *const kind_color[PE_KIND_COUNT + 1] = {
+    [PE_FP16] = "#404040",        [PE_INT8] = "#1f77b4",          [PE_W4A16_DQ] = "#8c564b",
+    [PE_MIXPE_W4A8] = "#2ca02c",  [PE_MIXPE_W4A8_BS] = "#8fce6a", [PE_MIXPE_W4A16] = "#17becf",
+    [PE_BITMOD] = "#d62728",      [PE_OLIVE] = "#9467bd",         [PE_ANT] = "#ff7f0e",
+    [PE_OLIVE_W4A16] = "#c5b0d5", [PE_ANT_W4A16] = "#ffbb78",     [PE_KIND_COUNT] = "#bcbd22", /* other */
+};
+/* A kind added to pekind.h without a colour here plots grey rather than breaking gnuplot. */
+static const char *kind_colour(int k) { return kind_color[k] ? kind_color[k] : "#7f7f7f"; }
 static const char *const design_color[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
                                            "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#393b79", "#637939"};
 #define NDCOLOR ((int)(sizeof design_color / sizeof design_color[0]))
@@ -288,7 +294,7 @@ static void plot_pareto(RepPlots *c, const RepData *r, const RepWork *w)
     for (int b = 0; b < nblock; b++) {
         int k = blk[b];
         fprintf(gp, "'%s' index %d using 2:3 with points pt 7 ps 1.3 lc rgb '%s' title '%s', \\\n     ", pl.dat, b,
-                kind_color[k], k < PE_KIND_COUNT ? pe_kind_names[k] : "other");
+                kind_colour(k), k < PE_KIND_COUNT ? pe_kind_names[k] : "other");
     }
     fprintf(gp, "'%s' index %d using 1:2 with steps dt 2 lw 1.5 lc rgb '#555555' notitle, \\\n     "
                 "'%s' index %d using 1:2 with points pt 6 ps 2.4 lw 1.5 lc rgb '#555555' title 'front (latency, "

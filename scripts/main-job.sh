@@ -26,7 +26,7 @@ echo
 gguf=${MPSIM_SMOLLM2_GGUF:-build/cache/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf}
 if [ -f "$gguf" ]; then
   echo "== perplexity of SmolLM2-135M per iso design's format (slice: --ctx 64 --tokens 512) =="
-  say "$mpsim" perplexity --gguf "$gguf" --ctx 64 --tokens 512 \
+  say "$mpsim" perplexity --gguf "$gguf" --ctx 64 --tokens 512 --quiet \
     --formats fp16,int8,w4a16-dq,mixpe-w4a8,mixpe-w4a16,bitmod-w4,bitmod-w3,olive-w4a4,ant-w4a4,olive-w4a16,ant-w4a16
   echo
 else

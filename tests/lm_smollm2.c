@@ -176,7 +176,7 @@ static void test_cli_slice(void **state)
     CLI_CONTAINS(cli_out, "no fp16 original");
     CLI_CONTAINS(cli_err, "window 4/4");
     cJSON *root = cli_json_file(tpath("slice.json"));
-    assert_int_equal(cJSON_GetArraySize(cli_arr(root, "formats")), 11);
+    assert_int_equal(cJSON_GetArraySize(cli_arr(root, "formats")), num_formats_count + 1); /* + baseline */
     assert_true(cli_num(root, "predictions") == 252);
     const cJSON *x;
     cJSON_ArrayForEach(x, cli_arr(root, "formats")) assert_true(isfinite(cli_num(x, "ppl")) && cli_num(x, "ppl") > 1);
@@ -214,6 +214,31 @@ static void test_cli_threads(void **state)
     cJSON_Delete(b);
 }
 
+/* --arch takes a design's operands: iso/mixpe-w4a8 is the mixpe-w4a8 format with its int8 KV cache, so
+ * it gives the same numbers, bit for bit, as naming both by hand. */
+static void test_cli_arch(void **state)
+{
+    (void)state;
+    char args[512];
+    snprintf(args, sizeof args, "perplexity --arch iso/mixpe-w4a8 --ctx 32 --tokens 64 --quiet --json '%s'",
+             tpath("arch.json"));
+    CLI_EXPECT(args, CLI_ERR_APART, 0);
+    snprintf(args, sizeof args, "perplexity --formats mixpe-w4a8 --kv int8 --ctx 32 --tokens 64 --quiet --json '%s'",
+             tpath("hand.json"));
+    CLI_EXPECT(args, CLI_ERR_APART, 0);
+    cJSON *a = cli_json_file(tpath("arch.json")), *b = cli_json_file(tpath("hand.json"));
+    assert_int_equal(cJSON_GetArraySize(cli_arr(a, "formats")), 2);
+    assert_string_equal(cli_str(a, "kv_format"), "int8");
+    const char *names[] = {"baseline", "mixpe-w4a8"};
+    for (int i = 0; i < 2; i++) {
+        double pa = ppl_of(a, names[i]), pb = ppl_of(b, names[i]);
+        if (memcmp(&pa, &pb, sizeof pa) != 0)
+            fail_msg("%s: ppl %.17g with --arch, %.17g by hand", names[i], pa, pb);
+    }
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -222,6 +247,7 @@ int main(void)
         cmocka_unit_test(test_real_threads),
         cmocka_unit_test(test_cli_threads),
         cmocka_unit_test(test_cli_slice),
+        cmocka_unit_test(test_cli_arch),
     };
     return cmocka_run_group_tests(tests, setup_real, teardown_real);
 }

@@ -50,6 +50,14 @@ static void test_bad_input(void **state)
         {"perplexity --gguf /nonexistent.gguf", "/nonexistent.gguf"},
         {"perplexity --bogus", "bogus"},
         {"perplexity --ctx abc", "abc"},
+        /* a design's operands (--arch): instead of --formats and --kv, checked before the model is read */
+        {"perplexity --arch iso/fp16 --formats int8", "--arch takes the place of --formats and --kv"},
+        {"perplexity --arch iso/fp16 --kv int8", "--arch takes the place of --formats and --kv"},
+        {"perplexity --set quant.kv_format=int8", "--set needs --arch"},
+        {"perplexity --arch iso/nosuch", "iso/nosuch"},
+        {"perplexity --arch iso/fp16 --set quant.kv_format=uint4", "kv_format = uint4"},
+        {"perplexity --arch iso/olive", "KV cache stored as olive4"},
+        {"perplexity --arch iso/int8 --set quant.act_format=int4", "requantized to its int4 activations"},
     };
     CLI_EXPECT_CASES(cases, CLI_ERR_APART, 2);
     if (access(gguf(), R_OK) != 0)
