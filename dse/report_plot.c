@@ -105,15 +105,14 @@ static void gp_str(FILE *f, const char *s)
     fputc('\'', f);
 }
 
-/* Colours: one per PE kind (pekind.h order), one per energy component, a palette for designs. */
-static const char *const kind_color[PE_KIND_COUNT + 1] = {
-    [PE_FP16] = "#404040",        [PE_INT8] = "#1f77b4",          [PE_W4A16_DQ] = "#8c564b",
-    [PE_MIXPE_W4A8] = "#2ca02c",  [PE_MIXPE_W4A8_BS] = "#8fce6a", [PE_MIXPE_W4A16] = "#17becf",
-    [PE_BITMOD] = "#d62728",      [PE_OLIVE] = "#9467bd",         [PE_ANT] = "#ff7f0e",
-    [PE_OLIVE_W4A16] = "#c5b0d5", [PE_ANT_W4A16] = "#ffbb78",     [PE_KIND_COUNT] = "#bcbd22", /* other */
-};
-/* A kind added to pekind.h without a colour here plots grey rather than breaking gnuplot. */
-static const char *kind_colour(int k) { return kind_color[k] ? kind_color[k] : "#7f7f7f"; }
+/* Colours: one per PE kind, one per energy component, a palette for designs. Kind k (pekind.h
+ * order) plots in kind_color[k], "other" in the entry after the last kind; the palette is longer
+ * than the kind table so that a new kind has its own colour at once. */
+static const char *const kind_color[] = {"#404040", "#1f77b4", "#8c564b", "#2ca02c", "#8fce6a", "#17becf",
+                                         "#d62728", "#9467bd", "#ff7f0e", "#c5b0d5", "#ffbb78", "#bcbd22",
+                                         "#98df8a", "#aec7e8", "#f7b6d2", "#c49c94"};
+_Static_assert(sizeof kind_color / sizeof kind_color[0] >= PE_KIND_COUNT + 1, "a colour for every PE kind and other");
+static const char *kind_colour(int k) { return kind_color[k < PE_KIND_COUNT ? k : PE_KIND_COUNT]; }
 static const char *const design_color[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
                                            "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#393b79", "#637939"};
 #define NDCOLOR ((int)(sizeof design_color / sizeof design_color[0]))
