@@ -191,7 +191,6 @@ static int64_t step_store_bits(const Ctx *x, const MapStep *st)
     return st->last_k ? map_block_bits(x->p.y_dram_bits, st->mb, st->nb) : 0;
 }
 
-/* Transfer events; the DRAM channel's own cycles count each transfer's latency and beats. */
 /* The conversions on the DMA path between a stored format and the one the array takes or gives
  * (docs/simulator.md, "Operand formats"): into an integer format a scale-and-round per element
  * (after a max reduction for a dynamic per-token scale, and OliVe's outlier-victim pair encoder);
