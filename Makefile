@@ -15,10 +15,10 @@
 # Layers, bottom-up (each depends only on the ones above it in this list):
 #   base/      errors, allocator hook, RNG, strict parsing, atomic file output, option tables
 #   models/    number formats, quantizers, the PE kind table, golden arithmetic, accuracy metrics
-#   traces/    LLM workload library, trace/CSV/safetensors readers, synthetic tensors
+#   traces/    LLM workload library, trace/CSV/safetensors/GGUF readers, tokenizer, synthetic tensors
 #   dataflow/  tiling and mapping of a GEMM onto an array and its buffers (no clocks)
 #   sim/       the simulator: config, PE timing, array, engine, events, energy, area, runs
-#   dse/       design-space studies: sweeps, worker pool, SQLite, Pareto, reports, accuracy studies
+#   dse/       design-space studies: sweeps (local, Slurm), SQLite, Pareto, reports, accuracy and perplexity
 #   cli/       the mpsim binary: main, one file per subcommand (not in libmpsim.a)
 # `make check-layers` enforces the order from LAYERS (scripts/check-layers.sh).
 
