@@ -1,6 +1,8 @@
 /* base/utf8.c — see utf8.h. */
 #include "base/utf8.h"
 
+#include <string.h>
+
 size_t mp_utf8_seq_len(const unsigned char *p, size_t n)
 {
     unsigned c = p[0];
@@ -40,4 +42,35 @@ size_t mp_utf8_bad_at(const unsigned char *s, size_t len)
     while (i < len && (k = mp_utf8_seq_len(s + i, len - i)) != 0)
         i += k;
     return i;
+}
+
+const char *mp_utf8_printable(const char *s, size_t len, char out[MP_UTF8_PRINTABLE_CAP])
+{
+    size_t n = 0, i = 0;
+    while (i < len && n < 64) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x80) {
+            size_t k = mp_utf8_seq_len((const unsigned char *)s + i, len - i);
+            if (!k || n + k > 64) {
+                if (!k) {
+                    out[n++] = '?';
+                    i++;
+                    continue;
+                }
+                break;
+            }
+            memcpy(out + n, s + i, k);
+            n += k;
+            i += k;
+            continue;
+        }
+        out[n++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+        i++;
+    }
+    if (i < len) {
+        memcpy(out + n, "...", 3);
+        n += 3;
+    }
+    out[n] = '\0';
+    return out;
 }

@@ -34,12 +34,9 @@ int acc_study_add_format(AccStudy *s, const char *name, BitmodErrMode bm_err, Mp
             return mp_errf(e, MP_EINPUT, "format '%s': unknown BitMoD variant (er_pos, er_neg, ea_pos, ea_neg)", name);
     }
     const NumFormat *nf = num_format_find(base);
-    if (!nf) {
-        char list[512];
-        size_t n = 0;
-        for (int i = 0; i < num_formats_count && n < sizeof list; i++)
-            n += (size_t)snprintf(list + n, sizeof list - n, "%s%s", i ? ", " : "", num_formats[i].name);
-        return mp_errf(e, MP_EINPUT, "unknown format '%s' (known: %s, all)", name, list);
+    if (!nf) { /* the message names what was given, the variant included */
+        (void)num_format_lookup(name, e);
+        return MP_EINPUT;
     }
     if (only && nf->wq.scheme != QS_BITMOD)
         return mp_errf(e, MP_EINPUT, "format '%s': a ':variant' applies only to bitmod formats", name);

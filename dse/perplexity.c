@@ -26,14 +26,9 @@ void ppl_free(PplStudy *s)
 
 int ppl_add_format(PplStudy *s, const char *name, MpErr *e)
 {
-    const NumFormat *nf = num_format_find(name);
-    if (!nf) {
-        char list[512];
-        size_t n = 0;
-        for (int i = 0; i < num_formats_count && n < sizeof list; i++)
-            n += (size_t)snprintf(list + n, sizeof list - n, "%s%s", i ? ", " : "", num_formats[i].name);
-        return mp_errf(e, MP_EINPUT, "unknown format '%s' (known: %s, all)", name, list);
-    }
+    const NumFormat *nf = num_format_lookup(name, e);
+    if (!nf)
+        return MP_EINPUT;
     for (int i = 1; i < s->nrow; i++)
         if (s->row[i].nf == nf)
             return mp_errf(e, MP_EINPUT, "format '%s' is listed twice", name);

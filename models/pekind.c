@@ -3,6 +3,7 @@
  * docs/rtl.md §2; of the GPU kernels: docs/gpu.md. */
 #include "models/pekind.h"
 
+#include <stdio.h>
 #include <string.h>
 
 const char *const pe_kind_names[PE_KIND_COUNT + 1] = {
@@ -237,6 +238,19 @@ const NumFormat *num_format_find(const char *name)
     for (int i = 0; i < num_formats_count; i++)
         if (!strcmp(num_formats[i].name, name))
             return &num_formats[i];
+    return NULL;
+}
+
+const NumFormat *num_format_lookup(const char *name, MpErr *e)
+{
+    const NumFormat *nf = num_format_find(name);
+    if (nf)
+        return nf;
+    char list[512];
+    size_t n = 0;
+    for (int i = 0; i < num_formats_count && n < sizeof list; i++)
+        n += (size_t)snprintf(list + n, sizeof list - n, "%s%s", i ? ", " : "", num_formats[i].name);
+    mp_errf(e, MP_EINPUT, "unknown format '%s' (known: %s, all)", name, list);
     return NULL;
 }
 

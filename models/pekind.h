@@ -135,6 +135,8 @@ typedef struct NumFormat {
 extern const NumFormat num_formats[];
 extern const int num_formats_count;
 const NumFormat *num_format_find(const char *name);
+/* num_format_find, or NULL with MP_EINPUT "unknown format 'NAME' (known: ..., all)". */
+const NumFormat *num_format_lookup(const char *name, MpErr *e);
 /* The format a PE kind runs with a given weight width (its variant's format); NULL if none. */
 const NumFormat *num_format_for_kind(PeKindId kind, int weight_bits);
 /* The same with the activations in `act` (an OpFmtId the kind takes): the variant's format when act

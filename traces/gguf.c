@@ -107,37 +107,6 @@ const char *gguf_val_type_name(GgufValType t)
     return (unsigned)t < GGUF_VAL_COUNT ? val_names[t] : "?";
 }
 
-/* A printable copy of untrusted text for messages: at most 64 bytes, control bytes and bad
- * UTF-8 as '?', cut on a character boundary and marked "..." when cut. */
-static const char *safe_text(const char *s, size_t len, char out[80])
-{
-    size_t n = 0, i = 0;
-    while (i < len && n < 64) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x80) {
-            size_t k = mp_utf8_seq_len((const unsigned char *)s + i, len - i);
-            if (!k) {
-                out[n++] = '?';
-                i++;
-                continue;
-            }
-            if (n + k > 64)
-                break;
-            memcpy(out + n, s + i, k);
-            n += k;
-            i += k;
-            continue;
-        }
-        out[n++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
-        i++;
-    }
-    if (i < len) {
-        memcpy(out + n, "...", 3);
-        n += 3;
-    }
-    out[n] = '\0';
-    return out;
-}
 
 /* ---- cursor --------------------------------------------------------------------- */
 
@@ -414,8 +383,8 @@ static int rd_tensor(Cur *c, GgufTensor *t, size_t index)
     snprintf(c->where, sizeof c->where, "tensor %zu", index);
     if ((rc = rd_str(c, &t->name, NULL, 0, "tensor name")))
         return rc;
-    char nb[80];
-    snprintf(c->where, sizeof c->where, "tensor '%s'", safe_text(t->name, strlen(t->name), nb));
+    char nb[MP_UTF8_PRINTABLE_CAP];
+    snprintf(c->where, sizeof c->where, "tensor '%s'", mp_utf8_printable(t->name, strlen(t->name), nb));
     if (!t->name[0])
         return cfail(c, at, "empty tensor name");
     if (strlen(t->name) > GGUF_NAME_MAX)
@@ -466,17 +435,17 @@ static int by_offset_f(const GgufFile *f, size_t a, size_t b)
 /* Layout checks once the data section is known (see gguf.h). */
 static int check_layout(GgufFile *f, MpErr *e)
 {
-    char nb[80], nb2[80];
+    char nb[MP_UTF8_PRINTABLE_CAP], nb2[MP_UTF8_PRINTABLE_CAP];
     const uint64_t A = f->alignment, D = f->data_bytes;
     for (size_t i = 0; i < f->ntensor; i++) {
         const GgufTensor *t = &f->t[i];
         if (t->offset % A)
             return mp_errf(e, MP_EINPUT, "%s: tensor '%s': offset %" PRIu64 " is not a multiple of the alignment %" PRIu64,
-                           f->path, safe_text(t->name, strlen(t->name), nb), t->offset, A);
+                           f->path, mp_utf8_printable(t->name, strlen(t->name), nb), t->offset, A);
         if (t->offset > D || t->bytes > D - t->offset)
             return mp_errf(e, MP_EINPUT,
                            "%s: tensor '%s': bytes [%" PRIu64 ", %" PRIu64 ") of the data section lie past its end (%" PRIu64
-                           " bytes)", f->path, safe_text(t->name, strlen(t->name), nb), t->offset,
+                           " bytes)", f->path, mp_utf8_printable(t->name, strlen(t->name), nb), t->offset,
                            t->offset + (t->bytes < UINT64_MAX - t->offset ? t->bytes : 0), D);
     }
     if (!f->ntensor)
@@ -511,13 +480,13 @@ static int check_layout(GgufFile *f, MpErr *e)
         if (k && t->offset < end)
             rc = mp_errf(e, MP_EINPUT, "%s: tensor '%s': bytes [%" PRIu64 ", %" PRIu64 ") overlap tensor '%s' ([%" PRIu64
                                        ", %" PRIu64 "))",
-                         f->path, safe_text(t->name, strlen(t->name), nb), t->offset, t->offset + t->bytes,
-                         safe_text(f->t[idx[k - 1]].name, strlen(f->t[idx[k - 1]].name), nb2),
+                         f->path, mp_utf8_printable(t->name, strlen(t->name), nb), t->offset, t->offset + t->bytes,
+                         mp_utf8_printable(f->t[idx[k - 1]].name, strlen(f->t[idx[k - 1]].name), nb2),
                          f->t[idx[k - 1]].offset, end);
         else if (t->offset - end >= A)
             rc = mp_errf(e, MP_EINPUT,
                          "%s: tensor '%s': %" PRIu64 " unused bytes before it in the data section (padding is < %" PRIu64 ")",
-                         f->path, safe_text(t->name, strlen(t->name), nb), t->offset - end, A);
+                         f->path, mp_utf8_printable(t->name, strlen(t->name), nb), t->offset - end, A);
         end = t->offset + t->bytes;
     }
     if (!rc && D - end >= A)
@@ -564,8 +533,8 @@ static int open_body(GgufFile *f, MpErr *e)
         snprintf(c.where, sizeof c.where, "metadata entry %zu", i);
         if ((rc = rd_str(&c, &f->kv[i].key, NULL, 0, "key")))
             return rc;
-        char kb[80];
-        snprintf(c.where, sizeof c.where, "key '%s'", safe_text(f->kv[i].key, strlen(f->kv[i].key), kb));
+        char kb[MP_UTF8_PRINTABLE_CAP];
+        snprintf(c.where, sizeof c.where, "key '%s'", mp_utf8_printable(f->kv[i].key, strlen(f->kv[i].key), kb));
         if (!f->kv[i].key[0])
             return cfail(&c, at, "empty key");
         if ((rc = rd_val_type(&c, &t, "value type")) || (rc = rd_val(&c, t, &f->kv[i].val, 0)))
@@ -595,15 +564,15 @@ static int open_body(GgufFile *f, MpErr *e)
     msort(f, kv_key_of, f->kv_sorted, tmp, f->nkv);
     msort(f, t_name_of, f->t_sorted, tmp, f->ntensor);
     mp_free(tmp);
-    char nb[80];
+    char nb[MP_UTF8_PRINTABLE_CAP];
     for (size_t i = 1; i < f->nkv; i++)
         if (!strcmp(f->kv[f->kv_sorted[i]].key, f->kv[f->kv_sorted[i - 1]].key))
             return mp_errf(e, MP_EINPUT, "%s: key '%s': duplicate metadata key", f->path,
-                           safe_text(f->kv[f->kv_sorted[i]].key, strlen(f->kv[f->kv_sorted[i]].key), nb));
+                           mp_utf8_printable(f->kv[f->kv_sorted[i]].key, strlen(f->kv[f->kv_sorted[i]].key), nb));
     for (size_t i = 1; i < f->ntensor; i++)
         if (!strcmp(f->t[f->t_sorted[i]].name, f->t[f->t_sorted[i - 1]].name))
             return mp_errf(e, MP_EINPUT, "%s: tensor '%s': duplicate tensor name", f->path,
-                           safe_text(f->t[f->t_sorted[i]].name, strlen(f->t[f->t_sorted[i]].name), nb));
+                           mp_utf8_printable(f->t[f->t_sorted[i]].name, strlen(f->t[f->t_sorted[i]].name), nb));
 
     /* Alignment. */
     f->alignment = GGUF_DEFAULT_ALIGNMENT;
@@ -843,39 +812,39 @@ int gguf_get_arr_f32(const GgufFile *f, const char *key, const float **vals, uin
 
 static int read_at(GgufFile *f, uint64_t off, void *dst, size_t n, const char *name, MpErr *e)
 {
-    char nb[80];
+    char nb[MP_UTF8_PRINTABLE_CAP];
     if (fseeko(f->fp, (off_t)off, SEEK_SET) != 0 || fread(dst, 1, n, f->fp) != n)
         return mp_errf(e, MP_EIO, "%s: tensor '%s': read failed at byte %" PRIu64 "%s", f->path,
-                       safe_text(name, strlen(name), nb), off, ferror(f->fp) ? "" : " (the file shrank)");
+                       mp_utf8_printable(name, strlen(name), nb), off, ferror(f->fp) ? "" : " (the file shrank)");
     return MP_OK;
 }
 
 static int unsupported(const GgufFile *f, const GgufTensor *t, MpErr *e)
 {
-    char list[400], nb[80];
+    char list[400], nb[MP_UTF8_PRINTABLE_CAP];
     size_t n = 0;
     list[0] = '\0';
     for (int c = 0; c < GGML_TYPE_CODES; c++)
         if (ggml_type_can_dequant(c))
             n += (size_t)snprintf(list + n, sizeof list - n, "%s%s", n ? " " : "", ggml_type_name(c));
     return mp_errf(e, MP_EINPUT, "%s: tensor '%s': type %s is not supported for conversion to f32 (supported: %s)",
-                   f->path, safe_text(t->name, strlen(t->name), nb), ggml_type_name((int)t->type), list);
+                   f->path, mp_utf8_printable(t->name, strlen(t->name), nb), ggml_type_name((int)t->type), list);
 }
 
 int gguf_tensor_read_rows_f32(GgufFile *f, size_t i, uint64_t row0, uint64_t nrows, float *dst, size_t cap,
                               MpErr *e)
 {
-    char nb[80];
+    char nb[MP_UTF8_PRINTABLE_CAP];
     const GgufTensor *t = &f->t[i];
     if (!ggml_type_can_dequant((int)t->type))
         return unsupported(f, t, e);
     const uint64_t rows = t->numel / t->ne[0];
     if (row0 > rows || nrows > rows - row0)
         return mp_errf(e, MP_EINPUT, "%s: tensor '%s': rows [%" PRIu64 ", %" PRIu64 ") out of range (%" PRIu64 " rows)",
-                       f->path, safe_text(t->name, strlen(t->name), nb), row0, row0 + nrows, rows);
+                       f->path, mp_utf8_printable(t->name, strlen(t->name), nb), row0, row0 + nrows, rows);
     if (nrows && (uint64_t)cap / nrows < t->ne[0])
         return mp_errf(e, MP_EINPUT, "%s: tensor '%s': %" PRIu64 " rows need %" PRIu64 " floats, the buffer holds %zu",
-                       f->path, safe_text(t->name, strlen(t->name), nb), nrows, nrows * t->ne[0], cap);
+                       f->path, mp_utf8_printable(t->name, strlen(t->name), nb), nrows, nrows * t->ne[0], cap);
     unsigned be, bb;
     (void)ggml_type_block((int)t->type, &be, &bb);
     const uint64_t row_bytes = t->ne[0] / be * bb;
@@ -927,10 +896,10 @@ int gguf_tensor_read_f32_alloc(GgufFile *f, size_t i, float **out, MpErr *e)
 
 int gguf_tensor_read_raw(GgufFile *f, size_t i, void *dst, size_t cap, MpErr *e)
 {
-    char nb[80];
+    char nb[MP_UTF8_PRINTABLE_CAP];
     const GgufTensor *t = &f->t[i];
     if (cap < t->bytes)
         return mp_errf(e, MP_EINPUT, "%s: tensor '%s': needs %" PRIu64 " bytes, the buffer holds %zu", f->path,
-                       safe_text(t->name, strlen(t->name), nb), t->bytes, cap);
+                       mp_utf8_printable(t->name, strlen(t->name), nb), t->bytes, cap);
     return read_at(f, f->data_start + t->offset, dst, (size_t)t->bytes, t->name, e);
 }

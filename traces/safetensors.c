@@ -95,38 +95,6 @@ int st_utf8_valid(const char *s)
     return mp_utf8_bad_at((const unsigned char *)s, n) == n;
 }
 
-/* A printable copy of untrusted text for messages: at most 64 bytes, control bytes as
- * '?', cut on a UTF-8 boundary and marked "..." when cut. */
-const char *st_safe_text(const char *s, size_t len, char out[80])
-{
-    size_t n = 0, i = 0;
-    while (i < len && n < 64) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x80) {
-            size_t k = mp_utf8_seq_len((const unsigned char *)s + i, len - i);
-            if (!k || n + k > 64) {
-                if (!k) {
-                    out[n++] = '?';
-                    i++;
-                    continue;
-                }
-                break;
-            }
-            memcpy(out + n, s + i, k);
-            n += k;
-            i += k;
-            continue;
-        }
-        out[n++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
-        i++;
-    }
-    if (i < len) {
-        memcpy(out + n, "...", 3);
-        n += 3;
-    }
-    out[n] = '\0';
-    return out;
-}
 
 static void fmt_shape(const uint64_t *shape, int rank, char *buf, size_t cap)
 {
@@ -170,7 +138,7 @@ static int scan_fail(const char *path, size_t at, const unsigned char *ctx, size
     va_end(ap);
     if (ctx)
         return mp_errf(e, MP_EINPUT, "%s: header byte %zu: in entry '%s': %s", path, at,
-                       st_safe_text((const char *)ctx, ctxlen, name), what);
+                       mp_utf8_printable((const char *)ctx, ctxlen, name), what);
     return mp_errf(e, MP_EINPUT, "%s: header byte %zu: %s", path, at, what);
 }
 
@@ -257,7 +225,7 @@ static int hdr_scan(const char *path, const unsigned char *h, size_t n, MpErr *e
                              (h[i] >= '0' && h[i] <= '9')))
                 i++;
             size_t tl = i - start;
-            st_safe_text((const char *)h + start, tl, tok);
+            mp_utf8_printable((const char *)h + start, tl, tok);
             if (i == d0 || memchr(h + start, '.', tl) || memchr(h + start, 'e', tl) || memchr(h + start, 'E', tl) ||
                 memchr(h + d0, '-', i - d0) || memchr(h + start, '+', tl))
                 return scan_fail(path, start, ctx, ctxlen, e,

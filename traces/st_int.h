@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "base/utf8.h"
+
 /* One metadata entry: "key": "value", both NUL-terminated UTF-8. */
 typedef struct StMeta {
     char *key, *value;
@@ -16,9 +18,7 @@ int st_utf8_valid(const char *s);
 /* qsort order of StMeta by key (strcmp). */
 int st_by_meta_key(const void *a, const void *b);
 
-/* A printable copy of untrusted text (len bytes) for messages, in out: at most 64 bytes,
- * control bytes as '?', cut on a UTF-8 boundary and marked "..." when cut. Returns out. */
-const char *st_safe_text(const char *s, size_t len, char out[80]);
-#define SAFE(s, buf) st_safe_text((s), strlen(s), (buf))
+/* A printable copy of the untrusted NUL-terminated text s for messages (base/utf8.h). */
+#define SAFE(s, buf) mp_utf8_printable((s), strlen(s), (buf))
 
 #endif
