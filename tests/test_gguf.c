@@ -20,6 +20,7 @@
 
 #include "cliutil.h"
 #include "testutil.h"
+#include "ggufbuf.h"
 
 #include "base/alloc.h"
 #include "base/rng.h"
@@ -31,32 +32,9 @@ static int setup_dir(void **state) { (void)state; return mkdtemp(tmpdir) ? 0 : -
 static int teardown_dir(void **state) { (void)state; return tu_rm_tree(tmpdir); }
 static const char *tpath(const char *name) { return tu_path(tmpdir, name); }
 
-/* ---- a byte builder: the tiny GGUF writer of these tests --------------------------- */
+/* ---- the tiny GGUF writer of these tests (bytes: tests/ggufbuf.h) ------------------ */
 
-typedef struct Buf {
-    unsigned char *b;
-    size_t n, cap;
-} Buf;
-
-static void put(Buf *b, const void *p, size_t n)
-{
-    if (b->n + n > b->cap) {
-        b->cap = (b->n + n) * 2 + 64;
-        b->b = realloc(b->b, b->cap);
-        assert_non_null(b->b);
-    }
-    if (n)
-        memcpy(b->b + b->n, p, n);
-    b->n += n;
-}
-static void put_u8(Buf *b, unsigned v) { unsigned char c = (unsigned char)v; put(b, &c, 1); }
-static void put_u16(Buf *b, unsigned v) { put_u8(b, v & 255); put_u8(b, (v >> 8) & 255); }
-static void put_u32(Buf *b, uint32_t v) { for (int i = 0; i < 4; i++) put_u8(b, (v >> 8 * i) & 255); }
-static void put_u64(Buf *b, uint64_t v) { for (int i = 0; i < 8; i++) put_u8(b, (unsigned)(v >> 8 * i) & 255); }
 static void put_f32(Buf *b, float x) { put_u32(b, tu_f32_bits(x)); }
-static void put_strn(Buf *b, const char *s, size_t n) { put_u64(b, n); put(b, s, n); }
-static void put_str(Buf *b, const char *s) { put_strn(b, s, strlen(s)); }
-static void pad_to(Buf *b, size_t a) { while (b->n % a) put_u8(b, 0); }
 
 /* Metadata entry headers: key and type; the caller appends the value. */
 static void kv(Buf *b, const char *key, GgufValType t) { put_str(b, key); put_u32(b, (uint32_t)t); }

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "testutil.h"
+#include "ggufbuf.h"
 
 #include "base/alloc.h"
 #include "base/rng.h"
@@ -29,24 +30,6 @@ static int teardown_dir(void **state) { (void)state; return tu_rm_tree(tmpdir); 
 
 /* ---- a GGUF with tokenizer metadata ------------------------------------------------ */
 
-typedef struct Buf {
-    unsigned char *b;
-    size_t n, cap;
-} Buf;
-
-static void put(Buf *b, const void *p, size_t n)
-{
-    if (b->n + n > b->cap) {
-        b->cap = (b->n + n) * 2 + 64;
-        b->b = realloc(b->b, b->cap);
-        assert_non_null(b->b);
-    }
-    memcpy(b->b + b->n, p, n);
-    b->n += n;
-}
-static void put_u32(Buf *b, uint32_t v) { unsigned char c[4] = {v & 255, (v >> 8) & 255, (v >> 16) & 255, v >> 24}; put(b, c, 4); }
-static void put_u64(Buf *b, uint64_t v) { put_u32(b, (uint32_t)v); put_u32(b, (uint32_t)(v >> 32)); }
-static void put_str(Buf *b, const char *s) { put_u64(b, strlen(s)); put(b, s, strlen(s)); }
 
 /* The 256 byte-level symbols in byte order (GPT-2's mapping), as UTF-8 strings. */
 static void byte_symbols(char sym[256][4])
