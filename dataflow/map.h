@@ -37,8 +37,16 @@ typedef enum { ORDER_MN, ORDER_NM } LoopOrder;
 /* Largest product of two GEMM dimensions (elements of one operand or of the output). */
 #define MAP_ELEMS_MAX ((int64_t)1 << 50)
 
+/* The causal mask of an attention GEMM (sim/engine.h, SimGemm.causal): along which dimension the
+ * keys lie. Query row i (of M) sees key j only when j <= i + causal_off. */
+typedef enum { MAP_CAUSAL_NONE, MAP_CAUSAL_N, MAP_CAUSAL_K } MapCausal;
+
 typedef struct MapProblem {
     int64_t m, n, k;
+    int causal;                /* MapCausal: QK^T has the keys on N, PV on K                   */
+    int64_t causal_off;        /* keys - m: a decode row (m = 1) sees every key                */
+    int x_onchip, y_onchip;    /* X arrives from / Y stays in SRAM: no DRAM transfer (fused
+                                * attention; sim/engine.h)                                     */
     int rows, cols;            /* PE array                                                    */
     int k_align;               /* Bk must be a multiple (group size, lanes), unless Bk = K    */
     double w_bits, x_bits;     /* bits per weight / activation element in SRAM (incl. metadata) */

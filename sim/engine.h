@@ -37,6 +37,16 @@ typedef struct SimGemm {
                      * covers every instance; the mapping is chosen for one. */
     int y_kv;       /* 1: the outputs are KV-cache entries (k/v projections), stored at kv_format;
                      * else at out_format. An act_act GEMM's second operand is read at kv_format. */
+    int causal;     /* MapCausal (dataflow/map.h): attention under the causal mask. Query row i of
+                     * an instance sees key j only when j <= i + (keys - m); schedule steps whose
+                     * block lies wholly above that diagonal are skipped (not computed, not loaded,
+                     * not stored); blocks that cross it are computed whole (masked in the vector
+                     * unit), as FlashAttention-style kernels do. MAP_CAUSAL_NONE: every block. */
+    int x_onchip;   /* 1: the X operand is already on chip (fused attention: P = softmax(S) left in
+                     * SRAM by the QK^T phase): its blocks are written into the activation buffer
+                     * without a DRAM load or DMA-path conversion */
+    int y_onchip;   /* 1: the outputs stay on chip (fused attention: S for the softmax and PV):
+                     * no DRAM store, no DMA-path conversion */
 } SimGemm;
 
 /* What a GEMM's time is made of: each resource's own cycles, the cycles it would need if nothing

@@ -123,7 +123,8 @@ int run_workload(const ArchConfig *c, const Workload *w, const RunOpts *o, RunRe
         const Gemm *g = &w->gemms[i];
         RunLayer *L = &r->layer[r->nlayer];
         L->g = *g;
-        SimGemm sg = {g->m, g->n, g->k, g->role == WL_ACT_ACT, 1, !strcmp(g->name, "k_proj") || !strcmp(g->name, "v_proj")};
+        SimGemm sg = {.m = g->m, .n = g->n, .k = g->k, .act_act = g->role == WL_ACT_ACT, .count = 1,
+                      .y_kv = !strcmp(g->name, "k_proj") || !strcmp(g->name, "v_proj")};
         if (o->progress)
             fprintf(stderr, "\r  [%d/%d] %-12s %lldx%lldx%lld   ", i + 1, w->ngemm, g->name, (long long)g->m,
                     (long long)g->n, (long long)g->k);
