@@ -68,6 +68,30 @@ const IniKey arch_schema[] = {
      "energy/area table configs/tech/<tech>.ini"},
     KEY("energy", "pe_energy_scale", INI_F64, pe_energy_scale, 0.01, 100, "1", "",
         "multiplier on PE energy (e.g. 1.5 for place-and-route)"),
+    /* Vector unit defaults: 16 lanes and the latencies of ONNXim's language-mode example config
+     * (vector_core_width 16; add 11, mul 6, exp 4, gelu 1 cycles); every class fully pipelined
+     * (one issue per lane per cycle, as ONNXim's vector unit); cmp 1, rcp 11 (as an add) and rope
+     * 17 (a multiply then an add) are our assumptions. docs/simulator.md, "Vector unit". */
+    KEY("vector", "lanes", INI_INT, vec_lanes, 1, 65536, "16", "lanes", "vector unit lanes (fp32)"),
+    KEY("vector", "buf_kib", INI_INT, vec_buf_kib, 1, 1 << 20, "64", "KiB",
+        "vector unit buffer (double-buffered: half holds the rows being loaded and stored)"),
+    KEY("vector", "fma_ii", INI_INT, vec_ii[VC_FMA], 1, 1024, "1", "cycles", "cycles between fma issues on a lane"),
+    KEY("vector", "cmp_ii", INI_INT, vec_ii[VC_CMP], 1, 1024, "1", "cycles", "cycles between compare issues"),
+    KEY("vector", "exp_ii", INI_INT, vec_ii[VC_EXP], 1, 1024, "1", "cycles", "cycles between exp issues"),
+    KEY("vector", "rcp_ii", INI_INT, vec_ii[VC_RCP], 1, 1024, "1", "cycles", "cycles between reciprocal issues"),
+    KEY("vector", "act_ii", INI_INT, vec_ii[VC_ACT], 1, 1024, "1", "cycles", "cycles between SiLU/GELU issues"),
+    KEY("vector", "rope_ii", INI_INT, vec_ii[VC_ROPE], 1, 1024, "1", "cycles", "cycles between RoPE issues"),
+    KEY("vector", "reduce_ii", INI_INT, vec_ii[VC_REDUCE], 1, 1024, "1", "cycles", "cycles between tree adds"),
+    KEY("vector", "fma_latency", INI_INT, vec_lat[VC_FMA], 0, 10000, "11", "cycles", "fma pipeline depth"),
+    KEY("vector", "cmp_latency", INI_INT, vec_lat[VC_CMP], 0, 10000, "1", "cycles", "compare pipeline depth"),
+    KEY("vector", "exp_latency", INI_INT, vec_lat[VC_EXP], 0, 10000, "4", "cycles", "exp pipeline depth"),
+    KEY("vector", "rcp_latency", INI_INT, vec_lat[VC_RCP], 0, 10000, "11", "cycles", "reciprocal pipeline depth"),
+    KEY("vector", "act_latency", INI_INT, vec_lat[VC_ACT], 0, 10000, "1", "cycles", "SiLU/GELU pipeline depth"),
+    KEY("vector", "rope_latency", INI_INT, vec_lat[VC_ROPE], 0, 10000, "17", "cycles", "RoPE pipeline depth"),
+    KEY("vector", "reduce_latency", INI_INT, vec_lat[VC_REDUCE], 0, 10000, "11", "cycles",
+        "one level of the reduction tree"),
+    KEY("attention", "fused", INI_BOOL, attn_fused, 0, 1, "false", "",
+        "FlashAttention-style: S and P stay on chip (falls back, with a note, when the tiles do not fit)"),
 };
 const int arch_schema_len = (int)(sizeof arch_schema / sizeof arch_schema[0]);
 

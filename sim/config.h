@@ -11,6 +11,7 @@
 
 #include "base/err.h"
 #include "base/inischema.h"
+#include "traces/vecop.h"
 
 typedef enum { DATAFLOW_OS, DATAFLOW_WS } Dataflow;
 /* Which orientations the array supports (dataflow/map.h): both (the mapper chooses per GEMM, edge
@@ -42,6 +43,11 @@ typedef struct ArchConfig {
     double dram_bg_mw;        /* background + refresh power with dram_tech = custom, mW   */
     char tech[64];            /* energy table: configs/tech/<tech>.ini                    */
     double pe_energy_scale;   /* multiplies PE energy (e.g. 1.5 for place-and-route)      */
+    /* the vector unit (sim/vecunit.h): lanes, its double-buffered SRAM, and per operation class
+     * (VecClass) the cycles between issues on one lane and the pipeline latency */
+    int vec_lanes, vec_buf_kib;
+    int vec_ii[VC_COUNT], vec_lat[VC_COUNT];
+    int attn_fused;           /* [attention] fused: S never leaves the chip (sim/run.h)    */
 } ArchConfig;
 
 /* "auto", then op_fmts[] names in OpFmtId order (index = 1 + OpFmtId); NULL-terminated. */

@@ -788,7 +788,8 @@ int sim_limits(SimLimits *l, MpErr *e)
 }
 
 const char *const sim_resource_names[SIM_RES_COUNT] = {"compute",   "dram",      "weight_ingest",
-                                                       "act_ingest", "sram_port", "fill_drain"};
+                                                       "act_ingest", "sram_port", "fill_drain",
+                                                       "vector"};
 
 SimResource sim_bound(const SimResult *r)
 {

@@ -58,7 +58,8 @@ typedef struct SimGemm {
  *   x_ingest     the activation edge at full width: sum(tm x steps x sc) / its length
  *   sram_port    cycles in which the SRAM ports, not the PEs, set the pace of a step
  *   fill_drain   the array's busy cycles not spent streaming steps: skew, pipeline latency, psum
- *                loads and drains not hidden behind another tile */
+ *                loads and drains not hidden behind another tile
+ *   vector       a vector row's lane cycles (sim/vecunit.h); 0 for a GEMM */
 typedef enum {
     SIM_RES_COMPUTE,
     SIM_RES_DRAM,
@@ -66,6 +67,7 @@ typedef enum {
     SIM_RES_X_INGEST,
     SIM_RES_SRAM_PORT,
     SIM_RES_FILL_DRAIN,
+    SIM_RES_VECTOR, /* the vector unit's lanes (sim/vecunit.h): a vector row's compute cycles */
     SIM_RES_COUNT
 } SimResource;
 extern const char *const sim_resource_names[SIM_RES_COUNT]; /* "compute", "dram", ... (JSON keys) */

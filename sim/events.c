@@ -24,4 +24,7 @@ void sim_events_add(SimEvents *into, const SimEvents *e, int64_t t)
     into->requant_max_ops += e->requant_max_ops * t;
     into->ovp_ops += e->ovp_ops * t;
     into->round_ops += e->round_ops * t;
+    for (int c = 0; c < VC_COUNT; c++)
+        into->vec_ops[c] += e->vec_ops[c] * t;
+    into->vec_busy += e->vec_busy * t;
 }

@@ -8,7 +8,9 @@
 
 #include <stdint.h>
 
-enum { BUF_W, BUF_X, BUF_Y, BUF_COUNT }; /* weight, activation (input), output buffers */
+#include "traces/vecop.h"
+
+enum { BUF_W, BUF_X, BUF_Y, BUF_V, BUF_COUNT }; /* weight, activation (input), output, vector unit buffers */
 
 typedef struct SimEvents {
     int64_t cycles;          /* accelerator cycles from start to the last output in DRAM      */
@@ -31,6 +33,8 @@ typedef struct SimEvents {
     int64_t requant_max_ops; /* compares of the max reduction of dynamic (per-token) scales     */
     int64_t ovp_ops;         /* elements through OliVe's outlier-victim pair encoder            */
     int64_t round_ops;       /* fp32 -> fp16 roundings of stored outputs                        */
+    int64_t vec_ops[VC_COUNT]; /* vector unit operations by class (sim/vecunit.h)               */
+    int64_t vec_busy;        /* cycles the vector unit was computing                            */
 } SimEvents;
 
 void sim_events_add(SimEvents *into, const SimEvents *e, int64_t times);

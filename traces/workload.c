@@ -9,30 +9,30 @@
 /* Published shapes (docs/sources.md, "LLM layer shapes"); head_dim = hidden/heads
  * for all of them. Parameter counts are checked against the published totals in tests/test_workload.c. */
 const WlModel wl_models[] = {
-    /* name         layers hidden heads kv  hdim  ffn    vocab   ffn kind */
-    {"llama2-7b",   32,    4096,  32,   32, 128,  11008, 32000,  WL_FFN_GATED,
+    /* name         layers hidden heads kv  hdim  ffn    vocab   ffn kind      norm          act          rope par */
+    {"llama2-7b",   32,    4096,  32,   32, 128,  11008, 32000,  WL_FFN_GATED, VK_RMSNORM,   VK_SILU_MUL, 128, 0,
      "Llama-2-7B: multi-head attention, SwiGLU FFN, untied lm_head"},
-    {"llama2-13b",  40,    5120,  40,   40, 128,  13824, 32000,  WL_FFN_GATED,
+    {"llama2-13b",  40,    5120,  40,   40, 128,  13824, 32000,  WL_FFN_GATED, VK_RMSNORM,   VK_SILU_MUL, 128, 0,
      "Llama-2-13B: multi-head attention, SwiGLU FFN"},
-    {"llama2-70b",  80,    8192,  64,   8,  128,  28672, 32000,  WL_FFN_GATED,
+    {"llama2-70b",  80,    8192,  64,   8,  128,  28672, 32000,  WL_FFN_GATED, VK_RMSNORM,   VK_SILU_MUL, 128, 0,
      "Llama-2-70B: GQA with 8 KV heads, SwiGLU FFN"},
-    {"llama3-8b",   32,    4096,  32,   8,  128,  14336, 128256, WL_FFN_GATED,
+    {"llama3-8b",   32,    4096,  32,   8,  128,  14336, 128256, WL_FFN_GATED, VK_RMSNORM,   VK_SILU_MUL, 128, 0,
      "Llama-3-8B: GQA with 8 KV heads, 128K vocabulary"},
-    {"llama3-70b",  80,    8192,  64,   8,  128,  28672, 128256, WL_FFN_GATED,
+    {"llama3-70b",  80,    8192,  64,   8,  128,  28672, 128256, WL_FFN_GATED, VK_RMSNORM,   VK_SILU_MUL, 128, 0,
      "Llama-3-70B: GQA with 8 KV heads, 128K vocabulary"},
-    {"opt-1.3b",    24,    2048,  32,   32, 64,   8192,  50272,  WL_FFN_PLAIN,
-     "OPT-1.3B: ReLU fc1/fc2; lm_head shares the embedding's weights but is still a GEMM"},
-    {"opt-6.7b",    32,    4096,  32,   32, 128,  16384, 50272,  WL_FFN_PLAIN,
-     "OPT-6.7B: ReLU fc1/fc2; lm_head shares the embedding's weights but is still a GEMM"},
-    {"phi-2",       32,    2560,  32,   32, 80,   10240, 51200,  WL_FFN_PLAIN,
-     "Phi-2: attention and GELU fc1/fc2 in parallel in each block, partial rotary"},
-    {"yi-6b",       32,    4096,  32,   4,  128,  11008, 64000,  WL_FFN_GATED,
+    {"opt-1.3b",    24,    2048,  32,   32, 64,   8192,  50272,  WL_FFN_PLAIN, VK_LAYERNORM, VK_RELU,     0,   0,
+     "OPT-1.3B: pre-LayerNorm, ReLU fc1/fc2, learned positions; lm_head shares the embedding's weights but is still a GEMM"},
+    {"opt-6.7b",    32,    4096,  32,   32, 128,  16384, 50272,  WL_FFN_PLAIN, VK_LAYERNORM, VK_RELU,     0,   0,
+     "OPT-6.7B: pre-LayerNorm, ReLU fc1/fc2, learned positions; lm_head shares the embedding's weights but is still a GEMM"},
+    {"phi-2",       32,    2560,  32,   32, 80,   10240, 51200,  WL_FFN_PLAIN, VK_LAYERNORM, VK_GELU,     32,  1,
+     "Phi-2: attention and GELU fc1/fc2 in parallel on one LayerNorm, RoPE on 32 of 80 head features"},
+    {"yi-6b",       32,    4096,  32,   4,  128,  11008, 64000,  WL_FFN_GATED, VK_RMSNORM,   VK_SILU_MUL, 128, 0,
      "Yi-6B: Llama architecture, GQA with 4 KV heads"},
-    {"mistral-7b",  32,    4096,  32,   8,  128,  14336, 32000,  WL_FFN_GATED,
+    {"mistral-7b",  32,    4096,  32,   8,  128,  14336, 32000,  WL_FFN_GATED, VK_RMSNORM,   VK_SILU_MUL, 128, 0,
      "Mistral-7B v0.1: GQA with 8 KV heads; its 4096-token sliding window is not modelled"},
-    {"smollm2-135m", 30,   576,   9,    3,  64,   1536,  49152,  WL_FFN_GATED,
+    {"smollm2-135m", 30,   576,   9,    3,  64,   1536,  49152,  WL_FFN_GATED, VK_RMSNORM,   VK_SILU_MUL, 64,  0,
      "SmolLM2-135M: the real model of `mpsim perplexity` (GGUF metadata); tied embeddings: lm_head is the token matrix"},
-    {"tiny",        2,     256,   4,    2,  64,   512,   1000,   WL_FFN_GATED,
+    {"tiny",        2,     256,   4,    2,  64,   512,   1000,   WL_FFN_GATED, VK_RMSNORM,   VK_SILU_MUL, 64,  0,
      "test model: small enough for cycle mode, GQA 4/2, gated FFN"},
 };
 const int wl_model_count = (int)(sizeof wl_models / sizeof wl_models[0]);
@@ -117,6 +117,7 @@ void wl_destroy(Workload *w)
 {
     if (!w)
         return;
+    mp_free(w->vecs);
     mp_free(w->gemms);
     mp_free(w->model);
     mp_free(w);
@@ -176,35 +177,106 @@ int wl_add_gemm(Workload *w, const char *name, int64_t m, int64_t n, int64_t k, 
     return MP_OK;
 }
 
-/* The rows of one forward pass, in execution order. T = tokens through the linear layers,
- * (qm, kvlen) = query rows and key positions of one head's attention. */
-static int expand(Workload *w, const WlModel *md, int64_t T, int64_t qm, int64_t kvlen, MpErr *e)
+int64_t wl_vec_elems(const VecRow *v)
+{
+    if (!v->causal)
+        return v->rows * v->width;
+    /* row i holds min(W, W - R + i + 1): the first R - (W - R) ... rows grow by one, the rest are
+     * full (W >= R for attention: a query sees itself and every earlier key) */
+    const int64_t R = v->rows, W = v->width, off = W - R;
+    if (off >= 0) /* every row i holds off + i + 1 <= W */
+        return R * off + R * (R + 1) / 2;
+    return R * W; /* cannot happen for attention (W >= R); counted as full */
+}
+
+int wl_add_vec(Workload *w, const char *name, int kind, int64_t rows, int64_t width, int64_t count, int causal,
+               int on_kv, MpErr *e)
+{
+    size_t len = name ? strlen(name) : 0;
+    if (len == 0 || len >= WL_NAME_CAP)
+        return mp_errf(e, MP_EINPUT, "vector row with an empty or over-long name");
+    if (kind < 0 || kind >= VK_COUNT)
+        return mp_errf(e, MP_EINTERNAL, "vector row '%s': bad kind %d", name, kind);
+    int rc;
+    if ((rc = check_dim(name, "rows", rows, e)) || (rc = check_dim(name, "width", width, e)) ||
+        (rc = check_dim(name, "count", count, e)))
+        return rc;
+    int64_t rw, all;
+    if (mul_ok(rows, width, &rw) || mul_ok(rw, count, &all))
+        return mp_errf(e, MP_EINPUT, "vector row '%s': rows*width*count overflows 64 bits", name);
+    if (w->nvec == w->vcap) {
+        int ncap = w->vcap ? w->vcap * 2 : 16;
+        VecRow *v = mp_realloc(w->vecs, (size_t)ncap * sizeof *v);
+        if (!v)
+            return mp_errf(e, MP_ENOMEM, "out of memory adding vector row '%s'", name);
+        w->vecs = v;
+        w->vcap = ncap;
+    }
+    VecRow *v = &w->vecs[w->nvec++];
+    memset(v, 0, sizeof *v);
+    memcpy(v->name, name, len + 1);
+    v->kind = kind;
+    v->rows = rows;
+    v->width = width;
+    v->count = count;
+    v->causal = causal;
+    v->on_kv = on_kv;
+    v->after = w->ngemm;
+    return MP_OK;
+}
+
+/* The rows of one forward pass, in execution order. T = tokens through the linear layers, (qm,
+ * kvlen) = query rows and key positions of one head's attention, causal = prefill's mask, last =
+ * tokens lm_head runs on. Vector rows count layers (x batch x heads for attention's); their tensors:
+ * traces/vecop.c. */
+static int expand(Workload *w, const WlModel *md, int64_t T, int64_t qm, int64_t kvlen, int causal, int64_t last,
+                  MpErr *e)
 {
     const int64_t L = md->layers, hd = md->head_dim, q_out = (int64_t)md->heads * hd,
                   kv_out = (int64_t)md->kv_heads * hd, h = md->hidden;
     int64_t attn_count; /* layers × batch × query heads: GQA heads share K/V but not the matmul */
     if (mul_ok(L, w->batch, &attn_count) || mul_ok(attn_count, md->heads, &attn_count))
         return mp_errf(e, MP_EINPUT, "attention count overflows 64 bits");
-    int rc;
-    if ((rc = wl_add_gemm(w, "q_proj", T, q_out, h, L, WL_WEIGHT_ACT, e)) ||
+    int rc = MP_OK;
+    if (md->rope_dims == 0) /* learned absolute positions, added to the token embeddings once */
+        rc = wl_add_vec(w, "pos_add", VK_ADD, T, h, 1, 0, 0, e);
+    if (rc || (rc = wl_add_vec(w, "attn_norm", md->norm, T, h, L, 0, 0, e)) ||
+        (rc = wl_add_gemm(w, "q_proj", T, q_out, h, L, WL_WEIGHT_ACT, e)) ||
         (rc = wl_add_gemm(w, "k_proj", T, kv_out, h, L, WL_WEIGHT_ACT, e)) ||
-        (rc = wl_add_gemm(w, "v_proj", T, kv_out, h, L, WL_WEIGHT_ACT, e)) ||
-        (rc = wl_add_gemm(w, "attn_qk", qm, kvlen, hd, attn_count, WL_ACT_ACT, e)) ||
+        (rc = wl_add_gemm(w, "v_proj", T, kv_out, h, L, WL_WEIGHT_ACT, e)))
+        return rc;
+    if (md->rope_dims > 0 &&
+        ((rc = wl_add_vec(w, "rope_q", VK_ROPE, T * md->heads, md->rope_dims, L, 0, 0, e)) ||
+         (rc = wl_add_vec(w, "rope_k", VK_ROPE, T * md->kv_heads, md->rope_dims, L, 0, 1, e))))
+        return rc;
+    if ((rc = wl_add_gemm(w, "attn_qk", qm, kvlen, hd, attn_count, WL_ACT_ACT, e)) ||
+        (rc = wl_add_vec(w, "softmax", VK_SOFTMAX, qm, kvlen, attn_count, causal, 0, e)) ||
         (rc = wl_add_gemm(w, "attn_pv", qm, hd, kvlen, attn_count, WL_ACT_ACT, e)) ||
         (rc = wl_add_gemm(w, "o_proj", T, h, q_out, L, WL_WEIGHT_ACT, e)))
+        return rc;
+    if (!md->parallel &&
+        ((rc = wl_add_vec(w, "attn_add", VK_ADD, T, h, L, 0, 0, e)) ||
+         (rc = wl_add_vec(w, "mlp_norm", md->norm, T, h, L, 0, 0, e))))
         return rc;
     if (md->ffn_kind == WL_FFN_GATED) {
         if ((rc = wl_add_gemm(w, "gate_proj", T, md->ffn, h, L, WL_WEIGHT_ACT, e)) ||
             (rc = wl_add_gemm(w, "up_proj", T, md->ffn, h, L, WL_WEIGHT_ACT, e)) ||
+            (rc = wl_add_vec(w, "act", md->act, T, md->ffn, L, 0, 0, e)) ||
             (rc = wl_add_gemm(w, "down_proj", T, h, md->ffn, L, WL_WEIGHT_ACT, e)))
             return rc;
     } else {
         if ((rc = wl_add_gemm(w, "fc1", T, md->ffn, h, L, WL_WEIGHT_ACT, e)) ||
+            (rc = wl_add_vec(w, "act", md->act, T, md->ffn, L, 0, 0, e)) ||
             (rc = wl_add_gemm(w, "fc2", T, h, md->ffn, L, WL_WEIGHT_ACT, e)))
             return rc;
     }
-    /* lm_head on every token the pass processes (prefill: all batch*seq, not only the last). */
-    return wl_add_gemm(w, "lm_head", T, md->vocab, h, 1, WL_WEIGHT_ACT, e);
+    if ((rc = wl_add_vec(w, md->parallel ? "block_add" : "mlp_add", md->parallel ? VK_ADD3 : VK_ADD, T, h, L, 0, 0,
+                         e)) ||
+        (rc = wl_add_vec(w, "final_norm", md->norm, last, h, 1, 0, 0, e)))
+        return rc;
+    /* lm_head on the positions whose logits are used: prefill the last of each sequence, decode
+     * every new token */
+    return wl_add_gemm(w, "lm_head", last, md->vocab, h, 1, WL_WEIGHT_ACT, e);
 }
 
 int wl_create(const WlModel *md, WlPhase phase, int64_t len, int64_t batch, Workload **out, MpErr *e)
@@ -222,7 +294,7 @@ int wl_create(const WlModel *md, WlPhase phase, int64_t len, int64_t batch, Work
         return mp_errf(e, MP_EINPUT, "%s: batch = %lld is out of range 1..%d", md->name, (long long)batch,
                        WL_LEN_MAX);
     if (md->layers < 1 || md->hidden < 1 || md->heads < 1 || md->kv_heads < 1 || md->head_dim < 1 || md->ffn < 1 ||
-        md->vocab < 1 || md->heads % md->kv_heads != 0)
+        md->vocab < 1 || md->heads % md->kv_heads != 0 || md->rope_dims < 0 || md->rope_dims > md->head_dim)
         return mp_errf(e, MP_EINTERNAL, "%s: inconsistent model descriptor", md->name);
     Workload *w;
     int rc = wl_create_empty(md->name, &w, e);
@@ -233,10 +305,10 @@ int wl_create(const WlModel *md, WlPhase phase, int64_t len, int64_t batch, Work
     if (phase == WL_PREFILL) {
         w->seq = len;
         /* each ≤ 2^20, so batch*len ≤ 2^40 = WL_DIM_MAX: no overflow */
-        rc = expand(w, md, batch * len, len, len, e);
+        rc = expand(w, md, batch * len, len, len, 1, batch, e);
     } else {
         w->kv = len;
-        rc = expand(w, md, batch, 1, len, e);
+        rc = expand(w, md, batch, 1, len, 0, batch, e);
     }
     if (rc) {
         mp_err_prefix(e, "%s %s %s=%lld batch=%lld", md->name, wl_phase_name(phase), lname, (long long)len,

@@ -13,6 +13,11 @@
  * For a WL_WEIGHT_ACT row, count is the number of distinct weight matrices of that shape (layers for
  * a projection, 1 for lm_head): tokens always go into M, never into count. That is why weight_params
  * is n·k·count for every weight row, in every phase.
+ *
+ * A built-in model's workload is its whole forward pass (docs/workloads.md, "The decoder layer"):
+ * the GEMMs and, between them, the vector rows (norms, RoPE, softmax under the causal mask, the
+ * FFN nonlinearity, residual adds) in execution order. Prefill runs lm_head on the last position of
+ * each sequence only (the logits that choose the first generated token), as a serving system does.
  */
 #ifndef MP_TRACES_WORKLOAD_H
 #define MP_TRACES_WORKLOAD_H
@@ -20,6 +25,7 @@
 #include <stdint.h>
 
 #include "base/err.h"
+#include "traces/vecop.h"
 
 #define WL_NAME_CAP 64                    /* bytes of a Gemm name, NUL included          */
 #define WL_LEN_MAX (1 << 20)              /* largest seq, kv and batch                   */
@@ -62,8 +68,26 @@ typedef struct WlModel {
     int ffn;            /* FFN inner width                                         */
     int vocab;          /* lm_head output features                                 */
     WlFfnKind ffn_kind;
+    int norm;           /* VecKindId of its norms: VK_RMSNORM or VK_LAYERNORM            */
+    int act;            /* VecKindId of its FFN nonlinearity: VK_SILU_MUL, VK_GELU, VK_RELU */
+    int rope_dims;      /* rotated features per head (RoPE); 0: learned absolute positions,
+                         * added to the embeddings once before the first layer            */
+    int parallel;       /* 1: attention and MLP read the same normed input and add into the
+                         * residual together (one norm per layer, Phi-2)                   */
     const char *notes;  /* one line: source and what is special                    */
 } WlModel;
+
+/* One row of vector work (traces/vecop.h): kernel `kind` over `rows` rows of `width` elements,
+ * `count` times (layers, or layers x batch x heads), between the GEMMs of a forward pass. */
+typedef struct VecRow {
+    char name[WL_NAME_CAP]; /* "attn_norm", "rope_q", "softmax", ...                          */
+    int kind;               /* VecKindId                                                      */
+    int64_t rows, width, count;
+    int causal;             /* 1: row i (0-based) of an instance holds min(width, width - rows +
+                             * i + 1) elements: the scores a causal query row really has        */
+    int on_kv;              /* 1: its VT_ACT tensors are KV-cache entries (RoPE on K)          */
+    int after;              /* Gemm rows that run before it (0..ngemm): the execution order     */
+} VecRow;
 
 typedef struct Workload {
     char *model;           /* model name, or the file a layer list came from (owned)          */
@@ -77,6 +101,8 @@ typedef struct Workload {
     int64_t weight_params; /* Σ n·k·count over WL_WEIGHT_ACT rows (parameters, not bytes)     */
     int64_t macs;          /* Σ m·n·k·count over all rows                                     */
     int64_t runs;          /* Σ count over all rows: GEMM executions in one forward pass      */
+    int nvec, vcap;        /* vector rows (the work between the GEMMs); 0 for a layer list    */
+    VecRow *vecs;
 } Workload;
 
 /* The model table, in display order; wl_model_count rows. */
@@ -102,6 +128,12 @@ int wl_create_empty(const char *name, Workload **out, MpErr *e) MP_MUST_CHECK;
  * unchanged; messages start with "gemm 'NAME': " (callers add the file and line). */
 int wl_add_gemm(Workload *w, const char *name, int64_t m, int64_t n, int64_t k, int64_t count,
                 GemmRole role, MpErr *e) MP_MUST_CHECK;
+/* Append one vector row after the GEMM rows so far (VecRow.after = ngemm). rows, width, count in
+ * 1..WL_DIM_MAX with rows x width x count in int64; messages as wl_add_gemm's. */
+int wl_add_vec(Workload *w, const char *name, int kind, int64_t rows, int64_t width, int64_t count, int causal,
+               int on_kv, MpErr *e) MP_MUST_CHECK;
+/* Elements of one instance of a vector row (the causal triangle counted exactly). */
+int64_t wl_vec_elems(const VecRow *v);
 void wl_destroy(Workload *w); /* NULL is fine */
 
 /* m·n·k·count of a row of a Workload (cannot overflow, by the invariant). */
