@@ -45,9 +45,11 @@ int area_compute(const TechTable *t, const ArchConfig *c, AreaBreakdown *out, Mp
     out->decoder_mm2 = dec * t->decoder_area_um2 * UM2_TO_MM2;
     out->dequant_mm2 = deq * t->dequant_unit_area_um2 * UM2_TO_MM2;
     out->xsum_mm2 = xs * t->xsum_area_um2 * UM2_TO_MM2;
-    out->sram_mm2 = ((double)c->sram_weight_kib + c->sram_act_kib + c->sram_out_kib) * t->sram_area_um2_per_kib *
-                UM2_TO_MM2;
-    out->total_mm2 = out->pe_mm2 + out->decoder_mm2 + out->dequant_mm2 + out->xsum_mm2 + out->sram_mm2;
+    out->sram_mm2 = ((double)c->sram_weight_kib + c->sram_act_kib + c->sram_out_kib + c->vec_buf_kib) *
+                    t->sram_area_um2_per_kib * UM2_TO_MM2;
+    out->vector_mm2 = (double)c->vec_lanes * t->vec_area_um2_per_lane * UM2_TO_MM2;
+    out->total_mm2 =
+        out->pe_mm2 + out->decoder_mm2 + out->dequant_mm2 + out->xsum_mm2 + out->sram_mm2 + out->vector_mm2;
     return MP_OK;
 }
 
@@ -60,6 +62,7 @@ void area_print(FILE *f, const AreaBreakdown *a)
         {"edge dequantizers", a->dequant_mm2},
         {"activation-sum adders", a->xsum_mm2},
         {"SRAM", a->sram_mm2},
+        {"vector unit", a->vector_mm2},
         {"total", a->total_mm2},
     };
     energy_print_shares(f, "area", &col, 1, parts, (int)(sizeof parts / sizeof parts[0]), a->total_mm2);

@@ -23,7 +23,8 @@ typedef struct AreaBreakdown {
     double decoder_mm2; /* edge decoders                                 */
     double dequant_mm2; /* edge dequantizers                             */
     double xsum_mm2;    /* activation-sum adders                         */
-    double sram_mm2;    /* weight + activation + output buffers          */
+    double sram_mm2;    /* weight + activation + output + vector buffers */
+    double vector_mm2;  /* the vector unit's lanes                       */
     double total_mm2;   /* sum of the above                              */
 } AreaBreakdown;
 

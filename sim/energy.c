@@ -56,6 +56,16 @@ static const IniKey schema_tail[] = {
     NUM("requant", "max_pj", T(requant_max_pj), 0, 1000, "pJ", "one compare of a per-token max reduction"),
     NUM("requant", "ovp_pj", T(requant_ovp_pj), 0, 1000, "pJ", "one element through OliVe's pair encoder"),
     NUM("requant", "round_pj", T(requant_round_pj), 0, 1000, "pJ", "one fp32 -> fp16 rounding"),
+    NUM("vector", "fma_pj", T(vec_pj[VC_FMA]), 0, 1000, "pJ", "one fp32 add, multiply or multiply-add"),
+    NUM("vector", "cmp_pj", T(vec_pj[VC_CMP]), 0, 1000, "pJ", "one compare / max"),
+    NUM("vector", "exp_pj", T(vec_pj[VC_EXP]), 0, 1000, "pJ", "one exponential"),
+    NUM("vector", "rcp_pj", T(vec_pj[VC_RCP]), 0, 1000, "pJ", "one reciprocal or reciprocal square root"),
+    NUM("vector", "act_pj", T(vec_pj[VC_ACT]), 0, 1000, "pJ", "one SiLU or GELU"),
+    NUM("vector", "rope_pj", T(vec_pj[VC_ROPE]), 0, 1000, "pJ", "one rotary-embedding rotation of an element"),
+    NUM("vector", "reduce_pj", T(vec_pj[VC_REDUCE]), 0, 1000, "pJ", "one add into a reduction tree"),
+    NUM("vector", "leak_mw_per_lane", T(vec_leak_mw_per_lane), 0, 1000, "mW", "leakage of one vector lane"),
+    NUM("vector", "area_um2_per_lane", T(vec_area_um2_per_lane), 0, 1e7, "um2",
+        "one fp32 vector lane with its special-function units"),
 };
 #define NHEAD (int)(sizeof schema_head / sizeof schema_head[0])
 #define NPE (int)(sizeof schema_pe / sizeof schema_pe[0])
@@ -209,7 +219,8 @@ int energy_compute(const TechTable *t, const ArchConfig *c, const SimEvents *ev,
     if (dram_pj < 0)
         return mp_errf(e, MP_EINPUT, "%s: [dram] tech = custom needs pj_per_bit > 0", c->name);
     const TechPe *pe = &t->pe[c->pe_kind];
-    const double kib[BUF_COUNT] = {[BUF_W] = c->sram_weight_kib, [BUF_X] = c->sram_act_kib, [BUF_Y] = c->sram_out_kib};
+    const double kib[BUF_COUNT] = {[BUF_W] = c->sram_weight_kib, [BUF_X] = c->sram_act_kib, [BUF_Y] = c->sram_out_kib,
+                                   [BUF_V] = c->vec_buf_kib};
     const double pj_per_cycle = 1000.0 / c->clock_mhz; /* mW -> pJ per cycle */
 
     out->pe = (double)ev->pe_busy * pe->busy_pj * c->pe_energy_scale;
@@ -226,12 +237,16 @@ int energy_compute(const TechTable *t, const ArchConfig *c, const SimEvents *ev,
     out->dequant = (double)ev->dequant_ops * pe->dequant_pj;
     out->leakage_pe = (double)ev->pe_total * pe->leak_mw * pj_per_cycle;
     out->leakage_sram = (double)ev->cycles * sram_kib * t->sram_leak_mw_per_kib * pj_per_cycle;
-    out->leakage = out->leakage_pe + out->leakage_sram;
+    out->leakage_vec = (double)ev->cycles * c->vec_lanes * t->vec_leak_mw_per_lane * pj_per_cycle;
+    out->leakage = out->leakage_pe + out->leakage_sram + out->leakage_vec;
+    for (int k = 0; k < VC_COUNT; k++)
+        out->vector += (double)ev->vec_ops[k] * t->vec_pj[k];
     out->rescale = (double)ev->rescale_ops * t->rescale_pj;
     out->requant = (double)ev->requant_ops * t->requant_scale_pj + (double)ev->requant_max_ops * t->requant_max_pj +
                    (double)ev->ovp_ops * t->requant_ovp_pj + (double)ev->round_ops * t->requant_round_pj;
     out->other = (double)ev->xsum_ops * t->xsum_pj + out->rescale + out->requant;
-    out->total = out->pe + out->sram + out->dram + out->decoder + out->dequant + out->leakage + out->other;
+    out->total =
+        out->pe + out->sram + out->dram + out->decoder + out->dequant + out->leakage + out->other + out->vector;
     return MP_OK;
 }
 
@@ -260,6 +275,7 @@ void energy_print(FILE *f, const EnergyBreakdown *b)
         {"  weight buffer", b->sram_buf[BUF_W]},
         {"  activation buffer", b->sram_buf[BUF_X]},
         {"  output buffer", b->sram_buf[BUF_Y]},
+        {"  vector buffer", b->sram_buf[BUF_V]},
         {"DRAM", b->dram},
         {"  background", b->dram_bg},
         {"decoders", b->decoder},
@@ -267,6 +283,8 @@ void energy_print(FILE *f, const EnergyBreakdown *b)
         {"leakage", b->leakage},
         {"  PE leakage", b->leakage_pe},
         {"  SRAM leakage", b->leakage_sram},
+        {"  vector leakage", b->leakage_vec},
+        {"vector unit", b->vector},
         {"other", b->other},
         {"  output rescale", b->rescale},
         {"  requantization", b->requant},

@@ -10,7 +10,7 @@
  *
  *   pe       = pe_busy x busy_pj[kind] x pe_energy_scale
  *   leakage  = pe_total x leak_mw[kind] x 1000 / clock_mhz                 (PEs)
- *            + cycles x (weight+act+out KiB) x sram leak_mw_per_kib x 1000 / clock_mhz
+ *            + cycles x (weight+act+out+vector KiB) x sram leak_mw_per_kib x 1000 / clock_mhz
  *   sram     = sum over buffers of read_bits x read_pj_per_bit(bank) + write_bits x write_pj_per_bit(bank)
  *   dram     = (dram_read_bits + dram_write_bits) x pj_per_bit
  *            + cycles x dram_bg_mw x 1000 / clock_mhz                     (background, refresh)
@@ -18,6 +18,8 @@
  *   dequant  = dequant_ops x dequant_pj[kind]
  *   other    = xsum_ops x xsum pj_per_op + rescale_ops x rescale pj_per_op
  *            + requant_ops x scale_pj + requant_max_ops x max_pj + ovp_ops x ovp_pj + round_ops x round_pj
+ *   vector   = sum over classes of vec_ops[class] x [vector] <class>_pj
+ *   leakage += cycles x lanes x [vector] leak_mw_per_lane x 1000 / clock_mhz     (the vector unit)
  *
  * Units: energies in pJ, powers in mW, areas in µm², capacities in KiB. mW x 1000 / MHz = pJ per cycle.
  */
@@ -64,6 +66,10 @@ typedef struct TechTable {
     double requant_max_pj;        /* [requant] max_pj: one compare of a per-token max reduction        */
     double requant_ovp_pj;        /* [requant] ovp_pj: one element through OliVe's pair encoder        */
     double requant_round_pj;      /* [requant] round_pj: one fp32 -> fp16 rounding                     */
+    double vec_pj[VC_COUNT];      /* [vector] <class>_pj: one vector-unit operation of each class, pJ  */
+    double vec_leak_mw_per_lane;  /* [vector] leak_mw_per_lane: leakage of one lane, mW               */
+    double vec_area_um2_per_lane; /* [vector] area_um2_per_lane: one fp32 lane with its special-function
+                                   * units, µm²                                                        */
 } TechTable;
 
 /* The table's schema: fixed sections, and [<tech_section>] busy_pj, leak_mw, area_um2, dequant_pj
@@ -82,12 +88,15 @@ typedef struct EnergyBreakdown {
     double dequant;                /* dequant ops (per group, per weight or per output)         */
     double leakage;                /* leakage_pe + leakage_sram                                 */
     double leakage_pe;             /* PE leakage over every PE-cycle                            */
-    double leakage_sram;           /* SRAM leakage over every cycle                             */
+    double leakage_sram;           /* SRAM leakage over every cycle (the vector buffer's too)   */
+    double leakage_vec;            /* vector-unit lanes' leakage over every cycle               */
     double other;                  /* MixPE activation-sum adds (xsum) and rescale              */
     double rescale;                /* fp32 multiplies of the output finish (rescale_ops)        */
     double requant;                /* operand-format conversions on the DMA path (requant_*,
                                     * ovp_ops, round_ops)                                       */
-    double total;                  /* sum of pe, sram, dram, decoder, dequant, leakage, other   */
+    double vector;                 /* vector-unit operations (vec_ops x [vector] prices)        */
+    double total;                  /* sum of pe, sram, dram, decoder, dequant, leakage, other,
+                                    * vector                                                    */
 } EnergyBreakdown;
 
 /* Technology tables are named, never addressed by path, wherever the name comes from (a config's

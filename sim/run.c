@@ -8,13 +8,18 @@
 #include "models/golden.h"
 #include "models/opfmt.h"
 #include "sim/mapper.h"
+#include "sim/petime.h"
 #include "traces/synth.h"
 
 /* Largest operand a cycle-fidelity run will materialise (elements). */
 #define RUN_CYCLE_MAX_ELEMS ((int64_t)1 << 26)
 
+_Static_assert(WL_CAUSAL_NONE == MAP_CAUSAL_NONE && WL_CAUSAL_N == MAP_CAUSAL_N && WL_CAUSAL_K == MAP_CAUSAL_K,
+               "the workload's causal codes are the mapper's");
+
 void run_free(RunResult *r)
 {
+    mp_free(r->vec);
     mp_free(r->layer);
     memset(r, 0, sizeof *r);
 }
@@ -47,6 +52,12 @@ static int run_one_cycle(const ArchConfig *c, const Gemm *g, const SimGemm *sg, 
                          : syn_weights(&sp, seed, (size_t)N, (size_t)K, w, e);
     if (rc == MP_OK)
         rc = syn_acts(&sp, seed, (size_t)M, (size_t)K, x, NULL, e);
+    /* under the causal mask P is zero above the diagonal (softmax of -inf): the skipped key blocks
+     * of PV then change nothing, and the golden GEMM over all of K is the masked one */
+    if (rc == MP_OK && sg->causal == MAP_CAUSAL_K)
+        for (int i = 0; i < M; i++)
+            for (int j = i + K - M + 1; j < K; j++)
+                x[(size_t)i * K + j] = 0;
     /* operands stored in another format than the PE takes hold what that format keeps: the KV cache
      * (an attention GEMM's second operand) at kv_format, a layer's input at out_format */
     QParams sq;
@@ -68,7 +79,8 @@ static int run_one_cycle(const ArchConfig *c, const Gemm *g, const SimGemm *sg, 
         rc = golden_gemm_hw(sim_datapath_kind(c, sg->act_act), &qw, &qx, yg, e);
     if (rc == MP_OK)
         for (int64_t i = 0; i < (int64_t)M * N; i++)
-            if (memcmp(&y[i], &yg[i], sizeof *y) != 0) {
+            if (!(sg->causal == MAP_CAUSAL_N && i % N > i / N + N - M) && /* a masked score: never used */
+                memcmp(&y[i], &yg[i], sizeof *y) != 0) {
                 rc = mp_errf(e, MP_ECHECK, "simulated output (%lld, %lld) = %.9g differs from the golden GEMM's %.9g",
                              (long long)(i / N), (long long)(i % N), (double)y[i], (double)yg[i]);
                 break;
@@ -112,19 +124,96 @@ static int run_instances(const ArchConfig *c, const SimGemm *sg, int64_t count, 
     return sim_gemm_mapped(c, &sc, &L->r.map, FID_CYCLE, NULL, &L->all, e);
 }
 
+/* Fused attention: does one query tile against one key tile fit the buffers? Sets r->fused or
+ * r->note. */
+static void decide_fused(const ArchConfig *c, const Workload *w, RunResult *r)
+{
+    if (!c->attn_fused)
+        return;
+    for (int i = 0; i < w->ngemm; i++) {
+        const Gemm *g = &w->gemms[i];
+        if (strcmp(g->name, "attn_qk") != 0)
+            continue;
+        const PeTiming pt = pe_timing_act_act(c);
+        const int64_t need = map_fused_attn_need_bits(g->m, g->n, (int)g->k, c->rows, c->cols, 16, pt.x_bits,
+                                                      opfmt_act_bits((OpFmtId)config_kv_fmt(c), g->k), 32);
+        const int64_t have = ((int64_t)c->sram_weight_kib + c->sram_act_kib + c->sram_out_kib) * 8192;
+        if (need <= have)
+            r->fused = 1;
+        else
+            snprintf(r->note, sizeof r->note,
+                     "fused attention needs %.1f KiB for one query tile x key tile; the buffers hold %.1f KiB: "
+                     "attention runs unfused",
+                     (double)need / 8192, (double)have / 8192);
+        return;
+    }
+}
+
+static int push_vec(RunResult *r, const ArchConfig *c, const VecRow *v, int64_t blocks, Fidelity fid, MpErr *e)
+{
+    RunVec *rv = &r->vec[r->nvec];
+    rv->v = *v;
+    vu_job(c, v, r->fused, blocks, &rv->j);
+    int rc = vu_run(c, &rv->j, fid, &rv->r, e);
+    if (rc) {
+        mp_err_prefix(e, "%s", v->name);
+        return rc;
+    }
+    sim_events_add(&r->total, &rv->r.ev, 1);
+    r->nvec++;
+    return MP_OK;
+}
+
+/* The vector rows that run after `after` GEMM rows; softmax, when fused, as the online softmax over
+ * key blocks of attn_qk's mapping (qk, NULL if none ran), followed by the rescale of O. */
+static int run_vecs(const ArchConfig *c, const Workload *w, int after, const RunLayer *qk, const RunOpts *o,
+                    RunResult *r, MpErr *e)
+{
+    int rc = MP_OK;
+    for (int i = 0; i < w->nvec && rc == MP_OK; i++) {
+        const VecRow *v = &w->vecs[i];
+        if (v->after != after)
+            continue;
+        if (!(r->fused && v->kind == VK_SOFTMAX && qk)) {
+            rc = push_vec(r, c, v, 1, o->fid, e);
+            continue;
+        }
+        const int64_t bn = qk->r.map.bn > 0 ? qk->r.map.bn : v->width, blocks = (v->width + bn - 1) / bn;
+        VecRow on = *v, rs = *v;
+        on.kind = VK_SOFTMAX_ONLINE;
+        rs.kind = VK_ATTN_RESCALE;
+        snprintf(rs.name, sizeof rs.name, "attn_rescale");
+        rs.rows = v->rows * blocks; /* O's row once per key block */
+        rs.width = qk->g.k;         /* head_dim */
+        rs.causal = 0;
+        if ((rc = push_vec(r, c, &on, blocks, o->fid, e)) == MP_OK)
+            rc = push_vec(r, c, &rs, 1, o->fid, e);
+    }
+    return rc;
+}
+
 int run_workload(const ArchConfig *c, const Workload *w, const RunOpts *o, RunResult *r, MpErr *e)
 {
     memset(r, 0, sizeof *r);
     r->layer = mp_calloc((size_t)(w->ngemm > 0 ? w->ngemm : 1), sizeof *r->layer);
-    if (!r->layer)
+    r->vec = mp_calloc((size_t)(2 * w->nvec + 1), sizeof *r->vec); /* a fused softmax adds a rescale row */
+    if (!r->layer || !r->vec) {
+        run_free(r);
         return mp_errf(e, MP_ENOMEM, "out of memory");
+    }
+    decide_fused(c, w, r);
     int rc = MP_OK;
-    for (int i = 0; i < w->ngemm && rc == MP_OK; i++) {
+    const RunLayer *qk = NULL;
+    for (int i = 0; i <= w->ngemm && rc == MP_OK; i++) {
+        if ((rc = run_vecs(c, w, i, qk, o, r, e)) != MP_OK || i == w->ngemm)
+            break;
         const Gemm *g = &w->gemms[i];
         RunLayer *L = &r->layer[r->nlayer];
         L->g = *g;
+        const int is_qk = !strcmp(g->name, "attn_qk"), is_pv = !strcmp(g->name, "attn_pv");
         SimGemm sg = {.m = g->m, .n = g->n, .k = g->k, .act_act = g->role == WL_ACT_ACT, .count = 1,
-                      .y_kv = !strcmp(g->name, "k_proj") || !strcmp(g->name, "v_proj")};
+                      .y_kv = !strcmp(g->name, "k_proj") || !strcmp(g->name, "v_proj"), .causal = g->causal,
+                      .x_onchip = r->fused && is_pv, .y_onchip = r->fused && is_qk};
         if (o->progress)
             fprintf(stderr, "\r  [%d/%d] %-12s %lldx%lldx%lld   ", i + 1, w->ngemm, g->name, (long long)g->m,
                     (long long)g->n, (long long)g->k);
@@ -139,6 +228,8 @@ int run_workload(const ArchConfig *c, const Workload *w, const RunOpts *o, RunRe
             mp_err_prefix(e, "%s", g->name);
             break;
         }
+        if (is_qk)
+            qk = L;
         sim_events_add(&r->total, &L->all.ev, 1);
         r->nlayer++;
     }

@@ -5,6 +5,16 @@
  * consecutive GEMMs do (sim/engine.h; the fast engine extrapolates once the instances repeat). Cycle fidelity generates seeded synthetic operands per GEMM
  * (traces/synth.h), quantizes them for the PE kind, runs the array on real data and checks every
  * output against the golden GEMM: a difference is MP_ECHECK.
+ *
+ * The workload's vector rows run on the vector unit (sim/vecunit.h) in execution order between the
+ * GEMMs, each after the GEMM rows before it; nothing overlaps (the stated policy). The total is the
+ * sum of every GEMM's and every vector row's cycles and events.
+ *
+ * Fused attention ([attention] fused = true): when one query tile against one key tile fits the
+ * buffers (dataflow/map.h, map_fused_attn_need_bits, against weight + activation + output
+ * capacity), attn_qk keeps S on chip (SimGemm.y_onchip), attn_pv takes P from SRAM (x_onchip), the
+ * softmax becomes the online softmax per key block (its blocks from attn_qk's mapping) and an
+ * attn_rescale row is added; otherwise attention runs unfused and RunResult.note says why.
  */
 #ifndef MP_SIM_RUN_H
 #define MP_SIM_RUN_H
@@ -13,6 +23,7 @@
 
 #include "sim/energy.h"
 #include "sim/mapper.h"
+#include "sim/vecunit.h"
 #include "traces/workload.h"
 
 typedef struct RunOpts {
@@ -31,9 +42,19 @@ typedef struct RunLayer {
                              * layer's cycles, events and resources; = r when count is 1          */
 } RunLayer;
 
+typedef struct RunVec {
+    VecRow v;               /* the workload's row (name, kernel, shape, where it runs)            */
+    VecJob j;               /* as resolved on the design (formats, fused, key blocks)             */
+    SimResult r;            /* every row of every instance                                        */
+} RunVec;
+
 typedef struct RunResult {
     int nlayer;
     RunLayer *layer;
+    int nvec;
+    RunVec *vec;            /* in execution order; vec[i].v.after GEMM rows run before it        */
+    int fused;              /* attention ran fused                                                 */
+    char note[256];         /* why fused attention was not used, or ""                             */
     SimEvents total;        /* all instances (events x count) */
     int64_t checked_outputs;/* cycle fidelity: outputs compared with the golden GEMM */
 } RunResult;

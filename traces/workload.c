@@ -249,10 +249,14 @@ static int expand(Workload *w, const WlModel *md, int64_t T, int64_t qm, int64_t
         ((rc = wl_add_vec(w, "rope_q", VK_ROPE, T * md->heads, md->rope_dims, L, 0, 0, e)) ||
          (rc = wl_add_vec(w, "rope_k", VK_ROPE, T * md->kv_heads, md->rope_dims, L, 0, 1, e))))
         return rc;
-    if ((rc = wl_add_gemm(w, "attn_qk", qm, kvlen, hd, attn_count, WL_ACT_ACT, e)) ||
-        (rc = wl_add_vec(w, "softmax", VK_SOFTMAX, qm, kvlen, attn_count, causal, 0, e)) ||
-        (rc = wl_add_gemm(w, "attn_pv", qm, hd, kvlen, attn_count, WL_ACT_ACT, e)) ||
-        (rc = wl_add_gemm(w, "o_proj", T, h, q_out, L, WL_WEIGHT_ACT, e)))
+    if ((rc = wl_add_gemm(w, "attn_qk", qm, kvlen, hd, attn_count, WL_ACT_ACT, e)))
+        return rc;
+    w->gemms[w->ngemm - 1].causal = causal ? WL_CAUSAL_N : WL_CAUSAL_NONE;
+    if ((rc = wl_add_vec(w, "softmax", VK_SOFTMAX, qm, kvlen, attn_count, causal, 0, e)) ||
+        (rc = wl_add_gemm(w, "attn_pv", qm, hd, kvlen, attn_count, WL_ACT_ACT, e)))
+        return rc;
+    w->gemms[w->ngemm - 1].causal = causal ? WL_CAUSAL_K : WL_CAUSAL_NONE;
+    if ((rc = wl_add_gemm(w, "o_proj", T, h, q_out, L, WL_WEIGHT_ACT, e)))
         return rc;
     if (!md->parallel &&
         ((rc = wl_add_vec(w, "attn_add", VK_ADD, T, h, L, 0, 0, e)) ||

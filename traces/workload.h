@@ -37,6 +37,9 @@ typedef enum GemmRole {
     WL_ACT_ACT     /* activation × activation: attention QK^T and PV                      */
 } GemmRole;
 
+/* The causal mask of an attention row: where its keys lie (the values of dataflow/map.h's MapCausal). */
+enum { WL_CAUSAL_NONE, WL_CAUSAL_N, WL_CAUSAL_K };
+
 typedef struct Gemm {
     char name[WL_NAME_CAP]; /* "q_proj", "attn_qk", ... or a CSV layer name              */
     int64_t m;              /* rows of X and Y: tokens (attention: query rows of one head) */
@@ -44,6 +47,9 @@ typedef struct Gemm {
     int64_t k;              /* input features: the reduction length                        */
     int64_t count;          /* times it runs in one forward pass                           */
     GemmRole role;
+    int causal;             /* WL_CAUSAL_*: prefill attention under the causal mask: QK^T has
+                             * the keys on N, PV on K; a query row sees keys up to its own
+                             * position (sim/engine.h, SimGemm.causal)                         */
 } Gemm;
 
 typedef enum WlFfnKind {
