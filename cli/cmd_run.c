@@ -70,6 +70,19 @@ static void cycles_by_bound(const Point *p, int64_t out[SIM_RES_COUNT])
         out[k] = 0;
     for (int i = 0; i < p->res.nlayer; i++)
         out[sim_bound(&p->res.layer[i].all)] += p->res.layer[i].all.ev.cycles;
+    for (int i = 0; i < p->res.nvec; i++)
+        out[sim_bound(&p->res.vec[i].r)] += p->res.vec[i].r.ev.cycles;
+}
+
+/* A vector row as a line of the layer table: rows x width, its kernel and chunk in the mapping column. */
+static void print_vec_row(const Point *p, int i)
+{
+    const RunVec *v = &p->res.vec[i];
+    const SimEvents *ev = &v->r.ev;
+    printf("%-12s %6lld %6lld %6s %5lld %13lld %6s %10.2f %11.2f %-13s  %s, %lld rows per chunk\n", v->v.name,
+           (long long)v->v.rows, (long long)v->v.width, "-", (long long)v->v.count, (long long)ev->cycles, "-",
+           (double)(ev->dram_read_bits + ev->dram_write_bits) / 8e6, p->vec_energy[i].total / 1e6,
+           point_bound(&v->r), vec_kinds[v->j.kind].name, (long long)vu_chunk_rows(&p->cfg, &v->j));
 }
 
 static void print_point(const Point *p, const Workload *w)
@@ -87,9 +100,14 @@ static void print_point(const Point *p, const Workload *w)
     printf("operands: weights %s, activations %s, KV cache %s, outputs %s (mpsim list formats)\n\n",
            v ? op_fmts[v->wfmt].name : "?", op_fmts[config_act_fmt(c)].name, op_fmts[config_kv_fmt(c)].name,
            op_fmts[config_out_fmt(c)].name);
-    printf("%-12s %6s %6s %6s %5s %13s %6s %10s %11s %-13s  %s\n", "gemm", "M", "N", "K", "count", "cycles(all)",
+    printf("%-12s %6s %6s %6s %5s %13s %6s %10s %11s %-13s  %s\n", "layer", "M", "N", "K", "count", "cycles(all)",
            "util%", "DRAM MB", "energy uJ", "bound", "mapping (per instance)");
-    for (int i = 0; i < p->res.nlayer; i++) {
+    int vi = 0;
+    for (int i = 0; i <= p->res.nlayer; i++) {
+        for (; vi < p->res.nvec && p->res.vec[vi].v.after <= i; vi++)
+            print_vec_row(p, vi);
+        if (i == p->res.nlayer)
+            break;
         const RunLayer *L = &p->res.layer[i];
         const SimEvents *ev = &L->all.ev; /* every instance */
         char map[128];
@@ -106,10 +124,15 @@ static void print_point(const Point *p, const Workload *w)
            (long long)t->cycles, p->seconds, c->clock_mhz, (long long)t->macs, 100 * p->utilization,
            (double)(t->dram_read_bits + t->dram_write_bits) / 8e6);
     printf("energy: %.3f mJ = PE %.3f + SRAM %.3f + DRAM %.3f (background %.3f) + decoders %.3f + dequant %.3f"
-           " + leakage %.3f + other %.3f (output rescale %.3f, requantization %.3f)\n",
+           " + leakage %.3f + other %.3f (output rescale %.3f, requantization %.3f) + vector unit %.3f\n",
            en->total / 1e9, en->pe / 1e9, en->sram / 1e9, en->dram / 1e9, en->dram_bg / 1e9, en->decoder / 1e9,
-           en->dequant / 1e9, en->leakage / 1e9, en->other / 1e9, en->rescale / 1e9, en->requant / 1e9);
+           en->dequant / 1e9, en->leakage / 1e9, en->other / 1e9, en->rescale / 1e9, en->requant / 1e9,
+           en->vector / 1e9);
     printf("area: %.3f mm^2\n", p->area_mm2);
+    if (p->res.fused)
+        printf("attention: fused (S and P stay on chip)\n");
+    else if (p->res.note[0])
+        printf("attention: %s\n", p->res.note);
     int64_t by[SIM_RES_COUNT];
     cycles_by_bound(p, by);
     printf("bound:");
@@ -162,6 +185,10 @@ static cJSON *point_json(const Point *p, const Workload *w)
     cJSON_AddNumberToObject(en, "decoder", p->energy.decoder);
     cJSON_AddNumberToObject(en, "dequant", p->energy.dequant);
     cJSON_AddNumberToObject(en, "leakage", p->energy.leakage);
+    cJSON_AddNumberToObject(en, "vector", p->energy.vector);
+    cJSON_AddBoolToObject(o, "attention_fused", p->res.fused);
+    if (p->res.note[0])
+        cJSON_AddStringToObject(o, "note", p->res.note);
     int64_t by[SIM_RES_COUNT];
     cycles_by_bound(p, by);
     cJSON *cb = cJSON_AddObjectToObject(o, "cycles_by_bound");
@@ -197,6 +224,26 @@ static cJSON *point_json(const Point *p, const Workload *w)
         cJSON_AddNumberToObject(mp, "bk", (double)L->r.map.bk);
         cJSON_AddStringToObject(mp, "order", L->r.map.order == ORDER_MN ? "mn" : "nm");
         cJSON_AddItemToArray(ls, l);
+    }
+    /* the vector rows (sim/vecunit.h), in execution order: `after` GEMM layers run before each */
+    cJSON *vs = cJSON_AddArrayToObject(o, "vector");
+    for (int i = 0; i < p->res.nvec; i++) {
+        const RunVec *rv = &p->res.vec[i];
+        cJSON *l = cJSON_CreateObject();
+        cJSON_AddStringToObject(l, "name", rv->v.name);
+        cJSON_AddStringToObject(l, "kernel", vec_kinds[rv->j.kind].name);
+        cJSON_AddNumberToObject(l, "rows", (double)rv->v.rows);
+        cJSON_AddNumberToObject(l, "width", (double)rv->v.width);
+        cJSON_AddNumberToObject(l, "count", (double)rv->v.count);
+        cJSON_AddNumberToObject(l, "after", rv->v.after);
+        cJSON_AddNumberToObject(l, "cycles", (double)rv->r.ev.cycles);
+        cJSON_AddNumberToObject(l, "energy_pj", p->vec_energy[i].total);
+        cJSON_AddNumberToObject(l, "dram_bytes", (double)(rv->r.ev.dram_read_bits + rv->r.ev.dram_write_bits) / 8);
+        cJSON *vops = cJSON_AddObjectToObject(l, "ops");
+        for (int k = 0; k < VC_COUNT; k++)
+            cJSON_AddNumberToObject(vops, vec_class_names[k], (double)rv->r.ev.vec_ops[k]);
+        cJSON_AddStringToObject(l, "bound", point_bound(&rv->r));
+        cJSON_AddItemToArray(vs, l);
     }
     return o;
 }

@@ -32,12 +32,13 @@ int point_eval(const ArchConfig *c, const TechTable *t, const Workload *w, const
         p->layer_energy = mp_calloc((size_t)(p->res.nlayer ? p->res.nlayer : 1), sizeof *p->layer_energy);
         if (!p->layer_energy)
             rc = mp_errf(e, MP_ENOMEM, "out of memory");
-        for (int i = 0; rc == MP_OK && i < p->res.nlayer; i++) {
-            SimEvents ev;
-            memset(&ev, 0, sizeof ev);
-            sim_events_add(&ev, &p->res.layer[i].all.ev, 1);
-            rc = energy_compute(&p->tech, &p->cfg, &ev, &p->layer_energy[i], e);
-        }
+        p->vec_energy = mp_calloc((size_t)(p->res.nvec ? p->res.nvec : 1), sizeof *p->vec_energy);
+        if (rc == MP_OK && !p->vec_energy)
+            rc = mp_errf(e, MP_ENOMEM, "out of memory");
+        for (int i = 0; rc == MP_OK && i < p->res.nlayer; i++)
+            rc = energy_compute(&p->tech, &p->cfg, &p->res.layer[i].all.ev, &p->layer_energy[i], e);
+        for (int i = 0; rc == MP_OK && i < p->res.nvec; i++)
+            rc = energy_compute(&p->tech, &p->cfg, &p->res.vec[i].r.ev, &p->vec_energy[i], e);
     }
     AreaBreakdown ab;
     if (rc == MP_OK)
@@ -55,7 +56,9 @@ void point_free(Point *p)
 {
     run_free(&p->res);
     mp_free(p->layer_energy);
+    mp_free(p->vec_energy);
     p->layer_energy = NULL;
+    p->vec_energy = NULL;
 }
 
 int point_workload(const char *model, const char *phase, int64_t seq, int64_t kv, int64_t batch, Workload **w,

@@ -23,6 +23,7 @@ typedef struct Point {
     EnergyBreakdown energy;        /* the whole workload, pJ                          */
     double area_mm2, seconds, utilization;
     EnergyBreakdown *layer_energy; /* per layer, all instances; NULL unless asked for */
+    EnergyBreakdown *vec_energy;   /* per vector row (RunResult.vec); NULL unless asked for */
 } Point;
 
 /* Evaluate config c (priced with table t) on workload w. per_layer: also fill layer_energy.

@@ -14,7 +14,8 @@
 /* Largest operand a cycle-fidelity run will materialise (elements). */
 #define RUN_CYCLE_MAX_ELEMS ((int64_t)1 << 26)
 
-_Static_assert(WL_CAUSAL_NONE == MAP_CAUSAL_NONE && WL_CAUSAL_N == MAP_CAUSAL_N && WL_CAUSAL_K == MAP_CAUSAL_K,
+_Static_assert((int)WL_CAUSAL_NONE == (int)MAP_CAUSAL_NONE && (int)WL_CAUSAL_N == (int)MAP_CAUSAL_N &&
+                   (int)WL_CAUSAL_K == (int)MAP_CAUSAL_K,
                "the workload's causal codes are the mapper's");
 
 void run_free(RunResult *r)

@@ -5,11 +5,13 @@
  * chunk as large as half the buffer holds (at least one row):
  *
  *   load chunk j (one DRAM transfer: every input tensor's elements of those rows)
- *   compute chunk j: Σ over its rows of row_cycles(w) + depth
+ *   compute chunk j: Σ over its rows of row_cycles(w) + blocks x syncs x sync + depth
  *       row_cycles(w) = Σ_c per_elem[c] x ceil(w / lanes) x ii[c]            (lane issues)
- *                     + blocks x (Σ_c per_row[c] x ii[c] + syncs x sync)     (scalar ops, reductions)
+ *                     + blocks x Σ_c per_row[c] x ii[c]                      (scalar ops)
  *       sync          = ceil(log2 lanes) x latency[reduce] + latency[rcp]    (a tree, then the scalar)
  *       depth         = the largest latency of a class the job uses          (the pipeline drains)
+ *   The rows of a chunk interleave: a row's reduction drains while the next row's pass issues, so
+ *   only the chunk's last row exposes its reductions' latency (per key block when fused).
  *   store chunk j (one DRAM transfer of its outputs)
  *
  * on the accelerator's one DRAM channel (the GEMM engine's: transfers in issue order, latency +
