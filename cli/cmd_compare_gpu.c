@@ -151,7 +151,7 @@ int cmd_compare_gpu(int argc, char **argv)
         cfg[ACC_BW] = cfg[ACC_CONF];
         rc = config_apply_sets(&cfg[ACC_BW], set, &e);
     }
-    RunOpts ro = {FID_FAST, NULL, 1, 0, MAP_OBJ_TIME, NULL};
+    RunOpts ro = {FID_FAST, NULL, 1, 0, MAP_OBJ_TIME, NULL, NULL};
     for (int i = 0; rc == MP_OK && i < NACC; i++)
         rc = point_eval(&cfg[i], &tech, w, &ro, 1, &pt[i], &e);
     if (rc != MP_OK) {

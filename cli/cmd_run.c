@@ -59,7 +59,7 @@ static int eval_point(const char *arch, const Workload *w, const RunArgs *a, con
         if (a->objective && !strcmp(a->objective, map_objective_names[i]))
             obj = i;
     RunOpts o = {strcmp(a->fidelity, "cycle") == 0 ? FID_CYCLE : FID_FAST, force, (uint64_t)a->seed,
-                 !a->quiet && isatty(2), obj, NULL};
+                 !a->quiet && isatty(2), obj, NULL, NULL};
     return point_eval(&cfg, &tech, w, &o, 1, p, e);
 }
 

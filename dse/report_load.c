@@ -206,7 +206,7 @@ int rep_resimulate(const DbPoint *p, RepDetail *d, MpErr *e)
         }
     }
     if (rc == MP_OK) {
-        RunOpts o = {FID_FAST, NULL, 1, 0, MAP_OBJ_TIME, NULL};
+        RunOpts o = {FID_FAST, NULL, 1, 0, MAP_OBJ_TIME, NULL, NULL};
         rc = point_eval(&c, &t, wl, &o, 1, &d->pt, e);
     }
     wl_destroy(wl);

@@ -987,7 +987,7 @@ int sweep_eval(SweepPlan *p, int64_t d, int w, Fidelity fid, SweepOutcome *out, 
     int rc = sweep_design(p, d, &c, NULL, 0, NULL, 0, &t, e);
     if (rc)
         return rc;
-    RunOpts o = {fid, NULL, (uint64_t)p->seed, 0, MAP_OBJ_TIME, NULL};
+    RunOpts o = {fid, NULL, (uint64_t)p->seed, 0, MAP_OBJ_TIME, NULL, NULL};
     Point pt;
     rc = point_eval(&c, &t->t, p->wl[w].wl, &o, 0, &pt, e);
     if (rc == MP_OK) {

@@ -18,6 +18,62 @@ _Static_assert((int)WL_CAUSAL_NONE == (int)MAP_CAUSAL_NONE && (int)WL_CAUSAL_N =
                    (int)WL_CAUSAL_K == (int)MAP_CAUSAL_K,
                "the workload's causal codes are the mapper's");
 
+void run_memo_free(RunMemo *m)
+{
+    mp_free(m->g);
+    mp_free(m->v);
+    memset(m, 0, sizeof *m);
+}
+
+/* keys are compared as bytes: zero them before filling (padding included) */
+static const RunLayer *memo_gemm_find(const RunMemo *m, const SimGemm *k)
+{
+    for (int i = 0; m && i < m->ng; i++)
+        if (!memcmp(&m->g[i].key, k, sizeof *k))
+            return &m->g[i].val;
+    return NULL;
+}
+
+static void memo_gemm_put(RunMemo *m, const SimGemm *k, const RunLayer *v)
+{
+    if (!m)
+        return;
+    if (m->ng == m->gcap) {
+        int nc = m->gcap ? 2 * m->gcap : 32;
+        RunMemoGemm *g = mp_realloc(m->g, (size_t)nc * sizeof *g);
+        if (!g)
+            return; /* a memo that cannot grow only stops remembering */
+        m->g = g;
+        m->gcap = nc;
+    }
+    m->g[m->ng].key = *k;
+    m->g[m->ng++].val = *v;
+}
+
+static const SimResult *memo_vec_find(const RunMemo *m, const VecJob *k)
+{
+    for (int i = 0; m && i < m->nv; i++)
+        if (!memcmp(&m->v[i].key, k, sizeof *k))
+            return &m->v[i].val;
+    return NULL;
+}
+
+static void memo_vec_put(RunMemo *m, const VecJob *k, const SimResult *v)
+{
+    if (!m)
+        return;
+    if (m->nv == m->vcap) {
+        int nc = m->vcap ? 2 * m->vcap : 32;
+        RunMemoVec *g = mp_realloc(m->v, (size_t)nc * sizeof *g);
+        if (!g)
+            return;
+        m->v = g;
+        m->vcap = nc;
+    }
+    m->v[m->nv].key = *k;
+    m->v[m->nv++].val = *v;
+}
+
 void run_free(RunResult *r)
 {
     mp_free(r->vec);
@@ -150,12 +206,24 @@ static void decide_fused(const ArchConfig *c, const Workload *w, RunResult *r)
     }
 }
 
-static int push_vec(RunResult *r, const ArchConfig *c, const VecRow *v, int64_t blocks, Fidelity fid, MpErr *e)
+static int push_vec(RunResult *r, const ArchConfig *c, const VecRow *v, int64_t blocks, const RunOpts *o, MpErr *e)
 {
     RunVec *rv = &r->vec[r->nvec];
     rv->v = *v;
     vu_job(c, v, r->fused, blocks, &rv->j);
-    int rc = vu_run(c, &rv->j, fid, &rv->r, e);
+    RunMemo *memo = o->fid == FID_FAST ? o->memo : NULL;
+    const SimResult *hit = memo_vec_find(memo, &rv->j);
+    int rc = MP_OK;
+    if (hit) {
+        rv->r = *hit;
+        memo->hits++;
+    } else {
+        rc = vu_run(c, &rv->j, o->fid, &rv->r, e);
+        if (rc == MP_OK && memo) {
+            memo_vec_put(memo, &rv->j, &rv->r);
+            memo->misses++;
+        }
+    }
     if (rc) {
         mp_err_prefix(e, "%s", v->name);
         return rc;
@@ -176,7 +244,7 @@ static int run_vecs(const ArchConfig *c, const Workload *w, int after, const Run
         if (v->after != after)
             continue;
         if (!(r->fused && v->kind == VK_SOFTMAX && qk)) {
-            rc = push_vec(r, c, v, 1, o->fid, e);
+            rc = push_vec(r, c, v, 1, o, e);
             continue;
         }
         const int64_t bn = qk->r.map.bn > 0 ? qk->r.map.bn : v->width, blocks = (v->width + bn - 1) / bn;
@@ -187,8 +255,8 @@ static int run_vecs(const ArchConfig *c, const Workload *w, int after, const Run
         rs.rows = v->rows * blocks; /* O's row once per key block */
         rs.width = qk->g.k;         /* head_dim */
         rs.causal = 0;
-        if ((rc = push_vec(r, c, &on, blocks, o->fid, e)) == MP_OK)
-            rc = push_vec(r, c, &rs, 1, o->fid, e);
+        if ((rc = push_vec(r, c, &on, blocks, o, e)) == MP_OK)
+            rc = push_vec(r, c, &rs, 1, o, e);
     }
     return rc;
 }
@@ -212,19 +280,41 @@ int run_workload(const ArchConfig *c, const Workload *w, const RunOpts *o, RunRe
         RunLayer *L = &r->layer[r->nlayer];
         L->g = *g;
         const int is_qk = !strcmp(g->name, "attn_qk"), is_pv = !strcmp(g->name, "attn_pv");
-        SimGemm sg = {.m = g->m, .n = g->n, .k = g->k, .act_act = g->role == WL_ACT_ACT, .count = 1,
-                      .y_kv = !strcmp(g->name, "k_proj") || !strcmp(g->name, "v_proj"), .causal = g->causal,
-                      .x_onchip = r->fused && is_pv, .y_onchip = r->fused && is_qk};
+        SimGemm sg;
+        memset(&sg, 0, sizeof sg); /* a memo key: padding too */
+        sg.m = g->m;
+        sg.n = g->n;
+        sg.k = g->k;
+        sg.act_act = g->role == WL_ACT_ACT;
+        sg.count = 1;
+        sg.y_kv = !strcmp(g->name, "k_proj") || !strcmp(g->name, "v_proj");
+        sg.causal = g->causal;
+        sg.x_onchip = r->fused && is_pv;
+        sg.y_onchip = r->fused && is_qk;
         if (o->progress)
             fprintf(stderr, "\r  [%d/%d] %-12s %lldx%lldx%lld   ", i + 1, w->ngemm, g->name, (long long)g->m,
                     (long long)g->n, (long long)g->k);
         const SimMapOpts mo = {o->force, o->objective, o->tech, 0, 0};
-        if (o->fid == FID_FAST)
-            rc = sim_gemm_opts(c, &sg, FID_FAST, &mo, NULL, &L->r, e);
-        else
-            rc = run_one_cycle(c, g, &sg, o, i, &L->r, &r->checked_outputs, e);
-        if (rc == MP_OK)
-            rc = run_instances(c, &sg, g->count, o->fid, L, e);
+        RunMemo *memo = o->fid == FID_FAST ? o->memo : NULL;
+        SimGemm key = sg;
+        key.count = g->count;
+        const RunLayer *hit = memo_gemm_find(memo, &key);
+        if (hit) {
+            L->r = hit->r;
+            L->all = hit->all;
+            memo->hits++;
+        } else {
+            if (o->fid == FID_FAST)
+                rc = sim_gemm_opts(c, &sg, FID_FAST, &mo, NULL, &L->r, e);
+            else
+                rc = run_one_cycle(c, g, &sg, o, i, &L->r, &r->checked_outputs, e);
+            if (rc == MP_OK)
+                rc = run_instances(c, &sg, g->count, o->fid, L, e);
+            if (rc == MP_OK && memo) {
+                memo_gemm_put(memo, &key, L);
+                memo->misses++;
+            }
+        }
         if (rc) {
             mp_err_prefix(e, "%s", g->name);
             break;

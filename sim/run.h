@@ -26,15 +26,6 @@
 #include "sim/vecunit.h"
 #include "traces/workload.h"
 
-typedef struct RunOpts {
-    Fidelity fid;
-    const MapForce *force;  /* NULL = let the mapper choose */
-    uint64_t seed;          /* cycle fidelity: synthetic operand seed */
-    int progress;           /* print progress to stderr */
-    int objective;          /* the mapper's objective (sim/mapper.h); 0 = time */
-    const TechTable *tech;  /* prices for the energy objective (point_eval sets it) */
-} RunOpts;
-
 typedef struct RunLayer {
     Gemm g;                 /* name, m, n, k, count, role                                          */
     SimResult r;            /* one instance on its own (its mapping is the layer's)                 */
@@ -47,6 +38,35 @@ typedef struct RunVec {
     VecJob j;               /* as resolved on the design (formats, fused, key blocks)             */
     SimResult r;            /* every row of every instance                                        */
 } RunVec;
+
+/* Results of GEMMs and vector jobs already simulated on one design with one set of options, reused
+ * by run_workload when the same one comes again (a request's decode steps differ only in their
+ * attention; sim/infer.h). Fast fidelity only; the key is every input of the simulation. */
+typedef struct RunMemoGemm {
+    SimGemm key;
+    RunLayer val;
+} RunMemoGemm;
+typedef struct RunMemoVec {
+    VecJob key;
+    SimResult val;
+} RunMemoVec;
+typedef struct RunMemo {
+    RunMemoGemm *g;
+    RunMemoVec *v;
+    int ng, gcap, nv, vcap;
+    int64_t hits, misses;
+} RunMemo;
+void run_memo_free(RunMemo *m);
+
+typedef struct RunOpts {
+    Fidelity fid;
+    const MapForce *force;  /* NULL = let the mapper choose */
+    uint64_t seed;          /* cycle fidelity: synthetic operand seed */
+    int progress;           /* print progress to stderr */
+    int objective;          /* the mapper's objective (sim/mapper.h); 0 = time */
+    const TechTable *tech;  /* prices for the energy objective (point_eval sets it) */
+    RunMemo *memo;          /* NULL: simulate everything; else reuse (fast fidelity only)  */
+} RunOpts;
 
 typedef struct RunResult {
     int nlayer;

@@ -232,7 +232,7 @@ static void eval_matches_point(void **state)
     assert_int_equal(config_load("iso/mixpe-w4a8", &c, NULL, NULL, 0, &e), MP_OK);
     assert_int_equal(config_apply_sets(&c, "arch.rows=8,arch.cols=16", &e), MP_OK);
     assert_int_equal(energy_tech_load(c.tech, &t, NULL, 0, &e), MP_OK);
-    RunOpts ro = {FID_FAST, NULL, 1, 0, MAP_OBJ_TIME, NULL};
+    RunOpts ro = {FID_FAST, NULL, 1, 0, MAP_OBJ_TIME, NULL, NULL};
     Point pt;
     assert_int_equal(point_eval(&c, &t, p->wl[0].wl, &ro, 1, &pt, &e), MP_OK);
     assert_memory_equal(&o.total, &pt.res.total, sizeof o.total);

@@ -97,8 +97,11 @@ static void llama2_7b_exact(void **state)
     (void)state;
     Workload *w = make("llama2-7b", WL_PREFILL, 2048, 1);
     assert_true(w->weight_params == 6607077376LL);
-    /* 2048 tokens through every weight, plus 2 attention matmuls × 32 layers × 32 heads × 2048² × 128 */
-    assert_true(w->macs == 2048LL * 6607077376LL + 2LL * 32 * 32 * 2048 * 2048 * 128);
+    /* 2048 tokens through every weight but lm_head, which runs on the last position only (32000 x
+     * 4096 parameters), plus 2 attention matmuls × 32 layers × 32 heads × 2048² × 128 (the causal
+     * mask is the engine's: the workload states the whole product) */
+    const int64_t lm = 32000LL * 4096;
+    assert_true(w->macs == 2048LL * (6607077376LL - lm) + lm + 2LL * 32 * 32 * 2048 * 2048 * 128);
     assert_int_equal(w->ngemm, 10);
     assert_true(w->runs == 7 * 32 + 2 * 1024 + 1);
     wl_destroy(w);
@@ -109,11 +112,16 @@ static void tiny_shapes(void **state)
 {
     (void)state;
     static const Gemm want[] = {
-        {"q_proj", 48, 256, 256, 2, WL_WEIGHT_ACT},     {"k_proj", 48, 128, 256, 2, WL_WEIGHT_ACT},
-        {"v_proj", 48, 128, 256, 2, WL_WEIGHT_ACT},     {"attn_qk", 16, 16, 64, 2 * 3 * 4, WL_ACT_ACT},
-        {"attn_pv", 16, 64, 16, 2 * 3 * 4, WL_ACT_ACT}, {"o_proj", 48, 256, 256, 2, WL_WEIGHT_ACT},
-        {"gate_proj", 48, 512, 256, 2, WL_WEIGHT_ACT},  {"up_proj", 48, 512, 256, 2, WL_WEIGHT_ACT},
-        {"down_proj", 48, 256, 512, 2, WL_WEIGHT_ACT},  {"lm_head", 48, 1000, 256, 1, WL_WEIGHT_ACT},
+        {"q_proj", 48, 256, 256, 2, WL_WEIGHT_ACT, 0},
+        {"k_proj", 48, 128, 256, 2, WL_WEIGHT_ACT, 0},
+        {"v_proj", 48, 128, 256, 2, WL_WEIGHT_ACT, 0},
+        {"attn_qk", 16, 16, 64, 2 * 3 * 4, WL_ACT_ACT, WL_CAUSAL_N},
+        {"attn_pv", 16, 64, 16, 2 * 3 * 4, WL_ACT_ACT, WL_CAUSAL_K},
+        {"o_proj", 48, 256, 256, 2, WL_WEIGHT_ACT, 0},
+        {"gate_proj", 48, 512, 256, 2, WL_WEIGHT_ACT, 0},
+        {"up_proj", 48, 512, 256, 2, WL_WEIGHT_ACT, 0},
+        {"down_proj", 48, 256, 512, 2, WL_WEIGHT_ACT, 0},
+        {"lm_head", 3, 1000, 256, 1, WL_WEIGHT_ACT, 0}, /* the last position of each of the 3 sequences */
     };
     Workload *w = make("tiny", WL_PREFILL, 16, 3);
     assert_string_equal(w->model, "tiny");
@@ -125,7 +133,78 @@ static void tiny_shapes(void **state)
         assert_string_equal(g->name, want[i].name);
         assert_true(g->m == want[i].m && g->n == want[i].n && g->k == want[i].k && g->count == want[i].count);
         assert_int_equal(g->role, want[i].role);
+        assert_int_equal(g->causal, want[i].causal);
     }
+    wl_destroy(w);
+}
+
+/* The vector rows of a decoder layer, per architecture, in execution order (after = GEMM rows
+ * before them): Llama-like (RMSNorm, RoPE on Q and K, causal softmax, SwiGLU, two residual adds),
+ * OPT (learned positions once, LayerNorm, ReLU), Phi-2 (one LayerNorm, partial RoPE, GELU, the
+ * parallel block's three-way add). */
+static void vector_rows(void **state)
+{
+    (void)state;
+    typedef struct {
+        const char *name;
+        int kind, after;
+        int64_t rows, width, count;
+    } Want;
+    /* tiny prefill seq 16 batch 3: T = 48 tokens, 4 heads of 64, 2 KV heads, ffn 512, 2 layers */
+    static const Want tiny[] = {
+        {"attn_norm", VK_RMSNORM, 0, 48, 256, 2},  {"rope_q", VK_ROPE, 3, 48 * 4, 64, 2},
+        {"rope_k", VK_ROPE, 3, 48 * 2, 64, 2},     {"softmax", VK_SOFTMAX, 4, 16, 16, 2 * 3 * 4},
+        {"attn_add", VK_ADD, 6, 48, 256, 2},       {"mlp_norm", VK_RMSNORM, 6, 48, 256, 2},
+        {"act", VK_SILU_MUL, 8, 48, 512, 2},       {"mlp_add", VK_ADD, 9, 48, 256, 2},
+        {"final_norm", VK_RMSNORM, 9, 3, 256, 1},
+    };
+    Workload *w = make("tiny", WL_PREFILL, 16, 3);
+    assert_int_equal(w->nvec, (int)(sizeof tiny / sizeof tiny[0]));
+    for (int i = 0; i < w->nvec; i++) {
+        const VecRow *v = &w->vecs[i];
+        assert_string_equal(v->name, tiny[i].name);
+        assert_int_equal(v->kind, tiny[i].kind);
+        assert_int_equal(v->after, tiny[i].after);
+        assert_true(v->rows == tiny[i].rows && v->width == tiny[i].width && v->count == tiny[i].count);
+        assert_int_equal(v->causal, !strcmp(v->name, "softmax"));
+        assert_int_equal(v->on_kv, !strcmp(v->name, "rope_k"));
+    }
+    wl_destroy(w);
+    /* decode: nothing causal; softmax over all kv positions */
+    w = make("tiny", WL_DECODE, 100, 2);
+    for (int i = 0; i < w->nvec; i++)
+        assert_int_equal(w->vecs[i].causal, 0);
+    assert_int_equal(w->vecs[3].width, 100);
+    wl_destroy(w);
+    /* OPT: positions added once, LayerNorm, ReLU, no RoPE */
+    w = make("opt-1.3b", WL_DECODE, 10, 1);
+    assert_string_equal(w->vecs[0].name, "pos_add");
+    assert_int_equal(w->vecs[0].count, 1);
+    for (int i = 0; i < w->nvec; i++) {
+        assert_true(w->vecs[i].kind != VK_ROPE && w->vecs[i].kind != VK_RMSNORM);
+        if (!strcmp(w->vecs[i].name, "act"))
+            assert_int_equal(w->vecs[i].kind, VK_RELU);
+    }
+    wl_destroy(w);
+    /* Phi-2: one norm per layer, RoPE on 32 of 80 features, GELU, one three-way add */
+    w = make("phi-2", WL_DECODE, 10, 1);
+    int norms = 0, add3 = 0;
+    for (int i = 0; i < w->nvec; i++) {
+        const VecRow *v = &w->vecs[i];
+        norms += v->kind == VK_LAYERNORM && v->count == 32;
+        add3 += v->kind == VK_ADD3;
+        assert_true(v->kind != VK_ADD);
+        if (v->kind == VK_ROPE)
+            assert_int_equal(v->width, 32);
+        if (!strcmp(v->name, "act"))
+            assert_int_equal(v->kind, VK_GELU);
+    }
+    assert_int_equal(norms, 1);
+    assert_int_equal(add3, 1);
+    wl_destroy(w);
+    /* the causal triangle: 16 query rows over 16 keys hold 16 * 17 / 2 scores each */
+    w = make("tiny", WL_PREFILL, 16, 1);
+    assert_int_equal(wl_vec_elems(&w->vecs[3]), 16 * 17 / 2);
     wl_destroy(w);
 }
 
@@ -144,7 +223,8 @@ static void phase_shapes_and_macs(void **state)
             assert_string_equal(gp->name, gd->name);
             assert_true(gp->count == gd->count && gp->role == gd->role);
             if (gp->role == WL_WEIGHT_ACT) {
-                assert_true(gp->m == batch * seq && gd->m == batch);
+                /* lm_head: the last position of each sequence in prefill */
+                assert_true(gp->m == (strcmp(gp->name, "lm_head") ? batch * seq : batch) && gd->m == batch);
                 assert_true(gp->n == gd->n && gp->k == gd->k);
                 assert_true(gp->count == (strcmp(gp->name, "lm_head") ? m->layers : 1));
             } else {
@@ -157,7 +237,8 @@ static void phase_shapes_and_macs(void **state)
         assert_true(vp->m == seq && vp->n == m->head_dim && vp->k == seq);
         assert_true(qd->m == 1 && qd->n == kv && qd->k == m->head_dim);
         assert_true(vd->m == 1 && vd->n == m->head_dim && vd->k == kv);
-        assert_true(p->macs == batch * seq * p->weight_params + 2 * attn * seq * seq * m->head_dim);
+        const int64_t lm = (int64_t)m->vocab * m->hidden; /* prefill: lm_head on the last positions */
+        assert_true(p->macs == batch * seq * (p->weight_params - lm) + batch * lm + 2 * attn * seq * seq * m->head_dim);
         assert_true(d->macs == batch * d->weight_params + 2 * attn * kv * m->head_dim);
         assert_non_null(find_gemm(p, m->ffn_kind == WL_FFN_GATED ? "gate_proj" : "fc1"));
         assert_null(find_gemm(p, m->ffn_kind == WL_FFN_GATED ? "fc1" : "gate_proj"));
@@ -199,7 +280,8 @@ static void bad_arguments(void **state)
         {WL_DECODE, 16, WL_LEN_MAX + 1, "batch"},
         {WL_DECODE, 16, INT64_MIN, "batch"},
         {WL_LAYERS, 16, 1, "prefill or decode"},
-        {WL_PREFILL, WL_LEN_MAX, WL_LEN_MAX, "overflows 64 bits"}, /* 2^40 tokens × 2^40 attention MACs */
+        /* 2^40 tokens: RoPE's rows (tokens x heads) leave the range before the MACs overflow */
+        {WL_PREFILL, WL_LEN_MAX, WL_LEN_MAX, "rows = 4398046511104 is out of range"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         MpErr e = {0};
@@ -314,6 +396,7 @@ int main(void)
         cmocka_unit_test(totals_match_published_counts),
         cmocka_unit_test(llama2_7b_exact),
         cmocka_unit_test(tiny_shapes),
+        cmocka_unit_test(vector_rows),
         cmocka_unit_test(phase_shapes_and_macs),
         cmocka_unit_test(gqa_shapes),
         cmocka_unit_test(bad_arguments),
