@@ -26,26 +26,129 @@ static int64_t blocked_bits(double bits, int64_t rows, int64_t br, int64_t cols,
 
 int64_t map_block_bits(double bits_per_elem, int64_t rows, int64_t cols) { return bits_of(bits_per_elem, rows * cols); }
 
+int64_t map_fused_attn_need_bits(int64_t m, int64_t keys, int head_dim, int rows, int cols, double s_bits,
+                                 double q_bits, double kv_bits, int acc_bits)
+{
+    const int64_t edge = rows > cols ? rows : cols, br = m < edge ? m : edge, bc = keys < edge ? keys : edge;
+    return bits_of(s_bits, br * bc) + br * head_dim * (int64_t)acc_bits + bits_of(q_bits, br * head_dim) +
+           2 * bits_of(kv_bits, bc * head_dim) + 2 * br * 32;
+}
+
+/* The causal mask at the block level: the last key the last query row of an M block sees is
+ * lim = m0 + mb - 1 + causal_off; of the key blocks (nkb blocks of bkey keys) those starting at or
+ * before lim run, the rest are skipped. The count is nondecreasing in the M block. */
+static int64_t causal_blocks(const MapProblem *p, int64_t m0, int64_t mb, int64_t bkey, int64_t nkb)
+{
+    const int64_t lim = m0 + mb - 1 + p->causal_off;
+    if (lim < 0)
+        return 0;
+    return lim / bkey + 1 < nkb ? lim / bkey + 1 : nkb;
+}
+
+/* Executed N blocks (*en) and K blocks (*ek) of M block im: a step (im, in, ik) runs when
+ * in < *en and ik < *ek. Without a mask, all. */
+static void exec_blocks(const MapProblem *p, const Mapping *mp, int64_t im, int64_t *en, int64_t *ek)
+{
+    const int64_t nn = cdiv(p->n, mp->bn), nk = cdiv(p->k, mp->bk), m0 = im * mp->bm;
+    const int64_t mb = p->m - m0 < mp->bm ? p->m - m0 : mp->bm;
+    *en = p->causal == MAP_CAUSAL_N ? causal_blocks(p, m0, mb, mp->bn, nn) : nn;
+    *ek = p->causal == MAP_CAUSAL_K ? causal_blocks(p, m0, mb, mp->bk, nk) : nk;
+}
+
+/* Bits of the first cnt blocks along a dimension of extent full cut by blk (the last block of the
+ * whole extent may be short), each block `other` elements wide and rounded up on its own. */
+static int64_t run_bits(double bits, int64_t other, int64_t full, int64_t blk, int64_t cnt)
+{
+    const int64_t rem = full % blk;
+    const int part = cnt == cdiv(full, blk) && rem; /* the short block is among them */
+    return (cnt - part) * bits_of(bits, other * (blk < full ? blk : full)) + (part ? bits_of(bits, other * rem) : 0);
+}
+
+/* Traffic under a causal mask: per M block (O(nm), never more than the executed steps): every
+ * executed step's blocks, less those resident from the previous *executed* step. Consecutive
+ * executed steps share a block only across an output-block boundary where the earlier output block
+ * ran a single K step (both then use K block 0): X within an M block's row of output blocks (order
+ * MN), W down a column (order NM), W between M blocks of a single executed N block (MN), X between
+ * columns whose only executed M block is the last (NM). The walk in tests/test_map.c checks it. */
+static void causal_traffic(const MapProblem *p, Mapping *mp)
+{
+    const int64_t nm = cdiv(p->m, mp->bm), nn = cdiv(p->n, mp->bn);
+    const int64_t kb0 = mp->bk < p->k ? mp->bk : p->k, nb0 = mp->bn < p->n ? mp->bn : p->n;
+    int64_t w = 0, x = 0, y = 0, steps = 0, pen = 0, pek = 0; /* pen, pek: the previous executed M block's */
+    for (int64_t im = 0; im < nm; im++) {
+        const int64_t m0 = im * mp->bm, mb = p->m - m0 < mp->bm ? p->m - m0 : mp->bm;
+        int64_t en, ek;
+        exec_blocks(p, mp, im, &en, &ek);
+        if (!en || !ek)
+            continue;
+        steps += en * ek;
+        /* W blocks (in < en, ik < ek): en full-or-short N blocks by ek K blocks */
+        const int64_t nshort = en == nn && p->n % mp->bn ? 1 : 0;
+        w += (en - nshort) * run_bits(p->w_dram_bits, nb0, p->k, mp->bk, ek) +
+             nshort * run_bits(p->w_dram_bits, p->n % mp->bn, p->k, mp->bk, ek);
+        x += en * run_bits(p->x_dram_bits, mb, p->k, mp->bk, ek);
+        y += run_bits(p->y_dram_bits, mb, p->n, mp->bn, en);
+        const int first = pen == 0; /* no executed M block before this one */
+        if (mp->order == ORDER_MN) {
+            if (ek == 1) /* X (im, 0) resident along the row */
+                x -= (en - 1) * bits_of(p->x_dram_bits, mb * kb0);
+            if (!first && pek == 1 && pen == 1) /* W (0, 0) resident from the previous M block */
+                w -= bits_of(p->w_dram_bits, nb0 * kb0);
+        } else if (!first && pek == 1) {
+            /* down each column both M blocks run (pen <= en): W (in, 0) resident */
+            w -= run_bits(p->w_dram_bits, kb0, p->n, mp->bn, pen);
+        }
+        pen = en;
+        pek = ek;
+    }
+    if (mp->order == ORDER_NM) {
+        /* between columns: the last column's last M block (nm - 1) is the next column's first when
+         * it is that column's only one */
+        int64_t en1, ek1, en2 = 0, ek2;
+        exec_blocks(p, mp, nm - 1, &en1, &ek1);
+        if (nm > 1) {
+            exec_blocks(p, mp, nm - 2, &en2, &ek2);
+            en2 = ek2 ? en2 : 0; /* the columns in which M block nm - 2 runs */
+        }
+        const int64_t from = en2 > 1 ? en2 : 1, m0 = (nm - 1) * mp->bm;
+        if (ek1 == 1 && en1 > from)
+            x -= (en1 - from) * bits_of(p->x_dram_bits, (p->m - m0) * kb0);
+    }
+    mp->dram_w_bits = w;
+    mp->dram_x_bits = x;
+    mp->dram_y_bits = y;
+    mp->steps = steps;
+}
+
 /* Number of block loads of W and X over the loop nest, honouring residency. */
 void map_traffic(const MapProblem *p, Mapping *mp)
 {
-    const int64_t nm = cdiv(p->m, mp->bm), nn = cdiv(p->n, mp->bn), nk = cdiv(p->k, mp->bk);
-    /* A block is resident across consecutive steps when they use the same block: X across the
-     * inner N loop when nk == 1 (order MN); W across the inner M loop when nk == 1 (order NM).
-     * With nk > 1 every step changes both blocks' K range, so both are reloaded. */
-    int64_t w_loads_full, x_loads_full; /* how many times the whole tensor is streamed */
-    if (mp->order == ORDER_MN) {
-        w_loads_full = nk == 1 && nn == 1 ? 1 : nm;
-        x_loads_full = nk == 1 ? 1 : nn;
+    if (p->causal != MAP_CAUSAL_NONE) {
+        causal_traffic(p, mp);
     } else {
-        x_loads_full = nk == 1 && nm == 1 ? 1 : nn;
-        w_loads_full = nk == 1 ? 1 : nm;
+        const int64_t nm = cdiv(p->m, mp->bm), nn = cdiv(p->n, mp->bn), nk = cdiv(p->k, mp->bk);
+        /* A block is resident across consecutive steps when they use the same block: X across the
+         * inner N loop when nk == 1 (order MN); W across the inner M loop when nk == 1 (order NM).
+         * With nk > 1 every step changes both blocks' K range, so both are reloaded. */
+        int64_t w_loads_full, x_loads_full; /* how many times the whole tensor is streamed */
+        if (mp->order == ORDER_MN) {
+            w_loads_full = nk == 1 && nn == 1 ? 1 : nm;
+            x_loads_full = nk == 1 ? 1 : nn;
+        } else {
+            x_loads_full = nk == 1 && nm == 1 ? 1 : nn;
+            w_loads_full = nk == 1 ? 1 : nm;
+        }
+        /* a tensor streamed once while resident across steps moves as whole blocks too */
+        mp->dram_w_bits = w_loads_full * blocked_bits(p->w_dram_bits, p->n, mp->bn, p->k, mp->bk);
+        mp->dram_x_bits = x_loads_full * blocked_bits(p->x_dram_bits, p->m, mp->bm, p->k, mp->bk);
+        mp->dram_y_bits = blocked_bits(p->y_dram_bits, p->m, mp->bm, p->n, mp->bn);
+        mp->steps = nm * nn * nk;
     }
-    /* a tensor streamed once while resident across steps moves as whole blocks too */
-    mp->dram_w_bits = w_loads_full * blocked_bits(p->w_dram_bits, p->n, mp->bn, p->k, mp->bk);
-    mp->dram_x_bits = x_loads_full * blocked_bits(p->x_dram_bits, p->m, mp->bm, p->k, mp->bk);
-    mp->dram_y_bits = blocked_bits(p->y_dram_bits, p->m, mp->bm, p->n, mp->bn);
-    mp->steps = nm * nn * nk;
+    /* an operand on chip moves no DRAM bit (map.h) */
+    if (p->x_onchip)
+        mp->dram_x_bits = 0;
+    if (p->y_onchip)
+        mp->dram_y_bits = 0;
 }
 
 /* Capacity check in double: products of block extents can exceed int64 for absurd blockings;
@@ -80,6 +183,8 @@ static int check_problem(const MapProblem *p, MpErr *e)
 {
     if (p->m < 1 || p->n < 1 || p->k < 1 || p->rows < 1 || p->cols < 1 || p->k_align < 1)
         return mp_errf(e, MP_EINPUT, "mapping: bad GEMM or array shape");
+    if (p->causal < MAP_CAUSAL_NONE || p->causal > MAP_CAUSAL_K)
+        return mp_errf(e, MP_EINPUT, "mapping: bad causal mask %d (0 none, 1 keys on N, 2 keys on K)", p->causal);
     if (p->m > MAP_DIM_MAX || p->n > MAP_DIM_MAX || p->k > MAP_DIM_MAX)
         return mp_errf(e, MP_EINPUT, "mapping: GEMM %lldx%lldx%lld: dimensions above 2^30 are not supported",
                        (long long)p->m, (long long)p->n, (long long)p->k);
@@ -199,18 +304,36 @@ void map_describe(const Mapping *mp, char *buf, int cap)
              (long long)mp->steps);
 }
 
+/* The block coordinates of grid position i (K innermost, then the order's inner loop). */
+static void grid_coords(const Mapping *mp, int64_t nm, int64_t nn, int64_t nk, int64_t i, int64_t *im, int64_t *in,
+                        int64_t *ik)
+{
+    const int64_t rest = i / nk;
+    *ik = i % nk;
+    if (mp->order == ORDER_MN) {
+        *in = rest % nn;
+        *im = rest / nn;
+    } else {
+        *im = rest % nm;
+        *in = rest / nm;
+    }
+}
+
+/* *it walks the grid of nm x nn x nk positions; under a causal mask the skipped positions are
+ * passed over an output block at a time (the executed K steps of a block are a prefix). */
 int map_next_step(const MapProblem *p, const Mapping *mp, int64_t *it, MapStep *st)
 {
-    const int64_t nm = cdiv(p->m, mp->bm), nn = cdiv(p->n, mp->bn), nk = cdiv(p->k, mp->bk);
-    if (*it >= nm * nn * nk)
-        return 0;
-    int64_t i = *it, ik = i % nk, rest = i / nk, im, in;
-    if (mp->order == ORDER_MN) {
-        in = rest % nn;
-        im = rest / nn;
-    } else {
-        im = rest % nm;
-        in = rest / nm;
+    const int64_t nm = cdiv(p->m, mp->bm), nn = cdiv(p->n, mp->bn), nk = cdiv(p->k, mp->bk), total = nm * nn * nk;
+    int64_t i = *it, im, in, ik, en, ek;
+    for (;; i = (i / nk + 1) * nk) {
+        if (i >= total) {
+            *it = total;
+            return 0;
+        }
+        grid_coords(mp, nm, nn, nk, i, &im, &in, &ik);
+        exec_blocks(p, mp, im, &en, &ek);
+        if (in < en && ik < ek)
+            break;
     }
     st->m0 = im * mp->bm;
     st->n0 = in * mp->bn;
@@ -219,22 +342,30 @@ int map_next_step(const MapProblem *p, const Mapping *mp, int64_t *it, MapStep *
     st->nb = p->n - st->n0 < mp->bn ? p->n - st->n0 : mp->bn;
     st->kb = p->k - st->k0 < mp->bk ? p->k - st->k0 : mp->bk;
     st->first_k = ik == 0;
-    st->last_k = ik == nk - 1;
-    if (i == 0) {
+    st->last_k = ik == ek - 1; /* the last K step that runs: the store follows it */
+    /* the previous executed step's block coordinates: the K step before, or the last executed K
+     * step of the nearest earlier output block that runs */
+    int have = 0;
+    int64_t jm = im, jn = in, jk = ik - 1;
+    if (ik > 0) {
+        have = 1;
+    } else {
+        for (int64_t ob = i / nk - 1; ob >= 0 && !have; ob--) {
+            int64_t pn, pk, zk;
+            grid_coords(mp, nm, nn, nk, ob * nk, &jm, &jn, &zk);
+            exec_blocks(p, mp, jm, &pn, &pk);
+            if (jn < pn && pk > 0) {
+                have = 1;
+                jk = pk - 1;
+            }
+        }
+    }
+    if (!have) {
         st->load_w = st->load_x = 1;
     } else {
-        /* the previous step's block coordinates */
-        int64_t j = i - 1, jk = j % nk, jr = j / nk, jm, jn;
-        if (mp->order == ORDER_MN) {
-            jn = jr % nn;
-            jm = jr / nn;
-        } else {
-            jm = jr % nm;
-            jn = jr / nm;
-        }
         st->load_w = !(jn == in && jk == ik);
         st->load_x = !(jm == im && jk == ik);
     }
-    (*it)++;
+    *it = i + 1;
     return 1;
 }

@@ -38,7 +38,16 @@ typedef enum { ORDER_MN, ORDER_NM } LoopOrder;
 #define MAP_ELEMS_MAX ((int64_t)1 << 50)
 
 /* The causal mask of an attention GEMM (sim/engine.h, SimGemm.causal): along which dimension the
- * keys lie. Query row i (of M) sees key j only when j <= i + causal_off. */
+ * keys lie. Query row i (of M) sees key j only when j <= i + causal_off. At the block level, with
+ * lim = m0 + mb - 1 + causal_off the last key the block's last row sees:
+ *   MAP_CAUSAL_N  (QK^T, keys on N)  block (m0, n0) is skipped, all its K steps, no store, when
+ *                                    n0 > lim;
+ *   MAP_CAUSAL_K  (PV, keys on K)    K step k0 of an M block is skipped when k0 > lim; the executed
+ *                                    K steps of an output block are a prefix: first_k / last_k mark
+ *                                    its first and last executed one (the store follows the last);
+ *                                    an output block with none executed is not stored.
+ * A skipped step is not computed, loads nothing and is not counted in Mapping.steps; residency is
+ * against the previous *executed* step. Blocks crossing the diagonal run whole. */
 typedef enum { MAP_CAUSAL_NONE, MAP_CAUSAL_N, MAP_CAUSAL_K } MapCausal;
 
 typedef struct MapProblem {
@@ -83,11 +92,24 @@ int map_choose(const MapProblem *p, const MapForce *force, Mapping *out, MpErr *
 /* Units of the candidate blocks in an orientation: the token edge (Bm) and the channel edge (Bn). */
 int map_m_unit(const MapProblem *p, int trans);
 int map_n_unit(const MapProblem *p, int trans);
-/* Analytic DRAM traffic of a given blocking (fills the dram_* fields and steps). */
+/* Analytic DRAM traffic of a given blocking (fills the dram_* fields and steps): closed forms
+ * without a mask, a loop over the M blocks under one (O(M / Bm)); an on-chip X or Y moves 0 bits. */
 void map_traffic(const MapProblem *p, Mapping *mp);
 void map_describe(const Mapping *mp, char *buf, int cap);
 /* Its orientation in words: "MxN" (tokens on the rows) or "NxM" (channels on the rows). */
 const char *map_orient_name(int trans);
+
+/* SRAM bits a FlashAttention-style fused block needs for one query tile against one key tile.
+ * Our assumption: both tile edges are the array's larger edge, clipped to the problem:
+ * Br = min(m, max(rows, cols)) queries, Bc = min(keys, max(rows, cols)) keys; it holds
+ *     Br x Bc x s_bits                the S / P tile
+ *   + Br x head_dim x acc_bits        the O accumulator
+ *   + Br x head_dim x q_bits          the Q tile
+ *   + 2 x Bc x head_dim x kv_bits     the K and V tiles
+ *   + 2 x Br x 32                     the running max and sum (fp32)
+ * each term rounded up to whole bits on its own. */
+int64_t map_fused_attn_need_bits(int64_t m, int64_t keys, int head_dim, int rows, int cols, double s_bits,
+                                 double q_bits, double kv_bits, int acc_bits);
 
 /* Bits of one rows x cols block of elements of bits_per_elem bits (rounded up to whole bits). */
 int64_t map_block_bits(double bits_per_elem, int64_t rows, int64_t cols);

@@ -67,10 +67,10 @@ static void describe(const MapProblem *p, const Mapping *mp, char *buf, size_t c
 {
     snprintf(buf, cap,
              "gemm %lldx%lldx%lld array %dx%d k_align %d bits w %g x %g acc %d out %d buffers %lld/%lld/%lld db %d; "
-             "blocks %lldx%lldx%lld %s",
+             "causal %d off %lld onchip x %d y %d; blocks %lldx%lldx%lld %s",
              (long long)p->m, (long long)p->n, (long long)p->k, p->rows, p->cols, p->k_align, p->w_bits, p->x_bits,
              p->acc_bits, p->out_bits, (long long)p->wbuf_bits, (long long)p->xbuf_bits, (long long)p->ybuf_bits,
-             p->double_buffer, (long long)mp->bm, (long long)mp->bn, (long long)mp->bk,
+             p->double_buffer, p->causal, (long long)p->causal_off, p->x_onchip, p->y_onchip, (long long)mp->bm, (long long)mp->bn, (long long)mp->bk,
              mp->order == ORDER_MN ? "MN" : "NM");
 }
 
@@ -84,7 +84,16 @@ static int fits_indep(const MapProblem *p, int64_t bm, int64_t bn, int64_t bk)
     return w <= (long double)p->wbuf_bits && x <= (long double)p->xbuf_bits && y <= (long double)p->ybuf_bits;
 }
 
-/* Walk the schedule: the DRAM bits it moves, checking every step on the way. */
+/* The causal mask from its definition (map.h), independently of map.c: a block runs unless its
+ * first key lies after the last key the block's last query row sees. */
+static int masked(const MapProblem *p, int64_t m0, int64_t mb, int64_t n0, int64_t k0)
+{
+    const int64_t lim = m0 + mb - 1 + p->causal_off;
+    return p->causal == MAP_CAUSAL_N ? n0 > lim : p->causal == MAP_CAUSAL_K ? k0 > lim : 0;
+}
+
+/* Walk the schedule: the DRAM bits it moves, checking every step on the way against the loop nest
+ * rebuilt here (order, extents, the causal skips, first/last K step, residency). */
 typedef struct Walk {
     int64_t w_bits, x_bits, y_bits, steps, blocks;
 } Walk;
@@ -94,70 +103,70 @@ static Walk walk(const MapProblem *p, const Mapping *mp)
     char what[512];
     describe(p, mp, what, sizeof what);
     const int64_t nm = cdiv(p->m, mp->bm), nn = cdiv(p->n, mp->bn), nk = cdiv(p->k, mp->bk);
+    const int64_t no = mp->order == ORDER_MN ? nm : nn, ni = mp->order == ORDER_MN ? nn : nm;
     Walk wk = {0, 0, 0, 0, 0};
-    int64_t it = 0, covered = 0, outputs = 0, open = 0;
+    int64_t it = 0, covered = 0, want_covered = 0, outputs = 0, want_outputs = 0;
     MapStep st, prev;
     memset(&prev, 0, sizeof prev);
-    while (map_next_step(p, mp, &it, &st)) {
-        if (st.mb < 1 || st.nb < 1 || st.kb < 1 || st.mb > mp->bm || st.nb > mp->bn || st.kb > mp->bk ||
-            st.m0 < 0 || st.n0 < 0 || st.k0 < 0 || st.m0 + st.mb > p->m || st.n0 + st.nb > p->n ||
-            st.k0 + st.kb > p->k || st.m0 % mp->bm || st.n0 % mp->bn || st.k0 % mp->bk)
-            fail_msg("%s: step %lld is block [%lld+%lld, %lld+%lld, %lld+%lld]", what, (long long)wk.steps,
-                     (long long)st.m0, (long long)st.mb, (long long)st.n0, (long long)st.nb, (long long)st.k0,
-                     (long long)st.kb);
-        /* a block ends where the tensor or the blocking says */
-        if (st.mb != (p->m - st.m0 < mp->bm ? p->m - st.m0 : mp->bm) ||
-            st.nb != (p->n - st.n0 < mp->bn ? p->n - st.n0 : mp->bn) ||
-            st.kb != (p->k - st.k0 < mp->bk ? p->k - st.k0 : mp->bk))
-            fail_msg("%s: step %lld has a short block inside the tensor", what, (long long)wk.steps);
-        /* K innermost: an output block's steps are consecutive, k0 ascending from 0 to K */
-        assert_int_equal(st.first_k, st.k0 == 0);
-        assert_int_equal(st.last_k, st.k0 + st.kb == p->k);
-        if (wk.steps == 0)
-            assert_true(st.first_k);
-        else if (!st.first_k) {
-            assert_true(prev.m0 == st.m0 && prev.n0 == st.n0 && prev.k0 + prev.kb == st.k0);
-        } else {
-            assert_true(prev.last_k);
-            /* the next output block: order MN walks N inside M, NM walks M inside N */
-            if (mp->order == ORDER_MN)
-                assert_true((prev.m0 == st.m0 && prev.n0 + prev.nb == st.n0) ||
-                            (prev.m0 + prev.mb == st.m0 && st.n0 == 0 && prev.n0 + prev.nb == p->n));
-            else
-                assert_true((prev.n0 == st.n0 && prev.m0 + prev.mb == st.m0) ||
-                            (prev.n0 + prev.nb == st.n0 && st.m0 == 0 && prev.m0 + prev.mb == p->m));
+    for (int64_t a = 0; a < no; a++)
+        for (int64_t b = 0; b < ni; b++) {
+            const int64_t im = mp->order == ORDER_MN ? a : b, in = mp->order == ORDER_MN ? b : a;
+            const int64_t m0 = im * mp->bm, n0 = in * mp->bn;
+            const int64_t mb = p->m - m0 < mp->bm ? p->m - m0 : mp->bm, nb = p->n - n0 < mp->bn ? p->n - n0 : mp->bn;
+            int ran = 0;
+            for (int64_t ik = 0; ik < nk; ik++) {
+                const int64_t k0 = ik * mp->bk, kb = p->k - k0 < mp->bk ? p->k - k0 : mp->bk;
+                if (masked(p, m0, mb, n0, k0))
+                    continue;
+                if (!map_next_step(p, mp, &it, &st))
+                    fail_msg("%s: the schedule ends before block [%lld, %lld, %lld]", what, (long long)m0,
+                             (long long)n0, (long long)k0);
+                if (st.m0 != m0 || st.n0 != n0 || st.k0 != k0 || st.mb != mb || st.nb != nb || st.kb != kb)
+                    fail_msg("%s: step %lld is block [%lld+%lld, %lld+%lld, %lld+%lld], expected [%lld+%lld, "
+                             "%lld+%lld, %lld+%lld]",
+                             what, (long long)wk.steps, (long long)st.m0, (long long)st.mb, (long long)st.n0,
+                             (long long)st.nb, (long long)st.k0, (long long)st.kb, (long long)m0, (long long)mb,
+                             (long long)n0, (long long)nb, (long long)k0, (long long)kb);
+                /* K innermost: the output block's executed steps are a prefix of its K blocks; the
+                 * last of them is the one that stores */
+                const int last = k0 + kb == p->k || masked(p, m0, mb, n0, k0 + kb);
+                assert_int_equal(st.first_k, k0 == 0);
+                assert_int_equal(st.last_k, last);
+                /* residency: a block is loaded exactly when the previous executed step used another */
+                int same_w = wk.steps > 0 && prev.n0 == st.n0 && prev.k0 == st.k0;
+                int same_x = wk.steps > 0 && prev.m0 == st.m0 && prev.k0 == st.k0;
+                if (st.load_w != !same_w || st.load_x != !same_x)
+                    fail_msg("%s: step %lld loads w %d x %d, the previous step's blocks say %d %d", what,
+                             (long long)wk.steps, st.load_w, st.load_x, !same_w, !same_x);
+                if (st.load_w)
+                    wk.w_bits += map_block_bits(p->w_dram_bits, st.nb, st.kb);
+                if (st.load_x && !p->x_onchip)
+                    wk.x_bits += map_block_bits(p->x_dram_bits, st.mb, st.kb);
+                if (st.last_k) {
+                    wk.y_bits += p->y_onchip ? 0 : map_block_bits(p->y_dram_bits, st.mb, st.nb);
+                    outputs += st.mb * st.nb;
+                    wk.blocks++;
+                }
+                covered += st.mb * st.nb * st.kb;
+                want_covered += mb * nb * kb;
+                ran = 1;
+                prev = st;
+                wk.steps++;
+                if (last)
+                    break;
+            }
+            want_outputs += ran ? mb * nb : 0;
         }
-        /* residency: a block is loaded exactly when the previous step used another one */
-        int same_w = wk.steps > 0 && prev.n0 == st.n0 && prev.k0 == st.k0;
-        int same_x = wk.steps > 0 && prev.m0 == st.m0 && prev.k0 == st.k0;
-        if (st.load_w != !same_w || st.load_x != !same_x)
-            fail_msg("%s: step %lld loads w %d x %d, the previous step's blocks say %d %d", what, (long long)wk.steps,
-                     st.load_w, st.load_x, !same_w, !same_x);
-        if (st.load_w)
-            wk.w_bits += map_block_bits(p->w_dram_bits, st.nb, st.kb);
-        if (st.load_x)
-            wk.x_bits += map_block_bits(p->x_dram_bits, st.mb, st.kb);
-        if (st.first_k)
-            open++;
-        if (st.last_k) {
-            wk.y_bits += map_block_bits(p->y_dram_bits, st.mb, st.nb);
-            outputs += st.mb * st.nb;
-            wk.blocks++;
-            open--;
-        }
-        assert_true(open == 0 || open == 1);
-        covered += st.mb * st.nb * st.kb;
-        prev = st;
-        wk.steps++;
-        if (wk.steps > nm * nn * nk)
-            fail_msg("%s: more than %lld steps", what, (long long)(nm * nn * nk));
+    assert_int_equal(map_next_step(p, mp, &it, &st), 0);
+    assert_int_equal(covered, want_covered);
+    assert_int_equal(outputs, want_outputs);
+    if (p->causal == MAP_CAUSAL_NONE) {
+        assert_int_equal(wk.steps, nm * nn * nk);
+        assert_int_equal(wk.blocks, nm * nn);
+        assert_int_equal(covered, p->m * p->n * p->k); /* every MAC once */
+        assert_int_equal(outputs, p->m * p->n);
+        assert_int_equal(it, wk.steps);
     }
-    assert_int_equal(open, 0);
-    assert_int_equal(wk.steps, nm * nn * nk);
-    assert_int_equal(wk.blocks, nm * nn);
-    assert_int_equal(covered, p->m * p->n * p->k); /* every MAC once: blocks are disjoint and in range */
-    assert_int_equal(outputs, p->m * p->n);
-    assert_int_equal(it, wk.steps);
     /* the iterator stays done */
     assert_int_equal(map_next_step(p, mp, &it, &st), 0);
     return wk;
@@ -227,6 +236,68 @@ static void traffic_equals_steps(void **state)
             n++;
         }
     printf("# %ld blockings: analytic DRAM traffic == the steps' loads and stores\n", n);
+}
+
+/* The same under the causal mask (both kinds, queries m <= keys mostly, decode m = 1, a few
+ * m > keys whose first rows see no key) and with on-chip operands: map_traffic (per M block) ==
+ * the executed steps' loads and stores, and steps == the executed steps. */
+static void causal_traffic_equals_steps(void **state)
+{
+    (void)state;
+    MpRng r;
+    mp_rng_seed(&r, tu_seed("causal_traffic_equals_steps", 22));
+    long n = 0, skipped = 0;
+    for (int trial = 0; trial < 4000; trial++) {
+        MapProblem p = rand_problem(&r);
+        p.causal = 1 + (int)mp_rng_below(&r, 2);
+        p.n = rand_extent(&r, 200);
+        p.k = rand_extent(&r, 300);
+        const int64_t keys = p.causal == MAP_CAUSAL_N ? p.n : p.k;
+        const int shape = (int)mp_rng_below(&r, 8);
+        p.m = shape == 0 ? 1 : shape == 1 ? rand_extent(&r, 200) : rand_extent(&r, keys);
+        p.causal_off = keys - p.m;
+        p.x_onchip = (int)mp_rng_below(&r, 2);
+        p.y_onchip = (int)mp_rng_below(&r, 2);
+        Mapping mp;
+        memset(&mp, 0, sizeof mp);
+        mp.bm = mp_rng_below(&r, 4) == 0 ? p.m + (int64_t)mp_rng_below(&r, 8) : rand_extent(&r, p.m);
+        mp.bn = mp_rng_below(&r, 4) == 0 ? p.n + (int64_t)mp_rng_below(&r, 8) : rand_extent(&r, p.n);
+        mp.bk = mp_rng_below(&r, 4) == 0 ? p.k + (int64_t)mp_rng_below(&r, 8) : rand_extent(&r, p.k);
+        for (int o = 0; o < 2; o++) {
+            mp.order = (LoopOrder)o;
+            check_traffic(&p, &mp);
+            const int64_t grid = cdiv(p.m, mp.bm) * cdiv(p.n, mp.bn) * cdiv(p.k, mp.bk);
+            assert_true(mp.steps >= 1 && mp.steps <= grid);
+            skipped += mp.steps < grid;
+            if (p.x_onchip)
+                assert_int_equal(mp.dram_x_bits, 0);
+            if (p.y_onchip)
+                assert_int_equal(mp.dram_y_bits, 0);
+            n++;
+        }
+    }
+    /* decode (m = 1) sees every key: the same schedule and traffic as without the mask */
+    for (int trial = 0; trial < 500; trial++) {
+        MapProblem p = rand_problem(&r);
+        p.m = 1;
+        p.n = rand_extent(&r, 300);
+        p.k = rand_extent(&r, 300);
+        Mapping a, b;
+        memset(&a, 0, sizeof a);
+        a.bm = 1;
+        a.bn = rand_extent(&r, p.n);
+        a.bk = rand_extent(&r, p.k);
+        a.order = (LoopOrder)mp_rng_below(&r, 2);
+        b = a;
+        map_traffic(&p, &a);
+        p.causal = 1 + (int)mp_rng_below(&r, 2);
+        p.causal_off = (p.causal == MAP_CAUSAL_N ? p.n : p.k) - 1;
+        check_traffic(&p, &b);
+        assert_memory_equal(&a, &b, sizeof a);
+        n++;
+    }
+    printf("# %ld causal blockings: analytic DRAM traffic == the executed steps' (%ld of them skip steps)\n", n, skipped);
+    assert_true(skipped > n / 10);
 }
 
 /* The mapper's search space, rebuilt from the documentation: per extent, multiples of the unit
@@ -548,6 +619,20 @@ static void degenerate_shapes(void **state)
     assert_true(check_choice(&p, NULL));
 }
 
+/* The fused-attention block's SRAM need (map.h), by hand. */
+static void fused_attn_need(void **state)
+{
+    (void)state;
+    /* 32x16 array: Br = Bc = 32; S 32*32*16 = 16384, O 32*64*32 = 65536, Q 32*64*8 = 16384,
+     * K and V 2*32*64*4 = 16384, max and sum 2*32*32 = 2048 */
+    assert_int_equal(map_fused_attn_need_bits(100, 300, 64, 32, 16, 16, 8, 4, 32), 116736);
+    /* decode on 8x64: Br = 1, Bc = 10 keys; S 160, O 4096, Q 2048, K and V 20480, max and sum 64 */
+    assert_int_equal(map_fused_attn_need_bits(1, 10, 128, 8, 64, 16, 16, 8, 32), 26848);
+    /* fractional bits round up per term: S ceil(13.5) = 14, O 64, Q ceil(8.5) = 9, K and V
+     * 2 * ceil(24.75) = 50, max and sum 64 */
+    assert_int_equal(map_fused_attn_need_bits(1, 3, 2, 4, 4, 4.5, 4.25, 4.125, 32), 201);
+}
+
 /* ------------------------------------------------------------------ reported, not fixed yet */
 
 /* BUG: fits() computes bm*bn*acc_bits (and bn*bk, bm*bk) in int64: with huge extents and buffers
@@ -607,7 +692,8 @@ static void bug_forced_unaligned_bk(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(traffic_equals_steps),     cmocka_unit_test(choice_is_optimal),
+        cmocka_unit_test(traffic_equals_steps),     cmocka_unit_test(causal_traffic_equals_steps),
+        cmocka_unit_test(choice_is_optimal),        cmocka_unit_test(fused_attn_need),
         cmocka_unit_test(forced_choices),           cmocka_unit_test(degenerate_shapes),
         cmocka_unit_test(bug_capacity_overflow),    cmocka_unit_test(bug_forced_beyond_extent),
         cmocka_unit_test(bug_forced_unaligned_bk),
