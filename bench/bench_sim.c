@@ -129,7 +129,7 @@ static int cycle_setup(const BenchDef *b, void **ctx, MpErr *e)
 static int cycle_run(void *ctx, long iters, MpErr *e)
 {
     CycleCtx *x = ctx;
-    SimGemm g = {CM, CN, CK, 0, 1, 0};
+    SimGemm g = {.m = CM, .n = CN, .k = CK, .count = 1};
     for (long i = 0; i < iters; i++) {
         ArrayData d = {&x->qw, &x->qx, x->ps, x->y};
         SimResult r;
@@ -149,7 +149,7 @@ static double pe_cycles_of(int idx)
     if (config_load(cycle_presets[idx], &c, NULL, NULL, 0, &e) ||
         config_apply_sets(&c, "arch.rows=16,arch.cols=16,sram.weight_kib=64,sram.act_kib=64,sram.out_kib=32", &e))
         return 0;
-    SimGemm g = {CM, CN, CK, 0, 1, 0};
+    SimGemm g = {.m = CM, .n = CN, .k = CK, .count = 1};
     SimResult r;
     if (sim_gemm(&c, &g, FID_FAST, NULL, NULL, &r, &e))
         return 0;

@@ -117,11 +117,12 @@ int64_t map_block_bits(double bits_per_elem, int64_t rows, int64_t cols);
 /* One step of the schedule: which block it computes and what it must load / store. */
 typedef struct MapStep {
     int64_t m0, n0, k0, mb, nb, kb;  /* block origin and extent                 */
-    int load_w, load_x;              /* 1 if the block is not resident            */
-    int first_k, last_k;             /* first / last K block of its output block  */
+    int load_w, load_x;              /* 1 if the previous executed step used another block */
+    int first_k, last_k;             /* first / last executed K block of its output block  */
 } MapStep;
 
-/* Iterate steps in schedule order: *it starts at 0; returns 0 when done. */
+/* Iterate the executed steps in schedule order (a causal mask's skipped ones are passed over): *it
+ * starts at 0 and is opaque (a position in the unmasked grid); returns 0 when done. */
 int map_next_step(const MapProblem *p, const Mapping *mp, int64_t *it, MapStep *st);
 
 #endif

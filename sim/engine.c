@@ -55,6 +55,11 @@ void sim_map_problem(const ArchConfig *c, const SimGemm *g, MapProblem *p)
     p->xbuf_bits = (int64_t)c->sram_act_kib * 8192;
     p->ybuf_bits = (int64_t)c->sram_out_kib * 8192;
     p->double_buffer = c->double_buffer;
+    /* attention: the mask's keys lie along N (QK^T) or K (PV); fused operands stay on chip */
+    p->causal = g->causal;
+    p->causal_off = g->causal == MAP_CAUSAL_N ? g->n - g->m : g->causal == MAP_CAUSAL_K ? g->k - g->m : 0;
+    p->x_onchip = g->x_onchip;
+    p->y_onchip = g->y_onchip;
 }
 
 /* ------------------------------------------------------------------ tiles of a step */
@@ -180,15 +185,17 @@ static void tile_events(const Ctx *x, const Tile *t, SimEvents *ev, SimResult *r
     }
 }
 
+/* DRAM bits of a step's loads and store; an on-chip operand moves none (its block is then ready
+ * at once, like a resident one, and takes no channel time). */
 static void step_load_bits(const Ctx *x, const MapStep *st, int64_t *wb, int64_t *xb)
 {
     *wb = st->load_w ? map_block_bits(x->p.w_dram_bits, st->nb, st->kb) : 0;
-    *xb = st->load_x ? map_block_bits(x->p.x_dram_bits, st->mb, st->kb) : 0;
+    *xb = st->load_x && !x->p.x_onchip ? map_block_bits(x->p.x_dram_bits, st->mb, st->kb) : 0;
 }
 
 static int64_t step_store_bits(const Ctx *x, const MapStep *st)
 {
-    return st->last_k ? map_block_bits(x->p.y_dram_bits, st->mb, st->nb) : 0;
+    return st->last_k && !x->p.y_onchip ? map_block_bits(x->p.y_dram_bits, st->mb, st->nb) : 0;
 }
 
 /* The conversions on the DMA path between a stored format and the one the array takes or gives
@@ -211,15 +218,22 @@ static void count_conversions(SimEvents *ev, OpFmtId from, OpFmtId to, int64_t e
     }
 }
 
-/* Transfer events of a step's loads (wb, xb) or store (yb); the DRAM channel's own cycles count
- * each transfer's latency and beats. The output buffer is read at its own width for a store. */
+/* Transfer events of a step's loads (wb, xb: its DRAM bits, step_load_bits) or of its store (yb);
+ * the DRAM channel's own cycles count each transfer's latency and beats. The output buffer is read
+ * at its own width for a store. An on-chip X block (x_onchip: P, left in the output buffer by the
+ * QK^T phase) is still written into the activation buffer, and read out of the output buffer at
+ * x_bits per element, but moves no DRAM bit and needs no DMA-path conversion; an on-chip output
+ * (y_onchip) is not stored at all (yb = 0: its consumer's x_onchip read counts the output buffer). */
 static void count_transfers(const Ctx *x, SimResult *r, const MapStep *st, int64_t wb, int64_t xb, int64_t yb)
 {
     SimEvents *ev = &r->ev;
     const ArchConfig *c = x->c;
+    const int loads = yb == 0, lx = loads && st->load_x; /* a load call: does the step take an X block */
     ev->dram_read_bits += wb + xb;
     ev->sram_write_bits[BUF_W] += map_block_bits(x->p.w_bits, wb ? st->nb : 0, st->kb);
-    ev->sram_write_bits[BUF_X] += map_block_bits(x->p.x_bits, xb ? st->mb : 0, st->kb);
+    ev->sram_write_bits[BUF_X] += map_block_bits(x->p.x_bits, lx ? st->mb : 0, st->kb);
+    if (lx && x->p.x_onchip)
+        ev->sram_read_bits[BUF_Y] += map_block_bits(x->p.x_bits, st->mb, st->kb);
     ev->dram_write_bits += yb;
     ev->sram_read_bits[BUF_Y] += yb ? st->mb * st->nb * (int64_t)x->p.out_bits : 0;
     if (wb && x->g.act_act)
@@ -474,9 +488,10 @@ static int engine_fast(const Ctx *x, SimResult *r)
         int64_t yb = step_store_bits(x, &st), after = ce;
         if (yb) {
             after = xfer(x, &chan, ce, yb);
-            store_end[block % 2] = after;
             count_transfers(x, r, &st, 0, 0, yb);
         }
+        if (st.last_k) /* the slot frees when the store ends (y_onchip: when the outputs are in) */
+            store_end[block % 2] = after;
         last_end = max64(last_end, after);
         if (have_next && !x->c->double_buffer) {
             nl = xfer(x, &chan, after, nwb);
@@ -804,6 +819,8 @@ SimResource sim_bound(const SimResult *r)
 
 static int check_gemm(const SimGemm *g, MpErr *e)
 {
+    if (g->causal < MAP_CAUSAL_NONE || g->causal > MAP_CAUSAL_K)
+        return mp_errf(e, MP_EINPUT, "GEMM: bad causal mask %d (0 none, 1 keys on N, 2 keys on K)", g->causal);
     if (g->m < 1 || g->n < 1 || g->k < 1)
         return mp_errf(e, MP_EINPUT, "GEMM %lldx%lldx%lld: every dimension must be >= 1", (long long)g->m,
                        (long long)g->n, (long long)g->k);

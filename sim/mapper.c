@@ -93,8 +93,11 @@ static double estimate(const ArchConfig *c, const SimGemm *g, const MapProblem *
             arr += (double)(nk - 2) * block_cycles(c, &pt, mp, em, en, ek, p->m, p->n, mp->bk, 0, 0, &drain);
         if (nk > 1)
             arr += block_cycles(c, &pt, mp, em, en, ek, p->m, p->n, klast, 0, 1, &drain);
+        /* under a causal mask only mp->steps of the grid's steps run */
+        arr *= (double)mp->steps / ((double)cdiv(p->m, mp->bm) * (double)cdiv(p->n, mp->bn) * (double)nk);
+        /* an on-chip operand moves no DRAM bit (map_traffic gives it 0) and takes no transfer */
         const double bits = (double)(mp->dram_w_bits + mp->dram_x_bits + mp->dram_y_bits);
-        const double dram = bits / bw + lat * (double)(2 * mp->steps);
+        const double dram = bits / bw + lat * (double)((p->x_onchip ? 1 : 2) * mp->steps);
         return (arr > dram ? arr : dram) + (double)drain;
     }
     typedef struct Memo {
@@ -118,9 +121,12 @@ static double estimate(const ArchConfig *c, const SimGemm *g, const MapProblem *
             if (nmemo < 16)
                 memo[nmemo++] = (Memo){st.mb, st.nb, st.kb, st.first_k, st.last_k, cyc};
         }
+        /* an on-chip X or Y takes no DRAM transfer */
         const double load = (st.load_w ? (double)map_block_bits(p->w_dram_bits, st.nb, st.kb) / bw + lat : 0) +
-                            (st.load_x ? (double)map_block_bits(p->x_dram_bits, st.mb, st.kb) / bw + lat : 0);
-        const double store = st.last_k ? (double)map_block_bits(p->y_dram_bits, st.mb, st.nb) / bw + lat : 0;
+                            (st.load_x && !p->x_onchip ? (double)map_block_bits(p->x_dram_bits, st.mb, st.kb) / bw + lat
+                                                       : 0);
+        const double store =
+            st.last_k && !p->y_onchip ? (double)map_block_bits(p->y_dram_bits, st.mb, st.nb) / bw + lat : 0;
         if (!c->double_buffer) {
             t += load + cyc + store; /* sequential */
             continue;

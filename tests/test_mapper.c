@@ -81,8 +81,8 @@ static void random_gemms_near_optimal(void **state)
     for (int trial = 0; trial < 160; trial++) {
         ArchConfig c = random_config(&r);
         const int64_t dims[] = {1, 2, 7, 16, 64, 100, 256, 300, 512};
-        SimGemm g = {dims[mp_rng_below(&r, 9)], dims[mp_rng_below(&r, 9)], dims[mp_rng_below(&r, 9)],
-                     (int)(trial % 5 == 0), 1, (int)(trial % 7 == 3)};
+        SimGemm g = {.m = dims[mp_rng_below(&r, 9)], .n = dims[mp_rng_below(&r, 9)], .k = dims[mp_rng_below(&r, 9)],
+                     .act_act = (int)(trial % 5 == 0), .count = 1, .y_kv = (int)(trial % 7 == 3)};
         char what[160];
         snprintf(what, sizeof what, "trial %d: %s %s %dx%d gemm %lldx%lldx%lld", trial, pe_kind_names[c.pe_kind],
                  c.dataflow ? "ws" : "os", c.rows, c.cols, (long long)g.m, (long long)g.n, (long long)g.k);
@@ -90,6 +90,37 @@ static void random_gemms_near_optimal(void **state)
     }
     printf("# %d random GEMMs mapped; the pruned search at most x%.4f the exhaustive one\n", mapped, worst);
     assert_true(mapped >= 120);
+}
+
+/* Attention GEMMs under the causal mask and with on-chip operands (fused attention): the estimate
+ * walks only the executed steps and leaves out on-chip transfers; the pruned search stays within
+ * the slack of the exhaustive one. */
+static void causal_gemms_near_optimal(void **state)
+{
+    (void)state;
+    MpRng r;
+    mp_rng_seed(&r, tu_seed("causal_gemms_near_optimal", 32));
+    double worst = 1;
+    int mapped = 0;
+    for (int trial = 0; trial < 80; trial++) {
+        ArchConfig c = random_config(&r);
+        static const int64_t keys[] = {16, 64, 100, 256, 512}, hd[] = {32, 64, 128};
+        const int64_t kv = keys[mp_rng_below(&r, 5)], d = hd[mp_rng_below(&r, 3)];
+        const int64_t m = trial % 4 == 0 ? 1 : kv;
+        SimGemm g = {.m = m, .act_act = 1, .count = 1};
+        g.causal = trial % 2 ? MAP_CAUSAL_N : MAP_CAUSAL_K;
+        g.n = g.causal == MAP_CAUSAL_N ? kv : d; /* QK^T: keys on N; PV: head_dim on N, keys on K */
+        g.k = g.causal == MAP_CAUSAL_N ? d : kv;
+        g.x_onchip = g.causal == MAP_CAUSAL_K && mp_rng_below(&r, 2);
+        g.y_onchip = g.causal == MAP_CAUSAL_N && mp_rng_below(&r, 2);
+        char what[200];
+        snprintf(what, sizeof what, "trial %d: %s %s %dx%d gemm %lldx%lldx%lld causal %d onchip x %d y %d", trial,
+                 pe_kind_names[c.pe_kind], c.dataflow ? "ws" : "os", c.rows, c.cols, (long long)g.m, (long long)g.n,
+                 (long long)g.k, g.causal, g.x_onchip, g.y_onchip);
+        mapped += check_one(&c, &g, 512, &worst, what);
+    }
+    printf("# %d causal attention GEMMs mapped; the pruned search at most x%.4f the exhaustive one\n", mapped, worst);
+    assert_true(mapped >= 60);
 }
 
 /* Every distinct GEMM of three models, decode at batch 1 and prefill of 128 tokens, on iso and MixPE
@@ -115,7 +146,8 @@ static void model_gemms_near_optimal(void **state)
                     fail_msg("%s", e.msg);
                 for (int i = 0; i < w->ngemm; i++) {
                     const Gemm *gm = &w->gemms[i];
-                    SimGemm g = {gm->m, gm->n, gm->k, gm->role == WL_ACT_ACT, 1, !strcmp(gm->name, "k_proj") || !strcmp(gm->name, "v_proj")};
+                    SimGemm g = {.m = gm->m, .n = gm->n, .k = gm->k, .act_act = gm->role == WL_ACT_ACT, .count = 1,
+                                 .y_kv = !strcmp(gm->name, "k_proj") || !strcmp(gm->name, "v_proj")};
                     char what[160];
                     snprintf(what, sizeof what, "%s %s %s %s", presets[pi], models[mi], ph ? "decode" : "prefill",
                              gm->name);
@@ -136,7 +168,7 @@ static void objectives_and_forcing(void **state)
     MpErr e = {0};
     if (config_load("mixpe-paper/fp16", &c, NULL, NULL, 0, &e))
         fail_msg("%s", e.msg);
-    SimGemm g = {64, 5120, 5120, 0, 1, 0};
+    SimGemm g = {.m = 64, .n = 5120, .k = 5120, .count = 1};
     SimMapOpts ot = {NULL, MAP_OBJ_TIME, NULL, 1, 4096}, od = {NULL, MAP_OBJ_DRAM, NULL, 1, 4096};
     Mapping mt, md;
     SimResult rt, rd;
@@ -176,7 +208,7 @@ static void decode_orientation(void **state)
     if (config_load("bitmod-paper/decode/fp16", &c, NULL, NULL, 0, &e))
         fail_msg("%s", e.msg);
     c.dram_bits_per_cycle = 1 << 14; /* take DRAM out of the way: the array decides */
-    SimGemm g = {1, 4096, 4096, 0, 1, 0};
+    SimGemm g = {.m = 1, .n = 4096, .k = 4096, .count = 1};
     SimMapOpts o = {NULL, MAP_OBJ_TIME, NULL, 0, 0};
     Mapping mp;
     SimResult r;
@@ -192,6 +224,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(random_gemms_near_optimal),
+        cmocka_unit_test(causal_gemms_near_optimal),
         cmocka_unit_test(model_gemms_near_optimal),
         cmocka_unit_test(objectives_and_forcing),
         cmocka_unit_test(decode_orientation),
