@@ -156,12 +156,19 @@ static int64_t slot_cycles(const ArchConfig *c, const VecJob *j)
     return s;
 }
 
-static int64_t row_fixed_cycles(const ArchConfig *c, const VecJob *j)
+/* The issue cycles of one row's scalar operations (per key block), and of a chunk of n rows': the
+ * rows' scalars run side by side on the lanes, lanes rows at a time. */
+static int64_t row_scalar_cycles(const ArchConfig *c, const VecJob *j)
 {
     int64_t s = 0;
     for (int i = 0; i < VC_COUNT; i++)
         s += j->per_row[i] * c->vec_ii[i];
-    return j->blocks * s;
+    return s;
+}
+
+static int64_t chunk_scalar_cycles(const ArchConfig *c, const VecJob *j, int64_t n)
+{
+    return cdiv(n * j->blocks, c->vec_lanes) * row_scalar_cycles(c, j);
 }
 
 /* The reductions' latency a chunk exposes: its rows interleave (a row's tree drains while the next
@@ -182,7 +189,7 @@ static Chunk chunk_of(const ArchConfig *c, const VecJob *j, int64_t r0, int64_t 
     Chunk k;
     k.in_bits = map_block_bits(j->in_dram_bits, 1, s.elems);
     k.out_bits = map_block_bits(j->out_dram_bits, 1, s.elems);
-    k.comp = s.slots * slot_cycles(c, j) + n * row_fixed_cycles(c, j) + chunk_sync_cycles(c, j) + job_depth(c, j);
+    k.comp = s.slots * slot_cycles(c, j) + chunk_scalar_cycles(c, j, n) + chunk_sync_cycles(c, j) + job_depth(c, j);
     if (r) {
         SimEvents *ev = &r->ev;
         for (int i = 0; i < VC_COUNT; i++)
@@ -334,8 +341,8 @@ static int64_t row_width(const VecJob *j, int64_t r)
     return j->width - j->rows + r % j->rows + 1;
 }
 
-/* The lanes' issue cycles for one row, counted pass by pass from its width (the reductions' latency
- * is the chunk's, after its last row). */
+/* The lanes' issue cycles for one row's elements, counted pass by pass from its width (the rows'
+ * scalar operations and the reductions' latency are the chunk's, after its last row). */
 static int64_t row_cycles_ticked(const ArchConfig *c, const VecJob *j, int64_t w)
 {
     int64_t cyc = 0;
@@ -343,7 +350,14 @@ static int64_t row_cycles_ticked(const ArchConfig *c, const VecJob *j, int64_t w
         for (int64_t k = 0; k < j->per_elem[i]; k++)
             for (int64_t x = 0; x < w; x += c->vec_lanes)
                 cyc += c->vec_ii[i];
-    for (int64_t b = 0; b < j->blocks; b++)
+    return cyc;
+}
+
+/* The scalar phase of a chunk of n rows, lane group by lane group. */
+static int64_t scalar_cycles_ticked(const ArchConfig *c, const VecJob *j, int64_t n)
+{
+    int64_t cyc = 0;
+    for (int64_t r = 0; r < n * j->blocks; r += c->vec_lanes)
         for (int i = 0; i < VC_COUNT; i++)
             cyc += j->per_row[i] * c->vec_ii[i];
     return cyc;
@@ -399,7 +413,7 @@ static int vu_cycle(const ArchConfig *c, const VecJob *j, SimResult *r, MpErr *e
             cur = next_start++;
             row = cur * cr;
             row_left = row_cycles_ticked(c, j, row_width(j, row));
-            drain_left = depth + j->blocks * j->syncs * vu_sync_cycles(c);
+            drain_left = scalar_cycles_ticked(c, j, min64(cr, total - row)) + depth + j->blocks * j->syncs * vu_sync_cycles(c);
             if (c->double_buffer && next_load < nch) {
                 PUSH(in_bits[next_load], &loaded[next_load]);
                 next_load++;

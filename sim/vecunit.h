@@ -5,9 +5,10 @@
  * chunk as large as half the buffer holds (at least one row):
  *
  *   load chunk j (one DRAM transfer: every input tensor's elements of those rows)
- *   compute chunk j: Σ over its rows of row_cycles(w) + blocks x syncs x sync + depth
+ *   compute chunk j of n rows: Σ over its rows of row_cycles(w) + scalar + blocks x syncs x sync + depth
  *       row_cycles(w) = Σ_c per_elem[c] x ceil(w / lanes) x ii[c]            (lane issues)
- *                     + blocks x Σ_c per_row[c] x ii[c]                      (scalar ops)
+ *       scalar        = ceil(n x blocks / lanes) x Σ_c per_row[c] x ii[c]    (the rows' scalar ops,
+ *                                                                             lanes rows at a time)
  *       sync          = ceil(log2 lanes) x latency[reduce] + latency[rcp]    (a tree, then the scalar)
  *       depth         = the largest latency of a class the job uses          (the pipeline drains)
  *   The rows of a chunk interleave: a row's reduction drains while the next row's pass issues, so

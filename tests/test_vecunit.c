@@ -105,7 +105,7 @@ static void long_jobs_jump(void **state)
 
 /* First principles: one RMSNorm row of 64 fp16 elements on 16 lanes, DRAM fast and free of
  * latency: 3 fma + 1 reduce per element -> 4 x ceil(64/16) = 16 issue cycles; per row 1 fma +
- * 1 rcp = 2; one sync = log2(16) x 11 + 11 = 55; depth 11 (fma, rcp, reduce): 16 + 2 + 55 + 11 = 84
+ * 1 rcp = 2 (one row: one lane group); one sync = log2(16) x 11 + 11 = 55; depth 11 (fma, rcp, reduce): 16 + 2 + 55 + 11 = 84
  * compute cycles, plus one cycle to load (64 x 16 bits on a 4096-bit channel) and one to store. */
 static void first_principles(void **state)
 {
