@@ -37,6 +37,7 @@ int cmd_accuracy(int argc, char **argv); /* accuracy of formats and datapaths */
 int cmd_perplexity(int argc, char **argv); /* perplexity of a real LLM through every format */
 int cmd_run(int argc, char **argv);     /* simulate a workload on one accelerator */
 int cmd_compare(int argc, char **argv); /* the same on several, against the first */
+int cmd_infer(int argc, char **argv);   /* a whole request: TTFT, TPOT, tokens/s, J/token */
 int cmd_sweep(int argc, char **argv);   /* design-space sweep into an SQLite database */
 int cmd_merge(int argc, char **argv);   /* combine sweep databases (shards) */
 int cmd_pareto(int argc, char **argv);  /* Pareto fronts of a sweep database */

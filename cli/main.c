@@ -4,7 +4,8 @@
 #include "cli/cmds.h"
 
 static const CliCmd commands[] = {
-    {"run", cmd_run, "simulate a model's GEMMs on one accelerator: cycles, energy, DRAM, mapping"},
+    {"run", cmd_run, "simulate one phase of a model (GEMMs and vector work) on one accelerator: cycles, energy, DRAM, mapping"},
+    {"infer", cmd_infer, "a whole request (prefill, then decode as the KV cache grows): TTFT, TPOT, tokens/s, J/token"},
     {"compare", cmd_compare, "run one workload on several accelerators: speed-up and energy vs the first"},
     {"compare-gpu", cmd_compare_gpu, "measured GPU time and energy per layer beside the simulated accelerator"},
     {"sweep", cmd_sweep, "design-space sweep: many design points x workloads into an SQLite database"},
