@@ -77,7 +77,8 @@ static void area_by_hand(void **state)
     t.xsum_area_um2 = 100;
     t.dequant_unit_area_um2 = 1500;
     t.sram_area_um2_per_kib = 2000;
-    static const char sram[] = "[sram]\nweight_kib = 100\nact_kib = 200\nout_kib = 50\n";
+    t.vec_area_um2_per_lane = 300;
+    static const char sram[] = "[sram]\nweight_kib = 100\nact_kib = 200\nout_kib = 50\n[vector]\nlanes = 8\nbuf_kib = 10\n";
     static const struct {
         const char *kind;
         double pe_um2, dec_um2, deq_um2, xsum_um2;
@@ -109,8 +110,10 @@ static void area_by_hand(void **state)
         close_to(a.decoder_mm2, K[k].dec_um2 * 1e-6, K[k].kind);
         close_to(a.dequant_mm2, K[k].deq_um2 * 1e-6, K[k].kind);
         close_to(a.xsum_mm2, K[k].xsum_um2 * 1e-6, K[k].kind);
-        close_to(a.sram_mm2, 350 * 2000.0 * 1e-6, "350 KiB x 2000 um2");
-        close_to(a.total_mm2, a.pe_mm2 + a.decoder_mm2 + a.dequant_mm2 + a.xsum_mm2 + a.sram_mm2, "total");
+        close_to(a.sram_mm2, 360 * 2000.0 * 1e-6, "350 KiB + the vector unit's 10 KiB x 2000 um2");
+        close_to(a.vector_mm2, 8 * 300.0 * 1e-6, "8 lanes x 300 um2");
+        close_to(a.total_mm2, a.pe_mm2 + a.decoder_mm2 + a.dequant_mm2 + a.xsum_mm2 + a.sram_mm2 + a.vector_mm2,
+                 "total");
         close_to(area_pe_array_mm2(&t, c.pe_kind, 4, 8), a.pe_mm2, "area_pe_array_mm2");
     }
     /* one orientation: the units on the edge its operand enters only */

@@ -333,9 +333,13 @@ static void energy_by_hand(void **state)
     /* olive (id 7): busy 9 pJ, leakage 2 mW, dequant 3.5 pJ; 500 MHz -> 2 pJ per mW-cycle */
     load_cfg("[arch]\npe_kind = olive\nrows = 4\ncols = 8\nclock_mhz = 500\n"
              "[sram]\nweight_kib = 32\nact_kib = 128\nout_kib = 8\nbanks = 1\n"
-             "[dram]\ntech = lpddr5\n[energy]\npe_energy_scale = 1.5\n",
+             "[dram]\ntech = lpddr5\n[energy]\npe_energy_scale = 1.5\n[vector]\nlanes = 4\nbuf_kib = 8\n",
              &c);
     assert_int_equal(c.pe_kind, PE_OLIVE);
+    /* vector unit: fma 2 pJ, exp 10 pJ, 0.5 mW per lane */
+    t.vec_pj[VC_FMA] = 2;
+    t.vec_pj[VC_EXP] = 10;
+    t.vec_leak_mw_per_lane = 0.5;
     SimEvents ev;
     memset(&ev, 0, sizeof ev);
     ev.cycles = 1000;
@@ -353,6 +357,10 @@ static void energy_by_hand(void **state)
     ev.dequant_ops = 32;
     ev.xsum_ops = 64;
     ev.rescale_ops = 10;
+    ev.vec_ops[VC_FMA] = 100;
+    ev.vec_ops[VC_EXP] = 7;
+    ev.sram_read_bits[BUF_V] = 64;    /* bank 8 KiB: x1 -> 0.5 read, 0.75 write */
+    ev.sram_write_bits[BUF_V] = 128;
     EnergyBreakdown b;
     MpErr e = {0};
     assert_int_equal(energy_compute(&t, &c, &ev, &b, &e), MP_OK);
@@ -360,7 +368,8 @@ static void energy_by_hand(void **state)
     close_to(b.sram_buf[BUF_W], 4096 * 1.0 + 1024 * 1.5, "sram W");
     close_to(b.sram_buf[BUF_X], 2048 * 2.0 + 512 * 3.0, "sram X");
     close_to(b.sram_buf[BUF_Y], 256 * 0.5 + 4096 * 0.75, "sram Y");
-    close_to(b.sram, 5632 + 5632 + 3200, "sram");
+    close_to(b.sram_buf[BUF_V], 64 * 0.5 + 128 * 0.75, "sram vector buffer");
+    close_to(b.sram, 5632 + 5632 + 3200 + 128, "sram");
     /* background: 0.25 mW per GB/s x 16 GB/s (256 bits x 500 MHz) = 4 mW = 8 pJ per cycle */
     close_to(b.dram_bg, 1000 * 8.0, "DRAM background over 1000 cycles");
     close_to(b.dram, 12500 * 4.0 + 8000, "dram (lpddr5 from the table) + background");
@@ -369,9 +378,11 @@ static void energy_by_hand(void **state)
     close_to(b.rescale, 10 * 0.5, "rescale");
     close_to(b.other, 64 * 0.0625 + 5, "xsum + rescale");
     close_to(b.leakage_pe, 32000 * 2.0 * 2.0, "PE leakage: 2 mW x 1000 / 500 MHz = 4 pJ per PE-cycle");
-    close_to(b.leakage_sram, 1000 * 168 * 0.001 * 2.0, "SRAM leakage: 168 KiB x 0.001 mW x 2");
-    close_to(b.leakage, b.leakage_pe + b.leakage_sram, "leakage");
-    close_to(b.total, 270000 + 14464 + 50000 + 8000 + 100 + 112 + 4 + 5 + 128000 + 336, "total");
+    close_to(b.leakage_sram, 1000 * 176 * 0.001 * 2.0, "SRAM leakage: 168 + 8 (vector) KiB x 0.001 mW x 2");
+    close_to(b.leakage_vec, 1000 * 4 * 0.5 * 2.0, "vector leakage: 4 lanes x 0.5 mW x 2 pJ per mW-cycle");
+    close_to(b.leakage, b.leakage_pe + b.leakage_sram + b.leakage_vec, "leakage");
+    close_to(b.vector, 100 * 2.0 + 7 * 10.0, "vector ops");
+    close_to(b.total, 270000 + 14464 + 128 + 50000 + 8000 + 100 + 112 + 4 + 5 + 128000 + 352 + 4000 + 270, "total");
 
     /* banks split a buffer: 128 KiB in 4 banks of 32 KiB costs what one 32 KiB bank does */
     close_to(energy_sram_pj_per_bit(&t, 128, 4, 0), 1.0, "bank of 32 KiB");
