@@ -467,12 +467,15 @@ int vu_run(const ArchConfig *c, const VecJob *j, Fidelity fid, SimResult *r, MpE
         return mp_errf(e, MP_EINPUT,
                        "vector job of %lld chunks is above the work limit of %lld (MPSIM_MAX_STEPS; or use --fidelity fast)",
                        (long long)nch, (long long)lim.max_steps);
-    if (fid == FID_FAST) {
-        vu_fast(c, j, r);
+    vu_fast(c, j, r);
+    if (fid == FID_FAST)
         return MP_OK;
-    }
-    rc = vu_cycle(c, j, r, e);
-    if (rc == MP_OK && r->ev.cycles * c->vec_lanes > lim.max_pe_cycles)
-        return mp_errf(e, MP_EINPUT, "vector job above the cycle-fidelity work limit (MPSIM_MAX_PE_CYCLES)");
-    return rc;
+    /* the fast result sizes the ticked run before it starts: lane-cycles against the limit */
+    if (r->ev.cycles > lim.max_pe_cycles / c->vec_lanes)
+        return mp_errf(e, MP_EINPUT,
+                       "vector job of %lld cycles on %d lanes is above the cycle-fidelity work limit of %lld PE-cycles "
+                       "(raise it with MPSIM_MAX_PE_CYCLES=N, or use --fidelity fast)",
+                       (long long)r->ev.cycles, c->vec_lanes, (long long)lim.max_pe_cycles);
+    memset(r, 0, sizeof *r);
+    return vu_cycle(c, j, r, e);
 }

@@ -78,7 +78,8 @@ static void check_point(const cJSON *j, const cJSON *trace, const char *arch)
     const cJSON *en = cli_item(j, "energy_pj");
     double total = cli_num(en, "total"), parts = cli_num(en, "pe") + cli_num(en, "sram") + cli_num(en, "dram") +
                                                  cli_num(en, "other") + cli_num(en, "decoder") +
-                                                 cli_num(en, "dequant") + cli_num(en, "leakage");
+                                                 cli_num(en, "dequant") + cli_num(en, "leakage") +
+                                                 cli_num(en, "vector");
     assert_true(total > 0 && cli_num(en, "pe") > 0 && cli_num(en, "sram") > 0 && cli_num(en, "dram") > 0 &&
                 cli_num(en, "other") >= 0);
     assert_close(total, parts, 1e-12, "energy total = sum of its parts");
@@ -123,8 +124,20 @@ static void check_point(const cJSON *j, const cJSON *trace, const char *arch)
         assert_true(cli_num(mp, "bm") >= 1 && cli_num(mp, "bn") >= 1 && cli_num(mp, "bk") >= 1);
         assert_true(!strcmp(cli_str(mp, "order"), "mn") || !strcmp(cli_str(mp, "order"), "nm"));
     }
-    /* total cycles = sum over layers of (cycles of one instance x count): the layers run one after
-     * another (the JSON's layer cycles already carry the count) */
+    /* the vector rows (norms, RoPE, softmax, SwiGLU, residuals) between them, each with its work */
+    const cJSON *vec = cli_arr(j, "vector");
+    assert_true(cJSON_GetArraySize(vec) >= 8);
+    for (int i = 0; i < cJSON_GetArraySize(vec); i++) {
+        const cJSON *v = cJSON_GetArrayItem(vec, i);
+        const double vc = cli_num(v, "cycles");
+        assert_true(vc > 0 && vc == floor(vc));
+        assert_true(cli_num(v, "after") >= 0 && cli_num(v, "after") <= cJSON_GetArraySize(layers));
+        sum_cycles += vc;
+        sum_dram += cli_num(v, "dram_bytes");
+        sum_energy += cli_num(v, "energy_pj");
+    }
+    /* total cycles = sum over layers of (cycles of one instance x count) and over the vector rows:
+     * nothing overlaps (the JSON's layer cycles already carry the count) */
     assert_true(sum_cycles == cycles);
     assert_true(sum_dram == dram);
     assert_true(sum_macs == macs);
@@ -326,7 +339,10 @@ static void check_mapping(const char *args, double bm, double bn, double bk, con
     cJSON_ArrayForEach(l, cli_arr(j, "layers"))
     {
         const cJSON *mp = cli_item(l, "mapping");
-        if ((bm && cli_num(mp, "bm") != bm) || (bn && cli_num(mp, "bn") != bn) || (bk && cli_num(mp, "bk") != bk) ||
+        /* a forced extent larger than the GEMM's means all of it (lm_head: one token per sequence) */
+        const double m = cli_num(l, "m"), n = cli_num(l, "n"), k = cli_num(l, "k");
+        if ((bm && cli_num(mp, "bm") != fmin(bm, m)) || (bn && cli_num(mp, "bn") != fmin(bn, n)) ||
+            (bk && cli_num(mp, "bk") != fmin(bk, k)) ||
             (order && strcmp(cli_str(mp, "order"), order)))
             fail_msg("mpsim %s: layer %s mapped %.0fx%.0fx%.0f %s", args, cli_str(l, "name"), cli_num(mp, "bm"),
                      cli_num(mp, "bn"), cli_num(mp, "bk"), cli_str(mp, "order"));

@@ -62,7 +62,7 @@ static void ours_full(void **state)
     assert_int_equal(w->ngemm, 10);
     check_gemm(&w->gemms[0], "q_proj", 16, 256, 256, 2, WL_WEIGHT_ACT);
     check_gemm(&w->gemms[3], "attn_qk", 16, 16, 64, 8, WL_ACT_ACT);
-    check_gemm(&w->gemms[9], "lm_head", 16, 1000, 256, 1, WL_WEIGHT_ACT);
+    check_gemm(&w->gemms[9], "lm_head", 1, 1000, 256, 1, WL_WEIGHT_ACT);
     Workload *b;
     MpErr e = {0};
     assert_int_equal(wl_create(wl_model_find("tiny", NULL), WL_PREFILL, 16, 1, &b, &e), MP_OK);
