@@ -230,6 +230,34 @@ static void docs_worked_examples(void **state)
     }
 }
 
+/* docs/simulator.md's vector-unit worked example: scripts/vector_example.py recomputes it from the
+ * documented formulas and compares with mpsim (exit 0 only when every row agrees), and each row it
+ * prints is in the doc as printed. */
+static void docs_vector_example(void **state)
+{
+    (void)state;
+    char cmd[2048], out[8192];
+    snprintf(cmd, sizeof cmd, "cd '%s' && python3 scripts/vector_example.py '%s' 2>&1", MPSIM_DATADIR,
+             getenv("MPSIM_BIN") ? getenv("MPSIM_BIN") : "build/mpsim");
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    const int st = pclose(p);
+    if (st != 0)
+        fail_msg("scripts/vector_example.py failed (status %d):\n%s", st, out);
+    static char doc[1 << 17];
+    if (tu_slurp(MPSIM_DATADIR "/docs/simulator.md", doc, sizeof doc) < 0)
+        fail_msg("cannot read docs/simulator.md");
+    int rows = 0;
+    for (char *save = NULL, *line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        if (!strstr(doc, line))
+            fail_msg("docs/simulator.md lacks the worked-example row '%s'", line);
+        rows++;
+    }
+    assert_int_equal(rows, 2 + 5);
+}
+
 /* ------------------------------------------------------------------ cycle fidelity == fast */
 
 /* Cycle fidelity checks every output against the golden GEMM and gives exactly the fast result:
@@ -718,6 +746,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(iso_presets_decode_json), cmocka_unit_test(all_presets_both_phases),
         cmocka_unit_test(table_output),            cmocka_unit_test(docs_worked_examples),
+        cmocka_unit_test(docs_vector_example),
         cmocka_unit_test(cycle_equals_fast),       cmocka_unit_test(cycle_too_large),
         cmocka_unit_test(forced_mappings),         cmocka_unit_test(seq_kv_typed_values),
         cmocka_unit_test(compare_json),            cmocka_unit_test(bad_input),
