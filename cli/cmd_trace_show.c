@@ -44,6 +44,15 @@ static void print_table(const Workload *w, const char *fmt)
         printf("%-16s %10" PRId64 " %10" PRId64 " %10" PRId64 " %10" PRId64 "  %-6s %20" PRId64 "\n", g->name, g->m,
                g->n, g->k, g->count, wl_role_name(g->role), wl_gemm_macs(g));
     }
+    if (w->nvec) {
+        printf("\n%-16s %-15s %10s %10s %10s  %-6s %s\n", "vector row", "kernel", "rows", "width", "count", "causal",
+               "after GEMM row");
+        for (int i = 0; i < w->nvec; i++) {
+            const VecRow *v = &w->vecs[i];
+            printf("%-16s %-15s %10" PRId64 " %10" PRId64 " %10" PRId64 "  %-6s %s\n", v->name, vec_kinds[v->kind].name,
+                   v->rows, v->width, v->count, v->causal ? "yes" : "no", v->after ? w->gemms[v->after - 1].name : "-");
+        }
+    }
     fmt_scaled(a, sizeof a, w->weight_params);
     fmt_scaled(b, sizeof b, w->macs);
     printf("\nweight params  %20" PRId64 "  (%s)\n", w->weight_params, a);
@@ -88,7 +97,22 @@ static cJSON *build_json(const Workload *w, const char *fmt)
             !cJSON_AddStringToObject(o, "role", wl_role_name(g->role)) || !add_int(o, "macs", wl_gemm_macs(g)))
             arr = NULL;
     }
-    if (!arr) {
+    cJSON *vec = arr ? cJSON_AddArrayToObject(root, "vector") : NULL;
+    for (int i = 0; vec && i < w->nvec; i++) {
+        const VecRow *v = &w->vecs[i];
+        cJSON *o = cJSON_CreateObject();
+        if (!o || !cJSON_AddItemToArray(vec, o)) {
+            cJSON_Delete(o);
+            vec = NULL;
+            break;
+        }
+        if (!cJSON_AddStringToObject(o, "name", v->name) || !cJSON_AddStringToObject(o, "kernel", vec_kinds[v->kind].name) ||
+            !add_int(o, "rows", v->rows) || !add_int(o, "width", v->width) || !add_int(o, "count", v->count) ||
+            !cJSON_AddBoolToObject(o, "causal", v->causal) || !add_int(o, "after", v->after) ||
+            !add_int(o, "elements", wl_vec_elems(v)))
+            vec = NULL;
+    }
+    if (!arr || !vec) {
         cJSON_Delete(root);
         return NULL;
     }
