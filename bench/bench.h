@@ -95,6 +95,7 @@ void bench_si(double v, char *buf, int cap);
 /* The suites (one per bench/bench_*.c). */
 extern const BenchSuite bench_suite_models;
 extern const BenchSuite bench_suite_sim;
+extern const BenchSuite bench_suite_infer;
 extern const BenchSuite bench_suite_dse;
 /* Fill in work figures the sim suite computes from the simulator itself (PE-cycles). */
 void bench_sim_prepare(void);

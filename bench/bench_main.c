@@ -20,7 +20,7 @@
 #include "base/cli.h"
 #include "base/jsonout.h"
 
-static const BenchSuite *const suites[] = {&bench_suite_models, &bench_suite_sim, &bench_suite_dse};
+static const BenchSuite *const suites[] = {&bench_suite_models, &bench_suite_sim, &bench_suite_infer, &bench_suite_dse};
 #define NSUITES ((int)(sizeof suites / sizeof suites[0]))
 
 typedef struct HostInfo {
