@@ -338,7 +338,7 @@ int cmd_compare_gpu(int argc, char **argv)
         }
     }
     if (text)
-        printf("whole workload on the accelerator (attention included): %.1f us, %.0f uJ; @copyBW %.1f us, %.0f uJ\n",
+        printf("whole workload on the accelerator (attention and vector work included): %.1f us, %.0f uJ; @copyBW %.1f us, %.0f uJ\n",
                pt[ACC_CONF].seconds * 1e6, pt[ACC_CONF].energy.total / 1e6, pt[ACC_BW].seconds * 1e6,
                pt[ACC_BW].energy.total / 1e6);
     if (root) {

@@ -30,6 +30,9 @@ static void print_infer(const InferResult *r)
            (long long)(q->prompt + q->gen - 1), r->fused ? "fused" : "unfused");
     if (r->note[0])
         printf("note: %s\n", r->note);
+    else if (r->fused)
+        printf("         fused attention: one query tile x key tile needs %.1f KiB of the %.1f KiB of buffers\n",
+               (double)r->fused_need_bits / 8192, (double)r->fused_have_bits / 8192);
     printf("\nTTFT        %12.6f s    (prefill of %lld x %lld tokens)\n", r->ttft_s, (long long)q->batch,
            (long long)q->prompt);
     printf("TPOT        %12.6f s    mean over %lld steps; last %.6f s\n", r->tpot_mean_s, (long long)q->gen,

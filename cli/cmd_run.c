@@ -130,7 +130,9 @@ static void print_point(const Point *p, const Workload *w)
            en->vector / 1e9);
     printf("area: %.3f mm^2\n", p->area_mm2);
     if (p->res.fused)
-        printf("attention: fused (S and P stay on chip)\n");
+        printf("attention: fused (S and P stay on chip; one query tile x key tile needs %.1f KiB of the %.1f KiB "
+               "of buffers)\n",
+               (double)p->res.fused_need_bits / 8192, (double)p->res.fused_have_bits / 8192);
     else if (p->res.note[0])
         printf("attention: %s\n", p->res.note);
     int64_t by[SIM_RES_COUNT];
@@ -187,6 +189,8 @@ static cJSON *point_json(const Point *p, const Workload *w)
     cJSON_AddNumberToObject(en, "leakage", p->energy.leakage);
     cJSON_AddNumberToObject(en, "vector", p->energy.vector);
     cJSON_AddBoolToObject(o, "attention_fused", p->res.fused);
+    if (p->res.fused_need_bits)
+        cJSON_AddNumberToObject(o, "fused_need_kib", (double)p->res.fused_need_bits / 8192);
     if (p->res.note[0])
         cJSON_AddStringToObject(o, "note", p->res.note);
     int64_t by[SIM_RES_COUNT];

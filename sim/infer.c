@@ -93,6 +93,8 @@ int infer_run(const ArchConfig *c, const TechTable *t, const InferReq *q, const 
     if (rc == MP_OK) {
         r->prefill_ev = rr.total;
         r->fused = rr.fused;
+        r->fused_need_bits = rr.fused_need_bits;
+        r->fused_have_bits = rr.fused_have_bits;
         snprintf(r->note, sizeof r->note, "%s", rr.note);
         rc = add_run(r, rv, cls_ev, &rr, 0, e);
         run_free(&rr);

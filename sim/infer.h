@@ -67,6 +67,7 @@ typedef struct InferResult {
     int nrow;
     InferRow rows[INFER_ROWS];        /* GEMM rows, then vector rows, first seen first        */
     int fused;                        /* attention ran fused                                 */
+    int64_t fused_need_bits, fused_have_bits; /* as RunResult's (the prefill's tile)         */
     char note[256];                   /* why not, when asked for                             */
     int64_t memo_hits, memo_misses;   /* the decode memo's work                              */
 } InferResult;

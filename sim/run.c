@@ -195,6 +195,8 @@ static void decide_fused(const ArchConfig *c, const Workload *w, RunResult *r)
         const int64_t need = map_fused_attn_need_bits(g->m, g->n, (int)g->k, c->rows, c->cols, 16, pt.x_bits,
                                                       opfmt_act_bits((OpFmtId)config_kv_fmt(c), g->k), 32);
         const int64_t have = ((int64_t)c->sram_weight_kib + c->sram_act_kib + c->sram_out_kib) * 8192;
+        r->fused_need_bits = need;
+        r->fused_have_bits = have;
         if (need <= have)
             r->fused = 1;
         else

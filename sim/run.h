@@ -74,6 +74,8 @@ typedef struct RunResult {
     int nvec;
     RunVec *vec;            /* in execution order; vec[i].v.after GEMM rows run before it        */
     int fused;              /* attention ran fused                                                 */
+    int64_t fused_need_bits, fused_have_bits; /* asked for fused attention: the SRAM one query tile x
+                             * key tile needs (map_fused_attn_need_bits) and what the buffers hold */
     char note[256];         /* why fused attention was not used, or ""                             */
     SimEvents total;        /* all instances (events x count) */
     int64_t checked_outputs;/* cycle fidelity: outputs compared with the golden GEMM */
