@@ -179,7 +179,7 @@ int sc_main(int argc, char **argv)
     std::vector<float>().swap(wf);
     // the simulator as `mpsim run` runs it: the whole workload, this layer's numbers per instance
     Point pt;
-    RunOpts ro = {FID_FAST, NULL, 1, 0, MAP_OBJ_TIME, NULL};
+    RunOpts ro = {FID_FAST, NULL, 1, 0, MAP_OBJ_TIME, NULL, NULL};
     if ((rc = point_eval(&cfg, &mode.tech, w, &ro, 1, &pt, &e)))
         return cli_fail(&e);
     const int li = (int)(g - w->gemms);
