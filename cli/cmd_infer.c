@@ -145,6 +145,12 @@ int cmd_infer(int argc, char **argv)
     int rc = MP_OK;
     if (!a.arch || !a.model)
         rc = mp_errf(&e, MP_EINPUT, "mpsim infer: --arch and --model are required (see 'mpsim infer --help')");
+    if (rc == MP_OK && a.prompt < 1)
+        rc = mp_errf(&e, MP_EINPUT, "--prompt %lld: expected >= 1 tokens", (long long)a.prompt);
+    if (rc == MP_OK && a.gen < 1)
+        rc = mp_errf(&e, MP_EINPUT, "--gen %lld: expected >= 1 tokens", (long long)a.gen);
+    if (rc == MP_OK && a.batch < 1)
+        rc = mp_errf(&e, MP_EINPUT, "--batch %lld: expected >= 1 sequences", (long long)a.batch);
     InferReq q = {NULL, a.prompt, a.gen, a.batch};
     if (rc == MP_OK && !(q.model = wl_model_find(a.model, &e)))
         rc = MP_EINPUT;
