@@ -20,58 +20,28 @@ _Static_assert((int)WL_CAUSAL_NONE == (int)MAP_CAUSAL_NONE && (int)WL_CAUSAL_N =
 
 void run_memo_free(RunMemo *m)
 {
-    mp_free(m->g);
-    mp_free(m->v);
+    mp_free(m->e);
     memset(m, 0, sizeof *m);
 }
 
-/* keys are compared as bytes: zero them before filling (padding included) */
-static const RunLayer *memo_gemm_find(const RunMemo *m, const SimGemm *k)
+/* The remembered value for a key (is_vec says which kind), or NULL. */
+static const RunMemoEntry *memo_find(const RunMemo *m, int is_vec, const void *key, size_t size)
 {
-    for (int i = 0; m && i < m->ng; i++)
-        if (!memcmp(&m->g[i].key, k, sizeof *k))
-            return &m->g[i].val;
+    for (int i = 0; m && i < m->n; i++)
+        if (m->e[i].is_vec == is_vec && !memcmp(&m->e[i].key, key, size))
+            return &m->e[i];
     return NULL;
 }
 
-static void memo_gemm_put(RunMemo *m, const SimGemm *k, const RunLayer *v)
+/* Remember an entry; a memo that cannot grow only stops remembering. */
+static void memo_put(RunMemo *m, const RunMemoEntry *en)
 {
-    if (!m)
+    RunMemoEntry *g = m ? mp_grow(m->e, m->n, &m->cap, sizeof *g, 32) : NULL;
+    if (!g)
         return;
-    if (m->ng == m->gcap) {
-        int nc = m->gcap ? 2 * m->gcap : 32;
-        RunMemoGemm *g = mp_realloc(m->g, (size_t)nc * sizeof *g);
-        if (!g)
-            return; /* a memo that cannot grow only stops remembering */
-        m->g = g;
-        m->gcap = nc;
-    }
-    m->g[m->ng].key = *k;
-    m->g[m->ng++].val = *v;
-}
-
-static const SimResult *memo_vec_find(const RunMemo *m, const VecJob *k)
-{
-    for (int i = 0; m && i < m->nv; i++)
-        if (!memcmp(&m->v[i].key, k, sizeof *k))
-            return &m->v[i].val;
-    return NULL;
-}
-
-static void memo_vec_put(RunMemo *m, const VecJob *k, const SimResult *v)
-{
-    if (!m)
-        return;
-    if (m->nv == m->vcap) {
-        int nc = m->vcap ? 2 * m->vcap : 32;
-        RunMemoVec *g = mp_realloc(m->v, (size_t)nc * sizeof *g);
-        if (!g)
-            return;
-        m->v = g;
-        m->vcap = nc;
-    }
-    m->v[m->nv].key = *k;
-    m->v[m->nv++].val = *v;
+    m->e = g;
+    m->e[m->n++] = *en;
+    m->misses++;
 }
 
 void run_free(RunResult *r)
@@ -214,17 +184,18 @@ static int push_vec(RunResult *r, const ArchConfig *c, const VecRow *v, int64_t 
     rv->v = *v;
     vu_job(c, v, r->fused, blocks, &rv->j);
     RunMemo *memo = o->fid == FID_FAST ? o->memo : NULL;
-    const SimResult *hit = memo_vec_find(memo, &rv->j);
+    const RunMemoEntry *hit = memo_find(memo, 1, &rv->j, sizeof rv->j);
     int rc = MP_OK;
     if (hit) {
-        rv->r = *hit;
+        rv->r = hit->val.vec;
         memo->hits++;
-    } else {
-        rc = vu_run(c, &rv->j, o->fid, &rv->r, e);
-        if (rc == MP_OK && memo) {
-            memo_vec_put(memo, &rv->j, &rv->r);
-            memo->misses++;
-        }
+    } else if ((rc = vu_run(c, &rv->j, o->fid, &rv->r, e)) == MP_OK && memo) {
+        RunMemoEntry en;
+        memset(&en, 0, sizeof en);
+        en.is_vec = 1;
+        memcpy(&en.key.vec, &rv->j, sizeof rv->j); /* bytes, padding included: the key */
+        en.val.vec = rv->r;
+        memo_put(memo, &en);
     }
     if (rc) {
         mp_err_prefix(e, "%s", v->name);
@@ -298,12 +269,13 @@ int run_workload(const ArchConfig *c, const Workload *w, const RunOpts *o, RunRe
                     (long long)g->n, (long long)g->k);
         const SimMapOpts mo = {o->force, o->objective, o->tech, 0, 0};
         RunMemo *memo = o->fid == FID_FAST ? o->memo : NULL;
-        SimGemm key = sg;
+        SimGemm key;
+        memcpy(&key, &sg, sizeof key); /* bytes, padding included (sg was zeroed): the key */
         key.count = g->count;
-        const RunLayer *hit = memo_gemm_find(memo, &key);
+        const RunMemoEntry *hit = memo_find(memo, 0, &key, sizeof key);
         if (hit) {
-            L->r = hit->r;
-            L->all = hit->all;
+            L->r = hit->val.gemm.r;
+            L->all = hit->val.gemm.all;
             memo->hits++;
         } else {
             if (o->fid == FID_FAST)
@@ -313,8 +285,11 @@ int run_workload(const ArchConfig *c, const Workload *w, const RunOpts *o, RunRe
             if (rc == MP_OK)
                 rc = run_instances(c, &sg, g->count, o->fid, L, e);
             if (rc == MP_OK && memo) {
-                memo_gemm_put(memo, &key, L);
-                memo->misses++;
+                RunMemoEntry en;
+                memset(&en, 0, sizeof en);
+                memcpy(&en.key.gemm, &key, sizeof key);
+                en.val.gemm = *L;
+                memo_put(memo, &en);
             }
         }
         if (rc) {

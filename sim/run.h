@@ -41,19 +41,16 @@ typedef struct RunVec {
 
 /* Results of GEMMs and vector jobs already simulated on one design with one set of options, reused
  * by run_workload when the same one comes again (a request's decode steps differ only in their
- * attention; sim/infer.h). Fast fidelity only; the key is every input of the simulation. */
-typedef struct RunMemoGemm {
-    SimGemm key;
-    RunLayer val;
-} RunMemoGemm;
-typedef struct RunMemoVec {
-    VecJob key;
-    SimResult val;
-} RunMemoVec;
+ * attention; sim/infer.h). Fast fidelity only; the key is every input of the simulation, compared
+ * as bytes (keys are zeroed before they are filled, padding included). */
+typedef struct RunMemoEntry {
+    int is_vec;                               /* which member of key and val        */
+    union { SimGemm gemm; VecJob vec; } key;  /* a GEMM (count included) or a job   */
+    union { RunLayer gemm; SimResult vec; } val;
+} RunMemoEntry;
 typedef struct RunMemo {
-    RunMemoGemm *g;
-    RunMemoVec *v;
-    int ng, gcap, nv, vcap;
+    RunMemoEntry *e;
+    int n, cap;
     int64_t hits, misses;
 } RunMemo;
 void run_memo_free(RunMemo *m);

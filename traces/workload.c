@@ -155,14 +155,10 @@ int wl_add_gemm(Workload *w, const char *name, int64_t m, int64_t n, int64_t k, 
         return mp_errf(e, MP_EINPUT, "gemm '%s': workload totals overflow 64 bits", name);
     if (w->ngemm >= WL_GEMM_MAX)
         return mp_errf(e, MP_EINPUT, "gemm '%s': more than %d GEMMs in one workload", name, WL_GEMM_MAX);
-    if (w->ngemm == w->cap) {
-        int ncap = w->cap ? w->cap * 2 : 16;
-        Gemm *g = mp_realloc(w->gemms, (size_t)ncap * sizeof *g);
-        if (!g)
-            return mp_errf(e, MP_ENOMEM, "out of memory adding gemm '%s'", name);
-        w->gemms = g;
-        w->cap = ncap;
-    }
+    Gemm *grown = mp_grow(w->gemms, w->ngemm, &w->cap, sizeof *grown, 16);
+    if (!grown)
+        return mp_errf(e, MP_ENOMEM, "out of memory adding gemm '%s'", name);
+    w->gemms = grown;
     Gemm *g = &w->gemms[w->ngemm++];
     memset(g, 0, sizeof *g);
     memcpy(g->name, name, len + 1);
@@ -204,14 +200,10 @@ int wl_add_vec(Workload *w, const char *name, int kind, int64_t rows, int64_t wi
     int64_t rw, all;
     if (mul_ok(rows, width, &rw) || mul_ok(rw, count, &all))
         return mp_errf(e, MP_EINPUT, "vector row '%s': rows*width*count overflows 64 bits", name);
-    if (w->nvec == w->vcap) {
-        int ncap = w->vcap ? w->vcap * 2 : 16;
-        VecRow *v = mp_realloc(w->vecs, (size_t)ncap * sizeof *v);
-        if (!v)
-            return mp_errf(e, MP_ENOMEM, "out of memory adding vector row '%s'", name);
-        w->vecs = v;
-        w->vcap = ncap;
-    }
+    VecRow *grown = mp_grow(w->vecs, w->nvec, &w->vcap, sizeof *grown, 16);
+    if (!grown)
+        return mp_errf(e, MP_ENOMEM, "out of memory adding vector row '%s'", name);
+    w->vecs = grown;
     VecRow *v = &w->vecs[w->nvec++];
     memset(v, 0, sizeof *v);
     memcpy(v->name, name, len + 1);
