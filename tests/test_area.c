@@ -71,6 +71,7 @@ static void area_by_hand(void **state)
     (void)state;
     TechTable t;
     memset(&t, 0, sizeof t);
+    t.node_nm = 28; /* every table states its node; the config's node_nm (default 28) scales from it */
     for (int k = 0; k < PE_KIND_COUNT; k++)
         t.pe[k].area_um2 = 1000.0 * (k + 1);
     t.decoder_area_um2 = 20;
