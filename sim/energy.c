@@ -224,6 +224,13 @@ int energy_node_factors(const TechTable *t, const ArchConfig *c, TechScaleRow *f
     return MP_OK;
 }
 
+double energy_node_clock_mhz(const TechTable *t, const ArchConfig *c)
+{
+    TechScaleRow f;
+    MpErr e = {0};
+    return energy_node_factors(t, c, &f, &e) == MP_OK ? c->clock_mhz / f.delay : c->clock_mhz;
+}
+
 int energy_compute(const TechTable *t, const ArchConfig *c, const SimEvents *ev, EnergyBreakdown *out, MpErr *e)
 {
     memset(out, 0, sizeof *out);

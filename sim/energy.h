@@ -139,6 +139,11 @@ double energy_leak_pj_per_pe_cycle(const TechTable *t, int kind, double clock_mh
  * equal). MP_EINPUT (message in e) if either node has no row of the scaling table. */
 int energy_node_factors(const TechTable *t, const ArchConfig *c, TechScaleRow *f, MpErr *e) MP_MUST_CHECK;
 
+/* The clock the design could reach at the config's node, MHz: clock_mhz / the delay factor from the
+ * table's node. Reported only: mpsim runs at clock_mhz as written (docs/energy.md, "Technology scaling").
+ * clock_mhz itself when there is no scaling between the two nodes. */
+double energy_node_clock_mhz(const TechTable *t, const ArchConfig *c);
+
 /* Energy of the events of a run on config c. MP_EINPUT (message in e) if the config's kind or
  * DRAM energy cannot be priced; the breakdown is zeroed then. */
 int energy_compute(const TechTable *t, const ArchConfig *c, const SimEvents *ev, EnergyBreakdown *out,
