@@ -128,7 +128,8 @@ static void print_point(const Point *p, const Workload *w)
            en->total / 1e9, en->pe / 1e9, en->sram / 1e9, en->dram / 1e9, en->dram_bg / 1e9, en->decoder / 1e9,
            en->dequant / 1e9, en->leakage / 1e9, en->other / 1e9, en->rescale / 1e9, en->requant / 1e9,
            en->vector / 1e9);
-    printf("area: %.3f mm^2\n", p->area_mm2);
+    printf("area: %.3f mm^2; technology %s at %d nm (clock up to %.0f MHz there; runs at %.0f)\n", p->area_mm2,
+           c->tech, c->node_nm, energy_node_clock_mhz(&p->tech, c), c->clock_mhz);
     if (p->res.fused)
         printf("attention: fused (S and P stay on chip; one query tile x key tile needs %.1f KiB of the %.1f KiB "
                "of buffers)\n",
@@ -175,6 +176,7 @@ static cJSON *point_json(const Point *p, const Workload *w)
     cJSON_AddNumberToObject(o, "dram_bytes", (double)(t->dram_read_bits + t->dram_write_bits) / 8);
     cJSON_AddNumberToObject(o, "utilization", p->utilization);
     cJSON_AddNumberToObject(o, "area_mm2", p->area_mm2);
+    cJSON_AddNumberToObject(o, "node_nm", c->node_nm); /* [energy] node_nm: energy and area scaled to it */
     cJSON *en = cJSON_AddObjectToObject(o, "energy_pj");
     cJSON_AddNumberToObject(en, "total", p->energy.total);
     cJSON_AddNumberToObject(en, "pe", p->energy.pe);

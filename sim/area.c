@@ -39,15 +39,20 @@ int area_compute(const TechTable *t, const ArchConfig *c, AreaBreakdown *out, Mp
     if (c->pe_kind < 0 || c->pe_kind >= PE_KIND_COUNT)
         return mp_errf(e, MP_EINPUT, "%s: pe_kind %d has no row in technology table %s", c->name, c->pe_kind,
                        t->name);
+    TechScaleRow f;
+    int rc = energy_node_factors(t, c, &f, e);
+    if (rc)
+        return rc;
+    const double ka = f.area * UM2_TO_MM2; /* µm² of the table at the config's node, in mm² */
     int dec, deq, xs;
     area_edge_units(c->pe_kind, c->rows, c->cols, c->orientation, &dec, &deq, &xs);
-    out->pe_mm2 = area_pe_array_mm2(t, c->pe_kind, c->rows, c->cols);
-    out->decoder_mm2 = dec * t->decoder_area_um2 * UM2_TO_MM2;
-    out->dequant_mm2 = deq * t->dequant_unit_area_um2 * UM2_TO_MM2;
-    out->xsum_mm2 = xs * t->xsum_area_um2 * UM2_TO_MM2;
+    out->pe_mm2 = area_pe_array_mm2(t, c->pe_kind, c->rows, c->cols) * f.area;
+    out->decoder_mm2 = dec * t->decoder_area_um2 * ka;
+    out->dequant_mm2 = deq * t->dequant_unit_area_um2 * ka;
+    out->xsum_mm2 = xs * t->xsum_area_um2 * ka;
     out->sram_mm2 = ((double)c->sram_weight_kib + c->sram_act_kib + c->sram_out_kib + c->vec_buf_kib) *
-                    t->sram_area_um2_per_kib * UM2_TO_MM2;
-    out->vector_mm2 = (double)c->vec_lanes * t->vec_area_um2_per_lane * UM2_TO_MM2;
+                    t->sram_area_um2_per_kib * ka;
+    out->vector_mm2 = (double)c->vec_lanes * t->vec_area_um2_per_lane * ka;
     out->total_mm2 =
         out->pe_mm2 + out->decoder_mm2 + out->dequant_mm2 + out->xsum_mm2 + out->sram_mm2 + out->vector_mm2;
     return MP_OK;

@@ -9,6 +9,7 @@
 #include "models/opfmt.h"
 #include "models/pekind.h"
 #include "sim/energy.h"
+#include "sim/techscale.h"
 
 static const char *const dataflow_names[] = {"os", "ws", NULL};
 static const char *const orientation_names[] = {"auto", "mxn", "nxm", NULL};
@@ -68,6 +69,9 @@ const IniKey arch_schema[] = {
      "energy/area table configs/tech/<tech>.ini"},
     KEY("energy", "pe_energy_scale", INI_F64, pe_energy_scale, 0.01, 100, "1", "",
         "multiplier on PE energy (e.g. 1.5 for place-and-route)"),
+    KEY("energy", "node_nm", INI_INT, node_nm, 1, 1000, "28", "nm",
+        "process node energy and area are scaled to from the table's own (docs/energy.md, Technology scaling): "
+        "28, 16, 7, 5 or 4; the clock is not scaled"),
     /* Vector unit defaults: 16 lanes and the latencies of ONNXim's language-mode example config
      * (vector_core_width 16; add 11, mul 6, exp 4, gelu 1 cycles); every class fully pipelined
      * (one issue per lane per cycle, as ONNXim's vector unit); cmp 1, rcp 11 (as an add) and rope
@@ -270,6 +274,23 @@ static int check_tech(const char *path, const ArchConfig *c, const IniLoad *w, M
     MpErr te = {0};
     if (energy_tech_load(c->tech, &t, NULL, 0, &te) != MP_OK)
         return mp_errf(e, te.code, "%s: [energy] tech = %s: %s", at, c->tech, te.msg);
+    /* [energy] node_nm: the table's own node (nothing scaled), or a node of the scaling table when the
+     * table's node has a row there too (sim/techscale.h) */
+    TechScaleRow f;
+    if (c->node_nm != t.node_nm &&
+        (t.node_nm != (int)t.node_nm || techscale_between((int)t.node_nm, c->node_nm, &f) != 0)) {
+        int nl = w->line[row_index("energy", "node_nm")];
+        char nodes[64];
+        techscale_node_list(nodes, sizeof nodes);
+        where_of(at, sizeof at, path, nl ? nl : w->nlines);
+        if (!techscale_find(c->node_nm))
+            return mp_errf(e, MP_EINPUT, "%s: [energy] node_nm = %d: no technology scaling row for it (nodes: %s nm)",
+                           at, c->node_nm, nodes);
+        return mp_errf(e, MP_EINPUT,
+                       "%s: [energy] node_nm = %d: technology table %s is for %g nm, which has no scaling row "
+                       "(nodes: %s nm); leave node_nm at %g",
+                       at, c->node_nm, c->tech, t.node_nm, nodes, t.node_nm);
+    }
     return MP_OK;
 }
 
@@ -382,7 +403,7 @@ int config_apply_sets(ArchConfig *out, const char *list, MpErr *e)
         bits_set |= !strcmp(dot + 1, "weight_bits");
         for (int f = 0; f < 4; f++)
             fmt_set[f] |= !strcmp(dot + 1, fmt_keys[f]);
-        tech_set |= !strcmp(tok, "energy") && !strcmp(dot + 1, "tech");
+        tech_set |= !strcmp(tok, "energy") && (!strcmp(dot + 1, "tech") || !strcmp(dot + 1, "node_nm"));
     }
     if (kind_changed && !bits_set)
         c->weight_bits = 0; /* back to the new kind's native width */

@@ -43,6 +43,8 @@ typedef struct ArchConfig {
     double dram_bg_mw;        /* background + refresh power with dram_tech = custom, mW   */
     char tech[64];            /* energy table: configs/tech/<tech>.ini                    */
     double pe_energy_scale;   /* multiplies PE energy (e.g. 1.5 for place-and-route)      */
+    int node_nm;              /* [energy] node_nm: process node energy and area are scaled to
+                               * from the table's own (sim/techscale.h); a row of that table */
     /* the vector unit (sim/vecunit.h): lanes, its double-buffered SRAM, and per operation class
      * (VecClass) the cycles between issues on one lane and the pipeline latency */
     int vec_lanes, vec_buf_kib;

@@ -207,6 +207,30 @@ double energy_leak_pj_per_pe_cycle(const TechTable *t, int kind, double clock_mh
     return t->pe[kind].leak_mw * 1000.0 / clock_mhz;
 }
 
+int energy_node_factors(const TechTable *t, const ArchConfig *c, TechScaleRow *f, MpErr *e)
+{
+    TechScaleRow id;
+    techscale_between(c->node_nm, c->node_nm, &id); /* the identity */
+    *f = id;
+    if (c->node_nm == t->node_nm)
+        return MP_OK;
+    if (t->node_nm != (int)t->node_nm || techscale_between((int)t->node_nm, c->node_nm, f) != 0) {
+        *f = id;
+        char nodes[64];
+        techscale_node_list(nodes, sizeof nodes);
+        return mp_errf(e, MP_EINPUT, "%s: no technology scaling from %g nm (table %s) to %d nm (nodes: %s nm)",
+                       c->name, t->node_nm, t->name, c->node_nm, nodes);
+    }
+    return MP_OK;
+}
+
+double energy_node_clock_mhz(const TechTable *t, const ArchConfig *c)
+{
+    TechScaleRow f;
+    MpErr e = {0};
+    return energy_node_factors(t, c, &f, &e) == MP_OK ? c->clock_mhz / f.delay : c->clock_mhz;
+}
+
 int energy_compute(const TechTable *t, const ArchConfig *c, const SimEvents *ev, EnergyBreakdown *out, MpErr *e)
 {
     memset(out, 0, sizeof *out);
@@ -218,33 +242,41 @@ int energy_compute(const TechTable *t, const ArchConfig *c, const SimEvents *ev,
     double dram_pj = energy_dram_pj_per_bit(t, c);
     if (dram_pj < 0)
         return mp_errf(e, MP_EINPUT, "%s: [dram] tech = custom needs pj_per_bit > 0", c->name);
+    TechScaleRow f;
+    int rc = energy_node_factors(t, c, &f, e);
+    if (rc)
+        return rc;
+    const double ke = f.energy, kl = f.leak; /* dynamic energy and leakage at the config's node */
     const TechPe *pe = &t->pe[c->pe_kind];
     const double kib[BUF_COUNT] = {[BUF_W] = c->sram_weight_kib, [BUF_X] = c->sram_act_kib, [BUF_Y] = c->sram_out_kib,
                                    [BUF_V] = c->vec_buf_kib};
     const double pj_per_cycle = 1000.0 / c->clock_mhz; /* mW -> pJ per cycle */
 
-    out->pe = (double)ev->pe_busy * pe->busy_pj * c->pe_energy_scale;
+    out->pe = (double)ev->pe_busy * pe->busy_pj * c->pe_energy_scale * ke;
     double sram_kib = 0;
     for (int b = 0; b < BUF_COUNT; b++) {
         out->sram_buf[b] = (double)ev->sram_read_bits[b] * energy_sram_pj_per_bit(t, kib[b], c->sram_banks, 0) +
                            (double)ev->sram_write_bits[b] * energy_sram_pj_per_bit(t, kib[b], c->sram_banks, 1);
+        out->sram_buf[b] *= ke;
         out->sram += out->sram_buf[b];
         sram_kib += kib[b];
     }
+    /* DRAM: off chip, not scaled with the accelerator's node */
     out->dram_bg = (double)ev->cycles * energy_dram_bg_mw(t, c) * pj_per_cycle;
     out->dram = (double)(ev->dram_read_bits + ev->dram_write_bits) * dram_pj + out->dram_bg;
-    out->decoder = (double)ev->decoder_ops * t->decoder_pj;
-    out->dequant = (double)ev->dequant_ops * pe->dequant_pj;
-    out->leakage_pe = (double)ev->pe_total * pe->leak_mw * pj_per_cycle;
-    out->leakage_sram = (double)ev->cycles * sram_kib * t->sram_leak_mw_per_kib * pj_per_cycle;
-    out->leakage_vec = (double)ev->cycles * c->vec_lanes * t->vec_leak_mw_per_lane * pj_per_cycle;
+    out->decoder = (double)ev->decoder_ops * t->decoder_pj * ke;
+    out->dequant = (double)ev->dequant_ops * pe->dequant_pj * ke;
+    out->leakage_pe = (double)ev->pe_total * pe->leak_mw * pj_per_cycle * kl;
+    out->leakage_sram = (double)ev->cycles * sram_kib * t->sram_leak_mw_per_kib * pj_per_cycle * kl;
+    out->leakage_vec = (double)ev->cycles * c->vec_lanes * t->vec_leak_mw_per_lane * pj_per_cycle * kl;
     out->leakage = out->leakage_pe + out->leakage_sram + out->leakage_vec;
     for (int k = 0; k < VC_COUNT; k++)
-        out->vector += (double)ev->vec_ops[k] * t->vec_pj[k];
-    out->rescale = (double)ev->rescale_ops * t->rescale_pj;
-    out->requant = (double)ev->requant_ops * t->requant_scale_pj + (double)ev->requant_max_ops * t->requant_max_pj +
-                   (double)ev->ovp_ops * t->requant_ovp_pj + (double)ev->round_ops * t->requant_round_pj;
-    out->other = (double)ev->xsum_ops * t->xsum_pj + out->rescale + out->requant;
+        out->vector += (double)ev->vec_ops[k] * t->vec_pj[k] * ke;
+    out->rescale = (double)ev->rescale_ops * t->rescale_pj * ke;
+    out->requant = ((double)ev->requant_ops * t->requant_scale_pj + (double)ev->requant_max_ops * t->requant_max_pj +
+                    (double)ev->ovp_ops * t->requant_ovp_pj + (double)ev->round_ops * t->requant_round_pj) *
+                   ke;
+    out->other = (double)ev->xsum_ops * t->xsum_pj * ke + out->rescale + out->requant;
     out->total =
         out->pe + out->sram + out->dram + out->decoder + out->dequant + out->leakage + out->other + out->vector;
     return MP_OK;

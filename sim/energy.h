@@ -21,6 +21,11 @@
  *   vector   = sum over classes of vec_ops[class] x [vector] <class>_pj
  *   leakage += cycles x lanes x [vector] leak_mw_per_lane x 1000 / clock_mhz     (the vector unit)
  *
+ * Technology scaling ([energy] node_nm, sim/techscale.h): every dynamic energy above but DRAM's is
+ * multiplied by the energy factor of the config's node relative to the table's ([tech] node_nm), every
+ * leakage term by the leakage factor; DRAM energy per bit and DRAM background stay as they are (the
+ * DRAM is off chip and is not made in the accelerator's process). clock_mhz is used as written.
+ *
  * Units: energies in pJ, powers in mW, areas in µm², capacities in KiB. mW x 1000 / MHz = pJ per cycle.
  */
 #ifndef MP_SIM_ENERGY_H
@@ -34,6 +39,7 @@
 #include "models/pekind.h"
 #include "sim/config.h"
 #include "sim/events.h"
+#include "sim/techscale.h"
 
 /* One PE kind's row of the table. */
 typedef struct TechPe {
@@ -128,6 +134,15 @@ double energy_sram_pj_per_bit(const TechTable *t, double kib, int banks, int wri
 double energy_sram_pj_per_access(const TechTable *t, double kib, int banks, int port_bits, int write);
 /* Leakage energy of one PE of `kind` per cycle at clock_mhz, pJ. */
 double energy_leak_pj_per_pe_cycle(const TechTable *t, int kind, double clock_mhz);
+
+/* The scaling factors from the table's node to the config's [energy] node_nm (identity when they are
+ * equal). MP_EINPUT (message in e) if either node has no row of the scaling table. */
+int energy_node_factors(const TechTable *t, const ArchConfig *c, TechScaleRow *f, MpErr *e) MP_MUST_CHECK;
+
+/* The clock the design could reach at the config's node, MHz: clock_mhz / the delay factor from the
+ * table's node. Reported only: mpsim runs at clock_mhz as written (docs/energy.md, "Technology scaling").
+ * clock_mhz itself when there is no scaling between the two nodes. */
+double energy_node_clock_mhz(const TechTable *t, const ArchConfig *c);
 
 /* Energy of the events of a run on config c. MP_EINPUT (message in e) if the config's kind or
  * DRAM energy cannot be priced; the breakdown is zeroed then. */

@@ -71,6 +71,7 @@ static void area_by_hand(void **state)
     (void)state;
     TechTable t;
     memset(&t, 0, sizeof t);
+    t.node_nm = 28; /* every table states its node; the config's node_nm (default 28) scales from it */
     for (int k = 0; k < PE_KIND_COUNT; k++)
         t.pe[k].area_um2 = 1000.0 * (k + 1);
     t.decoder_area_um2 = 20;
@@ -133,6 +134,23 @@ static void area_by_hand(void **state)
         assert_int_equal(xs, O[i].xsum);
         area_edge_units(PE_OLIVE, 4, 8, oc.orientation, &dec, &deq, &xs);
         assert_int_equal(dec, 12);
+    }
+    /* at 5 nm every term times the 5 nm row's area factor, 0.1186 (sim/techscale.c; an extrapolation) */
+    {
+        ArchConfig c5;
+        char text[512];
+        snprintf(text, sizeof text, "[arch]\npe_kind = olive\nrows = 4\ncols = 8\n[energy]\nnode_nm = 5\n%s", sram);
+        load_cfg_text(text, &c5);
+        AreaBreakdown a5;
+        MpErr e = {0};
+        assert_int_equal(area_compute(&t, &c5, &a5, &e), MP_OK);
+        const double A = 0.1186;
+        close_to(a5.pe_mm2, 32 * 8000.0 * 1e-6 * A, "5 nm PEs");
+        close_to(a5.decoder_mm2, 12 * 20.0 * 1e-6 * A, "5 nm decoders");
+        close_to(a5.sram_mm2, 360 * 2000.0 * 1e-6 * A, "5 nm SRAM");
+        close_to(a5.vector_mm2, 8 * 300.0 * 1e-6 * A, "5 nm vector lanes");
+        close_to(a5.total_mm2, (256000.0 + 240 + 720000 + 2400) * 1e-6 * A, "5 nm total");
+        close_to(area_pe_array_mm2(&t, c5.pe_kind, 4, 8), 32 * 8000.0 * 1e-6, "area_pe_array_mm2 stays the table's");
     }
     ArchConfig c;
     load_cfg_text("[arch]\npe_kind = olive\nrows = 4\ncols = 8\n", &c);

@@ -197,7 +197,24 @@ static void table_output(void **state)
     CLI_CONTAINS(cli_out, "total: ");
     CLI_CONTAINS(cli_out, "energy: ");
     CLI_CONTAINS(cli_out, "area: ");
+    CLI_CONTAINS(cli_out, "technology 28nm at 28 nm (clock up to 1000 MHz there; runs at 1000)");
     CLI_CONTAINS(cli_out, "order MN");
+    /* [energy] node_nm: the node in the text and the JSON; area x 0.1684 at 7 nm, the clock as written */
+    CLI_EXPECT("run --arch iso/mixpe-w4a8 --model tiny --phase decode --kv 64 --json -", CLI_ERR_DROP, 0);
+    cJSON *j28 = cli_json_out();
+    CLI_EXPECT("run --arch iso/mixpe-w4a8 --model tiny --phase decode --kv 64 --set energy.node_nm=7 --json -",
+               CLI_ERR_DROP, 0);
+    cJSON *j7 = cli_json_out();
+    assert_true(cli_num(j28, "node_nm") == 28 && cli_num(j7, "node_nm") == 7);
+    assert_close(cli_num(j7, "area_mm2"), cli_num(j28, "area_mm2") * 0.1684, 1e-9, "area at 7 nm");
+    assert_true(cli_num(j7, "cycles") == cli_num(j28, "cycles") && cli_num(j7, "seconds") == cli_num(j28, "seconds"));
+    assert_true(cli_num(cli_item(j7, "energy_pj"), "dram") == cli_num(cli_item(j28, "energy_pj"), "dram"));
+    cJSON_Delete(j28);
+    cJSON_Delete(j7);
+    CLI_EXPECT("run --arch iso/mixpe-w4a8 --model tiny --phase decode --kv 64 --set energy.node_nm=7", CLI_ERR_DROP, 0);
+    CLI_CONTAINS(cli_out, "technology 28nm at 7 nm (clock up to 2690 MHz there; runs at 1000)");
+    CLI_EXPECT("run --arch iso/mixpe-w4a8 --model tiny --phase decode --kv 64 --set energy.node_nm=6", CLI_ERR_MERGE, 2);
+    CLI_CONTAINS(cli_out, "[energy] node_nm = 6: no technology scaling row");
     CLI_EXPECT("run --help", CLI_ERR_DROP, 0);
     CLI_CONTAINS(cli_out, "usage: mpsim run");
     CLI_EXPECT("compare --help", CLI_ERR_DROP, 0);

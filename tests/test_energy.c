@@ -1,8 +1,8 @@
 /* tests/test_energy.c — the technology table (sim/energy.c): the shipped 28 nm table loads by name and
  * by path, its schema has one section per PE kind, it prints and reloads; bad tables fail with
  * MP_EINPUT and "FILE:LINE: message" (unknown key/section, missing key, bad or out-of-range value,
- * wrong version); energy of hand-made events equals sums computed by hand; docs/energy.md lists
- * every table key. */
+ * wrong version); energy of hand-made events equals sums computed by hand, at the table's node and at
+ * 7 nm ([energy] node_nm, sim/techscale.h); docs/energy.md lists every table key. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -415,6 +415,71 @@ static void energy_by_hand(void **state)
     assert_true(b.total == 0);
 }
 
+/* The same toy config and events at 7 nm: every on-chip component times the 7 nm row's factor
+ * (dynamic energy 0.1376, leakage 0.1745, relative to the toy table's 28 nm), DRAM and its background
+ * as at 28 nm. The expected values are the 28 nm sums of energy_by_hand times those two numbers. */
+static void energy_by_hand_at_7nm(void **state)
+{
+    (void)state;
+    TechTable t;
+    toy_table(&t);
+    t.vec_pj[VC_FMA] = 2;
+    t.vec_pj[VC_EXP] = 10;
+    t.vec_leak_mw_per_lane = 0.5;
+    ArchConfig c;
+    load_cfg("[arch]\npe_kind = olive\nrows = 4\ncols = 8\nclock_mhz = 500\n"
+             "[sram]\nweight_kib = 32\nact_kib = 128\nout_kib = 8\nbanks = 1\n"
+             "[dram]\ntech = lpddr5\n[energy]\npe_energy_scale = 1.5\nnode_nm = 7\n[vector]\nlanes = 4\nbuf_kib = 8\n",
+             &c);
+    assert_int_equal(c.node_nm, 7);
+    assert_true(c.clock_mhz == 500); /* the clock is not scaled */
+    SimEvents ev;
+    memset(&ev, 0, sizeof ev);
+    ev.cycles = 1000;
+    ev.pe_busy = 20000;
+    ev.pe_total = 32000;
+    ev.sram_read_bits[BUF_W] = 4096;
+    ev.sram_write_bits[BUF_W] = 1024;
+    ev.sram_read_bits[BUF_X] = 2048;
+    ev.sram_write_bits[BUF_X] = 512;
+    ev.sram_read_bits[BUF_Y] = 256;
+    ev.sram_write_bits[BUF_Y] = 4096;
+    ev.sram_read_bits[BUF_V] = 64;
+    ev.sram_write_bits[BUF_V] = 128;
+    ev.dram_read_bits = 10000;
+    ev.dram_write_bits = 2500;
+    ev.decoder_ops = 800;
+    ev.dequant_ops = 32;
+    ev.xsum_ops = 64;
+    ev.rescale_ops = 10;
+    ev.requant_ops = 4;
+    ev.vec_ops[VC_FMA] = 100;
+    ev.vec_ops[VC_EXP] = 7;
+    t.requant_scale_pj = 0.25;
+    EnergyBreakdown b;
+    MpErr e = {0};
+    assert_int_equal(energy_compute(&t, &c, &ev, &b, &e), MP_OK);
+    const double E = 0.1376, L = 0.1745; /* sim/techscale.c, the 7 nm row (28 nm = 1) */
+    close_to(b.pe, 270000 * E, "pe: 20000 x 9 pJ x 1.5 at 28 nm");
+    close_to(b.sram_buf[BUF_W], 5632 * E, "sram W");
+    close_to(b.sram_buf[BUF_X], 5632 * E, "sram X");
+    close_to(b.sram_buf[BUF_Y], 3200 * E, "sram Y");
+    close_to(b.sram_buf[BUF_V], 128 * E, "sram V");
+    close_to(b.sram, 14592 * E, "sram");
+    close_to(b.dram_bg, 8000, "DRAM background: not scaled");
+    close_to(b.dram, 50000 + 8000, "DRAM: 12500 bits x 4 pJ, not scaled");
+    close_to(b.decoder, 100 * E, "decoder");
+    close_to(b.dequant, 112 * E, "dequant");
+    close_to(b.rescale, 5 * E, "rescale");
+    close_to(b.requant, 1 * E, "requant: 4 x 0.25 pJ");
+    close_to(b.other, (4 + 5 + 1) * E, "xsum 64 x 0.0625 + rescale + requant");
+    close_to(b.leakage_pe, 128000 * L, "PE leakage");
+    close_to(b.leakage_sram, 352 * L, "SRAM leakage");
+    close_to(b.leakage_vec, 4000 * L, "vector leakage");
+    close_to(b.vector, 270 * E, "vector ops");
+    close_to(b.total, (270000 + 14592 + 100 + 112 + 10 + 270) * E + 58000 + (128000 + 352 + 4000) * L, "total");
+}
+
 /* The shipped table on a preset: each component is its event count times the table's price. */
 static void energy_with_28nm(void **state)
 {
@@ -492,6 +557,7 @@ int main(void)
         cmocka_unit_test(tech_prints_and_reloads),
         cmocka_unit_test(tech_faults),
         cmocka_unit_test(energy_by_hand),
+        cmocka_unit_test(energy_by_hand_at_7nm),
         cmocka_unit_test(energy_with_28nm),
         cmocka_unit_test(doc_lists_every_key),
         cmocka_unit_test(tech_names_not_paths),
