@@ -23,8 +23,8 @@ static void print_infer(const InferResult *r)
 {
     const ArchConfig *c = &r->cfg;
     const InferReq *q = &r->req;
-    printf("request: %s on %s (%s, %dx%d PEs, %.0f MHz, %.3f mm^2)\n", q->model->name, c->name,
-           pe_kind_names[c->pe_kind], c->rows, c->cols, c->clock_mhz, r->area_mm2);
+    printf("request: %s on %s (%s, %dx%d PEs, %.0f MHz, %.3f mm^2, technology %s at %d nm)\n", q->model->name,
+           c->name, pe_kind_names[c->pe_kind], c->rows, c->cols, c->clock_mhz, r->area_mm2, c->tech, c->node_nm);
     printf("         prompt %lld, %lld generated tokens, batch %lld; KV cache %lld..%lld; attention %s\n",
            (long long)q->prompt, (long long)q->gen, (long long)q->batch, (long long)q->prompt,
            (long long)(q->prompt + q->gen - 1), r->fused ? "fused" : "unfused");
@@ -79,6 +79,7 @@ static cJSON *infer_json(const InferResult *r)
     if (r->note[0])
         cJSON_AddStringToObject(o, "note", r->note);
     cJSON_AddNumberToObject(o, "area_mm2", r->area_mm2);
+    cJSON_AddNumberToObject(o, "node_nm", r->cfg.node_nm);
     cJSON_AddNumberToObject(o, "ttft_s", r->ttft_s);
     cJSON_AddNumberToObject(o, "tpot_mean_s", r->tpot_mean_s);
     cJSON_AddNumberToObject(o, "tpot_last_s", r->tpot_last_s);
