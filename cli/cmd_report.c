@@ -61,15 +61,22 @@ int cmd_pareto(int argc, char **argv)
     DbArgs a = {.x = "latency,energy,area,accuracy"};
     const CliOpt opts[] = {
         DB_OPT(a),
-        {"x", CLI_STR, &a.x, "LIST", "objectives, comma-separated: latency, energy, area, accuracy (default all four)"},
+        {"x", CLI_STR, &a.x, "LIST",
+         "objectives, comma-separated: latency, energy, area, accuracy (default these four); for requests also "
+         "ttft, tpot, tokens_per_s (maximised), j_per_token"},
+        {"objectives", CLI_STR, &a.x, "LIST", "the same as --x"},
         {"workload", CLI_STR, &a.workload, "TEXT",
          "only workloads whose description contains TEXT (e.g. 'decode kv=2048')"},
         {NULL, 0, NULL, NULL, NULL},
     };
     const CliSpec spec = {"mpsim pareto", "--db FILE [--x latency,energy,...] [--workload TEXT]",
                           "Print the Pareto front of each workload: the designs no other design beats in every "
-                          "objective (latency, energy and area minimised; accuracy, the output SQNR, maximised).",
-                          "Example: mpsim pareto --db build/main.db --x latency,energy", opts, 0, 0};
+                          "objective (latency, energy, area, TTFT, TPOT and J/token minimised; accuracy, the output "
+                          "SQNR, and tokens/s maximised). TTFT, TPOT, tokens/s and J/token are those of request "
+                          "workloads (phases = request); other rows count as worst in them.",
+                          "Example: mpsim pareto --db build/main.db --x latency,energy\n"
+                          "         mpsim pareto --db build/run/main.db --objectives tpot,j_per_token",
+                          opts, 0, 0};
     return db_command(&spec, &a, argc, argv, pareto_check, pareto_out);
 }
 
@@ -107,7 +114,8 @@ int cmd_summary(int argc, char **argv)
     };
     const CliSpec spec = {"mpsim summary", "--db FILE [--baseline NAME]",
                           "Per workload, every design's latency, speed-up, energy, energy saving, area and accuracy "
-                          "against a baseline, then the accuracy of every format studied.",
+                          "against a baseline (for requests: TTFT, TPOT, tokens/s and J/token, each with its ratio), "
+                          "then the accuracy of every format studied.",
                           "Example: mpsim summary --db build/main.db --baseline iso/fp16", opts, 0, 0};
     return db_command(&spec, &a, argc, argv, summary_check, summary_out);
 }

@@ -513,8 +513,10 @@ int dbi_check_version(Db *d, const char *schema, const char *name, MpErr *e)
     if (sqlite3_step(st) != SQLITE_ROW)
         rc = mp_errf(e, MP_EINPUT, "%s: not an mpsim sweep database (no schema_version)", name);
     else if (atoi((const char *)sqlite3_column_text(st, 0)) != DB_SCHEMA_VERSION)
-        rc = mp_errf(e, MP_EINPUT, "%s: database schema version %s; this mpsim reads version %d", name,
-                     (const char *)sqlite3_column_text(st, 0), DB_SCHEMA_VERSION);
+        rc = mp_errf(e, MP_EINPUT,
+                     "%s: database schema version %s; this mpsim reads version %d (version 2 added the request "
+                     "columns; a database is never migrated: sweep into a new file)",
+                     name, (const char *)sqlite3_column_text(st, 0), DB_SCHEMA_VERSION);
     sqlite3_finalize(st);
     return rc;
 }
@@ -754,7 +756,7 @@ int db_load_points(Db *d, DbPoint **pts, int *n, MpErr *e)
 {
     void *v = NULL;
     int rc = load_rows(d, "results", db_result_columns,
-                       " ORDER BY model, phase = 'decode', phase, seq, kv, batch, arch, key", sizeof **pts, 64, &v, n,
+                       " ORDER BY model, phase = 'decode', phase, seq, kv, prompt, gen, batch, arch, key", sizeof **pts, 64, &v, n,
                        "read results", e);
     *pts = v;
     if (rc) {

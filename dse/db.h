@@ -24,7 +24,9 @@
 #include "sim/energy.h"
 #include "sim/events.h"
 
-#define DB_SCHEMA_VERSION 1
+/* 2: the request columns (prompt, gen, ttft_s, tpot_s, tokens_per_s, j_per_token); a version-1
+ * file is refused (docs/dse.md §3: never migrated). */
+#define DB_SCHEMA_VERSION 2
 
 typedef struct Db Db;
 
@@ -51,8 +53,11 @@ typedef struct DbRow {
     char key[17];
     const char *arch, *base, *params, *config_text;
     const ArchConfig *cfg;
-    const char *workload, *model, *phase; /* phase: "prefill", "decode", "layers"            */
+    const char *workload, *model, *phase; /* phase: "prefill", "decode", "request", "layers" */
     int64_t seq, kv, batch;               /* 0 = does not apply (stored as NULL)             */
+    int64_t prompt, gen;                  /* a request's; 0 otherwise (NULL)                 */
+    int request;                          /* 1: the four request figures below are stored    */
+    double ttft_s, tpot_s, tokens_per_s, j_per_token; /* else NULL                           */
     const char *fidelity;
     SimEvents total;
     double seconds, utilization, area_mm2;
@@ -89,7 +94,9 @@ typedef struct DbPoint {
     char arch[256], base[128], pe_kind[32], dataflow[8], dram_tech[16];
     char workload[320], model[256], phase[16];
     char *params, *config;    /* owned */
-    int64_t seq, kv, batch;
+    int64_t seq, kv, batch, prompt, gen;
+    int has_request;          /* a request row: the four figures below are set              */
+    double ttft_s, tpot_s, tokens_per_s, j_per_token;
     int rows, cols, weight_bits, group_size, dram_bits_per_cycle;
     double clock_mhz;
     int64_t cycles, macs;

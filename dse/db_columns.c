@@ -94,6 +94,8 @@ void db_result_columns(const void *row, DbEmitFn emit, void *ctx)
     emit(ctx, "seq", "INTEGER", vi0(r->seq), PT(R_I64, seq));
     emit(ctx, "kv", "INTEGER", vi0(r->kv), PT(R_I64, kv));
     emit(ctx, "batch", "INTEGER", vi(r->batch), PT(R_I64, batch));
+    emit(ctx, "prompt", "INTEGER", vi0(r->prompt), PT(R_I64, prompt));
+    emit(ctx, "gen", "INTEGER", vi0(r->gen), PT(R_I64, gen));
     emit(ctx, "fidelity", "TEXT NOT NULL", vs(r->fidelity ? r->fidelity : ""), NOT_READ);
     emit(ctx, "cycles", "INTEGER NOT NULL", vi(t->cycles), PT(R_I64, cycles));
     emit(ctx, "seconds", "REAL NOT NULL", vd(r->seconds), PT(R_REAL, seconds));
@@ -113,6 +115,12 @@ void db_result_columns(const void *row, DbEmitFn emit, void *ctx)
     emit(ctx, "accuracy_db", "REAL", r->has_accuracy ? vd(r->accuracy_db) : vnull(),
          (DbRead)RD_(R_REAL, DbPoint, accuracy_db, offsetof(DbPoint, has_accuracy)));
     emit(ctx, "acc_format", "TEXT", vs(r->acc_format), PT(R_TEXT, acc_format));
+    /* a request's figures (sim/infer.h); NULL on prefill, decode and layers rows */
+    emit(ctx, "ttft_s", "REAL", r->request ? vd(r->ttft_s) : vnull(),
+         (DbRead)RD_(R_REAL, DbPoint, ttft_s, offsetof(DbPoint, has_request)));
+    emit(ctx, "tpot_s", "REAL", r->request ? vd(r->tpot_s) : vnull(), PT(R_REAL, tpot_s));
+    emit(ctx, "tokens_per_s", "REAL", r->request ? vd(r->tokens_per_s) : vnull(), PT(R_REAL, tokens_per_s));
+    emit(ctx, "j_per_token", "REAL", r->request ? vd(r->j_per_token) : vnull(), PT(R_REAL, j_per_token));
     emit(ctx, "acc_key", "TEXT", vs(r->acc_key), NOT_READ);
     emit(ctx, "compute_cycles", "INTEGER NOT NULL", vi(t->compute_cycles), NOT_READ);
     emit(ctx, "stall_cycles", "INTEGER NOT NULL", vi(t->stall_cycles), NOT_READ);

@@ -8,7 +8,8 @@
 
 #include "base/alloc.h"
 
-const char *const pareto_obj_names[PARETO_NOBJ] = {"latency", "energy", "area", "accuracy"};
+const char *const pareto_obj_names[PARETO_NOBJ] = {"latency", "energy", "area",         "accuracy",
+                                                   "ttft",    "tpot",   "tokens_per_s", "j_per_token"};
 
 int pareto_parse_objectives(const char *list, int objs[PARETO_NOBJ], int *nobj, MpErr *e)
 {
@@ -23,14 +24,18 @@ int pareto_parse_objectives(const char *list, int objs[PARETO_NOBJ], int *nobj, 
             if (!strcmp(tok, pareto_obj_names[j]))
                 k = j;
         if (k < 0)
-            return mp_errf(e, MP_EINPUT, "objective '%s': expected latency, energy, area or accuracy", tok);
+            return mp_errf(e, MP_EINPUT,
+                           "objective '%s': expected latency, energy, area, accuracy, ttft, tpot, tokens_per_s or "
+                           "j_per_token",
+                           tok);
         for (int j = 0; j < n; j++)
             if (objs[j] == k)
                 return mp_errf(e, MP_EINPUT, "objective '%s' is listed twice", tok);
         objs[n++] = k;
     }
     if (!n)
-        return mp_errf(e, MP_EINPUT, "no objectives given (latency, energy, area, accuracy)");
+        return mp_errf(e, MP_EINPUT,
+                       "no objectives given (latency, energy, area, accuracy, ttft, tpot, tokens_per_s, j_per_token)");
     *nobj = n;
     return MP_OK;
 }

@@ -14,9 +14,17 @@
 
 #include "base/err.h"
 
-typedef enum { PARETO_LATENCY, PARETO_ENERGY, PARETO_AREA, PARETO_ACCURACY, PARETO_NOBJ } ParetoObj;
+/* The first four apply to every row; the last four to request rows only (sim/infer.h: TTFT, mean
+ * TPOT, tokens/s, J/token), NaN (worst) on the others. Callers negate accuracy and tokens_per_s. */
+typedef enum {
+    PARETO_LATENCY, PARETO_ENERGY, PARETO_AREA, PARETO_ACCURACY,
+    PARETO_TTFT, PARETO_TPOT, PARETO_TOKENS_PER_S, PARETO_J_PER_TOKEN,
+    PARETO_NOBJ
+} ParetoObj;
+#define PARETO_NBASIC 4 /* latency, energy, area, accuracy: the report's front */
 
-/* "latency", "energy", "area", "accuracy", indexed by ParetoObj. */
+/* "latency", "energy", "area", "accuracy", "ttft", "tpot", "tokens_per_s", "j_per_token",
+ * indexed by ParetoObj. */
 extern const char *const pareto_obj_names[PARETO_NOBJ];
 
 /* Parse a comma-separated list of objective names (at least one, no repeats) into objs. */

@@ -33,7 +33,8 @@ typedef struct RepData {
 int report_load(Db *d, RepData *r, MpErr *e) MP_MUST_CHECK;
 void report_free(RepData *r);
 
-/* Minimised objective values of a row (accuracy negated, NaN when missing). */
+/* Minimised objective values of a row (accuracy and tokens/s negated, NaN when missing: a request
+ * objective of a row that is no request). */
 void report_objectives(const DbPoint *p, const int *objs, int nobj, double *out);
 /* Front of group g over objs: on_front[i] for rows first..first+n-1 (indexed from 0). -1: ENOMEM. */
 int report_group_front(const RepData *r, int g, const int *objs, int nobj, unsigned char *on_front);

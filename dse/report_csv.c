@@ -30,6 +30,21 @@ void rep_csv_num(FILE *f, double v)
         fputs(v > 0 ? "inf" : "-inf", f);
 }
 
+/* ",prompt,gen,ttft_s,tpot_s,tokens_per_s,j_per_token" of a request row; empty fields for the others. */
+static void rep_csv_request(FILE *f, const DbPoint *p)
+{
+    if (!p->has_request) {
+        fputs(",,,,,,", f);
+        return;
+    }
+    fprintf(f, ",%lld,%lld", (long long)p->prompt, (long long)p->gen);
+    const double v[] = {p->ttft_s, p->tpot_s, p->tokens_per_s, p->j_per_token};
+    for (int k = 0; k < 4; k++) {
+        fputc(',', f);
+        rep_csv_num(f, v[k]);
+    }
+}
+
 void rep_csv_results(RepOut *o, const RepData *r)
 {
     FILE *f = rep_file(o, "results.csv");
@@ -38,7 +53,7 @@ void rep_csv_results(RepOut *o, const RepData *r)
     fputs("key,arch,base,params,pe_kind,rows,cols,pes,dataflow,weight_bits,group_size,dram_bits_per_cycle,dram_tech,"
           "clock_mhz,workload,model,phase,seq,kv,batch,cycles,seconds,macs,dram_bytes,utilization,area_mm2,energy_pj,"
           "energy_pe_pj,energy_sram_pj,energy_dram_pj,energy_decoder_pj,energy_dequant_pj,energy_leakage_pj,"
-          "energy_other_pj,acc_format,accuracy_db\n",
+          "energy_other_pj,acc_format,accuracy_db,prompt,gen,ttft_s,tpot_s,tokens_per_s,j_per_token\n",
           f);
     for (int i = 0; i < r->npt; i++) {
         const DbPoint *p = &r->pt[i];
@@ -74,6 +89,7 @@ void rep_csv_results(RepOut *o, const RepData *r)
         fputc(',', f);
         if (p->has_accuracy)
             rep_csv_num(f, p->accuracy_db);
+        rep_csv_request(f, p);
         fputc('\n', f);
     }
     rep_file_close(o, f, "results.csv");
@@ -105,7 +121,12 @@ void rep_csv_accuracy(RepOut *o, const RepData *r)
     rep_file_close(o, f, "accuracy.csv");
 }
 
-void rep_csv_pareto_header(FILE *f) { fputs("workload,key,arch,pe_kind,seconds,energy_pj,area_mm2,accuracy_db\n", f); }
+void rep_csv_pareto_header(FILE *f)
+{
+    fputs("workload,key,arch,pe_kind,seconds,energy_pj,area_mm2,accuracy_db,prompt,gen,ttft_s,tpot_s,tokens_per_s,"
+          "j_per_token\n",
+          f);
+}
 
 /* The 4-objective front of one workload. */
 void rep_csv_pareto_rows(FILE *f, const RepData *r, const RepWork *w)
@@ -126,6 +147,7 @@ void rep_csv_pareto_rows(FILE *f, const RepData *r, const RepWork *w)
         }
         if (p->has_accuracy)
             rep_csv_num(f, p->accuracy_db);
+        rep_csv_request(f, p);
         fputc('\n', f);
     }
 }

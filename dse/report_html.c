@@ -64,10 +64,15 @@ static void html_summary_table(FILE *h, const RepData *r, int g, const int *idx,
 {
     int b = report_baseline(r, g, baseline);
     const DbPoint *B = b >= 0 ? &r->pt[b] : NULL;
+    const int req = r->pt[r->group[g].first].has_request;
     fputs("<table>\n<tr><th class=\"l\">design</th><th class=\"l\">kind</th><th>PEs</th><th>latency ms</th>"
-          "<th>speed-up</th><th>energy mJ</th><th>saving</th><th>area mm²</th><th>area</th><th>SQNR dB</th>"
-          "<th>ΔSQNR</th><th>util %</th><th>front</th></tr>\n",
+          "<th>speed-up</th><th>energy mJ</th><th>saving</th>",
           h);
+    if (req)
+        fputs("<th>TTFT ms</th><th>×</th><th>TPOT ms</th><th>×</th><th>tokens/s</th><th>×</th><th>mJ/token</th>"
+              "<th>×</th>",
+              h);
+    fputs("<th>area mm²</th><th>area</th><th>SQNR dB</th><th>ΔSQNR</th><th>util %</th><th>front</th></tr>\n", h);
     for (int i = 0; i < n; i++) {
         const DbPoint *p = &r->pt[idx[i]];
         fprintf(h, "<tr%s>", idx[i] == b ? " class=\"base\"" : "");
@@ -79,6 +84,19 @@ static void html_summary_table(FILE *h, const RepData *r, int g, const int *idx,
         html_td(h, NULL, B ? "%.2fx" : "-", B ? B->seconds / p->seconds : 0);
         html_td(h, NULL, "%s", rep_num(t2, sizeof t2, p->energy_pj / 1e9));
         html_td(h, NULL, B ? "%.2fx" : "-", B ? B->energy_pj / p->energy_pj : 0);
+        if (req) {
+            /* each ratio: higher is better (as speed-up and saving) */
+            const int ok = B && B->has_request && p->has_request;
+            char t3[32], t4[32], t5[32], t6[32];
+            html_td(h, NULL, "%s", rep_num(t3, sizeof t3, p->ttft_s * 1e3));
+            html_td(h, NULL, ok ? "%.2fx" : "-", ok ? B->ttft_s / p->ttft_s : 0);
+            html_td(h, NULL, "%s", rep_num(t4, sizeof t4, p->tpot_s * 1e3));
+            html_td(h, NULL, ok ? "%.2fx" : "-", ok ? B->tpot_s / p->tpot_s : 0);
+            html_td(h, NULL, "%s", rep_num(t5, sizeof t5, p->tokens_per_s));
+            html_td(h, NULL, ok ? "%.2fx" : "-", ok ? p->tokens_per_s / B->tokens_per_s : 0);
+            html_td(h, NULL, "%s", rep_num(t6, sizeof t6, p->j_per_token * 1e3));
+            html_td(h, NULL, ok ? "%.2fx" : "-", ok ? B->j_per_token / p->j_per_token : 0);
+        }
         html_td(h, NULL, "%.3f", p->area_mm2);
         html_td(h, NULL, B ? "%.2fx" : "-", B ? p->area_mm2 / B->area_mm2 : 0);
         html_td(h, NULL, p->has_accuracy ? "%.2f" : "-", p->accuracy_db);
@@ -127,6 +145,14 @@ void rep_html_workload(FILE *h, const RepData *r, const RepWork *w, const char *
         fputs(".", h);
     }
     fputs("</p>\n", h);
+    const int req = r->pt[G->first].has_request;
+    if (req)
+        fputs("<p>A whole request (prefill, then one decode step per generated token as the KV cache grows): "
+              "latency and energy cover all of it; TTFT = the prefill's time, TPOT = the mean decode step, "
+              "tokens/s = batch × generated / latency, mJ/token = energy / (batch × generated); × = the ratio "
+              "against the baseline, higher is better. The per-layer plots and rooflines show the request's "
+              "prefill (<code>mpsim infer</code> splits the decode steps by layer).</p>\n",
+              h);
     int nrow = rep_group_rows(r, w->g, G->n > 40, REP_BY_DISPLAY, scratch);
     if (nrow >= 0) {
         if (G->n > 40)
@@ -143,7 +169,11 @@ void rep_html_workload(FILE *h, const RepData *r, const RepWork *w, const char *
         char stem[400];
         for (int k = 0; k < 3; k++) {
             rep_plot_stem(stem, sizeof stem, fig[k].kind, w->slug, 0);
-            html_figure(h, stem, fig[k].caption, png);
+            const char *cap = !req ? fig[k].caption
+                              : k == 0 ? "TPOT vs J/token, by PE kind"
+                              : k == 2 ? "latency per layer of the prefill"
+                                       : fig[k].caption;
+            html_figure(h, stem, cap, png);
         }
         fputs("<h3>Rooflines</h3>\n<p>Each layer at its arithmetic intensity (MACs per DRAM byte) and the "
               "MAC rate it reaches; the roof is min(peak, intensity x DRAM bandwidth), peak = PEs x MACs per "

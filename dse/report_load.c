@@ -50,6 +50,10 @@ void report_objectives(const DbPoint *p, const int *objs, int nobj, double *out)
         case PARETO_LATENCY: out[j] = p->seconds; break;
         case PARETO_ENERGY: out[j] = p->energy_pj; break;
         case PARETO_AREA: out[j] = p->area_mm2; break;
+        case PARETO_TTFT: out[j] = p->has_request ? p->ttft_s : NAN; break;
+        case PARETO_TPOT: out[j] = p->has_request ? p->tpot_s : NAN; break;
+        case PARETO_TOKENS_PER_S: out[j] = p->has_request ? -p->tokens_per_s : NAN; break;
+        case PARETO_J_PER_TOKEN: out[j] = p->has_request ? p->j_per_token : NAN; break;
         default: out[j] = p->has_accuracy ? -p->accuracy_db : NAN; break;
         }
 }
@@ -168,9 +172,9 @@ int rep_group_rows(const RepData *r, int g, int front_only, RepOrder by, int *id
     int n = 0;
     unsigned char *on = NULL;
     if (front_only) {
-        static const int all[PARETO_NOBJ] = {PARETO_LATENCY, PARETO_ENERGY, PARETO_AREA, PARETO_ACCURACY};
+        static const int all[PARETO_NBASIC] = {PARETO_LATENCY, PARETO_ENERGY, PARETO_AREA, PARETO_ACCURACY};
         on = mp_malloc((size_t)G->n);
-        if (!on || report_group_front(r, g, all, PARETO_NOBJ, on) < 0) {
+        if (!on || report_group_front(r, g, all, PARETO_NBASIC, on) < 0) {
             mp_free(on);
             return -1;
         }
@@ -196,7 +200,11 @@ int rep_resimulate(const DbPoint *p, RepDetail *d, MpErr *e)
         rc = energy_tech_load(c.tech, &t, NULL, 0, e);
     if (rc == MP_OK) {
         WlPhase ph;
-        if (wl_phase_from_name(p->phase, &ph) != 0)
+        if (p->has_request) {
+            /* a request's per-layer detail is its prefill (mpsim infer splits the decode steps) */
+            const WlModel *m = wl_model_find(p->model, e);
+            rc = m ? wl_create(m, WL_PREFILL, p->prompt, p->batch, &wl, e) : MP_EINPUT;
+        } else if (wl_phase_from_name(p->phase, &ph) != 0)
             rc = mp_errf(e, MP_EINPUT, "unknown phase '%s'", p->phase);
         else if (ph == WL_LAYERS)
             rc = lcsv_load(p->model, &wl, NULL, e);
@@ -212,7 +220,8 @@ int rep_resimulate(const DbPoint *p, RepDetail *d, MpErr *e)
     wl_destroy(wl);
     if (rc == MP_OK) {
         d->ok = 1;
-        d->stale = d->pt.res.total.cycles != p->cycles;
+        /* a request: its prefill's seconds are its TTFT (the same division, sim/infer.c) */
+        d->stale = p->has_request ? d->pt.seconds != p->ttft_s : d->pt.res.total.cycles != p->cycles;
     }
     return rc;
 }

@@ -198,11 +198,17 @@ static void range_of(const double *v, int n, double *lo, double *hi)
         }
 }
 
-/* Latency vs energy of every design of the workload, coloured by PE kind, the (latency, energy)
- * front circled and joined; labels when there are at most 24 designs. */
+/* The pareto plot's axes: latency (ms) and energy (mJ); for a request, TPOT (ms) and J/token (as mJ/token). */
+static double px(const DbPoint *p) { return p->has_request ? p->tpot_s * 1e3 : p->seconds * 1e3; }
+static double py(const DbPoint *p) { return p->has_request ? p->j_per_token * 1e3 : p->energy_pj / 1e9; }
+
+/* Latency vs energy of every design of the workload (a request: TPOT vs J/token), coloured by PE
+ * kind, the front over the two circled and joined; labels when there are at most 24 designs. */
 static void plot_pareto(RepPlots *c, const RepData *r, const RepWork *w)
 {
     const RepGroup *G = &r->group[w->g];
+    const int req = r->pt[G->first].has_request;
+    const char *xn = req ? "TPOT ms" : "latency ms", *yn = req ? "mJ/token" : "energy mJ";
     Plot pl;
     FILE *f = plot_open(c, &pl, PLOT_PARETO, w, 0, 900, 600);
     if (!f)
@@ -221,21 +227,22 @@ static void plot_pareto(RepPlots *c, const RepData *r, const RepWork *w)
         if (!present[k])
             continue;
         blk[nblock++] = k;
-        fprintf(f, "# kind %s: design, latency ms, energy mJ\n", k < PE_KIND_COUNT ? pe_kind_names[k] : "other");
+        fprintf(f, "# kind %s: design, %s, %s\n", k < PE_KIND_COUNT ? pe_kind_names[k] : "other", xn, yn);
         for (int i = 0; i < G->n; i++) {
             const DbPoint *p = &r->pt[G->first + i];
             if (rep_kind_index(p->pe_kind) != k)
                 continue;
             dat_str(f, p->arch);
-            fprintf(f, " %.9g %.9g\n", p->seconds * 1e3, p->energy_pj / 1e9);
+            fprintf(f, " %.9g %.9g\n", px(p), py(p));
         }
         fprintf(f, "\n\n");
     }
     for (int i = 0; i < G->n; i++) {
-        xs[i] = r->pt[G->first + i].seconds * 1e3;
-        xs[G->n + i] = r->pt[G->first + i].energy_pj / 1e9;
+        xs[i] = px(&r->pt[G->first + i]);
+        xs[G->n + i] = py(&r->pt[G->first + i]);
     }
-    static const int two[2] = {PARETO_LATENCY, PARETO_ENERGY};
+    static const int two_lat[2] = {PARETO_LATENCY, PARETO_ENERGY}, two_req[2] = {PARETO_TPOT, PARETO_J_PER_TOKEN};
+    const int *two = req ? two_req : two_lat;
     unsigned char *on = mp_malloc((size_t)G->n);
     int *idx = mp_malloc((size_t)G->n * sizeof *idx), nf = 0;
     if (on && idx && report_group_front(r, w->g, two, 2, on) >= 0) {
@@ -243,17 +250,24 @@ static void plot_pareto(RepPlots *c, const RepData *r, const RepWork *w)
             if (on[i])
                 idx[nf++] = G->first + i;
         rep_sort(r, idx, nf, REP_BY_SECONDS);
+        /* the front's step line runs along x: sort by it (latency already is; TPOT need not be) */
+        for (int i = 1; i < nf; i++)
+            for (int j = i; j > 0 && px(&r->pt[idx[j]]) < px(&r->pt[idx[j - 1]]); j--) {
+                int t = idx[j];
+                idx[j] = idx[j - 1];
+                idx[j - 1] = t;
+            }
     }
-    fprintf(f, "# Pareto front over latency and energy\n");
+    fprintf(f, "# Pareto front over %s and %s\n", xn, yn);
     for (int i = 0; i < nf; i++)
-        fprintf(f, "%.9g %.9g\n", r->pt[idx[i]].seconds * 1e3, r->pt[idx[i]].energy_pj / 1e9);
+        fprintf(f, "%.9g %.9g\n", px(&r->pt[idx[i]]), py(&r->pt[idx[i]]));
     /* labels: designs at the same point share one */
-    fprintf(f, "\n\n# labels: latency ms, energy mJ, designs\n");
+    fprintf(f, "\n\n# labels: %s, %s, designs\n", xn, yn);
     for (int i = 0; i < G->n && G->n <= 24; i++) {
         const DbPoint *p = &r->pt[G->first + i];
         int first = 1;
         for (int j = 0; j < i && first; j++)
-            first = !(r->pt[G->first + j].seconds == p->seconds && r->pt[G->first + j].energy_pj == p->energy_pj);
+            first = !(px(&r->pt[G->first + j]) == px(p) && py(&r->pt[G->first + j]) == py(p));
         if (!first)
             continue;
         char lab[1024];
@@ -261,10 +275,10 @@ static void plot_pareto(RepPlots *c, const RepData *r, const RepWork *w)
         lab[0] = '\0';
         for (int j = i; j < G->n; j++) {
             const DbPoint *q = &r->pt[G->first + j];
-            if (q->seconds == p->seconds && q->energy_pj == p->energy_pj && n < sizeof lab)
+            if (px(q) == px(p) && py(q) == py(p) && n < sizeof lab)
                 n += (size_t)snprintf(lab + n, sizeof lab - n, "%s%s", n ? ", " : "", q->arch);
         }
-        fprintf(f, "%.9g %.9g ", p->seconds * 1e3, p->energy_pj / 1e9);
+        fprintf(f, "%.9g %.9g ", px(p), py(p));
         dat_str(f, lab);
         fprintf(f, "\n");
     }
@@ -278,7 +292,8 @@ static void plot_pareto(RepPlots *c, const RepData *r, const RepWork *w)
     mp_free(xs);
     int logx = xhi > 20 * xlo, logy = yhi > 20 * ylo;
     FILE *gp = plot_begin(c, &pl, f, w->name);
-    fprintf(gp, "set xlabel 'latency (ms)'\nset ylabel 'energy (mJ)'\nset key outside right top\n");
+    fprintf(gp, "set xlabel '%s'\nset ylabel '%s'\nset key outside right top\n",
+            req ? "TPOT, mean decode step (ms)" : "latency (ms)", req ? "energy per token (mJ)" : "energy (mJ)");
     fprintf(gp, "%s\n%s\n", logx ? "set logscale x" : "", logy ? "set logscale y" : "");
     /* a margin around the points so that labels and markers stay inside */
     if (logx)
@@ -296,9 +311,8 @@ static void plot_pareto(RepPlots *c, const RepData *r, const RepWork *w)
                 kind_colour(k), k < PE_KIND_COUNT ? pe_kind_names[k] : "other");
     }
     fprintf(gp, "'%s' index %d using 1:2 with steps dt 2 lw 1.5 lc rgb '#555555' notitle, \\\n     "
-                "'%s' index %d using 1:2 with points pt 6 ps 2.4 lw 1.5 lc rgb '#555555' title 'front (latency, "
-                "energy)'",
-            pl.dat, nblock, pl.dat, nblock);
+                "'%s' index %d using 1:2 with points pt 6 ps 2.4 lw 1.5 lc rgb '#555555' title 'front (%s)'",
+            pl.dat, nblock, pl.dat, nblock, req ? "TPOT, J/token" : "latency, energy");
     if (G->n <= 24)
         fprintf(gp, ", \\\n     '%s' index %d using 1:2:3 with labels offset char 1.2,0.6 left font ',8' "
                     "tc rgb '#333333' notitle",

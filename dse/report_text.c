@@ -26,8 +26,46 @@ static int label_width(const RepData *r, const int *idx, int n)
     return w > 72 ? 72 : w;
 }
 
+/* "1.23x" = num / den, "-" without a baseline or a value. */
+static const char *ratio(char *buf, size_t cap, int ok, double num, double den)
+{
+    if (ok && den != 0 && isfinite(num / den))
+        snprintf(buf, cap, "%.2fx", num / den);
+    else
+        snprintf(buf, cap, "-");
+    return buf;
+}
+
+/* The table of a request workload: TTFT, TPOT, tokens/s and J/token, each with its ratio against
+ * the baseline (higher is better: baseline TTFT / TTFT, baseline TPOT / TPOT, tokens/s / baseline
+ * tokens/s, baseline J/token / J/token), then area and SQNR. */
+static void print_request_rows(FILE *f, const RepData *r, const int *idx, int n, const DbPoint *B, int w)
+{
+    fprintf(f, "%-*s %-13s %6s %10s %7s %10s %7s %10s %7s %10s %7s %8s %7s %8s %7s\n", w, "design", "kind", "PEs",
+            "TTFT ms", "x", "TPOT ms", "x", "tokens/s", "x", "mJ/token", "x", "area mm2", "area", "SQNR dB", "dSQNR");
+    for (int i = 0; i < n; i++) {
+        const DbPoint *p = &r->pt[idx[i]];
+        const int ok = B && B->has_request && p->has_request;
+        char q[4][16], a[4][32], ar[16], acc[16] = "-", dacc[16] = "-";
+        ratio(q[0], 16, ok, B ? B->ttft_s : 0, p->ttft_s);
+        ratio(q[1], 16, ok, B ? B->tpot_s : 0, p->tpot_s);
+        ratio(q[2], 16, ok, p->tokens_per_s, B ? B->tokens_per_s : 0);
+        ratio(q[3], 16, ok, B ? B->j_per_token : 0, p->j_per_token);
+        ratio(ar, sizeof ar, B != NULL, p->area_mm2, B ? B->area_mm2 : 0);
+        if (p->has_accuracy)
+            snprintf(acc, sizeof acc, "%.2f", p->accuracy_db);
+        if (p->has_accuracy && B && B->has_accuracy)
+            snprintf(dacc, sizeof dacc, "%+.2f", p->accuracy_db - B->accuracy_db);
+        fprintf(f, "%-*.*s %-13s %6d %10s %7s %10s %7s %10s %7s %10s %7s %8.3f %7s %8s %7s\n", w, w, p->arch,
+                p->pe_kind, p->rows * p->cols, rep_num(a[0], 32, p->ttft_s * 1e3), q[0],
+                rep_num(a[1], 32, p->tpot_s * 1e3), q[1], rep_num(a[2], 32, p->tokens_per_s), q[2],
+                rep_num(a[3], 32, p->j_per_token * 1e3), q[3], p->area_mm2, ar, acc, dacc);
+    }
+}
+
 void report_print_summary(FILE *f, const RepData *r, const char *baseline, int limit)
 {
+    int requests = 0, others = 0;
     int *idx = mp_malloc((size_t)(r->npt ? r->npt : 1) * sizeof *idx);
     if (!idx)
         return;
@@ -47,6 +85,12 @@ void report_print_summary(FILE *f, const RepData *r, const char *baseline, int l
         else
             fprintf(f, "; no %s design to compare with ==\n", baseline ? baseline : "fp16");
         int w = label_width(r, idx, n);
+        if (r->pt[G->first].has_request) {
+            requests = 1;
+            print_request_rows(f, r, idx, n, B, w);
+            continue;
+        }
+        others = 1;
         fprintf(f, "%-*s %-13s %6s %12s %9s %11s %8s %9s %7s %8s %7s\n", w, "design", "kind", "PEs", "latency ms",
                 "speed-up", "energy mJ", "saving", "area mm2", "area", "SQNR dB", "dSQNR");
         for (int i = 0; i < n; i++) {
@@ -67,7 +111,14 @@ void report_print_summary(FILE *f, const RepData *r, const char *baseline, int l
                     rep_num(en, sizeof en, p->energy_pj / 1e9), sv, p->area_mm2, ar, acc, dacc);
         }
     }
-    if (r->ngroup)
+    if (requests)
+        fprintf(f, "\nrequests: TTFT = prefill time (first token); TPOT = mean time per decode step; tokens/s = "
+                   "batch x generated / (TTFT + all steps);\nmJ/token = request energy / (batch x generated); "
+                   "x = the ratio against the baseline, higher is better (baseline TTFT / TTFT, baseline TPOT / TPOT,\n"
+                   "tokens/s / baseline tokens/s, baseline J/token / J/token)%s",
+                others ? "\n" : ";\narea = area / baseline area; SQNR = output SQNR of the kind's number format "
+                                "against fp64 (accuracy table below); dSQNR = SQNR - baseline SQNR\n");
+    if (others)
         fprintf(f, "\nspeed-up = baseline latency / latency; saving = baseline energy / energy; area = area / baseline "
                    "area;\nSQNR = output SQNR of the kind's number format against fp64 (accuracy table below); "
                    "dSQNR = SQNR - baseline SQNR\n");
@@ -142,14 +193,25 @@ int report_print_pareto(FILE *f, const RepData *r, const int *objs, int nobj, co
         for (int j = 0; j < nobj; j++)
             fprintf(f, "%s %s", j ? "," : "", pareto_obj_names[objs[j]]);
         fprintf(f, ": %d of %d designs ==\n", nf, G->n);
-        int w = label_width(r, idx, n);
-        fprintf(f, "%-*s %-13s %6s %12s %11s %9s %8s  %s\n", w, "design", "kind", "PEs", "latency ms", "energy mJ",
-                "area mm2", "SQNR dB", "key");
+        int w = label_width(r, idx, n), req = r->pt[G->first].has_request;
+        fprintf(f, "%-*s %-13s %6s %12s %11s", w, "design", "kind", "PEs", "latency ms", "energy mJ");
+        if (req)
+            fprintf(f, " %10s %10s %10s %10s", "TTFT ms", "TPOT ms", "tokens/s", "mJ/token");
+        fprintf(f, " %9s %8s  %s\n", "area mm2", "SQNR dB", "key");
         for (int i = 0; i < n; i++) {
             const DbPoint *p = &r->pt[idx[i]];
             char acc[16];
             rep_fmt_db(acc, sizeof acc, p->has_accuracy, p->accuracy_db);
             char lat[32], en[32];
+            if (req) {
+                char a[4][32];
+                fprintf(f, "%-*.*s %-13s %6d %12s %11s %10s %10s %10s %10s %9.3f %8s  %s\n", w, w, p->arch, p->pe_kind,
+                        p->rows * p->cols, rep_num(lat, sizeof lat, p->seconds * 1e3),
+                        rep_num(en, sizeof en, p->energy_pj / 1e9), rep_num(a[0], 32, p->ttft_s * 1e3),
+                        rep_num(a[1], 32, p->tpot_s * 1e3), rep_num(a[2], 32, p->tokens_per_s),
+                        rep_num(a[3], 32, p->j_per_token * 1e3), p->area_mm2, acc, p->key);
+                continue;
+            }
             fprintf(f, "%-*.*s %-13s %6d %12s %11s %9.3f %8s  %s\n", w, w, p->arch, p->pe_kind, p->rows * p->cols,
                     rep_num(lat, sizeof lat, p->seconds * 1e3), rep_num(en, sizeof en, p->energy_pj / 1e9), p->area_mm2,
                     acc, p->key);

@@ -177,8 +177,8 @@ int report_write(const RepData *r, const char *db_path, const char *out, const R
     for (int g = 0; g < r->ngroup && !o.rc; g++) {
         RepWork w = {g, r->pt[r->group[g].first].workload, "", front, 0, -1, shown, 0, NULL};
         slug(g, w.name, w.slug, sizeof w.slug);
-        static const int all[PARETO_NOBJ] = {PARETO_LATENCY, PARETO_ENERGY, PARETO_AREA, PARETO_ACCURACY};
-        w.nfront = report_group_front(r, g, all, PARETO_NOBJ, front);
+        static const int all[PARETO_NBASIC] = {PARETO_LATENCY, PARETO_ENERGY, PARETO_AREA, PARETO_ACCURACY};
+        w.nfront = report_group_front(r, g, all, PARETO_NBASIC, front);
         w.base = report_baseline(r, g, ro->baseline);
         w.nshown = w.nfront < 0 ? -1 : choose_shown(r, g, top, w.base, shown);
         RepDetail *dt = w.nshown < 0 ? NULL : mp_calloc((size_t)(w.nshown ? w.nshown : 1), sizeof *dt);

@@ -11,6 +11,7 @@
 #include "base/alloc.h"
 #include "base/fileio.h"
 #include "base/parse.h"
+#include "sim/infer.h"
 #include "sim/point.h"
 #include "traces/layercsv.h"
 #include "traces/synth.h"
@@ -28,11 +29,12 @@ typedef struct SpecRaw {
     int seed;
     char param[INI_SCHEMA_MAX][SPEC_STR]; /* [params]: indexed like spec_param_row[] */
     char models[SPEC_STR], phases[SPEC_STR], seq[SPEC_STR], kv[SPEC_STR], batch[SPEC_STR];
+    char prompt[SPEC_STR], gen[SPEC_STR];
     int acc_enabled, acc_layers, acc_rows, acc_tokens, acc_seed;
 } SpecRaw;
 
 static const char *const fidelity_names[] = {"fast", "cycle", NULL};
-static const char *const phase_names[] = {"prefill", "decode", NULL};
+static const char *const phase_names[] = {"prefill", "decode", "request", NULL};
 
 #define R(field) offsetof(SpecRaw, field)
 #define SKEY(sec, key, type, field, lo, hi, def, names, cap, doc) {sec, key, type, R(field), lo, hi, def, names, cap, "", doc}
@@ -47,10 +49,12 @@ static const IniKey spec_fixed[] = {
     SKEY("sweep", "fidelity", INI_ENUM, fidelity, 0, 0, "fast", fidelity_names, 0, "fast or cycle (--fidelity overrides)"),
     SKEY("sweep", "seed", INI_INT, seed, 0, 2147483647, "1", NULL, 0, "cycle-fidelity operand seed"),
     SSTR("workload", "models", models, NULL, "built-in models (mpsim list models) or layer CSV files"),
-    SSTR("workload", "phases", phases, "prefill", "prefill, decode or both"),
+    SSTR("workload", "phases", phases, "prefill", "prefill, decode, request (a whole request), or several"),
     SSTR("workload", "seq", seq, "2048", "prefill sequence lengths"),
     SSTR("workload", "kv", kv, "2048", "decode KV lengths"),
     SSTR("workload", "batch", batch, "1", "batches"),
+    SSTR("workload", "prompt", prompt, "2048", "a request's prompt tokens"),
+    SSTR("workload", "gen", gen, "128", "a request's generated tokens (decode steps)"),
     SKEY("accuracy", "enabled", INI_BOOL, acc_enabled, 0, 1, "true", NULL, 0, "study each format's accuracy"),
     SKEY("accuracy", "layers", INI_INT, acc_layers, 1, 8, "1", NULL, 0, "transformer layers studied"),
     SKEY("accuracy", "rows", INI_INT, acc_rows, 1, 65536, "64", NULL, 0, "weight rows sampled per GEMM"),
@@ -490,8 +494,9 @@ static int load_bases(SweepPlan *p, const ListCtx *x, const char *text, const ch
     return rc;
 }
 
-static int add_workload(SweepPlan *p, const ListCtx *x, Workload *w, const char *model, WlPhase ph, int64_t seq,
-                        int64_t kv, int64_t batch, MpErr *e)
+/* A request (request = 1): w is its prefill, seq its prompt and kv its generated tokens. */
+static int add_workload(SweepPlan *p, const ListCtx *x, Workload *w, const char *model, WlPhase ph, int request,
+                        int64_t seq, int64_t kv, int64_t batch, MpErr *e)
 {
     if (p->nwl >= SWEEP_MAX_WORKLOADS) {
         wl_destroy(w);
@@ -505,7 +510,14 @@ static int add_workload(SweepPlan *p, const ListCtx *x, Workload *w, const char 
     s->seq = seq;
     s->kv = kv;
     s->batch = batch;
-    if (ph == WL_PREFILL)
+    if (request) {
+        s->request = 1;
+        s->prompt = seq;
+        s->gen = kv;
+        s->seq = s->kv = 0;
+        snprintf(s->desc, sizeof s->desc, "%s request prompt=%lld gen=%lld batch=%lld", model, (long long)seq,
+                 (long long)kv, (long long)batch);
+    } else if (ph == WL_PREFILL)
         snprintf(s->desc, sizeof s->desc, "%s prefill seq=%lld batch=%lld", model, (long long)seq, (long long)batch);
     else if (ph == WL_DECODE)
         snprintf(s->desc, sizeof s->desc, "%s decode kv=%lld batch=%lld", model, (long long)kv, (long long)batch);
@@ -554,11 +566,13 @@ static int load_workloads(SweepPlan *p, const SpecRaw *raw, const IniLoad *where
     ListCtx xs = {p->path, where->line[spec_row("workload", "seq")], "workload", "seq"};
     ListCtx xk = {p->path, where->line[spec_row("workload", "kv")], "workload", "kv"};
     ListCtx xb = {p->path, where->line[spec_row("workload", "batch")], "workload", "batch"};
-    ListCtx *all[] = {&xp, &xs, &xk, &xb};
-    for (int i = 0; i < 4; i++)
+    ListCtx xq = {p->path, where->line[spec_row("workload", "prompt")], "workload", "prompt"};
+    ListCtx xg = {p->path, where->line[spec_row("workload", "gen")], "workload", "gen"};
+    ListCtx *all[] = {&xp, &xs, &xk, &xb, &xq, &xg};
+    for (int i = 0; i < 6; i++)
         if (!all[i]->line)
             all[i]->line = xm.line; /* defaults: blame the models line */
-    StrList models = {0}, phases = {0}, seqs = {0}, kvs = {0}, batches = {0};
+    StrList models = {0}, phases = {0}, seqs = {0}, kvs = {0}, batches = {0}, prompts = {0}, gens = {0};
     int rc = split_items(&xm, raw->models, &models, e);
     struct {
         int v;
@@ -572,6 +586,19 @@ static int load_workloads(SweepPlan *p, const SpecRaw *raw, const IniLoad *where
         rc = parse_int_list(&xk, raw->kv, 1, WL_LEN_MAX, "positions", &kvs, e);
     if (rc == MP_OK)
         rc = parse_int_list(&xb, raw->batch, 1, WL_LEN_MAX, "sequences", &batches, e);
+    if (rc == MP_OK)
+        rc = parse_int_list(&xq, raw->prompt, 1, WL_LEN_MAX, "tokens", &prompts, e);
+    if (rc == MP_OK)
+        rc = parse_int_list(&xg, raw->gen, 1, WL_LEN_MAX, "tokens", &gens, e);
+    int has_request = 0;
+    for (int i = 0; i < phases.n; i++)
+        has_request |= !strcmp(phases.v[i], "request");
+    /* the KV cache of a request reaches prompt + gen - 1 positions (sim/infer.h) */
+    for (int i = 0; rc == MP_OK && has_request && i < prompts.n; i++)
+        for (int j = 0; rc == MP_OK && j < gens.n; j++)
+            if (atoll(prompts.v[i]) + atoll(gens.v[j]) - 1 > WL_LEN_MAX)
+                rc = LERR(&xg, e, "prompt %s + gen %s - 1 is more than %d KV positions", prompts.v[i], gens.v[j],
+                          WL_LEN_MAX);
     if (rc == MP_OK) {
         p->wl = mp_calloc(SWEEP_MAX_WORKLOADS, sizeof *p->wl);
         p->acc_models = mp_calloc(SWEEP_MAX_WORKLOADS, sizeof *p->acc_models);
@@ -584,6 +611,10 @@ static int load_workloads(SweepPlan *p, const SpecRaw *raw, const IniLoad *where
             break;
         size_t n = strlen(m);
         if (n > 4 && !strcmp(m + n - 4, ".csv")) {
+            if (has_request) {
+                rc = LERR(&xm, e, "'%s': a layer CSV has no request (phases = request needs a built-in model)", m);
+                break;
+            }
             if (!spec_file_ok(m, ".csv")) {
                 rc = LERR(&xm, e, "'%s': a layer CSV must be in or below the spec's folder (no leading '/', no '..')",
                           m);
@@ -597,7 +628,7 @@ static int load_workloads(SweepPlan *p, const SpecRaw *raw, const IniLoad *where
                 rc = LERR(&xm, e, "%s", le.msg);
                 break;
             }
-            rc = add_workload(p, &xm, w, m, WL_LAYERS, 0, 0, 1, e);
+            rc = add_workload(p, &xm, w, m, WL_LAYERS, 0, 0, 0, 1, e);
             continue;
         }
         MpErr le = {0};
@@ -607,6 +638,21 @@ static int load_workloads(SweepPlan *p, const SpecRaw *raw, const IniLoad *where
             break;
         }
         for (int pi = 0; rc == MP_OK && pi < phases.n; pi++) {
+            if (!strcmp(phases.v[pi], "request")) {
+                /* requests: prompt x gen x batch, each keyed by its prefill's GEMMs and its description */
+                for (int qi = 0; rc == MP_OK && qi < prompts.n; qi++)
+                    for (int gi = 0; rc == MP_OK && gi < gens.n; gi++)
+                        for (int bi = 0; rc == MP_OK && bi < batches.n; bi++) {
+                            int64_t P = atoll(prompts.v[qi]), G = atoll(gens.v[gi]), b = atoll(batches.v[bi]);
+                            Workload *w = NULL;
+                            if (wl_create(wm, WL_PREFILL, P, b, &w, &le) != MP_OK) {
+                                rc = LERR(&xm, e, "%s: %s", m, le.msg);
+                                break;
+                            }
+                            rc = add_workload(p, &xm, w, m, WL_PREFILL, 1, P, G, b, e);
+                        }
+                continue;
+            }
             WlPhase phase = !strcmp(phases.v[pi], "prefill") ? WL_PREFILL : WL_DECODE;
             const StrList *lens = phase == WL_PREFILL ? &seqs : &kvs;
             for (int li = 0; rc == MP_OK && li < lens->n; li++)
@@ -617,7 +663,7 @@ static int load_workloads(SweepPlan *p, const SpecRaw *raw, const IniLoad *where
                         rc = LERR(&xm, e, "%s: %s", m, le.msg);
                         break;
                     }
-                    rc = add_workload(p, &xm, w, m, phase, phase == WL_PREFILL ? len : 0,
+                    rc = add_workload(p, &xm, w, m, phase, 0, phase == WL_PREFILL ? len : 0,
                                       phase == WL_DECODE ? len : 0, b, e);
                 }
         }
@@ -627,6 +673,8 @@ static int load_workloads(SweepPlan *p, const SpecRaw *raw, const IniLoad *where
     strlist_free(&seqs);
     strlist_free(&kvs);
     strlist_free(&batches);
+    strlist_free(&prompts);
+    strlist_free(&gens);
     return rc;
 }
 
@@ -987,6 +1035,36 @@ int sweep_eval(SweepPlan *p, int64_t d, int w, Fidelity fid, SweepOutcome *out, 
     int rc = sweep_design(p, d, &c, NULL, 0, NULL, 0, &t, e);
     if (rc)
         return rc;
+    const SweepWorkload *sw = &p->wl[w];
+    if (sw->request) {
+        /* a whole request, as `mpsim infer` runs it (fast fidelity, seed 1) */
+        InferReq q = {NULL, sw->prompt, sw->gen, sw->batch};
+        if (!(q.model = wl_model_find(sw->model, e)))
+            return MP_EINPUT;
+        InferOpts io;
+        memset(&io, 0, sizeof io);
+        io.run.fid = FID_FAST;
+        io.run.seed = 1;
+        InferResult *ir = mp_malloc(sizeof *ir);
+        if (!ir)
+            return mp_errf(e, MP_ENOMEM, "out of memory");
+        rc = infer_run(&c, &t->t, &q, &io, ir, e);
+        if (rc == MP_OK) {
+            out->total = ir->prefill_ev;
+            sim_events_add(&out->total, &ir->decode_ev, 1);
+            out->energy = ir->total_energy;
+            out->area_mm2 = ir->area_mm2;
+            out->seconds = (double)out->total.cycles / (c.clock_mhz * 1e6);
+            out->utilization = out->total.mac_capacity ? (double)out->total.macs / (double)out->total.mac_capacity : 0;
+            out->request = 1;
+            out->ttft_s = ir->ttft_s;
+            out->tpot_s = ir->tpot_mean_s;
+            out->tokens_per_s = ir->tokens_per_s;
+            out->j_per_token = ir->j_per_token;
+        }
+        mp_free(ir);
+        return rc;
+    }
     RunOpts o = {fid, NULL, (uint64_t)p->seed, 0, MAP_OBJ_TIME, NULL, NULL};
     Point pt;
     rc = point_eval(&c, &t->t, p->wl[w].wl, &o, 0, &pt, e);

@@ -16,7 +16,9 @@
  *                  arch.aspect = 1..16 *2        rows / cols, at the base's own rows x cols PEs
  *                  arch.pes = 1024, 2048         PEs (rows x cols exactly), at the base's aspect
  *              alone or together; not with arch.rows or arch.cols.
- *   [workload] models, phases, seq, kv, batch (lists; ranges for the numbers)
+ *   [workload] models, phases, seq, kv, prompt, gen, batch (lists; ranges for the numbers); the
+ *              phase `request` is a whole inference request (sim/infer.h): prefill of `prompt`
+ *              tokens, then `gen` decode steps, with TTFT, TPOT, tokens/s and J/token
  *   [accuracy] enabled, layers, rows, tokens, seed: the synthetic accuracy study per format
  *
  * Design points are the cross product base x params (the last [params] key varies fastest);
@@ -66,9 +68,11 @@ typedef struct SweepParam {
 typedef struct SweepWorkload {
     char desc[320];           /* "llama2-7b decode kv=2048 batch=16", "layers FILE.csv"     */
     char model[256];          /* model name or CSV path as written                          */
-    WlPhase phase;            /* WL_LAYERS for a CSV                                        */
+    WlPhase phase;            /* WL_LAYERS for a CSV; WL_PREFILL for a request (its prefill)  */
+    int request;              /* 1: a whole request (infer_run), phase name "request"        */
     int64_t seq, kv, batch;   /* 0 where they do not apply                                  */
-    Workload *wl;
+    int64_t prompt, gen;      /* a request's prompt and generated tokens; 0 otherwise       */
+    Workload *wl;             /* a request: its prefill (the key hashes its GEMMs)          */
     char *ktext;              /* its part of the key text: "workload DESC\n" + one line per GEMM */
     int acc_model;            /* index of its accuracy shape set (SweepPlan.acc_models)     */
 } SweepWorkload;
@@ -149,13 +153,18 @@ uint64_t sweep_key_row(uint64_t design_hash, const SweepWorkload *w);
 void sweep_key_hex(uint64_t key, char out[17]);
 
 /* What one row's evaluation gives. */
+/* A request row (SweepWorkload.request): total and energy cover the prefill and every decode step,
+ * seconds = TTFT + all steps; ttft_s .. j_per_token are InferResult's (tpot_s its tpot_mean_s). */
 typedef struct SweepOutcome {
     SimEvents total;
     EnergyBreakdown energy;
     double area_mm2, seconds, utilization;
+    int request;
+    double ttft_s, tpot_s, tokens_per_s, j_per_token;
 } SweepOutcome;
 
-/* Evaluate row (design d, workload w) in this process at fidelity fid. MP_EINPUT for an invalid
+/* Evaluate row (design d, workload w) in this process at fidelity fid (a request: always fast, as
+ * `mpsim infer`; its numbers are the same at either fidelity). MP_EINPUT for an invalid
  * design or a workload the design cannot run (e.g. no mapping fits the buffers). */
 int sweep_eval(SweepPlan *p, int64_t d, int w, Fidelity fid, SweepOutcome *out, MpErr *e) MP_MUST_CHECK;
 

@@ -506,11 +506,18 @@ static int write_row(Run *r, int64_t ti, const SweepOutcome *o, MpErr *e)
         row.cfg = &c;
         row.workload = w->desc;
         row.model = w->model;
-        row.phase = wl_phase_name(w->phase);
+        row.phase = w->request ? "request" : wl_phase_name(w->phase);
         row.seq = w->seq;
         row.kv = w->kv;
         row.batch = w->batch;
-        row.fidelity = r->fid == FID_CYCLE ? "cycle" : "fast";
+        row.prompt = w->prompt;
+        row.gen = w->gen;
+        row.fidelity = r->fid == FID_CYCLE && !w->request ? "cycle" : "fast"; /* requests run fast */
+        row.request = o->request;
+        row.ttft_s = o->ttft_s;
+        row.tpot_s = o->tpot_s;
+        row.tokens_per_s = o->tokens_per_s;
+        row.j_per_token = o->j_per_token;
         row.total = o->total;
         row.seconds = o->seconds;
         row.utilization = o->utilization;

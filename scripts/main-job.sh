@@ -3,8 +3,8 @@
 #
 #   main-job.sh MPSIM RUN_DIR
 #
-# Every PE kind of the iso-area presets on Llama-2-7B (prefill 2048 and decode at KV 2048, batch 1
-# and 16) with each kind's accuracy, run as a sweep (configs/sweeps/main.ini) into a fresh
+# Every PE kind of the iso-area presets on Llama-2-7B serving a whole request (prompt 2048, 128
+# generated tokens, batch 1 and 16: TTFT, TPOT, tokens/s, J/token) with each kind's accuracy, run as a sweep (configs/sweeps/main.ini) into a fresh
 # RUN_DIR/main.db; prints each format's perplexity on the real SmolLM2-135M (a slice), the operand
 # formats and what binds each design, prints the summary against fp16, the measured GPU beside four of the kinds (when a
 # GPU results file covers llama2-7b's shapes), and writes the report (plots, CSV, HTML) to

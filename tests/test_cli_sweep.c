@@ -3,7 +3,8 @@
  * SIGKILL mid-way and resumed (every row exactly once, integrity_check ok, nothing committed lost),
  * shards merged equal one run, a differing duplicate refused, databases that are not exactly ours
  * (tables, columns, values) refused with exit 2 and not a byte changed, accuracy equal to `mpsim accuracy`,
- * and the report folder (valid SVG, PNG, HTML and CSV; replaced whole; never half-written).
+ * the report folder (valid SVG, PNG, HTML and CSV; replaced whole; never half-written), and request
+ * rows (phases = request) equal to `mpsim infer --json`, with pareto, summary and report showing them.
  * The binary is $MPSIM_BIN (set by `make unit-test`). */
 #include <cJSON.h>
 #include <errno.h>
@@ -132,6 +133,12 @@ static void bad_specs(void **state)
         {"[sweep]\nbase = iso/fp16\n[params]\narch.rows = 16\narch.pes = 256\n[workload]\nmodels = tiny\n", 5,
          "sweep the shape or the edges, not both"},
         {"[sweep]\nbase = iso/fp16\n[workload]\nmodels = tiny\nphases = prefill, later\n", 5, "'later'"},
+        {"[sweep]\nbase = iso/fp16\n[workload]\nmodels = tiny\nphases = request\nprompt = 0\n", 6,
+         "[workload] prompt: '0': 0 is out of range"},
+        {"[sweep]\nbase = iso/fp16\n[workload]\nmodels = tiny\nphases = request\ngen = -1\n", 6,
+         "[workload] gen: '-1': -1 is out of range"},
+        {"[sweep]\nbase = iso/fp16\n[workload]\nmodels = tiny, my.csv\nphases = prefill, request\n", 4,
+         "'my.csv': a layer CSV has no request"},
         {"[sweep]\nbase = iso/fp16\n[workload]\nmodels = tiny\n[accuracy]\nrows = -1\n", 6, "out of range"},
         {"[sweep]\nbase = iso/fp16\n", 2, "missing required key 'models'"},
     };
@@ -201,7 +208,7 @@ static void sweep_and_rerun(void **state)
     assert_int_equal(query_int(dbp, "SELECT count(*) FROM results WHERE arch = 'iso/olive{rows=8}' AND rows = 8 "
                                     "AND pe_kind = 'olive' AND params = 'arch.rows=8' AND base = 'iso/olive'"),
                      2);
-    assert_int_equal(query_int(dbp, "SELECT count(*) FROM results WHERE schema_version = 1 AND length(key) = 16"), 12);
+    assert_int_equal(query_int(dbp, "SELECT count(*) FROM results WHERE schema_version = 2 AND length(key) = 16"), 12);
     integrity_ok(dbp);
     /* a re-run finds everything there */
     CLI_EXPECT(args, CLI_ERR_APART, 0);
@@ -632,6 +639,140 @@ static void report_files(void **state)
     assert_int_equal(tu_dir_count(nogp, "*.svg"), 0);
 }
 
+/* A number of the JSON object o equals v to 1e-12, relatively. */
+static void json_near(const cJSON *o, const char *name, double v)
+{
+    const cJSON *x = cJSON_GetObjectItem(o, name);
+    if (!cJSON_IsNumber(x))
+        fail_msg("no number '%s' in mpsim infer --json", name);
+    if (!(fabs(x->valuedouble - v) <= 1e-12 * fabs(v)))
+        fail_msg("%s: mpsim infer says %.17g, the database %.17g", name, x->valuedouble, v);
+}
+
+/* Requests in a sweep: each row's TTFT, TPOT, tokens/s and J/token (and cycles, energy, area) are
+ * what `mpsim infer --json` gives for the same design and request; the other rows have NULL there;
+ * pareto on the request objectives, summary and report show them; a merge keeps them. */
+static void request_rows(void **state)
+{
+    (void)state;
+    char args[2048], db[512], rep[512];
+    snprintf(db, sizeof db, "%s", tmp("req.db"));
+    snprintf(rep, sizeof rep, "%s", tmp("req-report"));
+    tu_write_text(tmp("req.ini"), "[sweep]\nname = req\nbase = iso/fp16, iso/bitmod-w4\n"
+                                  "[workload]\nmodels = tiny\nphases = request, decode\nprompt = 16\ngen = 4\n"
+                                  "kv = 64\nbatch = 1, 2\n[accuracy]\nrows = 8\ntokens = 4\n");
+    snprintf(args, sizeof args, "sweep '%s' --db '%s' --jobs 2", tmp("req.ini"), db);
+    CLI_EXPECT(args, CLI_ERR_APART, 0);
+    CLI_CONTAINS(cli_out, "sweep req: 2 design points x 4 workloads = 8 rows");
+    assert_int_equal(query_int(db, "SELECT count(*) FROM results WHERE phase = 'request' AND prompt = 16 AND gen = 4 "
+                                   "AND seq IS NULL AND kv IS NULL AND fidelity = 'fast' AND ttft_s > 0 AND tpot_s > 0 "
+                                   "AND tokens_per_s > 0 AND j_per_token > 0"),
+                     4);
+    assert_int_equal(query_int(db, "SELECT count(*) FROM results WHERE phase = 'decode' AND prompt IS NULL AND gen IS "
+                                   "NULL AND ttft_s IS NULL AND tpot_s IS NULL AND tokens_per_s IS NULL AND "
+                                   "j_per_token IS NULL"),
+                     4);
+    static const char *const archs[] = {"iso/fp16", "iso/bitmod-w4"};
+    for (int a = 0; a < 2; a++)
+        for (int b = 1; b <= 2; b++) {
+            snprintf(args, sizeof args, "infer --arch %s --model tiny --prompt 16 --gen 4 --batch %d --quiet --json -",
+                     archs[a], b);
+            CLI_EXPECT(args, CLI_ERR_APART, 0);
+            cJSON *j = cJSON_Parse(cli_out);
+            assert_non_null(j);
+            sqlite3 *h = NULL;
+            assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+            sqlite3_stmt *st;
+            assert_int_equal(sqlite3_prepare_v2(h, "SELECT ttft_s, tpot_s, tokens_per_s, j_per_token, cycles, "
+                                                   "energy_pj, area_mm2 FROM results WHERE arch = ?1 AND batch = ?2 "
+                                                   "AND phase = 'request'",
+                                                -1, &st, NULL),
+                             SQLITE_OK);
+            sqlite3_bind_text(st, 1, archs[a], -1, SQLITE_STATIC);
+            sqlite3_bind_int(st, 2, b);
+            assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+            json_near(j, "ttft_s", sqlite3_column_double(st, 0));
+            json_near(j, "tpot_mean_s", sqlite3_column_double(st, 1));
+            json_near(j, "tokens_per_s", sqlite3_column_double(st, 2));
+            json_near(j, "j_per_token", sqlite3_column_double(st, 3));
+            json_near(j, "area_mm2", sqlite3_column_double(st, 6));
+            const double cyc = cJSON_GetObjectItem(j, "prefill_cycles")->valuedouble +
+                               cJSON_GetObjectItem(j, "decode_cycles")->valuedouble;
+            assert_true(cyc == (double)sqlite3_column_int64(st, 4));
+            const double pj = cJSON_GetObjectItem(j, "prefill_energy_pj")->valuedouble +
+                              cJSON_GetObjectItem(j, "decode_energy_pj")->valuedouble;
+            assert_true(fabs(pj - sqlite3_column_double(st, 5)) <= 1e-9 * pj);
+            sqlite3_finalize(st);
+            sqlite3_close(h);
+            cJSON_Delete(j);
+        }
+    /* pareto on the request objectives: bitmod-w4 is faster per token and cheaper per token here */
+    snprintf(args, sizeof args, "pareto --db '%s' --objectives tpot,j_per_token --workload request", db);
+    CLI_EXPECT(args, CLI_ERR_APART, 0);
+    CLI_CONTAINS(cli_out, "== tiny request prompt=16 gen=4 batch=1: Pareto front over tpot, j_per_token: 1 of 2 designs");
+    CLI_CONTAINS(cli_out, "TPOT ms");
+    CLI_CONTAINS(cli_out, "mJ/token");
+    assert_null(strstr(cli_out, "iso/fp16 "));
+    char *best = query_text(db, "SELECT arch FROM results WHERE phase = 'request' AND batch = 2 "
+                                "ORDER BY tokens_per_s DESC LIMIT 1");
+    assert_non_null(best);
+    snprintf(args, sizeof args, "pareto --db '%s' --x tokens_per_s --workload 'request prompt=16 gen=4 batch=2'", db);
+    CLI_EXPECT(args, CLI_ERR_APART, 0);
+    CLI_CONTAINS(cli_out, "Pareto front over tokens_per_s: 1 of 2 designs");
+    CLI_CONTAINS(cli_out, best);
+    free(best);
+    snprintf(args, sizeof args, "pareto --db '%s' --x ttft,tpotx", db);
+    CLI_EXPECT(args, CLI_ERR_APART, 2);
+    CLI_CONTAINS(cli_err, "objective 'tpotx': expected latency, energy, area, accuracy, ttft, tpot");
+    /* summary: the request table with its ratios against the baseline */
+    snprintf(args, sizeof args, "summary --db '%s' --baseline iso/fp16", db);
+    CLI_EXPECT(args, CLI_ERR_APART, 0);
+    CLI_CONTAINS(cli_out, "== tiny request prompt=16 gen=4 batch=2: 2 designs; baseline iso/fp16 ==");
+    CLI_CONTAINS(cli_out, "TTFT ms");
+    CLI_CONTAINS(cli_out, "TPOT ms");
+    CLI_CONTAINS(cli_out, "tokens/s");
+    CLI_CONTAINS(cli_out, "mJ/token");
+    CLI_CONTAINS(cli_out, "latency ms"); /* the decode workloads' table */
+    char want[256];
+    char *tps = query_text(db, "SELECT printf('%.3f', tokens_per_s) FROM results WHERE phase = 'request' AND "
+                               "batch = 1 AND arch = 'iso/fp16'");
+    assert_non_null(tps);
+    snprintf(want, sizeof want, " %s   1.00x", tps); /* the baseline's tokens/s, ratio 1 */
+    CLI_CONTAINS(cli_out, want);
+    free(tps);
+    /* report: CSV columns, the HTML table, the TPOT vs J/token plot */
+    snprintf(args, sizeof args, "report --db '%s' --out '%s' --baseline iso/fp16", db, rep);
+    CLI_EXPECT(args, CLI_ERR_APART, 0);
+    assert_null(strstr(cli_err, "re-simulate to other cycle counts"));
+    size_t n;
+    file_ok(rep, "results.csv", &n);
+    CLI_CONTAINS(file, ",prompt,gen,ttft_s,tpot_s,tokens_per_s,j_per_token\n");
+    CLI_CONTAINS(file, ",request,,,1,");
+    file_ok(rep, "pareto.csv", &n);
+    CLI_CONTAINS(file, "j_per_token\n");
+    file_ok(rep, "summary.txt", &n);
+    CLI_CONTAINS(file, "mJ/token");
+    file_ok(rep, "index.html", &n);
+    CLI_CONTAINS(file, "<th>TPOT ms</th>");
+    CLI_CONTAINS(file, "TPOT vs J/token");
+    file_ok(rep, "pareto_w1-tiny-request-prompt16-gen4-batch1.dat", &n);
+    CLI_CONTAINS(file, "# kind fp16: design, TPOT ms, mJ/token");
+    file_ok(rep, "plots.gp", &n);
+    CLI_CONTAINS(file, "set xlabel 'TPOT, mean decode step (ms)'");
+    CLI_CONTAINS(file, "set ylabel 'energy per token (mJ)'");
+    if (tu_dir_count(rep, "*.svg"))
+        check_svg(rep, "pareto_w1-tiny-request-prompt16-gen4-batch1.svg");
+    /* merged into a new file: every column the same */
+    char out[512];
+    snprintf(out, sizeof out, "%s", tmp("req-merged.db"));
+    snprintf(args, sizeof args, "merge '%s' '%s'", out, db);
+    CLI_EXPECT(args, CLI_ERR_APART, 0);
+    char *d1 = dump(db, "results", "key"), *d2 = dump(out, "results", "key");
+    assert_string_equal(d1, d2);
+    free(d1);
+    free(d2);
+}
+
 /* The spec example of docs/dse.md is valid and expands as the doc says. */
 static void doc_example(void **state)
 {
@@ -715,6 +856,7 @@ int main(void)
         cmocka_unit_test(shards_merge_equal_one_run),
         cmocka_unit_test(bad_databases),
         cmocka_unit_test(report_files),
+        cmocka_unit_test(request_rows),
         cmocka_unit_test(doc_example),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

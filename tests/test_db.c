@@ -95,7 +95,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    const char *names[] = {"a.db", "b.db", "c.db", "m.db", "junk.db", "foreign.db", "foreign2.db", "old.db"};
+    const char *names[] = {"a.db", "b.db", "c.db", "m.db", "junk.db", "foreign.db", "foreign2.db", "old.db", "q.db", "v1.db"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         rm_db(names[i]);
     return rmdir(dir);
@@ -308,6 +308,9 @@ static void every_field_read_back(void **state)
         assert_true(comp[i] == i + 1);
     assert_true(p->has_accuracy && p->accuracy_db == 13.5);
     assert_string_equal(p->acc_format, "olive-w4a4");
+    assert_false(p->has_request); /* a decode row: the request columns are NULL */
+    assert_int_equal(p->prompt, 0);
+    assert_int_equal(p->gen, 0);
     db_points_free(pts, np);
 
     DbAcc *acc = NULL;
@@ -323,6 +326,55 @@ static void every_field_read_back(void **state)
     assert_int_equal(db_close(d, &e), MP_OK);
 }
 
+
+/* A request row: its prompt, gen and four figures round-trip exactly; seq and kv stay NULL. */
+static void request_row_read_back(void **state)
+{
+    (void)state;
+    rm_db("q.db");
+    DbRow r;
+    ArchConfig c;
+    char k[17];
+    make_row(&r, &c, k, 4);
+    r.workload = "tiny request prompt=16 gen=4 batch=2";
+    r.phase = "request";
+    r.seq = r.kv = 0;
+    r.prompt = 16;
+    r.gen = 4;
+    r.batch = 2;
+    r.request = 1;
+    r.ttft_s = 7.0224999999999999e-05;
+    r.tpot_s = 1.0 / 3.0 * 1e-4;
+    r.tokens_per_s = 15257.683197094937;
+    r.j_per_token = 8.3732157078326668e-05;
+    Db *d = NULL;
+    MpErr e = {0};
+    assert_int_equal(db_open(path("q.db"), DB_WRITE, &d, &e), MP_OK);
+    assert_int_equal(db_put_result(d, &r, &e), MP_OK);
+    assert_int_equal(db_close(d, &e), MP_OK);
+    assert_int_equal(db_open(path("q.db"), DB_READ, &d, &e), MP_OK);
+    assert_int_equal(db_check_values(d, &e), MP_OK);
+    DbPoint *pts = NULL;
+    int np = 0;
+    assert_int_equal(db_load_points(d, &pts, &np, &e), MP_OK);
+    assert_int_equal(np, 1);
+    const DbPoint *p = &pts[0];
+    assert_string_equal(p->phase, "request");
+    assert_true(p->has_request);
+    assert_int_equal(p->prompt, 16);
+    assert_int_equal(p->gen, 4);
+    assert_int_equal(p->seq, 0);
+    assert_int_equal(p->kv, 0);
+    assert_int_equal(p->batch, 2);
+    assert_true(p->ttft_s == r.ttft_s && p->tpot_s == r.tpot_s);
+    assert_true(p->tokens_per_s == r.tokens_per_s && p->j_per_token == r.j_per_token);
+    db_points_free(pts, np);
+    assert_int_equal(db_close(d, &e), MP_OK);
+    int n[2];
+    sql_ints(path("q.db"), "SELECT seq IS NULL, kv IS NULL FROM results", n, 2);
+    assert_int_equal(n[0], 1);
+    assert_int_equal(n[1], 1);
+}
 
 /* db_open refuses the file in both modes (the message naming the file and containing `needle`)
  * and leaves every byte of it as it was, and no -wal or -journal file behind. */
@@ -374,6 +426,16 @@ static void not_ours(void **state)
     sql_exec(path("old.db"), "UPDATE meta SET value = '99' WHERE name = 'schema_version'");
     expect_refused(path("old.db"), DB_WRITE, "schema version 99");
     expect_refused(path("old.db"), DB_READ, NULL);
+    /* a database of the previous version (1: no request columns) is refused, untouched, saying why */
+    rm_db("v1.db");
+    write_rows("v1.db", 0, 2);
+    sql_exec(path("v1.db"), "ALTER TABLE results DROP COLUMN prompt; ALTER TABLE results DROP COLUMN gen; "
+                            "ALTER TABLE results DROP COLUMN ttft_s; ALTER TABLE results DROP COLUMN tpot_s; "
+                            "ALTER TABLE results DROP COLUMN tokens_per_s; ALTER TABLE results DROP COLUMN j_per_token; "
+                            "UPDATE results SET schema_version = 1; UPDATE meta SET value = '1' WHERE name = "
+                            "'schema_version'");
+    expect_refused_untouched("v1.db", "database schema version 1; this mpsim reads version 2 (version 2 added the "
+                                      "request columns");
 }
 
 static void schema_differs_refused(void **state)
@@ -550,6 +612,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(round_trip),
         cmocka_unit_test(every_field_read_back),
+        cmocka_unit_test(request_row_read_back),
         cmocka_unit_test(not_ours),
         cmocka_unit_test(schema_differs_refused),
         cmocka_unit_test(bad_values_refused),

@@ -10,6 +10,7 @@
 
 #include "base/rng.h"
 #include "dse/pareto.h"
+#include "dse/report.h"
 #include "testutil.h"
 
 static void front_of(const double *v, int n, int nobj, unsigned char *on, int want_n)
@@ -101,12 +102,60 @@ static void parse_objectives(void **state)
     assert_int_equal(objs[1], PARETO_LATENCY);
     assert_int_equal(pareto_parse_objectives("latency,energy,area,accuracy", objs, &n, &e), MP_OK);
     assert_int_equal(n, 4);
-    const char *bad[] = {"", "speed", "latency,latency", ","};
+    /* the request objectives */
+    assert_int_equal(pareto_parse_objectives("ttft,tpot,tokens_per_s,j_per_token", objs, &n, &e), MP_OK);
+    assert_int_equal(n, 4);
+    assert_int_equal(objs[0], PARETO_TTFT);
+    assert_int_equal(objs[1], PARETO_TPOT);
+    assert_int_equal(objs[2], PARETO_TOKENS_PER_S);
+    assert_int_equal(objs[3], PARETO_J_PER_TOKEN);
+    assert_int_equal(pareto_parse_objectives("latency,energy,area,accuracy,ttft,tpot,tokens_per_s,j_per_token", objs,
+                                             &n, &e),
+                     MP_OK);
+    assert_int_equal(n, PARETO_NOBJ);
+    const char *bad[] = {"", "speed", "latency,latency", ",", "tpot,tpot", "j/token"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         MpErr e2 = {0};
         assert_int_equal(pareto_parse_objectives(bad[i], objs, &n, &e2), MP_EINPUT);
         assert_true(e2.msg[0] != '\0');
     }
+}
+
+/* Request rows' objectives: TTFT, TPOT, J/token minimised, tokens/s negated (maximised); NaN (worst)
+ * for a row that is no request. A front over (tpot, j_per_token) and one over tokens/s alone. */
+static void request_objectives(void **state)
+{
+    (void)state;
+    DbPoint p[4];
+    memset(p, 0, sizeof p);
+    const double tpot[] = {2, 1, 3, 0}, jpt[] = {1, 2, 3, 0}, tps[] = {10, 20, 5, 0};
+    for (int i = 0; i < 3; i++) {
+        p[i].has_request = 1;
+        p[i].ttft_s = 5 + i;
+        p[i].tpot_s = tpot[i];
+        p[i].j_per_token = jpt[i];
+        p[i].tokens_per_s = tps[i];
+    }
+    p[3].seconds = 0.5; /* a decode row: no request figures */
+    const int objs[] = {PARETO_TPOT, PARETO_J_PER_TOKEN, PARETO_TOKENS_PER_S, PARETO_TTFT};
+    double v[4 * 4];
+    for (int i = 0; i < 4; i++)
+        report_objectives(&p[i], objs, 4, v + 4 * i);
+    assert_true(v[0] == 2 && v[1] == 1 && v[2] == -10 && v[3] == 5);
+    for (int j = 0; j < 4; j++)
+        assert_true(isnan(v[12 + j]));
+    double two[4 * 2];
+    for (int i = 0; i < 4; i++)
+        report_objectives(&p[i], objs, 2, two + 2 * i);
+    unsigned char on[4];
+    front_of(two, 4, 2, on, 2); /* (2,1) and (1,2); (3,3) and the NaN row dominated */
+    const unsigned char want[4] = {1, 1, 0, 0};
+    assert_memory_equal(on, want, 4);
+    double one[4];
+    for (int i = 0; i < 4; i++)
+        report_objectives(&p[i], objs + 2, 1, one + i);
+    front_of(one, 4, 1, on, 1); /* the most tokens/s */
+    assert_int_equal(on[1], 1);
 }
 
 int main(void)
@@ -115,6 +164,7 @@ int main(void)
         cmocka_unit_test(hand_made_2d),   cmocka_unit_test(ties_stay),
         cmocka_unit_test(nan_is_worst),   cmocka_unit_test(one_objective),
         cmocka_unit_test(random_vs_brute_force), cmocka_unit_test(parse_objectives),
+        cmocka_unit_test(request_objectives),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "sim/infer.h"
 #include "sim/point.h"
 #include "dse/sweep.h"
 #include "dse/sweeprun.h"
@@ -130,7 +131,17 @@ static void spec_errors(void **state)
     expect_bad(HEAD "[workload]\nmodels = nope.csv\n", 4, "nope.csv");
     expect_bad(HEAD "[workload]\nmodels = /etc/x.csv\n", 4, "'/etc/x.csv': a layer CSV must be in or below");
     expect_bad(HEAD "[workload]\nmodels = ../../x.csv\n", 4, "'../../x.csv': a layer CSV must be in or below");
-    expect_bad(HEAD "[workload]\nmodels = tiny\nphases = prefill, decod\n", 5, "'decod' is not one of: prefill decode");
+    expect_bad(HEAD "[workload]\nmodels = tiny\nphases = prefill, decod\n", 5, "'decod' is not one of: prefill decode request");
+    /* requests: prompt and gen are lists of tokens >= 1, the KV cache within bounds, built-in models only */
+    expect_bad(HEAD "[workload]\nmodels = tiny\nphases = request\nprompt = 0\n", 6,
+               "[workload] prompt: '0': 0 is out of range [1, 1048576] tokens");
+    expect_bad(HEAD "[workload]\nmodels = tiny\nphases = request\nprompt = 16\ngen = 4, -1\n", 7,
+               "[workload] gen: '-1': -1 is out of range [1, 1048576] tokens");
+    expect_bad(HEAD "[workload]\nmodels = tiny\nphases = request\nprompt = 1048576\ngen = 2\n", 7,
+               "prompt 1048576 + gen 2 - 1 is more than 1048576 KV positions");
+    expect_bad(HEAD "[workload]\nmodels = layers.csv\nphases = request\n", 4,
+               "'layers.csv': a layer CSV has no request (phases = request needs a built-in model)");
+    expect_bad(HEAD "[workload]\nmodels = tiny\nphases = request, request\n", 5, "value request is listed twice");
     expect_bad(HEAD "[workload]\nmodels = tiny\nbatch = 0\n", 5, "0 is out of range [1, 1048576] sequences");
     expect_bad(HEAD "[workload]\nmodels = tiny\nkv = 4..2\n", 5, "is empty");
     expect_bad(HEAD "[workload]\nphases = decode\n", 4, "missing required key 'models' in [workload]");
@@ -250,6 +261,55 @@ static void eval_matches_point(void **state)
     sweep_plan_free(p);
 }
 
+/* A request row: its workload, key and evaluation are `mpsim infer`'s request (infer_run, fast). */
+static void request_matches_infer(void **state)
+{
+    (void)state;
+    SweepPlan *p = load_ok("[sweep]\nbase = iso/mixpe-w4a8\n[workload]\nmodels = tiny\nphases = request, prefill\n"
+                           "prompt = 16, 8\ngen = 4\nseq = 16\nbatch = 2\n");
+    assert_int_equal(p->nwl, 3); /* 2 requests (in prompt order), then the prefill */
+    assert_true(p->wl[0].request && p->wl[1].request && !p->wl[2].request);
+    assert_string_equal(p->wl[0].desc, "tiny request prompt=16 gen=4 batch=2");
+    assert_string_equal(p->wl[1].desc, "tiny request prompt=8 gen=4 batch=2");
+    assert_int_equal(p->wl[0].prompt, 16);
+    assert_int_equal(p->wl[0].gen, 4);
+    assert_int_equal(p->wl[0].seq, 0);
+    assert_int_equal(p->wl[0].kv, 0);
+    /* a request's key differs from its prefill's (same GEMMs, another description) */
+    assert_true(sweep_key(&p->base[0], &p->tech[0], &p->wl[0]) != sweep_key(&p->base[0], &p->tech[0], &p->wl[2]));
+    SweepOutcome o, oc;
+    MpErr e = {0};
+    assert_int_equal(sweep_eval(p, 0, 0, FID_FAST, &o, &e), MP_OK);
+    InferReq q = {wl_model_find("tiny", &e), 16, 4, 2};
+    InferOpts io;
+    memset(&io, 0, sizeof io);
+    io.run.fid = FID_FAST;
+    io.run.seed = 1;
+    InferResult *r = malloc(sizeof *r);
+    assert_non_null(r);
+    assert_int_equal(infer_run(&p->base[0], &p->tech[0].t, &q, &io, r, &e), MP_OK);
+    assert_true(o.request);
+    assert_true(o.ttft_s == r->ttft_s);
+    assert_true(o.tpot_s == r->tpot_mean_s);
+    assert_true(o.tokens_per_s == r->tokens_per_s);
+    assert_true(o.j_per_token == r->j_per_token);
+    assert_true(o.energy.total == r->total_energy.total);
+    assert_true(o.area_mm2 == r->area_mm2);
+    assert_true(o.total.cycles == r->prefill_cycles + r->decode_cycles);
+    assert_true(o.seconds == (double)o.total.cycles / (p->base[0].clock_mhz * 1e6));
+    assert_true(o.total.macs == r->prefill_ev.macs + r->decode_ev.macs);
+    /* the request's prefill is the prefill row's workload: the same TTFT */
+    SweepOutcome op;
+    assert_int_equal(sweep_eval(p, 0, 2, FID_FAST, &op, &e), MP_OK);
+    assert_false(op.request);
+    assert_true(op.seconds == o.ttft_s);
+    /* a request runs fast at any sweep fidelity */
+    assert_int_equal(sweep_eval(p, 0, 0, FID_CYCLE, &oc, &e), MP_OK);
+    assert_memory_equal(&oc, &o, sizeof o);
+    free(r);
+    sweep_plan_free(p);
+}
+
 static void accuracy_group(void **state)
 {
     (void)state;
@@ -310,6 +370,7 @@ int main(void)
         cmocka_unit_test(spec_errors),          cmocka_unit_test(invalid_combinations),
         cmocka_unit_test(keys),                 cmocka_unit_test(eval_matches_point),
         cmocka_unit_test(accuracy_group),       cmocka_unit_test(base_file_beside_spec),
+        cmocka_unit_test(request_matches_infer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
