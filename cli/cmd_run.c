@@ -241,6 +241,7 @@ static cJSON *point_json(const Point *p, const Workload *w)
         cJSON_AddNumberToObject(l, "rows", (double)rv->v.rows);
         cJSON_AddNumberToObject(l, "width", (double)rv->v.width);
         cJSON_AddNumberToObject(l, "count", (double)rv->v.count);
+        cJSON_AddNumberToObject(l, "serial", (double)rv->v.serial);
         cJSON_AddNumberToObject(l, "after", rv->v.after);
         cJSON_AddNumberToObject(l, "cycles", (double)rv->r.ev.cycles);
         cJSON_AddNumberToObject(l, "energy_pj", p->vec_energy[i].total);

@@ -39,6 +39,7 @@ void vu_job(const ArchConfig *c, const VecRow *v, int fused, int64_t blocks, Vec
     j->rows = v->rows;
     j->width = v->width;
     j->count = v->count;
+    j->serial = v->serial > 0 ? v->serial : 1;
     j->causal = v->causal;
     j->blocks = blocks > 0 ? blocks : 1;
     for (int i = 0; i < VC_COUNT; i++) {
@@ -99,9 +100,18 @@ static int64_t job_depth(const ArchConfig *c, const VecJob *j)
     return d;
 }
 
+/* Rows of one part (one of the `serial` runs). */
+static int64_t part_rows(const VecJob *j) { return j->rows * (j->count / j->serial); }
+
+/* 1 when a whole row (inputs and outputs) fits half the buffer. */
+static int row_fits(const ArchConfig *c, const VecJob *j)
+{
+    return (double)j->width * (j->in_sram_bits + j->out_sram_bits) <= (double)c->vec_buf_kib * 8192.0 / 2;
+}
+
 int64_t vu_chunk_rows(const ArchConfig *c, const VecJob *j)
 {
-    const int64_t total = j->rows * j->count;
+    const int64_t total = part_rows(j);
     const double row_bits = (double)j->width * (j->in_sram_bits + j->out_sram_bits);
     if (row_bits <= 0)
         return total;
@@ -186,8 +196,10 @@ typedef struct Chunk {
 static Chunk chunk_of(const ArchConfig *c, const VecJob *j, int64_t r0, int64_t n, SimResult *r)
 {
     const RowSums s = row_sums(j, c->vec_lanes, r0, n);
+    /* a row larger than half the buffer streams its inputs again for every pass */
+    const int64_t reads = row_fits(c, j) ? 1 : j->passes;
     Chunk k;
-    k.in_bits = map_block_bits(j->in_dram_bits, 1, s.elems);
+    k.in_bits = map_block_bits(j->in_dram_bits * (double)reads, 1, s.elems);
     k.out_bits = map_block_bits(j->out_dram_bits, 1, s.elems);
     k.comp = s.slots * slot_cycles(c, j) + chunk_scalar_cycles(c, j, n) + chunk_sync_cycles(c, j) + job_depth(c, j);
     if (r) {
@@ -196,7 +208,7 @@ static Chunk chunk_of(const ArchConfig *c, const VecJob *j, int64_t r0, int64_t 
             ev->vec_ops[i] += j->per_elem[i] * s.elems + j->per_row[i] * n * j->blocks;
         const int64_t in_s = map_block_bits(j->in_sram_bits, 1, s.elems),
                       out_s = map_block_bits(j->out_sram_bits, 1, s.elems);
-        ev->sram_write_bits[BUF_V] += in_s + out_s;                 /* rows in; results        */
+        ev->sram_write_bits[BUF_V] += reads * in_s + out_s;         /* rows in; results        */
         ev->sram_read_bits[BUF_V] += j->passes * in_s + out_s;      /* each pass; results out  */
         ev->dram_read_bits += k.in_bits;
         ev->dram_write_bits += k.out_bits;
@@ -259,7 +271,7 @@ static int vu_periodic(const VuSnap *a, const VuSnap *b, const VuSnap *s, int64_
 
 static void vu_fast(const ArchConfig *c, const VecJob *j, SimResult *r)
 {
-    const int64_t total = j->rows * j->count, cr = vu_chunk_rows(c, j), nch = cdiv(total, cr);
+    const int64_t total = part_rows(j), cr = vu_chunk_rows(c, j), nch = cdiv(total, cr);
     /* chunks repeat with period P: the rows' pattern (causal widths) and the output-half parity */
     int64_t P = j->causal ? j->rows / gcd64(j->rows, cr) : 1;
     if (P % 2)
@@ -365,7 +377,7 @@ static int64_t scalar_cycles_ticked(const ArchConfig *c, const VecJob *j, int64_
 
 static int vu_cycle(const ArchConfig *c, const VecJob *j, SimResult *r, MpErr *e)
 {
-    const int64_t total = j->rows * j->count, cr = vu_chunk_rows(c, j), nch = cdiv(total, cr);
+    const int64_t total = part_rows(j), cr = vu_chunk_rows(c, j), nch = cdiv(total, cr);
     int64_t *loaded = mp_calloc((size_t)nch + 1, sizeof *loaded), *stored = mp_calloc((size_t)nch + 1, sizeof *stored);
     VuXfer *q = mp_calloc((size_t)(2 * nch + 2), sizeof *q);
     int64_t *in_bits = mp_calloc((size_t)nch + 1, sizeof *in_bits), *out_bits = mp_calloc((size_t)nch + 1, sizeof *out_bits);
@@ -455,21 +467,38 @@ static int vu_cycle(const ArchConfig *c, const VecJob *j, SimResult *r, MpErr *e
     return MP_OK;
 }
 
+/* One part's result (one layer) made the whole job's: every count and every resource's cycles x
+ * serial (the parts are alike and run apart); the idle PE array leaks over every cycle. */
+static void finish(const ArchConfig *c, const VecJob *j, SimResult *r)
+{
+    r->ev.pe_total = (int64_t)c->rows * c->cols * r->ev.cycles;
+    int64_t *ev = (int64_t *)&r->ev;
+    for (size_t i = 0; i < sizeof r->ev / sizeof(int64_t); i++)
+        ev[i] *= j->serial;
+    for (int i = 0; i < SIM_RES_COUNT; i++)
+        r->res[i] *= j->serial;
+}
+
 int vu_run(const ArchConfig *c, const VecJob *j, Fidelity fid, SimResult *r, MpErr *e)
 {
     memset(r, 0, sizeof *r);
+    if (j->serial < 1 || j->count % j->serial != 0)
+        return mp_errf(e, MP_EINTERNAL, "vector job: serial %lld does not divide count %lld", (long long)j->serial,
+                       (long long)j->count);
     SimLimits lim;
     int rc = sim_limits(&lim, e);
     if (rc)
         return rc;
-    const int64_t total = j->rows * j->count, nch = cdiv(total, vu_chunk_rows(c, j));
+    const int64_t nch = cdiv(part_rows(j), vu_chunk_rows(c, j));
     if (fid == FID_CYCLE && nch > lim.max_steps)
         return mp_errf(e, MP_EINPUT,
                        "vector job of %lld chunks is above the work limit of %lld (MPSIM_MAX_STEPS; or use --fidelity fast)",
                        (long long)nch, (long long)lim.max_steps);
     vu_fast(c, j, r);
-    if (fid == FID_FAST)
+    if (fid == FID_FAST) {
+        finish(c, j, r);
         return MP_OK;
+    }
     /* the fast result sizes the ticked run before it starts: lane-cycles against the limit */
     if (r->ev.cycles > lim.max_pe_cycles / c->vec_lanes)
         return mp_errf(e, MP_EINPUT,
@@ -477,5 +506,8 @@ int vu_run(const ArchConfig *c, const VecJob *j, Fidelity fid, SimResult *r, MpE
                        "(raise it with MPSIM_MAX_PE_CYCLES=N, or use --fidelity fast)",
                        (long long)r->ev.cycles, c->vec_lanes, (long long)lim.max_pe_cycles);
     memset(r, 0, sizeof *r);
-    return vu_cycle(c, j, r, e);
+    rc = vu_cycle(c, j, r, e);
+    if (rc == MP_OK)
+        finish(c, j, r);
+    return rc;
 }

@@ -15,6 +15,9 @@
  *   only the chunk's last row exposes its reductions' latency (per key block when fused).
  *   store chunk j (one DRAM transfer of its outputs)
  *
+ * A row that does not fit half the buffer is streamed once per pass: its inputs are read from DRAM
+ * `passes` times.
+ *
  * on the accelerator's one DRAM channel (the GEMM engine's: transfers in issue order, latency +
  * ceil(bits / bits_per_cycle) each). Double-buffered (the config's [sram] double_buffer): chunk j+1
  * is loaded while chunk j computes (issued when j starts), chunk j's store overlaps j+1's compute,
@@ -29,7 +32,10 @@
  *
  * Overlap with the PE array (docs/simulator.md, "Vector unit"): none. Every vector row waits for the
  * GEMM that produces its input and the next GEMM waits for it, as in a decoder layer at batch 1
- * every step depends on the one before. The only concurrency is inside a job (DRAM against lanes).
+ * every step depends on the one before. The only concurrency is inside one part of a job (DRAM
+ * against lanes): the `serial` parts (layers) run apart, each paying its own fill and drain, and
+ * the result is one part's times `serial`. The PE array idles (and leaks) meanwhile: pe_total
+ * counts its rows x cols PEs over the job's cycles.
  *
  *   FID_FAST:  the recurrence over chunks, jumping whole periods once they repeat (max-plus, as the
  *              GEMM engine's instances) and per-chunk sums in closed form.
@@ -50,6 +56,8 @@
 typedef struct VecJob {
     int kind;                  /* VecKindId                                                   */
     int64_t rows, width, count;/* rows per instance, elements per row, instances              */
+    int64_t serial;            /* the instances run in `serial` parts one after another (the
+                                * layers), count / serial together in each                    */
     int causal;                /* row i of an instance holds min(width, width - rows + i + 1)  */
     int64_t blocks;            /* per-row work repeats per key block (fused softmax); else 1   */
     int64_t per_elem[VC_COUNT], per_row[VC_COUNT];

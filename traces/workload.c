@@ -185,8 +185,8 @@ int64_t wl_vec_elems(const VecRow *v)
     return R * W; /* cannot happen for attention (W >= R); counted as full */
 }
 
-int wl_add_vec(Workload *w, const char *name, int kind, int64_t rows, int64_t width, int64_t count, int causal,
-               int on_kv, MpErr *e)
+int wl_add_vec(Workload *w, const char *name, int kind, int64_t rows, int64_t width, int64_t count, int64_t serial,
+               int causal, int on_kv, MpErr *e)
 {
     size_t len = name ? strlen(name) : 0;
     if (len == 0 || len >= WL_NAME_CAP)
@@ -197,6 +197,9 @@ int wl_add_vec(Workload *w, const char *name, int kind, int64_t rows, int64_t wi
     if ((rc = check_dim(name, "rows", rows, e)) || (rc = check_dim(name, "width", width, e)) ||
         (rc = check_dim(name, "count", count, e)))
         return rc;
+    if (serial < 1 || count % serial != 0)
+        return mp_errf(e, MP_EINTERNAL, "vector row '%s': serial %lld does not divide count %lld", name,
+                       (long long)serial, (long long)count);
     int64_t rw, all;
     if (mul_ok(rows, width, &rw) || mul_ok(rw, count, &all))
         return mp_errf(e, MP_EINPUT, "vector row '%s': rows*width*count overflows 64 bits", name);
@@ -211,6 +214,7 @@ int wl_add_vec(Workload *w, const char *name, int kind, int64_t rows, int64_t wi
     v->rows = rows;
     v->width = width;
     v->count = count;
+    v->serial = serial;
     v->causal = causal;
     v->on_kv = on_kv;
     v->after = w->ngemm;
@@ -231,44 +235,44 @@ static int expand(Workload *w, const WlModel *md, int64_t T, int64_t qm, int64_t
         return mp_errf(e, MP_EINPUT, "attention count overflows 64 bits");
     int rc = MP_OK;
     if (md->rope_dims == 0) /* learned absolute positions, added to the token embeddings once */
-        rc = wl_add_vec(w, "pos_add", VK_ADD, T, h, 1, 0, 0, e);
-    if (rc || (rc = wl_add_vec(w, "attn_norm", md->norm, T, h, L, 0, 0, e)) ||
+        rc = wl_add_vec(w, "pos_add", VK_ADD, T, h, 1, 1, 0, 0, e);
+    if (rc || (rc = wl_add_vec(w, "attn_norm", md->norm, T, h, L, L, 0, 0, e)) ||
         (rc = wl_add_gemm(w, "q_proj", T, q_out, h, L, WL_WEIGHT_ACT, e)) ||
         (rc = wl_add_gemm(w, "k_proj", T, kv_out, h, L, WL_WEIGHT_ACT, e)) ||
         (rc = wl_add_gemm(w, "v_proj", T, kv_out, h, L, WL_WEIGHT_ACT, e)))
         return rc;
     if (md->rope_dims > 0 &&
-        ((rc = wl_add_vec(w, "rope_q", VK_ROPE, T * md->heads, md->rope_dims, L, 0, 0, e)) ||
-         (rc = wl_add_vec(w, "rope_k", VK_ROPE, T * md->kv_heads, md->rope_dims, L, 0, 1, e))))
+        ((rc = wl_add_vec(w, "rope_q", VK_ROPE, T * md->heads, md->rope_dims, L, L, 0, 0, e)) ||
+         (rc = wl_add_vec(w, "rope_k", VK_ROPE, T * md->kv_heads, md->rope_dims, L, L, 0, 1, e))))
         return rc;
     if ((rc = wl_add_gemm(w, "attn_qk", qm, kvlen, hd, attn_count, WL_ACT_ACT, e)))
         return rc;
     w->gemms[w->ngemm - 1].causal = causal ? WL_CAUSAL_N : WL_CAUSAL_NONE;
-    if ((rc = wl_add_vec(w, "softmax", VK_SOFTMAX, qm, kvlen, attn_count, causal, 0, e)) ||
+    if ((rc = wl_add_vec(w, "softmax", VK_SOFTMAX, qm, kvlen, attn_count, L, causal, 0, e)) ||
         (rc = wl_add_gemm(w, "attn_pv", qm, hd, kvlen, attn_count, WL_ACT_ACT, e)))
         return rc;
     w->gemms[w->ngemm - 1].causal = causal ? WL_CAUSAL_K : WL_CAUSAL_NONE;
     if ((rc = wl_add_gemm(w, "o_proj", T, h, q_out, L, WL_WEIGHT_ACT, e)))
         return rc;
     if (!md->parallel &&
-        ((rc = wl_add_vec(w, "attn_add", VK_ADD, T, h, L, 0, 0, e)) ||
-         (rc = wl_add_vec(w, "mlp_norm", md->norm, T, h, L, 0, 0, e))))
+        ((rc = wl_add_vec(w, "attn_add", VK_ADD, T, h, L, L, 0, 0, e)) ||
+         (rc = wl_add_vec(w, "mlp_norm", md->norm, T, h, L, L, 0, 0, e))))
         return rc;
     if (md->ffn_kind == WL_FFN_GATED) {
         if ((rc = wl_add_gemm(w, "gate_proj", T, md->ffn, h, L, WL_WEIGHT_ACT, e)) ||
             (rc = wl_add_gemm(w, "up_proj", T, md->ffn, h, L, WL_WEIGHT_ACT, e)) ||
-            (rc = wl_add_vec(w, "act", md->act, T, md->ffn, L, 0, 0, e)) ||
+            (rc = wl_add_vec(w, "act", md->act, T, md->ffn, L, L, 0, 0, e)) ||
             (rc = wl_add_gemm(w, "down_proj", T, h, md->ffn, L, WL_WEIGHT_ACT, e)))
             return rc;
     } else {
         if ((rc = wl_add_gemm(w, "fc1", T, md->ffn, h, L, WL_WEIGHT_ACT, e)) ||
-            (rc = wl_add_vec(w, "act", md->act, T, md->ffn, L, 0, 0, e)) ||
+            (rc = wl_add_vec(w, "act", md->act, T, md->ffn, L, L, 0, 0, e)) ||
             (rc = wl_add_gemm(w, "fc2", T, h, md->ffn, L, WL_WEIGHT_ACT, e)))
             return rc;
     }
-    if ((rc = wl_add_vec(w, md->parallel ? "block_add" : "mlp_add", md->parallel ? VK_ADD3 : VK_ADD, T, h, L, 0, 0,
+    if ((rc = wl_add_vec(w, md->parallel ? "block_add" : "mlp_add", md->parallel ? VK_ADD3 : VK_ADD, T, h, L, L, 0, 0,
                          e)) ||
-        (rc = wl_add_vec(w, "final_norm", md->norm, last, h, 1, 0, 0, e)))
+        (rc = wl_add_vec(w, "final_norm", md->norm, last, h, 1, 1, 0, 0, e)))
         return rc;
     /* lm_head on the positions whose logits are used: prefill the last of each sequence, decode
      * every new token */

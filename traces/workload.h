@@ -92,6 +92,8 @@ typedef struct VecRow {
     int causal;             /* 1: row i (0-based) of an instance holds min(width, width - rows +
                              * i + 1) elements: the scores a causal query row really has        */
     int on_kv;              /* 1: its VT_ACT tensors are KV-cache entries (RoPE on K)          */
+    int64_t serial;         /* runs apart, one after another (the layers: other work comes between
+                             * them); count / serial instances run together in each. Divides count */
     int after;              /* Gemm rows that run before it (0..ngemm): the execution order     */
 } VecRow;
 
@@ -135,9 +137,10 @@ int wl_create_empty(const char *name, Workload **out, MpErr *e) MP_MUST_CHECK;
 int wl_add_gemm(Workload *w, const char *name, int64_t m, int64_t n, int64_t k, int64_t count,
                 GemmRole role, MpErr *e) MP_MUST_CHECK;
 /* Append one vector row after the GEMM rows so far (VecRow.after = ngemm). rows, width, count in
- * 1..WL_DIM_MAX with rows x width x count in int64; messages as wl_add_gemm's. */
-int wl_add_vec(Workload *w, const char *name, int kind, int64_t rows, int64_t width, int64_t count, int causal,
-               int on_kv, MpErr *e) MP_MUST_CHECK;
+ * 1..WL_DIM_MAX with rows x width x count in int64, serial >= 1 dividing count; messages as
+ * wl_add_gemm's. */
+int wl_add_vec(Workload *w, const char *name, int kind, int64_t rows, int64_t width, int64_t count, int64_t serial,
+               int causal, int on_kv, MpErr *e) MP_MUST_CHECK;
 /* Elements of one instance of a vector row (the causal triangle counted exactly). */
 int64_t wl_vec_elems(const VecRow *v);
 void wl_destroy(Workload *w); /* NULL is fine */
