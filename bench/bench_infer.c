@@ -1,6 +1,6 @@
 /* bench/bench_infer.c — whole requests (targets: docs/bench.md):
- *   infer/llama2-7b/<kind>   one Llama-2-7B request on one design point: prefill 2048, then 128
- *                            decode steps with the KV cache growing 2048..2175, batch 1, vector
+ *   infer/llama2-7b/<kind>   one Llama-2-7B request on one design point: prefill 2048, then 127
+ *                            decode steps attending to 2049..2175 positions (128 tokens), batch 1, vector
  *                            work and mapper search included, fast fidelity (sim/infer.h);
  *                            target: well under a second (0.5 s)
  */
@@ -48,7 +48,7 @@ static void infer_teardown(void *ctx) { mp_free(ctx); }
 
 #define REQ(i, name)                                                                                              \
     {"infer/llama2-7b/" name, "request", 1,                                                                       \
-     "llama2-7b request: prefill 2048 + 128 decode steps (KV 2048..2175), batch 1, fast, " name, infer_setup,     \
+     "llama2-7b request: prefill 2048, 128 tokens (127 decode steps), batch 1, fast, " name, infer_setup,     \
      infer_bench_run, infer_teardown, i, BT_MAX_S, 0.5}
 
 static const BenchDef rows[] = {REQ(0, "fp16"), REQ(1, "mixpe-w4a8"), REQ(2, "bitmod-w4"), REQ(3, "olive")};

@@ -25,9 +25,10 @@ static void print_infer(const InferResult *r)
     const InferReq *q = &r->req;
     printf("request: %s on %s (%s, %dx%d PEs, %.0f MHz, %.3f mm^2, technology %s at %d nm)\n", q->model->name,
            c->name, pe_kind_names[c->pe_kind], c->rows, c->cols, c->clock_mhz, r->area_mm2, c->tech, c->node_nm);
-    printf("         prompt %lld, %lld generated tokens, batch %lld; KV cache %lld..%lld; attention %s\n",
-           (long long)q->prompt, (long long)q->gen, (long long)q->batch, (long long)q->prompt,
-           (long long)(q->prompt + q->gen - 1), r->fused ? "fused" : "unfused");
+    printf("         prompt %lld, %lld generated tokens (the prefill's and %lld decode steps attending to %lld..%lld "
+           "positions), batch %lld; attention %s\n",
+           (long long)q->prompt, (long long)q->gen, (long long)r->steps, (long long)(q->prompt + 1),
+           (long long)(q->prompt + q->gen - 1), (long long)q->batch, r->fused ? "fused" : "unfused");
     if (r->note[0])
         printf("note: %s\n", r->note);
     else if (r->fused)
@@ -35,8 +36,11 @@ static void print_infer(const InferResult *r)
                (double)r->fused_need_bits / 8192, (double)r->fused_have_bits / 8192);
     printf("\nTTFT        %12.6f s    (prefill of %lld x %lld tokens)\n", r->ttft_s, (long long)q->batch,
            (long long)q->prompt);
-    printf("TPOT        %12.6f s    mean over %lld steps; last %.6f s\n", r->tpot_mean_s, (long long)q->gen,
-           r->tpot_last_s);
+    if (r->steps)
+        printf("TPOT        %12.6f s    mean over %lld steps; last %.6f s\n", r->tpot_mean_s, (long long)r->steps,
+               r->tpot_last_s);
+    else
+        printf("TPOT                   -      (--gen 1: the prefill's token only, no decode step)\n");
     printf("tokens/s    %12.3f      (%lld tokens / (TTFT + all steps))\n", r->tokens_per_s,
            (long long)(q->batch * q->gen));
     printf("J/token     %12.6f      (%.3f J prefill + %.3f J decode)\n", r->j_per_token,
@@ -62,7 +66,7 @@ static void print_infer(const InferResult *r)
                (double)w->prefill_cycles / hz, (double)w->decode_cycles / hz, w->prefill_pj / 1e9,
                w->decode_pj / 1e9);
     }
-    printf("\n(decode: all %lld steps together; every layer row covers all layers of the model)\n", (long long)q->gen);
+    printf("\n(decode: all %lld steps together; every layer row covers all layers of the model)\n", (long long)r->steps);
 }
 
 static cJSON *infer_json(const InferResult *r)
@@ -74,6 +78,7 @@ static cJSON *infer_json(const InferResult *r)
     cJSON_AddStringToObject(o, "model", q->model->name);
     cJSON_AddNumberToObject(o, "prompt", (double)q->prompt);
     cJSON_AddNumberToObject(o, "gen", (double)q->gen);
+    cJSON_AddNumberToObject(o, "decode_steps", (double)r->steps);
     cJSON_AddNumberToObject(o, "batch", (double)q->batch);
     cJSON_AddBoolToObject(o, "attention_fused", r->fused);
     if (r->note[0])
@@ -121,7 +126,7 @@ int cmd_infer(int argc, char **argv)
         {"arch", CLI_STR, &a.arch, "NAME|FILE", "preset (mpsim list presets) or config file"},
         {"model", CLI_STR, &a.model, "NAME", "built-in model (mpsim list models)"},
         {"prompt", CLI_INT, &a.prompt, "P", "prompt tokens per sequence (default 2048)"},
-        {"gen", CLI_INT, &a.gen, "G", "generated tokens per sequence: decode steps (default 128)"},
+        {"gen", CLI_INT, &a.gen, "G", "generated tokens per sequence: the prefill's, then G-1 decode steps (default 128)"},
         {"batch", CLI_INT, &a.batch, "B", "sequences served together (default 1)"},
         {"objective", CLI_STR, &a.objective, "time|dram|energy",
          "what the mapper minimises first (default time, then DRAM bits, then energy)"},
@@ -134,8 +139,9 @@ int cmd_infer(int argc, char **argv)
     };
     const CliSpec spec = {
         "mpsim infer", "--arch NAME|FILE --model NAME [--prompt P] [--gen G] [--batch B] [options]",
-        "Simulate a whole request: the prefill of the prompt, then G decode steps with the KV cache growing from P "
-        "to P+G-1; prints TTFT, TPOT (mean and last), tokens/s, J/token, and time and energy by class and layer.",
+        "Simulate a whole request: the prefill of the prompt (it yields the first token), then G-1 decode steps "
+        "attending to P+1..P+G-1 positions; prints TTFT, TPOT (mean and last), tokens/s, J/token, and time and "
+        "energy by class and layer.",
         "Example: mpsim infer --arch iso/bitmod-w4 --model llama2-7b --prompt 2048 --gen 128\n"
         "Fast fidelity; the vector unit and fused attention: docs/simulator.md.",
         opts, 0, 0};

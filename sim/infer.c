@@ -104,9 +104,10 @@ int infer_run(const ArchConfig *c, const TechTable *t, const InferReq *q, const 
     RunOpts dro = o->run;
     dro.memo = o->step_all ? NULL : &memo;
     dro.progress = 0;
-    for (int64_t j = 0; rc == MP_OK && j < q->gen; j++) {
-        if (o->progress && (j % 16 == 0 || j + 1 == q->gen))
-            fprintf(stderr, "\r  decode step %lld/%lld (kv %lld)   ", (long long)j + 1, (long long)q->gen,
+    r->steps = q->gen - 1;
+    for (int64_t j = 1; rc == MP_OK && j < q->gen; j++) {
+        if (o->progress && (j % 16 == 1 || j + 1 == q->gen))
+            fprintf(stderr, "\r  decode step %lld/%lld (kv %lld)   ", (long long)j, (long long)r->steps,
                     (long long)(q->prompt + j));
         rc = run_phase(c, t, q, WL_DECODE, q->prompt + j, &dro, &rr, e);
         if (rc)
@@ -160,7 +161,7 @@ int infer_run(const ArchConfig *c, const TechTable *t, const InferReq *q, const 
     r->prefill_cycles = r->prefill_ev.cycles;
     r->decode_cycles = r->decode_ev.cycles;
     r->ttft_s = (double)r->prefill_cycles / hz;
-    r->tpot_mean_s = (double)r->decode_cycles / hz / (double)q->gen;
+    r->tpot_mean_s = r->steps ? (double)r->decode_cycles / hz / (double)r->steps : 0;
     r->tpot_last_s = (double)r->last_step_cycles / hz;
     const double tokens = (double)q->batch * (double)q->gen;
     r->tokens_per_s = tokens / ((double)(r->prefill_cycles + r->decode_cycles) / hz);

@@ -1,14 +1,15 @@
 /* sim/infer.h — a whole inference request on one design: prefill, then decode steps as the KV cache
  * grows, and the figures an architect quotes.
  *
- * Request (model, prompt P, generated G, batch B):
+ * Request (model, prompt P, generated G, batch B), as a serving engine runs it:
  *   prefill        the workload (prefill, seq P, batch B): every layer of the prompt, lm_head on
- *                  the last position (traces/workload.h)
- *   decode step j  the workload (decode, kv P + j, batch B), j = 0 .. G-1: the KV cache grows from
- *                  P to P + G - 1 positions, each step attends to kv positions, itself included
- *                  (`mpsim run --phase decode --kv P+j`), and yields one token per sequence.
- *   TTFT           prefill seconds (its lm_head gives the first token's logits)
- *   TPOT           mean and last decode-step seconds
+ *                  the last position (traces/workload.h); its logits give generated token 1
+ *   decode step j  j = 1 .. G-1: the workload (decode, kv P + j, batch B): token j enters at
+ *                  position P + j - 1, the KV cache grows from P to P + G - 2 entries before the
+ *                  steps (P + j after step j's append), the step attends to P + j positions, itself
+ *                  included (`mpsim run --phase decode --kv P+j`), and yields token j + 1
+ *   TTFT           prefill seconds
+ *   TPOT           Σ steps / (G - 1), and the last step's seconds (0 when G = 1: no step)
  *   tokens/s       B x G / (TTFT + Σ steps)
  *   J/token        (prefill + Σ steps) energy / (B x G)
  *
@@ -58,10 +59,11 @@ typedef struct InferResult {
     ArchConfig cfg;
     double clock_mhz;
     int64_t prefill_cycles, decode_cycles, last_step_cycles;
-    SimEvents prefill_ev, decode_ev;  /* decode: Σ over the G steps                         */
+    SimEvents prefill_ev, decode_ev;  /* decode: Σ over the G - 1 steps                     */
     EnergyBreakdown prefill_energy, decode_energy, total_energy;
     double ttft_s, tpot_mean_s, tpot_last_s, tokens_per_s, j_per_token;
     double area_mm2;
+    int64_t steps;                    /* decode steps: G - 1                                 */
     int64_t cls_cycles[2][IC_COUNT];  /* [0] prefill, [1] decode (Σ steps), by class         */
     double cls_pj[2][IE_COUNT];       /* the same, energy by energy class                    */
     int nrow;

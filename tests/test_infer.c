@@ -82,7 +82,8 @@ static void figures_follow(void **state)
     run(&c, &t, "llama2-7b", 512, 16, 2, 0, r);
     const double hz = c.clock_mhz * 1e6;
     assert_true(r->ttft_s == (double)r->prefill_cycles / hz);
-    assert_true(r->tpot_mean_s == (double)r->decode_cycles / hz / 16);
+    assert_int_equal(r->steps, 15); /* the prefill yields token 1; 15 steps the other 15 */
+    assert_true(r->tpot_mean_s == (double)r->decode_cycles / hz / 15);
     assert_true(r->tpot_last_s == (double)r->last_step_cycles / hz);
     assert_true(fabs(r->tokens_per_s - 32 / ((double)(r->prefill_cycles + r->decode_cycles) / hz)) < 1e-9);
     assert_true(fabs(r->j_per_token - r->total_energy.total * 1e-12 / 32) < 1e-15);
@@ -187,6 +188,40 @@ static void causal_prefill(void **state)
     wl_destroy(w);
 }
 
+/* The steps attend to P+1 .. P+G-1 positions: the decode total is the sum of `mpsim run --phase
+ * decode --kv L` over those L, and --gen 1 has no step. */
+static void steps_are_decode_runs(void **state)
+{
+    (void)state;
+    ArchConfig c;
+    TechTable t;
+    load("iso/mixpe-w4a8", NULL, &c, &t);
+    InferResult *r = malloc(sizeof *r);
+    assert_non_null(r);
+    run(&c, &t, "tiny", 20, 4, 2, 0, r);
+    int64_t want = 0, last = 0;
+    for (int64_t kv = 21; kv <= 23; kv++) {
+        Workload *w;
+        MpErr e = {0};
+        assert_int_equal(wl_create(wl_model_find("tiny", NULL), WL_DECODE, kv, 2, &w, &e), MP_OK);
+        RunOpts o;
+        memset(&o, 0, sizeof o);
+        RunResult rr;
+        assert_int_equal(run_workload(&c, w, &o, &rr, &e), MP_OK);
+        want += rr.total.cycles;
+        last = rr.total.cycles;
+        run_free(&rr);
+        wl_destroy(w);
+    }
+    assert_int_equal(r->decode_cycles, want);
+    assert_int_equal(r->last_step_cycles, last);
+    run(&c, &t, "tiny", 20, 1, 1, 0, r);
+    assert_int_equal(r->steps, 0);
+    assert_int_equal(r->decode_cycles, 0);
+    assert_true(r->tpot_mean_s == 0 && r->tokens_per_s > 0);
+    free(r);
+}
+
 /* Bad requests are refused with MP_EINPUT. */
 static void bad_requests(void **state)
 {
@@ -210,7 +245,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(memo_equals_step_all), cmocka_unit_test(figures_follow), cmocka_unit_test(fused_attention),
-        cmocka_unit_test(causal_prefill),       cmocka_unit_test(bad_requests),
+        cmocka_unit_test(causal_prefill),       cmocka_unit_test(steps_are_decode_runs),
+        cmocka_unit_test(bad_requests),
     };
     return cmocka_run_group_tests_name("infer", tests, NULL, NULL);
 }
