@@ -221,22 +221,25 @@ static void phase_shapes_and_macs(void **state)
         for (int j = 0; j < p->ngemm; j++) {
             const Gemm *gp = &p->gemms[j], *gd = &d->gemms[j];
             assert_string_equal(gp->name, gd->name);
-            assert_true(gp->count == gd->count && gp->role == gd->role);
+            assert_true(gp->role == gd->role);
             if (gp->role == WL_WEIGHT_ACT) {
+                assert_true(gp->count == gd->count);
                 /* lm_head: the last position of each sequence in prefill */
                 assert_true(gp->m == (strcmp(gp->name, "lm_head") ? batch * seq : batch) && gd->m == batch);
                 assert_true(gp->n == gd->n && gp->k == gd->k);
                 assert_true(gp->count == (strcmp(gp->name, "lm_head") ? m->layers : 1));
             } else {
-                assert_true(gp->count == attn);
+                /* prefill: per query head; decode: per KV head, the group's query rows stacked */
+                assert_true(gp->count == attn && gd->count == attn / (m->heads / m->kv_heads));
             }
         }
         const Gemm *qp = find_gemm(p, "attn_qk"), *vp = find_gemm(p, "attn_pv");
         const Gemm *qd = find_gemm(d, "attn_qk"), *vd = find_gemm(d, "attn_pv");
         assert_true(qp->m == seq && qp->n == seq && qp->k == m->head_dim);
         assert_true(vp->m == seq && vp->n == m->head_dim && vp->k == seq);
-        assert_true(qd->m == 1 && qd->n == kv && qd->k == m->head_dim);
-        assert_true(vd->m == 1 && vd->n == m->head_dim && vd->k == kv);
+        const int64_t group = m->heads / m->kv_heads;
+        assert_true(qd->m == group && qd->n == kv && qd->k == m->head_dim);
+        assert_true(vd->m == group && vd->n == m->head_dim && vd->k == kv);
         const int64_t lm = (int64_t)m->vocab * m->hidden; /* prefill: lm_head on the last positions */
         assert_true(p->macs == batch * seq * (p->weight_params - lm) + batch * lm + 2 * attn * seq * seq * m->head_dim);
         assert_true(d->macs == batch * d->weight_params + 2 * attn * kv * m->head_dim);
@@ -247,13 +250,14 @@ static void phase_shapes_and_macs(void **state)
     }
 }
 
-/* GQA: K and V projections are kv_heads*head_dim wide; every query head still has its own matmul. */
+/* GQA: K and V projections are kv_heads*head_dim wide. In decode each KV head's group of query heads
+ * is one matmul (the KV cache read once per KV head); the MACs are those of every query head. */
 static void gqa_shapes(void **state)
 {
     (void)state;
-    static const struct { const char *name; int64_t q_n, kv_n, heads; } cases[] = {
-        {"llama2-70b", 8192, 1024, 64}, {"llama3-8b", 4096, 1024, 32}, {"yi-6b", 4096, 512, 32},
-        {"mistral-7b", 4096, 1024, 32}, {"llama2-7b", 4096, 4096, 32}, {"tiny", 256, 128, 4},
+    static const struct { const char *name; int64_t q_n, kv_n, heads, kv_heads; } cases[] = {
+        {"llama2-70b", 8192, 1024, 64, 8}, {"llama3-8b", 4096, 1024, 32, 8}, {"yi-6b", 4096, 512, 32, 4},
+        {"mistral-7b", 4096, 1024, 32, 8}, {"llama2-7b", 4096, 4096, 32, 32}, {"tiny", 256, 128, 4, 2},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         Workload *w = make(cases[i].name, WL_DECODE, 64, 2);
@@ -261,7 +265,9 @@ static void gqa_shapes(void **state)
         assert_true(find_gemm(w, "k_proj")->n == cases[i].kv_n);
         assert_true(find_gemm(w, "v_proj")->n == cases[i].kv_n);
         assert_true(find_gemm(w, "o_proj")->k == cases[i].q_n);
-        assert_true(find_gemm(w, "attn_qk")->count == wl_model_find(cases[i].name, NULL)->layers * 2 * cases[i].heads);
+        const Gemm *qk = find_gemm(w, "attn_qk");
+        assert_true(qk->count == wl_model_find(cases[i].name, NULL)->layers * 2 * cases[i].kv_heads);
+        assert_true(qk->m == cases[i].heads / cases[i].kv_heads);
         wl_destroy(w);
     }
 }

@@ -230,9 +230,15 @@ static int expand(Workload *w, const WlModel *md, int64_t T, int64_t qm, int64_t
 {
     const int64_t L = md->layers, hd = md->head_dim, q_out = (int64_t)md->heads * hd,
                   kv_out = (int64_t)md->kv_heads * hd, h = md->hidden;
-    int64_t attn_count; /* layers × batch × query heads: GQA heads share K/V but not the matmul */
-    if (mul_ok(L, w->batch, &attn_count) || mul_ok(attn_count, md->heads, &attn_count))
+    /* Attention instances. Prefill: one per query head (layers × batch × heads), each under the
+     * causal mask of its own positions. Decode: one per KV head, the group's heads/kv_heads query
+     * rows stacked into M, so that a grouped-query (GQA) KV cache is read once per KV head, as GQA
+     * decode kernels do; with heads = kv_heads the two are the same. */
+    const int64_t group = causal ? 1 : md->heads / md->kv_heads;
+    int64_t attn_count;
+    if (mul_ok(L, w->batch, &attn_count) || mul_ok(attn_count, causal ? md->heads : md->kv_heads, &attn_count))
         return mp_errf(e, MP_EINPUT, "attention count overflows 64 bits");
+    qm *= group;
     int rc = MP_OK;
     if (md->rope_dims == 0) /* learned absolute positions, added to the token embeddings once */
         rc = wl_add_vec(w, "pos_add", VK_ADD, T, h, 1, 1, 0, 0, e);
