@@ -178,11 +178,12 @@ static void decide_fused(const ArchConfig *c, const Workload *w, RunResult *r)
     }
 }
 
-static int push_vec(RunResult *r, const ArchConfig *c, const VecRow *v, int64_t blocks, const RunOpts *o, MpErr *e)
+static int push_vec(RunResult *r, const ArchConfig *c, const VecRow *v, int64_t blocks, int64_t tile,
+                    const RunOpts *o, MpErr *e)
 {
     RunVec *rv = &r->vec[r->nvec];
     rv->v = *v;
-    vu_job(c, v, r->fused, blocks, &rv->j);
+    vu_job(c, v, r->fused, blocks, tile, &rv->j);
     RunMemo *memo = o->fid == FID_FAST ? o->memo : NULL;
     const RunMemoEntry *hit = memo_find(memo, 1, &rv->j, sizeof rv->j);
     int rc = MP_OK;
@@ -217,19 +218,22 @@ static int run_vecs(const ArchConfig *c, const Workload *w, int after, const Run
         if (v->after != after)
             continue;
         if (!(r->fused && v->kind == VK_SOFTMAX && qk)) {
-            rc = push_vec(r, c, v, 1, o, e);
+            rc = push_vec(r, c, v, 1, 0, o, e);
             continue;
         }
-        const int64_t bn = qk->r.map.bn > 0 ? qk->r.map.bn : v->width, blocks = (v->width + bn - 1) / bn;
+        /* key blocks of QK^T's mapping; under the causal mask a query row sees only its own */
+        const int64_t bn = qk->r.map.bn > 0 ? qk->r.map.bn : v->width, seen = vu_visible_blocks(v, bn),
+                      blocks = (seen + v->rows - 1) / v->rows; /* per row, rounded up */
         VecRow on = *v, rs = *v;
         on.kind = VK_SOFTMAX_ONLINE;
         rs.kind = VK_ATTN_RESCALE;
         snprintf(rs.name, sizeof rs.name, "attn_rescale");
-        rs.rows = v->rows * blocks; /* O's row once per key block */
+        rs.rows = seen; /* O's row once per key block it sees */
         rs.width = qk->g.k;         /* head_dim */
         rs.causal = 0;
-        if ((rc = push_vec(r, c, &on, blocks, o, e)) == MP_OK)
-            rc = push_vec(r, c, &rs, 1, o, e);
+        /* the online softmax holds one S tile's key block of each row at a time */
+        if ((rc = push_vec(r, c, &on, blocks, bn, o, e)) == MP_OK)
+            rc = push_vec(r, c, &rs, 1, 0, o, e);
     }
     return rc;
 }

@@ -31,7 +31,7 @@ static int tensor_fmt(const ArchConfig *c, int t, int on_kv)
     }
 }
 
-void vu_job(const ArchConfig *c, const VecRow *v, int fused, int64_t blocks, VecJob *j)
+void vu_job(const ArchConfig *c, const VecRow *v, int fused, int64_t blocks, int64_t tile, VecJob *j)
 {
     const VecKind *k = &vec_kinds[v->kind];
     memset(j, 0, sizeof *j);
@@ -42,6 +42,7 @@ void vu_job(const ArchConfig *c, const VecRow *v, int fused, int64_t blocks, Vec
     j->serial = v->serial > 0 ? v->serial : 1;
     j->causal = v->causal;
     j->blocks = blocks > 0 ? blocks : 1;
+    j->tile_width = tile > 0 && tile < v->width ? tile : v->width;
     for (int i = 0; i < VC_COUNT; i++) {
         j->per_elem[i] = k->per_elem[i];
         j->per_row[i] = k->per_row[i];
@@ -106,13 +107,13 @@ static int64_t part_rows(const VecJob *j) { return j->rows * (j->count / j->seri
 /* 1 when a whole row (inputs and outputs) fits half the buffer. */
 static int row_fits(const ArchConfig *c, const VecJob *j)
 {
-    return (double)j->width * (j->in_sram_bits + j->out_sram_bits) <= (double)c->vec_buf_kib * 8192.0 / 2;
+    return (double)j->tile_width * (j->in_sram_bits + j->out_sram_bits) <= (double)c->vec_buf_kib * 8192.0 / 2;
 }
 
 int64_t vu_chunk_rows(const ArchConfig *c, const VecJob *j)
 {
     const int64_t total = part_rows(j);
-    const double row_bits = (double)j->width * (j->in_sram_bits + j->out_sram_bits);
+    const double row_bits = (double)j->tile_width * (j->in_sram_bits + j->out_sram_bits);
     if (row_bits <= 0)
         return total;
     const double half = (double)c->vec_buf_kib * 8192.0 / 2;
@@ -128,6 +129,14 @@ static int64_t sum_ceil(int64_t n, int64_t L)
         return 0;
     const int64_t q = n / L, r = n % L;
     return L * q * (q + 1) / 2 + r * (q + 1);
+}
+
+int64_t vu_visible_blocks(const VecRow *v, int64_t bn)
+{
+    if (!v->causal || v->width < v->rows)
+        return v->rows * cdiv(v->width, bn);
+    const int64_t off = v->width - v->rows; /* row i sees off + i + 1 keys */
+    return sum_ceil(off + v->rows, bn) - sum_ceil(off, bn);
 }
 
 /* What rows [r0, r0 + n) (global: row r is row r % rows of instance r / rows) hold: elements and

@@ -60,19 +60,27 @@ typedef struct VecJob {
                                 * layers), count / serial together in each                    */
     int causal;                /* row i of an instance holds min(width, width - rows + i + 1)  */
     int64_t blocks;            /* per-row work repeats per key block (fused softmax); else 1   */
+    int64_t tile_width;        /* elements of a row resident in the buffer at once: width, or a
+                                * key block (fused softmax: the S tile's columns)             */
     int64_t per_elem[VC_COUNT], per_row[VC_COUNT];
     int64_t passes, syncs;
     double in_dram_bits, out_dram_bits; /* per element, all input / output tensors together    */
     double in_sram_bits, out_sram_bits; /* per element in the vector buffer                    */
 } VecJob;
 
-/* Resolve row v on config c. fused: scores stay on chip (VT_SCORE costs no DRAM); blocks >= 1. */
-void vu_job(const ArchConfig *c, const VecRow *v, int fused, int64_t blocks, VecJob *j);
+/* Resolve row v on config c. fused: scores stay on chip (VT_SCORE costs no DRAM); blocks >= 1;
+ * tile: elements of a row resident at once (0: the whole row). */
+void vu_job(const ArchConfig *c, const VecRow *v, int fused, int64_t blocks, int64_t tile, VecJob *j);
 
 /* Time and count job j at fidelity fid. r is zeroed first; r->map is left empty. MP_EINPUT for a
  * job beyond the work limits (sim/engine.h: MPSIM_MAX_STEPS counts chunks, MPSIM_MAX_PE_CYCLES
  * the lane-cycles of cycle fidelity). */
 int vu_run(const ArchConfig *c, const VecJob *j, Fidelity fid, SimResult *r, MpErr *e) MP_MUST_CHECK;
+
+/* Key blocks of bn keys that the rows of one instance of v see, summed over its rows: rows x
+ * ceil(width / bn), or under the causal mask Σ_i ceil((width - rows + i + 1) / bn) (fused attention's
+ * rescales: one per visible block of a query row). */
+int64_t vu_visible_blocks(const VecRow *v, int64_t bn);
 
 /* Rows of one chunk, and the cycles of one reduction (sync), for reports and the worked example. */
 int64_t vu_chunk_rows(const ArchConfig *c, const VecJob *j);

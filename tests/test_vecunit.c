@@ -68,7 +68,8 @@ static void fast_equals_cycle(void **state)
             v.width = v.rows + (int64_t)mp_rng_below(&r, 8);
         v.on_kv = (int)mp_rng_below(&r, 2);
         VecJob j;
-        vu_job(&c, &v, (int)mp_rng_below(&r, 2), 1 + (int64_t)mp_rng_below(&r, 3), &j);
+        vu_job(&c, &v, (int)mp_rng_below(&r, 2), 1 + (int64_t)mp_rng_below(&r, 3),
+               trial % 4 == 0 ? 1 + (int64_t)mp_rng_below(&r, (uint64_t)v.width) : 0, &j);
         SimResult fast, cyc;
         MpErr e = {0};
         assert_int_equal(vu_run(&c, &j, FID_FAST, &fast, &e), MP_OK);
@@ -95,7 +96,7 @@ static void long_jobs_jump(void **state)
     for (int db = 0; db < 2; db++) {
         c.double_buffer = db;
         VecJob j;
-        vu_job(&c, &v, 0, 1, &j);
+        vu_job(&c, &v, 0, 1, 0, &j);
         SimResult fast, cyc;
         MpErr e = {0};
         assert_int_equal(vu_run(&c, &j, FID_FAST, &fast, &e), MP_OK);
@@ -119,7 +120,7 @@ static void first_principles(void **state)
     c.out_format = 1 + (int)f;
     VecRow v = {.kind = VK_RMSNORM, .rows = 1, .width = 64, .count = 1};
     VecJob j;
-    vu_job(&c, &v, 0, 1, &j);
+    vu_job(&c, &v, 0, 1, 0, &j);
     assert_int_equal(vu_sync_cycles(&c), 4 * 11 + 11);
     SimResult r;
     MpErr e = {0};
@@ -134,29 +135,29 @@ static void first_principles(void **state)
     /* a causal softmax of 4 query rows over 4 keys holds 1 + 2 + 3 + 4 elements */
     VecRow s = {.kind = VK_SOFTMAX, .rows = 4, .width = 4, .count = 1, .causal = 1};
     assert_int_equal(wl_vec_elems(&s), 10);
-    vu_job(&c, &s, 0, 1, &j);
+    vu_job(&c, &s, 0, 1, 0, &j);
     assert_int_equal(vu_run(&c, &j, FID_FAST, &r, &e), MP_OK);
     assert_int_equal(r.ev.vec_ops[VC_EXP], 10);
     /* per-layer parts: 32 layers of one row each cost 32 x one row's job, fill and drain each time */
     VecRow n1 = {.kind = VK_RMSNORM, .rows = 1, .width = 64, .count = 1, .serial = 1};
     VecRow n32 = {.kind = VK_RMSNORM, .rows = 1, .width = 64, .count = 32, .serial = 32};
     SimResult one;
-    vu_job(&c, &n1, 0, 1, &j);
+    vu_job(&c, &n1, 0, 1, 0, &j);
     assert_int_equal(vu_run(&c, &j, FID_FAST, &one, &e), MP_OK);
-    vu_job(&c, &n32, 0, 1, &j);
+    vu_job(&c, &n32, 0, 1, 0, &j);
     assert_int_equal(vu_run(&c, &j, FID_FAST, &r, &e), MP_OK);
     assert_int_equal(r.ev.cycles, 32 * one.ev.cycles);
     assert_int_equal(r.ev.dram_read_bits, 32 * one.ev.dram_read_bits);
     /* a row larger than half the buffer (1 KiB: 512 B halves) reads its inputs once per pass */
     c.vec_buf_kib = 1;
     VecRow big = {.kind = VK_RMSNORM, .rows = 1, .width = 4096, .count = 1, .serial = 1};
-    vu_job(&c, &big, 0, 1, &j);
+    vu_job(&c, &big, 0, 1, 0, &j);
     assert_int_equal(vu_run(&c, &j, FID_FAST, &r, &e), MP_OK);
     assert_int_equal(r.ev.dram_read_bits, 2 * 4096 * 16); /* rmsnorm: 2 passes */
     assert_int_equal(r.ev.dram_write_bits, 4096 * 16);
     c.vec_buf_kib = 64;
     /* fused: the scores never touch DRAM */
-    vu_job(&c, &s, 1, 1, &j);
+    vu_job(&c, &s, 1, 1, 0, &j);
     assert_int_equal(vu_run(&c, &j, FID_FAST, &r, &e), MP_OK);
     assert_int_equal(r.ev.dram_read_bits + r.ev.dram_write_bits, 0);
 }

@@ -22,7 +22,7 @@ const VecKind vec_kinds[VK_COUNT] = {
     [VK_SOFTMAX] = {"softmax", {2, 1, 1, 0, 0, 0, 1}, {0, 0, 0, 1, 0, 0, 0}, 3, 2, {0, 0, 0, 1}, {0, 0, 0, 1},
                     "softmax of a score row under the causal mask: max, exp and sum, normalize"},
     /* per key block of a row: max, s * scale - m, exp, sum; row (per block): exp(m_old - m), l update */
-    [VK_SOFTMAX_ONLINE] = {"softmax-online", {1, 1, 1, 0, 0, 0, 1}, {2, 1, 1, 0, 0, 0, 0}, 2, 1, {0}, {0},
+    [VK_SOFTMAX_ONLINE] = {"softmax-online", {1, 1, 1, 0, 0, 0, 1}, {2, 1, 1, 0, 0, 0, 0}, 2, 1, {0, 0, 0, 1}, {0, 0, 0, 1},
                            "fused attention: running max and sum over a key block of S (S stays on chip)"},
     [VK_ATTN_RESCALE] = {"attn-rescale", {1, 0, 0, 0, 0, 0, 0}, {0}, 1, 0, {0}, {0},
                          "fused attention: O times exp(m_old - m_new) per key block, O / l at the end"},
