@@ -361,102 +361,272 @@ static void run_skip(const Ctx *x, TileRun *run, TileIter *ti, const Tile *t, in
  * buffer (ce_s), the loads of step s+1 when step s starts computing (cs_s, double-buffered) but
  * never before the previous step's store is queued: issue = max(cs_s, ce_{s-1}). Without double
  * buffering everything is sequential: the loads of s+1 are queued when the store of s is done. */
-/* The fast engine's state at an instance boundary, for periodic extrapolation (below). */
+typedef struct FastEng {
+    int64_t chan, ce_prev, store_end[2], last_end, busy_end, lend;
+    int64_t block; /* output blocks begun so far, minus one */
+    ArrayPipe ap;
+} FastEng;
+
+/* The fast engine's state at a step or instance boundary, for periodic extrapolation (below). */
+#define FAST_T 11
 typedef struct FastState {
-    int64_t t[11];     /* every time of the state; -1 = not yet set (pre_end: none) */
-    int64_t block;
+    int64_t t[FAST_T]; /* every time of the state; -1 = not yet set (pre_end: none) */
+    int64_t block, inst;
     SimResult r;       /* what has been counted so far */
 } FastState;
 
-/* True if the last three snapshots (period p apart) show a uniform shift: every time moved by the
- * same d > 0 twice, every count by the same amount twice, and the output-block parity repeats. */
-static int periodic(const FastState *a, const FastState *b, const FastState *c, int64_t *d)
+/* The state's times, in FastState.t order (shadow_free is WS's, pre_end OS's: the other is unused) */
+static void fast_times(const Ctx *x, FastEng *f, int64_t *tv[FAST_T])
 {
-    *d = c->t[0] - b->t[0];
-    if (*d <= 0 || b->t[0] - a->t[0] != *d || (c->block - b->block) % 2 != 0 ||
-        c->block - b->block != b->block - a->block)
-        return 0;
-    for (int i = 0; i < 11; i++) {
-        if ((a->t[i] < 0) != (c->t[i] < 0) || (b->t[i] < 0) != (c->t[i] < 0))
-            return 0;
-        if (c->t[i] >= 0 && (c->t[i] - b->t[i] != *d || b->t[i] - a->t[i] != *d))
-            return 0;
-    }
-    const int64_t *ea = (const int64_t *)&a->r.ev, *eb = (const int64_t *)&b->r.ev, *ec = (const int64_t *)&c->r.ev;
-    for (size_t i = 0; i < sizeof a->r.ev / sizeof(int64_t); i++)
+    const int os = x->c->dataflow == DATAFLOW_OS;
+    int64_t *v[FAST_T] = {&f->chan,        &f->ce_prev,     &f->store_end[0], &f->store_end[1],
+                          &f->last_end,    &f->busy_end,    &f->ap.acc_free,  &f->ap.drain_free,
+                          os ? NULL : &f->ap.shadow_free,  os ? &f->ap.pre_end : NULL, &f->lend};
+    memcpy(tv, v, sizeof v);
+}
+
+static void fast_snap(const Ctx *x, FastEng *f, int64_t inst, const SimResult *r, FastState *s)
+{
+    int64_t *tv[FAST_T];
+    fast_times(x, f, tv);
+    for (int i = 0; i < FAST_T; i++)
+        s->t[i] = tv[i] ? *tv[i] : -1;
+    s->block = f->block;
+    s->inst = inst;
+    s->r = *r;
+}
+
+/* True if every count moved by the same amount from a to b as from b to c. */
+static int same_delta(const SimResult *a, const SimResult *b, const SimResult *c)
+{
+    const int64_t *ea = (const int64_t *)&a->ev, *eb = (const int64_t *)&b->ev, *ec = (const int64_t *)&c->ev;
+    for (size_t i = 0; i < sizeof a->ev / sizeof(int64_t); i++)
         if (ec[i] - eb[i] != eb[i] - ea[i])
             return 0;
     for (int i = 0; i < SIM_RES_COUNT; i++)
-        if (c->r.res[i] - b->r.res[i] != b->r.res[i] - a->r.res[i])
+        if (c->res[i] - b->res[i] != b->res[i] - a->res[i])
             return 0;
-    return c->r.stream - b->r.stream == b->r.stream - a->r.stream && c->r.tiles - b->r.tiles == b->r.tiles - a->r.tiles;
+    return c->stream - b->stream == b->stream - a->stream && c->tiles - b->tiles == b->tiles - a->tiles;
+}
+
+/* True if b's times are a's moved by one d > 0 (*d), with the same unset ones. */
+static int shifted(const FastState *a, const FastState *b, int64_t *d)
+{
+    *d = b->t[6] - a->t[6]; /* acc_free: always set */
+    if (*d <= 0)
+        return 0;
+    for (int i = 0; i < FAST_T; i++) {
+        if ((a->t[i] < 0) != (b->t[i] < 0))
+            return 0;
+        if (b->t[i] >= 0 && b->t[i] - a->t[i] != *d)
+            return 0;
+    }
+    return 1;
+}
+
+/* True if the last three snapshots (p instances apart) show a uniform shift: every time moved by
+ * the same d > 0 twice, every count by the same amount twice, and the output-block parity repeats. */
+static int periodic(const FastState *a, const FastState *b, const FastState *c, int64_t p, int64_t *d)
+{
+    int64_t d2;
+    if (c->inst - b->inst != p || b->inst - a->inst != p || (c->block - b->block) % 2 != 0 ||
+        c->block - b->block != b->block - a->block)
+        return 0;
+    if (!shifted(a, b, d) || !shifted(b, c, &d2) || d2 != *d)
+        return 0;
+    return same_delta(&a->r, &b->r, &c->r);
+}
+
+/* Move the state and the counts on by n periods of (d, the counts from a to b). */
+static void fast_advance(const Ctx *x, FastEng *f, SimResult *r, const FastState *a, const FastState *b, int64_t d,
+                         int64_t n)
+{
+    const int64_t *ea = (const int64_t *)&a->r.ev, *eb = (const int64_t *)&b->r.ev;
+    int64_t *er = (int64_t *)&r->ev;
+    for (size_t i = 0; i < sizeof r->ev / sizeof(int64_t); i++)
+        er[i] += n * (eb[i] - ea[i]);
+    for (int i = 0; i < SIM_RES_COUNT; i++)
+        r->res[i] += n * (b->r.res[i] - a->r.res[i]);
+    r->stream += n * (b->r.stream - a->r.stream);
+    r->tiles += n * (b->r.tiles - a->r.tiles);
+    int64_t *tv[FAST_T];
+    fast_times(x, f, tv);
+    for (int i = 0; i < FAST_T; i++)
+        if (tv[i] && *tv[i] >= 0)
+            *tv[i] += n * d;
+    f->block += n * (b->block - a->block);
+}
+
+/* Step-level periodic jumps (fast fidelity only). A step's work depends on the state and on the
+ * step and the one after it, through their shapes, K position and flags (step_key) and whether the
+ * next step's first tile continues the last one's outputs (step_link); never on where the block
+ * lies otherwise. The recurrence is max-plus homogeneous: if the state at step s is the state at
+ * step s-q moved by a uniform d (every time +d, the same unset ones, the output-block slots taken
+ * relative to the current block's parity) and the steps from s on repeat those from s-q (keys and
+ * links compared one by one, so a causal mask's diagonal stops it), every further period moves the
+ * state by d again and adds the same counts. The engine then jumps the whole periods at once; the
+ * rest runs. Candidate distances q: an output block's K steps and a row of output blocks. */
+static int step_key(const MapStep *a, const MapStep *b)
+{
+    return a->k0 == b->k0 && a->mb == b->mb && a->nb == b->nb && a->kb == b->kb && a->load_w == b->load_w &&
+           a->load_x == b->load_x && a->first_k == b->first_k && a->last_k == b->last_k;
+}
+
+/* next_tile's `same` across steps: the first tile of nx has the outputs of the last tile of st */
+static int step_link(const Ctx *x, const MapStep *st, const MapStep *nx)
+{
+    int64_t m0 = st->m0, n0 = st->n0 + (cdiv(st->nb, x->en) - 1) * x->en;
+    if (x->c->dataflow == DATAFLOW_OS)
+        m0 += (cdiv(st->mb, x->em) - 1) * x->em;
+    return nx->m0 == m0 && nx->n0 == n0;
+}
+
+typedef struct StepSnap {
+    int valid;
+    int64_t s;      /* the step's index                            */
+    FastState f;    /* the state before it, slots parity-relative  */
+    MapStep st;     /* the step                                    */
+    StepIt si;      /* the iterator after it                       */
+} StepSnap;
+
+/* parity-relative output slots: t[2] the current block's, t[3] the other */
+static void slots_relative(FastState *f)
+{
+    if (f->block & 1) {
+        int64_t t = f->t[2];
+        f->t[2] = f->t[3];
+        f->t[3] = t;
+    }
+}
+
+/* Try a jump from step s (state now; st the step, *si the iterator after it) against snapshot a.
+ * Returns the periods jumped (0: none) and moves everything on. */
+static int64_t step_jump(const Ctx *x, const StepSnap *a, int64_t s, FastEng *f, SimResult *r, MapStep *st,
+                         StepIt *si)
+{
+    const int64_t q = s - a->s;
+    if (q <= 0 || a->f.block < 1) /* the slot rule (block >= 2) must hold throughout */
+        return 0;
+    FastState b;
+    fast_snap(x, f, si->inst, r, &b);
+    slots_relative(&b);
+    int64_t d;
+    if (!shifted(&a->f, &b, &d))
+        return 0;
+    /* how many whole periods of steps repeat: step s+j against step s+j-q */
+    MapStep pa = a->st, pb = *st, na, nb;
+    StepIt ia = a->si, ib = *si, jb = ib;
+    MapStep tb = pb;
+    int64_t j = 0, n = 0;
+    for (;;) {
+        if (!step_key(&pa, &pb))
+            break;
+        if (j > 0 && j % q == 0) {
+            n = j / q;
+            tb = pb;
+            jb = ib;
+        }
+        if (!inst_next_step(x, &ib, &nb))
+            break;
+        if (!inst_next_step(x, &ia, &na) || step_link(x, &pa, &na) != step_link(x, &pb, &nb))
+            break;
+        pa = na;
+        pb = nb;
+        j++;
+    }
+    if (n == 0)
+        return 0;
+    const int64_t db = b.block - a->f.block;
+    fast_advance(x, f, r, &a->f, &b, d, n);
+    if ((n * db) & 1) { /* the current block's slot changed parity */
+        int64_t t = f->store_end[0];
+        f->store_end[0] = f->store_end[1];
+        f->store_end[1] = t;
+    }
+    *st = tb;
+    *si = jb;
+    return n;
 }
 
 /* Instances back to back: once the state at three instance boundaries, p = 1 or 2 instances
  * apart, shows the same uniform shift d (every time +d, every count +E), every later period does
  * the same (the recurrence is max-plus homogeneous and every instance's inputs are alike): the
  * engine jumps whole periods, leaving the last instance(s) to run. */
+#define STEP_CANDS 2
 static int engine_fast(const Ctx *x, SimResult *r)
 {
     SimEvents *ev = &r->ev;
-    int64_t chan = 0, ce_prev = 0, store_end[2] = {-1, -1}, block = -1, last_end = 0, busy_end = 0;
+    FastEng f = {0, 0, {-1, -1}, 0, 0, 0, -1, ARRAY_PIPE_IDLE};
     StepIt si = {0, 0};
-    ArrayPipe ap = ARRAY_PIPE_IDLE;
     MapStep st, next;
     int have = inst_next_step(x, &si, &st);
     int64_t wb, xb;
     step_load_bits(x, &st, &wb, &xb);
-    int64_t lend = xfer(x, &chan, 0, wb);
-    lend = max64(lend, xfer(x, &chan, 0, xb));
+    f.lend = xfer(x, &f.chan, 0, wb);
+    f.lend = max64(f.lend, xfer(x, &f.chan, 0, xb));
     count_transfers(x, r, &st, wb, xb, 0);
     FastState snap[5];
     int nsnap = 0, jumped = 0;
     int64_t cur_inst = 0;
+    /* step-level candidates: an output block's K steps, a row of output blocks */
+    const int64_t nk = cdiv(x->p.k, x->mp.bk),
+                  inner = x->mp.order == ORDER_MN ? cdiv(x->p.n, x->mp.bn) : cdiv(x->p.m, x->mp.bm);
+    const int64_t cand[STEP_CANDS] = {nk, nk * inner};
+    StepSnap ss[STEP_CANDS] = {{0}};
+    int64_t s = 0; /* the step's index in the schedule */
     while (have) {
-        if (si.inst != cur_inst || (cur_inst == 0 && nsnap == 0)) {
+        if (si.inst != cur_inst || (cur_inst == 0 && nsnap == 0 && s == 0)) {
             /* an instance boundary: snapshot, and jump whole periods once they repeat */
             cur_inst = si.inst;
-            const int os = x->c->dataflow == DATAFLOW_OS; /* shadow_free is WS's, pre_end OS's */
-            FastState f = {{chan, ce_prev, store_end[0], store_end[1], last_end, busy_end, ap.acc_free, ap.drain_free,
-                            os ? -1 : ap.shadow_free, os ? ap.pre_end : -1, lend},
-                           block,
-                           *r};
+            FastState fs;
+            fast_snap(x, &f, si.inst, r, &fs);
             if (nsnap == 5)
                 memmove(snap, snap + 1, 4 * sizeof *snap);
-            snap[nsnap < 5 ? nsnap++ : 4] = f;
+            snap[nsnap < 5 ? nsnap++ : 4] = fs;
             for (int p = 1; p <= 2 && !jumped; p++) {
                 int64_t d;
-                if (nsnap < 2 * p + 1 || !periodic(&snap[nsnap - 1 - 2 * p], &snap[nsnap - 1 - p], &snap[nsnap - 1], &d))
+                if (nsnap < 2 * p + 1 ||
+                    !periodic(&snap[nsnap - 1 - 2 * p], &snap[nsnap - 1 - p], &snap[nsnap - 1], p, &d))
                     continue;
                 const int64_t left = instances(x) - si.inst, periods = (left - 1) / p;
                 if (periods <= 0)
                     continue;
                 const FastState *b = &snap[nsnap - 1 - p], *c = &snap[nsnap - 1];
-                const int64_t *eb = (const int64_t *)&b->r.ev, *ec = (const int64_t *)&c->r.ev;
-                int64_t *er = (int64_t *)&r->ev;
-                for (size_t i = 0; i < sizeof r->ev / sizeof(int64_t); i++)
-                    er[i] += periods * (ec[i] - eb[i]);
-                for (int i = 0; i < SIM_RES_COUNT; i++)
-                    r->res[i] += periods * (c->r.res[i] - b->r.res[i]);
-                r->stream += periods * (c->r.stream - b->r.stream);
-                r->tiles += periods * (c->r.tiles - b->r.tiles);
-                int64_t *tv[11] = {&chan, &ce_prev, &store_end[0], &store_end[1], &last_end, &busy_end, &ap.acc_free,
-                                   &ap.drain_free, &ap.shadow_free, &ap.pre_end, &lend};
-                for (int i = 0; i < 11; i++)
-                    if (c->t[i] >= 0)
-                        *tv[i] += periods * d;
-                block += periods * (c->block - b->block);
+                fast_advance(x, &f, r, b, c, d, periods);
                 si.inst += periods * p;
                 cur_inst = si.inst;
                 jumped = 1;
+                for (int i = 0; i < STEP_CANDS; i++)
+                    ss[i].valid = 0; /* the step index no longer counts the steps run */
             }
+        }
+        /* step-level jumps, then a snapshot where a candidate's period begins */
+        for (int i = 0; i < STEP_CANDS; i++) {
+            if (!ss[i].valid || s % cand[i] != 0)
+                continue;
+            const int64_t q = s - ss[i].s, n = step_jump(x, &ss[i], s, &f, r, &st, &si);
+            if (n > 0) {
+                s += n * q;
+                cur_inst = si.inst;
+                nsnap = 0; /* instance boundaries were passed over */
+            }
+        }
+        for (int i = 0; i < STEP_CANDS; i++) {
+            if (s % cand[i] != 0)
+                continue;
+            ss[i].valid = 1;
+            ss[i].s = s;
+            fast_snap(x, &f, si.inst, r, &ss[i].f);
+            slots_relative(&ss[i].f);
+            ss[i].st = st;
+            ss[i].si = si;
         }
         int have_next = inst_next_step(x, &si, &next);
         if (st.first_k)
-            block++;
-        int64_t ready = lend;
-        if (x->c->double_buffer && st.first_k && block >= 2)
-            ready = max64(ready, store_end[block % 2]); /* the output block's slot is free */
+            f.block++;
+        int64_t ready = f.lend;
+        if (x->c->double_buffer && st.first_k && f.block >= 2)
+            ready = max64(ready, f.store_end[f.block % 2]); /* the output block's slot is free */
         int64_t nwb = 0, nxb = 0, nl = 0;
         if (have_next)
             step_load_bits(x, &next, &nwb, &nxb);
@@ -467,43 +637,44 @@ static int engine_fast(const Ctx *x, SimResult *r)
             const TilePhases ph = pe_tile_phases(x->c, &x->pt, &t);
             NextTile nx;
             const int more = next_tile(x, &ti, &t, have_next ? &next : NULL, &nx);
-            const int64_t start = pe_pipe_tile(x->c, &ap, &ph, ready, more ? &nx : NULL);
+            const int64_t start = pe_pipe_tile(x->c, &f.ap, &ph, ready, more ? &nx : NULL);
             if (first && have_next && x->c->double_buffer) { /* prefetch the next step */
-                const int64_t issue = max64(start, ce_prev);
-                nl = xfer(x, &chan, issue, nwb);
-                nl = max64(nl, xfer(x, &chan, issue, nxb));
+                const int64_t issue = max64(start, f.ce_prev);
+                nl = xfer(x, &f.chan, issue, nwb);
+                nl = max64(nl, xfer(x, &f.chan, issue, nxb));
                 count_transfers(x, r, &next, nwb, nxb, 0);
             }
             /* the array is busy from the tile's start to the end of its last phase */
-            const int64_t busy = max64(0, ap.drain_free - max64(start, busy_end));
+            const int64_t busy = max64(0, f.ap.drain_free - max64(start, f.busy_end));
             ev->compute_cycles += busy;
-            busy_end = max64(busy_end, ap.drain_free);
+            f.busy_end = max64(f.busy_end, f.ap.drain_free);
             ev->pe_busy += (int64_t)t.tm * t.tn * cdiv(t.tk, x->pt.lanes) * x->pt.step_cycles;
             tile_events(x, &t, ev, r);
             r->tiles++;
             if (!first)
-                run_skip(x, &run, &ti, &t, start, ready, busy, &ap, &busy_end, r);
+                run_skip(x, &run, &ti, &t, start, ready, busy, &f.ap, &f.busy_end, r);
         }
-        const int64_t ce = ap.drain_free; /* the step's outputs are in the output buffer */
+        const int64_t ce = f.ap.drain_free; /* the step's outputs are in the output buffer */
         int64_t yb = step_store_bits(x, &st), after = ce;
         if (yb) {
-            after = xfer(x, &chan, ce, yb);
+            after = xfer(x, &f.chan, ce, yb);
             count_transfers(x, r, &st, 0, 0, yb);
         }
         if (st.last_k) /* the slot frees when the store ends (y_onchip: when the outputs are in) */
-            store_end[block % 2] = after;
-        last_end = max64(last_end, after);
+            f.store_end[f.block % 2] = after;
+        f.last_end = max64(f.last_end, after);
         if (have_next && !x->c->double_buffer) {
-            nl = xfer(x, &chan, after, nwb);
-            nl = max64(nl, xfer(x, &chan, after, nxb));
+            nl = xfer(x, &f.chan, after, nwb);
+            nl = max64(nl, xfer(x, &f.chan, after, nxb));
             count_transfers(x, r, &next, nwb, nxb, 0);
         }
-        ce_prev = ce;
-        lend = nl;
+        f.ce_prev = ce;
+        f.lend = nl;
         st = next;
         have = have_next;
+        s++;
     }
-    ev->cycles = max64(last_end, ap.drain_free);
+    ev->cycles = max64(f.last_end, f.ap.drain_free);
     return MP_OK;
 }
 
