@@ -501,6 +501,12 @@ static void slots_relative(FastState *f)
 
 /* Try a jump from step s (state now; st the step, *si the iterator after it) against snapshot a.
  * Returns the periods jumped (0: none) and moves everything on. */
+/* Step-level jumps taken on this thread (tests/test_engine.c reads it to see that its long GEMMs
+ * take them; nothing else does). */
+extern _Thread_local int64_t sim_fast_step_jumps;
+_Thread_local int64_t sim_fast_step_jumps;
+
+#define STEP_WINDOW_MAX ((int64_t)1 << 20)
 static int64_t step_jump(const Ctx *x, const StepSnap *a, int64_t s, FastEng *f, SimResult *r, MapStep *st,
                          StepIt *si)
 {
@@ -513,27 +519,36 @@ static int64_t step_jump(const Ctx *x, const StepSnap *a, int64_t s, FastEng *f,
     int64_t d;
     if (!shifted(&a->f, &b, &d))
         return 0;
-    /* how many whole periods of steps repeat: step s+j against step s+j-q */
-    MapStep pa = a->st, pb = *st, na, nb;
-    StepIt ia = a->si, ib = *si, jb = ib;
-    MapStep tb = pb;
-    int64_t j = 0, n = 0;
-    for (;;) {
-        if (!step_key(&pa, &pb))
+    /* how many whole periods of steps repeat: step s+j against step s+j-q, which is (by induction)
+     * step s+(j mod q)-q of the window [s-q, s] (regenerated once from the snapshot's iterator) */
+    if (q > STEP_WINDOW_MAX)
+        return 0;
+    MapStep *win = mp_malloc((size_t)(q + 1) * sizeof *win);
+    if (!win)
+        return 0; /* no jump: the steps simply run */
+    win[0] = a->st;
+    StepIt ia = a->si;
+    for (int64_t j = 1; j <= q; j++)
+        if (!inst_next_step(x, &ia, &win[j])) {
+            mp_free(win);
+            return 0;
+        }
+    MapStep pb = *st, nb, tb = pb;
+    StepIt ib = *si, jb = ib;
+    int64_t n = 0;
+    for (int64_t j = 0, w = 0;; j++, w = w + 1 == q ? 0 : w + 1) {
+        if (!step_key(&win[w], &pb))
             break;
-        if (j > 0 && j % q == 0) {
+        if (j > 0 && w == 0) {
             n = j / q;
             tb = pb;
             jb = ib;
         }
-        if (!inst_next_step(x, &ib, &nb))
+        if (!inst_next_step(x, &ib, &nb) || step_link(x, &win[w], &win[w + 1]) != step_link(x, &pb, &nb))
             break;
-        if (!inst_next_step(x, &ia, &na) || step_link(x, &pa, &na) != step_link(x, &pb, &nb))
-            break;
-        pa = na;
         pb = nb;
-        j++;
     }
+    mp_free(win);
     if (n == 0)
         return 0;
     const int64_t db = b.block - a->f.block;
@@ -606,9 +621,12 @@ static int engine_fast(const Ctx *x, SimResult *r)
                 continue;
             const int64_t q = s - ss[i].s, n = step_jump(x, &ss[i], s, &f, r, &st, &si);
             if (n > 0) {
+                sim_fast_step_jumps++;
                 s += n * q;
-                cur_inst = si.inst;
-                nsnap = 0; /* instance boundaries were passed over */
+                if (si.inst != cur_inst) {
+                    cur_inst = si.inst;
+                    nsnap = 0; /* instance boundaries were passed over */
+                }
             }
         }
         for (int i = 0; i < STEP_CANDS; i++) {
