@@ -298,6 +298,69 @@ static int same_shape(const Tile *a, const Tile *b)
            a->last_k == b->last_k && a->trans == b->trans;
 }
 
+/* The iterator's two loop extents: OS token-edge tiles (outer) and channel-edge tiles (inner); WS
+ * channel-edge tiles (outer) and K passes (inner). */
+static void tile_iter_extents(const TileIter *it, int64_t *na, int64_t *nb)
+{
+    const Ctx *x = it->x;
+    const MapStep *st = it->st;
+    if (x->c->dataflow == DATAFLOW_OS) {
+        *na = cdiv(st->mb, x->em);
+        *nb = cdiv(st->nb, x->en);
+    } else {
+        *na = cdiv(st->nb, x->en);
+        *nb = cdiv(st->kb, (int64_t)x->ek * x->pt.lanes);
+    }
+}
+
+/* Skip n tiles (there are at least n left). */
+static void tile_iter_advance(TileIter *it, int64_t n)
+{
+    int64_t na, nb;
+    tile_iter_extents(it, &na, &nb);
+    const int64_t i = it->a * nb + it->b + n;
+    it->a = i / nb;
+    it->b = i % nb;
+}
+
+/* How many tiles from the iterator's position on have the shape `key` (same_shape), in a row, in
+ * closed form: walking them with tile_next gives the same. OS: every tile of a step has its K range
+ * and flags; a tile's tm differs only in the last token-edge row (a partial tile) and its tn only
+ * in the last channel-edge column, so a run ends inside a row at a partial last column, else runs
+ * over whole rows while tm stays. WS: consecutive tiles differ in k0 unless the step has one K
+ * pass; then only the last channel tile's tn differs. */
+static int64_t tile_run_len(const TileIter *it, const Tile *key)
+{
+    const Ctx *x = it->x;
+    const MapStep *st = it->st;
+    int64_t na, nb;
+    tile_iter_extents(it, &na, &nb);
+    if (it->a >= na)
+        return 0;
+    if (x->c->dataflow == DATAFLOW_OS) {
+        if (key->tk != st->kb || key->k0 != st->k0 || key->first_k != st->first_k || key->last_k != st->last_k ||
+            key->trans != x->mp.trans)
+            return 0;
+        const int64_t tm_a = min64(x->em, st->mb - it->a * x->em), tm_last = st->mb - (na - 1) * x->em;
+        const int64_t tn_b = min64(x->en, st->nb - it->b * x->en), tn_last = st->nb - (nb - 1) * x->en;
+        if (tm_a != key->tm || tn_b != key->tn)
+            return 0;
+        const int64_t endb = tn_last == key->tn ? nb : nb - 1; /* columns [b, endb) match */
+        if (endb < nb)
+            return endb - it->b;
+        const int64_t enda = tm_last == key->tm ? na : na - 1; /* rows [a, enda) match */
+        return (nb - it->b) + (enda - it->a - 1) * nb;
+    }
+    if (nb != 1)
+        return 0; /* the next tile is another K pass (or the first pass after the last): another k0 */
+    const int64_t tn_a = min64(x->en, st->nb - it->a * x->en), tn_last = st->nb - (na - 1) * x->en;
+    if (key->tm != st->mb || key->tn != tn_a || key->tk != st->kb || key->k0 != st->k0 ||
+        key->first_k != st->first_k || key->last_k != st->last_k || key->trans != x->mp.trans)
+        return 0;
+    const int64_t enda = tn_last == key->tn ? na : na - 1;
+    return enda - it->a;
+}
+
 static void run_skip(const Ctx *x, TileRun *run, TileIter *ti, const Tile *t, int64_t start, int64_t ready,
                      int64_t busy, ArrayPipe *ap, int64_t *busy_end, SimResult *r)
 {
@@ -324,15 +387,7 @@ static void run_skip(const Ctx *x, TileRun *run, TileIter *ti, const Tile *t, in
     if ((a->pre_end < 0) != (b->pre_end < 0) || (b->pre_end >= 0 && b->pre_end - a->pre_end != d))
         return;
     /* how many identical tiles follow; all but the last are skipped */
-    TileIter peek = *ti;
-    Tile u;
-    int64_t k = 0;
-    while (tile_next(&peek, &u)) {
-        u.m0 = u.n0 = 0;
-        if (!same_shape(&u, &key))
-            break;
-        k++;
-    }
+    const int64_t k = tile_run_len(ti, &key);
     const int64_t skip = k - 1;
     if (skip <= 0)
         return;
@@ -352,8 +407,7 @@ static void run_skip(const Ctx *x, TileRun *run, TileIter *ti, const Tile *t, in
     if (ap->pre_end >= 0)
         ap->pre_end += skip * d;
     *busy_end += skip * d;
-    for (int64_t i = 0; i < skip; i++)
-        tile_next(ti, &u);
+    tile_iter_advance(ti, skip);
     run->n = 0; /* the state history no longer holds consecutive tiles */
 }
 
