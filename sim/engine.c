@@ -117,7 +117,8 @@ static int tile_next(TileIter *it, Tile *t)
 /* The tile after `cur` in schedule order, as its preload needs it (sim/petime.h, NextTile): *it is
  * the iterator of cur's step (copied, not advanced); next_step the following step or NULL. Returns
  * 0 when cur is the GEMM's last tile. */
-static int next_tile(const Ctx *x, const TileIter *it, const Tile *cur, const MapStep *next_step, NextTile *nx)
+static int next_tile(const Ctx *x, const TileIter *it, const Tile *cur, const MapStep *next_step, NextTile *nx,
+                     TilePhases *ph)
 {
     TileIter a = *it, b;
     Tile t;
@@ -128,7 +129,10 @@ static int next_tile(const Ctx *x, const TileIter *it, const Tile *cur, const Ma
     }
     if (!have)
         return 0;
-    nx->load = pe_tile_phases(x->c, &x->pt, &t).load;
+    const TilePhases p = pe_tile_phases(x->c, &x->pt, &t);
+    if (ph) /* the next tile's phases, for a caller that places it next (fast fidelity) */
+        *ph = p;
+    nx->load = p.load;
     nx->same = t.m0 == cur->m0 && t.n0 == cur->n0;
     return 1;
 }
@@ -578,15 +582,22 @@ static int64_t step_jump(const Ctx *x, const StepSnap *a, int64_t s, FastEng *f,
     if (q > STEP_WINDOW_MAX)
         return 0;
     MapStep *win = mp_malloc((size_t)(q + 1) * sizeof *win);
-    if (!win)
+    unsigned char *link = mp_malloc((size_t)q);
+    if (!win || !link) {
+        mp_free(win);
+        mp_free(link);
         return 0; /* no jump: the steps simply run */
+    }
     win[0] = a->st;
     StepIt ia = a->si;
-    for (int64_t j = 1; j <= q; j++)
+    for (int64_t j = 1; j <= q; j++) {
         if (!inst_next_step(x, &ia, &win[j])) {
             mp_free(win);
+            mp_free(link);
             return 0;
         }
+        link[j - 1] = (unsigned char)step_link(x, &win[j - 1], &win[j]);
+    }
     MapStep pb = *st, nb, tb = pb;
     StepIt ib = *si, jb = ib;
     int64_t n = 0;
@@ -598,11 +609,12 @@ static int64_t step_jump(const Ctx *x, const StepSnap *a, int64_t s, FastEng *f,
             tb = pb;
             jb = ib;
         }
-        if (!inst_next_step(x, &ib, &nb) || step_link(x, &win[w], &win[w + 1]) != step_link(x, &pb, &nb))
+        if (!inst_next_step(x, &ib, &nb) || link[w] != step_link(x, &pb, &nb))
             break;
         pb = nb;
     }
     mp_free(win);
+    mp_free(link);
     if (n == 0)
         return 0;
     const int64_t db = b.block - a->f.block;
@@ -643,6 +655,8 @@ static int engine_fast(const Ctx *x, SimResult *r)
     const int64_t cand[STEP_CANDS] = {nk, nk * inner};
     StepSnap ss[STEP_CANDS] = {{0}};
     int64_t s = 0; /* the step's index in the schedule */
+    TilePhases nph = {0, 0, 0};
+    int have_ph = 0; /* nph: the phases of the next tile to place */
     while (have) {
         if (si.inst != cur_inst || (cur_inst == 0 && nsnap == 0 && s == 0)) {
             /* an instance boundary: snapshot, and jump whole periods once they repeat */
@@ -665,6 +679,7 @@ static int engine_fast(const Ctx *x, SimResult *r)
                 si.inst += periods * p;
                 cur_inst = si.inst;
                 jumped = 1;
+                have_ph = 0;
                 for (int i = 0; i < STEP_CANDS; i++)
                     ss[i].valid = 0; /* the step index no longer counts the steps run */
             }
@@ -676,6 +691,7 @@ static int engine_fast(const Ctx *x, SimResult *r)
             const int64_t q = s - ss[i].s, n = step_jump(x, &ss[i], s, &f, r, &st, &si);
             if (n > 0) {
                 sim_fast_step_jumps++;
+                have_ph = 0;
                 s += n * q;
                 if (si.inst != cur_inst) {
                     cur_inst = si.inst;
@@ -706,9 +722,12 @@ static int engine_fast(const Ctx *x, SimResult *r)
         Tile t;
         TileRun run = {0};
         for (int first = 1; tile_next(&ti, &t); first = 0) {
-            const TilePhases ph = pe_tile_phases(x->c, &x->pt, &t);
+            /* the phases of this tile, as next_tile found them for the tile before (a skipped run's
+             * tiles all have the shape of the run's first: its successor's phases stay right) */
+            const TilePhases ph = have_ph ? nph : pe_tile_phases(x->c, &x->pt, &t);
             NextTile nx;
-            const int more = next_tile(x, &ti, &t, have_next ? &next : NULL, &nx);
+            const int more = next_tile(x, &ti, &t, have_next ? &next : NULL, &nx, &nph);
+            have_ph = more;
             const int64_t start = pe_pipe_tile(x->c, &f.ap, &ph, ready, more ? &nx : NULL);
             if (first && have_next && x->c->double_buffer) { /* prefetch the next step */
                 const int64_t issue = max64(start, f.ce_prev);
@@ -913,7 +932,7 @@ static int engine_cycle(const Ctx *x, ArrayData *data, SimResult *r, MpErr *e)
         while (more) {
             Tile cur = t;
             NextTile nx;
-            const int has_nx = next_tile(x, &ti, &cur, s + 1 < S ? &steps[s + 1] : NULL, &nx);
+            const int has_nx = next_tile(x, &ti, &cur, s + 1 < S ? &steps[s + 1] : NULL, &nx, NULL);
             more = tile_next(&ti, &t);
             TilePhases ph;
             int64_t busy;
