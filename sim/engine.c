@@ -27,6 +27,8 @@ typedef struct Ctx {
     int em, en, ek;     /* array edges the token, channel and (WS) K extents lie along */
     int64_t bw;         /* SRAM bits per cycle per buffer */
     int64_t dram_bw;    /* DRAM bits per cycle            */
+    int64_t kmod;       /* a tile's timing and events depend on k0 only modulo this (the weight group
+                         * when metadata, group dequant or the dequantizer's wait count groups; else 1) */
 } Ctx;
 
 void sim_map_problem(const ArchConfig *c, const SimGemm *g, MapProblem *p)
@@ -467,13 +469,16 @@ static int same_delta(const SimResult *a, const SimResult *b, const SimResult *c
     return c->stream - b->stream == b->stream - a->stream && c->tiles - b->tiles == b->tiles - a->tiles;
 }
 
-/* True if b's times are a's moved by one d > 0 (*d), with the same unset ones. */
-static int shifted(const FastState *a, const FastState *b, int64_t *d)
+/* True if b's times are a's moved by one d > 0 (*d), with the same unset ones; with `slots` 0 the
+ * output-block slots (t[2], t[3]) are left out. */
+static int shifted(const FastState *a, const FastState *b, int64_t *d, int slots)
 {
     *d = b->t[6] - a->t[6]; /* acc_free: always set */
     if (*d <= 0)
         return 0;
     for (int i = 0; i < FAST_T; i++) {
+        if (!slots && (i == 2 || i == 3))
+            continue;
         if ((a->t[i] < 0) != (b->t[i] < 0))
             return 0;
         if (b->t[i] >= 0 && b->t[i] - a->t[i] != *d)
@@ -490,14 +495,15 @@ static int periodic(const FastState *a, const FastState *b, const FastState *c, 
     if (c->inst - b->inst != p || b->inst - a->inst != p || (c->block - b->block) % 2 != 0 ||
         c->block - b->block != b->block - a->block)
         return 0;
-    if (!shifted(a, b, d) || !shifted(b, c, &d2) || d2 != *d)
+    if (!shifted(a, b, d, 1) || !shifted(b, c, &d2, 1) || d2 != *d)
         return 0;
     return same_delta(&a->r, &b->r, &c->r);
 }
 
-/* Move the state and the counts on by n periods of (d, the counts from a to b). */
+/* Move the state and the counts on by n periods of (d, the counts from a to b); with `slots` 0 the
+ * output-block slots stay (no period touches them). */
 static void fast_advance(const Ctx *x, FastEng *f, SimResult *r, const FastState *a, const FastState *b, int64_t d,
-                         int64_t n)
+                         int64_t n, int slots)
 {
     const int64_t *ea = (const int64_t *)&a->r.ev, *eb = (const int64_t *)&b->r.ev;
     int64_t *er = (int64_t *)&r->ev;
@@ -510,7 +516,7 @@ static void fast_advance(const Ctx *x, FastEng *f, SimResult *r, const FastState
     int64_t *tv[FAST_T];
     fast_times(x, f, tv);
     for (int i = 0; i < FAST_T; i++)
-        if (tv[i] && *tv[i] >= 0)
+        if (tv[i] && *tv[i] >= 0 && (slots || (i != 2 && i != 3)))
             *tv[i] += n * d;
     f->block += n * (b->block - a->block);
 }
@@ -524,9 +530,10 @@ static void fast_advance(const Ctx *x, FastEng *f, SimResult *r, const FastState
  * links compared one by one, so a causal mask's diagonal stops it), every further period moves the
  * state by d again and adds the same counts. The engine then jumps the whole periods at once; the
  * rest runs. Candidate distances q: an output block's K steps and a row of output blocks. */
-static int step_key(const MapStep *a, const MapStep *b)
+static int step_key(const Ctx *x, const MapStep *a, const MapStep *b)
 {
-    return a->k0 == b->k0 && a->mb == b->mb && a->nb == b->nb && a->kb == b->kb && a->load_w == b->load_w &&
+    return a->k0 % x->kmod == b->k0 % x->kmod && (a->k0 + a->kb == x->p.k) == (b->k0 + b->kb == x->p.k) &&
+           a->mb == b->mb && a->nb == b->nb && a->kb == b->kb && a->load_w == b->load_w &&
            a->load_x == b->load_x && a->first_k == b->first_k && a->last_k == b->last_k;
 }
 
@@ -569,13 +576,19 @@ static int64_t step_jump(const Ctx *x, const StepSnap *a, int64_t s, FastEng *f,
                          StepIt *si)
 {
     const int64_t q = s - a->s;
-    if (q <= 0 || a->f.block < 1) /* the slot rule (block >= 2) must hold throughout */
+    if (q <= 0)
         return 0;
     FastState b;
     fast_snap(x, f, si->inst, r, &b);
     slots_relative(&b);
+    const int64_t db = b.block - a->f.block;
+    if (db > 0 && a->f.block < 1) /* the slot rule (block >= 2) must hold at every first K step */
+        return 0;
+    /* the output-block slots are read at first K steps and written at last ones: in periods that
+     * have neither (a long K loop) they stay as they are, and need not move */
     int64_t d;
-    if (!shifted(&a->f, &b, &d))
+    const int slots = shifted(&a->f, &b, &d, 1);
+    if (!slots && (db != 0 || a->f.t[2] != b.t[2] || a->f.t[3] != b.t[3] || !shifted(&a->f, &b, &d, 0)))
         return 0;
     /* how many whole periods of steps repeat: step s+j against step s+j-q, which is (by induction)
      * step s+(j mod q)-q of the window [s-q, s] (regenerated once from the snapshot's iterator) */
@@ -597,12 +610,17 @@ static int64_t step_jump(const Ctx *x, const StepSnap *a, int64_t s, FastEng *f,
             return 0;
         }
         link[j - 1] = (unsigned char)step_link(x, &win[j - 1], &win[j]);
+        if (!slots && (win[j - 1].first_k || win[j - 1].last_k)) {
+            mp_free(win);
+            mp_free(link);
+            return 0;
+        }
     }
     MapStep pb = *st, nb, tb = pb;
     StepIt ib = *si, jb = ib;
     int64_t n = 0;
     for (int64_t j = 0, w = 0;; j++, w = w + 1 == q ? 0 : w + 1) {
-        if (!step_key(&win[w], &pb))
+        if (!step_key(x, &win[w], &pb))
             break;
         if (j > 0 && w == 0) {
             n = j / q;
@@ -617,8 +635,7 @@ static int64_t step_jump(const Ctx *x, const StepSnap *a, int64_t s, FastEng *f,
     mp_free(link);
     if (n == 0)
         return 0;
-    const int64_t db = b.block - a->f.block;
-    fast_advance(x, f, r, &a->f, &b, d, n);
+    fast_advance(x, f, r, &a->f, &b, d, n, slots);
     if ((n * db) & 1) { /* the current block's slot changed parity */
         int64_t t = f->store_end[0];
         f->store_end[0] = f->store_end[1];
@@ -633,7 +650,7 @@ static int64_t step_jump(const Ctx *x, const StepSnap *a, int64_t s, FastEng *f,
  * apart, shows the same uniform shift d (every time +d, every count +E), every later period does
  * the same (the recurrence is max-plus homogeneous and every instance's inputs are alike): the
  * engine jumps whole periods, leaving the last instance(s) to run. */
-#define STEP_CANDS 2
+#define STEP_CANDS 3
 static int engine_fast(const Ctx *x, SimResult *r)
 {
     SimEvents *ev = &r->ev;
@@ -649,10 +666,17 @@ static int engine_fast(const Ctx *x, SimResult *r)
     FastState snap[5];
     int nsnap = 0, jumped = 0;
     int64_t cur_inst = 0;
-    /* step-level candidates: an output block's K steps, a row of output blocks */
+    /* step-level candidates: K steps alike (their k0 classes repeat every kmod / gcd(kmod, bk)
+     * steps), an output block's K steps, a row of output blocks */
     const int64_t nk = cdiv(x->p.k, x->mp.bk),
                   inner = x->mp.order == ORDER_MN ? cdiv(x->p.n, x->mp.bn) : cdiv(x->p.m, x->mp.bm);
-    const int64_t cand[STEP_CANDS] = {nk, nk * inner};
+    int64_t ga = x->kmod, gb = x->mp.bk;
+    while (gb) {
+        const int64_t t = ga % gb;
+        ga = gb;
+        gb = t;
+    }
+    const int64_t cand[STEP_CANDS] = {x->kmod / ga, nk, nk * inner};
     StepSnap ss[STEP_CANDS] = {{0}};
     int64_t s = 0; /* the step's index in the schedule */
     TilePhases nph = {0, 0, 0};
@@ -675,7 +699,7 @@ static int engine_fast(const Ctx *x, SimResult *r)
                 if (periods <= 0)
                     continue;
                 const FastState *b = &snap[nsnap - 1 - p], *c = &snap[nsnap - 1];
-                fast_advance(x, &f, r, b, c, d, periods);
+                fast_advance(x, &f, r, b, c, d, periods, 1);
                 si.inst += periods * p;
                 cur_inst = si.inst;
                 jumped = 1;
@@ -1115,6 +1139,11 @@ int sim_gemm_mapped(const ArchConfig *c, const SimGemm *g, const Mapping *mp, Fi
     x.em = map_m_unit(&x.p, mp->trans);
     x.en = map_n_unit(&x.p, mp->trans);
     x.ek = mp->trans ? c->cols : c->rows;
+    /* tile_events (groups touched, groups ended) and dq_wait (sim/petime.c) see k0 through
+     * k0 / group_size and k0 % group_size differences only */
+    const int grouped = (!g->act_act && (x.pt.w_meta_bits || x.pt.group_dequant)) ||
+                        (x.pt.dq_busy > 0 && x.pt.group_dequant);
+    x.kmod = grouped && c->group_size > 0 ? c->group_size : 1;
     r->map = x.mp;
     rc = fid == FID_FAST ? engine_fast(&x, r) : engine_cycle(&x, data, r, e);
     if (rc)
