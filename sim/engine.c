@@ -627,7 +627,8 @@ static int64_t step_jump(const Ctx *x, const StepSnap *a, int64_t s, FastEng *f,
             tb = pb;
             jb = ib;
         }
-        if (!inst_next_step(x, &ib, &nb) || link[w] != step_link(x, &pb, &nb))
+        /* within the instance: the instance-level jump takes whole instances at once */
+        if (!inst_next_step(x, &ib, &nb) || ib.inst != si->inst || link[w] != step_link(x, &pb, &nb))
             break;
         pb = nb;
     }
