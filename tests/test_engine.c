@@ -219,7 +219,7 @@ static void long_fast_equals_cycle(void **state)
     (void)state;
     MpRng r;
     mp_rng_seed(&r, tu_seed("long_fast_equals_cycle", 19));
-    long n = 0, jumped = 0, causal = 0;
+    long n = 0, jumped = 0, causal = 0, steps = 0, most = 0;
     for (int kind = 0; kind < PE_KIND_COUNT; kind++)
         for (int df = 0; df < 2; df++)
             for (int trial = 0; trial < 6; trial++) {
@@ -268,9 +268,13 @@ static void long_fast_equals_cycle(void **state)
                 assert_int_equal(a.stream, b.stream);
                 jumped += jumps > 0;
                 causal += g.causal != MAP_CAUSAL_NONE && jumps > 0;
+                steps += (long)a.map.steps;
+                most = a.map.steps > most ? (long)a.map.steps : most;
                 n++;
             }
-    printf("# %ld long GEMMs: fast == cycle; %ld with step-level jumps (%ld causal)\n", n, jumped, causal);
+    printf("# %ld long GEMMs (%ld steps an instance on average, at most %ld): fast == cycle; %ld with step-level "
+           "jumps (%ld causal)\n",
+           n, n ? steps / n : 0, most, jumped, causal);
     assert_true(n >= 6 * 2 * PE_KIND_COUNT / 2);
     assert_true(jumped > n / 2 && causal > 0);
 }
