@@ -529,7 +529,9 @@ static void fast_advance(const Ctx *x, FastEng *f, SimResult *r, const FastState
  * relative to the current block's parity) and the steps from s on repeat those from s-q (keys and
  * links compared one by one, so a causal mask's diagonal stops it), every further period moves the
  * state by d again and adds the same counts. The engine then jumps the whole periods at once; the
- * rest runs. Candidate distances q: an output block's K steps and a row of output blocks. */
+ * rest runs, and so do steps of another instance (the instance-level jump below takes those).
+ * Candidate distances q: the period of the K steps' k0 classes (a long K loop), an output block's
+ * K steps, a row of output blocks. */
 static int step_key(const Ctx *x, const MapStep *a, const MapStep *b)
 {
     return a->k0 % x->kmod == b->k0 % x->kmod && (a->k0 + a->kb == x->p.k) == (b->k0 + b->kb == x->p.k) &&
@@ -564,13 +566,14 @@ static void slots_relative(FastState *f)
     }
 }
 
-/* Try a jump from step s (state now; st the step, *si the iterator after it) against snapshot a.
- * Returns the periods jumped (0: none) and moves everything on. */
 /* Step-level jumps taken on this thread (tests/test_engine.c reads it to see that its long GEMMs
  * take them; nothing else does). */
 extern _Thread_local int64_t sim_fast_step_jumps;
 _Thread_local int64_t sim_fast_step_jumps;
 
+/* Try a jump from step s (state now; st the step, *si the iterator after it) against snapshot a,
+ * taken q = s - a->s steps before. Returns the periods jumped (0: none) and moves everything on:
+ * the state, the counts, *st and *si. Periods longer than STEP_WINDOW_MAX steps are not tried. */
 #define STEP_WINDOW_MAX ((int64_t)1 << 20)
 static int64_t step_jump(const Ctx *x, const StepSnap *a, int64_t s, FastEng *f, SimResult *r, MapStep *st,
                          StepIt *si)
