@@ -27,6 +27,8 @@ typedef struct Ctx {
     int em, en, ek;     /* array edges the token, channel and (WS) K extents lie along */
     int64_t bw;         /* SRAM bits per cycle per buffer */
     int64_t dram_bw;    /* DRAM bits per cycle            */
+    int64_t kmod;       /* a tile's timing and events depend on k0 only modulo this (the weight group
+                         * when metadata, group dequant or the dequantizer's wait count groups; else 1) */
 } Ctx;
 
 void sim_map_problem(const ArchConfig *c, const SimGemm *g, MapProblem *p)
@@ -117,7 +119,8 @@ static int tile_next(TileIter *it, Tile *t)
 /* The tile after `cur` in schedule order, as its preload needs it (sim/petime.h, NextTile): *it is
  * the iterator of cur's step (copied, not advanced); next_step the following step or NULL. Returns
  * 0 when cur is the GEMM's last tile. */
-static int next_tile(const Ctx *x, const TileIter *it, const Tile *cur, const MapStep *next_step, NextTile *nx)
+static int next_tile(const Ctx *x, const TileIter *it, const Tile *cur, const MapStep *next_step, NextTile *nx,
+                     TilePhases *ph)
 {
     TileIter a = *it, b;
     Tile t;
@@ -128,7 +131,10 @@ static int next_tile(const Ctx *x, const TileIter *it, const Tile *cur, const Ma
     }
     if (!have)
         return 0;
-    nx->load = pe_tile_phases(x->c, &x->pt, &t).load;
+    const TilePhases p = pe_tile_phases(x->c, &x->pt, &t);
+    if (ph) /* the next tile's phases, for a caller that places it next (fast fidelity) */
+        *ph = p;
+    nx->load = p.load;
     nx->same = t.m0 == cur->m0 && t.n0 == cur->n0;
     return 1;
 }
@@ -298,6 +304,69 @@ static int same_shape(const Tile *a, const Tile *b)
            a->last_k == b->last_k && a->trans == b->trans;
 }
 
+/* The iterator's two loop extents: OS token-edge tiles (outer) and channel-edge tiles (inner); WS
+ * channel-edge tiles (outer) and K passes (inner). */
+static void tile_iter_extents(const TileIter *it, int64_t *na, int64_t *nb)
+{
+    const Ctx *x = it->x;
+    const MapStep *st = it->st;
+    if (x->c->dataflow == DATAFLOW_OS) {
+        *na = cdiv(st->mb, x->em);
+        *nb = cdiv(st->nb, x->en);
+    } else {
+        *na = cdiv(st->nb, x->en);
+        *nb = cdiv(st->kb, (int64_t)x->ek * x->pt.lanes);
+    }
+}
+
+/* Skip n tiles (there are at least n left). */
+static void tile_iter_advance(TileIter *it, int64_t n)
+{
+    int64_t na, nb;
+    tile_iter_extents(it, &na, &nb);
+    const int64_t i = it->a * nb + it->b + n;
+    it->a = i / nb;
+    it->b = i % nb;
+}
+
+/* How many tiles from the iterator's position on have the shape `key` (same_shape), in a row, in
+ * closed form: walking them with tile_next gives the same. OS: every tile of a step has its K range
+ * and flags; a tile's tm differs only in the last token-edge row (a partial tile) and its tn only
+ * in the last channel-edge column, so a run ends inside a row at a partial last column, else runs
+ * over whole rows while tm stays. WS: consecutive tiles differ in k0 unless the step has one K
+ * pass; then only the last channel tile's tn differs. */
+static int64_t tile_run_len(const TileIter *it, const Tile *key)
+{
+    const Ctx *x = it->x;
+    const MapStep *st = it->st;
+    int64_t na, nb;
+    tile_iter_extents(it, &na, &nb);
+    if (it->a >= na)
+        return 0;
+    if (x->c->dataflow == DATAFLOW_OS) {
+        if (key->tk != st->kb || key->k0 != st->k0 || key->first_k != st->first_k || key->last_k != st->last_k ||
+            key->trans != x->mp.trans)
+            return 0;
+        const int64_t tm_a = min64(x->em, st->mb - it->a * x->em), tm_last = st->mb - (na - 1) * x->em;
+        const int64_t tn_b = min64(x->en, st->nb - it->b * x->en), tn_last = st->nb - (nb - 1) * x->en;
+        if (tm_a != key->tm || tn_b != key->tn)
+            return 0;
+        const int64_t endb = tn_last == key->tn ? nb : nb - 1; /* columns [b, endb) match */
+        if (endb < nb)
+            return endb - it->b;
+        const int64_t enda = tm_last == key->tm ? na : na - 1; /* rows [a, enda) match */
+        return (nb - it->b) + (enda - it->a - 1) * nb;
+    }
+    if (nb != 1)
+        return 0; /* the next tile is another K pass (or the first pass after the last): another k0 */
+    const int64_t tn_a = min64(x->en, st->nb - it->a * x->en), tn_last = st->nb - (na - 1) * x->en;
+    if (key->tm != st->mb || key->tn != tn_a || key->tk != st->kb || key->k0 != st->k0 ||
+        key->first_k != st->first_k || key->last_k != st->last_k || key->trans != x->mp.trans)
+        return 0;
+    const int64_t enda = tn_last == key->tn ? na : na - 1;
+    return enda - it->a;
+}
+
 static void run_skip(const Ctx *x, TileRun *run, TileIter *ti, const Tile *t, int64_t start, int64_t ready,
                      int64_t busy, ArrayPipe *ap, int64_t *busy_end, SimResult *r)
 {
@@ -324,15 +393,7 @@ static void run_skip(const Ctx *x, TileRun *run, TileIter *ti, const Tile *t, in
     if ((a->pre_end < 0) != (b->pre_end < 0) || (b->pre_end >= 0 && b->pre_end - a->pre_end != d))
         return;
     /* how many identical tiles follow; all but the last are skipped */
-    TileIter peek = *ti;
-    Tile u;
-    int64_t k = 0;
-    while (tile_next(&peek, &u)) {
-        u.m0 = u.n0 = 0;
-        if (!same_shape(&u, &key))
-            break;
-        k++;
-    }
+    const int64_t k = tile_run_len(ti, &key);
     const int64_t skip = k - 1;
     if (skip <= 0)
         return;
@@ -352,8 +413,7 @@ static void run_skip(const Ctx *x, TileRun *run, TileIter *ti, const Tile *t, in
     if (ap->pre_end >= 0)
         ap->pre_end += skip * d;
     *busy_end += skip * d;
-    for (int64_t i = 0; i < skip; i++)
-        tile_next(ti, &u);
+    tile_iter_advance(ti, skip);
     run->n = 0; /* the state history no longer holds consecutive tiles */
 }
 
@@ -361,102 +421,328 @@ static void run_skip(const Ctx *x, TileRun *run, TileIter *ti, const Tile *t, in
  * buffer (ce_s), the loads of step s+1 when step s starts computing (cs_s, double-buffered) but
  * never before the previous step's store is queued: issue = max(cs_s, ce_{s-1}). Without double
  * buffering everything is sequential: the loads of s+1 are queued when the store of s is done. */
-/* The fast engine's state at an instance boundary, for periodic extrapolation (below). */
+typedef struct FastEng {
+    int64_t chan, ce_prev, store_end[2], last_end, busy_end, lend;
+    int64_t block; /* output blocks begun so far, minus one */
+    ArrayPipe ap;
+} FastEng;
+
+/* The fast engine's state at a step or instance boundary, for periodic extrapolation (below). */
+#define FAST_T 11
 typedef struct FastState {
-    int64_t t[11];     /* every time of the state; -1 = not yet set (pre_end: none) */
-    int64_t block;
+    int64_t t[FAST_T]; /* every time of the state; -1 = not yet set (pre_end: none) */
+    int64_t block, inst;
     SimResult r;       /* what has been counted so far */
 } FastState;
 
-/* True if the last three snapshots (period p apart) show a uniform shift: every time moved by the
- * same d > 0 twice, every count by the same amount twice, and the output-block parity repeats. */
-static int periodic(const FastState *a, const FastState *b, const FastState *c, int64_t *d)
+/* The state's times, in FastState.t order (shadow_free is WS's, pre_end OS's: the other is unused) */
+static void fast_times(const Ctx *x, FastEng *f, int64_t *tv[FAST_T])
 {
-    *d = c->t[0] - b->t[0];
-    if (*d <= 0 || b->t[0] - a->t[0] != *d || (c->block - b->block) % 2 != 0 ||
-        c->block - b->block != b->block - a->block)
-        return 0;
-    for (int i = 0; i < 11; i++) {
-        if ((a->t[i] < 0) != (c->t[i] < 0) || (b->t[i] < 0) != (c->t[i] < 0))
-            return 0;
-        if (c->t[i] >= 0 && (c->t[i] - b->t[i] != *d || b->t[i] - a->t[i] != *d))
-            return 0;
-    }
-    const int64_t *ea = (const int64_t *)&a->r.ev, *eb = (const int64_t *)&b->r.ev, *ec = (const int64_t *)&c->r.ev;
-    for (size_t i = 0; i < sizeof a->r.ev / sizeof(int64_t); i++)
+    const int os = x->c->dataflow == DATAFLOW_OS;
+    int64_t *v[FAST_T] = {&f->chan,        &f->ce_prev,     &f->store_end[0], &f->store_end[1],
+                          &f->last_end,    &f->busy_end,    &f->ap.acc_free,  &f->ap.drain_free,
+                          os ? NULL : &f->ap.shadow_free,  os ? &f->ap.pre_end : NULL, &f->lend};
+    memcpy(tv, v, sizeof v);
+}
+
+static void fast_snap(const Ctx *x, FastEng *f, int64_t inst, const SimResult *r, FastState *s)
+{
+    int64_t *tv[FAST_T];
+    fast_times(x, f, tv);
+    for (int i = 0; i < FAST_T; i++)
+        s->t[i] = tv[i] ? *tv[i] : -1;
+    s->block = f->block;
+    s->inst = inst;
+    s->r = *r;
+}
+
+/* True if every count moved by the same amount from a to b as from b to c. */
+static int same_delta(const SimResult *a, const SimResult *b, const SimResult *c)
+{
+    const int64_t *ea = (const int64_t *)&a->ev, *eb = (const int64_t *)&b->ev, *ec = (const int64_t *)&c->ev;
+    for (size_t i = 0; i < sizeof a->ev / sizeof(int64_t); i++)
         if (ec[i] - eb[i] != eb[i] - ea[i])
             return 0;
     for (int i = 0; i < SIM_RES_COUNT; i++)
-        if (c->r.res[i] - b->r.res[i] != b->r.res[i] - a->r.res[i])
+        if (c->res[i] - b->res[i] != b->res[i] - a->res[i])
             return 0;
-    return c->r.stream - b->r.stream == b->r.stream - a->r.stream && c->r.tiles - b->r.tiles == b->r.tiles - a->r.tiles;
+    return c->stream - b->stream == b->stream - a->stream && c->tiles - b->tiles == b->tiles - a->tiles;
+}
+
+/* True if b's times are a's moved by one d > 0 (*d), with the same unset ones; with `slots` 0 the
+ * output-block slots (t[2], t[3]) are left out. */
+static int shifted(const FastState *a, const FastState *b, int64_t *d, int slots)
+{
+    *d = b->t[6] - a->t[6]; /* acc_free: always set */
+    if (*d <= 0)
+        return 0;
+    for (int i = 0; i < FAST_T; i++) {
+        if (!slots && (i == 2 || i == 3))
+            continue;
+        if ((a->t[i] < 0) != (b->t[i] < 0))
+            return 0;
+        if (b->t[i] >= 0 && b->t[i] - a->t[i] != *d)
+            return 0;
+    }
+    return 1;
+}
+
+/* True if the last three snapshots (p instances apart) show a uniform shift: every time moved by
+ * the same d > 0 twice, every count by the same amount twice, and the output-block parity repeats. */
+static int periodic(const FastState *a, const FastState *b, const FastState *c, int64_t p, int64_t *d)
+{
+    int64_t d2;
+    if (c->inst - b->inst != p || b->inst - a->inst != p || (c->block - b->block) % 2 != 0 ||
+        c->block - b->block != b->block - a->block)
+        return 0;
+    if (!shifted(a, b, d, 1) || !shifted(b, c, &d2, 1) || d2 != *d)
+        return 0;
+    return same_delta(&a->r, &b->r, &c->r);
+}
+
+/* Move the state and the counts on by n periods of (d, the counts from a to b); with `slots` 0 the
+ * output-block slots stay (no period touches them). */
+static void fast_advance(const Ctx *x, FastEng *f, SimResult *r, const FastState *a, const FastState *b, int64_t d,
+                         int64_t n, int slots)
+{
+    const int64_t *ea = (const int64_t *)&a->r.ev, *eb = (const int64_t *)&b->r.ev;
+    int64_t *er = (int64_t *)&r->ev;
+    for (size_t i = 0; i < sizeof r->ev / sizeof(int64_t); i++)
+        er[i] += n * (eb[i] - ea[i]);
+    for (int i = 0; i < SIM_RES_COUNT; i++)
+        r->res[i] += n * (b->r.res[i] - a->r.res[i]);
+    r->stream += n * (b->r.stream - a->r.stream);
+    r->tiles += n * (b->r.tiles - a->r.tiles);
+    int64_t *tv[FAST_T];
+    fast_times(x, f, tv);
+    for (int i = 0; i < FAST_T; i++)
+        if (tv[i] && *tv[i] >= 0 && (slots || (i != 2 && i != 3)))
+            *tv[i] += n * d;
+    f->block += n * (b->block - a->block);
+}
+
+/* Step-level periodic jumps (fast fidelity only). A step's work depends on the state and on the
+ * step and the one after it, through their shapes, K position and flags (step_key) and whether the
+ * next step's first tile continues the last one's outputs (step_link); never on where the block
+ * lies otherwise. The recurrence is max-plus homogeneous: if the state at step s is the state at
+ * step s-q moved by a uniform d (every time +d, the same unset ones, the output-block slots taken
+ * relative to the current block's parity) and the steps from s on repeat those from s-q (keys and
+ * links compared one by one, so a causal mask's diagonal stops it), every further period moves the
+ * state by d again and adds the same counts. The engine then jumps the whole periods at once; the
+ * rest runs, and so do steps of another instance (the instance-level jump below takes those).
+ * Candidate distances q: the period of the K steps' k0 classes (a long K loop), an output block's
+ * K steps, a row of output blocks. */
+static int step_key(const Ctx *x, const MapStep *a, const MapStep *b)
+{
+    return a->k0 % x->kmod == b->k0 % x->kmod && (a->k0 + a->kb == x->p.k) == (b->k0 + b->kb == x->p.k) &&
+           a->mb == b->mb && a->nb == b->nb && a->kb == b->kb && a->load_w == b->load_w &&
+           a->load_x == b->load_x && a->first_k == b->first_k && a->last_k == b->last_k;
+}
+
+/* next_tile's `same` across steps: the first tile of nx has the outputs of the last tile of st */
+static int step_link(const Ctx *x, const MapStep *st, const MapStep *nx)
+{
+    int64_t m0 = st->m0, n0 = st->n0 + (cdiv(st->nb, x->en) - 1) * x->en;
+    if (x->c->dataflow == DATAFLOW_OS)
+        m0 += (cdiv(st->mb, x->em) - 1) * x->em;
+    return nx->m0 == m0 && nx->n0 == n0;
+}
+
+typedef struct StepSnap {
+    int valid;
+    int64_t s;      /* the step's index                            */
+    FastState f;    /* the state before it, slots parity-relative  */
+    MapStep st;     /* the step                                    */
+    StepIt si;      /* the iterator after it                       */
+} StepSnap;
+
+/* parity-relative output slots: t[2] the current block's, t[3] the other */
+static void slots_relative(FastState *f)
+{
+    if (f->block & 1) {
+        int64_t t = f->t[2];
+        f->t[2] = f->t[3];
+        f->t[3] = t;
+    }
+}
+
+/* Step-level jumps taken on this thread (tests/test_engine.c reads it to see that its long GEMMs
+ * take them; nothing else does). */
+extern _Thread_local int64_t sim_fast_step_jumps;
+_Thread_local int64_t sim_fast_step_jumps;
+
+/* Try a jump from step s (state now; st the step, *si the iterator after it) against snapshot a,
+ * taken q = s - a->s steps before. Returns the periods jumped (0: none) and moves everything on:
+ * the state, the counts, *st and *si. Periods longer than STEP_WINDOW_MAX steps are not tried. */
+#define STEP_WINDOW_MAX ((int64_t)1 << 20)
+static int64_t step_jump(const Ctx *x, const StepSnap *a, int64_t s, FastEng *f, SimResult *r, MapStep *st,
+                         StepIt *si)
+{
+    const int64_t q = s - a->s;
+    if (q <= 0)
+        return 0;
+    FastState b;
+    fast_snap(x, f, si->inst, r, &b);
+    slots_relative(&b);
+    const int64_t db = b.block - a->f.block;
+    if (db > 0 && a->f.block < 1) /* the slot rule (block >= 2) must hold at every first K step */
+        return 0;
+    /* the output-block slots are read at first K steps and written at last ones: in periods that
+     * have neither (a long K loop) they stay as they are, and need not move */
+    int64_t d;
+    const int slots = shifted(&a->f, &b, &d, 1);
+    if (!slots && (db != 0 || a->f.t[2] != b.t[2] || a->f.t[3] != b.t[3] || !shifted(&a->f, &b, &d, 0)))
+        return 0;
+    /* how many whole periods of steps repeat: step s+j against step s+j-q, which is (by induction)
+     * step s+(j mod q)-q of the window [s-q, s] (regenerated once from the snapshot's iterator) */
+    if (q > STEP_WINDOW_MAX)
+        return 0;
+    MapStep *win = mp_malloc((size_t)(q + 1) * sizeof *win);
+    unsigned char *link = mp_malloc((size_t)q);
+    if (!win || !link) {
+        mp_free(win);
+        mp_free(link);
+        return 0; /* no jump: the steps simply run */
+    }
+    win[0] = a->st;
+    StepIt ia = a->si;
+    for (int64_t j = 1; j <= q; j++) {
+        if (!inst_next_step(x, &ia, &win[j])) {
+            mp_free(win);
+            mp_free(link);
+            return 0;
+        }
+        link[j - 1] = (unsigned char)step_link(x, &win[j - 1], &win[j]);
+        if (!slots && (win[j - 1].first_k || win[j - 1].last_k)) {
+            mp_free(win);
+            mp_free(link);
+            return 0;
+        }
+    }
+    MapStep pb = *st, nb, tb = pb;
+    StepIt ib = *si, jb = ib;
+    int64_t n = 0;
+    for (int64_t j = 0, w = 0;; j++, w = w + 1 == q ? 0 : w + 1) {
+        if (!step_key(x, &win[w], &pb))
+            break;
+        if (j > 0 && w == 0) {
+            n = j / q;
+            tb = pb;
+            jb = ib;
+        }
+        /* within the instance: the instance-level jump takes whole instances at once */
+        if (!inst_next_step(x, &ib, &nb) || ib.inst != si->inst || link[w] != step_link(x, &pb, &nb))
+            break;
+        pb = nb;
+    }
+    mp_free(win);
+    mp_free(link);
+    if (n == 0)
+        return 0;
+    fast_advance(x, f, r, &a->f, &b, d, n, slots);
+    if ((n * db) & 1) { /* the current block's slot changed parity */
+        int64_t t = f->store_end[0];
+        f->store_end[0] = f->store_end[1];
+        f->store_end[1] = t;
+    }
+    *st = tb;
+    *si = jb;
+    return n;
 }
 
 /* Instances back to back: once the state at three instance boundaries, p = 1 or 2 instances
  * apart, shows the same uniform shift d (every time +d, every count +E), every later period does
  * the same (the recurrence is max-plus homogeneous and every instance's inputs are alike): the
  * engine jumps whole periods, leaving the last instance(s) to run. */
+#define STEP_CANDS 3
 static int engine_fast(const Ctx *x, SimResult *r)
 {
     SimEvents *ev = &r->ev;
-    int64_t chan = 0, ce_prev = 0, store_end[2] = {-1, -1}, block = -1, last_end = 0, busy_end = 0;
+    FastEng f = {0, 0, {-1, -1}, 0, 0, 0, -1, ARRAY_PIPE_IDLE};
     StepIt si = {0, 0};
-    ArrayPipe ap = ARRAY_PIPE_IDLE;
     MapStep st, next;
     int have = inst_next_step(x, &si, &st);
     int64_t wb, xb;
     step_load_bits(x, &st, &wb, &xb);
-    int64_t lend = xfer(x, &chan, 0, wb);
-    lend = max64(lend, xfer(x, &chan, 0, xb));
+    f.lend = xfer(x, &f.chan, 0, wb);
+    f.lend = max64(f.lend, xfer(x, &f.chan, 0, xb));
     count_transfers(x, r, &st, wb, xb, 0);
     FastState snap[5];
     int nsnap = 0, jumped = 0;
     int64_t cur_inst = 0;
+    /* step-level candidates: K steps alike (their k0 classes repeat every kmod / gcd(kmod, bk)
+     * steps), an output block's K steps, a row of output blocks */
+    const int64_t nk = cdiv(x->p.k, x->mp.bk),
+                  inner = x->mp.order == ORDER_MN ? cdiv(x->p.n, x->mp.bn) : cdiv(x->p.m, x->mp.bm);
+    int64_t ga = x->kmod, gb = x->mp.bk;
+    while (gb) {
+        const int64_t t = ga % gb;
+        ga = gb;
+        gb = t;
+    }
+    const int64_t cand[STEP_CANDS] = {x->kmod / ga, nk, nk * inner};
+    StepSnap ss[STEP_CANDS] = {{0}};
+    int64_t s = 0; /* the step's index in the schedule */
+    TilePhases nph = {0, 0, 0};
+    int have_ph = 0; /* nph: the phases of the next tile to place */
     while (have) {
-        if (si.inst != cur_inst || (cur_inst == 0 && nsnap == 0)) {
+        if (si.inst != cur_inst || (cur_inst == 0 && nsnap == 0 && s == 0)) {
             /* an instance boundary: snapshot, and jump whole periods once they repeat */
             cur_inst = si.inst;
-            const int os = x->c->dataflow == DATAFLOW_OS; /* shadow_free is WS's, pre_end OS's */
-            FastState f = {{chan, ce_prev, store_end[0], store_end[1], last_end, busy_end, ap.acc_free, ap.drain_free,
-                            os ? -1 : ap.shadow_free, os ? ap.pre_end : -1, lend},
-                           block,
-                           *r};
+            FastState fs;
+            fast_snap(x, &f, si.inst, r, &fs);
             if (nsnap == 5)
                 memmove(snap, snap + 1, 4 * sizeof *snap);
-            snap[nsnap < 5 ? nsnap++ : 4] = f;
+            snap[nsnap < 5 ? nsnap++ : 4] = fs;
             for (int p = 1; p <= 2 && !jumped; p++) {
                 int64_t d;
-                if (nsnap < 2 * p + 1 || !periodic(&snap[nsnap - 1 - 2 * p], &snap[nsnap - 1 - p], &snap[nsnap - 1], &d))
+                if (nsnap < 2 * p + 1 ||
+                    !periodic(&snap[nsnap - 1 - 2 * p], &snap[nsnap - 1 - p], &snap[nsnap - 1], p, &d))
                     continue;
                 const int64_t left = instances(x) - si.inst, periods = (left - 1) / p;
                 if (periods <= 0)
                     continue;
                 const FastState *b = &snap[nsnap - 1 - p], *c = &snap[nsnap - 1];
-                const int64_t *eb = (const int64_t *)&b->r.ev, *ec = (const int64_t *)&c->r.ev;
-                int64_t *er = (int64_t *)&r->ev;
-                for (size_t i = 0; i < sizeof r->ev / sizeof(int64_t); i++)
-                    er[i] += periods * (ec[i] - eb[i]);
-                for (int i = 0; i < SIM_RES_COUNT; i++)
-                    r->res[i] += periods * (c->r.res[i] - b->r.res[i]);
-                r->stream += periods * (c->r.stream - b->r.stream);
-                r->tiles += periods * (c->r.tiles - b->r.tiles);
-                int64_t *tv[11] = {&chan, &ce_prev, &store_end[0], &store_end[1], &last_end, &busy_end, &ap.acc_free,
-                                   &ap.drain_free, &ap.shadow_free, &ap.pre_end, &lend};
-                for (int i = 0; i < 11; i++)
-                    if (c->t[i] >= 0)
-                        *tv[i] += periods * d;
-                block += periods * (c->block - b->block);
+                fast_advance(x, &f, r, b, c, d, periods, 1);
                 si.inst += periods * p;
                 cur_inst = si.inst;
                 jumped = 1;
+                have_ph = 0;
+                for (int i = 0; i < STEP_CANDS; i++)
+                    ss[i].valid = 0; /* the step index no longer counts the steps run */
             }
+        }
+        /* step-level jumps, then a snapshot where a candidate's period begins */
+        for (int i = 0; i < STEP_CANDS; i++) {
+            if (!ss[i].valid || s % cand[i] != 0)
+                continue;
+            const int64_t q = s - ss[i].s, n = step_jump(x, &ss[i], s, &f, r, &st, &si);
+            if (n > 0) {
+                sim_fast_step_jumps++;
+                have_ph = 0;
+                s += n * q;
+                if (si.inst != cur_inst) {
+                    cur_inst = si.inst;
+                    nsnap = 0; /* instance boundaries were passed over */
+                }
+            }
+        }
+        for (int i = 0; i < STEP_CANDS; i++) {
+            if (s % cand[i] != 0)
+                continue;
+            ss[i].valid = 1;
+            ss[i].s = s;
+            fast_snap(x, &f, si.inst, r, &ss[i].f);
+            slots_relative(&ss[i].f);
+            ss[i].st = st;
+            ss[i].si = si;
         }
         int have_next = inst_next_step(x, &si, &next);
         if (st.first_k)
-            block++;
-        int64_t ready = lend;
-        if (x->c->double_buffer && st.first_k && block >= 2)
-            ready = max64(ready, store_end[block % 2]); /* the output block's slot is free */
+            f.block++;
+        int64_t ready = f.lend;
+        if (x->c->double_buffer && st.first_k && f.block >= 2)
+            ready = max64(ready, f.store_end[f.block % 2]); /* the output block's slot is free */
         int64_t nwb = 0, nxb = 0, nl = 0;
         if (have_next)
             step_load_bits(x, &next, &nwb, &nxb);
@@ -464,46 +750,50 @@ static int engine_fast(const Ctx *x, SimResult *r)
         Tile t;
         TileRun run = {0};
         for (int first = 1; tile_next(&ti, &t); first = 0) {
-            const TilePhases ph = pe_tile_phases(x->c, &x->pt, &t);
+            /* the phases of this tile, as next_tile found them for the tile before (a skipped run's
+             * tiles all have the shape of the run's first: its successor's phases stay right) */
+            const TilePhases ph = have_ph ? nph : pe_tile_phases(x->c, &x->pt, &t);
             NextTile nx;
-            const int more = next_tile(x, &ti, &t, have_next ? &next : NULL, &nx);
-            const int64_t start = pe_pipe_tile(x->c, &ap, &ph, ready, more ? &nx : NULL);
+            const int more = next_tile(x, &ti, &t, have_next ? &next : NULL, &nx, &nph);
+            have_ph = more;
+            const int64_t start = pe_pipe_tile(x->c, &f.ap, &ph, ready, more ? &nx : NULL);
             if (first && have_next && x->c->double_buffer) { /* prefetch the next step */
-                const int64_t issue = max64(start, ce_prev);
-                nl = xfer(x, &chan, issue, nwb);
-                nl = max64(nl, xfer(x, &chan, issue, nxb));
+                const int64_t issue = max64(start, f.ce_prev);
+                nl = xfer(x, &f.chan, issue, nwb);
+                nl = max64(nl, xfer(x, &f.chan, issue, nxb));
                 count_transfers(x, r, &next, nwb, nxb, 0);
             }
             /* the array is busy from the tile's start to the end of its last phase */
-            const int64_t busy = max64(0, ap.drain_free - max64(start, busy_end));
+            const int64_t busy = max64(0, f.ap.drain_free - max64(start, f.busy_end));
             ev->compute_cycles += busy;
-            busy_end = max64(busy_end, ap.drain_free);
+            f.busy_end = max64(f.busy_end, f.ap.drain_free);
             ev->pe_busy += (int64_t)t.tm * t.tn * cdiv(t.tk, x->pt.lanes) * x->pt.step_cycles;
             tile_events(x, &t, ev, r);
             r->tiles++;
             if (!first)
-                run_skip(x, &run, &ti, &t, start, ready, busy, &ap, &busy_end, r);
+                run_skip(x, &run, &ti, &t, start, ready, busy, &f.ap, &f.busy_end, r);
         }
-        const int64_t ce = ap.drain_free; /* the step's outputs are in the output buffer */
+        const int64_t ce = f.ap.drain_free; /* the step's outputs are in the output buffer */
         int64_t yb = step_store_bits(x, &st), after = ce;
         if (yb) {
-            after = xfer(x, &chan, ce, yb);
+            after = xfer(x, &f.chan, ce, yb);
             count_transfers(x, r, &st, 0, 0, yb);
         }
         if (st.last_k) /* the slot frees when the store ends (y_onchip: when the outputs are in) */
-            store_end[block % 2] = after;
-        last_end = max64(last_end, after);
+            f.store_end[f.block % 2] = after;
+        f.last_end = max64(f.last_end, after);
         if (have_next && !x->c->double_buffer) {
-            nl = xfer(x, &chan, after, nwb);
-            nl = max64(nl, xfer(x, &chan, after, nxb));
+            nl = xfer(x, &f.chan, after, nwb);
+            nl = max64(nl, xfer(x, &f.chan, after, nxb));
             count_transfers(x, r, &next, nwb, nxb, 0);
         }
-        ce_prev = ce;
-        lend = nl;
+        f.ce_prev = ce;
+        f.lend = nl;
         st = next;
         have = have_next;
+        s++;
     }
-    ev->cycles = max64(last_end, ap.drain_free);
+    ev->cycles = max64(f.last_end, f.ap.drain_free);
     return MP_OK;
 }
 
@@ -670,7 +960,7 @@ static int engine_cycle(const Ctx *x, ArrayData *data, SimResult *r, MpErr *e)
         while (more) {
             Tile cur = t;
             NextTile nx;
-            const int has_nx = next_tile(x, &ti, &cur, s + 1 < S ? &steps[s + 1] : NULL, &nx);
+            const int has_nx = next_tile(x, &ti, &cur, s + 1 < S ? &steps[s + 1] : NULL, &nx, NULL);
             more = tile_next(&ti, &t);
             TilePhases ph;
             int64_t busy;
@@ -853,6 +1143,11 @@ int sim_gemm_mapped(const ArchConfig *c, const SimGemm *g, const Mapping *mp, Fi
     x.em = map_m_unit(&x.p, mp->trans);
     x.en = map_n_unit(&x.p, mp->trans);
     x.ek = mp->trans ? c->cols : c->rows;
+    /* tile_events (groups touched, groups ended) and dq_wait (sim/petime.c) see k0 through
+     * k0 / group_size and k0 % group_size differences only */
+    const int grouped = (!g->act_act && (x.pt.w_meta_bits || x.pt.group_dequant)) ||
+                        (x.pt.dq_busy > 0 && x.pt.group_dequant);
+    x.kmod = grouped && c->group_size > 0 ? c->group_size : 1;
     r->map = x.mp;
     rc = fid == FID_FAST ? engine_fast(&x, r) : engine_cycle(&x, data, r, e);
     if (rc)

@@ -207,6 +207,78 @@ static void causal_fast_equals_cycle(void **state)
     assert_true(skipped > n / 5 && kinds[1] > n / 4 && kinds[2] > n / 4);
 }
 
+/* The fast engine's step-level periodic jumps (sim/engine.c, step_jump) counted on this thread. */
+extern _Thread_local int64_t sim_fast_step_jumps;
+
+/* Long schedules (large K and N against small buffers and small blocks: hundreds of steps), where
+ * the fast engine jumps whole periods of steps: fast == cycle, exactly, plain and causal, with
+ * instances, on-chip operands, both dataflows, double buffering on and off (base_config). Most
+ * GEMMs must take a jump. */
+static void long_fast_equals_cycle(void **state)
+{
+    (void)state;
+    MpRng r;
+    mp_rng_seed(&r, tu_seed("long_fast_equals_cycle", 19));
+    long n = 0, jumped = 0, causal = 0, steps = 0, most = 0;
+    for (int kind = 0; kind < PE_KIND_COUNT; kind++)
+        for (int df = 0; df < 2; df++)
+            for (int trial = 0; trial < 6; trial++) {
+                ArchConfig c = base_config((PeKindId)kind, df, &r);
+                c.rows = 1 + (int)mp_rng_below(&r, 4);
+                c.cols = 1 + (int)mp_rng_below(&r, 4);
+                SimGemm g = {.m = 1 + (int64_t)mp_rng_below(&r, 20), .n = 32 + (int64_t)mp_rng_below(&r, 64),
+                             .k = 64 + (int64_t)mp_rng_below(&r, 128), .act_act = trial % 3 == 2, .count = 1};
+                if (g.act_act) {
+                    g.causal = (int)mp_rng_below(&r, 3);
+                    g.x_onchip = (int)mp_rng_below(&r, 3) == 0;
+                    g.y_onchip = (int)mp_rng_below(&r, 3) == 0;
+                }
+                if (trial % 4 == 1)
+                    g.count = 2 + (int64_t)mp_rng_below(&r, 3);
+                MapForce f = MAP_FORCE_NONE;
+                f.trans = (int)mp_rng_below(&r, 3) - 1;
+                if (mp_rng_below(&r, 2)) { /* small blocks: many steps */
+                    f.bm = 1 + (int64_t)mp_rng_below(&r, 8);
+                    f.bn = 1 + (int64_t)mp_rng_below(&r, 16);
+                    if (g.act_act)
+                        f.bk = 1 + (int64_t)mp_rng_below(&r, 32);
+                    f.order = (int)mp_rng_below(&r, 2);
+                }
+                char what[240];
+                snprintf(what, sizeof what, "%s %s %dx%d gemm %lldx%lldx%lld x%lld%s causal %d onchip x %d y %d db=%d",
+                         pe_kind_names[kind], df ? "ws" : "os", c.rows, c.cols, (long long)g.m, (long long)g.n,
+                         (long long)g.k, (long long)g.count, g.act_act ? " act-act" : "", g.causal, g.x_onchip,
+                         g.y_onchip, c.double_buffer);
+                SimResult a, b;
+                MpErr e = {0}, e2 = {0};
+                const int64_t before = sim_fast_step_jumps;
+                int ra = sim_gemm(&c, &g, FID_FAST, &f, NULL, &a, &e);
+                const int64_t jumps = sim_fast_step_jumps - before;
+                int rb = sim_gemm(&c, &g, FID_CYCLE, &f, NULL, &b, &e2);
+                if (ra != rb)
+                    fail_msg("%s: fast status %d '%s', cycle %d '%s'", what, ra, e.msg, rb, e2.msg);
+                if (ra == MP_EINPUT)
+                    continue; /* nothing fits the random buffers (or the forced blocks) */
+                if (ra)
+                    fail_msg("%s: %s", what, e.msg);
+                assert_events_equal(&a.ev, &b.ev, what);
+                assert_int_equal(a.tiles, b.tiles);
+                assert_memory_equal(&a.map, &b.map, sizeof a.map);
+                assert_memory_equal(a.res, b.res, sizeof a.res);
+                assert_int_equal(a.stream, b.stream);
+                jumped += jumps > 0;
+                causal += g.causal != MAP_CAUSAL_NONE && jumps > 0;
+                steps += (long)a.map.steps;
+                most = a.map.steps > most ? (long)a.map.steps : most;
+                n++;
+            }
+    printf("# %ld long GEMMs (%ld steps an instance on average, at most %ld): fast == cycle; %ld with step-level "
+           "jumps (%ld causal)\n",
+           n, n ? steps / n : 0, most, jumped, causal);
+    assert_true(n >= 6 * 2 * PE_KIND_COUNT / 2);
+    assert_true(jumped > n / 2 && causal > 0);
+}
+
 /* A causal prefill QK^T (64 queries against 64 keys) skips the blocks above the diagonal: fewer
  * DRAM bits and fewer cycles than without the mask, and at least half the MACs (the diagonal's
  * blocks run whole). Fast and cycle agree on both. */
@@ -458,6 +530,7 @@ int main(void)
         cmocka_unit_test(first_principles),
         cmocka_unit_test(fast_equals_cycle),
         cmocka_unit_test(causal_fast_equals_cycle),
+        cmocka_unit_test(long_fast_equals_cycle),
         cmocka_unit_test(causal_prefill_cheaper),
         cmocka_unit_test(causal_decode_equals_plain),
         cmocka_unit_test(onchip_traffic),
