@@ -31,6 +31,11 @@ typedef struct Ctx {
                          * when metadata, group dequant or the dequantizer's wait count groups; else 1) */
 } Ctx;
 
+int sim_store_fmt(const ArchConfig *c, int store)
+{
+    return store == SIM_STORE_KV ? config_kv_fmt(c) : store == SIM_STORE_FP16 ? OPF_FP16 : config_out_fmt(c);
+}
+
 void sim_map_problem(const ArchConfig *c, const SimGemm *g, MapProblem *p)
 {
     PeTiming pt = g->act_act ? pe_timing_act_act(c) : pe_timing(c);
@@ -48,11 +53,11 @@ void sim_map_problem(const ArchConfig *c, const SimGemm *g, MapProblem *p)
     p->acc_bits = pt.acc_bits;
     p->out_bits = pt.out_bits;
     /* DRAM holds the operand formats (the config's, resolved): weights as the kind stores them,
-     * activations as the producing layer stored them (out_format), an attention GEMM's second
-     * operand as the KV cache stores it, outputs at kv_format (k/v projections) or out_format */
+     * activations as the producer stored them (x_store: a layer's out_format, or the softmax's
+     * fp16), an attention GEMM's second operand as the KV cache stores it, outputs as y_store says */
     p->w_dram_bits = g->act_act ? opfmt_act_bits((OpFmtId)config_kv_fmt(c), g->k) : p->w_bits;
-    p->x_dram_bits = opfmt_act_bits((OpFmtId)config_out_fmt(c), g->k);
-    p->y_dram_bits = opfmt_act_bits((OpFmtId)(g->y_kv ? config_kv_fmt(c) : config_out_fmt(c)), g->n);
+    p->x_dram_bits = opfmt_act_bits((OpFmtId)sim_store_fmt(c, g->x_store), g->k);
+    p->y_dram_bits = opfmt_act_bits((OpFmtId)sim_store_fmt(c, g->y_store), g->n);
     p->wbuf_bits = (int64_t)c->sram_weight_kib * 8192;
     p->xbuf_bits = (int64_t)c->sram_act_kib * 8192;
     p->ybuf_bits = (int64_t)c->sram_out_kib * 8192;
@@ -245,9 +250,9 @@ static void count_transfers(const Ctx *x, SimResult *r, const MapStep *st, int64
     if (wb && x->g.act_act)
         count_conversions(ev, (OpFmtId)config_kv_fmt(c), (OpFmtId)config_act_fmt(c), st->nb * st->kb);
     if (xb)
-        count_conversions(ev, (OpFmtId)config_out_fmt(c), (OpFmtId)config_act_fmt(c), st->mb * st->kb);
+        count_conversions(ev, (OpFmtId)sim_store_fmt(c, x->g.x_store), (OpFmtId)config_act_fmt(c), st->mb * st->kb);
     if (yb)
-        count_conversions(ev, OPF_FP32, (OpFmtId)(x->g.y_kv ? config_kv_fmt(c) : config_out_fmt(c)), st->mb * st->nb);
+        count_conversions(ev, OPF_FP32, (OpFmtId)sim_store_fmt(c, x->g.y_store), st->mb * st->nb);
     const int64_t b[3] = {wb, xb, yb};
     for (int i = 0; i < 3; i++)
         if (b[i])

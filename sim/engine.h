@@ -35,8 +35,10 @@ typedef struct SimGemm {
                      * Each instance has its own operands (no block stays resident across them);
                      * the next one's first loads overlap this one's last compute. The result
                      * covers every instance; the mapping is chosen for one. */
-    int y_kv;       /* 1: the outputs are KV-cache entries (k/v projections), stored at kv_format;
-                     * else at out_format. An act_act GEMM's second operand is read at kv_format. */
+    int y_store;    /* SimStore: how the outputs are stored: at out_format (the next GEMM's input),
+                     * at kv_format (KV-cache entries: the k/v projections) or fp16 (for the vector
+                     * unit: attention scores, outputs added into the residual stream). An
+                     * act_act GEMM's second operand is read at kv_format. */
     int causal;     /* MapCausal (dataflow/map.h): attention under the causal mask. Query row i of
                      * an instance sees key j only when j <= i + (keys - m); schedule steps whose
                      * block lies wholly above that diagonal are skipped (not computed, not loaded,
@@ -47,7 +49,14 @@ typedef struct SimGemm {
                      * without a DRAM load or DMA-path conversion */
     int y_onchip;   /* 1: the outputs stay on chip (fused attention: S for the softmax and PV):
                      * no DRAM store, no DMA-path conversion */
+    int x_store;    /* SimStore of the X operand as it was stored: SIM_STORE_OUT (a layer's output)
+                     * or SIM_STORE_FP16 (attention probabilities P from the softmax) */
 } SimGemm;
+
+/* Stored formats of a GEMM's operands and outputs (SimGemm.y_store, x_store). */
+typedef enum { SIM_STORE_OUT, SIM_STORE_KV, SIM_STORE_FP16 } SimStore;
+/* The OpFmtId a SimStore means on config c. */
+int sim_store_fmt(const ArchConfig *c, int store);
 
 /* What a GEMM's time is made of: each resource's own cycles, the cycles it would need if nothing
  * else held the GEMM back (docs/simulator.md §4, "What binds a layer"). The largest is the

@@ -88,7 +88,8 @@ static int run_one_cycle(const ArchConfig *c, const Gemm *g, const SimGemm *sg, 
     /* operands stored in another format than the PE takes hold what that format keeps: the KV cache
      * (an attention GEMM's second operand) at kv_format, a layer's input at out_format */
     QParams sq;
-    const int wstored = sg->act_act ? config_kv_fmt(c) : -1, xstored = config_out_fmt(c), act = config_act_fmt(c);
+    const int wstored = sg->act_act ? config_kv_fmt(c) : -1, xstored = sim_store_fmt(c, sg->x_store),
+              act = config_act_fmt(c);
     if (rc == MP_OK && wstored >= 0 && wstored != act && opfmt_act_qparams((OpFmtId)wstored, &sq) == 0)
         rc = quant_roundtrip(&sq, w, N, K, e);
     if (rc == MP_OK && xstored != act && opfmt_act_qparams((OpFmtId)xstored, &sq) == 0)
@@ -264,7 +265,8 @@ int run_workload(const ArchConfig *c, const Workload *w, const RunOpts *o, RunRe
         sg.k = g->k;
         sg.act_act = g->role == WL_ACT_ACT;
         sg.count = 1;
-        sg.y_kv = !strcmp(g->name, "k_proj") || !strcmp(g->name, "v_proj");
+        sg.y_store = g->y_to == WL_Y_KV ? SIM_STORE_KV : g->y_to == WL_Y_NEXT ? SIM_STORE_OUT : SIM_STORE_FP16;
+        sg.x_store = g->x_from == WL_X_PROB ? SIM_STORE_FP16 : SIM_STORE_OUT;
         sg.causal = g->causal;
         sg.x_onchip = r->fused && is_pv;
         sg.y_onchip = r->fused && is_qk;

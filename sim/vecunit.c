@@ -25,7 +25,7 @@ static int tensor_fmt(const ArchConfig *c, int t, int on_kv)
     case VT_KV:
         return config_kv_fmt(c);
     case VT_SCORE:
-        return config_out_fmt(c);
+        return OPF_FP16; /* scores and probabilities stay fp16 (QK^T stores S so: SIM_STORE_FP16) */
     default:
         return -1;
     }

@@ -69,7 +69,7 @@ static void fast_equals_cycle(void **state)
                 SimGemm g = {.m = 1 + (int64_t)mp_rng_below(&r, 24), .n = 1 + (int64_t)mp_rng_below(&r, 24),
                              .k = 1 + (int64_t)mp_rng_below(&r, 96), .act_act = (int)(trial % 7 == 0),
                              .count = trial % 3 == 0 ? 1 + (int64_t)mp_rng_below(&r, 9) : 1,
-                             .y_kv = (int)(trial % 5 == 1)};
+                             .y_store = (int)(trial % 3), .x_store = (int)(trial % 4 == 1) * SIM_STORE_FP16};
                 /* stored operand formats: the activation format (auto), or one of the convertible ones */
                 static const int stored[] = {0, 1 + OPF_FP32, 1 + OPF_FP16, 1 + OPF_INT8, 1 + OPF_INT4};
                 c.kv_format = stored[mp_rng_below(&r, 5)];

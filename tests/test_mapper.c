@@ -82,7 +82,7 @@ static void random_gemms_near_optimal(void **state)
         ArchConfig c = random_config(&r);
         const int64_t dims[] = {1, 2, 7, 16, 64, 100, 256, 300, 512};
         SimGemm g = {.m = dims[mp_rng_below(&r, 9)], .n = dims[mp_rng_below(&r, 9)], .k = dims[mp_rng_below(&r, 9)],
-                     .act_act = (int)(trial % 5 == 0), .count = 1, .y_kv = (int)(trial % 7 == 3)};
+                     .act_act = (int)(trial % 5 == 0), .count = 1, .y_store = (int)(trial % 7 == 3)};
         char what[160];
         snprintf(what, sizeof what, "trial %d: %s %s %dx%d gemm %lldx%lldx%lld", trial, pe_kind_names[c.pe_kind],
                  c.dataflow ? "ws" : "os", c.rows, c.cols, (long long)g.m, (long long)g.n, (long long)g.k);
@@ -147,7 +147,7 @@ static void model_gemms_near_optimal(void **state)
                 for (int i = 0; i < w->ngemm; i++) {
                     const Gemm *gm = &w->gemms[i];
                     SimGemm g = {.m = gm->m, .n = gm->n, .k = gm->k, .act_act = gm->role == WL_ACT_ACT, .count = 1,
-                                 .y_kv = !strcmp(gm->name, "k_proj") || !strcmp(gm->name, "v_proj")};
+                                 .y_store = gm->y_to == WL_Y_KV ? SIM_STORE_KV : SIM_STORE_OUT};
                     char what[160];
                     snprintf(what, sizeof what, "%s %s %s %s", presets[pi], models[mi], ph ? "decode" : "prefill",
                              gm->name);

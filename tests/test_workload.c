@@ -112,16 +112,17 @@ static void tiny_shapes(void **state)
 {
     (void)state;
     static const Gemm want[] = {
-        {"q_proj", 48, 256, 256, 2, WL_WEIGHT_ACT, 0},
-        {"k_proj", 48, 128, 256, 2, WL_WEIGHT_ACT, 0},
-        {"v_proj", 48, 128, 256, 2, WL_WEIGHT_ACT, 0},
-        {"attn_qk", 16, 16, 64, 2 * 3 * 4, WL_ACT_ACT, WL_CAUSAL_N},
-        {"attn_pv", 16, 64, 16, 2 * 3 * 4, WL_ACT_ACT, WL_CAUSAL_K},
-        {"o_proj", 48, 256, 256, 2, WL_WEIGHT_ACT, 0},
-        {"gate_proj", 48, 512, 256, 2, WL_WEIGHT_ACT, 0},
-        {"up_proj", 48, 512, 256, 2, WL_WEIGHT_ACT, 0},
-        {"down_proj", 48, 256, 512, 2, WL_WEIGHT_ACT, 0},
-        {"lm_head", 3, 1000, 256, 1, WL_WEIGHT_ACT, 0}, /* the last position of each of the 3 sequences */
+        /* name, m, n, k, count, role, causal, y_to (the outputs' consumer), x_from */
+        {"q_proj", 48, 256, 256, 2, WL_WEIGHT_ACT, 0, WL_Y_NEXT, WL_X_ACT},
+        {"k_proj", 48, 128, 256, 2, WL_WEIGHT_ACT, 0, WL_Y_KV, WL_X_ACT},
+        {"v_proj", 48, 128, 256, 2, WL_WEIGHT_ACT, 0, WL_Y_KV, WL_X_ACT},
+        {"attn_qk", 16, 16, 64, 2 * 3 * 4, WL_ACT_ACT, WL_CAUSAL_N, WL_Y_SCORE, WL_X_ACT},
+        {"attn_pv", 16, 64, 16, 2 * 3 * 4, WL_ACT_ACT, WL_CAUSAL_K, WL_Y_NEXT, WL_X_PROB},
+        {"o_proj", 48, 256, 256, 2, WL_WEIGHT_ACT, 0, WL_Y_RESID, WL_X_ACT},
+        {"gate_proj", 48, 512, 256, 2, WL_WEIGHT_ACT, 0, WL_Y_NEXT, WL_X_ACT},
+        {"up_proj", 48, 512, 256, 2, WL_WEIGHT_ACT, 0, WL_Y_NEXT, WL_X_ACT},
+        {"down_proj", 48, 256, 512, 2, WL_WEIGHT_ACT, 0, WL_Y_RESID, WL_X_ACT},
+        {"lm_head", 3, 1000, 256, 1, WL_WEIGHT_ACT, 0, WL_Y_NEXT, WL_X_ACT}, /* the last position of each of the 3 sequences */
     };
     Workload *w = make("tiny", WL_PREFILL, 16, 3);
     assert_string_equal(w->model, "tiny");
@@ -134,6 +135,8 @@ static void tiny_shapes(void **state)
         assert_true(g->m == want[i].m && g->n == want[i].n && g->k == want[i].k && g->count == want[i].count);
         assert_int_equal(g->role, want[i].role);
         assert_int_equal(g->causal, want[i].causal);
+        assert_int_equal(g->y_to, want[i].y_to);
+        assert_int_equal(g->x_from, want[i].x_from);
     }
     wl_destroy(w);
 }

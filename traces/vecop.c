@@ -30,8 +30,9 @@ const VecKind vec_kinds[VK_COUNT] = {
                      "SwiGLU: silu(gate) * up"},
     [VK_GELU] = {"gelu", {0, 0, 0, 0, 1, 0, 0}, {0}, 1, 0, {0, 1, 0, 0}, {0, 1, 0, 0}, "GELU (tanh form)"},
     [VK_RELU] = {"relu", {0, 1, 0, 0, 0, 0, 0}, {0}, 1, 0, {0, 1, 0, 0}, {0, 1, 0, 0}, "ReLU"},
-    [VK_ADD] = {"add", {1, 0, 0, 0, 0, 0, 0}, {0}, 1, 0, {1, 1, 0, 0}, {1, 0, 0, 0},
+    /* the projection outputs added in are fp16 too (o_proj, down_proj, fc2 store for the residual) */
+    [VK_ADD] = {"add", {1, 0, 0, 0, 0, 0, 0}, {0}, 1, 0, {2, 0, 0, 0}, {1, 0, 0, 0},
                 "residual add into the fp16 residual stream"},
-    [VK_ADD3] = {"add3", {2, 0, 0, 0, 0, 0, 0}, {0}, 1, 0, {1, 2, 0, 0}, {1, 0, 0, 0},
+    [VK_ADD3] = {"add3", {2, 0, 0, 0, 0, 0, 0}, {0}, 1, 0, {3, 0, 0, 0}, {1, 0, 0, 0},
                  "parallel block's residual: x + attention + MLP"},
 };

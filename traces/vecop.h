@@ -45,10 +45,11 @@ typedef enum VecKindId {
 
 /* Tensors a vector row reads and writes; bits per element from the design (sim/vecunit.c). */
 typedef enum VecTensor {
-    VT_RESID, /* the residual stream between layers (fp16: our assumption, docs/workloads.md) */
+    VT_RESID, /* fp16: the residual stream (our assumption, docs/workloads.md) and the projection
+               * outputs added into it                                                        */
     VT_ACT,   /* a layer output / next layer input, at out_format                           */
     VT_KV,    /* a KV-cache entry, at kv_format                                              */
-    VT_SCORE, /* attention scores S or probabilities P: at out_format, or on chip when fused */
+    VT_SCORE, /* attention scores S or probabilities P: fp16, in DRAM or on chip when fused    */
     VT_COUNT
 } VecTensor;
 

@@ -247,6 +247,7 @@ static int expand(Workload *w, const WlModel *md, int64_t T, int64_t qm, int64_t
         (rc = wl_add_gemm(w, "k_proj", T, kv_out, h, L, WL_WEIGHT_ACT, e)) ||
         (rc = wl_add_gemm(w, "v_proj", T, kv_out, h, L, WL_WEIGHT_ACT, e)))
         return rc;
+    w->gemms[w->ngemm - 2].y_to = w->gemms[w->ngemm - 1].y_to = WL_Y_KV; /* the KV-cache append */
     if (md->rope_dims > 0 &&
         ((rc = wl_add_vec(w, "rope_q", VK_ROPE, T * md->heads, md->rope_dims, L, L, 0, 0, e)) ||
          (rc = wl_add_vec(w, "rope_k", VK_ROPE, T * md->kv_heads, md->rope_dims, L, L, 0, 1, e))))
@@ -254,12 +255,15 @@ static int expand(Workload *w, const WlModel *md, int64_t T, int64_t qm, int64_t
     if ((rc = wl_add_gemm(w, "attn_qk", qm, kvlen, hd, attn_count, WL_ACT_ACT, e)))
         return rc;
     w->gemms[w->ngemm - 1].causal = causal ? WL_CAUSAL_N : WL_CAUSAL_NONE;
+    w->gemms[w->ngemm - 1].y_to = WL_Y_SCORE;
     if ((rc = wl_add_vec(w, "softmax", VK_SOFTMAX, qm, kvlen, attn_count, L, causal, 0, e)) ||
         (rc = wl_add_gemm(w, "attn_pv", qm, hd, kvlen, attn_count, WL_ACT_ACT, e)))
         return rc;
     w->gemms[w->ngemm - 1].causal = causal ? WL_CAUSAL_K : WL_CAUSAL_NONE;
+    w->gemms[w->ngemm - 1].x_from = WL_X_PROB;
     if ((rc = wl_add_gemm(w, "o_proj", T, h, q_out, L, WL_WEIGHT_ACT, e)))
         return rc;
+    w->gemms[w->ngemm - 1].y_to = WL_Y_RESID; /* added into the residual stream */
     if (!md->parallel &&
         ((rc = wl_add_vec(w, "attn_add", VK_ADD, T, h, L, L, 0, 0, e)) ||
          (rc = wl_add_vec(w, "mlp_norm", md->norm, T, h, L, L, 0, 0, e))))
@@ -270,11 +274,13 @@ static int expand(Workload *w, const WlModel *md, int64_t T, int64_t qm, int64_t
             (rc = wl_add_vec(w, "act", md->act, T, md->ffn, L, L, 0, 0, e)) ||
             (rc = wl_add_gemm(w, "down_proj", T, h, md->ffn, L, WL_WEIGHT_ACT, e)))
             return rc;
+        w->gemms[w->ngemm - 1].y_to = WL_Y_RESID;
     } else {
         if ((rc = wl_add_gemm(w, "fc1", T, md->ffn, h, L, WL_WEIGHT_ACT, e)) ||
             (rc = wl_add_vec(w, "act", md->act, T, md->ffn, L, L, 0, 0, e)) ||
             (rc = wl_add_gemm(w, "fc2", T, h, md->ffn, L, WL_WEIGHT_ACT, e)))
             return rc;
+        w->gemms[w->ngemm - 1].y_to = WL_Y_RESID;
     }
     if ((rc = wl_add_vec(w, md->parallel ? "block_add" : "mlp_add", md->parallel ? VK_ADD3 : VK_ADD, T, h, L, L, 0, 0,
                          e)) ||

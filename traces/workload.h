@@ -37,6 +37,12 @@ typedef enum GemmRole {
     WL_ACT_ACT     /* activation × activation: attention QK^T and PV                      */
 } GemmRole;
 
+/* Where a GEMM's outputs go (Gemm.y_to), and where its X operand comes from (Gemm.x_from): the
+ * consumer decides the stored format (sim/engine.h, SimStore). */
+enum { WL_Y_NEXT, WL_Y_KV, WL_Y_RESID, WL_Y_SCORE }; /* a GEMM (or RoPE) / the KV cache / the
+                                                      * residual add / the softmax */
+enum { WL_X_ACT, WL_X_PROB };                        /* a layer's output / the softmax's P  */
+
 /* The causal mask of an attention row: where its keys lie (the values of dataflow/map.h's MapCausal). */
 enum { WL_CAUSAL_NONE, WL_CAUSAL_N, WL_CAUSAL_K };
 
@@ -50,6 +56,7 @@ typedef struct Gemm {
     int causal;             /* WL_CAUSAL_*: prefill attention under the causal mask: QK^T has
                              * the keys on N, PV on K; a query row sees keys up to its own
                              * position (sim/engine.h, SimGemm.causal)                         */
+    int y_to, x_from;       /* WL_Y_*, WL_X_*: the outputs' consumer, the X operand's producer  */
 } Gemm;
 
 typedef enum WlFfnKind {
