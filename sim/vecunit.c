@@ -310,12 +310,10 @@ static void vu_fast(const ArchConfig *c, const VecJob *j, SimResult *r)
                 for (int q = 0; q < VU_NT; q++)
                     if (snap[2].t[q] >= 0)
                         *tv[q] += periods * d;
-                /* the chunk at the new position has the same rows' pattern: its counts were added
-                 * by chunk_of at i; re-derive its transfer sizes from the jump target */
+                /* land on chunk i + periods·P: it has chunk i's rows' pattern, so `cur` (chunk i's
+                 * sizes, whose time-free events the snapshots already hold) stands for it */
                 i += periods * P;
                 jumped = 1;
-                /* cur's events (counted for chunk i before the jump) belong to the chunk landed on:
-                 * same pattern, same counts */
             }
         }
         const int64_t r0 = i * cr, n = min64(cr, total - r0);
@@ -341,7 +339,6 @@ static void vu_fast(const ArchConfig *c, const VecJob *j, SimResult *r)
         ce_prev = ce;
         lend = nl;
         cur = nx;
-        (void)n;
     }
     r->ev.cycles = max64(last, ce_prev);
 }
