@@ -88,9 +88,10 @@ static void print_vec_row(const Point *p, int i)
 static void print_point(const Point *p, const Workload *w)
 {
     const ArchConfig *c = &p->cfg;
-    printf("arch %s  (%s, %dx%d PEs, %s, %.0f MHz)   model %s  %s", c->name, pe_kind_names[c->pe_kind], c->rows,
-           c->cols, c->dataflow == DATAFLOW_OS ? "output-stationary" : "weight-stationary", c->clock_mhz, w->model,
-           wl_phase_name(w->phase));
+    printf("arch %s  (%s, %d core%s of %dx%d PEs, %s, %.0f MHz, %d DRAM channel%s of %d bits/cycle)   model %s  %s",
+           c->name, pe_kind_names[c->pe_kind], c->cores, c->cores > 1 ? "s" : "", c->rows, c->cols,
+           c->dataflow == DATAFLOW_OS ? "output-stationary" : "weight-stationary", c->clock_mhz, c->dram_channels,
+           c->dram_channels > 1 ? "s" : "", c->dram_bits_per_cycle, w->model, wl_phase_name(w->phase));
     if (w->phase == WL_PREFILL)
         printf(" seq %lld", (long long)w->seq);
     else if (w->phase == WL_DECODE)

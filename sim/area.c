@@ -46,11 +46,14 @@ int area_compute(const TechTable *t, const ArchConfig *c, AreaBreakdown *out, Mp
     const double ka = f.area * UM2_TO_MM2; /* µm² of the table at the config's node, in mm² */
     int dec, deq, xs;
     area_edge_units(c->pe_kind, c->rows, c->cols, c->orientation, &dec, &deq, &xs);
-    out->pe_mm2 = area_pe_array_mm2(t, c->pe_kind, c->rows, c->cols) * f.area;
-    out->decoder_mm2 = dec * t->decoder_area_um2 * ka;
-    out->dequant_mm2 = deq * t->dequant_unit_area_um2 * ka;
-    out->xsum_mm2 = xs * t->xsum_area_um2 * ka;
-    out->sram_mm2 = ((double)c->sram_weight_kib + c->sram_act_kib + c->sram_out_kib + c->vec_buf_kib) *
+    /* every core has its array, its edge units and its weight, activation and output buffers; the
+     * one vector unit (lanes and buffer) serves them all (sim/cores.h) */
+    const double cores = c->cores > 1 ? c->cores : 1;
+    out->pe_mm2 = cores * area_pe_array_mm2(t, c->pe_kind, c->rows, c->cols) * f.area;
+    out->decoder_mm2 = cores * dec * t->decoder_area_um2 * ka;
+    out->dequant_mm2 = cores * deq * t->dequant_unit_area_um2 * ka;
+    out->xsum_mm2 = cores * xs * t->xsum_area_um2 * ka;
+    out->sram_mm2 = (cores * ((double)c->sram_weight_kib + c->sram_act_kib + c->sram_out_kib) + c->vec_buf_kib) *
                     t->sram_area_um2_per_kib * ka;
     out->vector_mm2 = (double)c->vec_lanes * t->vec_area_um2_per_lane * ka;
     out->total_mm2 =

@@ -27,6 +27,8 @@ typedef struct ArchConfig {
     double clock_mhz;
     int dataflow;             /* Dataflow                                                 */
     int orientation;          /* Orientation                                              */
+    int cores;                /* identical PE arrays, each with its own weight, activation and
+                               * output buffers of the sizes below (sim/cores.h); >= 1        */
     int weight_bits;          /* bits per weight code (BitMoD: 3 or 4)                    */
     int group_size;           /* weights per quantization group along K                  */
     double weight_bits_eff;   /* stored bits per weight incl. metadata; 0 = from format   */
@@ -37,6 +39,7 @@ typedef struct ArchConfig {
     int sram_port_bits;       /* bits per bank per cycle                                  */
     int double_buffer;        /* bool                                                     */
     int dram_bits_per_cycle;  /* channel width per accelerator clock                     */
+    int dram_channels;        /* channels of that width (sim/cores.h: how cores share them) */
     int dram_latency_cycles;
     int dram_tech;            /* DramTech; picks dram_pj_per_bit unless custom            */
     double dram_pj_per_bit;   /* 0 = from dram_tech                                       */

@@ -182,7 +182,9 @@ double energy_dram_pj_per_bit(const TechTable *t, const ArchConfig *c)
 double energy_dram_bg_mw(const TechTable *t, const ArchConfig *c)
 {
     if (c->dram_tech >= DRAM_DDR4 && c->dram_tech <= DRAM_HBM3) {
-        const double gbps = (double)c->dram_bits_per_cycle * c->clock_mhz / 8000.0; /* bits x MHz -> GB/s */
+        /* peak bandwidth: every channel's bits x MHz -> GB/s */
+        const double gbps = (double)(c->dram_channels > 1 ? c->dram_channels : 1) * c->dram_bits_per_cycle *
+                            c->clock_mhz / 8000.0;
         return t->dram_bg_mw_per_gbps[c->dram_tech] * gbps;
     }
     return c->dram_bg_mw;
@@ -253,13 +255,15 @@ int energy_compute(const TechTable *t, const ArchConfig *c, const SimEvents *ev,
     const double pj_per_cycle = 1000.0 / c->clock_mhz; /* mW -> pJ per cycle */
 
     out->pe = (double)ev->pe_busy * pe->busy_pj * c->pe_energy_scale * ke;
+    /* SRAM leakage: every core's weight, activation and output buffers, the vector unit's one */
+    const int cores = c->cores > 1 ? c->cores : 1;
     double sram_kib = 0;
     for (int b = 0; b < BUF_COUNT; b++) {
         out->sram_buf[b] = (double)ev->sram_read_bits[b] * energy_sram_pj_per_bit(t, kib[b], c->sram_banks, 0) +
                            (double)ev->sram_write_bits[b] * energy_sram_pj_per_bit(t, kib[b], c->sram_banks, 1);
         out->sram_buf[b] *= ke;
         out->sram += out->sram_buf[b];
-        sram_kib += kib[b];
+        sram_kib += kib[b] * (b == BUF_V ? 1 : cores);
     }
     /* DRAM: off chip, not scaled with the accelerator's node */
     out->dram_bg = (double)ev->cycles * energy_dram_bg_mw(t, c) * pj_per_cycle;

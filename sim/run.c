@@ -7,6 +7,7 @@
 #include "base/alloc.h"
 #include "models/golden.h"
 #include "models/opfmt.h"
+#include "sim/cores.h"
 #include "sim/mapper.h"
 #include "sim/petime.h"
 #include "traces/synth.h"
@@ -123,33 +124,6 @@ static int run_one_cycle(const ArchConfig *c, const Gemm *g, const SimGemm *sg, 
     mp_free(yg);
     mp_free(ps);
     return rc;
-}
-
-/* The layer's count instances back to back with the mapping chosen for one (L->r): fast fidelity,
- * then, at cycle fidelity, ticked (operand indices moving and checked, no data: the one instance
- * of L->r carried the data check) within the cycle-fidelity work limit. */
-static int run_instances(const ArchConfig *c, const SimGemm *sg, int64_t count, Fidelity fid, RunLayer *L, MpErr *e)
-{
-    if (count <= 1) {
-        L->all = L->r;
-        return MP_OK;
-    }
-    SimGemm sc = *sg;
-    sc.count = count;
-    int rc = sim_gemm_mapped(c, &sc, &L->r.map, FID_FAST, NULL, &L->all, e);
-    if (rc || fid == FID_FAST)
-        return rc;
-    SimLimits lim;
-    if ((rc = sim_limits(&lim, e)) != MP_OK)
-        return rc;
-    const int64_t pes = (int64_t)c->rows * c->cols;
-    if (L->all.ev.cycles > lim.max_pe_cycles / pes)
-        return mp_errf(e, MP_EINPUT,
-                       "%lld instances of GEMM %lldx%lldx%lld: %lld cycles on %lld PEs is above the cycle-fidelity work "
-                       "limit of %lld PE-cycles (raise it with MPSIM_MAX_PE_CYCLES=N, or use --fidelity fast)",
-                       (long long)count, (long long)sg->m, (long long)sg->n, (long long)sg->k,
-                       (long long)L->all.ev.cycles, (long long)pes, (long long)lim.max_pe_cycles);
-    return sim_gemm_mapped(c, &sc, &L->r.map, FID_CYCLE, NULL, &L->all, e);
 }
 
 /* Fused attention: does one query tile against one key tile fit the buffers? Sets r->fused or
@@ -284,12 +258,25 @@ int run_workload(const ArchConfig *c, const Workload *w, const RunOpts *o, RunRe
             L->all = hit->val.gemm.all;
             memo->hits++;
         } else {
+            /* one instance of the first core's part (the whole GEMM on one core): mapped, and at
+             * cycle fidelity run on data and checked; then every core's part, all instances
+             * (sim/cores.h) */
+            ArchConfig cc;
+            MapPart part;
+            SimGemm all = sg, p0;
+            all.count = g->count;
+            cores_core_config(c, &cc);
+            cores_partition(c, &all, &part);
+            cores_part_gemm(&sg, &part, 0, &p0);
+            Gemm g0 = *g;
+            g0.m = p0.m;
+            g0.n = p0.n;
             if (o->fid == FID_FAST)
-                rc = sim_gemm_opts(c, &sg, FID_FAST, &mo, NULL, &L->r, e);
+                rc = sim_gemm_opts(&cc, &p0, FID_FAST, &mo, NULL, &L->r, e);
             else
-                rc = run_one_cycle(c, g, &sg, o, i, &L->r, &r->checked_outputs, e);
+                rc = run_one_cycle(&cc, &g0, &p0, o, i, &L->r, &r->checked_outputs, e);
             if (rc == MP_OK)
-                rc = run_instances(c, &sg, g->count, o->fid, L, e);
+                rc = cores_gemm(c, &all, o->fid, &mo, &L->r, NULL, &L->all, e);
             if (rc == MP_OK && memo) {
                 RunMemoEntry en;
                 memset(&en, 0, sizeof en);

@@ -28,9 +28,11 @@
 
 typedef struct RunLayer {
     Gemm g;                 /* name, m, n, k, count, role                                          */
-    SimResult r;            /* one instance on its own (its mapping is the layer's)                 */
-    SimResult all;          /* every instance, back to back (sim/engine.h, SimGemm.count): the
-                             * layer's cycles, events and resources; = r when count is 1          */
+    SimResult r;            /* one instance on its own (its mapping is the layer's); with several
+                             * cores, one instance of the first core's part (sim/cores.h)      */
+    SimResult all;          /* every instance, back to back (sim/engine.h, SimGemm.count), on every
+                             * core (sim/cores.h): the layer's cycles, events and resources; = r
+                             * when count is 1 on one core                                     */
 } RunLayer;
 
 typedef struct RunVec {

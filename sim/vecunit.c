@@ -477,7 +477,7 @@ static int vu_cycle(const ArchConfig *c, const VecJob *j, SimResult *r, MpErr *e
  * serial (the parts are alike and run apart); the idle PE array leaks over every cycle. */
 static void finish(const ArchConfig *c, const VecJob *j, SimResult *r)
 {
-    r->ev.pe_total = (int64_t)c->rows * c->cols * r->ev.cycles;
+    r->ev.pe_total = (int64_t)(c->cores > 1 ? c->cores : 1) * c->rows * c->cols * r->ev.cycles; /* every core's */
     int64_t *ev = (int64_t *)&r->ev;
     for (size_t i = 0; i < sizeof r->ev / sizeof(int64_t); i++)
         ev[i] *= j->serial;
