@@ -144,7 +144,8 @@ int cmd_compare_gpu(int argc, char **argv)
     if (rc == MP_OK)
         rc = point_load_arch(a.arch, a.set, &cfg[ACC_CONF], &tech, &e);
     if (rc == MP_OK) {
-        double b = g.copy_gbps * 8.0 / (cfg[ACC_CONF].clock_mhz / 1000.0);
+        /* the GPU's copy bandwidth over the design's channels, each as wide as its share */
+        double b = g.copy_gbps * 8.0 / (cfg[ACC_CONF].clock_mhz / 1000.0) / cfg[ACC_CONF].dram_channels;
         bw_bits = b < 1 ? 1 : llround(b);
         char set[64];
         snprintf(set, sizeof set, "dram.bits_per_cycle=%lld", bw_bits);
@@ -169,14 +170,18 @@ int cmd_compare_gpu(int argc, char **argv)
         knote = "the results file has no row for this kernel";
     const char *ref_name[NREF] = {kname, "cublas-fp16"};
     int rref = kname ? REF_KERNEL : REF_CUBLAS; /* the ratio columns of the text table */
-    double gbps[NACC] = {cfg[ACC_CONF].dram_bits_per_cycle * cfg[ACC_CONF].clock_mhz / 8000.0,
-                         bw_bits * cfg[ACC_CONF].clock_mhz / 8000.0};
-    char norm[512];
+    const int nch = cfg[ACC_CONF].dram_channels;
+    double gbps[NACC] = {(double)nch * cfg[ACC_CONF].dram_bits_per_cycle * cfg[ACC_CONF].clock_mhz / 8000.0,
+                         (double)nch * bw_bits * cfg[ACC_CONF].clock_mhz / 8000.0};
+    char norm[640], chans[64] = "";
+    if (nch > 1)
+        snprintf(chans, sizeof chans, " x %d channels", nch);
     snprintf(norm, sizeof norm,
-             "accel = as configured (DRAM %d bits/cycle = %.1f GB/s at %.0f MHz); accel@copyBW = the same design "
-             "with dram.bits_per_cycle = copy_gbps x 8 / clock GHz = %lld (%.1f GB/s, the GPU's measured copy "
+             "accel = as configured (DRAM %d bits/cycle%s = %.1f GB/s at %.0f MHz); accel@copyBW = the same design "
+             "with dram.bits_per_cycle = copy_gbps x 8 / clock GHz%s = %lld (%.1f GB/s, the GPU's measured copy "
              "bandwidth), everything else (DRAM pJ/bit included) unchanged",
-             cfg[ACC_CONF].dram_bits_per_cycle, gbps[ACC_CONF], c->clock_mhz, bw_bits, gbps[ACC_BW]);
+             cfg[ACC_CONF].dram_bits_per_cycle, chans, gbps[ACC_CONF], c->clock_mhz, nch > 1 ? " / channels" : "",
+             bw_bits, gbps[ACC_BW]);
     int text = !a.json || strcmp(a.json, "-") != 0;
     cJSON *root = a.json ? cJSON_CreateObject() : NULL, *jl = NULL;
     if (root) {

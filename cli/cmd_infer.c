@@ -23,8 +23,10 @@ static void print_infer(const InferResult *r)
 {
     const ArchConfig *c = &r->cfg;
     const InferReq *q = &r->req;
-    printf("request: %s on %s (%s, %dx%d PEs, %.0f MHz, %.3f mm^2, technology %s at %d nm)\n", q->model->name,
-           c->name, pe_kind_names[c->pe_kind], c->rows, c->cols, c->clock_mhz, r->area_mm2, c->tech, c->node_nm);
+    printf("request: %s on %s (%s, %d core%s of %dx%d PEs, %d DRAM channel%s, %.0f MHz, %.3f mm^2, technology %s at %d "
+           "nm)\n",
+           q->model->name, c->name, pe_kind_names[c->pe_kind], c->cores, c->cores == 1 ? "" : "s", c->rows, c->cols,
+           c->dram_channels, c->dram_channels == 1 ? "" : "s", c->clock_mhz, r->area_mm2, c->tech, c->node_nm);
     printf("         prompt %lld, %lld generated tokens (the prefill's and %lld decode steps attending to %lld..%lld "
            "positions), batch %lld; attention %s\n",
            (long long)q->prompt, (long long)q->gen, (long long)r->steps, (long long)(q->prompt + 1),
@@ -85,6 +87,8 @@ static cJSON *infer_json(const InferResult *r)
         cJSON_AddStringToObject(o, "note", r->note);
     cJSON_AddNumberToObject(o, "area_mm2", r->area_mm2);
     cJSON_AddNumberToObject(o, "node_nm", r->cfg.node_nm);
+    cJSON_AddNumberToObject(o, "cores", r->cfg.cores);
+    cJSON_AddNumberToObject(o, "dram_channels", r->cfg.dram_channels);
     cJSON_AddNumberToObject(o, "ttft_s", r->ttft_s);
     cJSON_AddNumberToObject(o, "tpot_mean_s", r->tpot_mean_s);
     cJSON_AddNumberToObject(o, "tpot_last_s", r->tpot_last_s);
