@@ -43,7 +43,9 @@ vp_case() {
 echo "== register map (test_regs) =="
 run "$dir/test_regs"
 vp_case mixpe-w4a8 iso/mixpe-w4a8 q_proj --phase decode
-vp_case olive iso/olive o_proj --phase decode -- --poll
+# (the platform stores outputs at out_format: layers a GEMM reads next, not o_proj/down_proj, whose outputs
+# go to the residual add in fp16 in the workload)
+vp_case olive iso/olive up_proj --phase decode -- --poll
 vp_case bitmod-w3 iso/bitmod-w3 v_proj --phase decode
 vp_case olive-w4a16 iso/olive-w4a16 k_proj --phase decode
 vp_case int8-prefill iso/int8 q_proj --phase prefill --seq 16
