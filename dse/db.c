@@ -14,6 +14,7 @@
 
 #include "base/alloc.h"
 #include "base/fileio.h"
+#include "base/parse.h"
 #include "dse/db_int.h"
 
 /* ------------------------------------------------------------------ SQL text from the column tables */
@@ -510,13 +511,18 @@ int dbi_check_version(Db *d, const char *schema, const char *name, MpErr *e)
         return dbi_sql_err(d, e, "read schema version");
     }
     int rc = MP_OK;
+    int64_t v = -1;
+    const char *txt = NULL;
     if (sqlite3_step(st) != SQLITE_ROW)
         rc = mp_errf(e, MP_EINPUT, "%s: not an mpsim sweep database (no schema_version)", name);
-    else if (atoi((const char *)sqlite3_column_text(st, 0)) != DB_SCHEMA_VERSION)
+    else if (!(txt = (const char *)sqlite3_column_text(st, 0)) || mp_parse_i64(txt, &v) != 0)
+        /* NULL, a blob or text that is no integer: found by fuzz_db (a NULL reached atoi) */
+        rc = mp_errf(e, MP_EINPUT, "%s: not an mpsim sweep database (schema_version is not a whole number)", name);
+    else if (v != DB_SCHEMA_VERSION)
         rc = mp_errf(e, MP_EINPUT,
-                     "%s: database schema version %s; this mpsim reads version %d (version 2 added the request "
+                     "%s: database schema version %lld; this mpsim reads version %d (version 2 added the request "
                      "columns; a database is never migrated: sweep into a new file)",
-                     name, (const char *)sqlite3_column_text(st, 0), DB_SCHEMA_VERSION);
+                     name, (long long)v, DB_SCHEMA_VERSION);
     sqlite3_finalize(st);
     return rc;
 }

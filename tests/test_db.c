@@ -457,6 +457,10 @@ static void schema_differs_refused(void **state)
         {"CREATE TABLE mine(x)", "mine"},
         {"ALTER TABLE specs RENAME COLUMN text TO body", "specs"},
         {"DROP TABLE meta", "meta"},
+        /* schema_version not a whole number (fuzz_db found a NULL reaching atoi) */
+        {"UPDATE meta SET value = x'' WHERE name = 'schema_version'", "schema_version is not a whole number"}, /* text: NULL */
+        {"UPDATE meta SET value = '2x' WHERE name = 'schema_version'", "schema_version is not a whole number"},
+        {"UPDATE meta SET value = '7' WHERE name = 'schema_version'", "schema version 7"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         rm_db("c.db");
