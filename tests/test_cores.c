@@ -17,30 +17,7 @@
 #include "sim/energy.h"
 #include "sim/run.h"
 #include "testutil.h"
-
-static ArchConfig small_config(PeKindId kind, MpRng *r)
-{
-    ArchConfig c;
-    MpErr e = {0};
-    if (ini_schema_defaults(arch_schema, arch_schema_len, &c, &e))
-        fail_msg("%s", e.msg);
-    c.pe_kind = kind;
-    const int nv = pe_kind_nvariants(kind);
-    c.weight_bits = pe_kinds[kind].var[nv > 1 ? nv - 1 - (int)mp_rng_below(r, (uint64_t)nv) : 0].weight_bits;
-    c.rows = 1 + (int)mp_rng_below(r, 8);
-    c.cols = 1 + (int)mp_rng_below(r, 8);
-    c.dataflow = (int)mp_rng_below(r, 2);
-    c.group_size = 4 * (1 + (int)mp_rng_below(r, 8));
-    c.sram_weight_kib = 1 + (int)mp_rng_below(r, 4);
-    c.sram_act_kib = 1 + (int)mp_rng_below(r, 4);
-    c.sram_out_kib = 1 + (int)mp_rng_below(r, 4);
-    c.sram_banks = 1 + (int)mp_rng_below(r, 4);
-    c.sram_port_bits = 8 << mp_rng_below(r, 6);
-    c.double_buffer = (int)mp_rng_below(r, 2);
-    c.dram_bits_per_cycle = 8 << mp_rng_below(r, 6);
-    c.dram_latency_cycles = (int)mp_rng_below(r, 20);
-    return c;
-}
+#include "simutil.h"
 
 static ArchConfig preset(const char *name)
 {
@@ -111,7 +88,7 @@ static void one_core_is_the_engine(void **state)
     mp_rng_seed(&r, tu_seed("one_core_is_the_engine", 7));
     int n = 0;
     for (int t = 0; t < 150; t++) {
-        ArchConfig c = small_config((PeKindId)(t % PE_KIND_COUNT), &r);
+        ArchConfig c = tu_small_config((PeKindId)(t % PE_KIND_COUNT), -1, &r);
         SimGemm g = {.m = 1 + (int64_t)mp_rng_below(&r, 20), .n = 1 + (int64_t)mp_rng_below(&r, 20),
                      .k = 1 + (int64_t)mp_rng_below(&r, 64), .act_act = t % 5 == 0,
                      .count = 1 + (int64_t)mp_rng_below(&r, 6)};
@@ -146,7 +123,7 @@ static void fast_equals_cycle(void **state)
     mp_rng_seed(&r, tu_seed("cores_fast_equals_cycle", 9));
     long n = 0, how[4] = {0, 0, 0, 0};
     for (int t = 0; t < 600; t++) {
-        ArchConfig c = small_config((PeKindId)(t % PE_KIND_COUNT), &r);
+        ArchConfig c = tu_small_config((PeKindId)(t % PE_KIND_COUNT), -1, &r);
         c.cores = 1 + (int)mp_rng_below(&r, 4);
         c.dram_channels = 1 + (int)mp_rng_below(&r, 4);
         SimGemm g = {.m = 1 + (int64_t)mp_rng_below(&r, 24), .n = 1 + (int64_t)mp_rng_below(&r, 24),

@@ -317,6 +317,32 @@ static void toy_table(TechTable *t)
     t->rescale_pj = 0.5;
 }
 
+/* The events both hand computations price (energy_by_hand's config: buffers of 32, 128, 8 KiB in one
+ * bank each and an 8 KiB vector buffer). */
+static void toy_events(SimEvents *ev)
+{
+    memset(ev, 0, sizeof *ev);
+    ev->cycles = 1000;
+    ev->pe_busy = 20000;
+    ev->pe_total = 32000;
+    ev->sram_read_bits[BUF_W] = 4096; /* bank 32 KiB: sqrt(32/8) = 2 -> 1.0 pJ/bit read, 1.5 write */
+    ev->sram_write_bits[BUF_W] = 1024;
+    ev->sram_read_bits[BUF_X] = 2048; /* bank 128 KiB: x4 -> 2.0 read, 3.0 write */
+    ev->sram_write_bits[BUF_X] = 512;
+    ev->sram_read_bits[BUF_Y] = 256;  /* bank 8 KiB: x1 -> 0.5 read, 0.75 write */
+    ev->sram_write_bits[BUF_Y] = 4096;
+    ev->sram_read_bits[BUF_V] = 64;   /* bank 8 KiB: x1 -> 0.5 read, 0.75 write */
+    ev->sram_write_bits[BUF_V] = 128;
+    ev->dram_read_bits = 10000;
+    ev->dram_write_bits = 2500;
+    ev->decoder_ops = 800;
+    ev->dequant_ops = 32;
+    ev->xsum_ops = 64;
+    ev->rescale_ops = 10;
+    ev->vec_ops[VC_FMA] = 100;
+    ev->vec_ops[VC_EXP] = 7;
+}
+
 static void load_cfg(const char *text, ArchConfig *c)
 {
     MpErr e = {0};
@@ -341,26 +367,7 @@ static void energy_by_hand(void **state)
     t.vec_pj[VC_EXP] = 10;
     t.vec_leak_mw_per_lane = 0.5;
     SimEvents ev;
-    memset(&ev, 0, sizeof ev);
-    ev.cycles = 1000;
-    ev.pe_busy = 20000;
-    ev.pe_total = 32000;
-    ev.sram_read_bits[BUF_W] = 4096;  /* bank 32 KiB: sqrt(32/8) = 2 -> 1.0 pJ/bit read, 1.5 write */
-    ev.sram_write_bits[BUF_W] = 1024;
-    ev.sram_read_bits[BUF_X] = 2048;  /* bank 128 KiB: x4 -> 2.0 read, 3.0 write */
-    ev.sram_write_bits[BUF_X] = 512;
-    ev.sram_read_bits[BUF_Y] = 256;   /* bank 8 KiB: x1 -> 0.5 read, 0.75 write */
-    ev.sram_write_bits[BUF_Y] = 4096;
-    ev.dram_read_bits = 10000;
-    ev.dram_write_bits = 2500;
-    ev.decoder_ops = 800;
-    ev.dequant_ops = 32;
-    ev.xsum_ops = 64;
-    ev.rescale_ops = 10;
-    ev.vec_ops[VC_FMA] = 100;
-    ev.vec_ops[VC_EXP] = 7;
-    ev.sram_read_bits[BUF_V] = 64;    /* bank 8 KiB: x1 -> 0.5 read, 0.75 write */
-    ev.sram_write_bits[BUF_V] = 128;
+    toy_events(&ev);
     EnergyBreakdown b;
     MpErr e = {0};
     assert_int_equal(energy_compute(&t, &c, &ev, &b, &e), MP_OK);
@@ -434,27 +441,8 @@ static void energy_by_hand_at_7nm(void **state)
     assert_int_equal(c.node_nm, 7);
     assert_true(c.clock_mhz == 500); /* the clock is not scaled */
     SimEvents ev;
-    memset(&ev, 0, sizeof ev);
-    ev.cycles = 1000;
-    ev.pe_busy = 20000;
-    ev.pe_total = 32000;
-    ev.sram_read_bits[BUF_W] = 4096;
-    ev.sram_write_bits[BUF_W] = 1024;
-    ev.sram_read_bits[BUF_X] = 2048;
-    ev.sram_write_bits[BUF_X] = 512;
-    ev.sram_read_bits[BUF_Y] = 256;
-    ev.sram_write_bits[BUF_Y] = 4096;
-    ev.sram_read_bits[BUF_V] = 64;
-    ev.sram_write_bits[BUF_V] = 128;
-    ev.dram_read_bits = 10000;
-    ev.dram_write_bits = 2500;
-    ev.decoder_ops = 800;
-    ev.dequant_ops = 32;
-    ev.xsum_ops = 64;
-    ev.rescale_ops = 10;
+    toy_events(&ev);
     ev.requant_ops = 4;
-    ev.vec_ops[VC_FMA] = 100;
-    ev.vec_ops[VC_EXP] = 7;
     t.requant_scale_pj = 0.25;
     EnergyBreakdown b;
     MpErr e = {0};

@@ -15,32 +15,7 @@
 #include "sim/engine.h"
 #include "sim/petime.h"
 #include "testutil.h"
-
-static ArchConfig base_config(PeKindId kind, int df, MpRng *r)
-{
-    ArchConfig c;
-    MpErr e = {0};
-    if (ini_schema_defaults(arch_schema, arch_schema_len, &c, &e))
-        fail_msg("%s", e.msg);
-    c.pe_kind = kind;
-    /* a random variant, narrowest first (BitMoD: 3 + below(2) bits) */
-    const int nv = pe_kind_nvariants(kind);
-    c.weight_bits = pe_kinds[kind].var[nv > 1 ? nv - 1 - (int)mp_rng_below(r, (uint64_t)nv) : 0].weight_bits;
-    c.rows = 1 + (int)mp_rng_below(r, 8);
-    c.cols = 1 + (int)mp_rng_below(r, 8);
-    c.dataflow = df;
-    c.group_size = 4 * (1 + (int)mp_rng_below(r, 8)); /* 4..32 */
-    /* small buffers so blocking, residency and K blocks all occur */
-    c.sram_weight_kib = 1 + (int)mp_rng_below(r, 4);
-    c.sram_act_kib = 1 + (int)mp_rng_below(r, 4);
-    c.sram_out_kib = 1 + (int)mp_rng_below(r, 4);
-    c.sram_banks = 1 + (int)mp_rng_below(r, 4);
-    c.sram_port_bits = 8 << mp_rng_below(r, 6);
-    c.double_buffer = (int)mp_rng_below(r, 2);
-    c.dram_bits_per_cycle = 8 << mp_rng_below(r, 6);
-    c.dram_latency_cycles = (int)mp_rng_below(r, 20);
-    return c;
-}
+#include "simutil.h"
 
 static void assert_events_equal(const SimEvents *a, const SimEvents *b, const char *what)
 {
@@ -65,7 +40,7 @@ static void fast_equals_cycle(void **state)
     for (int kind = 0; kind < PE_KIND_COUNT; kind++)
         for (int df = 0; df < 2; df++)
             for (int trial = 0; trial < 200; trial++) {
-                ArchConfig c = base_config((PeKindId)kind, df, &r);
+                ArchConfig c = tu_small_config((PeKindId)kind, df, &r);
                 SimGemm g = {.m = 1 + (int64_t)mp_rng_below(&r, 24), .n = 1 + (int64_t)mp_rng_below(&r, 24),
                              .k = 1 + (int64_t)mp_rng_below(&r, 96), .act_act = (int)(trial % 7 == 0),
                              .count = trial % 3 == 0 ? 1 + (int64_t)mp_rng_below(&r, 9) : 1,
@@ -129,7 +104,7 @@ static int64_t schedule_macs(const ArchConfig *c, const SimGemm *g, const Mappin
 
 /* fast == cycle, exactly, on attention GEMMs under the causal mask (keys on N: QK^T; keys on K:
  * PV; m <= keys, decode m = 1, sometimes m > keys), with on-chip X and Y, several instances (the
- * fast engine's periodic jump), both dataflows, double buffering on and off (base_config), free or
+ * fast engine's periodic jump), both dataflows, double buffering on and off (tu_small_config), free or
  * small forced blockings (so that steps are skipped). */
 static void causal_fast_equals_cycle(void **state)
 {
@@ -140,7 +115,7 @@ static void causal_fast_equals_cycle(void **state)
     for (int kind = 0; kind < PE_KIND_COUNT; kind++)
         for (int df = 0; df < 2; df++)
             for (int trial = 0; trial < 60; trial++) {
-                ArchConfig c = base_config((PeKindId)kind, df, &r);
+                ArchConfig c = tu_small_config((PeKindId)kind, df, &r);
                 SimGemm g = {.act_act = trial % 6 != 5, .count = 1};
                 g.causal = trial % 8 == 7 ? MAP_CAUSAL_NONE : 1 + (int)mp_rng_below(&r, 2);
                 g.n = 1 + (int64_t)mp_rng_below(&r, 24);
@@ -212,7 +187,7 @@ extern _Thread_local int64_t sim_fast_step_jumps;
 
 /* Long schedules (large K and N against small buffers and small blocks: hundreds of steps), where
  * the fast engine jumps whole periods of steps: fast == cycle, exactly, plain and causal, with
- * instances, on-chip operands, both dataflows, double buffering on and off (base_config). Most
+ * instances, on-chip operands, both dataflows, double buffering on and off (tu_small_config). Most
  * GEMMs must take a jump. */
 static void long_fast_equals_cycle(void **state)
 {
@@ -223,7 +198,7 @@ static void long_fast_equals_cycle(void **state)
     for (int kind = 0; kind < PE_KIND_COUNT; kind++)
         for (int df = 0; df < 2; df++)
             for (int trial = 0; trial < 6; trial++) {
-                ArchConfig c = base_config((PeKindId)kind, df, &r);
+                ArchConfig c = tu_small_config((PeKindId)kind, df, &r);
                 c.rows = 1 + (int)mp_rng_below(&r, 4);
                 c.cols = 1 + (int)mp_rng_below(&r, 4);
                 SimGemm g = {.m = 1 + (int64_t)mp_rng_below(&r, 20), .n = 32 + (int64_t)mp_rng_below(&r, 64),
@@ -287,7 +262,7 @@ static void causal_prefill_cheaper(void **state)
     (void)state;
     MpRng r;
     mp_rng_seed(&r, 16);
-    ArchConfig c = base_config(PE_FP16, DATAFLOW_OS, &r);
+    ArchConfig c = tu_small_config(PE_FP16, DATAFLOW_OS, &r);
     c.rows = c.cols = 8;
     c.sram_weight_kib = c.sram_act_kib = 4;
     c.sram_out_kib = 4; /* 64x64 fp32 scores need 16 KiB: the output is cut into blocks */
@@ -325,7 +300,7 @@ static void causal_decode_equals_plain(void **state)
     mp_rng_seed(&r, tu_seed("causal_decode_equals_plain", 17));
     long n = 0;
     for (int trial = 0; trial < 120; trial++) {
-        ArchConfig c = base_config((PeKindId)mp_rng_below(&r, PE_KIND_COUNT), (int)mp_rng_below(&r, 2), &r);
+        ArchConfig c = tu_small_config((PeKindId)mp_rng_below(&r, PE_KIND_COUNT), (int)mp_rng_below(&r, 2), &r);
         SimGemm plain = {.m = 1, .n = 1 + (int64_t)mp_rng_below(&r, 40), .k = 1 + (int64_t)mp_rng_below(&r, 80),
                          .act_act = 1, .count = 1 + (int64_t)mp_rng_below(&r, 3)},
                 masked = plain;
@@ -359,7 +334,7 @@ static void onchip_traffic(void **state)
     mp_rng_seed(&r, tu_seed("onchip_traffic", 18));
     long n = 0;
     for (int trial = 0; trial < 80; trial++) {
-        ArchConfig c = base_config((PeKindId)mp_rng_below(&r, PE_KIND_COUNT), (int)mp_rng_below(&r, 2), &r);
+        ArchConfig c = tu_small_config((PeKindId)mp_rng_below(&r, PE_KIND_COUNT), (int)mp_rng_below(&r, 2), &r);
         SimGemm g = {.m = 1 + (int64_t)mp_rng_below(&r, 24), .n = 1 + (int64_t)mp_rng_below(&r, 24),
                      .k = 1 + (int64_t)mp_rng_below(&r, 64), .act_act = 1, .count = 1};
         g.causal = (int)mp_rng_below(&r, 3);
@@ -400,7 +375,7 @@ static void tile_phases_equal(void **state)
     for (int kind = 0; kind < PE_KIND_COUNT; kind++)
         for (int df = 0; df < 2; df++)
             for (int trial = 0; trial < 60; trial++) {
-                ArchConfig c = base_config((PeKindId)kind, df, &r);
+                ArchConfig c = tu_small_config((PeKindId)kind, df, &r);
                 const int act_act = trial % 5 == 0;
                 const PeTiming pt = act_act ? pe_timing_act_act(&c) : pe_timing(&c);
                 const int g = act_act ? 1 : pe_k_align(&c);
@@ -450,7 +425,7 @@ static void cycle_computes_golden(void **state)
     for (int kind = 0; kind < PE_KIND_COUNT; kind++)
         for (int df = 0; df < 2; df++)
             for (int trial = 0; trial < 12; trial++) {
-                ArchConfig c = base_config((PeKindId)kind, df, &r);
+                ArchConfig c = tu_small_config((PeKindId)kind, df, &r);
                 int act_act = trial % 4 == 3; /* attention-like: both operands are activations */
                 QParams wq, xq;
                 sim_operand_params(&c, act_act, &wq, &xq);
@@ -498,7 +473,7 @@ static void first_principles(void **state)
     (void)state;
     MpRng r;
     mp_rng_seed(&r, 13);
-    ArchConfig c = base_config(PE_INT8, DATAFLOW_OS, &r);
+    ArchConfig c = tu_small_config(PE_INT8, DATAFLOW_OS, &r);
     c.rows = c.cols = 8;
     c.sram_weight_kib = c.sram_act_kib = c.sram_out_kib = 1024;
     c.sram_banks = 8;
