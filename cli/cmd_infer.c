@@ -171,14 +171,8 @@ int cmd_infer(int argc, char **argv)
     o.run.seed = 1;
     o.step_all = a.step_all;
     o.progress = !a.quiet && isatty(2);
-    if (rc == MP_OK && a.objective) {
-        rc = mp_errf(&e, MP_EINPUT, "--objective '%s': expected time, dram or energy", a.objective);
-        for (int i = 0; i < MAP_OBJ_COUNT; i++)
-            if (!strcmp(a.objective, map_objective_names[i])) {
-                o.run.objective = i;
-                rc = MP_OK;
-            }
-    }
+    if (rc == MP_OK && a.objective)
+        rc = map_objective_from_name(a.objective, &o.run.objective, &e);
     ArchConfig cfg;
     TechTable tech;
     if (rc == MP_OK)

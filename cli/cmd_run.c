@@ -54,10 +54,9 @@ static int eval_point(const char *arch, const Workload *w, const RunArgs *a, con
     int rc = point_load_arch(arch, a->set, &cfg, &tech, e);
     if (rc)
         return rc;
-    int obj = MAP_OBJ_TIME;
-    for (int i = 0; i < MAP_OBJ_COUNT; i++)
-        if (a->objective && !strcmp(a->objective, map_objective_names[i]))
-            obj = i;
+    int obj = MAP_OBJ_TIME; /* common_args has checked the name */
+    if (a->objective && (rc = map_objective_from_name(a->objective, &obj, e)) != MP_OK)
+        return rc;
     RunOpts o = {strcmp(a->fidelity, "cycle") == 0 ? FID_CYCLE : FID_FAST, force, (uint64_t)a->seed,
                  !a->quiet && isatty(2), obj, NULL, NULL};
     return point_eval(&cfg, &tech, w, &o, 1, p, e);
@@ -272,11 +271,9 @@ static int common_args(RunArgs *a, MapForce *f, int *use_force, MpErr *e)
     *f = MAP_FORCE_NONE;
     *use_force = 0;
     if (a->objective) {
-        int ok = 0;
-        for (int i = 0; i < MAP_OBJ_COUNT; i++)
-            ok |= !strcmp(a->objective, map_objective_names[i]);
-        if (!ok)
-            return mp_errf(e, MP_EINPUT, "--objective '%s': expected time, dram or energy", a->objective);
+        int obj;
+        if ((rc = map_objective_from_name(a->objective, &obj, e)) != MP_OK)
+            return rc;
     }
     if (a->orient) {
         if (!strcmp(a->orient, "mxn"))

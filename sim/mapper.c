@@ -9,6 +9,16 @@
 
 const char *const map_objective_names[MAP_OBJ_COUNT] = {"time", "dram", "energy"};
 
+int map_objective_from_name(const char *name, int *out, MpErr *e)
+{
+    for (int i = 0; i < MAP_OBJ_COUNT; i++)
+        if (!strcmp(name, map_objective_names[i])) {
+            *out = i;
+            return MP_OK;
+        }
+    return mp_errf(e, MP_EINPUT, "--objective '%s': expected time, dram or energy", name);
+}
+
 static int64_t cdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 /* The extents a dimension of `full` is cut into, blocks of `blk` then pieces of `unit`, with

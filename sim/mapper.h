@@ -18,6 +18,8 @@
 
 typedef enum { MAP_OBJ_TIME, MAP_OBJ_DRAM, MAP_OBJ_ENERGY, MAP_OBJ_COUNT } MapObjective;
 extern const char *const map_objective_names[MAP_OBJ_COUNT]; /* "time", "dram", "energy" */
+/* The objective named `name` (a --objective value): MP_OK and *out, or MP_EINPUT with a message. */
+int map_objective_from_name(const char *name, int *out, MpErr *e) MP_MUST_CHECK;
 
 /* Candidates simulated exactly after the estimate. */
 #define SIM_MAP_EXACT 8
