@@ -20,18 +20,8 @@
 #include "cli/cmds.h"
 #include "base/jsonout.h"
 #include "dse/gpures.h"
+#include "dse/gpureq.h"
 #include "sim/point.h"
-
-/* The GPU kernel measuring the same arithmetic as the PE kind, or NULL (why in *why). */
-static const char *gpu_kernel_for(const ArchConfig *c, const char **why)
-{
-    *why = NULL;
-    const PeVariant *v = pe_kind_variant((PeKindId)c->pe_kind, c->weight_bits);
-    if (v && v->gpu_kernel)
-        return v->gpu_kernel;
-    *why = v ? "kernels_ref has no GPU kernel for this PE kind" : "no GPU kernel for this PE kind at this weight width";
-    return NULL;
-}
 
 enum { REF_KERNEL, REF_CUBLAS, NREF };
 enum { ACC_CONF, ACC_BW, NACC };
@@ -87,22 +77,33 @@ static cJSON *ratios_json(double gus, double guj, const double aus[NACC], const 
 }
 
 typedef struct CgArgs {
-    const char *gpu, *arch, *model, *phase, *json, *set;
+    const char *gpu, *arch, *model, *phase, *json, *set, *norms;
     const char *seq_text, *kv_text; /* NULL: not given */
-    int64_t seq, kv, batch;
+    int64_t seq, kv, batch, prompt, gen;
+    double area_mm2;
+    int subtract_idle, quiet;
 } CgArgs;
 
 int cmd_compare_gpu(int argc, char **argv)
 {
-    CgArgs a = {.batch = 1};
+    CgArgs a = {.batch = 1, .prompt = 2048, .gen = 128};
     const CliOpt opts[] = {
         {"gpu", CLI_STR, &a.gpu, "FILE", "GPU results file of kernels_ref (kernels_ref/results/<gpu>/*.json)"},
         {"arch", CLI_STR, &a.arch, "NAME|FILE", "accelerator preset (mpsim list presets) or config file"},
         {"model", CLI_STR, &a.model, "NAME|FILE", "built-in model (mpsim list models) or a layer CSV"},
-        {"phase", CLI_STR, &a.phase, "PHASE", "prefill (default) or decode"},
+        {"phase", CLI_STR, &a.phase, "PHASE",
+         "prefill (default) or decode: the weight GEMMs; request: a whole request (whole GPU steps)"},
         {"seq", CLI_STR, &a.seq_text, "N", "prefill sequence length (default 2048)"},
         {"kv", CLI_STR, &a.kv_text, "N", "decode KV length (default 2048)"},
         {"batch", CLI_INT, &a.batch, "B", "batch (default 1)"},
+        {"prompt", CLI_INT, &a.prompt, "P", "request: prompt tokens per sequence (default 2048)"},
+        {"gen", CLI_INT, &a.gen, "G", "request: generated tokens per sequence (default 128)"},
+        {"norm", CLI_STR, &a.norms, "LIST",
+         "request: as-configured,iso-bandwidth,iso-area,iso-power (default all; docs/gpu.md)"},
+        {"area-mm2", CLI_F64, &a.area_mm2, "A", "request: iso-area budget in mm^2 (default: the GPU's die)"},
+        {"subtract-idle", CLI_FLAG, &a.subtract_idle, "",
+         "request: leave out idle energy (GPU idle_power_w x time; accelerator leakage and DRAM background)"},
+        {"quiet", CLI_FLAG, &a.quiet, "", "request: no progress on stderr"},
         {"set", CLI_STR, &a.set, "S.K=V,...", "override accelerator config keys"},
         {"json", CLI_STR, &a.json, "FILE", "write the comparison as JSON ('-' for stdout)"},
         {NULL, 0, NULL, NULL, NULL},
@@ -123,12 +124,23 @@ int cmd_compare_gpu(int argc, char **argv)
     int rc = MP_OK;
     if (!a.gpu || !a.arch || !a.model)
         rc = mp_errf(&e, MP_EINPUT, "mpsim compare-gpu: --gpu, --arch and --model are required (see --help)");
+    if (rc == MP_OK && a.batch < 1)
+        rc = mp_errf(&e, MP_EINPUT, "--batch must be >= 1");
+    if (rc == MP_OK && !(a.area_mm2 >= 0))
+        rc = mp_errf(&e, MP_EINPUT, "--area-mm2 must be > 0");
+    if (rc == MP_OK && a.phase && !strcmp(a.phase, "request")) {
+        if (a.seq_text || a.kv_text) {
+            mp_errf(&e, MP_EINPUT, "--seq and --kv are for --phase prefill|decode; a request takes --prompt and --gen");
+            return cli_fail(&e);
+        }
+        CgReqArgs r = {a.gpu, a.arch, a.model, a.set, a.json, a.norms, a.prompt, a.gen, a.batch, a.area_mm2,
+                       a.subtract_idle, a.quiet};
+        return cmd_compare_gpu_request(&r);
+    }
     if (rc == MP_OK)
         rc = cmd_parse_len("seq", a.seq_text, &a.seq, &e);
     if (rc == MP_OK)
         rc = cmd_parse_len("kv", a.kv_text, &a.kv, &e);
-    if (rc == MP_OK && a.batch < 1)
-        rc = mp_errf(&e, MP_EINPUT, "--batch must be >= 1");
     GpuFile g;
     memset(&g, 0, sizeof g);
     if (rc == MP_OK)
@@ -164,7 +176,7 @@ int cmd_compare_gpu(int argc, char **argv)
     }
 
     const ArchConfig *c = &pt[ACC_CONF].cfg;
-    const char *why = NULL, *kname = gpu_kernel_for(c, &why);
+    const char *why = NULL, *kname = gpu_format_for(c, &why);
     const char *knote = why;
     if (kname && !gpu_has_kernel(&g, kname))
         knote = "the results file has no row for this kernel";

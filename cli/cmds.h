@@ -44,6 +44,14 @@ int cmd_pareto(int argc, char **argv);  /* Pareto fronts of a sweep database */
 int cmd_report(int argc, char **argv);  /* plots, tables and an HTML page from a sweep database */
 int cmd_summary(int argc, char **argv); /* each design against a baseline, per workload */
 int cmd_compare_gpu(int argc, char **argv); /* measured GPU kernels beside the simulated accelerator */
+/* compare-gpu --phase request (cli/cmd_compare_req.c): whole requests on both sides, normalised */
+typedef struct CgReqArgs {
+    const char *gpu, *arch, *model, *set, *json, *norms; /* norms: NULL = every normalisation */
+    int64_t prompt, gen, batch;
+    double area_mm2;                                     /* 0: the GPU's die               */
+    int subtract_idle, quiet;
+} CgReqArgs;
+int cmd_compare_gpu_request(const CgReqArgs *a);
 
 /* trace subcommands */
 int cmd_trace_show(int argc, char **argv);

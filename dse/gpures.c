@@ -14,6 +14,7 @@ void gpu_free(GpuFile *g)
 {
     cJSON_Delete(g->root);
     mp_free(g->rows);
+    mp_free(g->steps);
     memset(g, 0, sizeof *g);
 }
 
@@ -110,44 +111,21 @@ static int json_parse_strict(const char *path, const char *text, size_t len, cJS
     return MP_OK;
 }
 
-/* Read and validate the fields this command uses; messages are "FILE: ...". */
-int gpu_load(const char *path, GpuFile *g, MpErr *e)
+/* A check that lets a row be reported: "bound", "bit-exact" or "pass". */
+static int check_passes(const char *check)
 {
-    memset(g, 0, sizeof *g);
-    char *text = NULL;
-    size_t len = 0;
-    int rc = mp_read_file(path, (size_t)256 << 20, &text, &len, e);
-    if (rc) {
-        if (!strstr(e->msg, path))
-            mp_err_prefix(e, "%s", path);
-        return rc;
-    }
-    rc = json_parse_strict(path, text, len, &g->root, e);
-    if (rc) {
-        mp_free(text);
-        return rc;
-    }
-    mp_free(text);
-    const cJSON *dev = cJSON_GetObjectItemCaseSensitive(g->root, "device");
-    const cJSON *cp = cJSON_GetObjectItemCaseSensitive(g->root, "copy_gbps");
-    const cJSON *res = cJSON_GetObjectItemCaseSensitive(g->root, "results");
-    if (!cJSON_IsObject(g->root))
-        return mp_errf(e, MP_EINPUT, "%s: expected a JSON object (a kernels_ref results file)", path);
-    if (!cJSON_IsString(dev))
-        return mp_errf(e, MP_EINPUT, "%s: 'device' missing or not a string", path);
-    if (!cJSON_IsNumber(cp) || !(cp->valuedouble > 0) || !isfinite(cp->valuedouble))
-        return mp_errf(e, MP_EINPUT, "%s: 'copy_gbps' missing or not a positive number", path);
-    if (!cJSON_IsArray(res))
-        return mp_errf(e, MP_EINPUT, "%s: 'results' missing or not an array", path);
-    g->device = dev->valuestring;
-    g->copy_gbps = cp->valuedouble;
-    int n = cJSON_GetArraySize(res);
+    return !strcmp(check, "bound") || !strcmp(check, "bit-exact") || !strcmp(check, "pass");
+}
+
+/* The "results" array (NULL: none) into g->rows. */
+static int load_rows(const char *path, const cJSON *res, GpuFile *g, MpErr *e)
+{
+    int n = res ? cJSON_GetArraySize(res) : 0;
     g->rows = mp_calloc((size_t)(n ? n : 1), sizeof *g->rows);
     if (!g->rows)
         return mp_errf(e, MP_ENOMEM, "out of memory");
     const cJSON *r;
-    cJSON_ArrayForEach(r, res)
-    {
+    for (r = res ? res->child : NULL; r; r = r->next) {
         GpuRow *w = &g->rows[g->nrow];
         int i = g->nrow;
         const cJSON *kn = cJSON_GetObjectItemCaseSensitive(r, "kernel");
@@ -176,13 +154,101 @@ int gpu_load(const char *path, GpuFile *g, MpErr *e)
         w->variant = va ? va->valuestring : "";
         w->us = us->valuedouble;
         w->energy_uj = cJSON_IsNumber(en) ? en->valuedouble : NAN;
-        w->pass = !strcmp(ck->valuestring, "bound") || !strcmp(ck->valuestring, "bit-exact") ||
-                  !strcmp(ck->valuestring, "pass");
+        w->pass = check_passes(ck->valuestring);
         w->best = cJSON_IsTrue(be);
         g->nfail += !w->pass;
         g->nrow++;
     }
     return MP_OK;
+}
+
+/* The "steps" array (NULL: none) into g->steps. */
+static int load_steps(const char *path, const cJSON *stp, GpuFile *g, MpErr *e)
+{
+    int n = stp ? cJSON_GetArraySize(stp) : 0;
+    g->steps = mp_calloc((size_t)(n ? n : 1), sizeof *g->steps);
+    if (!g->steps)
+        return mp_errf(e, MP_ENOMEM, "out of memory");
+    const cJSON *r;
+    for (r = stp ? stp->child : NULL; r; r = r->next) {
+        GpuStep *w = &g->steps[g->nstep];
+        int i = g->nstep;
+        const cJSON *mo = cJSON_GetObjectItemCaseSensitive(r, "model");
+        const cJSON *fm = cJSON_GetObjectItemCaseSensitive(r, "format");
+        const cJSON *ph = cJSON_GetObjectItemCaseSensitive(r, "phase");
+        const cJSON *ms = cJSON_GetObjectItemCaseSensitive(r, "ms");
+        const cJSON *jj = cJSON_GetObjectItemCaseSensitive(r, "j");
+        const cJSON *ck = cJSON_GetObjectItemCaseSensitive(r, "check");
+        if (!cJSON_IsObject(r))
+            return mp_errf(e, MP_EINPUT, "%s: steps[%d]: not an object", path, i);
+        if (!cJSON_IsString(mo) || !*mo->valuestring || !cJSON_IsString(fm) || !*fm->valuestring)
+            return mp_errf(e, MP_EINPUT, "%s: steps[%d]: 'model' and 'format' must be non-empty strings", path, i);
+        if (!cJSON_IsString(ph) || (strcmp(ph->valuestring, "decode") && strcmp(ph->valuestring, "prefill")))
+            return mp_errf(e, MP_EINPUT, "%s: steps[%d]: 'phase' must be \"decode\" or \"prefill\"", path, i);
+        w->phase = strcmp(ph->valuestring, "decode") ? GPU_PREFILL : GPU_DECODE;
+        const char *lk = w->phase == GPU_DECODE ? "kv" : "prompt";
+        if (get_int(r, "batch", &w->batch) || get_int(r, lk, &w->len))
+            return mp_errf(e, MP_EINPUT, "%s: steps[%d]: 'batch' and '%s' must be positive integers", path, i, lk);
+        if (!cJSON_IsNumber(ms) || !(ms->valuedouble > 0) || !isfinite(ms->valuedouble))
+            return mp_errf(e, MP_EINPUT, "%s: steps[%d]: 'ms' missing or not a positive number", path, i);
+        if (jj && !cJSON_IsNull(jj) && (!cJSON_IsNumber(jj) || !(jj->valuedouble >= 0) || !isfinite(jj->valuedouble)))
+            return mp_errf(e, MP_EINPUT, "%s: steps[%d]: 'j' must be a number >= 0 or null", path, i);
+        if (!cJSON_IsString(ck))
+            return mp_errf(e, MP_EINPUT, "%s: steps[%d]: 'check' missing or not a string", path, i);
+        w->model = mo->valuestring;
+        w->format = fm->valuestring;
+        w->ms = ms->valuedouble;
+        w->j = cJSON_IsNumber(jj) ? jj->valuedouble : NAN;
+        w->pass = check_passes(ck->valuestring);
+        g->nstep_fail += !w->pass;
+        g->nstep++;
+    }
+    return MP_OK;
+}
+
+/* Read and validate the fields this command uses; messages are "FILE: ...". */
+int gpu_load(const char *path, GpuFile *g, MpErr *e)
+{
+    memset(g, 0, sizeof *g);
+    char *text = NULL;
+    size_t len = 0;
+    int rc = mp_read_file(path, (size_t)256 << 20, &text, &len, e);
+    if (rc) {
+        if (!strstr(e->msg, path))
+            mp_err_prefix(e, "%s", path);
+        return rc;
+    }
+    rc = json_parse_strict(path, text, len, &g->root, e);
+    if (rc) {
+        mp_free(text);
+        return rc;
+    }
+    mp_free(text);
+    const cJSON *dev = cJSON_GetObjectItemCaseSensitive(g->root, "device");
+    const cJSON *cp = cJSON_GetObjectItemCaseSensitive(g->root, "copy_gbps");
+    const cJSON *idle = cJSON_GetObjectItemCaseSensitive(g->root, "idle_power_w");
+    const cJSON *res = cJSON_GetObjectItemCaseSensitive(g->root, "results");
+    const cJSON *stp = cJSON_GetObjectItemCaseSensitive(g->root, "steps");
+    if (!cJSON_IsObject(g->root))
+        return mp_errf(e, MP_EINPUT, "%s: expected a JSON object (a kernels_ref results file)", path);
+    if (!cJSON_IsString(dev))
+        return mp_errf(e, MP_EINPUT, "%s: 'device' missing or not a string", path);
+    if (!cJSON_IsNumber(cp) || !(cp->valuedouble > 0) || !isfinite(cp->valuedouble))
+        return mp_errf(e, MP_EINPUT, "%s: 'copy_gbps' missing or not a positive number", path);
+    if (idle && !cJSON_IsNull(idle) &&
+        (!cJSON_IsNumber(idle) || !(idle->valuedouble >= 0) || !isfinite(idle->valuedouble)))
+        return mp_errf(e, MP_EINPUT, "%s: 'idle_power_w' must be a number >= 0 or null", path);
+    if (!res && !stp)
+        return mp_errf(e, MP_EINPUT, "%s: neither 'results' nor 'steps': not a kernels_ref results file", path);
+    if (res && !cJSON_IsArray(res))
+        return mp_errf(e, MP_EINPUT, "%s: 'results' is not an array", path);
+    if (stp && !cJSON_IsArray(stp))
+        return mp_errf(e, MP_EINPUT, "%s: 'steps' is not an array", path);
+    g->device = dev->valuestring;
+    g->copy_gbps = cp->valuedouble;
+    g->idle_w = cJSON_IsNumber(idle) ? idle->valuedouble : NAN;
+    rc = load_rows(path, res, g, e);
+    return rc ? rc : load_steps(path, stp, g, e);
 }
 
 int gpu_has_kernel(const GpuFile *g, const char *kernel)
@@ -207,3 +273,18 @@ const GpuRow *gpu_find(const GpuFile *g, const char *kernel, int64_t m, int64_t 
     return pick;
 }
 
+
+const GpuStep *gpu_step_find(const GpuFile *g, const char *model, const char *format, int phase, int64_t batch,
+                             int64_t len)
+{
+    const GpuStep *pick = NULL;
+    for (int i = 0; i < g->nstep; i++) {
+        const GpuStep *r = &g->steps[i];
+        if (!r->pass || r->phase != phase || r->batch != batch || r->len != len || strcmp(r->model, model) ||
+            strcmp(r->format, format))
+            continue;
+        if (!pick || r->ms < pick->ms)
+            pick = r;
+    }
+    return pick;
+}

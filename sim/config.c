@@ -449,3 +449,29 @@ void config_print(FILE *f, const ArchConfig *c, const IniLoad *where)
 {
     ini_schema_print(f, arch_schema, arch_schema_len, c, where);
 }
+
+const IniKey *arch_schema_find(const char *section, const char *key)
+{
+    for (int i = 0; i < arch_schema_len; i++)
+        if (!strcmp(arch_schema[i].section, section) && !strcmp(arch_schema[i].key, key))
+            return &arch_schema[i];
+    return NULL;
+}
+
+const char *arch_schema_enum_name(const char *section, const char *key, int v)
+{
+    const IniKey *k = arch_schema_find(section, key);
+    for (int i = 0; k && k->names && k->names[i]; i++)
+        if (i == v)
+            return k->names[i];
+    return "?";
+}
+
+int arch_schema_enum_index(const char *section, const char *key, const char *name)
+{
+    const IniKey *k = arch_schema_find(section, key);
+    for (int i = 0; k && k->names && k->names[i]; i++)
+        if (!strcmp(k->names[i], name))
+            return i;
+    return -1;
+}

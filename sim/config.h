@@ -59,6 +59,11 @@ typedef struct ArchConfig {
 extern const char *const config_fmt_names[];
 
 extern const IniKey arch_schema[];
+/* The schema row of [section] key, or NULL. */
+const IniKey *arch_schema_find(const char *section, const char *key);
+/* Enum value v of [section] key by name ("?" when out of range), and a name's index (-1: none). */
+const char *arch_schema_enum_name(const char *section, const char *key, int v);
+int arch_schema_enum_index(const char *section, const char *key, const char *name);
 extern const int arch_schema_len;
 
 /* The operand formats in force (OpFmtId), from the fields as written (auto resolved; the config

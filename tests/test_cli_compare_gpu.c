@@ -172,6 +172,98 @@ static void typed_lengths(void **state)
     }
 }
 
+#define FIXTURE MPSIM_DATADIR "/tests/data/gpu/steps-fixture.json"
+
+static const cJSON *side(const cJSON *root, const char *arr, const char *label)
+{
+    const cJSON *x;
+    cJSON_ArrayForEach(x, cJSON_GetObjectItem(root, arr))
+    {
+        if (!strcmp(cJSON_GetObjectItem(x, "label")->valuestring, label))
+            return x;
+    }
+    fail_msg("no %s side %s", arr, label);
+    return NULL;
+}
+
+static double num(const cJSON *o, const char *k)
+{
+    const cJSON *x = cJSON_GetObjectItem(o, k);
+    if (!cJSON_IsNumber(x))
+        fail_msg("%s is not a number", k);
+    return x->valuedouble;
+}
+
+/* --phase request on the committed fixture (invented step figures): the GPU side is the request the
+ * fixture's rows give by hand (tests/test_gpureq.c checks the rule), the accelerator's is mpsim infer's,
+ * and --subtract-idle takes idle_power_w x time off the GPU's energy. */
+static void request_mode(void **state)
+{
+    (void)state;
+    CLI_EXPECT("compare-gpu --gpu " FIXTURE " --arch iso/mixpe-w4a16 --model llama2-7b --phase request "
+               "--norm as-configured,iso-bandwidth --quiet --json -",
+               CLI_ERR_MERGE, 0);
+    cJSON *root = cli_json_out();
+    const cJSON *g = side(root, "gpu", "GPU mixpe-w4a16");
+    /* prefill 200 ms; steps at kv 2049..2175: 2 ms + 0.002 ms per position: 270.002 ms in all */
+    const double secs = 0.2 + 0.270002, joules = 100 + (127 * 0.8 + 0.001 * 8001);
+    assert_true(fabs(num(g, "seconds") - secs) < 1e-12);
+    assert_true(fabs(num(g, "tokens_per_s") - 128 / secs) < 1e-9);
+    assert_true(fabs(num(g, "j_per_token") - joules / 128) < 1e-9);
+    assert_true(fabs(num(g, "area_mm2") - 814) < 1e-12);
+    (void)side(root, "gpu", "GPU cublas-fp16");
+    const cJSON *bw = side(root, "accel", "iso-bandwidth"), *cf = side(root, "accel", "as-configured");
+    assert_int_equal((int)num(bw, "dram_channels"), 5);
+    assert_int_equal((int)num(bw, "dram_bits_per_cycle"), 4800);
+    assert_int_equal((int)num(cf, "dram_channels"), 1);
+    assert_true(fabs(num(cJSON_GetObjectItem(bw, "vs_gpu"), "speedup") - num(bw, "tokens_per_s") / (128 / secs)) <
+                1e-9);
+    const double conf_tps = num(cf, "tokens_per_s");
+    cJSON_Delete(root);
+    /* the accelerator as configured is mpsim infer's request */
+    CLI_EXPECT("infer --arch iso/mixpe-w4a16 --model llama2-7b --quiet --json -", CLI_ERR_MERGE, 0);
+    root = cli_json_out();
+    assert_true(fabs(num(root, "tokens_per_s") - conf_tps) < 1e-9 * conf_tps);
+    cJSON_Delete(root);
+    CLI_EXPECT("compare-gpu --gpu " FIXTURE " --arch iso/mixpe-w4a16 --model llama2-7b --phase request "
+               "--norm as-configured --subtract-idle --quiet --json -",
+               CLI_ERR_MERGE, 0);
+    root = cli_json_out();
+    g = side(root, "gpu", "GPU mixpe-w4a16");
+    assert_true(fabs(num(g, "j_per_token") - (joules - 120 * secs) / 128) < 1e-9);
+    cJSON_Delete(root);
+}
+
+static void request_refusals(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *args, *msg;
+    } cases[] = {
+        {"--norm iso-everything", "'iso-everything' is not one of"},
+        {"--seq 10", "a request takes --prompt and --gen"},
+        {"--prompt 1000", "no passing prefill step of llama2-7b in mixpe-w4a16 at batch 1, prompt 1000"},
+        {"--gen 129", "around kv 2176"},
+        {"--batch 2", "at batch 2"},
+        {"--area-mm2 -1", "--area-mm2 must be > 0"},
+    };
+    char cmd[1024];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(cmd, sizeof cmd,
+                 "compare-gpu --gpu " FIXTURE " --arch iso/mixpe-w4a16 --model llama2-7b --phase request --quiet %s",
+                 cases[i].args);
+        CLI_EXPECT(cmd, CLI_ERR_MERGE, 2);
+        if (!strstr(cli_out, cases[i].msg))
+            fail_msg("%s: the message lacks '%s':\n%s", cases[i].args, cases[i].msg, cli_out);
+    }
+    /* a device with no facts row */
+    const char *path = tu_put(tmpdir, "small.json",
+                              "{\"device\": \"Some GPU\", \"copy_gbps\": 1000, \"steps\": []}");
+    snprintf(cmd, sizeof cmd, "compare-gpu --gpu %s --arch iso/fp16 --model llama2-7b --phase request", path);
+    CLI_EXPECT(cmd, CLI_ERR_MERGE, 2);
+    assert_non_null(strstr(cli_out, "no die, node and memory facts for device 'Some GPU'"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -180,6 +272,8 @@ int main(void)
         cmocka_unit_test(failing_check_unused),
         cmocka_unit_test(bad_files),
         cmocka_unit_test(typed_lengths),
+        cmocka_unit_test(request_mode),
+        cmocka_unit_test(request_refusals),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,149 @@
+/* tests/test_isonorm.c — designs put on a GPU's footing (sim/isonorm.c): iso-bandwidth gives the
+ * GPU's memory at its measured copy bandwidth; iso-area gives the largest core count whose area fits
+ * the die (area(C) <= die < area(C + 1), recomputed here with sim/area.c), lanes per core kept;
+ * iso-power the largest core count under a power target (a stated monotone power function), with
+ * the bounds reported as capped; the design as configured is unchanged. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "testutil.h"
+#include "sim/area.h"
+#include "sim/isonorm.h"
+#include "sim/point.h"
+
+static void load(const char *arch, ArchConfig *c, TechTable *t)
+{
+    MpErr e = {0};
+    if (point_load_arch(arch, NULL, c, t, &e) != MP_OK)
+        fail_msg("%s", e.msg);
+}
+
+static const IsoGpu gpu = {814, 4, DRAM_HBM3, 5, 3000};
+
+static double area_of(const TechTable *t, const ArchConfig *c, int cores, int lanes_per_core)
+{
+    ArchConfig x = *c;
+    x.cores = cores;
+    x.vec_lanes = cores * lanes_per_core;
+    AreaBreakdown a;
+    MpErr e = {0};
+    if (area_compute(t, &x, &a, &e) != MP_OK)
+        fail_msg("%s", e.msg);
+    return a.total_mm2;
+}
+
+static void conf_and_bandwidth(void **state)
+{
+    (void)state;
+    ArchConfig c, o;
+    TechTable t;
+    load("iso/bitmod-w4", &c, &t);
+    int capped = 1;
+    MpErr e = {0};
+    assert_int_equal(iso_normalise(&c, &t, &gpu, ISO_CONF, NULL, NULL, 0, &o, &capped, &e), MP_OK);
+    assert_memory_equal(&c, &o, sizeof c);
+    assert_int_equal(capped, 0);
+    assert_int_equal(iso_normalise(&c, &t, &gpu, ISO_BW, NULL, NULL, 0, &o, &capped, &e), MP_OK);
+    /* 3000 GB/s x 8 / 1 GHz / 5 channels */
+    assert_int_equal(o.dram_bits_per_cycle, 4800);
+    assert_int_equal(o.dram_channels, 5);
+    assert_int_equal(o.dram_tech, DRAM_HBM3);
+    assert_true(o.dram_pj_per_bit == 0);
+    assert_int_equal(o.cores, c.cores);
+    assert_int_equal(o.node_nm, c.node_nm);
+    assert_int_equal(o.rows, c.rows);
+}
+
+static void area_fills_die(void **state)
+{
+    (void)state;
+    static const char *const archs[] = {"iso/fp16", "iso/olive", "iso/mixpe-w4a8"};
+    for (int i = 0; i < 3; i++) {
+        ArchConfig c, o;
+        TechTable t;
+        load(archs[i], &c, &t);
+        for (int d = 0; d < 2; d++) {
+            IsoGpu g = gpu;
+            g.die_mm2 = d ? 60 : 5; /* a small die keeps the core counts within [arch] cores */
+            int capped = 1;
+            MpErr e = {0};
+            assert_int_equal(iso_normalise(&c, &t, &g, ISO_AREA, NULL, NULL, 0, &o, &capped, &e), MP_OK);
+            assert_int_equal(capped, 0);
+            assert_int_equal(o.node_nm, 4);
+            assert_int_equal(o.dram_channels, 5);
+            const int lpc = c.vec_lanes / c.cores;
+            assert_int_equal(o.vec_lanes, o.cores * lpc);
+            ArchConfig at4 = o;
+            double a = area_of(&t, &at4, o.cores, lpc), a1 = area_of(&t, &at4, o.cores + 1, lpc);
+            if (!(a <= g.die_mm2 && a1 > g.die_mm2))
+                fail_msg("%s die %.0f: %d cores %.3f mm2, %d cores %.3f mm2", archs[i], g.die_mm2, o.cores, a,
+                         o.cores + 1, a1);
+        }
+    }
+    /* a die smaller than one core: one core, capped */
+    ArchConfig c, o;
+    TechTable t;
+    load("iso/fp16", &c, &t);
+    IsoGpu tiny = gpu;
+    tiny.die_mm2 = 0.01;
+    int capped = 0;
+    MpErr e = {0};
+    assert_int_equal(iso_normalise(&c, &t, &tiny, ISO_AREA, NULL, NULL, 0, &o, &capped, &e), MP_OK);
+    assert_int_equal(o.cores, 1);
+    assert_int_equal(capped, 1);
+}
+
+/* 3 W per core plus 7 W: a stated monotone function */
+static int linear_power(const ArchConfig *c, void *ctx, double *w, MpErr *e)
+{
+    (void)e;
+    (*(int *)ctx)++;
+    *w = 7 + 3.0 * c->cores;
+    return MP_OK;
+}
+
+static void power_search(void **state)
+{
+    (void)state;
+    ArchConfig c, o;
+    TechTable t;
+    load("iso/int8", &c, &t);
+    int calls = 0, capped = 1;
+    MpErr e = {0};
+    assert_int_equal(iso_normalise(&c, &t, &gpu, ISO_POWER, linear_power, &calls, 100, &o, &capped, &e), MP_OK);
+    assert_int_equal(o.cores, 31); /* 7 + 3 x 31 = 100 <= 100 < 103 */
+    assert_int_equal(capped, 0);
+    assert_true(calls <= 16);
+    assert_int_equal(iso_normalise(&c, &t, &gpu, ISO_POWER, linear_power, &calls, 5, &o, &capped, &e), MP_OK);
+    assert_int_equal(o.cores, 1);
+    assert_int_equal(capped, 1);
+    const IniKey *k = arch_schema_find("arch", "cores");
+    assert_int_equal(iso_normalise(&c, &t, &gpu, ISO_POWER, linear_power, &calls, 1e9, &o, &capped, &e), MP_OK);
+    assert_int_equal(o.cores, (int)k->max);
+    assert_int_equal(capped, 1);
+    /* iso-power without a power function is an internal error, not a guess */
+    MpErr e2 = {0};
+    assert_int_equal(iso_normalise(&c, &t, &gpu, ISO_POWER, NULL, NULL, 100, &o, &capped, &e2), MP_EINTERNAL);
+    /* a node with no scaling row */
+    IsoGpu g = gpu;
+    g.node_nm = 3;
+    MpErr e3 = {0};
+    assert_int_equal(iso_normalise(&c, &t, &g, ISO_AREA, NULL, NULL, 0, &o, &capped, &e3), MP_EINPUT);
+    assert_non_null(strstr(e3.msg, "3 nm"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(conf_and_bandwidth),
+        cmocka_unit_test(area_fills_die),
+        cmocka_unit_test(power_search),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
