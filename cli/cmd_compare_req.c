@@ -60,6 +60,9 @@ static int accel_side(const ArchConfig *c, const TechTable *t, const InferReq *q
     snprintf(s->design, sizeof s->design, "%d x %dx%d PEs, %d nm, %.0f MHz, %d x %s = %.0f GB/s%s", c->cores, c->rows,
              c->cols, c->node_nm, c->clock_mhz, c->dram_channels,
              arch_schema_enum_name("dram", "tech", c->dram_tech), gbps, capped ? " (capped)" : "");
+    char dn[256];
+    if (energy_dram_note(t, c, dn, sizeof dn))
+        fprintf(stderr, "compare-gpu: %s: %s\n", iso_norm_names[norm], dn);
     s->cfg = *c;
     s->capped = capped;
     s->area_mm2 = r.area_mm2;

@@ -181,8 +181,12 @@ int cmd_infer(int argc, char **argv)
     if (rc == MP_OK)
         rc = infer_run(&cfg, &tech, &q, &o, &r, &e);
     if (rc == MP_OK) {
-        if (!a.json || strcmp(a.json, "-") != 0)
+        char dn[256];
+        if (!a.json || strcmp(a.json, "-") != 0) {
             print_infer(&r);
+            if (energy_dram_note(&tech, &cfg, dn, sizeof dn))
+                printf("note: %s\n", dn);
+        }
         if (a.json) {
             cJSON *j = infer_json(&r);
             rc = json_write(a.json, j, &e);

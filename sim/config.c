@@ -13,7 +13,7 @@
 
 static const char *const dataflow_names[] = {"os", "ws", NULL};
 static const char *const orientation_names[] = {"auto", "mxn", "nxm", NULL};
-static const char *const dram_tech_names[] = {"ddr4", "lpddr5", "hbm3", "custom", NULL};
+static const char *const dram_tech_names[] = {"ddr4", "lpddr5", "hbm3", "ddr5", "custom", NULL};
 
 const char *const config_fmt_names[] = {"auto", "fp32", "fp16", "int8", "int4", "uint4", "bitmod-fp4",
                                         "bitmod-fp3", "olive4", "ant4", NULL};

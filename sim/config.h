@@ -17,7 +17,9 @@ typedef enum { DATAFLOW_OS, DATAFLOW_WS } Dataflow;
 /* Which orientations the array supports (dataflow/map.h): both (the mapper chooses per GEMM, edge
  * units on both edges), or one: tokens on the rows (mxn) or output channels on the rows (nxm). */
 typedef enum { ORIENT_AUTO, ORIENT_MXN, ORIENT_NXM } Orientation;
-typedef enum { DRAM_DDR4, DRAM_LPDDR5, DRAM_HBM3, DRAM_CUSTOM } DramTech;
+/* DRAM technologies with a row in the energy table ([dram] <name>_*), then custom (pj_per_bit and
+ * bg_mw given in the config). DRAM_TECHS counts the table's. */
+typedef enum { DRAM_DDR4, DRAM_LPDDR5, DRAM_HBM3, DRAM_DDR5, DRAM_CUSTOM, DRAM_TECHS = DRAM_CUSTOM } DramTech;
 
 typedef struct ArchConfig {
     int version;              /* [mpsim] config_version: file format version, 1          */

@@ -12,6 +12,7 @@
 #define PE_OFF(id, field) (offsetof(TechTable, pe) + (size_t)(id) * sizeof(TechPe) + offsetof(TechPe, field))
 #define DRAM_OFF(id) (offsetof(TechTable, dram_pj_per_bit) + (size_t)(id) * sizeof(double))
 #define DRAM_BG(id) (offsetof(TechTable, dram_bg_mw_per_gbps) + (size_t)(id) * sizeof(double))
+#define DRAM_CH(id) (offsetof(TechTable, dram_channel_gbps) + (size_t)(id) * sizeof(double))
 #define NUM(sec, key, off, lo, hi, unit, doc) {sec, key, INI_F64, off, lo, hi, NULL, NULL, 0, unit, doc}
 
 /* One row per key; every number is required (a table must state all of them). The rows of the PE
@@ -44,12 +45,19 @@ static const IniKey schema_tail[] = {
     NUM("dram", "ddr4_pj_per_bit", DRAM_OFF(DRAM_DDR4), 0.001, 1000, "pJ/bit", "DDR4 energy per bit moved"),
     NUM("dram", "lpddr5_pj_per_bit", DRAM_OFF(DRAM_LPDDR5), 0.001, 1000, "pJ/bit", "LPDDR5 energy per bit moved"),
     NUM("dram", "hbm3_pj_per_bit", DRAM_OFF(DRAM_HBM3), 0.001, 1000, "pJ/bit", "HBM3 energy per bit moved"),
+    NUM("dram", "ddr5_pj_per_bit", DRAM_OFF(DRAM_DDR5), 0.001, 1000, "pJ/bit", "DDR5 energy per bit moved"),
     NUM("dram", "ddr4_bg_mw_per_gbps", DRAM_BG(DRAM_DDR4), 0, 1000, "mW per GB/s",
         "DDR4 background and refresh power per GB/s of peak bandwidth"),
     NUM("dram", "lpddr5_bg_mw_per_gbps", DRAM_BG(DRAM_LPDDR5), 0, 1000, "mW per GB/s",
         "LPDDR5 background and refresh power per GB/s of peak bandwidth"),
     NUM("dram", "hbm3_bg_mw_per_gbps", DRAM_BG(DRAM_HBM3), 0, 1000, "mW per GB/s",
         "HBM3 background and refresh power per GB/s of peak bandwidth"),
+    NUM("dram", "ddr5_bg_mw_per_gbps", DRAM_BG(DRAM_DDR5), 0, 1000, "mW per GB/s",
+        "DDR5 background and refresh power per GB/s of peak bandwidth"),
+    NUM("dram", "ddr4_channel_gbps", DRAM_CH(DRAM_DDR4), 0.1, 1e5, "GB/s", "one DDR4 channel's peak bandwidth"),
+    NUM("dram", "lpddr5_channel_gbps", DRAM_CH(DRAM_LPDDR5), 0.1, 1e5, "GB/s", "one LPDDR5 channel's peak bandwidth"),
+    NUM("dram", "hbm3_channel_gbps", DRAM_CH(DRAM_HBM3), 0.1, 1e5, "GB/s", "one HBM3 stack's peak bandwidth"),
+    NUM("dram", "ddr5_channel_gbps", DRAM_CH(DRAM_DDR5), 0.1, 1e5, "GB/s", "one DDR5 channel's peak bandwidth"),
     NUM("rescale", "pj_per_op", T(rescale_pj), 0, 1000, "pJ", "one fp32 multiply of the output finish"),
     NUM("requant", "scale_pj", T(requant_scale_pj), 0, 1000, "pJ",
         "one element scaled and rounded into an integer format (or scaled out of one)"),
@@ -174,20 +182,34 @@ double energy_dram_pj_per_bit(const TechTable *t, const ArchConfig *c)
 {
     if (c->dram_pj_per_bit > 0)
         return c->dram_pj_per_bit;
-    if (c->dram_tech >= DRAM_DDR4 && c->dram_tech <= DRAM_HBM3)
+    if (c->dram_tech >= 0 && c->dram_tech < DRAM_TECHS)
         return t->dram_pj_per_bit[c->dram_tech];
     return -1;
 }
 
 double energy_dram_bg_mw(const TechTable *t, const ArchConfig *c)
 {
-    if (c->dram_tech >= DRAM_DDR4 && c->dram_tech <= DRAM_HBM3) {
+    if (c->dram_tech >= 0 && c->dram_tech < DRAM_TECHS) {
         /* peak bandwidth: every channel's bits x MHz -> GB/s */
         const double gbps = (double)(c->dram_channels > 1 ? c->dram_channels : 1) * c->dram_bits_per_cycle *
                             c->clock_mhz / 8000.0;
         return t->dram_bg_mw_per_gbps[c->dram_tech] * gbps;
     }
     return c->dram_bg_mw;
+}
+
+int energy_dram_note(const TechTable *t, const ArchConfig *c, char *buf, size_t cap)
+{
+    if (c->dram_tech < 0 || c->dram_tech >= DRAM_TECHS)
+        return 0;
+    const double gbps = c->dram_bits_per_cycle * c->clock_mhz / 8000.0, peak = t->dram_channel_gbps[c->dram_tech];
+    if (gbps <= peak * (1 + 1e-9))
+        return 0;
+    snprintf(buf, cap, "one DRAM channel of %.1f GB/s is above what one %s channel gives (%.1f GB/s, [dram] %s_channel_gbps "
+             "of the energy table): add channels",
+             gbps, arch_schema_enum_name("dram", "tech", c->dram_tech), peak,
+             arch_schema_enum_name("dram", "tech", c->dram_tech));
+    return 1;
 }
 
 double energy_sram_pj_per_bit(const TechTable *t, double kib, int banks, int write)

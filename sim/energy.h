@@ -64,9 +64,12 @@ typedef struct TechTable {
     double sram_write_pj_per_bit; /* [sram] write_pj_per_bit at ref_kib, pJ/bit                     */
     double sram_leak_mw_per_kib;  /* [sram] leak_mw_per_kib, mW per KiB of capacity                 */
     double sram_area_um2_per_kib; /* [sram] area_um2_per_kib, µm² per KiB of capacity               */
-    double dram_pj_per_bit[3];    /* [dram] ddr4/lpddr5/hbm3_pj_per_bit, indexed by DramTech, pJ/bit */
-    double dram_bg_mw_per_gbps[3]; /* [dram] ddr4/lpddr5/hbm3_bg_mw_per_gbps: background (standby and
+    double dram_pj_per_bit[DRAM_TECHS];    /* [dram] <tech>_pj_per_bit, indexed by DramTech, pJ/bit    */
+    double dram_bg_mw_per_gbps[DRAM_TECHS]; /* [dram] <tech>_bg_mw_per_gbps: background (standby and
                                     * refresh) power per GB/s of peak bandwidth, indexed by DramTech */
+    double dram_channel_gbps[DRAM_TECHS];  /* [dram] <tech>_channel_gbps: one channel's (device's,
+                                    * stack's) datasheet peak, GB/s: what one channel of that
+                                    * technology can give (energy_dram_note) */
     double rescale_pj;            /* [rescale] pj_per_op: one fp32 multiply of the output finish, pJ */
     double requant_scale_pj;      /* [requant] scale_pj: one element scaled and rounded (or scaled back) */
     double requant_max_pj;        /* [requant] max_pj: one compare of a per-token max reduction        */
@@ -127,6 +130,9 @@ double energy_dram_pj_per_bit(const TechTable *t, const ArchConfig *c);
 /* DRAM background and refresh power of a config, mW: [dram] bg_mw when tech = custom, else the
  * table's mW per GB/s for [dram] tech x the channel's peak GB/s (bits_per_cycle x clock). */
 double energy_dram_bg_mw(const TechTable *t, const ArchConfig *c);
+/* 1 and a note in buf when one of c's channels (bits_per_cycle at clock_mhz) is faster than a channel of
+ * its technology can be ([dram] <tech>_channel_gbps); 0 otherwise (custom: never). */
+int energy_dram_note(const TechTable *t, const ArchConfig *c, char *buf, size_t cap);
 /* SRAM energy per bit read (write = 0) or written (write = 1) in a buffer of `kib` KiB split in
  * `banks` banks: ref x sqrt((kib / banks) / ref_kib). */
 double energy_sram_pj_per_bit(const TechTable *t, double kib, int banks, int write);

@@ -236,7 +236,7 @@ static void dram_custom_needs_energy(void **state)
     assert_int_equal(c.dram_tech, DRAM_HBM3);
     assert_true(c.dram_pj_per_bit == 0);
     snprintf(text, sizeof text, "%s[dram]\ntech = gddr6\n", head);
-    expect_fault(put("d5.ini", text), 6, "'gddr6' is not one of: ddr4 lpddr5 hbm3 custom");
+    expect_fault(put("d5.ini", text), 6, "'gddr6' is not one of: ddr4 lpddr5 hbm3 ddr5 custom");
 }
 
 /* ---- presets and names ---- */

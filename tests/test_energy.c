@@ -94,6 +94,11 @@ static void tech_28nm_loads(void **state)
         assert_true(t.dram_bg_mw_per_gbps[d] > 0);
     assert_true(t.dram_pj_per_bit[DRAM_DDR4] > t.dram_pj_per_bit[DRAM_LPDDR5]);
     assert_true(t.dram_pj_per_bit[DRAM_LPDDR5] > t.dram_pj_per_bit[DRAM_HBM3]);
+    /* DDR5 between LPDDR5 and DDR4 per bit; every technology's channel no faster than an HBM3 stack */
+    assert_true(t.dram_pj_per_bit[DRAM_DDR4] > t.dram_pj_per_bit[DRAM_DDR5] &&
+                t.dram_pj_per_bit[DRAM_DDR5] > t.dram_pj_per_bit[DRAM_LPDDR5]);
+    for (int d = 0; d < DRAM_TECHS; d++)
+        assert_true(t.dram_channel_gbps[d] > 0 && t.dram_channel_gbps[d] <= t.dram_channel_gbps[DRAM_HBM3]);
     assert_true(t.dram_pj_per_bit[DRAM_DDR4] >= 15 && t.dram_pj_per_bit[DRAM_DDR4] <= 20);
     assert_true(t.dram_pj_per_bit[DRAM_LPDDR5] >= 4 && t.dram_pj_per_bit[DRAM_LPDDR5] <= 8);
     assert_true(t.dram_pj_per_bit[DRAM_HBM3] >= 3 && t.dram_pj_per_bit[DRAM_HBM3] <= 4);
@@ -313,7 +318,10 @@ static void toy_table(TechTable *t)
     t->dram_pj_per_bit[DRAM_DDR4] = 20;
     t->dram_pj_per_bit[DRAM_LPDDR5] = 4;
     t->dram_pj_per_bit[DRAM_HBM3] = 3;
+    t->dram_pj_per_bit[DRAM_DDR5] = 14;
     t->dram_bg_mw_per_gbps[DRAM_LPDDR5] = 0.25;
+    t->dram_bg_mw_per_gbps[DRAM_DDR5] = 0.5;
+    t->dram_channel_gbps[DRAM_HBM3] = 800;
     t->rescale_pj = 0.5;
 }
 
@@ -404,6 +412,21 @@ static void energy_by_hand(void **state)
     close_to(energy_dram_pj_per_bit(&t, &c), 3.0, "hbm3");
     c.dram_tech = DRAM_DDR4;
     close_to(energy_dram_pj_per_bit(&t, &c), 20.0, "ddr4");
+    c.dram_tech = DRAM_DDR5;
+    close_to(energy_dram_pj_per_bit(&t, &c), 14.0, "ddr5");
+    c.clock_mhz = 1000;
+    c.dram_bits_per_cycle = 256;
+    c.dram_channels = 3;
+    close_to(energy_dram_bg_mw(&t, &c), 0.5 * 3 * 32, "ddr5 background: 3 channels of 32 GB/s");
+    /* a channel faster than its technology's: a note (HBM3 here: 800 GB/s per stack) */
+    char note[256];
+    c.dram_tech = DRAM_HBM3;
+    c.dram_bits_per_cycle = 6400; /* exactly 800 GB/s at 1 GHz */
+    assert_int_equal(energy_dram_note(&t, &c, note, sizeof note), 0);
+    c.dram_bits_per_cycle = 6408;
+    assert_int_equal(energy_dram_note(&t, &c, note, sizeof note), 1);
+    assert_non_null(strstr(note, "801.0 GB/s is above what one hbm3 channel gives (800.0 GB/s"));
+    c.dram_tech = DRAM_DDR4;
     c.dram_tech = DRAM_CUSTOM;
     assert_true(energy_dram_pj_per_bit(&t, &c) < 0);
     assert_int_equal(energy_compute(&t, &c, &ev, &b, &e), MP_EINPUT);
