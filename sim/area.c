@@ -43,7 +43,7 @@ int area_compute(const TechTable *t, const ArchConfig *c, AreaBreakdown *out, Mp
     int rc = energy_node_factors(t, c, &f, e);
     if (rc)
         return rc;
-    const double ka = f.area * UM2_TO_MM2; /* µm² of the table at the config's node, in mm² */
+    const double ka = f.area * UM2_TO_MM2; /* logic µm² of the table at the config's node, in mm² */
     int dec, deq, xs;
     area_edge_units(c->pe_kind, c->rows, c->cols, c->orientation, &dec, &deq, &xs);
     /* every core has its array, its edge units and its weight, activation and output buffers; the
@@ -54,7 +54,7 @@ int area_compute(const TechTable *t, const ArchConfig *c, AreaBreakdown *out, Mp
     out->dequant_mm2 = cores * deq * t->dequant_unit_area_um2 * ka;
     out->xsum_mm2 = cores * xs * t->xsum_area_um2 * ka;
     out->sram_mm2 = (cores * ((double)c->sram_weight_kib + c->sram_act_kib + c->sram_out_kib) + c->vec_buf_kib) *
-                    t->sram_area_um2_per_kib * ka;
+                    t->sram_area_um2_per_kib * f.sram_area * UM2_TO_MM2;
     out->vector_mm2 = (double)c->vec_lanes * t->vec_area_um2_per_lane * ka;
     out->total_mm2 =
         out->pe_mm2 + out->decoder_mm2 + out->dequant_mm2 + out->xsum_mm2 + out->sram_mm2 + out->vector_mm2;

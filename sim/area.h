@@ -7,7 +7,7 @@
  *   sram    = (weight + act + out KiB) x area_um2_per_kib
  *
  * Every term is multiplied by the area factor of the config's [energy] node_nm relative to the table's
- * node (sim/techscale.h; 1 at the table's own node). area_pe_array_mm2() is the table's, unscaled.
+ * node, the SRAM's by the SRAM (bitcell) factor (sim/techscale.h; 1 at the table's own node). area_pe_array_mm2() is the table's, unscaled.
  * Every field is in mm². Dequant hardware of MixPE and BitMoD sits inside their PEs (BitMoD's
  * PE area includes its bit-serial dequantizer; MixPE publishes no area), so it has no line here.
  * docs/energy.md has the model, the sources and the iso-area presets built with it.

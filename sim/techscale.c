@@ -15,12 +15,17 @@
 
 #define SB "Stillmaker & Baas 2017 (HP fits at nominal Vdd) / interpolated 28 nm"
 
+/* sram_area: TSMC's published high-density 6T bitcells over 28 nm's 0.127 um2 (the cell of the 28 nm
+ * table's [sram] area_um2_per_kib): 16 nm 0.070 um2 (16FinFET, IEDM 2013), 7 nm 0.027 um2 (N7, IEDM
+ * 2016), 5 nm 0.021 um2 (N5, IEDM 2019); N4 keeps N5's cell. The array efficiency is taken unchanged. */
 const TechScaleRow techscale_rows[] = {
-    {28, 1, 1, 1, 1, 0, "reference node: the 28 nm technology table itself (identity)"},
-    {16, 0.5311, 0.3985, 0.5072, 0.7342, 0, SB},
-    {7, 0.1684, 0.1376, 0.1745, 0.3718, 0, SB},
-    {5, 0.1186, 0.1065, 0.1356, 0.3319, 1, "extrapolation: the 10 -> 7 nm trend of Stillmaker & Baas continued"},
-    {4, 0.0995, 0.0937, 0.1195, 0.3135, 1, "extrapolation: the 10 -> 7 nm trend of Stillmaker & Baas continued"},
+    {28, 1, 1, 1, 1, 1, 0, "reference node: the 28 nm technology table itself (identity)"},
+    {16, 0.5311, 0.3985, 0.5072, 0.7342, 0.070 / 0.127, 0, SB},
+    {7, 0.1684, 0.1376, 0.1745, 0.3718, 0.027 / 0.127, 0, SB},
+    {5, 0.1186, 0.1065, 0.1356, 0.3319, 0.021 / 0.127, 1,
+     "extrapolation: the 10 -> 7 nm trend of Stillmaker & Baas continued"},
+    {4, 0.0995, 0.0937, 0.1195, 0.3135, 0.021 / 0.127, 1,
+     "extrapolation: the 10 -> 7 nm trend of Stillmaker & Baas continued"},
 };
 const int techscale_nrows = (int)(sizeof techscale_rows / sizeof techscale_rows[0]);
 
@@ -53,6 +58,7 @@ int techscale_between(int from_nm, int to_nm, TechScaleRow *out)
     out->energy = t->energy / f->energy;
     out->leak = t->leak / f->leak;
     out->delay = t->delay / f->delay;
+    out->sram_area = t->sram_area / f->sram_area;
     out->extrapolated = t->extrapolated || f->extrapolated;
     out->source = t->source;
     return 0;

@@ -7,7 +7,8 @@
  *
  *   dynamic energy (PE, SRAM access, decoders, dequant, xsum, rescale, requant, vector ops) x energy
  *   leakage power (PEs, SRAM, vector lanes)                                               x leak
- *   every area (PEs, edge units, SRAM, vector lanes)                                      x area
+ *   logic area (PEs, edge units, vector lanes)                                            x area
+ *   SRAM area (every buffer)                                                              x sram_area
  *   DRAM energy per bit and DRAM background power                                         not scaled (off chip)
  *   the clock ([arch] clock_mhz)                                                          not scaled: the delay
  *                                                                                         factor is reported only
@@ -26,6 +27,8 @@ typedef struct TechScaleRow {
     double energy;      /* dynamic energy per operation, relative to 28 nm                         */
     double leak;        /* leakage (static) power, relative to 28 nm                               */
     double delay;       /* gate delay, relative to 28 nm (a clock could be clock / delay)          */
+    double sram_area;   /* SRAM area per bit, relative to 28 nm: the foundries' high-density 6T
+                         * bitcells (SRAM has scaled less than logic since 16 nm)                 */
     int extrapolated;   /* 1: the node lies beyond the sources; the factors follow a stated rule   */
     const char *source; /* where the factors come from (one line)                                  */
 } TechScaleRow;

@@ -68,7 +68,19 @@ static void rows_have_sources_and_fall_with_the_node(void **state)
             fail_msg("%d nm: a factor does not fall below %d nm's", r->node_nm, p->node_nm);
         if (!(r->area > 0 && r->energy > 0 && r->leak > 0 && r->delay > 0))
             fail_msg("%d nm: factors must be > 0", r->node_nm);
+        /* SRAM: no larger than the node before, and scaled less than logic (the bitcell has shrunk
+         * slower than the logic gates since 16 nm) */
+        if (!(r->sram_area <= p->sram_area && r->sram_area >= r->area))
+            fail_msg("%d nm: sram_area %.4f against %d nm's %.4f and logic %.4f", r->node_nm, r->sram_area,
+                     p->node_nm, p->sram_area, r->area);
     }
+    /* the bitcells of sim/techscale.c over 28 nm's 0.127 um2 */
+    static const struct {
+        int nm;
+        double cell_um2;
+    } cells[] = {{28, 0.127}, {16, 0.070}, {7, 0.027}, {5, 0.021}, {4, 0.021}};
+    for (int i = 0; i < 5; i++)
+        assert_true(fabs(techscale_find(cells[i].nm)->sram_area - cells[i].cell_um2 / 0.127) < 1e-12);
 }
 
 /* Stillmaker & Baas (Integration 58, 2017), high-performance fits: delay = a3 V^3 + a2 V^2 + a1 V + a0,
@@ -247,8 +259,8 @@ static void energy_needs_a_row_for_the_table(void **state)
 static void doc_row(int i, char *out, size_t cap)
 {
     const TechScaleRow *r = &techscale_rows[i];
-    snprintf(out, cap, "| %d nm | %.4f | %.4f | %.4f | %.4f | %.3f | %s | %s |", r->node_nm, r->area, r->energy,
-             r->leak, r->delay, 1 / r->delay, r->extrapolated ? "**yes**" : "no", r->source);
+    snprintf(out, cap, "| %d nm | %.4f | %.4f | %.4f | %.4f | %.3f | %.4f | %s | %s |", r->node_nm, r->area,
+             r->energy, r->leak, r->delay, 1 / r->delay, r->sram_area, r->extrapolated ? "**yes**" : "no", r->source);
 }
 
 static void doc_has_the_table(void **state)
@@ -275,8 +287,9 @@ static void doc_has_the_table(void **state)
 int main(int argc, char **argv)
 {
     if (argc == 2 && !strcmp(argv[1], "--print-doc-table")) {
-        tu_table_print("| node | area | dynamic energy | leakage power | delay | max. clock | extrapolation | source |\n"
-                       "|---|---|---|---|---|---|---|---|\n",
+        tu_table_print("| node | area | dynamic energy | leakage power | delay | max. clock | SRAM area | extrapolation "
+                       "| source |\n"
+                       "|---|---|---|---|---|---|---|---|---|\n",
                        doc_row, techscale_nrows);
         return 0;
     }
