@@ -7,7 +7,8 @@
 # generated tokens, batch 1 and 16: TTFT, TPOT, tokens/s, J/token) with each kind's accuracy, run as a sweep (configs/sweeps/main.ini) into a fresh
 # RUN_DIR/main.db; prints each format's perplexity on the real SmolLM2-135M (a slice), the operand
 # formats and what binds each design, prints the summary against fp16, the measured GPU beside four of the kinds (when a
-# GPU results file covers llama2-7b's shapes), and writes the report (plots, CSV, HTML) to
+# GPU results file covers llama2-7b's shapes), every kind against the GPU on whole requests at iso-area and
+# iso-bandwidth (when a results file has whole steps), and writes the report (plots, CSV, HTML) to
 # RUN_DIR/report/. Stops at the first failing step with its exit status.
 set -euo pipefail
 [ $# -eq 2 ] || { echo "usage: main-job.sh MPSIM RUN_DIR" >&2; exit 2; }
@@ -73,6 +74,37 @@ if [ -n "$gpu" ]; then
   done
   echo "(speedup = GPU time / accelerator time; energyx = GPU energy / accelerator energy; > 1: the accelerator wins;"
   echo " @copyBW: the accelerator given the GPU's measured DRAM bandwidth; 'mpsim compare-gpu' for per-layer tables)"
+  echo
+fi
+# Whole requests against the measured GPU (docs/gpu.md, "Whole requests against the GPU"): every kind
+# at iso-area (scaled out to the GPU's die at its node, the GPU's memory) and at iso-bandwidth (as
+# designed, with the GPU's memory), against the GPU running the same format (cuBLAS fp16 for kinds
+# without a GPU kernel), from the newest results file with whole llama2-7b steps.
+steps=$(grep -l '"phase": "decode"' kernels_ref/results/*/steps-*.json 2>/dev/null | tail -n 1 || true)
+if [ -n "$steps" ]; then
+  for batch in 1 16; do
+    echo "== whole llama2-7b request (prompt 2048, 128 tokens, batch $batch) against the measured GPU ($steps) =="
+    printf '%-20s %-14s %-16s %10s %10s %9s %10s %10s %9s  %s\n' design normalisation "GPU format" \
+      "tok/s" "GPU tok/s" speed-up "J/token" "GPU J/tok" "J gain" "who wins"
+    for a in configs/iso/*.ini; do
+      name=iso/$(basename "$a" .ini)
+      if ! out=$("$mpsim" compare-gpu --gpu "$steps" --arch "$name" --model llama2-7b --phase request \
+                 --batch "$batch" --norm iso-area,iso-bandwidth --quiet --json - 2>&1); then
+        if grep -q 'no passing \(prefill\|decode\) step' <<<"$out"; then
+          printf '%-20s %s\n' "$name" "skipped: $(grep -o 'no passing.*' <<<"$out" | head -n 1)"
+          continue
+        fi
+        echo "main-job: mpsim compare-gpu --phase request --arch $name failed:" >&2; echo "$out" >&2; exit 1
+      fi
+      python3 scripts/request_rows.py "$name" <<<"$out"
+    done
+    echo "(speed-up = accelerator tokens/s / GPU tokens/s; J gain = GPU J/token / accelerator J/token; > 1: the"
+    echo " accelerator wins. iso-area: cores added to fill the GPU's die at its node; iso-bandwidth: the design as it is,"
+    echo " given the GPU's memory. 'mpsim compare-gpu --phase request' for TTFT, TPOT, per-mm2 and iso-power)"
+    echo
+  done
+else
+  echo "== whole requests against the GPU: skipped, no kernels_ref/results/*/steps-*.json with decode steps =="
   echo
 fi
 say "$mpsim" report --db "$run_dir/main.db" --out "$run_dir/report" --baseline iso/fp16
