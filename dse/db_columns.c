@@ -87,7 +87,7 @@ void db_result_columns(const void *row, DbEmitFn emit, void *ctx)
         case INI_STR: emit(ctx, name, "TEXT", vs(f), rd); break;
         }
     }
-    emit(ctx, "pes", "INTEGER", vi((int64_t)c->rows * c->cols), NOT_READ);
+    emit(ctx, "pes", "INTEGER", vi((int64_t)c->cores * c->rows * c->cols), NOT_READ); /* every core's */
     emit(ctx, "workload", "TEXT NOT NULL", vs(r->workload ? r->workload : ""), PT(R_TEXT, workload));
     emit(ctx, "model", "TEXT NOT NULL", vs(r->model ? r->model : ""), PT(R_TEXT, model));
     emit(ctx, "phase", "TEXT NOT NULL", vs(r->phase ? r->phase : ""), PT(R_TEXT, phase));

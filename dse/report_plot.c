@@ -416,8 +416,9 @@ static void plot_roofline(RepPlots *c, const RepData *r, const RepWork *w, int d
     const DbPoint *p = &r->pt[d->row];
     const ArchConfig *cfg = &d->pt.cfg;
     double hz = cfg->clock_mhz * 1e6;
-    double peak = (double)cfg->rows * cfg->cols * point_peak_macs_per_pe_cycle(cfg) * hz / 1e9; /* GMAC/s */
-    double bw = cfg->dram_bits_per_cycle / 8.0 * hz / 1e9;                                        /* GB/s   */
+    /* every core's PEs and every channel: the design's roofs */
+    double peak = (double)cfg->cores * cfg->rows * cfg->cols * point_peak_macs_per_pe_cycle(cfg) * hz / 1e9; /* GMAC/s */
+    double bw = (double)cfg->dram_channels * cfg->dram_bits_per_cycle / 8.0 * hz / 1e9;              /* GB/s   */
     Plot pl;
     FILE *f = plot_open(c, &pl, PLOT_ROOFLINE, w, dk, 900, 600);
     if (!f)
