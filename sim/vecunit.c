@@ -9,6 +9,13 @@
 #include "models/opfmt.h"
 
 static int64_t cdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+/* The vector unit's DRAM bits per cycle: every channel's, interleaved (the one unit serves every core
+ * and sees the whole memory system; sim/cores.h) */
+static int64_t vu_dram_bits(const ArchConfig *c)
+{
+    return (int64_t)(c->dram_channels > 1 ? c->dram_channels : 1) * c->dram_bits_per_cycle;
+}
 static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
@@ -222,9 +229,9 @@ static Chunk chunk_of(const ArchConfig *c, const VecJob *j, int64_t r0, int64_t 
         ev->dram_read_bits += k.in_bits;
         ev->dram_write_bits += k.out_bits;
         if (k.in_bits)
-            r->res[SIM_RES_DRAM] += c->dram_latency_cycles + cdiv(k.in_bits, c->dram_bits_per_cycle);
+            r->res[SIM_RES_DRAM] += c->dram_latency_cycles + cdiv(k.in_bits, vu_dram_bits(c));
         if (k.out_bits)
-            r->res[SIM_RES_DRAM] += c->dram_latency_cycles + cdiv(k.out_bits, c->dram_bits_per_cycle);
+            r->res[SIM_RES_DRAM] += c->dram_latency_cycles + cdiv(k.out_bits, vu_dram_bits(c));
     }
     return k;
 }
@@ -236,7 +243,7 @@ static int64_t xfer(const ArchConfig *c, int64_t *chan, int64_t issue, int64_t b
     if (bits == 0)
         return issue;
     const int64_t start = max64(issue, *chan);
-    *chan = start + c->dram_latency_cycles + cdiv(bits, c->dram_bits_per_cycle);
+    *chan = start + c->dram_latency_cycles + cdiv(bits, vu_dram_bits(c));
     return *chan;
 }
 
@@ -445,7 +452,7 @@ static int vu_cycle(const ArchConfig *c, const VecJob *j, SimResult *r, MpErr *e
             if (h->lat > 0)
                 h->lat--;
             else
-                h->bits -= c->dram_bits_per_cycle;
+                h->bits -= vu_dram_bits(c);
             if (h->lat == 0 && h->bits <= 0) {
                 *h->flag = 1;
                 head++;

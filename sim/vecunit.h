@@ -18,8 +18,8 @@
  * A row that does not fit half the buffer is streamed once per pass: its inputs are read from DRAM
  * `passes` times.
  *
- * on the accelerator's one DRAM channel (the GEMM engine's: transfers in issue order, latency +
- * ceil(bits / bits_per_cycle) each). Double-buffered (the config's [sram] double_buffer): chunk j+1
+ * on the accelerator's memory system as one channel of channels x bits_per_cycle (every channel,
+ * interleaved: transfers in issue order, latency + ceil(bits / (channels x bits_per_cycle)) each). Double-buffered (the config's [sram] double_buffer): chunk j+1
  * is loaded while chunk j computes (issued when j starts), chunk j's store overlaps j+1's compute,
  * and chunk j+2 starts only once chunk j's store is done (its output half is free). Without double
  * buffering load, compute and store of each chunk follow one another.

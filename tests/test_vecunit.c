@@ -80,6 +80,17 @@ static void fast_equals_cycle(void **state)
                  (long long)v.serial, v.causal, c.vec_lanes, c.vec_buf_kib, c.double_buffer);
         assert_same(&fast, &cyc, what);
         assert_true(fast.ev.cycles >= fast.ev.vec_busy && fast.ev.pe_total == fast.ev.cycles * c.rows * c.cols);
+        /* the unit streams over every channel: 4 channels of a quarter the width are the same memory */
+        if (c.dram_bits_per_cycle >= 32) {
+            ArchConfig c4 = c;
+            c4.dram_channels = 4;
+            c4.dram_bits_per_cycle = c.dram_bits_per_cycle / 4;
+            SimResult f4, y4;
+            assert_int_equal(vu_run(&c4, &j, FID_FAST, &f4, &e), MP_OK);
+            assert_int_equal(vu_run(&c4, &j, FID_CYCLE, &y4, &e), MP_OK);
+            assert_same(&f4, &fast, what);
+            assert_same(&y4, &cyc, what);
+        }
     }
 }
 
