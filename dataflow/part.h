@@ -24,33 +24,47 @@
  * every dimension; ci = serial x ceil(indep / pi) instances of mc = ceil(M / pm) x nc = ceil(N / pn))
  *     compute = ci x min(ceil(mc / rows) ceil(nc / cols), ceil(mc / cols) ceil(nc / rows))
  *                  x ceil(K / lanes) x step_cycles               (whole tiles, the better orientation)
- *     dram    = ci x (mc K xb + nc K wb + mc nc yb) / share       (each operand read once)
+ *     dram    = ci x (ops x latency + bits(mc, nc) / share)      (ops: how many of W, X, Y move
+ *                                                                 through DRAM, one transfer each)
  *     time    = max(compute, dram)
- * and the DRAM traffic of all cores, serial x indep x (M K xb pn + N K wb pm + M N yb): every token
- * part reads all of its W, every channel part all of its X. The least time wins; ties go to less
- * traffic, then fewer busy cores, then the first in (pi, pm, pn) order. Only the smallest p giving
- * each distinct ceil(T / p) is tried per dimension (a larger p with the same ceil has the same
- * busiest core, a smaller share and more traffic: never better), so the search is O(sqrt(count/serial)
- * x sqrt(M) x sqrt(N)) at most and in practice a few thousand grids for C = 4096.
+ * where bits(mc, nc) is the least DRAM traffic of one instance of the part over output blocks
+ * Bm x Bn that fit the output buffer (Bm a power of two or mc, Bn the most that fits, at most nc;
+ * capacities halved when double-buffered):
+ *     X rn + W rm + Y                         K streamed in blocks (rm = ceil(mc / Bm), rn = ceil(nc / Bn))
+ *     X + W rm  or  W + X rn' + Y             the whole K in one block, when a Bm x K block of X and a
+ *                                             Bn' x K block of W fit their buffers (the X or W block
+ *                                             stays resident across the other loop)
+ * with X = mc K xb, W = nc K wb, Y = mc nc yb (0 for an operand on chip). It stands for the mapper's
+ * blocking of the part (dataflow/map.h), whose re-reads dominate when a core's part is much larger
+ * than its buffers. The DRAM traffic of all cores, the first tie-break, is the simpler
+ *     serial x indep x (M K xb pn + N K wb pm + M N yb)
+ * (every token part reads all of its W, every channel part all of its X). The least time wins; ties
+ * go to less traffic, then fewer busy cores, then the first in (pi, pm, pn) order. Only the smallest
+ * p giving each distinct ceil(T / p) is tried per dimension (a larger p with the same ceil has the
+ * same busiest core, a smaller share and no less traffic: never better), so a search is at most
+ * O(sqrt(count/serial) x sqrt(M) x sqrt(N)) grids, a few thousand for C = 4096.
  */
 #ifndef MP_DATAFLOW_PART_H
 #define MP_DATAFLOW_PART_H
 
 #include <stdint.h>
 
+#include "dataflow/map.h"
+
 #define MAP_PART_SHAPES 8 /* ceil / floor in each of the three split dimensions */
 #define MAP_PART_SHARE_MAX ((int64_t)1 << 30) /* a core's share is capped here (fits an int) */
 
 typedef struct MapPartProblem {
+    MapProblem g;               /* the whole GEMM as one core would map it (dataflow/map.h): M, N,
+                                 * K, the mask (g.causal with M > 1: instances only), the operands'
+                                 * bits in SRAM and DRAM, on-chip operands, one core's array and
+                                 * buffers                                                        */
     int64_t count;              /* instances (< 1: 1)                                            */
     int64_t serial;             /* of them dependent (1..count, dividing it; else: count)        */
-    int64_t m, n, k;
-    int masked;                 /* 1: a causal mask with M > 1: instances only                   */
     int cores;                  /* C (< 1: 1)                                                    */
-    int rows, cols;             /* one core's PE array                                           */
     int lanes, step_cycles;     /* a PE's K elements per step and cycles per step                */
     int64_t dram_bits_per_cycle;/* the whole memory system: channels x bits_per_cycle            */
-    double w_bits, x_bits, y_bits; /* DRAM bits per element of W, X and Y (0: on chip)           */
+    int64_t latency;            /* cycles of one DRAM transfer beyond its bits (latency_cycles)  */
 } MapPartProblem;
 
 typedef struct MapPart {
@@ -64,7 +78,7 @@ typedef struct MapPart {
     double est_cycles, est_bits;/* the estimate of the chosen grid (above)                      */
 } MapPart;
 
-/* The chosen split of p (above). Deterministic; C = 1 gives the 1 x 1 x 1 grid. */
+/* The grid with the least estimate, in the order above. Deterministic; C = 1 gives 1 x 1 x 1. */
 void map_partition(const MapPartProblem *p, MapPart *out);
 /* The shapes of a given grid (pi, pm, pn within the bounds above), its share and its estimate. */
 void map_part_grid(const MapPartProblem *p, int pi, int pm, int pn, MapPart *out);

@@ -7,26 +7,17 @@
 
 void cores_part_problem(const ArchConfig *c, const SimGemm *g, MapPartProblem *out)
 {
-    MapProblem mp; /* the operands' DRAM bits per element, as the engine will move them */
-    sim_map_problem(c, g, &mp);
     const PeTiming pt = g->act_act ? pe_timing_act_act(c) : pe_timing(c);
     MapPartProblem q;
     memset(&q, 0, sizeof q);
+    sim_map_problem(c, g, &q.g); /* the operands' bits and the buffers, as the engine maps them */
     q.count = g->count;
     q.serial = g->serial > 1 ? g->serial : 1; /* SimGemm: 0 or 1 = every instance independent */
-    q.m = g->m;
-    q.n = g->n;
-    q.k = g->k;
-    q.masked = g->causal != MAP_CAUSAL_NONE && g->m > 1;
     q.cores = c->cores;
-    q.rows = c->rows;
-    q.cols = c->cols;
     q.lanes = pt.lanes;
     q.step_cycles = pt.step_cycles;
     q.dram_bits_per_cycle = (int64_t)(c->dram_channels > 1 ? c->dram_channels : 1) * c->dram_bits_per_cycle;
-    q.w_bits = mp.w_dram_bits;
-    q.x_bits = g->x_onchip ? 0 : mp.x_dram_bits;
-    q.y_bits = g->y_onchip ? 0 : mp.y_dram_bits;
+    q.latency = c->dram_latency_cycles;
     *out = q;
 }
 

@@ -35,7 +35,8 @@
 /* The split problem of g (g->count instances, g->serial of them dependent) on c's cores: the array's
  * shape, the PE timing, the operands' DRAM bits (0 on chip) and channels x bits_per_cycle. */
 void cores_part_problem(const ArchConfig *c, const SimGemm *g, MapPartProblem *q);
-/* Its split: map_partition of cores_part_problem. */
+/* Its split: map_partition of cores_part_problem (the estimate alone; docs/simulator.md §4d says
+ * why no grid is simulated to choose). */
 void cores_partition(const ArchConfig *c, const SimGemm *g, MapPart *p);
 /* The config one core of split p is simulated on: cores = 1, channels = 1, bits_per_cycle = p's
  * share. */

@@ -55,10 +55,12 @@ static void partition_problem(void **state)
                  .y_onchip = 1};
     MapPartProblem q;
     cores_part_problem(&c, &g, &q);
-    assert_true(q.count == 12 && q.serial == 3 && q.masked && q.cores == 16 && q.rows == 56 && q.cols == 20);
+    assert_true(q.count == 12 && q.serial == 3 && q.cores == 16 && q.g.rows == 56 && q.g.cols == 20);
+    assert_true(q.g.m == 64 && q.g.n == 64 && q.g.k == 128 && q.g.causal == MAP_CAUSAL_N && q.g.y_onchip);
     assert_true(q.lanes == 1 && q.step_cycles == 1); /* attention runs 1 k per cycle */
     assert_int_equal(q.dram_bits_per_cycle, 3 * 256);
-    assert_true(q.x_bits == 16 && q.w_bits == 16 && q.y_bits == 0);
+    assert_int_equal(q.latency, 100);
+    assert_true(q.g.x_dram_bits == 16 && q.g.w_dram_bits == 16 && q.g.wbuf_bits == 512 * 8192);
     MapPart p;
     cores_partition(&c, &g, &p);
     assert_true(p.pm == 1 && p.pn == 1 && p.pi <= 4 && p.m[0] == 64 && p.n[0] == 64 && p.count[0] % 3 == 0);
@@ -67,7 +69,7 @@ static void partition_problem(void **state)
     g.act_act = 0;
     g.causal = MAP_CAUSAL_NONE;
     cores_part_problem(&c, &g, &q);
-    assert_true(!q.masked && q.serial == 1 && q.lanes == 4 && q.step_cycles == 2 && q.w_bits < 5);
+    assert_true(q.serial == 1 && q.lanes == 4 && q.step_cycles == 2 && q.g.w_dram_bits < 5);
 }
 
 /* One core, one channel: cores_gemm is the engine's own path (sim_gemm_opts for one instance, then
@@ -169,7 +171,7 @@ static void fast_equals_cycle(void **state)
                 int pi = 1 + (int)mp_rng_below(&r, (uint64_t)(indep < c.cores ? indep : c.cores)), pm = 1, pn = 1;
                 if (t % 2 && indep >= 2 && c.cores >= 8)
                     pi = 2;
-                if (!q.masked) {
+                if (!(g.causal != MAP_CAUSAL_NONE && g.m > 1)) {
                     const int64_t lm = c.cores / pi;
                     pm = 1 + (int)mp_rng_below(&r, (uint64_t)(g.m < lm ? g.m : lm));
                     if (t % 2 && g.m >= 3 && lm >= 4)
