@@ -35,10 +35,6 @@ typedef struct SimGemm {
                      * Each instance has its own operands (no block stays resident across them);
                      * the next one's first loads overlap this one's last compute. The result
                      * covers every instance; the mapping is chosen for one. */
-    int64_t serial; /* of the count instances, how many depend on each other (the layers, Gemm.serial);
-                     * count / serial are independent. Read only by the split across cores
-                     * (sim/cores.h, dataflow/part.h): 0 or 1 = all independent; one that does not
-                     * divide count = all dependent. The engine runs all count back to back. */
     int y_store;    /* SimStore: how the outputs are stored: at out_format (the next GEMM's input),
                      * at kv_format (KV-cache entries: the k/v projections) or fp16 (for the vector
                      * unit: attention scores, outputs added into the residual stream). An
@@ -55,6 +51,10 @@ typedef struct SimGemm {
                      * no DRAM store, no DMA-path conversion */
     int x_store;    /* SimStore of the X operand as it was stored: SIM_STORE_OUT (a layer's output)
                      * or SIM_STORE_FP16 (attention probabilities P from the softmax) */
+    int64_t serial; /* of the count instances, how many depend on each other (the layers, Gemm.serial);
+                     * count / serial are independent. Read only by the split across cores
+                     * (sim/cores.h, dataflow/part.h): 0 or 1 = all independent; one that does not
+                     * divide count = all dependent. The engine runs all count back to back. */
 } SimGemm;
 
 /* Stored formats of a GEMM's operands and outputs (SimGemm.y_store, x_store). */
