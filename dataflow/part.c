@@ -146,7 +146,7 @@ void map_partition(const MapPartProblem *p, MapPart *out)
 {
     const Norm q = norm(p);
     const int C = q.cores;
-    const int64_t mmax = q.masked ? 1 : q.m, nmax = q.masked ? 1 : q.n;
+    const int64_t mmax = q.masked ? 1 : q.m, nmax = q.masked && p->g.causal != MAP_CAUSAL_K ? 1 : q.n;
     int bi = 1, bm = 1, bn = 1, have = 0;
     double bc = 0, bb = 0;
     for (int64_t pi = 1; pi && pi <= C && pi <= q.indep; pi = next_parts(q.indep, pi)) {

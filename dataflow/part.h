@@ -11,9 +11,12 @@
  *     pn  channel parts (rows of W)         1 <= pn <= N          pi x pm x pn <= C
  *
  * and a busy core runs serial x (its group's instances), back to back, on its M part x N part x the
- * whole K: K is never split (no core needs another's partial sums: no inter-core reduction). A
- * masked GEMM (causal, M > 1) splits instances only (pm = pn = 1): a part of a masked GEMM keeps its
- * mask shape. Along each dimension the T units go ceil(T / p) to T % p parts (all p when p divides
+ * whole K: K is never split (no core needs another's partial sums: no inter-core reduction). A part
+ * of a masked GEMM (causal, M > 1) must be the masked GEMM of its own shape, so such a GEMM splits
+ * its instances and, with the keys on K (PV, MAP_CAUSAL_K), its output channels: row i of a part sees
+ * key j when j <= i + K - M, which involves neither N nor where the channel part starts, so a
+ * channel part's mask is the whole GEMM's. Its tokens never (rows from m0 would need an offset
+ * m0 the mask has not), nor QK^T's channels (they are its keys). Along each dimension the T units go ceil(T / p) to T % p parts (all p when p divides
  * T) and floor(T / p) to the rest, so there are at most 2 x 2 x 2 = 8 part shapes.
  *
  * The memory system is channel-interleaved: the busy cores share it, each seeing
@@ -56,7 +59,7 @@
 
 typedef struct MapPartProblem {
     MapProblem g;               /* the whole GEMM as one core would map it (dataflow/map.h): M, N,
-                                 * K, the mask (g.causal with M > 1: instances only), the operands'
+                                 * K, the mask (g.causal, above), the operands'
                                  * bits in SRAM and DRAM, on-chip operands, one core's array and
                                  * buffers                                                        */
     int64_t count;              /* instances (< 1: 1)                                            */

@@ -44,7 +44,7 @@ static void assert_results_equal(const SimResult *a, const SimResult *b, const c
 
 /* What cores_partition asks of map_partition: the GEMM's serial instances (0 = all independent), the
  * mask (M > 1 only), the array, the PE timing, channels x bits and the operands' DRAM bits (0 for an
- * on-chip one); and a masked prefill attention keeps its mask shape (instances only). */
+ * on-chip one); and a masked prefill QK^T keeps its mask shape (instances only). */
 static void partition_problem(void **state)
 {
     (void)state;
@@ -136,7 +136,7 @@ static void fast_equals_cycle(void **state)
     (void)state;
     MpRng r;
     mp_rng_seed(&r, tu_seed("cores_fast_equals_cycle", 9));
-    long n = 0, grid2d = 0, inst = 0, serial = 0, shapes8 = 0, idle = 0;
+    long n = 0, grid2d = 0, inst = 0, serial = 0, shapes8 = 0, idle = 0, masked_pv = 0;
     for (int t = 0; t < 700; t++) {
         ArchConfig c = tu_small_config((PeKindId)(t % PE_KIND_COUNT), -1, &r);
         c.cores = 1 + (int)mp_rng_below(&r, 12);
@@ -166,12 +166,16 @@ static void fast_equals_cycle(void **state)
         const int64_t indep = g.count / (g.serial > 1 ? g.serial : 1);
         for (int forced = 0; forced < 2; forced++) {
             MapPart p;
-            if (forced) { /* a random grid within the bounds (masked: instances only), 2 or 3 parts per
-                           * dimension when they fit: ceil and floor shapes in all three */
+            if (forced) { /* a random grid within the bounds (masked: instances, and PV's channels), 2 or
+                           * 3 parts per dimension when they fit: ceil and floor shapes in all three */
                 int pi = 1 + (int)mp_rng_below(&r, (uint64_t)(indep < c.cores ? indep : c.cores)), pm = 1, pn = 1;
                 if (t % 2 && indep >= 2 && c.cores >= 8)
                     pi = 2;
-                if (!(g.causal != MAP_CAUSAL_NONE && g.m > 1)) {
+                const int masked = g.causal != MAP_CAUSAL_NONE && g.m > 1;
+                if (masked && g.causal == MAP_CAUSAL_K) {
+                    const int64_t ln = c.cores / pi;
+                    pn = 1 + (int)mp_rng_below(&r, (uint64_t)(g.n < ln ? g.n : ln));
+                } else if (!masked) {
                     const int64_t lm = c.cores / pi;
                     pm = 1 + (int)mp_rng_below(&r, (uint64_t)(g.m < lm ? g.m : lm));
                     if (t % 2 && g.m >= 3 && lm >= 4)
@@ -209,13 +213,14 @@ static void fast_equals_cycle(void **state)
             serial += p.pi > 1 && g.serial > 1;
             shapes8 += p.nshape == 8;
             idle += p.busy < c.cores;
+            masked_pv += g.causal == MAP_CAUSAL_K && g.m > 1 && p.pn > 1;
             n++;
         }
     }
     printf("# %ld splits of GEMMs on 1-12 cores, 1-4 channels: fast == cycle (2-D grids %ld, instance groups %ld, of "
-           "serial instances %ld, 8 shapes %ld, idle cores %ld)\n",
-           n, grid2d, inst, serial, shapes8, idle);
-    assert_true(n > 900 && grid2d > 50 && inst > 50 && serial > 20 && shapes8 > 30 && idle > 50);
+           "serial instances %ld, 8 shapes %ld, idle cores %ld, masked PV by channels %ld)\n",
+           n, grid2d, inst, serial, shapes8, idle, masked_pv);
+    assert_true(n > 900 && grid2d > 50 && inst > 50 && serial > 20 && shapes8 > 30 && idle > 50 && masked_pv > 5);
 }
 
 /* A whole tiny model, prefill (causal attention) and decode, on 3 cores and 2 channels: cycle fidelity

@@ -729,8 +729,8 @@ static void check_part(const MapPartProblem *q, const MapPart *p)
     assert_int_equal(work, q->count * q->g.m * q->g.n);
     const int64_t share = q->dram_bits_per_cycle / p->busy;
     assert_int_equal(p->share, share < 1 ? 1 : share);
-    if (q->g.causal != MAP_CAUSAL_NONE && q->g.m > 1)
-        assert_true(p->pm == 1 && p->pn == 1);
+    if (q->g.causal != MAP_CAUSAL_NONE && q->g.m > 1) /* masked: PV's channels, else instances only */
+        assert_true(p->pm == 1 && (p->pn == 1 || q->g.causal == MAP_CAUSAL_K));
 }
 
 /* map_partition on random problems equals a brute force over every grid pi x pm x pn <= C (the
@@ -751,7 +751,7 @@ static void part_is_brute_force(void **state)
         q.g.cols = 1 + (int)mp_rng_below(&r, 16);
         q.lanes = 1 + (int)mp_rng_below(&r, 4);
         q.step_cycles = 1 + (int)mp_rng_below(&r, 4);
-        q.g.causal = t % 7 == 0 ? MAP_CAUSAL_N : MAP_CAUSAL_NONE;
+        q.g.causal = t % 7 == 0 ? MAP_CAUSAL_N : t % 7 == 1 ? MAP_CAUSAL_K : MAP_CAUSAL_NONE;
         q.latency = (int64_t)mp_rng_below(&r, 3) * 50;
         q.g.x_onchip = t % 5 == 0; /* an operand on chip */
         q.g.y_onchip = t % 5 == 1;
@@ -767,7 +767,8 @@ static void part_is_brute_force(void **state)
         int have = 0;
         for (int pi = 1; pi <= q.count / serial && pi <= q.cores; pi++)
             for (int pm = 1; pm <= (masked ? 1 : q.g.m) && pi * pm <= q.cores; pm++)
-                for (int pn = 1; pn <= (masked ? 1 : q.g.n) && pi * pm * pn <= q.cores; pn++) {
+                for (int pn = 1; pn <= (masked && q.g.causal == MAP_CAUSAL_N ? 1 : q.g.n) && pi * pm * pn <= q.cores;
+                     pn++) {
                     map_part_grid(&q, pi, pm, pn, &g);
                     if (!have || g.est_cycles < want.est_cycles ||
                         (g.est_cycles == want.est_cycles &&
@@ -867,6 +868,12 @@ static void part_serial_layers(void **state)
     map_partition(&attn, &p);
     check_part(&attn, &p);
     assert_true(p.pi == 32 && p.count[0] == 32 && p.nshape == 1 && p.busy == 32);
+    /* its PV (keys on K) may also split its 128 output channels: the mask does not involve N */
+    attn = part_problem(1024, 32, 2048, 128, 2048, 1024, (int64_t)1 << 24);
+    attn.g.causal = MAP_CAUSAL_K;
+    map_partition(&attn, &p);
+    check_part(&attn, &p);
+    assert_true(p.pi == 32 && p.pm == 1 && p.pn > 1 && p.count[0] == 32);
 }
 
 /* Defect 3 (before: every core had the static share channels x bits / C, idle or not): decode PV
