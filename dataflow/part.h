@@ -45,7 +45,7 @@
  * go to less traffic, then fewer busy cores, then the first in (pi, pm, pn) order. Only the smallest
  * p giving each distinct ceil(T / p) is tried per dimension (a larger p with the same ceil has the
  * same busiest core, a smaller share and no less traffic: never better), so a search is at most
- * O(sqrt(count/serial) x sqrt(M) x sqrt(N)) grids, a few thousand for C = 4096.
+ * O(sqrt(count/serial) x sqrt(M) x sqrt(N)) grids: 8678 for 2048 x 11008 on C = 4096.
  */
 #ifndef MP_DATAFLOW_PART_H
 #define MP_DATAFLOW_PART_H
