@@ -370,38 +370,3 @@ int map_next_step(const MapProblem *p, const Mapping *mp, int64_t *it, MapStep *
     *it = i + 1;
     return 1;
 }
-
-const char *const map_part_names[4] = {"none", "instances", "tokens", "channels"};
-
-/* total split into c shares: ceil on total % c of them, floor on the rest */
-static void part_split(int64_t total, int c, int64_t share[2], int ncores[2])
-{
-    share[0] = (total + c - 1) / c;
-    share[1] = total / c;
-    ncores[0] = total % c ? (int)(total % c) : c;
-    ncores[1] = c - ncores[0];
-}
-
-void map_partition(int64_t count, int64_t m, int64_t n, int causal, int cores, int rows, int cols, MapPart *p)
-{
-    const int c = cores > 1 ? cores : 1;
-    if (count < 1)
-        count = 1;
-    memset(p, 0, sizeof *p);
-    p->m[0] = p->m[1] = m;
-    p->n[0] = p->n[1] = n;
-    p->count[0] = p->count[1] = count;
-    if (c == 1) {
-        p->how = PART_NONE;
-        p->ncores[0] = 1;
-    } else if (count >= c || (causal != MAP_CAUSAL_NONE && m > 1)) {
-        p->how = PART_INST;
-        part_split(count, c, p->count, p->ncores);
-    } else if (m >= (int64_t)c * rows && n < (int64_t)c * cols) {
-        p->how = PART_M;
-        part_split(m, c, p->m, p->ncores);
-    } else {
-        p->how = PART_N;
-        part_split(n, c, p->n, p->ncores);
-    }
-}

@@ -114,31 +114,6 @@ int64_t map_fused_attn_need_bits(int64_t m, int64_t keys, int head_dim, int rows
 /* Bits of one rows x cols block of elements of bits_per_elem bits (rounded up to whole bits). */
 int64_t map_block_bits(double bits_per_elem, int64_t rows, int64_t cols);
 
-/* How a GEMM of `count` instances, each M x N x K, is split across C identical cores
- * (docs/simulator.md, "Cores and channels"). The rule, first match:
- *   C = 1                                  PART_NONE  the whole GEMM on the one core
- *   count >= C                             PART_INST  instances: count % C cores run
- *                                                     ceil(count / C), the others floor(count / C)
- *   causal mask and M > 1                  PART_INST  as above, count cores busy and the rest
- *                                                     idle (a part of a masked GEMM is not a masked
- *                                                     GEMM of its own shape)
- *   M >= C x rows and N < C x cols         PART_M     tokens: contiguous parts of M, ceil / floor
- *                                                     of M / C (each core reads all of W)
- *   otherwise                              PART_N     output channels: contiguous parts of N, ceil /
- *                                                     floor of N / C (each core reads all of X)
- * Under PART_M and PART_N every core runs all count instances of its part. K is never split: no
- * core needs another's partial sums (no inter-core reduction). A part may be empty (N < C): its
- * cores idle. Shape 0 is the larger share, on ncores[0] cores; shape 1 the smaller, on ncores[1]
- * (0 when the shares are equal); a shape whose count, m or n is 0 runs nothing. */
-typedef enum { PART_NONE, PART_INST, PART_M, PART_N } PartHow;
-extern const char *const map_part_names[4]; /* "none", "instances", "tokens", "channels" */
-typedef struct MapPart {
-    int how;                 /* PartHow                                            */
-    int64_t count[2], m[2], n[2]; /* each core's part of shape s: instances, M, N  */
-    int ncores[2];           /* cores running shape s (ncores[0] + ncores[1] = C)  */
-} MapPart;
-void map_partition(int64_t count, int64_t m, int64_t n, int causal, int cores, int rows, int cols, MapPart *p);
-
 /* One step of the schedule: which block it computes and what it must load / store. */
 typedef struct MapStep {
     int64_t m0, n0, k0, mb, nb, kb;  /* block origin and extent                 */

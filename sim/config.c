@@ -35,7 +35,7 @@ const IniKey arch_schema[] = {
     {"arch", "orientation", INI_ENUM, F(orientation), 0, 0, "auto", orientation_names, 0, "",
      "auto = the mapper puts tokens or output channels on the rows per GEMM (edge units on both edges); "
      "mxn = tokens on the rows only; nxm = output channels on the rows only"},
-    KEY("arch", "cores", INI_INT, cores, 1, 1024, "1", "arrays",
+    KEY("arch", "cores", INI_INT, cores, 1, 4096, "1", "arrays",
         "identical PE arrays, each with its own weight/activation/output buffers as configured; a GEMM is split "
         "across them (docs/simulator.md, Cores and channels)"),
     KEY("quant", "weight_bits", INI_INT, weight_bits, 0, 16, "0", "bits",
@@ -60,8 +60,8 @@ const IniKey arch_schema[] = {
         "overlap the next tile's loads with compute"),
     KEY("dram", "bits_per_cycle", INI_INT, dram_bits_per_cycle, 1, 1 << 20, "256", "bits/cycle",
         "DRAM channel width per accelerator cycle"),
-    KEY("dram", "channels", INI_INT, dram_channels, 1, 1024, "1", "channels",
-        "DRAM channels, each bits_per_cycle wide with latency_cycles; the cores share them statically"),
+    KEY("dram", "channels", INI_INT, dram_channels, 1, 4096, "1", "channels",
+        "DRAM channels, each bits_per_cycle wide with latency_cycles; interleaved, shared by the cores that have work"),
     KEY("dram", "latency_cycles", INI_INT, dram_latency_cycles, 0, 1000000, "100", "cycles",
         "DRAM access latency"),
     {"dram", "tech", INI_ENUM, F(dram_tech), 0, 0, "ddr4", dram_tech_names, 0, "",

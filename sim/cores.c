@@ -5,24 +5,35 @@
 
 #include "sim/petime.h"
 
-int cores_dram_bits(const ArchConfig *c)
+void cores_part_problem(const ArchConfig *c, const SimGemm *g, MapPartProblem *out)
 {
-    const int cores = c->cores > 1 ? c->cores : 1, ch = c->dram_channels > 1 ? c->dram_channels : 1;
-    const int64_t share = (int64_t)ch * c->dram_bits_per_cycle / cores;
-    return share > 1 ? (int)share : 1;
-}
-
-void cores_core_config(const ArchConfig *c, ArchConfig *core)
-{
-    *core = *c;
-    core->dram_bits_per_cycle = cores_dram_bits(c);
-    core->cores = 1;
-    core->dram_channels = 1;
+    const PeTiming pt = g->act_act ? pe_timing_act_act(c) : pe_timing(c);
+    MapPartProblem q;
+    memset(&q, 0, sizeof q);
+    sim_map_problem(c, g, &q.g); /* the operands' bits and the buffers, as the engine maps them */
+    q.count = g->count;
+    q.serial = g->serial > 1 ? g->serial : 1; /* SimGemm: 0 or 1 = every instance independent */
+    q.cores = c->cores;
+    q.lanes = pt.lanes;
+    q.step_cycles = pt.step_cycles;
+    q.dram_bits_per_cycle = (int64_t)(c->dram_channels > 1 ? c->dram_channels : 1) * c->dram_bits_per_cycle;
+    q.latency = c->dram_latency_cycles;
+    *out = q;
 }
 
 void cores_partition(const ArchConfig *c, const SimGemm *g, MapPart *p)
 {
-    map_partition(g->count, g->m, g->n, g->causal, c->cores, c->rows, c->cols, p);
+    MapPartProblem q;
+    cores_part_problem(c, g, &q);
+    map_partition(&q, p);
+}
+
+void cores_core_config(const ArchConfig *c, const MapPart *p, ArchConfig *core)
+{
+    *core = *c;
+    core->dram_bits_per_cycle = (int)p->share;
+    core->cores = 1;
+    core->dram_channels = 1;
 }
 
 void cores_part_gemm(const SimGemm *g, const MapPart *p, int s, SimGemm *part)
@@ -31,6 +42,7 @@ void cores_part_gemm(const SimGemm *g, const MapPart *p, int s, SimGemm *part)
     part->m = p->m[s];
     part->n = p->n[s];
     part->count = 1;
+    part->serial = 0;
 }
 
 /* count instances of one part back to back with the mapping of its one instance (r1): fast
@@ -61,14 +73,11 @@ static int part_instances(const ArchConfig *cc, const SimGemm *pg, int64_t count
 }
 
 /* The combination of cores.h from each shape's result (part[s], run by p->ncores[s] cores). */
-static void combine(const ArchConfig *c, int act_act, const MapPart *p, const SimResult part[2], const int run[2],
-                    SimResult *out)
+static void combine(const ArchConfig *c, int act_act, const MapPart *p, const SimResult *part, SimResult *out)
 {
     memset(out, 0, sizeof *out);
     int64_t cycles = 0;
-    for (int s = 0; s < 2; s++) {
-        if (!run[s])
-            continue;
+    for (int s = 0; s < p->nshape; s++) {
         sim_events_add(&out->ev, &part[s].ev, p->ncores[s]);
         cycles = part[s].ev.cycles > cycles ? part[s].ev.cycles : cycles;
         for (int q = 0; q < SIM_RES_COUNT; q++)
@@ -86,35 +95,50 @@ static void combine(const ArchConfig *c, int act_act, const MapPart *p, const Si
 }
 
 int cores_gemm(const ArchConfig *c, const SimGemm *g, Fidelity fid, const SimMapOpts *o, const SimResult *first,
-               SimResult *one, SimResult *all, MpErr *e)
+               SimResult *one, SimResult *all, MapPart *split, MpErr *e)
 {
     MapPart p;
-    ArchConfig cc;
     cores_partition(c, g, &p);
-    cores_core_config(c, &cc);
-    SimResult r1[2], part[2];
-    int run[2] = {0, 0}, rc = MP_OK;
+    if (split)
+        *split = p;
+    return cores_gemm_split(c, g, &p, fid, o, first, one, all, e);
+}
+
+int cores_gemm_split(const ArchConfig *c, const SimGemm *g, const MapPart *sp, Fidelity fid, const SimMapOpts *o,
+                     const SimResult *first, SimResult *one, SimResult *all, MpErr *e)
+{
+    const MapPart p = *sp;
+    ArchConfig cc;
+    cores_core_config(c, &p, &cc);
+    SimResult r1[MAP_PART_SHAPES], part[MAP_PART_SHAPES];
+    int rc = MP_OK;
     memset(r1, 0, sizeof r1);
     memset(part, 0, sizeof part);
-    for (int s = 0; s < 2 && rc == MP_OK; s++) {
-        if (p.ncores[s] == 0 || p.count[s] == 0 || p.m[s] == 0 || p.n[s] == 0)
-            continue; /* an empty share: its cores idle */
+    for (int s = 0; s < p.nshape && rc == MP_OK; s++) {
         SimGemm pg;
         cores_part_gemm(g, &p, s, &pg);
-        if (s == 0 && first)
+        int same = -1; /* an earlier shape of the same M x N: the same GEMM on the same core */
+        for (int t = 0; t < s && same < 0; t++)
+            if (p.m[t] == p.m[s] && p.n[t] == p.n[s])
+                same = t;
+        if (same >= 0 && p.count[same] == p.count[s]) {
+            r1[s] = r1[same];
+            part[s] = part[same];
+            continue;
+        }
+        if (same >= 0)
+            r1[s] = r1[same]; /* only the instance count differs */
+        else if (s == 0 && first)
             r1[0] = *first;
-        else if (s == 1 && run[0] && p.m[1] == p.m[0] && p.n[1] == p.n[0])
-            r1[1] = r1[0]; /* the same GEMM on the same core: only the instance count differs */
         else
             rc = sim_gemm_opts(&cc, &pg, fid, o, NULL, &r1[s], e);
         if (rc == MP_OK)
             rc = part_instances(&cc, &pg, p.count[s], fid, &r1[s], &part[s], e);
-        run[s] = 1;
     }
     if (rc)
         return rc;
     if (one)
         *one = r1[0];
-    combine(c, g->act_act, &p, part, run, all);
+    combine(c, g->act_act, &p, part, all);
     return MP_OK;
 }

@@ -51,6 +51,10 @@ typedef struct SimGemm {
                      * no DRAM store, no DMA-path conversion */
     int x_store;    /* SimStore of the X operand as it was stored: SIM_STORE_OUT (a layer's output)
                      * or SIM_STORE_FP16 (attention probabilities P from the softmax) */
+    int64_t serial; /* of the count instances, how many depend on each other (the layers, Gemm.serial);
+                     * count / serial are independent. Read only by the split across cores
+                     * (sim/cores.h, dataflow/part.h): 0 or 1 = all independent; one that does not
+                     * divide count = all dependent. The engine runs all count back to back. */
 } SimGemm;
 
 /* Stored formats of a GEMM's operands and outputs (SimGemm.y_store, x_store). */

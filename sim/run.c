@@ -252,22 +252,24 @@ int run_workload(const ArchConfig *c, const Workload *w, const RunOpts *o, RunRe
         SimGemm key;
         memcpy(&key, &sg, sizeof key); /* bytes, padding included (sg was zeroed): the key */
         key.count = g->count;
+        key.serial = g->serial;
         const RunMemoEntry *hit = memo_find(memo, 0, &key, sizeof key);
         if (hit) {
             L->r = hit->val.gemm.r;
             L->all = hit->val.gemm.all;
+            L->part = hit->val.gemm.part;
             memo->hits++;
         } else {
             /* one instance of the first core's part (the whole GEMM on one core): mapped, and at
              * cycle fidelity run on data and checked; then every core's part, all instances
              * (sim/cores.h) */
             ArchConfig cc;
-            MapPart part;
             SimGemm all = sg, p0;
             all.count = g->count;
-            cores_core_config(c, &cc);
-            cores_partition(c, &all, &part);
-            cores_part_gemm(&sg, &part, 0, &p0);
+            all.serial = g->serial;
+            cores_partition(c, &all, &L->part);
+            cores_core_config(c, &L->part, &cc);
+            cores_part_gemm(&sg, &L->part, 0, &p0);
             Gemm g0 = *g;
             g0.m = p0.m;
             g0.n = p0.n;
@@ -276,7 +278,7 @@ int run_workload(const ArchConfig *c, const Workload *w, const RunOpts *o, RunRe
             else
                 rc = run_one_cycle(&cc, &g0, &p0, o, i, &L->r, &r->checked_outputs, e);
             if (rc == MP_OK)
-                rc = cores_gemm(c, &all, o->fid, &mo, &L->r, NULL, &L->all, e);
+                rc = cores_gemm(c, &all, o->fid, &mo, &L->r, NULL, &L->all, NULL, e);
             if (rc == MP_OK && memo) {
                 RunMemoEntry en;
                 memset(&en, 0, sizeof en);

@@ -21,6 +21,7 @@
 
 #include <stdint.h>
 
+#include "dataflow/part.h"
 #include "sim/energy.h"
 #include "sim/mapper.h"
 #include "sim/vecunit.h"
@@ -33,6 +34,7 @@ typedef struct RunLayer {
     SimResult all;          /* every instance, back to back (sim/engine.h, SimGemm.count), on every
                              * core (sim/cores.h): the layer's cycles, events and resources; = r
                              * when count is 1 on one core                                     */
+    MapPart part;           /* its split across the cores (dataflow/part.h; 1x1x1 on one core)   */
 } RunLayer;
 
 typedef struct RunVec {

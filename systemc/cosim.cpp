@@ -197,7 +197,7 @@ int sc_main(int argc, char **argv)
             // the references: the simulator's free mapping (the C accelerator), its mapping forced to one
             // block (the RTL accelerator: its tiles in engine order and orientation) and closed forms
             const PeTiming pt = pe_timing(&cfg);
-            const SimGemm sg = {M, N, K, 0, 1, 0, 0, 0, 0, 0}; // every field: C++17 has no designators
+            const SimGemm sg = {M, N, K, 0, 1, 0, 0, 0, 0, 0, 0}; // every field: C++17 has no designators
             SimResult f, ff;
             const bool sim_ok = sim_gemm(&cfg, &sg, FID_FAST, NULL, NULL, &f, &e) == MP_OK;
             const MapForce force1 = {M, N, K, -1, -1};

@@ -337,7 +337,7 @@ int MpAccel::gemm()
     if ((rc = unpack_matrix(&pw.p, &qw.q, &e)) || (rc = unpack_matrix(&px.p, &qx.q, &e)))
         return fail(rc == MP_EINPUT ? MPACC_E_DATA : MPACC_E_SIM, "operands: %s", e.msg);
     // 3. values and timing
-    const SimGemm sg = {(int64_t)M, (int64_t)N, (int64_t)K, 0, 1, 0, 0, 0, 0, 0}; // every field: C++17 has no designators
+    const SimGemm sg = {(int64_t)M, (int64_t)N, (int64_t)K, 0, 1, 0, 0, 0, 0, 0, 0}; // every field: C++17 has no designators
     SimResult fast;
     if ((rc = sim_gemm(&c, &sg, FID_FAST, NULL, NULL, &fast, &e)))
         return fail(MPACC_E_SIM, "simulator: %s", e.msg);

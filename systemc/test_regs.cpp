@@ -227,7 +227,7 @@ void good_gemms(Env &v)
         }
         MpGemmAddrs a;
         MpGemmResult r = run(v, k.mode, c, k.opt, k.irq, &a);
-        const SimGemm sg = {k.m, k.n, k.k, 0, 1, 0, 0, 0, 0, 0}; // every field: C++17 has no designators
+        const SimGemm sg = {k.m, k.n, k.k, 0, 1, 0, 0, 0, 0, 0, 0}; // every field: C++17 has no designators
         SimResult f;
         EnergyBreakdown en = {};
         bool sim_ok = sim_gemm(&cfg, &sg, FID_FAST, NULL, NULL, &f, &e) == MP_OK &&

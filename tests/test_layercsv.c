@@ -51,6 +51,7 @@ static void check_gemm(const Gemm *g, const char *name, int64_t m, int64_t n, in
 {
     assert_string_equal(g->name, name);
     assert_true(g->m == m && g->n == n && g->k == k && g->count == count);
+    assert_true(g->serial == count); /* a file's row: every instance taken as dependent */
     assert_int_equal(g->role, role);
 }
 

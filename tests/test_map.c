@@ -2,7 +2,9 @@
  * loads and stores; the steps cover the GEMM exactly once in the documented order; the chosen
  * blocking fits the buffers and no candidate of the mapper's search space moves fewer DRAM bits
  * (brute force, with the documented tie-breaks); forced blockings are honoured or rejected;
- * degenerate and huge shapes.
+ * degenerate and huge shapes. dataflow/part: the split across cores covers the work on at most C
+ * cores in at most 8 shapes, equals a brute force over every grid, splits M x N on a 2-D grid,
+ * never runs dependent (serial) instances side by side, and gives the busy cores the bandwidth.
  *
  * Bugs found in review have their own regression tests (bug_*, at the end); all are fixed and run
  * by default (-DMPSIM_TEST_KNOWN_BUGS=0 skips them, for bisecting). */
@@ -18,6 +20,7 @@
 
 #include "base/rng.h"
 #include "dataflow/map.h"
+#include "dataflow/part.h"
 #include "testutil.h"
 
 static int64_t cdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
@@ -689,6 +692,221 @@ static void bug_forced_unaligned_bk(void **state)
     assert_int_equal(map_choose(&p, &f, &mp, &e), MP_EINPUT);
 }
 
+/* ---- dataflow/part.c: the split across cores ---- */
+
+/* A BitMoD-like core (56 x 20 PEs, 4 lanes per 2 cycles, 512 / 512 / 256 KiB double-buffered),
+ * 4.19-bit weights, fp16 activations and outputs, sharing dram bits per cycle. */
+static MapPartProblem part_problem(int64_t count, int64_t serial, int64_t m, int64_t n, int64_t k, int cores,
+                                   int64_t dram)
+{
+    const double wb = 4 + 24.0 / 128;
+    const MapPartProblem q = {
+        .g = {.m = m, .n = n, .k = k, .rows = 56, .cols = 20, .k_align = 128, .w_bits = wb, .x_bits = 16,
+              .acc_bits = 32, .out_bits = 32, .w_dram_bits = wb, .x_dram_bits = 16, .y_dram_bits = 16,
+              .wbuf_bits = (int64_t)512 * 8192, .xbuf_bits = (int64_t)512 * 8192, .ybuf_bits = (int64_t)256 * 8192,
+              .double_buffer = 1},
+        .count = count, .serial = serial, .cores = cores, .lanes = 4, .step_cycles = 2, .dram_bits_per_cycle = dram};
+    return q;
+}
+
+/* The shapes cover every (instance, token, channel) exactly once, on busy = pi pm pn <= C cores, in
+ * at most 8 shapes; shape 0 is the largest in every dimension; share = max(1, D / busy). */
+static void check_part(const MapPartProblem *q, const MapPart *p)
+{
+    const int64_t serial = q->serial >= 1 && q->count % q->serial == 0 ? q->serial : q->count;
+    assert_true(p->pi >= 1 && p->pm >= 1 && p->pn >= 1 && p->busy == p->pi * p->pm * p->pn);
+    assert_true(p->busy <= (q->cores > 1 ? q->cores : 1));
+    assert_true(p->pi <= q->count / serial && p->pm <= q->g.m && p->pn <= q->g.n);
+    assert_true(p->nshape >= 1 && p->nshape <= MAP_PART_SHAPES);
+    int64_t work = 0, cores = 0;
+    for (int s = 0; s < p->nshape; s++) {
+        assert_true(p->ncores[s] >= 1 && p->count[s] % serial == 0);
+        assert_true(p->count[s] <= p->count[0] && p->m[s] <= p->m[0] && p->n[s] <= p->n[0]);
+        work += p->ncores[s] * p->count[s] * p->m[s] * p->n[s];
+        cores += p->ncores[s];
+    }
+    assert_int_equal(cores, p->busy);
+    assert_int_equal(work, q->count * q->g.m * q->g.n);
+    const int64_t share = q->dram_bits_per_cycle / p->busy;
+    assert_int_equal(p->share, share < 1 ? 1 : share);
+    if (q->g.causal != MAP_CAUSAL_NONE && q->g.m > 1) /* masked: PV's channels, else instances only */
+        assert_true(p->pm == 1 && (p->pn == 1 || q->g.causal == MAP_CAUSAL_K));
+}
+
+/* map_partition on random problems equals a brute force over every grid pi x pm x pn <= C (the
+ * documented order: least estimated time, less traffic, fewer cores, the first in (pi, pm, pn)
+ * order): the pruning to the smallest p per distinct ceil loses nothing. */
+static void part_is_brute_force(void **state)
+{
+    (void)state;
+    MpRng r;
+    mp_rng_seed(&r, tu_seed("part_is_brute_force", 13));
+    for (int t = 0; t < 1500; t++) {
+        const int64_t serial = 1 + (int64_t)mp_rng_below(&r, 4);
+        MapPartProblem q = part_problem(serial * (1 + (int64_t)mp_rng_below(&r, 12)), serial,
+                                        1 + (int64_t)mp_rng_below(&r, 200), 1 + (int64_t)mp_rng_below(&r, 200),
+                                        1 + (int64_t)mp_rng_below(&r, 300), 1 + (int)mp_rng_below(&r, 70),
+                                        1 + (int64_t)mp_rng_below(&r, 2000));
+        q.g.rows = 1 + (int)mp_rng_below(&r, 16);
+        q.g.cols = 1 + (int)mp_rng_below(&r, 16);
+        q.lanes = 1 + (int)mp_rng_below(&r, 4);
+        q.step_cycles = 1 + (int)mp_rng_below(&r, 4);
+        q.g.causal = t % 7 == 0 ? MAP_CAUSAL_N : t % 7 == 1 ? MAP_CAUSAL_K : MAP_CAUSAL_NONE;
+        q.latency = (int64_t)mp_rng_below(&r, 3) * 50;
+        q.g.x_onchip = t % 5 == 0; /* an operand on chip */
+        q.g.y_onchip = t % 5 == 1;
+        q.g.double_buffer = (int)mp_rng_below(&r, 2);
+        q.g.wbuf_bits = (int64_t)8192 << mp_rng_below(&r, 8); /* 1 KiB .. 128 KiB: re-reads occur */
+        q.g.xbuf_bits = (int64_t)8192 << mp_rng_below(&r, 8);
+        q.g.ybuf_bits = (int64_t)8192 << mp_rng_below(&r, 8);
+        const int masked = q.g.causal != MAP_CAUSAL_NONE && q.g.m > 1;
+        MapPart got, want, g;
+        memset(&want, 0, sizeof want);
+        map_partition(&q, &got);
+        check_part(&q, &got);
+        int have = 0;
+        for (int pi = 1; pi <= q.count / serial && pi <= q.cores; pi++)
+            for (int pm = 1; pm <= (masked ? 1 : q.g.m) && pi * pm <= q.cores; pm++)
+                for (int pn = 1; pn <= (masked && q.g.causal == MAP_CAUSAL_N ? 1 : q.g.n) && pi * pm * pn <= q.cores;
+                     pn++) {
+                    map_part_grid(&q, pi, pm, pn, &g);
+                    if (!have || g.est_cycles < want.est_cycles ||
+                        (g.est_cycles == want.est_cycles &&
+                         (g.est_bits < want.est_bits || (g.est_bits == want.est_bits && g.busy < want.busy)))) {
+                        want = g;
+                        have = 1;
+                    }
+                }
+        if (got.pi != want.pi || got.pm != want.pm || got.pn != want.pn)
+            fail_msg("%lld (serial %lld) x %lldx%lldx%lld on %d cores: chose %dx%dx%d (%.0f cycles, %.0f bits), brute "
+                     "force %dx%dx%d (%.0f, %.0f)",
+                     (long long)q.count, (long long)q.serial, (long long)q.g.m, (long long)q.g.n, (long long)q.g.k, q.cores,
+                     got.pi, got.pm, got.pn, got.est_cycles, got.est_bits, want.pi, want.pm, want.pn, want.est_cycles,
+                     want.est_bits);
+    }
+}
+
+/* part.h's estimate of one grid, by hand: 64 x 64 x 128 fp16 on 2 x 2 of 8 x 8 arrays (1 k per
+ * cycle), 4 KiB weight and activation buffers, 1 KiB output buffer (256 fp32 outputs), single
+ * buffered, 64 bits per cycle in all, 10 cycles a transfer. A core's part is 32 x 32 x 128:
+ *   compute  16 tiles x 128 = 2048
+ *   bits     X = W = 32 x 128 x 16 = 65536, Y = 32 x 32 x 16 = 16384; W's 16 whole-K rows fit
+ *            (16 x 2048 bits), so with W resident X is read ceil(32 / 16) = 2 times: 196608 + Y
+ *            (K streamed: X + 32 W at Bm = 1 .. 2 X + 2 W at Bm = 16; X resident: X + 2 W at most)
+ *   dram     3 x 10 + ceil(212992 / (64 / 4)) = 13342
+ *   traffic  X x pn + W x pm + Y = 2 x 131072 + 2 x 131072 + 65536 = 589824 */
+static void part_estimate_by_hand(void **state)
+{
+    (void)state;
+    MapPartProblem q = {.g = {.m = 64, .n = 64, .k = 128, .rows = 8, .cols = 8, .k_align = 1, .w_bits = 16,
+                              .x_bits = 16, .acc_bits = 32, .out_bits = 32, .w_dram_bits = 16, .x_dram_bits = 16,
+                              .y_dram_bits = 16, .wbuf_bits = 32768, .xbuf_bits = 32768, .ybuf_bits = 8192},
+                        .count = 1, .serial = 1, .cores = 4, .lanes = 1, .step_cycles = 1, .dram_bits_per_cycle = 64,
+                        .latency = 10};
+    MapPart p;
+    map_part_grid(&q, 1, 2, 2, &p);
+    assert_true(p.est_cycles == 13342 && p.est_bits == 589824 && p.share == 16 && p.nshape == 1);
+    q.dram_bits_per_cycle = 1 << 20; /* compute-bound: 2048 + the transfers' latency is not enough */
+    map_part_grid(&q, 1, 2, 2, &p);
+    assert_true(p.est_cycles == 2048);
+    q.count = 6; /* 3 layers x 2 heads: 3 x ceil(2 / 2) instances on the busiest core of a 2 x 2 x 1 grid */
+    q.serial = 3;
+    map_part_grid(&q, 2, 2, 1, &p);
+    assert_true(p.count[0] == 3 && p.ncores[0] == 4 && p.est_cycles == 3 * 32 * 128);
+}
+
+/* Defect 1 (before: a prefill GEMM with count < C fell to a token or a channel split over all C
+ * cores, every core reading all of W or all of X): a 2048 x 4096 x 4096 GEMM on 64 cores reads W
+ * pm < 64 times and X pn < 64 times, with less traffic and time than either 1-D split over 64; with
+ * 8 channels it is DRAM-bound and busies fewer cores; with ample bandwidth, nearly all of them on a
+ * 2-D grid. */
+static void part_prefill_2d_grid(void **state)
+{
+    (void)state;
+    const MapPartProblem q = part_problem(1, 1, 2048, 4096, 4096, 64, 8 * 256);
+    MapPart p, m64, n64;
+    map_partition(&q, &p);
+    check_part(&q, &p);
+    map_part_grid(&q, 1, 64, 1, &m64);
+    map_part_grid(&q, 1, 1, 64, &n64);
+    printf("# 2048x4096x4096 on 64 cores: grid 1x%dx%d, %.0f MB (tokens 64: %.0f MB, channels 64: %.0f MB)\n", p.pm,
+           p.pn, p.est_bits / 8e6, m64.est_bits / 8e6, n64.est_bits / 8e6);
+    assert_true(p.pm < 64 && p.pn < 64);
+    assert_true(p.est_bits < m64.est_bits && p.est_bits < n64.est_bits);
+    assert_true(p.est_cycles <= m64.est_cycles && p.est_cycles <= n64.est_cycles);
+    /* with ample bandwidth (compute-bound) nearly every core is busy (the grid with the fewest
+     * whole tiles on the busiest core may leave a few idle), still on a 2-D grid */
+    const MapPartProblem wide = part_problem(1, 1, 2048, 4096, 4096, 64, (int64_t)1 << 24);
+    map_partition(&wide, &p);
+    check_part(&wide, &p);
+    printf("# the same with ample bandwidth: grid 1x%dx%d\n", p.pm, p.pn);
+    assert_true(p.busy > 56 && p.pm > 1 && p.pm < 64 && p.pn > 1 && p.pn < 64);
+}
+
+/* Defect 2 (before: count >= C spread a weight GEMM's layers over the cores as if independent): 32
+ * layers (serial = count) on 4 cores are never split by instance; every busy core runs all 32,
+ * back to back, on its part of M x N. Independent instances (serial 1) are split. */
+static void part_serial_layers(void **state)
+{
+    (void)state;
+    MapPart p;
+    const MapPartProblem layers = part_problem(32, 32, 2048, 4096, 4096, 4, 4096);
+    map_partition(&layers, &p);
+    check_part(&layers, &p);
+    assert_int_equal(p.pi, 1);
+    for (int s = 0; s < p.nshape; s++)
+        assert_int_equal(p.count[s], 32);
+    assert_int_equal(p.busy, 4); /* M x N split instead */
+    const MapPartProblem heads = part_problem(32, 1, 1, 128, 2048, 4, 4096); /* 32 independent heads */
+    map_partition(&heads, &p);
+    check_part(&heads, &p);
+    assert_true(p.pi == 4 && p.count[0] == 8);
+    /* masked attention of 32 layers x 32 heads on 1024 cores, compute-bound (ample bandwidth): 32
+     * instance groups, not 1024, each running its head's 32 layers */
+    MapPartProblem attn = part_problem(1024, 32, 2048, 2048, 128, 1024, (int64_t)1 << 24);
+    attn.g.causal = MAP_CAUSAL_N;
+    map_partition(&attn, &p);
+    check_part(&attn, &p);
+    assert_true(p.pi == 32 && p.count[0] == 32 && p.nshape == 1 && p.busy == 32);
+    /* its PV (keys on K) may also split its 128 output channels: the mask does not involve N */
+    attn = part_problem(1024, 32, 2048, 128, 2048, 1024, (int64_t)1 << 24);
+    attn.g.causal = MAP_CAUSAL_K;
+    map_partition(&attn, &p);
+    check_part(&attn, &p);
+    assert_true(p.pi == 32 && p.pm == 1 && p.pn > 1 && p.count[0] == 32);
+}
+
+/* Defect 3 (before: every core had the static share channels x bits / C, idle or not): decode PV
+ * (M = 1, N = 128, 32 heads) on 1024 cores of 5 x 5360 bits per cycle: the busy cores share the
+ * whole memory system, so fewer than 1024 busy cores each see more than D / 1024. A lone busy core
+ * sees all of it. */
+static void part_busy_bandwidth(void **state)
+{
+    (void)state;
+    const int64_t D = 5 * 5360;
+    MapPart p;
+    const MapPartProblem pv = part_problem(1024, 32, 1, 128, 2048, 1024, D);
+    map_partition(&pv, &p);
+    check_part(&pv, &p);
+    printf("# decode PV on 1024 cores: grid %dx%dx%d, %d busy, %lld bits/cycle each (static share: %lld)\n", p.pi,
+           p.pm, p.pn, p.busy, (long long)p.share, (long long)(D / 1024));
+    assert_true(p.busy < 1024 && p.share == D / p.busy && p.share > D / 1024);
+    MapPart one;
+    map_part_grid(&pv, 1, 1, 1, &one);
+    assert_int_equal(one.share, D);
+    /* a DRAM-bound GEMV: its estimate uses the share, so doubling the channel parts (same traffic per
+     * core halved, share halved, the broadcast row twice) never looks faster */
+    const MapPartProblem gemv = part_problem(1, 1, 1, 4096, 4096, 1024, 256);
+    MapPart a, b;
+    map_part_grid(&gemv, 1, 1, 8, &a);
+    map_part_grid(&gemv, 1, 1, 16, &b);
+    assert_true(a.share == 2 * b.share && b.est_cycles >= a.est_cycles);
+    /* the share is capped so that it fits a core's int bits_per_cycle */
+    const MapPartProblem wide = part_problem(1, 1, 1, 64, 64, 1, (int64_t)4096 << 20);
+    map_partition(&wide, &p);
+    assert_int_equal(p.share, MAP_PART_SHARE_MAX);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -696,7 +914,9 @@ int main(void)
         cmocka_unit_test(choice_is_optimal),        cmocka_unit_test(fused_attn_need),
         cmocka_unit_test(forced_choices),           cmocka_unit_test(degenerate_shapes),
         cmocka_unit_test(bug_capacity_overflow),    cmocka_unit_test(bug_forced_beyond_extent),
-        cmocka_unit_test(bug_forced_unaligned_bk),
+        cmocka_unit_test(bug_forced_unaligned_bk),  cmocka_unit_test(part_is_brute_force),
+        cmocka_unit_test(part_estimate_by_hand),    cmocka_unit_test(part_prefill_2d_grid),     cmocka_unit_test(part_serial_layers),
+        cmocka_unit_test(part_busy_bandwidth),
     };
     return cmocka_run_group_tests_name("map", tests, NULL, NULL);
 }

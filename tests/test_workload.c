@@ -112,17 +112,17 @@ static void tiny_shapes(void **state)
 {
     (void)state;
     static const Gemm want[] = {
-        /* name, m, n, k, count, role, causal, y_to (the outputs' consumer), x_from */
-        {"q_proj", 48, 256, 256, 2, WL_WEIGHT_ACT, 0, WL_Y_NEXT, WL_X_ACT},
-        {"k_proj", 48, 128, 256, 2, WL_WEIGHT_ACT, 0, WL_Y_KV, WL_X_ACT},
-        {"v_proj", 48, 128, 256, 2, WL_WEIGHT_ACT, 0, WL_Y_KV, WL_X_ACT},
-        {"attn_qk", 16, 16, 64, 2 * 3 * 4, WL_ACT_ACT, WL_CAUSAL_N, WL_Y_SCORE, WL_X_ACT},
-        {"attn_pv", 16, 64, 16, 2 * 3 * 4, WL_ACT_ACT, WL_CAUSAL_K, WL_Y_NEXT, WL_X_PROB},
-        {"o_proj", 48, 256, 256, 2, WL_WEIGHT_ACT, 0, WL_Y_RESID, WL_X_ACT},
-        {"gate_proj", 48, 512, 256, 2, WL_WEIGHT_ACT, 0, WL_Y_NEXT, WL_X_ACT},
-        {"up_proj", 48, 512, 256, 2, WL_WEIGHT_ACT, 0, WL_Y_NEXT, WL_X_ACT},
-        {"down_proj", 48, 256, 512, 2, WL_WEIGHT_ACT, 0, WL_Y_RESID, WL_X_ACT},
-        {"lm_head", 3, 1000, 256, 1, WL_WEIGHT_ACT, 0, WL_Y_NEXT, WL_X_ACT}, /* the last position of each of the 3 sequences */
+        /* name, m, n, k, count, serial (the layers), role, causal, y_to (the outputs' consumer), x_from */
+        {"q_proj", 48, 256, 256, 2, 2, WL_WEIGHT_ACT, 0, WL_Y_NEXT, WL_X_ACT},
+        {"k_proj", 48, 128, 256, 2, 2, WL_WEIGHT_ACT, 0, WL_Y_KV, WL_X_ACT},
+        {"v_proj", 48, 128, 256, 2, 2, WL_WEIGHT_ACT, 0, WL_Y_KV, WL_X_ACT},
+        {"attn_qk", 16, 16, 64, 2 * 3 * 4, 2, WL_ACT_ACT, WL_CAUSAL_N, WL_Y_SCORE, WL_X_ACT},
+        {"attn_pv", 16, 64, 16, 2 * 3 * 4, 2, WL_ACT_ACT, WL_CAUSAL_K, WL_Y_NEXT, WL_X_PROB},
+        {"o_proj", 48, 256, 256, 2, 2, WL_WEIGHT_ACT, 0, WL_Y_RESID, WL_X_ACT},
+        {"gate_proj", 48, 512, 256, 2, 2, WL_WEIGHT_ACT, 0, WL_Y_NEXT, WL_X_ACT},
+        {"up_proj", 48, 512, 256, 2, 2, WL_WEIGHT_ACT, 0, WL_Y_NEXT, WL_X_ACT},
+        {"down_proj", 48, 256, 512, 2, 2, WL_WEIGHT_ACT, 0, WL_Y_RESID, WL_X_ACT},
+        {"lm_head", 3, 1000, 256, 1, 1, WL_WEIGHT_ACT, 0, WL_Y_NEXT, WL_X_ACT}, /* the last position of each of the 3 sequences */
     };
     Workload *w = make("tiny", WL_PREFILL, 16, 3);
     assert_string_equal(w->model, "tiny");
@@ -133,6 +133,7 @@ static void tiny_shapes(void **state)
         const Gemm *g = &w->gemms[i];
         assert_string_equal(g->name, want[i].name);
         assert_true(g->m == want[i].m && g->n == want[i].n && g->k == want[i].k && g->count == want[i].count);
+        assert_int_equal(g->serial, want[i].serial);
         assert_int_equal(g->role, want[i].role);
         assert_int_equal(g->causal, want[i].causal);
         assert_int_equal(g->y_to, want[i].y_to);
@@ -231,9 +232,13 @@ static void phase_shapes_and_macs(void **state)
                 assert_true(gp->m == (strcmp(gp->name, "lm_head") ? batch * seq : batch) && gd->m == batch);
                 assert_true(gp->n == gd->n && gp->k == gd->k);
                 assert_true(gp->count == (strcmp(gp->name, "lm_head") ? m->layers : 1));
+                /* a weight row's instances are its layers: all dependent */
+                assert_true(gp->serial == gp->count && gd->serial == gd->count);
             } else {
                 /* prefill: per query head; decode: per KV head, the group's query rows stacked */
                 assert_true(gp->count == attn && gd->count == attn / (m->heads / m->kv_heads));
+                /* the layers depend on each other; batch x heads of each do not */
+                assert_true(gp->serial == m->layers && gd->serial == m->layers);
             }
         }
         const Gemm *qp = find_gemm(p, "attn_qk"), *vp = find_gemm(p, "attn_pv");
@@ -349,6 +354,7 @@ static void add_gemm_checks(void **state)
     assert_int_equal(wl_add_gemm(w, "a", 2, 3, 4, 5, WL_WEIGHT_ACT, &e), MP_OK);
     assert_int_equal(wl_add_gemm(w, "b", 2, 3, 4, 1, WL_ACT_ACT, &e), MP_OK);
     assert_true(w->weight_params == 60 && w->macs == 120 + 24 && w->runs == 6);
+    assert_true(w->gemms[0].serial == 5 && w->gemms[1].serial == 1); /* every instance dependent */
     char longname[WL_NAME_CAP + 1];
     memset(longname, 'n', WL_NAME_CAP);
     longname[WL_NAME_CAP] = '\0';

@@ -166,6 +166,7 @@ int wl_add_gemm(Workload *w, const char *name, int64_t m, int64_t n, int64_t k, 
     g->n = n;
     g->k = k;
     g->count = count;
+    g->serial = count; /* every instance dependent: the conservative reading */
     g->role = role;
     w->macs = tot_macs;
     w->weight_params = tot_wp;
@@ -256,11 +257,13 @@ static int expand(Workload *w, const WlModel *md, int64_t T, int64_t qm, int64_t
         return rc;
     w->gemms[w->ngemm - 1].causal = causal ? WL_CAUSAL_N : WL_CAUSAL_NONE;
     w->gemms[w->ngemm - 1].y_to = WL_Y_SCORE;
+    w->gemms[w->ngemm - 1].serial = L; /* the layers; batch x heads of each are independent */
     if ((rc = wl_add_vec(w, "softmax", VK_SOFTMAX, qm, kvlen, attn_count, L, causal, 0, e)) ||
         (rc = wl_add_gemm(w, "attn_pv", qm, hd, kvlen, attn_count, WL_ACT_ACT, e)))
         return rc;
     w->gemms[w->ngemm - 1].causal = causal ? WL_CAUSAL_K : WL_CAUSAL_NONE;
     w->gemms[w->ngemm - 1].x_from = WL_X_PROB;
+    w->gemms[w->ngemm - 1].serial = L;
     if ((rc = wl_add_gemm(w, "o_proj", T, h, q_out, L, WL_WEIGHT_ACT, e)))
         return rc;
     w->gemms[w->ngemm - 1].y_to = WL_Y_RESID; /* added into the residual stream */

@@ -13,6 +13,9 @@
  * For a WL_WEIGHT_ACT row, count is the number of distinct weight matrices of that shape (layers for
  * a projection, 1 for lm_head): tokens always go into M, never into count. That is why weight_params
  * is n·k·count for every weight row, in every phase.
+ * serial (1 <= serial, dividing count) says how many of the count instances depend on each other:
+ * the layers. A weight row's instances are all layers (serial = count); an attention row's count is
+ * layers x batch x heads (x KV heads in GQA decode) with serial = layers.
  *
  * A built-in model's workload is its whole forward pass (docs/workloads.md, "The decoder layer"):
  * the GEMMs and, between them, the vector rows (norms, RoPE, softmax under the causal mask, the
@@ -52,6 +55,13 @@ typedef struct Gemm {
     int64_t n;              /* output features                                             */
     int64_t k;              /* input features: the reduction length                        */
     int64_t count;          /* times it runs in one forward pass                           */
+    int64_t serial;         /* of those, how many depend on each other and run one after another
+                             * (the layers: layer l + 1 needs layer l's output); count / serial
+                             * instances are independent of each other (a layer's batch x heads of
+                             * attention) and may run side by side on several cores (sim/cores.h).
+                             * Divides count. wl_add_gemm sets count (every instance dependent: the
+                             * conservative reading of a layer list's row); the model expansion
+                             * sets the layers for attention                                   */
     GemmRole role;
     int causal;             /* WL_CAUSAL_*: prefill attention under the causal mask: QK^T has
                              * the keys on N, PV on K; a query row sees keys up to its own
@@ -139,8 +149,9 @@ int wl_create(const WlModel *m, WlPhase phase, int64_t len, int64_t batch, Workl
               MpErr *e) MP_MUST_CHECK;
 /* An empty WL_LAYERS workload named `name` (batch 1), to be filled with wl_add_gemm(). */
 int wl_create_empty(const char *name, Workload **out, MpErr *e) MP_MUST_CHECK;
-/* Append one row after checking it and the new totals (see the invariants above). On failure w is
- * unchanged; messages start with "gemm 'NAME': " (callers add the file and line). */
+/* Append one row after checking it and the new totals (see the invariants above), with serial =
+ * count (its instances taken as dependent; a caller that knows better sets serial after). On
+ * failure w is unchanged; messages start with "gemm 'NAME': " (callers add the file and line). */
 int wl_add_gemm(Workload *w, const char *name, int64_t m, int64_t n, int64_t k, int64_t count,
                 GemmRole role, MpErr *e) MP_MUST_CHECK;
 /* Append one vector row after the GEMM rows so far (VecRow.after = ngemm). rows, width, count in
