@@ -110,8 +110,14 @@ static void print_point(const Point *p, const Workload *w)
             break;
         const RunLayer *L = &p->res.layer[i];
         const SimEvents *ev = &L->all.ev; /* every instance */
-        char map[128];
+        char map[192];
         map_describe(&L->r.map, map, sizeof map);
+        if (c->cores > 1) { /* the split across cores (instances x tokens x channels), then one core's mapping */
+            char part[64];
+            map_part_describe(&L->part, c->cores, part, sizeof part);
+            size_t n = strlen(map);
+            snprintf(map + n, sizeof map - n, "; split %s", part);
+        }
         double util = ev->mac_capacity ? 100.0 * (double)ev->macs / (double)ev->mac_capacity : 0;
         printf("%-12s %6lld %6lld %6lld %5lld %13lld %6.1f %10.2f %11.2f %-13s  %s\n", L->g.name, (long long)L->g.m,
                (long long)L->g.n, (long long)L->g.k, (long long)L->g.count, (long long)ev->cycles, util,
@@ -219,6 +225,11 @@ static cJSON *point_json(const Point *p, const Workload *w)
             cJSON_AddNumberToObject(l, "instance_energy_pj", one.total);
         cJSON_AddNumberToObject(l, "dram_bytes", (double)(L->all.ev.dram_read_bits + L->all.ev.dram_write_bits) / 8);
         cJSON_AddStringToObject(l, "bound", point_bound(&L->all));
+        if (p->cfg.cores > 1) { /* the split across cores (absent with one core: its JSON is unchanged) */
+            char part[64];
+            map_part_describe(&L->part, p->cfg.cores, part, sizeof part);
+            cJSON_AddStringToObject(l, "split", part);
+        }
         /* each resource's own cycles, all instances: what the layer would take if only it counted */
         cJSON *rs = cJSON_AddObjectToObject(l, "resource_cycles");
         for (int k = 0; k < SIM_RES_COUNT; k++)
