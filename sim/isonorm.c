@@ -25,12 +25,27 @@ static int with_gpu_memory(ArchConfig *c, const IsoGpu *gpu, MpErr *e)
     return config_apply_sets(c, set, e);
 }
 
-/* c with `cores` cores, lanes_per_core lanes each, into *out. */
-static int with_cores(const ArchConfig *c, int cores, int lanes_per_core, ArchConfig *out, MpErr *e)
+/* Each core's share of the one vector unit: lanes and buffer KiB (at least 1 of each). */
+typedef struct VecShare {
+    int lanes, buf_kib;
+} VecShare;
+
+static VecShare vec_share(const ArchConfig *c)
+{
+    const int cores = c->cores > 1 ? c->cores : 1;
+    VecShare s = {c->vec_lanes / cores, c->vec_buf_kib / cores};
+    s.lanes = s.lanes > 1 ? s.lanes : 1;
+    s.buf_kib = s.buf_kib > 1 ? s.buf_kib : 1;
+    return s;
+}
+
+/* c with `cores` cores, each with its vector share, into *out. */
+static int with_cores(const ArchConfig *c, int cores, VecShare v, ArchConfig *out, MpErr *e)
 {
     *out = *c;
-    char set[128];
-    snprintf(set, sizeof set, "arch.cores=%d,vector.lanes=%lld", cores, (long long)cores * lanes_per_core);
+    char set[160];
+    snprintf(set, sizeof set, "arch.cores=%d,vector.lanes=%lld,vector.buf_kib=%lld", cores, (long long)cores * v.lanes,
+             (long long)cores * v.buf_kib);
     return config_apply_sets(out, set, e);
 }
 
@@ -72,7 +87,7 @@ static int largest_fitting(int max, FitsFn fits, void *ctx, int *best, int *capp
 typedef struct FitCtx {
     const ArchConfig *node; /* ISO_BW at the GPU's node, the design's cores */
     const TechTable *t;
-    int lanes_per_core;
+    VecShare vec;           /* each core's share of the vector unit */
     double limit;           /* mm² or W */
     IsoPowerFn power;
     void *power_ctx;
@@ -83,7 +98,7 @@ static int fits_area(int cores, void *vctx, MpErr *e)
     const FitCtx *x = vctx;
     ArchConfig c;
     AreaBreakdown a;
-    int rc = with_cores(x->node, cores, x->lanes_per_core, &c, e);
+    int rc = with_cores(x->node, cores, x->vec, &c, e);
     if (rc == MP_OK)
         rc = area_compute(x->t, &c, &a, e);
     return rc ? -rc : a.total_mm2 <= x->limit;
@@ -94,7 +109,7 @@ static int fits_power(int cores, void *vctx, MpErr *e)
     const FitCtx *x = vctx;
     ArchConfig c;
     double w = 0;
-    int rc = with_cores(x->node, cores, x->lanes_per_core, &c, e);
+    int rc = with_cores(x->node, cores, x->vec, &c, e);
     if (rc == MP_OK)
         rc = x->power(&c, x->power_ctx, &w, e);
     return rc ? -rc : w <= x->limit;
@@ -119,8 +134,7 @@ int iso_normalise(const ArchConfig *base, const TechTable *t, const IsoGpu *gpu,
         return rc;
     const IniKey *ck = arch_schema_find("arch", "cores");
     const int max = ck ? (int)ck->max : 1;
-    const int cores0 = base->cores > 1 ? base->cores : 1;
-    FitCtx x = {out, t, base->vec_lanes / cores0 > 1 ? base->vec_lanes / cores0 : 1, 0, power, ctx};
+    FitCtx x = {out, t, vec_share(base), 0, power, ctx};
     int best = 1;
     if (norm == ISO_AREA) {
         x.limit = gpu->die_mm2;
@@ -134,5 +148,5 @@ int iso_normalise(const ArchConfig *base, const TechTable *t, const IsoGpu *gpu,
     if (rc)
         return rc;
     ArchConfig node = *out;
-    return with_cores(&node, best, x.lanes_per_core, out, e);
+    return with_cores(&node, best, x.vec, out, e);
 }

@@ -14,7 +14,8 @@
  *   ISO_AREA    iso-area: ISO_BW at the GPU's node ([energy] node_nm) with the largest number of
  *               cores C whose modelled area (sim/area.h: PE arrays, edge units, buffers, vector
  *               lanes) is <= the GPU's die area. Each added core is the design's core with its
- *               share of the vector lanes (lanes per core = lanes / cores of the design, at least 1).
+ *               share of the vector unit: lanes / cores and buffer KiB / cores of the design (at
+ *               least 1 each), so the one vector unit grows with the cores.
  *               The GPU's die also holds its I/O, NVLink, HBM PHYs, caches and control, none of
  *               which the accelerator's area model has: iso-area favours the accelerator.
  *   ISO_POWER   iso-power: ISO_BW at the GPU's node with the largest C (as for ISO_AREA) whose

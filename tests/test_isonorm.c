@@ -26,11 +26,12 @@ static void load(const char *arch, ArchConfig *c, TechTable *t)
 
 static const IsoGpu gpu = {814, 4, DRAM_HBM3, 5, 3000};
 
-static double area_of(const TechTable *t, const ArchConfig *c, int cores, int lanes_per_core)
+static double area_of(const TechTable *t, const ArchConfig *c, int cores, int lanes_per_core, int buf_per_core)
 {
     ArchConfig x = *c;
     x.cores = cores;
     x.vec_lanes = cores * lanes_per_core;
+    x.vec_buf_kib = cores * buf_per_core;
     AreaBreakdown a;
     MpErr e = {0};
     if (area_compute(t, &x, &a, &e) != MP_OK)
@@ -77,10 +78,11 @@ static void area_fills_die(void **state)
             assert_int_equal(capped, 0);
             assert_int_equal(o.node_nm, 4);
             assert_int_equal(o.dram_channels, 5);
-            const int lpc = c.vec_lanes / c.cores;
+            const int lpc = c.vec_lanes / c.cores, bpc = c.vec_buf_kib / c.cores;
             assert_int_equal(o.vec_lanes, o.cores * lpc);
+            assert_int_equal(o.vec_buf_kib, o.cores * bpc);
             ArchConfig at4 = o;
-            double a = area_of(&t, &at4, o.cores, lpc), a1 = area_of(&t, &at4, o.cores + 1, lpc);
+            double a = area_of(&t, &at4, o.cores, lpc, bpc), a1 = area_of(&t, &at4, o.cores + 1, lpc, bpc);
             if (!(a <= g.die_mm2 && a1 > g.die_mm2))
                 fail_msg("%s die %.0f: %d cores %.3f mm2, %d cores %.3f mm2", archs[i], g.die_mm2, o.cores, a,
                          o.cores + 1, a1);
@@ -138,12 +140,68 @@ static void power_search(void **state)
     assert_non_null(strstr(e3.msg, "3 nm"));
 }
 
-int main(void)
+/* The h100-class presets (configs/h100-class/): each is its iso preset at iso-area on the H100's facts
+ * (dse/gpureq.c) with the datasheet bandwidth, 3350 GB/s in 5 HBM3 stacks, instead of a measured one. */
+static const char *const kinds[] = {"fp16", "int8", "w4a16-dq", "mixpe-w4a8", "mixpe-w4a16", "bitmod-w4",
+                                    "bitmod-w3", "olive", "ant", "olive-w4a16", "ant-w4a16"};
+#define NKINDS ((int)(sizeof kinds / sizeof kinds[0]))
+static const IsoGpu h100_datasheet = {814, 4, DRAM_HBM3, 5, 3350};
+
+static void h100_class_expected(int i, ArchConfig *want, TechTable *t)
 {
+    char iso[64];
+    snprintf(iso, sizeof iso, "iso/%s", kinds[i]);
+    ArchConfig c;
+    load(iso, &c, t);
+    int capped = 1;
+    MpErr e = {0};
+    if (iso_normalise(&c, t, &h100_datasheet, ISO_AREA, NULL, NULL, 0, want, &capped, &e) != MP_OK || capped)
+        fail_msg("%s: %s (capped %d)", iso, e.msg, capped);
+}
+
+static void h100_class_presets(void **state)
+{
+    (void)state;
+    for (int i = 0; i < NKINDS; i++) {
+        ArchConfig want, got;
+        TechTable t;
+        h100_class_expected(i, &want, &t);
+        char name[64];
+        snprintf(name, sizeof name, "h100-class/%s", kinds[i]);
+        load(name, &got, &t);
+        if (got.cores != want.cores || got.vec_lanes != want.vec_lanes || got.node_nm != want.node_nm ||
+            got.dram_channels != want.dram_channels || got.dram_bits_per_cycle != want.dram_bits_per_cycle ||
+            got.dram_tech != want.dram_tech || got.dram_pj_per_bit != 0 || got.rows != want.rows ||
+            got.vec_buf_kib != want.vec_buf_kib ||
+            got.cols != want.cols || got.pe_kind != want.pe_kind || got.sram_weight_kib != want.sram_weight_kib ||
+            got.sram_act_kib != want.sram_act_kib || got.sram_out_kib != want.sram_out_kib)
+            fail_msg("%s: cores %d lanes %d node %d, %d x %d bits %d; want cores %d lanes %d node %d, %d x %d bits", name,
+                     got.cores, got.vec_lanes, got.node_nm, got.dram_channels, got.dram_bits_per_cycle, got.dram_tech,
+                     want.cores, want.vec_lanes, want.node_nm, want.dram_channels, want.dram_bits_per_cycle);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 2 && !strcmp(argv[1], "--print-h100-class")) { /* the values configs/h100-class/ holds */
+        for (int i = 0; i < NKINDS; i++) {
+            ArchConfig w;
+            TechTable t;
+            h100_class_expected(i, &w, &t);
+            AreaBreakdown a;
+            MpErr e = {0};
+            if (area_compute(&t, &w, &a, &e) != MP_OK)
+                return 1;
+            printf("%s cores=%d lanes=%d buf=%d bits=%d area=%.3f pe=%.3f sram=%.3f\n", kinds[i], w.cores, w.vec_lanes,
+                   w.vec_buf_kib, w.dram_bits_per_cycle, a.total_mm2, a.pe_mm2, a.sram_mm2);
+        }
+        return 0;
+    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(conf_and_bandwidth),
         cmocka_unit_test(area_fills_die),
         cmocka_unit_test(power_search),
+        cmocka_unit_test(h100_class_presets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
