@@ -78,7 +78,7 @@ static cJSON *ratios_json(double gus, double guj, const double aus[NACC], const 
 
 typedef struct CgArgs {
     const char *gpu, *arch, *model, *phase, *json, *set, *norms;
-    const char *seq_text, *kv_text; /* NULL: not given */
+    const char *seq_text, *kv_text, *prompt_text, *gen_text; /* NULL: not given */
     int64_t seq, kv, batch, prompt, gen;
     double area_mm2;
     int subtract_idle, quiet;
@@ -86,7 +86,7 @@ typedef struct CgArgs {
 
 int cmd_compare_gpu(int argc, char **argv)
 {
-    CgArgs a = {.batch = 1, .prompt = 2048, .gen = 128};
+    CgArgs a = {.batch = 1, .area_mm2 = NAN}; /* NAN: not given */
     const CliOpt opts[] = {
         {"gpu", CLI_STR, &a.gpu, "FILE", "GPU results file of kernels_ref (kernels_ref/results/<gpu>/*.json)"},
         {"arch", CLI_STR, &a.arch, "NAME|FILE", "accelerator preset (mpsim list presets) or config file"},
@@ -96,8 +96,8 @@ int cmd_compare_gpu(int argc, char **argv)
         {"seq", CLI_STR, &a.seq_text, "N", "prefill sequence length (default 2048)"},
         {"kv", CLI_STR, &a.kv_text, "N", "decode KV length (default 2048)"},
         {"batch", CLI_INT, &a.batch, "B", "batch (default 1)"},
-        {"prompt", CLI_INT, &a.prompt, "P", "request: prompt tokens per sequence (default 2048)"},
-        {"gen", CLI_INT, &a.gen, "G", "request: generated tokens per sequence (default 128)"},
+        {"prompt", CLI_STR, &a.prompt_text, "P", "request: prompt tokens per sequence (default 2048)"},
+        {"gen", CLI_STR, &a.gen_text, "G", "request: generated tokens per sequence (default 128)"},
         {"norm", CLI_STR, &a.norms, "LIST",
          "request: as-configured,iso-bandwidth,iso-area,iso-power (default all; docs/gpu.md)"},
         {"area-mm2", CLI_F64, &a.area_mm2, "A", "request: iso-area budget in mm^2 (default: the GPU's die)"},
@@ -126,15 +126,25 @@ int cmd_compare_gpu(int argc, char **argv)
         rc = mp_errf(&e, MP_EINPUT, "mpsim compare-gpu: --gpu, --arch and --model are required (see --help)");
     if (rc == MP_OK && a.batch < 1)
         rc = mp_errf(&e, MP_EINPUT, "--batch must be >= 1");
-    if (rc == MP_OK && !(a.area_mm2 >= 0))
+    if (rc == MP_OK && !isnan(a.area_mm2) && !(a.area_mm2 > 0 && isfinite(a.area_mm2)))
         rc = mp_errf(&e, MP_EINPUT, "--area-mm2 must be > 0");
-    if (rc == MP_OK && a.phase && !strcmp(a.phase, "request")) {
+    const int request = a.phase && !strcmp(a.phase, "request");
+    if (rc == MP_OK && !request &&
+        (a.prompt_text || a.gen_text || a.norms || !isnan(a.area_mm2) || a.subtract_idle || a.quiet))
+        rc = mp_errf(&e, MP_EINPUT,
+                     "--prompt, --gen, --norm, --area-mm2, --subtract-idle and --quiet are for --phase request");
+    if (rc == MP_OK && request)
+        rc = cmd_parse_len("prompt", a.prompt_text, &a.prompt, &e);
+    if (rc == MP_OK && request)
+        rc = cmd_parse_len("gen", a.gen_text, &a.gen, &e);
+    if (rc == MP_OK && request) {
         if (a.seq_text || a.kv_text) {
             mp_errf(&e, MP_EINPUT, "--seq and --kv are for --phase prefill|decode; a request takes --prompt and --gen");
             return cli_fail(&e);
         }
-        CgReqArgs r = {a.gpu, a.arch, a.model, a.set, a.json, a.norms, a.prompt, a.gen, a.batch, a.area_mm2,
-                       a.subtract_idle, a.quiet};
+        CgReqArgs r = {a.gpu,   a.arch, a.model, a.set, a.json, a.norms, a.prompt_text ? a.prompt : 2048,
+                       a.gen_text ? a.gen : 128, a.batch, isnan(a.area_mm2) ? 0 : a.area_mm2, a.subtract_idle,
+                       a.quiet};
         return cmd_compare_gpu_request(&r);
     }
     if (rc == MP_OK)

@@ -21,7 +21,7 @@
 typedef struct Side {
     char label[32], design[200];
     double area_mm2, ttft_s, tpot_s, total_s, total_j, static_j;
-    int have_j, capped;
+    int have_j, capped, norm; /* norm: the accelerator's IsoNorm (-1 for the GPU) */
     ArchConfig cfg; /* the accelerator's */
 } Side;
 
@@ -37,13 +37,16 @@ typedef struct PowerCtx {
     const InferOpts *o;
 } PowerCtx;
 
-static int accel_power(const ArchConfig *c, void *vctx, double *watts, MpErr *e)
+/* IsoEvalFn: the request on c: average power (everything drawn) and tokens/s */
+static int accel_eval(const ArchConfig *c, void *vctx, double *watts, double *tokens_per_s, MpErr *e)
 {
     const PowerCtx *x = vctx;
     InferResult r;
     int rc = infer_run(c, x->t, x->q, x->o, &r, e);
-    if (rc == MP_OK)
+    if (rc == MP_OK) {
         *watts = r.total_energy.total * 1e-12 / (r.ttft_s + r.tpot_mean_s * (double)r.steps);
+        *tokens_per_s = r.tokens_per_s;
+    }
     return rc;
 }
 
@@ -64,6 +67,7 @@ static int accel_side(const ArchConfig *c, const TechTable *t, const InferReq *q
     if (energy_dram_note(t, c, dn, sizeof dn))
         fprintf(stderr, "compare-gpu: %s: %s\n", iso_norm_names[norm], dn);
     s->cfg = *c;
+    s->norm = norm;
     s->capped = capped;
     s->area_mm2 = r.area_mm2;
     s->ttft_s = r.ttft_s;
@@ -78,6 +82,7 @@ static int accel_side(const ArchConfig *c, const TechTable *t, const InferReq *q
 static void gpu_side(const GpuFile *g, const GpuFacts *f, const char *format, const GpuReq *r, Side *s)
 {
     memset(s, 0, sizeof *s);
+    s->norm = -1;
     snprintf(s->label, sizeof s->label, "GPU %s", format);
     snprintf(s->design, sizeof s->design, "%s, %.0f mm2, %d nm class, %d x %s, copy %.0f GB/s", f->name, f->die_mm2,
              f->node_nm, f->mem_stacks, f->mem, g->copy_gbps);
@@ -224,7 +229,12 @@ int cmd_compare_gpu_request(const CgReqArgs *a)
             fprintf(stderr, "compare-gpu: %s ...\n", iso_norm_names[n]);
         ArchConfig c;
         int capped = 0;
-        rc = iso_normalise(&cfg, &tech, &ig, n, accel_power, &pc, side_power(&gs[0]), &c, &capped, &e);
+        if (n == ISO_POWER && !a->norms && !isfinite(side_power(&gs[0]))) {
+            if (!a->quiet)
+                fprintf(stderr, "compare-gpu: iso-power skipped: the GPU's steps have no energy\n");
+            continue;
+        }
+        rc = iso_normalise(&cfg, &tech, &ig, n, accel_eval, &pc, side_power(&gs[0]), &c, &capped, &e);
         if (rc == MP_OK)
             rc = accel_side(&c, &tech, &q, &o, n, capped, &as[na++], &e);
     }
@@ -257,8 +267,16 @@ int cmd_compare_gpu_request(const CgReqArgs *a)
         for (int i = 0; i < na; i++) {
             double r[3];
             ratios(&as[i], &gs[0], a, r);
-            printf("  %-15s speed-up %8.3f   energy gain %8.3f   per mm2 %8.3f\n", as[i].label, r[0], r[1], r[2]);
+            printf("  %-15s speed-up %8.3f   energy gain %8.3f   per mm2 %8.3f", as[i].label, r[0], r[1], r[2]);
+            if (as[i].norm == ISO_POWER)
+                printf("   (draws %.1f W of the GPU's %.1f W%s)", side_power(&as[i]), side_power(&gs[0]),
+                       as[i].capped ? "; capped: the target is out of the core range's reach" : "");
+            else if (as[i].capped)
+                printf("   (capped: the core search hit a bound)");
+            printf("\n");
         }
+        printf("(power W: everything drawn, also with --subtract-idle; the GPU's is board power, voltage regulators "
+               "and fans included, the accelerator's chip and DRAM power)\n");
     }
     if (a->json) {
         cJSON *root = cJSON_CreateObject();
@@ -289,6 +307,7 @@ int cmd_compare_gpu_request(const CgReqArgs *a)
             if (isfinite(r[1]))
                 cJSON_AddNumberToObject(v, "energy_gain", r[1]);
             cJSON_AddNumberToObject(v, "speedup_per_mm2", r[2]);
+            cJSON_AddBoolToObject(v, "capped", as[i].capped);
             cJSON_AddItemToArray(jb, x);
         }
         rc = json_write(a->json, root, &e);

@@ -48,7 +48,7 @@ int cmd_compare_gpu(int argc, char **argv); /* measured GPU kernels beside the s
 typedef struct CgReqArgs {
     const char *gpu, *arch, *model, *set, *json, *norms; /* norms: NULL = every normalisation */
     int64_t prompt, gen, batch;
-    double area_mm2;                                     /* 0: the GPU's die               */
+    double area_mm2;                                     /* 0: the GPU's die; else > 0     */
     int subtract_idle, quiet;
 } CgReqArgs;
 int cmd_compare_gpu_request(const CgReqArgs *a);

@@ -9,10 +9,11 @@
 
 /* H100 SXM: ../shared/reference/gpu.md "H100 SXM public facts" (TSMC 4N, 814 mm², 80 GB HBM3 at
  * 3.35 TB/s, 700 W) and NVIDIA's Hopper architecture material (five active HBM3 stacks of six
- * sites, ten 512-bit controllers). 4N is TSMC's N4-class process: the 4 nm row of sim/techscale.c,
+ * sites, ten 512-bit controllers). The match is the SXM card's device name: the PCIe card (HBM2e) and
+ * the NVL card (six stacks) are other rows, not this one. 4N is TSMC's N4-class process: the 4 nm row of sim/techscale.c,
  * itself an extrapolation (docs/energy.md). */
 static const GpuFacts facts[] = {
-    {"H100", "NVIDIA H100 SXM", 814, 4, "hbm3", 5, 3350, 700,
+    {"H100 80GB HBM3", "NVIDIA H100 SXM", 814, 4, "hbm3", 5, 3350, 700,
      "gpu.md: TSMC 4N, 814 mm2, HBM3 3.35 TB/s in 5 stacks, 700 W"},
 };
 

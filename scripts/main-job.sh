@@ -88,14 +88,17 @@ if [ -n "$steps" ]; then
       "tok/s" "GPU tok/s" speed-up "J/token" "GPU J/tok" "J gain" "who wins"
     for a in configs/iso/*.ini; do
       name=iso/$(basename "$a" .ini)
+      # the JSON alone on stdout; notes and errors apart
       if ! out=$("$mpsim" compare-gpu --gpu "$steps" --arch "$name" --model llama2-7b --phase request \
-                 --batch "$batch" --norm iso-area,iso-bandwidth --quiet --json - 2>&1); then
-        if grep -q 'no passing \(prefill\|decode\) step' <<<"$out"; then
-          printf '%-20s %s\n' "$name" "skipped: $(grep -o 'no passing.*' <<<"$out" | head -n 1)"
+                 --batch "$batch" --norm iso-area,iso-bandwidth --quiet --json - 2>"$run_dir/compare.err"); then
+        if grep -q 'no passing \(prefill\|decode\) step' "$run_dir/compare.err"; then
+          printf '%-20s %s\n' "$name" "skipped: $(grep -o 'no passing.*' "$run_dir/compare.err" | head -n 1)"
           continue
         fi
-        echo "main-job: mpsim compare-gpu --phase request --arch $name failed:" >&2; echo "$out" >&2; exit 1
+        echo "main-job: mpsim compare-gpu --phase request --arch $name failed:" >&2; cat "$run_dir/compare.err" >&2
+        exit 1
       fi
+      sed 's/^/  note: /' "$run_dir/compare.err"
       python3 scripts/request_rows.py "$name" <<<"$out"
     done
     echo "(speed-up = accelerator tokens/s / GPU tokens/s; J gain = GPU J/token / accelerator J/token; > 1: the"

@@ -85,12 +85,12 @@ static int largest_fitting(int max, FitsFn fits, void *ctx, int *best, int *capp
 }
 
 typedef struct FitCtx {
-    const ArchConfig *node; /* ISO_BW at the GPU's node, the design's cores */
+    const ArchConfig *node; /* ISO_BW: the GPU's memory and node, the design's cores */
     const TechTable *t;
     VecShare vec;           /* each core's share of the vector unit */
-    double limit;           /* mm² or W */
-    IsoPowerFn power;
-    void *power_ctx;
+    double limit;           /* mm², W or tokens/s */
+    IsoEvalFn eval;
+    void *eval_ctx;
 } FitCtx;
 
 static int fits_area(int cores, void *vctx, MpErr *e)
@@ -104,46 +104,83 @@ static int fits_area(int cores, void *vctx, MpErr *e)
     return rc ? -rc : a.total_mm2 <= x->limit;
 }
 
-static int fits_power(int cores, void *vctx, MpErr *e)
+static int eval_at(const FitCtx *x, int cores, double *w, double *tps, MpErr *e)
 {
-    const FitCtx *x = vctx;
     ArchConfig c;
-    double w = 0;
     int rc = with_cores(x->node, cores, x->vec, &c, e);
-    if (rc == MP_OK)
-        rc = x->power(&c, x->power_ctx, &w, e);
-    return rc ? -rc : w <= x->limit;
+    return rc ? rc : x->eval(&c, x->eval_ctx, w, tps, e);
 }
 
-int iso_normalise(const ArchConfig *base, const TechTable *t, const IsoGpu *gpu, int norm, IsoPowerFn power,
+static int fits_power(int cores, void *vctx, MpErr *e)
+{
+    double w = 0, tps = 0;
+    int rc = eval_at(vctx, cores, &w, &tps, e);
+    return rc ? -rc : w <= ((const FitCtx *)vctx)->limit;
+}
+
+/* "not yet as fast as the limit": the predicate whose largest true point is one below the fewest cores
+ * reaching the limit's tokens/s */
+static int slower_than(int cores, void *vctx, MpErr *e)
+{
+    double w = 0, tps = 0;
+    int rc = eval_at(vctx, cores, &w, &tps, e);
+    return rc ? -rc : tps < ((const FitCtx *)vctx)->limit;
+}
+
+/* The most cores to try: [arch] cores' maximum, and no more than keep the vector unit's keys in range. */
+static int most_cores(VecShare v)
+{
+    const IniKey *ck = arch_schema_find("arch", "cores"), *lk = arch_schema_find("vector", "lanes"),
+                 *bk = arch_schema_find("vector", "buf_kib");
+    int max = ck ? (int)ck->max : 1;
+    if (lk && max > (int)(lk->max / v.lanes))
+        max = (int)(lk->max / v.lanes);
+    if (bk && max > (int)(bk->max / v.buf_kib))
+        max = (int)(bk->max / v.buf_kib);
+    return max > 1 ? max : 1;
+}
+
+int iso_normalise(const ArchConfig *base, const TechTable *t, const IsoGpu *gpu, int norm, IsoEvalFn eval,
                   void *ctx, double target_w, ArchConfig *out, int *capped, MpErr *e)
 {
     *out = *base;
     *capped = 0;
     if (norm == ISO_CONF)
         return MP_OK;
-    int rc = with_gpu_memory(out, gpu, e);
-    if (rc || norm == ISO_BW)
-        return rc;
     if (!techscale_find(gpu->node_nm))
         return mp_errf(e, MP_EINPUT, "the GPU's node, %d nm, has no technology scaling row (sim/techscale.c)",
                        gpu->node_nm);
+    int rc = with_gpu_memory(out, gpu, e);
     char set[64];
     snprintf(set, sizeof set, "energy.node_nm=%d", gpu->node_nm);
-    if ((rc = config_apply_sets(out, set, e)) != MP_OK)
+    if (rc == MP_OK)
+        rc = config_apply_sets(out, set, e);
+    if (rc || norm == ISO_BW)
         return rc;
-    const IniKey *ck = arch_schema_find("arch", "cores");
-    const int max = ck ? (int)ck->max : 1;
-    FitCtx x = {out, t, vec_share(base), 0, power, ctx};
+    FitCtx x = {out, t, vec_share(base), 0, eval, ctx};
+    const int max = most_cores(x.vec);
     int best = 1;
     if (norm == ISO_AREA) {
         x.limit = gpu->die_mm2;
         rc = largest_fitting(max, fits_area, &x, &best, capped, e);
     } else {
-        if (!power)
-            return mp_errf(e, MP_EINTERNAL, "iso_normalise: iso-power needs a power function");
+        if (!eval)
+            return mp_errf(e, MP_EINTERNAL, "iso_normalise: iso-power needs an evaluation function");
+        if (!(target_w > 0) || !isfinite(target_w))
+            return mp_errf(e, MP_EINPUT, "iso-power needs the GPU's power over the request (its steps' energy)");
         x.limit = target_w;
         rc = largest_fitting(max, fits_power, &x, &best, capped, e);
+        double w = 0, tps = 0;
+        if (rc == MP_OK && best > 1)
+            rc = eval_at(&x, best, &w, &tps, e);
+        if (rc == MP_OK && best > 1) { /* the fewest cores within 1% of that speed */
+            x.limit = 0.99 * tps;
+            int below = 1, cap2 = 0;
+            rc = largest_fitting(best, slower_than, &x, &below, &cap2, e);
+            /* slower_than(1) false: one core is already as fast; else below + 1 reaches the limit */
+            if (rc == MP_OK)
+                best = cap2 && below == 1 ? 1 : below + 1; /* below < best: best is not slower than itself */
+        }
     }
     if (rc)
         return rc;

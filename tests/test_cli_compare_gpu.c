@@ -234,6 +234,36 @@ static void request_mode(void **state)
     cJSON_Delete(root);
 }
 
+/* iso-area and iso-power end to end, on the fixture's small-model rows: iso-area's design fits the die and
+ * is the largest that does (one more core does not: mpsim infer says so), iso-power's draws no more than
+ * the GPU */
+static void request_iso(void **state)
+{
+    (void)state;
+    CLI_EXPECT("compare-gpu --gpu " FIXTURE " --arch iso/olive-w4a16 --model smollm2-135m --phase request --prompt 64 "
+               "--gen 4 --quiet --json -",
+               CLI_ERR_MERGE, 0);
+    cJSON *root = cli_json_out();
+    const cJSON *g = side(root, "gpu", "GPU cublas-fp16"); /* olive-w4a16 has no GPU kernel */
+    const cJSON *ar = side(root, "accel", "iso-area"), *pw = side(root, "accel", "iso-power");
+    const int cores = (int)num(ar, "cores");
+    assert_true(cores > 100 && num(ar, "area_mm2") <= 814 && num(ar, "node_nm") == 4);
+    assert_true(num(pw, "power_w") <= num(g, "power_w"));
+    assert_true(num(pw, "cores") >= 1 && num(pw, "cores") <= 4096);
+    assert_true(cJSON_IsBool(cJSON_GetObjectItem(cJSON_GetObjectItem(pw, "vs_gpu"), "capped")));
+    char cmd[512];
+    snprintf(cmd, sizeof cmd,
+             "infer --arch iso/olive-w4a16 --model smollm2-135m --prompt 64 --gen 4 --quiet --json - --set "
+             "energy.node_nm=4,dram.tech=hbm3,dram.channels=5,dram.bits_per_cycle=4800,arch.cores=%d,vector.lanes=%d,"
+             "vector.buf_kib=%d",
+             cores + 1, 16 * (cores + 1), 64 * (cores + 1));
+    cJSON_Delete(root);
+    CLI_EXPECT(cmd, CLI_ERR_MERGE, 0);
+    root = cli_json_out();
+    assert_true(num(root, "area_mm2") > 814);
+    cJSON_Delete(root);
+}
+
 static void request_refusals(void **state)
 {
     (void)state;
@@ -246,6 +276,8 @@ static void request_refusals(void **state)
         {"--gen 129", "around kv 2176"},
         {"--batch 2", "at batch 2"},
         {"--area-mm2 -1", "--area-mm2 must be > 0"},
+        {"--area-mm2 0", "--area-mm2 must be > 0"},
+        {"--prompt -1", "--prompt -1: must be >= 1"},
     };
     char cmd[1024];
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -256,6 +288,26 @@ static void request_refusals(void **state)
         if (!strstr(cli_out, cases[i].msg))
             fail_msg("%s: the message lacks '%s':\n%s", cases[i].args, cases[i].msg, cli_out);
     }
+    /* request-only options with the per-GEMM phases */
+    CLI_EXPECT("compare-gpu --gpu " FIXTURE " --arch iso/mixpe-w4a16 --model llama2-7b --phase decode --gen 3",
+               CLI_ERR_MERGE, 2);
+    assert_non_null(strstr(cli_out, "are for --phase request"));
+    /* iso-power asked for against steps without energy: refused, not a 1-core guess */
+    const char *noj = tu_put(tmpdir, "small.json",
+                             "{\"device\": \"NVIDIA H100 80GB HBM3\", \"copy_gbps\": 3000, \"steps\": ["
+                             "{\"model\": \"smollm2-135m\", \"format\": \"cublas-fp16\", \"phase\": \"prefill\", "
+                             "\"batch\": 1, \"prompt\": 8, \"ms\": 1, \"check\": \"pass\"}]}");
+    snprintf(cmd, sizeof cmd,
+             "compare-gpu --gpu %s --arch iso/fp16 --model smollm2-135m --phase request --prompt 8 --gen 1 --norm "
+             "iso-power",
+             noj);
+    CLI_EXPECT(cmd, CLI_ERR_MERGE, 2);
+    assert_non_null(strstr(cli_out, "iso-power needs the GPU's power"));
+    /* by default it is skipped with a note */
+    snprintf(cmd, sizeof cmd, "compare-gpu --gpu %s --arch iso/fp16 --model smollm2-135m --phase request --prompt 8 --gen 1",
+             noj);
+    CLI_EXPECT(cmd, CLI_ERR_MERGE, 0);
+    assert_non_null(strstr(cli_out, "iso-power skipped"));
     /* a device with no facts row */
     const char *path = tu_put(tmpdir, "small.json",
                               "{\"device\": \"Some GPU\", \"copy_gbps\": 1000, \"steps\": []}");
@@ -273,6 +325,7 @@ int main(void)
         cmocka_unit_test(bad_files),
         cmocka_unit_test(typed_lengths),
         cmocka_unit_test(request_mode),
+        cmocka_unit_test(request_iso),
         cmocka_unit_test(request_refusals),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

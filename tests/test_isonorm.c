@@ -57,7 +57,7 @@ static void conf_and_bandwidth(void **state)
     assert_int_equal(o.dram_tech, DRAM_HBM3);
     assert_true(o.dram_pj_per_bit == 0);
     assert_int_equal(o.cores, c.cores);
-    assert_int_equal(o.node_nm, c.node_nm);
+    assert_int_equal(o.node_nm, 4); /* the GPU's node: one process against one process */
     assert_int_equal(o.rows, c.rows);
 }
 
@@ -101,12 +101,18 @@ static void area_fills_die(void **state)
     assert_int_equal(capped, 1);
 }
 
-/* 3 W per core plus 7 W: a stated monotone function */
-static int linear_power(const ArchConfig *c, void *ctx, double *w, MpErr *e)
+/* Stated monotone functions: 7 W plus 3 W per core; tokens/s 10 per core up to `sat` cores, flat above */
+typedef struct Fake {
+    int calls, sat;
+} Fake;
+
+static int fake_eval(const ArchConfig *c, void *ctx, double *w, double *tps, MpErr *e)
 {
     (void)e;
-    (*(int *)ctx)++;
+    Fake *f = ctx;
+    f->calls++;
     *w = 7 + 3.0 * c->cores;
+    *tps = 10.0 * (c->cores < f->sat ? c->cores : f->sat);
     return MP_OK;
 }
 
@@ -116,20 +122,40 @@ static void power_search(void **state)
     ArchConfig c, o;
     TechTable t;
     load("iso/int8", &c, &t);
-    int calls = 0, capped = 1;
+    Fake f = {0, 1 << 30};
+    int capped = 1;
     MpErr e = {0};
-    assert_int_equal(iso_normalise(&c, &t, &gpu, ISO_POWER, linear_power, &calls, 100, &o, &capped, &e), MP_OK);
-    assert_int_equal(o.cores, 31); /* 7 + 3 x 31 = 100 <= 100 < 103 */
+    /* no saturation: the most cores within 100 W, 7 + 3 x 31 = 100 <= 100 < 103 */
+    assert_int_equal(iso_normalise(&c, &t, &gpu, ISO_POWER, fake_eval, &f, 100, &o, &capped, &e), MP_OK);
+    assert_int_equal(o.cores, 31);
     assert_int_equal(capped, 0);
-    assert_true(calls <= 16);
-    assert_int_equal(iso_normalise(&c, &t, &gpu, ISO_POWER, linear_power, &calls, 5, &o, &capped, &e), MP_OK);
+    assert_true(f.calls <= 32);
+    /* tokens/s flat from 20 cores: the fewest within 1% of 31 cores' speed */
+    f.sat = 20;
+    assert_int_equal(iso_normalise(&c, &t, &gpu, ISO_POWER, fake_eval, &f, 100, &o, &capped, &e), MP_OK);
+    assert_int_equal(o.cores, 20);
+    assert_int_equal(o.vec_lanes, 20 * 16);
+    f.sat = 1 << 30;
+    assert_int_equal(iso_normalise(&c, &t, &gpu, ISO_POWER, fake_eval, &f, 5, &o, &capped, &e), MP_OK);
     assert_int_equal(o.cores, 1);
     assert_int_equal(capped, 1);
+    /* out of reach: the most cores allowed, then the fewest within 1% of their speed */
     const IniKey *k = arch_schema_find("arch", "cores");
-    assert_int_equal(iso_normalise(&c, &t, &gpu, ISO_POWER, linear_power, &calls, 1e9, &o, &capped, &e), MP_OK);
-    assert_int_equal(o.cores, (int)k->max);
+    assert_int_equal(iso_normalise(&c, &t, &gpu, ISO_POWER, fake_eval, &f, 1e9, &o, &capped, &e), MP_OK);
     assert_int_equal(capped, 1);
-    /* iso-power without a power function is an internal error, not a guess */
+    assert_int_equal(o.cores, (int)ceil(0.99 * k->max));
+    /* 32 lanes per core: no more cores than keep [vector] lanes in range (65536 / 32) */
+    ArchConfig wide = c;
+    wide.vec_lanes = 32;
+    assert_int_equal(iso_normalise(&wide, &t, &gpu, ISO_POWER, fake_eval, &f, 1e9, &o, &capped, &e), MP_OK);
+    assert_int_equal(o.cores, (int)ceil(0.99 * 2048));
+    assert_int_equal(iso_normalise(&wide, &t, &gpu, ISO_AREA, NULL, NULL, 0, &o, &capped, &e), MP_OK);
+    assert_true(o.vec_lanes == 32 * o.cores && o.cores <= 2048);
+    /* no target (a GPU file without energy): refused, not a 1-core guess */
+    MpErr e1 = {0};
+    assert_int_equal(iso_normalise(&c, &t, &gpu, ISO_POWER, fake_eval, &f, NAN, &o, &capped, &e1), MP_EINPUT);
+    assert_non_null(strstr(e1.msg, "needs the GPU's power"));
+    /* iso-power without an evaluation function is an internal error, not a guess */
     MpErr e2 = {0};
     assert_int_equal(iso_normalise(&c, &t, &gpu, ISO_POWER, NULL, NULL, 100, &o, &capped, &e2), MP_EINTERNAL);
     /* a node with no scaling row */
