@@ -127,9 +127,11 @@ int64_t map_part_tail(const MapPartProblem *p, int pk, int64_t share, int64_t mc
     return part + (pk - 1) * (part + cdiv(mc * nc, pes)) + (yb > 0 ? xfer(p, share, yb) : 0);
 }
 
-/* part.h's estimate of grid (pi, pm, pn, pk): the busiest core's cycles and all cores' DRAM bits */
-static void estimate(const MapPartProblem *p, const Norm *q, int pi, int pm, int pn, int pk, double *cycles,
-                     double *bits)
+/* part.h's estimate of grid (pi, pm, pn, pk): the busiest core's cycles and all cores' DRAM bits. When
+ * compute + tail alone exceed bound, *cycles is that lower bound (> bound) and the DRAM time is not
+ * worked out: the search's shortcut (the grid cannot be chosen). */
+static void estimate(const MapPartProblem *p, const Norm *q, int pi, int pm, int pn, int pk, double bound,
+                     double *cycles, double *bits)
 {
     const MapProblem *g = &p->g;
     const double ci = (double)q->serial * (double)cdiv(q->indep, pi);
@@ -140,12 +142,16 @@ static void estimate(const MapPartProblem *p, const Norm *q, int pi, int pm, int
     const double steps = (double)cdiv(kc, lanes) * (p->step_cycles > 1 ? p->step_cycles : 1);
     const double compute = ci * (double)(t0 < t1 ? t0 : t1) * steps;
     const int64_t share = share_of(p, pi * pm * pn * pk);
-    const double dram = ci * ceil(part_dram(g, mc, nc, kc, (double)share, (double)p->latency));
-    const double kd = (double)q->k;
-    *cycles = (compute > dram ? compute : dram) + ci * (double)map_part_tail(p, pk, share, mc, nc);
+    const double tail = ci * (double)map_part_tail(p, pk, share, mc, nc), kd = (double)q->k;
     *bits = (double)q->serial * (double)q->indep *
             ((double)q->m * kd * x_dram(g) * pn + (double)q->n * kd * w_dram(g) * pm +
              (double)q->m * (double)q->n * (y_dram(g) + 2.0 * (pk - 1) * MAP_PART_REDUCE_BITS));
+    if (compute + tail > bound) {
+        *cycles = compute + tail;
+        return;
+    }
+    const double dram = ci * ceil(part_dram(g, mc, nc, kc, (double)share, (double)p->latency));
+    *cycles = (compute > dram ? compute : dram) + tail;
 }
 
 /* T split into p parts: ceil on T % p of them (all p when p divides T), floor on the rest */
@@ -189,7 +195,7 @@ void map_part_grid(const MapPartProblem *p, int pi, int pm, int pn, int pk, MapP
             out->nshape++;
         }
     out->tail = map_part_tail(p, pk, out->share, out->m[0], out->n[0]);
-    estimate(p, &q, pi, pm, pn, pk, &out->est_cycles, &out->est_bits);
+    estimate(p, &q, pi, pm, pn, pk, HUGE_VAL, &out->est_cycles, &out->est_bits);
 }
 
 /* The next part count after p worth trying along a dimension of T units: the smallest one whose
@@ -247,10 +253,17 @@ void map_partition(const MapPartProblem *p, MapPart *out)
                 const int64_t ln = lm / pm;
                 for (int64_t pn = 1; pn && pn <= ln && pn <= nmax; pn = next_parts(q.n, pn)) {
                     const int64_t lk = ln / pn;
+                    const double ci = (double)q.serial * (double)cdiv(q.indep, pi);
                     for (int64_t pk = 1; pk && pk <= lk && pk <= ku; pk = next_parts(ku, pk)) {
                         const int grid[4] = {(int)pi, (int)pm, (int)pn, (int)pk};
+                        const double bound = s.pass ? s.least * (1 + MAP_PART_NEAR) : s.have ? s.least : HUGE_VAL;
+                        /* the tail alone grows with pk (more partials, a smaller share): once it
+                         * exceeds what could still be chosen, no larger pk can be */
+                        const int64_t share = share_of(p, (int)(pi * pm * pn * pk));
+                        if (pk > 1 && ci * (double)map_part_tail(p, (int)pk, share, cdiv(q.m, pm), cdiv(q.n, pn)) > bound)
+                            break;
                         double cyc, bits;
-                        estimate(p, &q, grid[0], grid[1], grid[2], grid[3], &cyc, &bits);
+                        estimate(p, &q, grid[0], grid[1], grid[2], grid[3], bound, &cyc, &bits);
                         consider(&s, grid, cyc, bits);
                     }
                 }
