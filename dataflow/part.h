@@ -55,7 +55,8 @@
  * where bits(mc, nc) is the least DRAM traffic of one instance of the part over output blocks
  * Bm x Bn that fit the output buffer (Bm a power of two or mc, Bn the most that fits, at most nc;
  * capacities halved when double-buffered), and xfers(mc, nc) the DRAM transfers of that blocking
- * (one per block of each operand that moves through DRAM; at least one per moving operand):
+ * (one per block of each operand that moves through DRAM, and no fewer than its bits fill its
+ * buffer: reads x SRAM bits / capacity); of these blockings, the least xfers x latency + bits / share:
  *     X rn + W rm + Y                         K streamed in blocks (rm = ceil(mc / Bm), rn = ceil(nc / Bn))
  *     X + W rm  or  W + X rn' + Y             the whole K in one block, when a Bm x K block of X and a
  *                                             Bn' x K block of W fit their buffers (the X or W block
@@ -68,7 +69,13 @@
  * (every token part reads all of its W, every channel part all of its X). The least time wins; ties
  * go to less traffic, then fewer busy cores, then the first in (pi, pm, pn, pk) order. Only the
  * smallest p giving each distinct ceil(T / p) is tried per dimension (a larger p with the same ceil
- * has the same busiest core, a smaller share and no less traffic: never better).
+ * has the same busiest core, a smaller share and no less traffic). Among those grids, the ones
+ * within MAP_PART_NEAR of the least time are near-ties: the most busy cores wins, then the least
+ * time, less traffic, the first in (pi, pm, pn, pk) order (the estimate misses the pipeline's fill
+ * and drain, which shrink with a core's share of the work). The search skips the DRAM time of a grid
+ * whose compute + tail already exceed the bound and stops adding K parts once the tail alone does:
+ * 28814 grids (15877 with their DRAM time) for 2048 x 11008 x 4096 at C = 4096 and k_align 1, in
+ * 12-17 ms (docs/simulator.md §4d).
  */
 #ifndef MP_DATAFLOW_PART_H
 #define MP_DATAFLOW_PART_H
