@@ -117,14 +117,21 @@ int map_part_k_splits(const MapPartProblem *p)
 /* one DRAM transfer of b bits on a core of `share` bits per cycle */
 static int64_t xfer(const MapPartProblem *p, int64_t share, int64_t b) { return p->latency + cdiv(b, share); }
 
+/* the tail's adds: pk - 1 partials of mc x nc outputs spread over the owner's PEs, one add per PE
+ * per cycle */
+static int64_t tail_adds(const MapPartProblem *p, int pk, int64_t mc, int64_t nc)
+{
+    const int64_t pes = (int64_t)(p->g.rows > 1 ? p->g.rows : 1) * (p->g.cols > 1 ? p->g.cols : 1);
+    return pk > 1 ? (pk - 1) * cdiv(mc * nc, pes) : 0;
+}
+
 int64_t map_part_tail(const MapPartProblem *p, int pk, int64_t share, int64_t mc, int64_t nc)
 {
     if (pk <= 1)
         return 0;
-    const int64_t pes = (int64_t)(p->g.rows > 1 ? p->g.rows : 1) * (p->g.cols > 1 ? p->g.cols : 1);
     const int64_t part = xfer(p, share, mc * nc * MAP_PART_REDUCE_BITS);
     const int64_t yb = (int64_t)ceil((double)mc * (double)nc * y_dram(&p->g));
-    return part + (pk - 1) * (part + cdiv(mc * nc, pes)) + (yb > 0 ? xfer(p, share, yb) : 0);
+    return part + (pk - 1) * part + tail_adds(p, pk, mc, nc) + (yb > 0 ? xfer(p, share, yb) : 0);
 }
 
 /* part.h's estimate of grid (pi, pm, pn, pk): the busiest core's cycles and all cores' DRAM bits. When
@@ -195,6 +202,7 @@ void map_part_grid(const MapPartProblem *p, int pi, int pm, int pn, int pk, MapP
             out->nshape++;
         }
     out->tail = map_part_tail(p, pk, out->share, out->m[0], out->n[0]);
+    out->tail_adds = tail_adds(p, pk, out->m[0], out->n[0]);
     estimate(p, &q, pi, pm, pn, pk, HUGE_VAL, &out->est_cycles, &out->est_bits);
 }
 

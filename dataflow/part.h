@@ -116,6 +116,7 @@ typedef struct MapPart {
     double est_cycles, est_bits;/* the estimate of the chosen grid (above), tail included       */
     int64_t tail;               /* the reduction tail of one instance of shape 0 (above; 0 when
                                  * pk = 1), cycles                                              */
+    int64_t tail_adds;          /* of them, the owner's adds on its PEs; the rest are transfers */
 } MapPart;
 
 /* The grid with the least estimate, in the order above. Deterministic; C = 1 gives 1 x 1 x 1. */

@@ -119,6 +119,8 @@ static void combine(const ArchConfig *c, int act_act, const MapPart *p, const Si
     out->map = part[0].map;
     tail_events(p, &out->ev);
     cycles += p->count[0] * p->tail; /* shape 0's cell: the most instances, the largest M x N */
+    out->res[SIM_RES_COMPUTE] += p->tail_adds; /* one instance's tail: its adds on the PEs, */
+    out->res[SIM_RES_DRAM] += p->tail - p->tail_adds; /* the rest DRAM transfers (pk = 1: none) */
     const PeTiming pt = act_act ? pe_timing_act_act(c) : pe_timing(c);
     const int64_t cores = c->cores > 1 ? c->cores : 1;
     out->ev.cycles = cycles;

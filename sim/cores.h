@@ -16,7 +16,8 @@
  *             (y_onchip) and the reduction tail (part.h: partials through DRAM, adds on the
  *             owner's PEs, no network on chip) follows the slowest part, in closed form at both
  *             fidelities: cycles += shape 0's instances x map_part_tail; events: the partials'
- *             DRAM writes and reads, output-buffer reads and writes, one PE-cycle (pe_busy) per add.
+ *             DRAM writes and reads, output-buffer reads and writes, one PE-cycle (pe_busy) per add;
+ *             res[]: one instance's tail adds its adds to compute and the rest to dram.
  *   memory    channel-interleaved, shared by the busy cores: each busy core sees one channel of
  *                 share = max(1, channels x bits_per_cycle / busy)   bits per cycle (rounded down)
  *             with latency_cycles; idle cores take none. Our assumption: no per-core port limit,

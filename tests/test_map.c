@@ -873,7 +873,7 @@ static void part_k_split_by_hand(void **state)
     MapPart p;
     map_part_grid(&q, 1, 1, 1, 4, &p);
     check_part(&q, &p);
-    assert_true(p.tail == 629 && p.est_cycles == 2803 && p.est_bits == 146432 && p.share == 16);
+    assert_true(p.tail == 629 && p.tail_adds == 3 && p.est_cycles == 2803 && p.est_bits == 146432 && p.share == 16);
     assert_true(p.nshape == 2 && p.owner[0] && !p.owner[1] && p.ncores[0] == 1 && p.ncores[1] == 3);
     assert_true(p.k[0] == 32 && p.k[1] == 32 && p.m[1] == 1 && p.n[1] == 64);
     map_part_grid(&q, 1, 1, 4, 1, &p);
