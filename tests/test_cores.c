@@ -2,10 +2,12 @@
  * dataflow/part.h, is tested in test_map.c): the split problem a GEMM gives; one core and one channel
  * give the single-array engine's result bit for bit; fast == cycle on the combination for 1..12 cores
  * and 1..4 channels on randomized small GEMMs (serial and independent instances, attention, causal
- * masks), on the chosen split and on forced grids with ceil / floor shapes in every dimension, and on
- * a whole tiny model (cycle fidelity with data, checked against the golden GEMM); the busy cores
- * share the whole memory system; four cores make a compute-bound prefill GEMM nearly 4x faster and
- * channels a DRAM-bound decode GEMV; area and DRAM background power count the cores and channels. */
+ * masks), on the chosen split and on forced grids with ceil / floor shapes in every dimension and K
+ * parts with their reduction tail, and on a whole tiny model (cycle fidelity with data, checked
+ * against the golden GEMM); the busy cores share the whole memory system; four cores make a
+ * compute-bound prefill GEMM nearly 4x faster and channels a DRAM-bound decode GEMV; area and DRAM
+ * background power count the cores and channels; on h100-class presets a decode GEMV beats its K
+ * cycles (K split) and decode QK^T's near-tie goes to the faster grid. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
