@@ -15,6 +15,16 @@ void cores_part_problem(const ArchConfig *c, const SimGemm *g, MapPartProblem *o
     q.serial = g->serial > 1 ? g->serial : 1; /* SimGemm: 0 or 1 = every instance independent */
     q.cores = c->cores;
     q.lanes = pt.lanes;
+    /* K parts start on multiples of the mapper's k_align (the group size for kinds that dequantize
+     * per group along K, else the lanes) and of the lanes (an act_act GEMM's k_align is 1) */
+    const int64_t ka = q.g.k_align > 1 ? q.g.k_align : 1, l = pt.lanes > 1 ? pt.lanes : 1;
+    int64_t a = ka, b = l;
+    while (b) {
+        const int64_t t = a % b;
+        a = b;
+        b = t;
+    }
+    q.g.k_align = (int)(ka / a * l); /* lcm(k_align, lanes) */
     q.step_cycles = pt.step_cycles;
     q.dram_bits_per_cycle = (int64_t)(c->dram_channels > 1 ? c->dram_channels : 1) * c->dram_bits_per_cycle;
     q.latency = c->dram_latency_cycles;
@@ -41,6 +51,9 @@ void cores_part_gemm(const SimGemm *g, const MapPart *p, int s, SimGemm *part)
     *part = *g;
     part->m = p->m[s];
     part->n = p->n[s];
+    part->k = p->k[s];
+    if (!p->owner[s])
+        part->y_onchip = 1; /* partial sums: kept for the reduction tail, which writes them out */
     part->count = 1;
     part->serial = 0;
 }
@@ -72,6 +85,24 @@ static int part_instances(const ArchConfig *cc, const SimGemm *pg, int64_t count
     return sim_gemm_mapped(cc, &sc, &r1->map, FID_CYCLE, NULL, all, e);
 }
 
+/* The reduction tail's events (part.h): per owner core and instance, pk - 1 partials of m x n x
+ * MAP_PART_REDUCE_BITS written to DRAM by the non-owners (read out of their output buffers) and read
+ * back by the owner (into its output buffer), and pk - 1 adds per output on the owner's PEs. */
+static void tail_events(const MapPart *p, SimEvents *ev)
+{
+    for (int s = 0; s < p->nshape && p->pk > 1; s++) {
+        if (!p->owner[s])
+            continue;
+        const int64_t adds = p->ncores[s] * p->count[s] * (p->pk - 1) * p->m[s] * p->n[s],
+                      bits = adds * MAP_PART_REDUCE_BITS;
+        ev->dram_write_bits += bits;
+        ev->dram_read_bits += bits;
+        ev->sram_read_bits[BUF_Y] += bits;
+        ev->sram_write_bits[BUF_Y] += bits;
+        ev->pe_busy += adds;
+    }
+}
+
 /* The combination of cores.h from each shape's result (part[s], run by p->ncores[s] cores). */
 static void combine(const ArchConfig *c, int act_act, const MapPart *p, const SimResult *part, SimResult *out)
 {
@@ -86,6 +117,10 @@ static void combine(const ArchConfig *c, int act_act, const MapPart *p, const Si
         out->stream += part[s].stream * p->ncores[s];
     }
     out->map = part[0].map;
+    tail_events(p, &out->ev);
+    cycles += p->count[0] * p->tail; /* shape 0's cell: the most instances, the largest M x N */
+    out->res[SIM_RES_COMPUTE] += p->tail_adds; /* one instance's tail: its adds on the PEs, */
+    out->res[SIM_RES_DRAM] += p->tail - p->tail_adds; /* the rest DRAM transfers (pk = 1: none) */
     const PeTiming pt = act_act ? pe_timing_act_act(c) : pe_timing(c);
     const int64_t cores = c->cores > 1 ? c->cores : 1;
     out->ev.cycles = cycles;
@@ -117,9 +152,9 @@ int cores_gemm_split(const ArchConfig *c, const SimGemm *g, const MapPart *sp, F
     for (int s = 0; s < p.nshape && rc == MP_OK; s++) {
         SimGemm pg;
         cores_part_gemm(g, &p, s, &pg);
-        int same = -1; /* an earlier shape of the same M x N: the same GEMM on the same core */
+        int same = -1; /* an earlier shape of the same M x N x K and role: the same GEMM on the same core */
         for (int t = 0; t < s && same < 0; t++)
-            if (p.m[t] == p.m[s] && p.n[t] == p.n[s])
+            if (p.m[t] == p.m[s] && p.n[t] == p.n[s] && p.k[t] == p.k[s] && p.owner[t] == p.owner[s])
                 same = t;
         if (same >= 0 && p.count[same] == p.count[s]) {
             r1[s] = r1[same];

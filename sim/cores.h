@@ -6,10 +6,18 @@
  * keeps one channel's width). docs/simulator.md, "Cores and channels", states the model:
  *
  *   split     dataflow/part.h, map_partition: a grid of independent-instance groups x token parts x
- *             channel parts (pi x pm x pn <= cores), chosen on an estimate of the busiest core's
- *             time, then DRAM traffic, then fewer cores; serial instances (the layers) run back to
- *             back on the same split; never K (no inter-core reduction); a masked GEMM (M > 1)
- *             by instances only. Up to 8 part shapes (ceil / floor per dimension).
+ *             channel parts x K parts (pi x pm x pn x pk <= cores), chosen on an estimate of the
+ *             busiest core's time (reduction tail included); near-ties (within MAP_PART_NEAR) go
+ *             to more busy cores, then less time, then less traffic; serial instances (the layers)
+ *             run back to back on the same split; a masked GEMM (M > 1) by instances (and PV's
+ *             channels) only, never by K. Up to 24 part shapes (part.h).
+ *   K split   each K part is the engine's GEMM of its M part x N part x K slice; the owner (K part
+ *             0) stores the outputs as the whole GEMM would; the others keep their partial sums
+ *             (y_onchip) and the reduction tail (part.h: partials through DRAM, adds on the
+ *             owner's PEs, no network on chip) follows the slowest part, in closed form at both
+ *             fidelities: cycles += shape 0's instances x map_part_tail; events: the partials'
+ *             DRAM writes and reads, output-buffer reads and writes, one PE-cycle (pe_busy) per add;
+ *             res[]: one instance's tail adds its adds to compute and the rest to dram.
  *   memory    channel-interleaved, shared by the busy cores: each busy core sees one channel of
  *                 share = max(1, channels x bits_per_cycle / busy)   bits per cycle (rounded down)
  *             with latency_cycles; idle cores take none. Our assumption: no per-core port limit,
@@ -18,7 +26,7 @@
  *             (cores_core_config), mapped for itself by the mapper; every core loads its own
  *             operands (a channel part's X is read by every channel part, a token part's W by
  *             every token part).
- *   combined  cycles = the slowest core's; events = the sum over cores; pe_total = every core's
+ *   combined  cycles = the slowest core's (+ the tail); events = the sum over cores; pe_total = every core's
  *             PEs over those cycles (idle cores leak); mac_capacity from pe_total as for one core;
  *             compute_cycles summed over cores (core-cycles), stall_cycles = cores x cycles -
  *             compute_cycles; res[] = each resource's largest figure over the cores; tiles and
@@ -41,7 +49,8 @@ void cores_partition(const ArchConfig *c, const SimGemm *g, MapPart *p);
 /* The config one core of split p is simulated on: cores = 1, channels = 1, bits_per_cycle = p's
  * share. */
 void cores_core_config(const ArchConfig *c, const MapPart *p, ArchConfig *core);
-/* One instance of shape s of the split: g with M and N of that shape and count 1. */
+/* One instance of shape s of the split: g with M, N and K of that shape and count 1; a non-owner K
+ * part keeps its outputs on chip (y_onchip: partial sums for the reduction tail). */
 void cores_part_gemm(const SimGemm *g, const MapPart *p, int s, SimGemm *part);
 
 /* GEMM g (g->count instances) on every core at fidelity fid: *all gets the combined result.

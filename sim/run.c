@@ -273,6 +273,7 @@ int run_workload(const ArchConfig *c, const Workload *w, const RunOpts *o, RunRe
             Gemm g0 = *g;
             g0.m = p0.m;
             g0.n = p0.n;
+            g0.k = p0.k;
             if (o->fid == FID_FAST)
                 rc = sim_gemm_opts(&cc, &p0, FID_FAST, &mo, NULL, &L->r, e);
             else

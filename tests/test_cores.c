@@ -2,10 +2,12 @@
  * dataflow/part.h, is tested in test_map.c): the split problem a GEMM gives; one core and one channel
  * give the single-array engine's result bit for bit; fast == cycle on the combination for 1..12 cores
  * and 1..4 channels on randomized small GEMMs (serial and independent instances, attention, causal
- * masks), on the chosen split and on forced grids with ceil / floor shapes in every dimension, and on
- * a whole tiny model (cycle fidelity with data, checked against the golden GEMM); the busy cores
- * share the whole memory system; four cores make a compute-bound prefill GEMM nearly 4x faster and
- * channels a DRAM-bound decode GEMV; area and DRAM background power count the cores and channels. */
+ * masks), on the chosen split and on forced grids with ceil / floor shapes in every dimension and K
+ * parts with their reduction tail, and on a whole tiny model (cycle fidelity with data, checked
+ * against the golden GEMM); the busy cores share the whole memory system; four cores make a
+ * compute-bound prefill GEMM nearly 4x faster and channels a DRAM-bound decode GEMV; area and DRAM
+ * background power count the cores and channels; on h100-class presets a decode GEMV beats its K
+ * cycles (K split) and decode QK^T's near-tie goes to the faster grid. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -117,9 +119,10 @@ static void check_combined(const ArchConfig *c, const SimGemm *g, const MapPart 
 {
     char what[240];
     snprintf(what, sizeof what,
-             "%s %d cores %d channels %dx%d gemm %lldx%lldx%lld x%lld serial %lld causal %d grid %dx%dx%d (%d shapes)",
+             "%s %d cores %d channels %dx%d gemm %lldx%lldx%lld x%lld serial %lld causal %d grid %dx%dx%dx%d (%d shapes)",
              pe_kind_names[c->pe_kind], c->cores, c->dram_channels, c->rows, c->cols, (long long)g->m, (long long)g->n,
-             (long long)g->k, (long long)g->count, (long long)g->serial, g->causal, p->pi, p->pm, p->pn, p->nshape);
+             (long long)g->k, (long long)g->count, (long long)g->serial, g->causal, p->pi, p->pm, p->pn, p->pk,
+             p->nshape);
     assert_results_equal(a, b, what);
     assert_results_equal(a1, b1, what);
     if (!g->causal)
@@ -130,19 +133,23 @@ static void check_combined(const ArchConfig *c, const SimGemm *g, const MapPart 
 
 /* cores 1..12 and channels 1..4, random small GEMMs (serial and independent instances, attention,
  * causal masks): fast == cycle on the combined result, exactly, on the chosen split and on a random
- * grid of the same problem (ceil / floor shapes along every dimension: up to 8 shapes). */
+ * grid of the same problem (ceil / floor shapes along every dimension, K parts with their reduction
+ * tail where K may split: up to 24 shapes). */
 static void fast_equals_cycle(void **state)
 {
     (void)state;
     MpRng r;
     mp_rng_seed(&r, tu_seed("cores_fast_equals_cycle", 9));
-    long n = 0, grid2d = 0, inst = 0, serial = 0, shapes8 = 0, idle = 0, masked_pv = 0;
+    long n = 0, grid2d = 0, inst = 0, serial = 0, shapes8 = 0, idle = 0, masked_pv = 0, ksplit = 0, kfloor = 0,
+         kchosen = 0;
     for (int t = 0; t < 700; t++) {
         ArchConfig c = tu_small_config((PeKindId)(t % PE_KIND_COUNT), -1, &r);
         c.cores = 1 + (int)mp_rng_below(&r, 12);
         c.dram_channels = 1 + (int)mp_rng_below(&r, 4);
         SimGemm g = {.m = 1 + (int64_t)mp_rng_below(&r, 24), .n = 1 + (int64_t)mp_rng_below(&r, 24),
                      .k = 1 + (int64_t)mp_rng_below(&r, 64), .act_act = t % 4 == 0, .count = 1};
+        if (t % 4 == 1) /* a multiple of the group size and lanes, several of them: K may split */
+            g.k = (int64_t)c.group_size * 4 * (1 + (int64_t)mp_rng_below(&r, 3));
         if (t % 3 == 0) { /* serial x independent instances */
             g.serial = 1 + (int64_t)mp_rng_below(&r, 3);
             g.count = g.serial * (1 + (int64_t)mp_rng_below(&r, 5));
@@ -168,7 +175,8 @@ static void fast_equals_cycle(void **state)
             MapPart p;
             if (forced) { /* a random grid within the bounds (masked: instances, and PV's channels), 2 or
                            * 3 parts per dimension when they fit: ceil and floor shapes in all three */
-                int pi = 1 + (int)mp_rng_below(&r, (uint64_t)(indep < c.cores ? indep : c.cores)), pm = 1, pn = 1;
+                int pi = 1 + (int)mp_rng_below(&r, (uint64_t)(indep < c.cores ? indep : c.cores)), pm = 1, pn = 1,
+                    pk = 1;
                 if (t % 2 && indep >= 2 && c.cores >= 8)
                     pi = 2;
                 const int masked = g.causal != MAP_CAUSAL_NONE && g.m > 1;
@@ -185,7 +193,10 @@ static void fast_equals_cycle(void **state)
                     if (t % 10 == 5)
                         pi = pm = pn = 2;
                 }
-                map_part_grid(&q, pi, pm, pn, &p);
+                const int64_t ku = map_part_k_splits(&q) ? g.k / q.g.k_align : 1, lk = c.cores / (pi * pm * pn);
+                if (ku >= 2 && lk >= 2 && t % 4 != 3) /* 2 .. min(K units, cores left) K parts */
+                    pk = 2 + (int)mp_rng_below(&r, (uint64_t)((ku < lk ? ku : lk) - 1));
+                map_part_grid(&q, pi, pm, pn, pk, &p);
             } else {
                 map_partition(&q, &p);
             }
@@ -214,13 +225,18 @@ static void fast_equals_cycle(void **state)
             shapes8 += p.nshape == 8;
             idle += p.busy < c.cores;
             masked_pv += g.causal == MAP_CAUSAL_K && g.m > 1 && p.pn > 1;
+            ksplit += p.pk > 1;
+            kfloor += p.pk > 1 && p.k[p.nshape - 1] < p.k[0];
+            kchosen += p.pk > 1 && !forced;
             n++;
         }
     }
     printf("# %ld splits of GEMMs on 1-12 cores, 1-4 channels: fast == cycle (2-D grids %ld, instance groups %ld, of "
-           "serial instances %ld, 8 shapes %ld, idle cores %ld, masked PV by channels %ld)\n",
-           n, grid2d, inst, serial, shapes8, idle, masked_pv);
+           "serial instances %ld, 8 shapes %ld, idle cores %ld, masked PV by channels %ld, K split %ld: with K floor "
+           "parts %ld, chosen %ld)\n",
+           n, grid2d, inst, serial, shapes8, idle, masked_pv, ksplit, kfloor, kchosen);
     assert_true(n > 900 && grid2d > 50 && inst > 50 && serial > 20 && shapes8 > 30 && idle > 50 && masked_pv > 5);
+    assert_true(ksplit > 50 && kfloor > 10);
 }
 
 /* A whole tiny model, prefill (causal attention) and decode, on 3 cores and 2 channels: cycle fidelity
@@ -335,7 +351,7 @@ static void busy_cores_share_bandwidth(void **state)
     MapPartProblem q;
     MapPart p1, p;
     cores_part_problem(&eight, &g, &q);
-    map_part_grid(&q, 1, 1, 1, &p1);
+    map_part_grid(&q, 1, 1, 1, 1, &p1);
     SimResult got, want, got1;
     MpErr e = {0};
     assert_int_equal(cores_gemm_split(&eight, &g, &p1, FID_FAST, &o, NULL, &got1, &got, &e), MP_OK);
@@ -347,6 +363,52 @@ static void busy_cores_share_bandwidth(void **state)
     assert_int_equal(got.ev.pe_total, 8 * want.ev.pe_total);
     assert_int_equal(cores_gemm(&eight, &g, FID_FAST, &o, NULL, NULL, &got, &p, &e), MP_OK);
     assert_true(p.busy <= 2 * 128 && p.share == 4 * 256 / p.busy);
+}
+
+/* Defect (before: K never split): h100-class/olive's decode q_proj (1 x 4096 x 4096, 32 layers, one
+ * MAC step a cycle) on 1314 cores took at least K = 4096 cycles a layer, however many cores;
+ * simulated on its chosen split, a K split, it now takes fewer, reduction tails included. */
+static void decode_gemv_beats_k(void **state)
+{
+    (void)state;
+    const ArchConfig c = preset("h100-class/olive");
+    const SimGemm g = {.m = 1, .n = 4096, .k = 4096, .count = 32, .serial = 32};
+    const SimMapOpts o = {NULL, MAP_OBJ_TIME, NULL, 0, 0};
+    SimResult all;
+    MapPart p;
+    MpErr e = {0};
+    if (cores_gemm(&c, &g, FID_FAST, &o, NULL, NULL, &all, &p, &e))
+        fail_msg("%s", e.msg);
+    printf("# h100-class/olive decode q_proj: grid %dx%dx%dx%d, %lld cycles a layer (K = 4096, tail %lld)\n", p.pi,
+           p.pm, p.pn, p.pk, (long long)all.ev.cycles / 32, (long long)p.tail);
+    assert_true(p.pk > 1 && p.tail > 0 && all.ev.cycles < 32 * 4096);
+}
+
+/* Defect (before: near-equal estimates went to the fewest busy cores, which simulated slowest):
+ * h100-class/bitmod-w4 decode QK^T (1 x 2100 x 128, 32 layers x 32 heads) chose 32 x 1 x 1 (175392
+ * estimated, 250965 simulated) over 32 x 1 x 8 (177280, 183783). The chosen split now simulates no
+ * slower than 32 x 1 x 8, and well under 32 x 1 x 1. */
+static void decode_qk_near_tie(void **state)
+{
+    (void)state;
+    const ArchConfig c = preset("h100-class/bitmod-w4");
+    const SimGemm g = {.m = 1, .n = 2100, .k = 128, .act_act = 1, .count = 1024, .serial = 32,
+                       .x_store = SIM_STORE_FP16};
+    const SimMapOpts o = {NULL, MAP_OBJ_TIME, NULL, 0, 0};
+    MapPartProblem q;
+    cores_part_problem(&c, &g, &q);
+    MapPart p, p1, p8;
+    map_part_grid(&q, 32, 1, 1, 1, &p1);
+    map_part_grid(&q, 32, 1, 8, 1, &p8);
+    SimResult chosen, one, eight;
+    MpErr e = {0};
+    if (cores_gemm(&c, &g, FID_FAST, &o, NULL, NULL, &chosen, &p, &e) ||
+        cores_gemm_split(&c, &g, &p1, FID_FAST, &o, NULL, NULL, &one, &e) ||
+        cores_gemm_split(&c, &g, &p8, FID_FAST, &o, NULL, NULL, &eight, &e))
+        fail_msg("%s", e.msg);
+    printf("# h100-class/bitmod-w4 decode QK^T: chosen %dx%dx%dx%d %lld cycles; 32x1x1 %lld, 32x1x8 %lld\n", p.pi,
+           p.pm, p.pn, p.pk, (long long)chosen.ev.cycles, (long long)one.ev.cycles, (long long)eight.ev.cycles);
+    assert_true(chosen.ev.cycles <= eight.ev.cycles && chosen.ev.cycles * 4 < one.ev.cycles * 3);
 }
 
 /* area = cores x (array + edge units + weight/activation/output buffers) + the vector unit; DRAM
@@ -391,6 +453,8 @@ int main(void)
         cmocka_unit_test(channels_scale_dram),
         cmocka_unit_test(busy_cores_share_bandwidth),
         cmocka_unit_test(area_and_background),
+        cmocka_unit_test(decode_gemv_beats_k),
+        cmocka_unit_test(decode_qk_near_tie),
     };
     return cmocka_run_group_tests_name("cores", tests, NULL, NULL);
 }

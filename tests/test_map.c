@@ -709,38 +709,48 @@ static MapPartProblem part_problem(int64_t count, int64_t serial, int64_t m, int
     return q;
 }
 
-/* The shapes cover every (instance, token, channel) exactly once, on busy = pi pm pn <= C cores, in
- * at most 8 shapes; shape 0 is the largest in every dimension; share = max(1, D / busy). */
+/* The shapes cover every (instance, token, channel, k) exactly once and own every output once, on
+ * busy = pi pm pn pk <= C cores, in at most 24 shapes; shape 0 is the owner and the largest in every
+ * dimension; K parts are multiples of k_align (but for pk = 1: all of K); share = max(1, D / busy). */
 static void check_part(const MapPartProblem *q, const MapPart *p)
 {
     const int64_t serial = q->serial >= 1 && q->count % q->serial == 0 ? q->serial : q->count;
-    assert_true(p->pi >= 1 && p->pm >= 1 && p->pn >= 1 && p->busy == p->pi * p->pm * p->pn);
+    assert_true(p->pi >= 1 && p->pm >= 1 && p->pn >= 1 && p->pk >= 1 && p->busy == p->pi * p->pm * p->pn * p->pk);
     assert_true(p->busy <= (q->cores > 1 ? q->cores : 1));
     assert_true(p->pi <= q->count / serial && p->pm <= q->g.m && p->pn <= q->g.n);
-    assert_true(p->nshape >= 1 && p->nshape <= MAP_PART_SHAPES);
-    int64_t work = 0, cores = 0;
+    assert_true(p->pk == 1 || map_part_k_splits(q));
+    assert_true(p->nshape >= 1 && p->nshape <= MAP_PART_SHAPES && p->owner[0]);
+    int64_t work = 0, owned = 0, cores = 0;
     for (int s = 0; s < p->nshape; s++) {
         assert_true(p->ncores[s] >= 1 && p->count[s] % serial == 0);
-        assert_true(p->count[s] <= p->count[0] && p->m[s] <= p->m[0] && p->n[s] <= p->n[0]);
-        work += p->ncores[s] * p->count[s] * p->m[s] * p->n[s];
+        assert_true(p->count[s] <= p->count[0] && p->m[s] <= p->m[0] && p->n[s] <= p->n[0] && p->k[s] <= p->k[0]);
+        assert_true(p->pk > 1 ? p->k[s] % q->g.k_align == 0 : p->k[s] == q->g.k && p->owner[s]);
+        work += p->ncores[s] * p->count[s] * p->m[s] * p->n[s] * p->k[s];
+        owned += p->owner[s] ? p->ncores[s] * p->count[s] * p->m[s] * p->n[s] : 0;
         cores += p->ncores[s];
     }
     assert_int_equal(cores, p->busy);
-    assert_int_equal(work, q->count * q->g.m * q->g.n);
+    assert_int_equal(work, q->count * q->g.m * q->g.n * q->g.k);
+    assert_int_equal(owned, q->count * q->g.m * q->g.n);
     const int64_t share = q->dram_bits_per_cycle / p->busy;
     assert_int_equal(p->share, share < 1 ? 1 : share);
     if (q->g.causal != MAP_CAUSAL_NONE && q->g.m > 1) /* masked: PV's channels, else instances only */
         assert_true(p->pm == 1 && (p->pn == 1 || q->g.causal == MAP_CAUSAL_K));
 }
 
-/* map_partition on random problems equals a brute force over every grid pi x pm x pn <= C (the
- * documented order: least estimated time, less traffic, fewer cores, the first in (pi, pm, pn)
- * order): the pruning to the smallest p per distinct ceil loses nothing. */
+/* p is the smallest part count giving its ceil(T / p): the grids map_partition tries */
+static int canonical(int64_t total, int64_t p) { return p == (total + (total + p - 1) / p - 1) / ((total + p - 1) / p); }
+
+/* map_partition on random problems equals a brute force over every grid pi x pm x pn x pk <= C of
+ * smallest part counts (per dimension, the smallest p of each ceil(T / p)), in the documented order:
+ * among the near-ties (time within MAP_PART_NEAR of the least), the most busy cores, then the least
+ * time, less traffic, the first in (pi, pm, pn, pk) order. */
 static void part_is_brute_force(void **state)
 {
     (void)state;
     MpRng r;
     mp_rng_seed(&r, tu_seed("part_is_brute_force", 13));
+    long ksplit = 0;
     for (int t = 0; t < 1500; t++) {
         const int64_t serial = 1 + (int64_t)mp_rng_below(&r, 4);
         MapPartProblem q = part_problem(serial * (1 + (int64_t)mp_rng_below(&r, 12)), serial,
@@ -759,31 +769,53 @@ static void part_is_brute_force(void **state)
         q.g.wbuf_bits = (int64_t)8192 << mp_rng_below(&r, 8); /* 1 KiB .. 128 KiB: re-reads occur */
         q.g.xbuf_bits = (int64_t)8192 << mp_rng_below(&r, 8);
         q.g.ybuf_bits = (int64_t)8192 << mp_rng_below(&r, 8);
+        q.g.k_align = 1 << mp_rng_below(&r, 6); /* 1 .. 32 */
+        if (t % 3 == 0) { /* skinny: few outputs, long K, a multiple of k_align (K splits pay) */
+            q.g.m = 1;
+            q.g.n = 1 + (int64_t)mp_rng_below(&r, 16);
+            q.g.k = q.g.k_align * (1 + (int64_t)mp_rng_below(&r, 64));
+        }
         const int masked = q.g.causal != MAP_CAUSAL_NONE && q.g.m > 1;
+        const int64_t ku = map_part_k_splits(&q) ? q.g.k / q.g.k_align : 1;
         MapPart got, want, g;
         memset(&want, 0, sizeof want);
         map_partition(&q, &got);
         check_part(&q, &got);
+        ksplit += got.pk > 1;
+        const int64_t indep = q.count / serial;
+        double least = 0;
         int have = 0;
-        for (int pi = 1; pi <= q.count / serial && pi <= q.cores; pi++)
-            for (int pm = 1; pm <= (masked ? 1 : q.g.m) && pi * pm <= q.cores; pm++)
-                for (int pn = 1; pn <= (masked && q.g.causal == MAP_CAUSAL_N ? 1 : q.g.n) && pi * pm * pn <= q.cores;
-                     pn++) {
-                    map_part_grid(&q, pi, pm, pn, &g);
-                    if (!have || g.est_cycles < want.est_cycles ||
-                        (g.est_cycles == want.est_cycles &&
-                         (g.est_bits < want.est_bits || (g.est_bits == want.est_bits && g.busy < want.busy)))) {
-                        want = g;
-                        have = 1;
-                    }
-                }
-        if (got.pi != want.pi || got.pm != want.pm || got.pn != want.pn)
-            fail_msg("%lld (serial %lld) x %lldx%lldx%lld on %d cores: chose %dx%dx%d (%.0f cycles, %.0f bits), brute "
-                     "force %dx%dx%d (%.0f, %.0f)",
+        for (int pass = 0; pass < 2; pass++, have = 0)
+            for (int pi = 1; pi <= indep && pi <= q.cores; pi++)
+                for (int pm = 1; pm <= (masked ? 1 : q.g.m) && pi * pm <= q.cores; pm++)
+                    for (int pn = 1; pn <= (masked && q.g.causal == MAP_CAUSAL_N ? 1 : q.g.n) && pi * pm * pn <= q.cores;
+                         pn++)
+                        for (int pk = 1; pk <= ku && pi * pm * pn * pk <= q.cores; pk++) {
+                            if (!canonical(indep, pi) || !canonical(q.g.m, pm) || !canonical(q.g.n, pn) ||
+                                !canonical(ku, pk))
+                                continue;
+                            map_part_grid(&q, pi, pm, pn, pk, &g);
+                            if (pass == 0) {
+                                least = !have || g.est_cycles < least ? g.est_cycles : least;
+                                have = 1;
+                            } else if (g.est_cycles <= least * (1 + MAP_PART_NEAR) &&
+                                       (!have || g.busy > want.busy ||
+                                        (g.busy == want.busy &&
+                                         (g.est_cycles < want.est_cycles ||
+                                          (g.est_cycles == want.est_cycles && g.est_bits < want.est_bits))))) {
+                                want = g;
+                                have = 1;
+                            }
+                        }
+        if (got.pi != want.pi || got.pm != want.pm || got.pn != want.pn || got.pk != want.pk)
+            fail_msg("%lld (serial %lld) x %lldx%lldx%lld on %d cores: chose %dx%dx%dx%d (%.0f cycles, %.0f bits), "
+                     "brute force %dx%dx%dx%d (%.0f, %.0f)",
                      (long long)q.count, (long long)q.serial, (long long)q.g.m, (long long)q.g.n, (long long)q.g.k, q.cores,
-                     got.pi, got.pm, got.pn, got.est_cycles, got.est_bits, want.pi, want.pm, want.pn, want.est_cycles,
-                     want.est_bits);
+                     got.pi, got.pm, got.pn, got.pk, got.est_cycles, got.est_bits, want.pi, want.pm, want.pn, want.pk,
+                     want.est_cycles, want.est_bits);
     }
+    printf("# 1500 partitions equal the brute force (%ld with a K split)\n", ksplit);
+    assert_true(ksplit > 30);
 }
 
 /* part.h's estimate of one grid, by hand: 64 x 64 x 128 fp16 on 2 x 2 of 8 x 8 arrays (1 k per
@@ -793,7 +825,10 @@ static void part_is_brute_force(void **state)
  *   bits     X = W = 32 x 128 x 16 = 65536, Y = 32 x 32 x 16 = 16384; W's 16 whole-K rows fit
  *            (16 x 2048 bits), so with W resident X is read ceil(32 / 16) = 2 times: 196608 + Y
  *            (K streamed: X + 32 W at Bm = 1 .. 2 X + 2 W at Bm = 16; X resident: X + 2 W at most)
- *   dram     3 x 10 + ceil(212992 / (64 / 4)) = 13342
+ *   xfers    at Bm = 16 (Bn = 16, 2 x 2 output blocks), W resident: W in 2 blocks (2 buffer fills of
+ *            65536 / 32768), X 2 x 2 blocks (4 fills of its 2 reads), Y 4 blocks (4 fills of 32 x 32
+ *            x 32 bits / 8192): 10; no blocking of the least bits needs fewer (X resident: 2 + 4 + 4)
+ *   dram     10 x 10 + 212992 / (64 / 4) = 13412
  *   traffic  X x pn + W x pm + Y = 2 x 131072 + 2 x 131072 + 65536 = 589824 */
 static void part_estimate_by_hand(void **state)
 {
@@ -804,15 +839,79 @@ static void part_estimate_by_hand(void **state)
                         .count = 1, .serial = 1, .cores = 4, .lanes = 1, .step_cycles = 1, .dram_bits_per_cycle = 64,
                         .latency = 10};
     MapPart p;
-    map_part_grid(&q, 1, 2, 2, &p);
-    assert_true(p.est_cycles == 13342 && p.est_bits == 589824 && p.share == 16 && p.nshape == 1);
+    map_part_grid(&q, 1, 2, 2, 1, &p);
+    assert_true(p.est_cycles == 13412 && p.est_bits == 589824 && p.share == 16 && p.nshape == 1 && p.tail == 0);
     q.dram_bits_per_cycle = 1 << 20; /* compute-bound: 2048 + the transfers' latency is not enough */
-    map_part_grid(&q, 1, 2, 2, &p);
+    map_part_grid(&q, 1, 2, 2, 1, &p);
     assert_true(p.est_cycles == 2048);
     q.count = 6; /* 3 layers x 2 heads: 3 x ceil(2 / 2) instances on the busiest core of a 2 x 2 x 1 grid */
     q.serial = 3;
-    map_part_grid(&q, 2, 2, 1, &p);
+    map_part_grid(&q, 2, 2, 1, 1, &p);
     assert_true(p.count[0] == 3 && p.ncores[0] == 4 && p.est_cycles == 3 * 32 * 128);
+}
+
+/* The estimate of a K-split grid, by hand: a GEMV 1 x 64 x 128 on the arrays above, k_align 32, split
+ * 1 x 1 x 1 x 4 (share 64 / 4 = 16): each part is 1 x 64 x 32.
+ *   compute  min(ceil(1/8) ceil(64/8), ceil(1/8) ceil(64/8)) = 8 tiles x 32 = 256
+ *   dram     X = 32 x 16 = 512, W = 64 x 32 x 16 = 32768, Y = 64 x 16 = 1024, one block each (one
+ *            buffer fill each: 32768 <= 32768, 64 x 32 <= 8192): 3 x 10 + 34304 / 16 = 2174
+ *   tail     P = 64 x 32 = 2048 bits, t(P) = 10 + 2048 / 16 = 138; adds ceil(64 / 64) = 1;
+ *            the store t(1024) = 10 + 64 = 74: 138 + 3 x (138 + 1) + 74 = 629
+ *   time     max(256, 2174) + 629 = 2803
+ *   traffic  128 x 16 x 1 + 64 x 128 x 16 x 1 + 64 x 16 + 2 x 3 x 64 x 32 = 146432
+ * Shapes: the owner (k 32, 1 core) and 3 non-owners of k 32. Split 1 x 1 x 4 x 1 instead (no tail:
+ * 2 tiles x 128 = 256 compute; 30 + (2048 + 32768 + 256) / 16 = 2222) is faster; this GEMV is
+ * DRAM-bound, so no K split is chosen. */
+static void part_k_split_by_hand(void **state)
+{
+    (void)state;
+    MapPartProblem q = {.g = {.m = 1, .n = 64, .k = 128, .rows = 8, .cols = 8, .k_align = 32, .w_bits = 16,
+                              .x_bits = 16, .acc_bits = 32, .out_bits = 32, .w_dram_bits = 16, .x_dram_bits = 16,
+                              .y_dram_bits = 16, .wbuf_bits = 32768, .xbuf_bits = 32768, .ybuf_bits = 8192},
+                        .count = 1, .serial = 1, .cores = 4, .lanes = 1, .step_cycles = 1, .dram_bits_per_cycle = 64,
+                        .latency = 10};
+    MapPart p;
+    map_part_grid(&q, 1, 1, 1, 4, &p);
+    check_part(&q, &p);
+    assert_true(p.tail == 629 && p.tail_adds == 3 && p.est_cycles == 2803 && p.est_bits == 146432 && p.share == 16);
+    assert_true(p.nshape == 2 && p.owner[0] && !p.owner[1] && p.ncores[0] == 1 && p.ncores[1] == 3);
+    assert_true(p.k[0] == 32 && p.k[1] == 32 && p.m[1] == 1 && p.n[1] == 64);
+    map_part_grid(&q, 1, 1, 4, 1, &p);
+    assert_true(p.est_cycles == 2222 && p.tail == 0);
+    map_partition(&q, &p);
+    assert_true(p.pk == 1 && p.est_cycles < 2803);
+    q.g.k = 96; /* 3 units of 32 on 2 K parts: the owner's 64, a non-owner's 32 */
+    map_part_grid(&q, 1, 1, 1, 2, &p);
+    check_part(&q, &p);
+    assert_true(p.nshape == 2 && p.k[0] == 64 && p.k[1] == 32 && !p.owner[1]);
+    q.g.k = 100; /* k_align does not divide K: no K split */
+    assert_false(map_part_k_splits(&q));
+    q.g.k = 128;
+    q.g.m = 2;
+    q.g.causal = MAP_CAUSAL_K; /* masked: no K split */
+    assert_false(map_part_k_splits(&q));
+}
+
+/* Defect (before: K never split, so a GEMV took at least K steps however many cores): Llama-2-7B's
+ * decode q_proj (1 x 4096 x 4096, 32 layers) of 4-bit weights on 1024 cores of 1 k per cycle, 5 x 5360
+ * bits per cycle: every grid without a K split has a core with all of K, 4096 cycles a layer; the
+ * choice splits K and is estimated below that floor. */
+static void part_decode_k_split(void **state)
+{
+    (void)state;
+    MapPartProblem q = part_problem(32, 32, 1, 4096, 4096, 1024, 5 * 5360);
+    q.lanes = q.step_cycles = 1;
+    q.latency = 100;
+    q.g.w_bits = q.g.w_dram_bits = 4;
+    MapPart p, n1024;
+    map_partition(&q, &p);
+    check_part(&q, &p);
+    map_part_grid(&q, 1, 1, 1024, 1, &n1024);
+    printf("# decode q_proj on 1024 cores: grid %dx%dx%dx%d, %.0f cycles a layer (K floor 4096; all 1024 on "
+           "channels: %.0f)\n",
+           p.pi, p.pm, p.pn, p.pk, p.est_cycles / 32, n1024.est_cycles / 32);
+    assert_true(n1024.est_cycles >= 32 * 4096);
+    assert_true(p.pk > 1 && p.est_cycles < 32 * 4096);
 }
 
 /* Defect 1 (before: a prefill GEMM with count < C fell to a token or a channel split over all C
@@ -827,8 +926,8 @@ static void part_prefill_2d_grid(void **state)
     MapPart p, m64, n64;
     map_partition(&q, &p);
     check_part(&q, &p);
-    map_part_grid(&q, 1, 64, 1, &m64);
-    map_part_grid(&q, 1, 1, 64, &n64);
+    map_part_grid(&q, 1, 64, 1, 1, &m64);
+    map_part_grid(&q, 1, 1, 64, 1, &n64);
     printf("# 2048x4096x4096 on 64 cores: grid 1x%dx%d, %.0f MB (tokens 64: %.0f MB, channels 64: %.0f MB)\n", p.pm,
            p.pn, p.est_bits / 8e6, m64.est_bits / 8e6, n64.est_bits / 8e6);
     assert_true(p.pm < 64 && p.pn < 64);
@@ -892,14 +991,14 @@ static void part_busy_bandwidth(void **state)
            p.pm, p.pn, p.busy, (long long)p.share, (long long)(D / 1024));
     assert_true(p.busy < 1024 && p.share == D / p.busy && p.share > D / 1024);
     MapPart one;
-    map_part_grid(&pv, 1, 1, 1, &one);
+    map_part_grid(&pv, 1, 1, 1, 1, &one);
     assert_int_equal(one.share, D);
     /* a DRAM-bound GEMV: its estimate uses the share, so doubling the channel parts (same traffic per
      * core halved, share halved, the broadcast row twice) never looks faster */
     const MapPartProblem gemv = part_problem(1, 1, 1, 4096, 4096, 1024, 256);
     MapPart a, b;
-    map_part_grid(&gemv, 1, 1, 8, &a);
-    map_part_grid(&gemv, 1, 1, 16, &b);
+    map_part_grid(&gemv, 1, 1, 8, 1, &a);
+    map_part_grid(&gemv, 1, 1, 16, 1, &b);
     assert_true(a.share == 2 * b.share && b.est_cycles >= a.est_cycles);
     /* the share is capped so that it fits a core's int bits_per_cycle */
     const MapPartProblem wide = part_problem(1, 1, 1, 64, 64, 1, (int64_t)4096 << 20);
@@ -915,7 +1014,8 @@ int main(void)
         cmocka_unit_test(forced_choices),           cmocka_unit_test(degenerate_shapes),
         cmocka_unit_test(bug_capacity_overflow),    cmocka_unit_test(bug_forced_beyond_extent),
         cmocka_unit_test(bug_forced_unaligned_bk),  cmocka_unit_test(part_is_brute_force),
-        cmocka_unit_test(part_estimate_by_hand),    cmocka_unit_test(part_prefill_2d_grid),     cmocka_unit_test(part_serial_layers),
+        cmocka_unit_test(part_estimate_by_hand),    cmocka_unit_test(part_k_split_by_hand),
+        cmocka_unit_test(part_decode_k_split),    cmocka_unit_test(part_prefill_2d_grid),     cmocka_unit_test(part_serial_layers),
         cmocka_unit_test(part_busy_bandwidth),
     };
     return cmocka_run_group_tests_name("map", tests, NULL, NULL);
