@@ -249,8 +249,12 @@ int cmd_compare_gpu_request(const CgReqArgs *a)
         printf("GPU: %s (%s), copy %.1f GB/s, idle %.1f W; facts: %s\n", g.device, a->gpu, g.copy_gbps, g.idle_w,
                f->source);
         printf("GPU request from measured whole steps: prefill at prompt %lld; decode at kv %lld..%lld (%d rows), "
-               "linear in kv between them\n",
+               "linear in kv between them",
                (long long)a->prompt, (long long)gr[0].kv_lo, (long long)gr[0].kv_hi, gr[0].ndecode);
+        if (gr[0].steps_by_power)
+            printf("; the energy of %lld of %lld steps from the nearest measured step's power",
+                   (long long)gr[0].steps_by_power, (long long)gr[0].steps);
+        printf("\n");
         if (!fmt)
             printf("GPU format: none of the design's arithmetic (%s); cuBLAS fp16 only\n", why);
         printf("energy: %s\n\n", a->subtract_idle ? "idle subtracted (GPU: idle_power_w x time; accelerator: leakage "

@@ -61,6 +61,23 @@ static void bracket(const GpuFile *g, const char *model, const char *format, int
     }
 }
 
+/* The passing decode row of (model, format, batch) with energy nearest to kv (the lower on a tie). */
+static const GpuStep *nearest_with_energy(const GpuFile *g, const char *model, const char *format, int64_t batch,
+                                          int64_t kv)
+{
+    const GpuStep *best = NULL;
+    for (int i = 0; i < g->nstep; i++) {
+        const GpuStep *r = &g->steps[i];
+        if (!r->pass || r->phase != GPU_DECODE || r->batch != batch || !isfinite(r->j) || strcmp(r->model, model) ||
+            strcmp(r->format, format))
+            continue;
+        const int64_t d = r->len > kv ? r->len - kv : kv - r->len, bd = best ? (best->len > kv ? best->len - kv : kv - best->len) : 0;
+        if (!best || d < bd || (d == bd && r->len < best->len))
+            best = r;
+    }
+    return best;
+}
+
 int gpu_request(const GpuFile *g, const char *model, const char *format, int64_t prompt, int64_t gen, int64_t batch,
                 GpuReq *out, MpErr *e)
 {
@@ -92,8 +109,15 @@ int gpu_request(const GpuFile *g, const char *model, const char *format, int64_t
                            model, format, (long long)batch, (long long)kv, (long long)(prompt + 1),
                            (long long)(prompt + gen - 1));
         double f = hi->len == lo->len ? 0 : (double)(kv - lo->len) / (double)(hi->len - lo->len);
-        out->decode_s += (lo->ms + f * (hi->ms - lo->ms)) / 1e3;
-        out->decode_j += lo->j + f * (hi->j - lo->j); /* NAN propagates: not measured */
+        const double ms = lo->ms + f * (hi->ms - lo->ms);
+        out->decode_s += ms / 1e3;
+        if (isfinite(lo->j) && isfinite(hi->j)) {
+            out->decode_j += lo->j + f * (hi->j - lo->j);
+        } else { /* the nearest measured step's average power over this step's time; NAN when none */
+            const GpuStep *p = nearest_with_energy(g, model, format, batch, kv);
+            out->decode_j += p ? p->j / p->ms * ms : NAN;
+            out->steps_by_power++;
+        }
         out->kv_lo = lo->len < out->kv_lo ? lo->len : out->kv_lo;
         out->kv_hi = hi->len > out->kv_hi ? hi->len : out->kv_hi;
     }

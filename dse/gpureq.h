@@ -7,7 +7,9 @@
  *   step j    j = 1 .. G-1 attends to P + j positions: the decode rows of (model, format, B) at
  *             kv = P + j, or linear between the two nearest measured kv on either side (ms and J:
  *             a step's attention work is linear in kv and the rest of it does not depend on kv);
- *             a kv outside the measured range is refused, never extrapolated
+ *             a kv outside the measured range is refused, never extrapolated. Where a bracketing
+ *             row has no energy, the step's J is the average power (j / ms) of the measured row
+ *             nearest in kv times the step's time (counted in steps_by_power)
  *   tokens/s  B x G / (TTFT + Σ steps)
  *   J/token   (prefill J + Σ steps J) / (B x G); NAN when a row used has no energy
  *   idle      the file's idle_power_w x seconds: what the board draws doing nothing in that time
@@ -51,6 +53,7 @@ typedef struct GpuReq {
     double tokens_per_s, j_per_token;
     int64_t kv_lo, kv_hi;              /* the measured decode kv the steps were taken from       */
     int ndecode;                       /* decode rows measured for this model, format and batch  */
+    int64_t steps_by_power;            /* steps whose J came from a measured step's power         */
 } GpuReq;
 
 /* Compose the request from g's passing steps of model and format. MP_EINPUT, with a message naming

@@ -96,6 +96,28 @@ static void missing_energy_is_nan(void **state)
     gpu_free(&g);
 }
 
+/* energy measured at one kv only: the other steps' J is that step's power times their time */
+static void energy_from_power(void **state)
+{
+    (void)state;
+    const char *text = HEAD ROW("f", "prefill", 1, "prompt", 99, 10, 4, "pass") ","
+        ROW("f", "decode", 1, "kv", 100, 2, 1, "pass") ","
+        "{\"model\": \"llama2-7b\", \"format\": \"f\", \"phase\": \"decode\", \"batch\": 1, \"kv\": 200, "
+        "\"ms\": 3, \"check\": \"pass\"}]}";
+    GpuFile g;
+    MpErr e = {0};
+    assert_int_equal(load_text(text, &g, &e), MP_OK);
+    GpuReq r;
+    assert_int_equal(gpu_request(&g, "llama2-7b", "f", 99, 102, 1, &r, &e), MP_OK);
+    /* kv 100: measured, 1 J; kv 101 .. 200: 0.5 J/ms x (2 + (kv - 100) / 100) ms */
+    double j = 1;
+    for (int kv = 101; kv <= 200; kv++)
+        j += 0.5 * (2 + (kv - 100) / 100.0);
+    assert_true(fabs(r.decode_j - j) < 1e-9);
+    assert_int_equal(r.steps_by_power, 100);
+    gpu_free(&g);
+}
+
 static void bad_step_rows(void **state)
 {
     (void)state;
@@ -158,6 +180,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(request_by_hand),
         cmocka_unit_test(missing_energy_is_nan),
+        cmocka_unit_test(energy_from_power),
         cmocka_unit_test(bad_step_rows),
         cmocka_unit_test(facts),
     };
