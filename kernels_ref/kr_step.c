@@ -243,6 +243,10 @@ int main(int argc, char **argv)
         }
         KsDev d;
         ks_dev_open(&m, bmax, smax, o.seed, &d);
+        ks_dev_fill_kv(&m, &d, o.seed, 0, smax);
+        int kvmin = smax;
+        for (int i = 0; i < o.nkv; i++)
+            kvmin = o.kv[i] < kvmin ? o.kv[i] : kvmin;
         float *gain = kr_xmalloc((size_t)(2 * m.L + 1) * m.H * 4);
         ks_gains(&m, o.seed, gain);
         for (int fi = 0; fi < o.nkern; fi++) {
@@ -260,7 +264,7 @@ int main(int argc, char **argv)
                     snprintf(r->format, sizeof r->format, "%s", kr_kname(o.kern[fi]));
                     snprintf(r->phase, sizeof r->phase, "decode");
                     r->batch = B, r->kv = kv;
-                    ks_dev_fill_kv(&m, &d, o.seed);
+                    ks_dev_fill_kv(&m, &d, o.seed, kvmin - 1, smax); /* what earlier steps appended */
                     float cs[256];
                     ks_rope_cs(m.hd, kv - 1, cs);
                     CK(cudaMemcpy(d.cs, cs, (size_t)m.hd * 4, cudaMemcpyHostToDevice));

@@ -80,7 +80,9 @@ KR_HD float ks_kv_value(uint64_t seed, int l, int b, int h, int p, int d, int wh
 /* ------------------------------------------------------------------ device kernels (extern "C") */
 
 /* Returns cudaGetLastError after the launch. stream: a cudaStream_t. */
-int ks_fill_kv(uint16_t *cache, uint64_t seed, int which, int layers, int bmax, int kvh, int smax, int hd, void *stream);
+/* cache positions [p0, p1) of every layer, sequence and kv head: ks_kv_value rounded to fp16 */
+int ks_fill_kv(uint16_t *cache, uint64_t seed, int which, int layers, int bmax, int kvh, int smax, int hd, int p0,
+               int p1, void *stream);
 int ks_fill_table(uint16_t *t, uint64_t seed, long rows, int cols, float amp, void *stream);
 /* h[b][:] = table[tok[b]][:] (fp16 -> fp32) */
 int ks_embed(float *h, const uint16_t *table, const int *tok, int B, int H, void *stream);

@@ -83,8 +83,8 @@ int ks_token(uint64_t seed, int b, int V);
 void ks_rope_cs(int hd, int pos, float *cs); /* [hd / 2] (cos, sin) pairs */
 void ks_weights_make(const KsModel *m, int kern, uint64_t seed, int base_rows, KsWeights *w);
 void ks_weights_free(const KsModel *m, KsWeights *w);
-/* KV cache contents as ks_kv_value, positions < smax of every layer and sequence. */
-void ks_dev_fill_kv(const KsModel *m, KsDev *d, uint64_t seed);
+/* KV cache contents as ks_kv_value, positions [p0, p1) of every layer and sequence. */
+void ks_dev_fill_kv(const KsModel *m, KsDev *d, uint64_t seed, int p0, int p1);
 
 /* kr_step_run.c: the launches of one step (dump: copy h per layer to d->dump when not 0). */
 int ks_step_launch(const KsModel *m, const KsWeights *w, KsDev *d, int B, int kv, int dump, cudaStream_t st);

@@ -112,10 +112,10 @@ void ks_dev_open(const KsModel *m, int bmax, int smax, uint64_t seed, KsDev *d)
     CK(cudaStreamSynchronize(kr_st));
 }
 
-void ks_dev_fill_kv(const KsModel *m, KsDev *d, uint64_t seed)
+void ks_dev_fill_kv(const KsModel *m, KsDev *d, uint64_t seed, int p0, int p1)
 {
-    CK(ks_fill_kv(d->kc, seed ^ KS_SEED_KV, 0, m->L, d->bmax, m->nkv, d->smax, m->hd, kr_st));
-    CK(ks_fill_kv(d->vc, seed ^ KS_SEED_KV, 1, m->L, d->bmax, m->nkv, d->smax, m->hd, kr_st));
+    CK(ks_fill_kv(d->kc, seed ^ KS_SEED_KV, 0, m->L, d->bmax, m->nkv, d->smax, m->hd, p0, p1, kr_st));
+    CK(ks_fill_kv(d->vc, seed ^ KS_SEED_KV, 1, m->L, d->bmax, m->nkv, d->smax, m->hd, p0, p1, kr_st));
     CK(cudaStreamSynchronize(kr_st));
 }
 

@@ -35,17 +35,21 @@ __device__ static void put(void *out, int mode, size_t i, float v)
         ((float *)out)[i] = v;
 }
 
-__global__ void fill_kv_kernel(uint16_t *c, uint64_t seed, int which, int layers, int bmax, int kvh, int smax, int hd)
+/* Positions [p0, p1) of every (layer, sequence, kv head): one row of hd features per (blockDim / hd)
+ * threads. */
+__global__ void fill_kv_kernel(uint16_t *c, uint64_t seed, int which, int layers, int bmax, int kvh, int smax, int hd,
+                               int p0, int p1)
 {
-    const size_t n = (size_t)layers * bmax * kvh * smax * hd;
-    for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x) {
-        size_t r = i;
-        const int d = (int)(r % hd); r /= hd;
-        const int p = (int)(r % smax); r /= smax;
-        const int h = (int)(r % kvh); r /= kvh;
-        const int b = (int)(r % bmax); r /= bmax;
-        __half v = __float2half_rn(ks_kv_value(seed, (int)r, b, h, p, d, which));
-        c[i] = *(uint16_t *)&v;
+    const unsigned np = (unsigned)(p1 - p0), nrows = (unsigned)layers * bmax * kvh * np, rpb = blockDim.x / hd;
+    const int d = threadIdx.x % hd;
+    for (unsigned row = blockIdx.x * rpb + threadIdx.x / hd; row < nrows; row += gridDim.x * rpb) {
+        const int p = p0 + (int)(row % np);
+        unsigned t = row / np;
+        const int h = (int)(t % kvh);
+        t /= kvh;
+        const int b = (int)(t % bmax), l = (int)(t / bmax);
+        __half v = __float2half_rn(ks_kv_value(seed, l, b, h, p, d, which));
+        c[((((size_t)l * bmax + b) * kvh + h) * smax + p) * hd + d] = *(uint16_t *)&v;
     }
 }
 
@@ -138,9 +142,12 @@ __global__ void __launch_bounds__(VT) act_i8_kernel(const float *x, int8_t *code
 static int grid_for(size_t n) { size_t g = (n + 255) / 256; return g > 65536 ? 65536 : (int)(g ? g : 1); }
 
 extern "C" {
-int ks_fill_kv(uint16_t *cache, uint64_t seed, int which, int layers, int bmax, int kvh, int smax, int hd, void *st)
+int ks_fill_kv(uint16_t *cache, uint64_t seed, int which, int layers, int bmax, int kvh, int smax, int hd, int p0,
+               int p1, void *st)
 {
-    fill_kv_kernel<<<65536, 256, 0, (cudaStream_t)st>>>(cache, seed, which, layers, bmax, kvh, smax, hd);
+    if (hd > 256 || 256 % hd || p0 < 0 || p1 > smax || p0 >= p1)
+        return -1;
+    fill_kv_kernel<<<16384, 256, 0, (cudaStream_t)st>>>(cache, seed, which, layers, bmax, kvh, smax, hd, p0, p1);
     return (int)cudaGetLastError();
 }
 int ks_fill_table(uint16_t *t, uint64_t seed, long rows, int cols, float amp, void *st)
