@@ -2,14 +2,17 @@
  * as CUDA graphs and their energy measured (docs/gpu.md "Whole decode steps"; files: kr_step.h).
  *
  *   kr_step [--models LIST] [--formats LIST] [--batch 1,16] [--kv 2049,2175] [--seed N] [--energy 0|1]
- *           [--base-rows N] [--e2e-max-b7 N] [--corrupt] [--out-dir DIR | --out FILE] [--commit STR]
+ *           [--base-rows N] [--e2e-max-b7 N] [--prompt P] [--prompt-check P] [--corrupt]
+ *           [--out-dir DIR | --out FILE] [--commit STR]
  *
  * For every model, format, batch and kv: the KV cache refilled with its seeded contents, one eager
  * step with the residual stream copied out at every layer, the CPU reference of every layer from
  * the GPU's own layer input (llama2-7b above --e2e-max-b7: layers 0, L/2 and L-1), of the head from
  * the GPU's final hidden state and, for smollm2-135m and llama2-7b at batch <= --e2e-max-b7, of the
  * whole step from the embedding; then (only when all of that passed) the step captured in a CUDA
- * graph, timed and its energy measured. --corrupt multiplies one fp16 scale of lm_head (cuBLAS: one
+ * graph, timed and its energy measured. Then (--prompt P, default 2048; 0: none) the prefill of one
+ * sequence of P tokens, checked the same way at --prompt-check tokens (default 80: the GEMMs take
+ * kr_launch's M > 64 variant, as at P) and timed at P. --corrupt multiplies one fp16 scale of lm_head (cuBLAS: one
  * weight) by 16 on the GPU only, to show that the check fails. Exit status 0 when every check
  * passed, 1 when one failed, 2 for bad arguments, 3 for a CUDA or allocation failure.
  */
@@ -51,7 +54,8 @@ static int format_id(const char *s)
 static void usage(FILE *f)
 {
     fprintf(f, "usage: kr_step [--models LIST] [--formats LIST] [--batch 1,16] [--kv 2049,2175] [--seed N]\n"
-               "               [--energy 0|1] [--base-rows N] [--e2e-max-b7 N] [--corrupt]\n"
+               "               [--energy 0|1] [--base-rows N] [--e2e-max-b7 N] [--prompt P] [--prompt-check P]\n"
+               "               [--corrupt]\n"
                "               [--out-dir DIR | --out FILE] [--commit STR]\n"
                "models: smollm2-135m llama2-7b; formats: cublas-fp16 mixpe-w4a16 w4a16-dq mixpe-w4a8 bitmod-w4\n"
                "bitmod-w3 olive-w4a4 (default all)\n");
@@ -69,6 +73,7 @@ static int opts(int argc, char **argv, KsOpt *o)
     o->batch[0] = 1, o->batch[1] = 16, o->nbatch = 2;
     o->kv[0] = 2049, o->kv[1] = 2175, o->nkv = 2;
     o->seed = 1, o->energy = 1, o->base_rows = 512, o->e2e_max_b7 = 1;
+    o->prompt = 2048, o->prompt_check = 80;
     o->out_dir = "kernels_ref/results";
     o->commit = getenv("KR_COMMIT") ? getenv("KR_COMMIT") : "unknown";
     for (int i = 1; i < argc; i++) {
@@ -112,6 +117,10 @@ static int opts(int argc, char **argv, KsOpt *o)
             o->energy = atoi(v);
         else if (!strcmp(a, "--base-rows"))
             bad = (o->base_rows = atoi(v)) < 16;
+        else if (!strcmp(a, "--prompt"))
+            bad = (o->prompt = atoi(v)) < 0;
+        else if (!strcmp(a, "--prompt-check"))
+            bad = (o->prompt_check = atoi(v)) < 2;
         else if (!strcmp(a, "--e2e-max-b7"))
             o->e2e_max_b7 = atoi(v);
         else if (!strcmp(a, "--out-dir"))
@@ -161,16 +170,17 @@ static void corrupt(const KsWeights *w)
     }
 }
 
-/* Runs the check of one step; fills r (check, err, bound). */
+/* Runs the check of one step (decode of B sequences at kv, or prefill of `prompt` tokens); fills r
+ * (check, err, bound). */
 static void check_step(const KsOpt *o, const KsModel *m, const KsWeights *w, KsDev *d, const float *gain, int B, int kv,
-                       KsRes *r)
+                       int prompt, KsRes *r)
 {
-    const int H = m->H, L = m->L;
-    const size_t nh = (size_t)B * H, nl = (size_t)B * m->V;
+    const int H = m->H, L = m->L, R = prompt ? prompt : B, NL = prompt ? 1 : B;
+    const size_t nh = (size_t)R * H, nl = (size_t)NL * m->V;
     float *dump = kr_xmalloc((L + 1) * nh * 4), *lg = kr_xmalloc(nl * 4), *ref = kr_xmalloc(nl * 4);
     float *h = kr_xmalloc(nh * 4);
     CK(cudaMemset(d->logits, 0xff, nl * 4)); /* poisoned: NaN unless written */
-    if (ks_step_launch(m, w, d, B, kv, 1, kr_st) != 0) {
+    if (ks_step_launch(m, w, d, B, kv, prompt, 1, kr_st) != 0) {
         fprintf(stderr, "kr_step: step launch failed\n");
         exit(3);
     }
@@ -178,12 +188,15 @@ static void check_step(const KsOpt *o, const KsModel *m, const KsWeights *w, KsD
     CK(cudaGetLastError());
     CK(cudaMemcpy(dump, d->dump, (L + 1) * nh * 4, cudaMemcpyDeviceToHost));
     CK(cudaMemcpy(lg, d->logits, nl * 4, cudaMemcpyDeviceToHost));
-    const KsRef rf = {m, w, gain, o->seed, B, kv};
-    const int e2e = !strcmp(m->name, "smollm2-135m") || B <= o->e2e_max_b7;
+    const KsRef rf = {m, w, gain, o->seed, R, kv, prompt > 0};
+    KsRef rh = rf; /* the head: the prompt's last token only */
+    rh.B = NL;
+    const int small = !strcmp(m->name, "smollm2-135m");
+    const int e2e = small || (!prompt && B <= o->e2e_max_b7), all_layers = small || e2e;
     double el = 0;
     int nchk = 0;
     for (int l = 0; l < L; l++) {
-        if (!e2e && l != 0 && l != L / 2 && l != L - 1)
+        if (!all_layers && l != 0 && l != L / 2 && l != L - 1)
             continue;
         memcpy(h, dump + (size_t)l * nh, nh * 4);
         ks_ref_layer(&rf, l, h);
@@ -191,14 +204,14 @@ static void check_step(const KsOpt *o, const KsModel *m, const KsWeights *w, KsD
         el = e > el || !isfinite(e) ? e : el;
         nchk++;
     }
-    ks_ref_head(&rf, dump + (size_t)L * nh, ref);
+    ks_ref_head(&rh, dump + (size_t)L * nh + (nh - (size_t)NL * H), ref);
     const double eh = ks_ref_err(lg, ref, (long)nl);
     double ee = NAN;
     if (e2e) {
         ks_ref_embed(&rf, h);
         for (int l = 0; l < L; l++)
             ks_ref_layer(&rf, l, h);
-        ks_ref_head(&rf, h, ref);
+        ks_ref_head(&rh, h + (nh - (size_t)NL * H), ref);
         ee = ks_ref_err(lg, ref, (long)nl);
     }
     const double bound = step_bound(w->kern);
@@ -207,8 +220,9 @@ static void check_step(const KsOpt *o, const KsModel *m, const KsWeights *w, KsD
     r->err_layer = el > eh || !isfinite(el) ? el : eh, r->bound_layer = bound;
     const int pass = isfinite(r->err) && r->err <= bound && isfinite(r->err_layer) && r->err_layer <= bound;
     snprintf(r->check, sizeof r->check, "%s", pass ? "pass" : "fail");
-    printf("  %-12s %-12s B=%-3d kv=%-5d check %s: err %.3e (%s), per layer/head %.3e over %d layers, bound %.1e\n",
-           m->name, r->format, B, kv, r->check, r->err, e2e ? "end to end" : "head", r->err_layer, nchk, bound);
+    printf("  %-12s %-12s %s B=%-3d %s=%-5d check %s: err %.3e (%s), per layer/head %.3e over %d layers, bound %.1e\n",
+           m->name, r->format, prompt ? "prefill" : "decode", B, prompt ? "prompt" : "kv", prompt ? prompt : kv, r->check,
+           r->err, e2e ? "end to end" : "head", r->err_layer, nchk, bound);
     fflush(stdout);
     free(dump), free(lg), free(ref), free(h);
 }
@@ -229,7 +243,9 @@ int main(int argc, char **argv)
     pv.copy_gbps = kr_time_copy_gbps();
     pv.idle_w = o.energy ? kr_dev_idle_w() : NAN;
     printf("device-to-device copy: %.1f GB/s; idle power %.1f W\n", pv.copy_gbps, pv.idle_w);
-    int bmax = 1, smax = 1, any_fail = 0;
+    int bmax = 1, smax = o.prompt > o.prompt_check ? o.prompt : o.prompt_check, any_fail = 0;
+    if (!o.prompt)
+        smax = 1;
     for (int i = 0; i < o.nbatch; i++)
         bmax = o.batch[i] > bmax ? o.batch[i] : bmax;
     for (int i = 0; i < o.nkv; i++)
@@ -242,7 +258,7 @@ int main(int argc, char **argv)
             return 2;
         }
         KsDev d;
-        ks_dev_open(&m, bmax, smax, o.seed, &d);
+        ks_dev_open(&m, bmax, smax, o.prompt ? (o.prompt > o.prompt_check ? o.prompt : o.prompt_check) : 0, o.seed, &d);
         ks_dev_fill_kv(&m, &d, o.seed, 0, smax);
         int kvmin = smax;
         for (int i = 0; i < o.nkv; i++)
@@ -269,17 +285,38 @@ int main(int argc, char **argv)
                     ks_rope_cs(m.hd, kv - 1, cs);
                     CK(cudaMemcpy(d.cs, cs, (size_t)m.hd * 4, cudaMemcpyHostToDevice));
                     const double tc = kr_time_now_s();
-                    check_step(&o, &m, &w, &d, gain, B, kv, r);
+                    check_step(&o, &m, &w, &d, gain, B, kv, 0, r);
                     printf("    check %.1f s\n", kr_time_now_s() - tc);
                     if (strcmp(r->check, "pass")) {
                         any_fail = 1;
                         continue;
                     }
-                    ks_step_time(&m, &w, &d, B, kv, o.energy, &r->ms, &r->j);
+                    ks_step_time(&m, &w, &d, B, kv, 0, o.energy, &r->ms, &r->j);
                     printf("  %-12s %-12s B=%-3d kv=%-5d %9.4f ms/step %8.1f tok/s %9.4f J/step %8.5f J/token\n",
                            m.name, r->format, B, kv, r->ms, 1e3 * B / r->ms, r->j, r->j / B);
                     fflush(stdout);
                 }
+            if (o.prompt) { /* prefill, batch 1: checked at prompt_check tokens, timed at prompt */
+                KsRes *r = ks_res_new();
+                snprintf(r->model, sizeof r->model, "%s", m.name);
+                snprintf(r->format, sizeof r->format, "%s", kr_kname(o.kern[fi]));
+                snprintf(r->phase, sizeof r->phase, "prefill");
+                r->batch = 1, r->prompt = o.prompt;
+                const double tc = kr_time_now_s();
+                ks_dev_prefill_setup(&m, &d, o.prompt_check, ks_act_mode(o.kern[fi]));
+                check_step(&o, &m, &w, &d, gain, 1, 0, o.prompt_check, r);
+                printf("    check %.1f s\n", kr_time_now_s() - tc);
+                if (strcmp(r->check, "pass"))
+                    any_fail = 1;
+                else {
+                    ks_dev_prefill_setup(&m, &d, o.prompt, ks_act_mode(o.kern[fi]));
+                    ks_step_time(&m, &w, &d, 1, 0, o.prompt, o.energy, &r->ms, &r->j);
+                    printf("  %-12s %-12s prefill P=%-5d %9.3f ms %9.1f tok/s %9.4f J %9.6f J/token\n", m.name, r->format,
+                           o.prompt, r->ms, 1e3 * o.prompt / r->ms, r->j, r->j / o.prompt);
+                    fflush(stdout);
+                }
+                ks_dev_fill_kv(&m, &d, o.seed, 0, o.prompt > o.prompt_check ? o.prompt : o.prompt_check);
+            }
             ks_weights_free(&m, &w);
         }
         free(gain);

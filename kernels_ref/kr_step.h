@@ -90,10 +90,11 @@ int ks_embed(float *h, const uint16_t *table, const int *tok, int B, int H, void
  * not NULL) gets h after the add. */
 int ks_add_norm(float *h, const float *y, const float *gain, void *out, int mode, float *h_copy, int B, int H,
                 void *stream);
-/* q, k: RoPE at the position whose (cos, sin) pairs are cs[0..hd/2) (feature i pairs with i + hd/2);
- * q -> qh fp16; k, v -> the caches at position pos (fp16). */
+/* q, k: RoPE with the (cos, sin) pairs cs[row][0..hd/2) (feature i pairs with i + hd/2); q -> qh fp16;
+ * k, v -> the caches (fp16). Decode (prefill = 0): row b is sequence b at position pos, cs row 0.
+ * Prefill: row b is token b of sequence 0 at position b, cs row b. */
 int ks_rope_append(const float *yq, const float *yk, const float *yv, const float *cs, uint16_t *qh, uint16_t *kc,
-                   uint16_t *vc, int B, int nh, int nkv, int hd, int pos, int smax, void *stream);
+                   uint16_t *vc, int B, int nh, int nkv, int hd, int pos, int prefill, int smax, void *stream);
 /* out[b][i] = silu(g) * u (fp16 or fp32 per mode) */
 int ks_silu_mul(const float *g, const float *u, void *out, int mode, int B, int F, void *stream);
 /* int8 per-token quantization as models/ QS_SYM_ROW: scale = fp32(max|x| / 127), code = rne(x / scale) */
@@ -103,6 +104,13 @@ int ks_act_i8(const float *x, int8_t *codes, float *scale, int B, int K, void *s
 long ks_attn_part_floats(int B, int nh, int hd, int smax);
 int ks_attention(const uint16_t *qh, const uint16_t *kc, const uint16_t *vc, float *part, void *out, int mode, int B,
                  int nh, int nkv, int hd, int kv, int smax, void *stream);
+
+/* Prefill attention (kr_step_attn.cu): the per-head pointer arrays (6 nh device pointers at ptrs) of one
+ * layer's cache slice, then the two cuBLAS batched GEMMs around the causal softmax. S: fp32 [nh][P][P],
+ * Pm: fp16 [nh][P][P]; out [P][nh hd] fp16 or fp32 per mode. cb: a cublasHandle_t on `stream`. */
+int ks_attn_prefill_ptrs(const uint16_t *qh, const uint16_t *kc, const uint16_t *vc, float *S, uint16_t *Pm, void *out,
+                         int mode, int P, int nh, int nkv, int hd, int smax, const void **ptrs);
+int ks_attn_prefill(void *cb, const void **ptrs, float *S, uint16_t *Pm, int mode, int P, int nh, int hd, void *stream);
 
 #ifdef __cplusplus
 }

@@ -12,9 +12,11 @@
  *   pass 2 (attn_combine_kernel), HD threads per (head, sequence): the splits rescaled to the global
  *     max and summed, divided by the global l; out fp16 or fp32 [B][nh * HD].
  */
+#include <cublas_v2.h>
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 #include <math.h>
+#include <stdlib.h>
 
 #include "kr_step.h"
 
@@ -185,6 +187,94 @@ int ks_attention(const uint16_t *qh, const uint16_t *kc, const uint16_t *vc, flo
                                                 nh, nkv, kv, smax, ns, sc);
         attn_combine_kernel<64><<<g2, 64, 0, st>>>(po, pm, pl, out, mode, nh, ns);
     }
+    return (int)cudaGetLastError();
+}
+}
+
+/* ---------------------------------------------------------------- prefill
+ *
+ * One sequence of P tokens at positions 0..P-1, its K and V already in the cache (sequence 0):
+ *   S_h = Q_h K_{h/G}^T / sqrt(hd)      cuBLAS batched GEMM over heads, fp32 [nh][P][P]
+ *   P_h = causal softmax of S_h's rows   (ours: row i keeps columns <= i), fp16 [nh][P][P]
+ *   O_h = P_h V_{h/G}                   cuBLAS batched GEMM, written at column h * hd of out [P][nh hd]
+ * The pointer arrays (per head: K, Q, S; V, P, O) are built once per layout (ks_attn_prefill_ptrs). */
+
+__global__ void __launch_bounds__(256) causal_softmax_kernel(const float *S, __half *Pm, int P)
+{
+    const int i = blockIdx.x, h = blockIdx.y;
+    const float *s = S + ((size_t)h * P + i) * P;
+    __half *p = Pm + ((size_t)h * P + i) * P;
+    __shared__ float red[8];
+    float m = -INFINITY;
+    for (int j = threadIdx.x; j <= i; j += blockDim.x)
+        m = fmaxf(m, s[j]);
+    for (int o = 16; o; o >>= 1)
+        m = fmaxf(m, __shfl_xor_sync(0xffffffffu, m, o));
+    if ((threadIdx.x & 31) == 0)
+        red[threadIdx.x >> 5] = m;
+    __syncthreads();
+    m = red[0];
+    for (int w = 1; w < 8; w++)
+        m = fmaxf(m, red[w]);
+    __syncthreads();
+    float l = 0;
+    for (int j = threadIdx.x; j <= i; j += blockDim.x)
+        l += expf(s[j] - m);
+    for (int o = 16; o; o >>= 1)
+        l += __shfl_xor_sync(0xffffffffu, l, o);
+    if ((threadIdx.x & 31) == 0)
+        red[threadIdx.x >> 5] = l;
+    __syncthreads();
+    l = 0;
+    for (int w = 0; w < 8; w++)
+        l += red[w];
+    const float inv = 1.0f / l;
+    for (int j = threadIdx.x; j < P; j += blockDim.x)
+        p[j] = __float2half_rn(j <= i ? expf(s[j] - m) * inv : 0.0f);
+}
+
+extern "C" {
+int ks_attn_prefill_ptrs(const uint16_t *qh, const uint16_t *kc, const uint16_t *vc, float *S, uint16_t *Pm, void *out,
+                         int mode, int P, int nh, int nkv, int hd, int smax, const void **ptrs)
+{
+    const int G = nh / nkv;
+    const size_t eb = mode == KS_OUT_F16 ? 2 : 4;
+    const void **hp = (const void **)malloc(6 * (size_t)nh * sizeof *hp);
+    if (!hp)
+        return -1;
+    for (int h = 0; h < nh; h++) {
+        const size_t kvo = (size_t)(h / G) * smax * hd; /* sequence 0 of the layer slice */
+        hp[0 * nh + h] = kc + kvo;
+        hp[1 * nh + h] = qh + (size_t)h * hd;
+        hp[2 * nh + h] = S + (size_t)h * P * P;
+        hp[3 * nh + h] = vc + kvo;
+        hp[4 * nh + h] = Pm + (size_t)h * P * P;
+        hp[5 * nh + h] = (const uint8_t *)out + (size_t)h * hd * eb;
+    }
+    cudaError_t e = cudaMemcpy(ptrs, hp, 6 * (size_t)nh * sizeof *hp, cudaMemcpyHostToDevice);
+    free(hp);
+    return (int)e;
+}
+
+int ks_attn_prefill(void *cbv, const void **ptrs, float *S, uint16_t *Pm, int mode, int P, int nh, int hd,
+                    void *stream)
+{
+    const cublasHandle_t cb = (cublasHandle_t)cbv;
+    const float scale = 1.0f / sqrtf((float)hd), one = 1.0f, zero = 0.0f;
+    /* col-major: S_h^T (P_k x P_q, ld P) = K'^T (K' = hd x P_k, ld hd) * Q' (hd x P_q, ld nh hd) */
+    cublasStatus_t s = cublasGemmBatchedEx(cb, CUBLAS_OP_T, CUBLAS_OP_N, P, P, hd, &scale, ptrs, CUDA_R_16F, hd,
+                                           ptrs + nh, CUDA_R_16F, nh * hd, &zero, (void *const *)(ptrs + 2 * nh),
+                                           CUDA_R_32F, P, nh, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
+    if (s != CUBLAS_STATUS_SUCCESS)
+        return -1;
+    causal_softmax_kernel<<<dim3(P, nh), 256, 0, (cudaStream_t)stream>>>(S, (__half *)Pm, P);
+    /* col-major: O' (hd x P_q, ld nh hd) = V' (hd x P_k, ld hd) * P' (P_k x P_q, ld P) */
+    s = cublasGemmBatchedEx(cb, CUBLAS_OP_N, CUBLAS_OP_N, hd, P, P, &one, ptrs + 3 * nh, CUDA_R_16F, hd, ptrs + 4 * nh,
+                            CUDA_R_16F, P, &zero, (void *const *)(ptrs + 5 * nh),
+                            mode == KS_OUT_F16 ? CUDA_R_16F : CUDA_R_32F, nh * hd, nh, CUBLAS_COMPUTE_32F,
+                            CUBLAS_GEMM_DEFAULT);
+    if (s != CUBLAS_STATUS_SUCCESS)
+        return -1;
     return (int)cudaGetLastError();
 }
 }

@@ -35,12 +35,17 @@ typedef struct KsWeights {
 
 /* The device state of one model at up to bmax sequences and smax cached positions. */
 typedef struct KsDev {
-    int bmax, smax;
+    int bmax, smax, pmax;              /* sequences, cached positions, prefill prompt (0: none) */
+    int rmax;                          /* rows of the buffers: max(bmax, pmax)                  */
     uint16_t *kc, *vc;                 /* caches [L][bmax][nkv][smax][hd] fp16                  */
     uint16_t *emb;                     /* embedding table [V][H] fp16                           */
     float *gain;                       /* RMSNorm gains [2L + 1][H]: attn, ffn per layer, final */
-    int *tok;                          /* token ids [bmax]                                      */
-    float *cs;                         /* RoPE (cos, sin) [hd / 2] of the current position      */
+    int *tok;                          /* token ids [rmax]: ks_token(seed, i)                   */
+    float *cs;                         /* RoPE (cos, sin) [rmax][hd / 2]: decode row 0 = kv - 1,
+                                          prefill row i = position i                           */
+    float *S;                          /* prefill scores fp32 [nh][pmax][pmax]                  */
+    uint16_t *Pm;                      /* prefill probabilities fp16 [nh][pmax][pmax]           */
+    const void **pptr;                 /* prefill pointer arrays [L][6 nh] (ks_attn_prefill_ptrs) */
     float *h, *yq, *yk, *yv, *yo, *yg, *yu, *yd, *logits, *xf, *part;
     uint16_t *qh;
     void *act;                         /* activation codes [bmax][max K] (<= 2 bytes each)      */
@@ -49,7 +54,7 @@ typedef struct KsDev {
     KsOliveState *ost;
     double *opart;
     uint32_t *lut_live, *lut_all;      /* [2][512], [2][2][512] (kr_step_olive.h)               */
-    float *dump;                       /* [L + 1][bmax][H]: h entering each layer, then the final */
+    float *dump;                       /* [L + 1][rows][H]: h entering each layer, then the final */
     cublasHandle_t cb;
     void *cb_ws;
 } KsDev;
@@ -62,6 +67,7 @@ typedef struct KsOpt {
     int kv[KS_MAXLIST], nkv;
     unsigned long long seed;
     int energy, base_rows, e2e_max_b7, reps;
+    int prompt, prompt_check;          /* prefill: timed prompt (0: none), checked prompt       */
     int corrupt;                       /* --corrupt: one lm_head scale (or fp16 weight) x16 on the GPU only */
     const char *out_dir, *out_file, *commit;
 } KsOpt;
@@ -76,7 +82,9 @@ typedef struct KsRes {
 
 /* kr_step_model.c */
 int ks_model_get(const char *name, KsModel *m); /* 0, or -1 for a name traces/workload.c lacks */
-void ks_dev_open(const KsModel *m, int bmax, int smax, uint64_t seed, KsDev *d);
+void ks_dev_open(const KsModel *m, int bmax, int smax, int pmax, uint64_t seed, KsDev *d);
+/* Before a prefill of P tokens: its RoPE table and the pointer arrays of every layer for that P. */
+void ks_dev_prefill_setup(const KsModel *m, KsDev *d, int P, int mode);
 void ks_dev_close(KsDev *d);
 void ks_gains(const KsModel *m, uint64_t seed, float *g); /* [2L + 1][H] */
 int ks_token(uint64_t seed, int b, int V);
@@ -86,11 +94,16 @@ void ks_weights_free(const KsModel *m, KsWeights *w);
 /* KV cache contents as ks_kv_value, positions [p0, p1) of every layer and sequence. */
 void ks_dev_fill_kv(const KsModel *m, KsDev *d, uint64_t seed, int p0, int p1);
 
-/* kr_step_run.c: the launches of one step (dump: copy h per layer to d->dump when not 0). */
-int ks_step_launch(const KsModel *m, const KsWeights *w, KsDev *d, int B, int kv, int dump, cudaStream_t st);
+/* kr_step_run.c: the launches of one step (dump: copy h per layer to d->dump when not 0); decode
+ * (prompt = 0) of B sequences at kv positions, or prefill of one sequence of `prompt` tokens. */
+int ks_step_launch(const KsModel *m, const KsWeights *w, KsDev *d, int B, int kv, int prompt, int dump,
+                   cudaStream_t st);
+/* The activation mode (KS_OUT_F16 / KS_OUT_F32) the vector kernels write for format kern. */
+int ks_act_mode(int kern);
 /* Captured into a graph, timed (median of >= 30 launches, ms) and its energy per launch (J, NAN
  * without NVML) over >= 2 s. */
-void ks_step_time(const KsModel *m, const KsWeights *w, KsDev *d, int B, int kv, int energy, double *ms, double *j);
+void ks_step_time(const KsModel *m, const KsWeights *w, KsDev *d, int B, int kv, int prompt, int energy, double *ms,
+                  double *j);
 
 /* kr_step_ref.c: the CPU reference. h [B][H] fp32 in/out through layer l at kv positions; the head:
  * final norm and lm_head, logits [B][V]. */
@@ -99,7 +112,8 @@ typedef struct KsRef {
     const KsWeights *w;
     const float *gain;
     uint64_t seed;
-    int B, kv;
+    int B, kv;                         /* decode; prefill: B = prompt tokens of sequence 0       */
+    int prefill;
 } KsRef;
 void ks_ref_embed(const KsRef *r, float *h);
 void ks_ref_layer(const KsRef *r, int l, float *h);

@@ -50,10 +50,11 @@ static void *dmalloc(size_t n)
     return p;
 }
 
-void ks_dev_open(const KsModel *m, int bmax, int smax, uint64_t seed, KsDev *d)
+void ks_dev_open(const KsModel *m, int bmax, int smax, int pmax, uint64_t seed, KsDev *d)
 {
     memset(d, 0, sizeof *d);
-    d->bmax = bmax, d->smax = smax;
+    d->bmax = bmax, d->smax = smax, d->pmax = pmax;
+    d->rmax = bmax > pmax ? bmax : pmax;
     const size_t cache = (size_t)m->L * bmax * m->nkv * smax * m->hd;
     d->kc = dmalloc(cache * 2);
     d->vc = dmalloc(cache * 2);
@@ -65,13 +66,19 @@ void ks_dev_open(const KsModel *m, int bmax, int smax, uint64_t seed, KsDev *d)
     d->gain = dmalloc(ng * 4);
     CK(cudaMemcpy(d->gain, g, ng * 4, cudaMemcpyHostToDevice));
     free(g);
-    int tok[1024];
-    for (int b = 0; b < bmax && b < 1024; b++)
+    int *tok = kr_xmalloc((size_t)d->rmax * sizeof(int));
+    for (int b = 0; b < d->rmax; b++)
         tok[b] = ks_token(seed, b, m->V);
-    d->tok = dmalloc((size_t)bmax * sizeof(int));
-    CK(cudaMemcpy(d->tok, tok, (size_t)bmax * sizeof(int), cudaMemcpyHostToDevice));
-    d->cs = dmalloc((size_t)m->hd * 4);
-    const size_t B = (size_t)bmax, QD = (size_t)m->nh * m->hd, KD = (size_t)m->nkv * m->hd;
+    d->tok = dmalloc((size_t)d->rmax * sizeof(int));
+    CK(cudaMemcpy(d->tok, tok, (size_t)d->rmax * sizeof(int), cudaMemcpyHostToDevice));
+    free(tok);
+    d->cs = dmalloc((size_t)d->rmax * m->hd * 4);
+    if (pmax) {
+        d->S = dmalloc((size_t)m->nh * pmax * pmax * 4);
+        d->Pm = dmalloc((size_t)m->nh * pmax * pmax * 2);
+        d->pptr = dmalloc((size_t)m->L * 6 * m->nh * sizeof(void *));
+    }
+    const size_t B = (size_t)d->rmax, QD = (size_t)m->nh * m->hd, KD = (size_t)m->nkv * m->hd;
     const size_t kmax = (size_t)(m->F > m->H ? m->F : m->H) > QD ? (size_t)(m->F > m->H ? m->F : m->H) : QD;
     d->h = dmalloc(B * m->H * 4);
     d->yq = dmalloc(B * QD * 4);
@@ -93,7 +100,7 @@ void ks_dev_open(const KsModel *m, int bmax, int smax, uint64_t seed, KsDev *d)
     d->otab = dmalloc(sizeof tab);
     CK(cudaMemcpy(d->otab, &tab, sizeof tab, cudaMemcpyHostToDevice));
     d->ost = dmalloc(sizeof(KsOliveState));
-    d->opart = dmalloc((size_t)ks_olive_part_doubles(bmax, (int)kmax) * 8);
+    d->opart = dmalloc((size_t)ks_olive_part_doubles(d->rmax, (int)kmax) * 8);
     uint32_t lut[2][2][512];
     static const FmtId ty[2] = {FMT_OLIVE_INT4, FMT_OLIVE_FLINT4};
     for (int w = 0; w < 2; w++)
@@ -119,9 +126,23 @@ void ks_dev_fill_kv(const KsModel *m, KsDev *d, uint64_t seed, int p0, int p1)
     CK(cudaStreamSynchronize(kr_st));
 }
 
+void ks_dev_prefill_setup(const KsModel *m, KsDev *d, int P, int mode)
+{
+    float *cs = kr_xmalloc((size_t)P * m->hd * 4);
+    for (int i = 0; i < P; i++)
+        ks_rope_cs(m->hd, i, cs + (size_t)i * m->hd);
+    CK(cudaMemcpy(d->cs, cs, (size_t)P * m->hd * 4, cudaMemcpyHostToDevice));
+    free(cs);
+    const size_t lstride = (size_t)d->bmax * m->nkv * d->smax * m->hd;
+    void *out = mode == KS_OUT_F16 ? d->act : (void *)d->xf;
+    for (int l = 0; l < m->L; l++)
+        CK(ks_attn_prefill_ptrs(d->qh, d->kc + l * lstride, d->vc + l * lstride, d->S, d->Pm, out, mode, P, m->nh, m->nkv,
+                                m->hd, d->smax, d->pptr + (size_t)l * 6 * m->nh));
+}
+
 void ks_dev_close(KsDev *d)
 {
-    void *p[] = {d->kc,      d->vc,   d->emb,  d->gain,     d->tok,  d->cs,      d->h,         d->yq,
+    void *p[] = {d->S, d->Pm, (void *)d->pptr, d->kc,      d->vc,   d->emb,  d->gain,     d->tok,  d->cs,      d->h,         d->yq,
                  d->yk,      d->yv,   d->yo,   d->yg,       d->yu,   d->yd,      d->logits,    d->xf,
                  d->qh,      d->act,  d->act_scale, d->part, d->otab, d->ost,    d->opart,     d->lut_all,
                  d->lut_live, d->dump, d->cb_ws};

@@ -4,7 +4,9 @@
  * activations quantized by models/ (quant_matrix with the format's activation parameters: fp16
  * rounding, int8 per token, OliVe per tensor with its alpha search); the vector work in float,
  * rounded to fp16 where the GPU stores fp16 (q after RoPE, the cache, fp16 activations). The KV
- * cache is recomputed from ks_kv_value, except position kv - 1, which holds this step's own k, v. */
+ * cache is recomputed from ks_kv_value, except position kv - 1, which holds this step's own k, v.
+ * Prefill: the rows are one sequence's tokens at positions 0..P-1, attending causally to their own
+ * k, v. */
 #include <math.h>
 #include <string.h>
 
@@ -116,6 +118,40 @@ static void attention(const KsRef *r, int l, const float *q, const float *knew, 
         }
 }
 
+/* Prefill attention: row i of sequence 0 attends rows 0..i (their own fp16 k, v); out [P][nh * hd]. */
+static void attention_prefill(const KsRef *r, const float *q, const float *k, const float *v, float *out)
+{
+    const KsModel *m = r->m;
+    const int hd = m->hd, G = m->nh / m->nkv, P = r->B;
+    const float scale = 1.0f / sqrtf((float)hd);
+#pragma omp parallel for collapse(2) schedule(dynamic, 4)
+    for (int i = 0; i < P; i++)
+        for (int hh = 0; hh < m->nh; hh++) {
+            const int hk = hh / G;
+            const float *qr = q + ((size_t)i * m->nh + hh) * hd;
+            float *s = kr_xmalloc((size_t)(i + 1) * sizeof *s), mx = -INFINITY;
+            for (int j = 0; j <= i; j++) {
+                const float *kr = k + ((size_t)j * m->nkv + hk) * hd;
+                float dot = 0;
+                for (int d = 0; d < hd; d++)
+                    dot += qr[d] * kr[d];
+                s[j] = dot * scale;
+                mx = fmaxf(mx, s[j]);
+            }
+            double l = 0, acc[256] = {0};
+            for (int j = 0; j <= i; j++) {
+                const float e = expf(s[j] - mx);
+                l += e;
+                const float *vr = v + ((size_t)j * m->nkv + hk) * hd;
+                for (int d = 0; d < hd; d++)
+                    acc[d] += (double)e * vr[d];
+            }
+            for (int d = 0; d < hd; d++)
+                out[(size_t)i * m->nh * hd + (size_t)hh * hd + d] = (float)(acc[d] / l);
+            free(s);
+        }
+}
+
 void ks_ref_layer(const KsRef *r, int l, float *h)
 {
     const KsModel *m = r->m;
@@ -124,12 +160,15 @@ void ks_ref_layer(const KsRef *r, int l, float *h)
     float *x = kr_xmalloc(big * 4), *q = kr_xmalloc((size_t)B * QD * 4), *k = kr_xmalloc((size_t)B * KD * 4);
     float *v = kr_xmalloc((size_t)B * KD * 4), *y = kr_xmalloc((size_t)B * m->F * 4), *u = kr_xmalloc((size_t)B * m->F * 4);
     float cs[256];
-    ks_rope_cs(m->hd, r->kv - 1, cs);
+    if (!r->prefill)
+        ks_rope_cs(m->hd, r->kv - 1, cs);
     rmsnorm(h, r->gain + (size_t)(2 * l) * H, B, H, x);
     ref_gemm(r, KS_Q, x, q);
     ref_gemm(r, KS_K, x, k);
     ref_gemm(r, KS_V, x, v);
     for (int b = 0; b < B; b++) {
+        if (r->prefill) /* row b at position b */
+            ks_rope_cs(m->hd, b, cs);
         for (int hh = 0; hh < m->nh; hh++)
             rope(q + ((size_t)b * m->nh + hh) * m->hd, cs, m->hd);
         for (int hh = 0; hh < m->nkv; hh++)
@@ -139,7 +178,10 @@ void ks_ref_layer(const KsRef *r, int l, float *h)
         q[i] = r16(q[i]);
     for (size_t i = 0; i < (size_t)B * KD; i++)
         k[i] = r16(k[i]), v[i] = r16(v[i]);
-    attention(r, l, q, k, v, x);
+    if (r->prefill)
+        attention_prefill(r, q, k, v, x);
+    else
+        attention(r, l, q, k, v, x);
     ref_gemm(r, KS_O, x, y);
     for (size_t i = 0; i < (size_t)B * H; i++)
         h[i] += y[i];

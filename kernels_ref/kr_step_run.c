@@ -11,6 +11,10 @@
  *     yg, yu = x Wg^T, x Wu^T;  silu(yg) * yu -> x;  yd = x Wd^T
  *   add_norm(h, yd of the last layer, final gain) -> x;  logits = x Wlm^T
  *
+ * Prefill (prompt P): the same with B = P rows, token i at position i of sequence 0 (RoPE row i, the
+ * cache's positions 0..P-1), attention through ks_attn_prefill (cuBLAS + causal softmax), and the
+ * final norm and lm_head on the last token only.
+ *
  * emit(): formats with fp16 activations (and cuBLAS) take the vector kernel's fp16 output directly;
  * mixpe-w4a8 takes it in fp32 and quantizes it per token to int8 (ks_act_i8); olive-w4a4 in fp32
  * through OliVe's per-tensor quantizer (ks_olive_quant).
@@ -66,14 +70,27 @@ static int gemm(const KsWeights *w, KsDev *d, int l, int i, int B, float *y, cud
     return kr_launch((KrKernel)w->kern, KR_VAR_AUTO, kw, &x, lut, y, st);
 }
 
-int ks_step_launch(const KsModel *m, const KsWeights *w, KsDev *d, int B, int kv, int dump, cudaStream_t st)
+int ks_act_mode(int kern) { return a16(kern) ? KS_OUT_F16 : KS_OUT_F32; }
+
+int ks_step_launch(const KsModel *m, const KsWeights *w, KsDev *d, int B, int kv, int prompt, int dump,
+                   cudaStream_t st)
 {
     const int H = m->H, QD = m->nh * m->hd, pos = kv - 1;
     const size_t lstride = (size_t)d->bmax * m->nkv * d->smax * m->hd; /* one layer of a cache */
+    if (prompt)
+        B = prompt; /* rows: the prompt's tokens */
     R(ks_embed(d->h, d->emb, d->tok, B, H, st));
     for (int l = 0; l <= m->L; l++) {
         const float *gain = d->gain + (size_t)(2 * l) * H;
         float *hc = dump ? d->dump + (size_t)l * B * H : NULL;
+        if (l == m->L && prompt) { /* the final norm and lm_head on the prompt's last token only */
+            const size_t last = (size_t)(B - 1) * H;
+            if (hc) /* the rows before the last, for the check only (their norm output is discarded) */
+                R(ks_add_norm(d->h, d->yd, gain, d->xf, KS_OUT_F32, hc, B - 1, H, st));
+            R(ks_add_norm(d->h + last, d->yd + last, gain, xout(w, d), xmode(w), hc ? hc + last : NULL, 1, H, st));
+            R(emit(w, d, 1, H, st));
+            break;
+        }
         R(ks_add_norm(d->h, l ? d->yd : NULL, gain, xout(w, d), xmode(w), hc, B, H, st));
         R(emit(w, d, B, H, st));
         if (l == m->L)
@@ -82,8 +99,12 @@ int ks_step_launch(const KsModel *m, const KsWeights *w, KsDev *d, int B, int kv
         R(gemm(w, d, l, KS_K, B, d->yk, st));
         R(gemm(w, d, l, KS_V, B, d->yv, st));
         uint16_t *kc = d->kc + (size_t)l * lstride, *vc = d->vc + (size_t)l * lstride;
-        R(ks_rope_append(d->yq, d->yk, d->yv, d->cs, d->qh, kc, vc, B, m->nh, m->nkv, m->hd, pos, d->smax, st));
-        R(ks_attention(d->qh, kc, vc, d->part, xout(w, d), xmode(w), B, m->nh, m->nkv, m->hd, kv, d->smax, st));
+        R(ks_rope_append(d->yq, d->yk, d->yv, d->cs, d->qh, kc, vc, B, m->nh, m->nkv, m->hd, pos, prompt > 0, d->smax,
+                         st));
+        if (prompt)
+            R(ks_attn_prefill(d->cb, d->pptr + (size_t)l * 6 * m->nh, d->S, d->Pm, xmode(w), B, m->nh, m->hd, st));
+        else
+            R(ks_attention(d->qh, kc, vc, d->part, xout(w, d), xmode(w), B, m->nh, m->nkv, m->hd, kv, d->smax, st));
         R(emit(w, d, B, QD, st));
         R(gemm(w, d, l, KS_O, B, d->yo, st));
         R(ks_add_norm(d->h, d->yo, gain + H, xout(w, d), xmode(w), NULL, B, H, st));
@@ -94,7 +115,7 @@ int ks_step_launch(const KsModel *m, const KsWeights *w, KsDev *d, int B, int kv
         R(emit(w, d, B, m->F, st));
         R(gemm(w, d, l, KS_DOWN, B, d->yd, st));
     }
-    R(gemm(w, d, 0, KS_LM, B, d->logits, st));
+    R(gemm(w, d, 0, KS_LM, prompt ? 1 : B, d->logits, st));
     return 0;
 }
 
@@ -107,12 +128,13 @@ static int launch_graph(void *c, int copy, cudaStream_t st)
     return (int)cudaGraphLaunch(((GCtx *)c)->ex, st);
 }
 
-void ks_step_time(const KsModel *m, const KsWeights *w, KsDev *d, int B, int kv, int energy, double *ms, double *j)
+void ks_step_time(const KsModel *m, const KsWeights *w, KsDev *d, int B, int kv, int prompt, int energy, double *ms,
+                  double *j)
 {
     cudaGraph_t g;
     GCtx gc;
     CK(cudaStreamBeginCapture(kr_st, cudaStreamCaptureModeThreadLocal));
-    if (ks_step_launch(m, w, d, B, kv, 0, kr_st) != 0) {
+    if (ks_step_launch(m, w, d, B, kv, prompt, 0, kr_st) != 0) {
         fprintf(stderr, "kr_step: launch failed during graph capture\n");
         exit(3);
     }

@@ -90,9 +90,11 @@ __global__ void __launch_bounds__(VT) add_norm_kernel(float *h, const float *y, 
 
 /* One thread per (head, i < hd/2) pair of q or k; v copied alongside k. */
 __global__ void rope_append_kernel(const float *yq, const float *yk, const float *yv, const float2 *cs, __half *qh,
-                                   __half *kc, __half *vc, int nh, int nkv, int hd, int pos, int smax)
+                                   __half *kc, __half *vc, int nh, int nkv, int hd, int pos, int prefill, int smax)
 {
     const int b = blockIdx.y, half = hd / 2, nq = nh * half, nk = nkv * half;
+    const int seq = prefill ? 0 : b, p = prefill ? b : pos;
+    cs += prefill ? (size_t)b * half : 0;
     for (int t = blockIdx.x * blockDim.x + threadIdx.x; t < nq + nk; t += gridDim.x * blockDim.x) {
         const int isk = t >= nq, u = isk ? t - nq : t, hh = u / half, i = u % half;
         const float *src = (isk ? yk + (size_t)b * nkv * hd : yq + (size_t)b * nh * hd) + (size_t)hh * hd;
@@ -104,7 +106,7 @@ __global__ void rope_append_kernel(const float *yq, const float *yk, const float
             q[i] = __float2half_rn(r0);
             q[i + half] = __float2half_rn(r1);
         } else {
-            const size_t o = (((size_t)b * nkv + hh) * smax + pos) * hd;
+            const size_t o = (((size_t)seq * nkv + hh) * smax + p) * hd;
             kc[o + i] = __float2half_rn(r0);
             kc[o + i + half] = __float2half_rn(r1);
             const float *vs = yv + (size_t)b * nkv * hd + (size_t)hh * hd;
@@ -166,12 +168,12 @@ int ks_add_norm(float *h, const float *y, const float *gain, void *out, int mode
     return (int)cudaGetLastError();
 }
 int ks_rope_append(const float *yq, const float *yk, const float *yv, const float *cs, uint16_t *qh, uint16_t *kc,
-                   uint16_t *vc, int B, int nh, int nkv, int hd, int pos, int smax, void *st)
+                   uint16_t *vc, int B, int nh, int nkv, int hd, int pos, int prefill, int smax, void *st)
 {
     const int n = (nh + nkv) * hd / 2;
     dim3 grid((n + 255) / 256, B);
     rope_append_kernel<<<grid, 256, 0, (cudaStream_t)st>>>(yq, yk, yv, (const float2 *)cs, (__half *)qh, (__half *)kc,
-                                                          (__half *)vc, nh, nkv, hd, pos, smax);
+                                                          (__half *)vc, nh, nkv, hd, pos, prefill, smax);
     return (int)cudaGetLastError();
 }
 int ks_silu_mul(const float *g, const float *u, void *out, int mode, int B, int F, void *st)
