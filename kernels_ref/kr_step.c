@@ -72,7 +72,7 @@ static int opts(int argc, char **argv, KsOpt *o)
         o->kern[o->nkern++] = order[i];
     o->batch[0] = 1, o->batch[1] = 16, o->nbatch = 2;
     o->kv[0] = 2049, o->kv[1] = 2175, o->nkv = 2;
-    o->seed = 1, o->energy = 1, o->base_rows = 512, o->e2e_max_b7 = 1;
+    o->seed = 1, o->energy = 1, o->base_rows = 128, o->e2e_max_b7 = 1;
     o->prompt = 2048, o->prompt_check = 80;
     o->out_dir = "kernels_ref/results";
     o->commit = getenv("KR_COMMIT") ? getenv("KR_COMMIT") : "unknown";
