@@ -240,6 +240,11 @@ int main(int argc, char **argv)
     printf("kr_step: seed %llu (replay with --seed %llu)\n", o.seed, o.seed);
     kr_dev_open(&pv);
     kr_time_init();
+    char path[4096]; /* rewritten after every step, so a run cut short keeps what it measured */
+    if (o.out_file)
+        snprintf(path, sizeof path, "%s", o.out_file);
+    else
+        kr_dev_result_path(o.out_dir, &pv, "steps-", o.seed, path, sizeof path);
     pv.copy_gbps = kr_time_copy_gbps();
     pv.idle_w = o.energy ? kr_dev_idle_w() : NAN;
     printf("device-to-device copy: %.1f GB/s; idle power %.1f W\n", pv.copy_gbps, pv.idle_w);
@@ -289,12 +294,16 @@ int main(int argc, char **argv)
                     printf("    check %.1f s\n", kr_time_now_s() - tc);
                     if (strcmp(r->check, "pass")) {
                         any_fail = 1;
+                        if (ks_json_write(path, &o, &pv))
+                            return 3;
                         continue;
                     }
                     ks_step_time(&m, &w, &d, B, kv, 0, o.energy, &r->ms, &r->j);
                     printf("  %-12s %-12s B=%-3d kv=%-5d %9.4f ms/step %8.1f tok/s %9.4f J/step %8.5f J/token\n",
                            m.name, r->format, B, kv, r->ms, 1e3 * B / r->ms, r->j, r->j / B);
                     fflush(stdout);
+                    if (ks_json_write(path, &o, &pv))
+                        return 3;
                 }
             if (o.prompt) { /* prefill, batch 1: checked at prompt_check tokens, timed at prompt */
                 KsRes *r = ks_res_new();
@@ -316,17 +325,14 @@ int main(int argc, char **argv)
                     fflush(stdout);
                 }
                 ks_dev_fill_kv(&m, &d, o.seed, 0, o.prompt > o.prompt_check ? o.prompt : o.prompt_check);
+                if (ks_json_write(path, &o, &pv))
+                    return 3;
             }
             ks_weights_free(&m, &w);
         }
         free(gain);
         ks_dev_close(&d);
     }
-    char path[4096];
-    if (o.out_file)
-        snprintf(path, sizeof path, "%s", o.out_file);
-    else
-        kr_dev_result_path(o.out_dir, &pv, "steps-", o.seed, path, sizeof path);
     if (ks_json_write(path, &o, &pv))
         return 3;
     printf("\nresults: %s\n%s\n", path, any_fail ? "SOME CHECKS FAILED" : "all checks passed");
