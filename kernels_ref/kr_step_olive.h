@@ -36,10 +36,10 @@ typedef struct KsOliveTab {
 } KsOliveTab;
 
 /* Scratch the device quantizer keeps between its kernels (one per activation tensor in flight). */
+#define KS_OLIVE_SB 128 /* blocks of the device's step 1 */
 typedef struct KsOliveState {
-    double xmax;
-    double err[2][KS_OLIVE_NCAND]; /* step 2 (device: summed from per-block parts in order)   */
-    double s[2], e2[2];            /* step 3: the fp32-rounded winners and their errors       */
+    double ps[KS_OLIVE_SB][2];     /* step 1: per-block sums of x and x^2                      */
+    double s[2];                   /* step 3: each type's winner rounded to fp32              */
 } KsOliveState;
 
 /* Step 2's scale of candidate c of type ty. */
