@@ -100,7 +100,7 @@ int ks_step_launch(const KsModel *m, const KsWeights *w, KsDev *d, int B, int kv
                    cudaStream_t st);
 /* The activation mode (KS_OUT_F16 / KS_OUT_F32) the vector kernels write for format kern. */
 int ks_act_mode(int kern);
-/* Captured into a graph, timed (median of >= 30 launches, ms) and its energy per launch (J, NAN
+/* Captured into a graph, timed (median of >= 10 launches over >= 0.5 s, ms) and its energy per launch (J, NAN
  * without NVML) over >= 2 s. */
 void ks_step_time(const KsModel *m, const KsWeights *w, KsDev *d, int B, int kv, int prompt, int energy, double *ms,
                   double *j);
