@@ -10,7 +10,8 @@
  * the GPU's own layer input (llama2-7b above --e2e-max-b7: layers 0, L/2 and L-1), of the head from
  * the GPU's final hidden state and, for smollm2-135m and llama2-7b at batch <= --e2e-max-b7, of the
  * whole step from the embedding; then (only when all of that passed) the step captured in a CUDA
- * graph, timed and its energy measured. Then (--prompt P, default 2048; 0: none) the prefill of one
+ * graph, timed and its energy measured (--energy 1; 2: at the first kv of the list and prefill only;
+ * 0: none). Then (--prompt P, default 2048; 0: none) the prefill of one
  * sequence of P tokens, checked the same way at --prompt-check tokens (default 80: the GEMMs take
  * kr_launch's M > 64 variant, as at P) and timed at P. --corrupt multiplies one fp16 scale of lm_head (cuBLAS: one
  * weight) by 16 on the GPU only, to show that the check fails. Exit status 0 when every check
@@ -298,7 +299,7 @@ int main(int argc, char **argv)
                             return 3;
                         continue;
                     }
-                    ks_step_time(&m, &w, &d, B, kv, 0, o.energy, &r->ms, &r->j);
+                    ks_step_time(&m, &w, &d, B, kv, 0, o.energy == 1 || (o.energy == 2 && ki == 0), &r->ms, &r->j);
                     printf("  %-12s %-12s B=%-3d kv=%-5d %9.4f ms/step %8.1f tok/s %9.4f J/step %8.5f J/token\n",
                            m.name, r->format, B, kv, r->ms, 1e3 * B / r->ms, r->j, r->j / B);
                     fflush(stdout);

@@ -49,9 +49,12 @@ int ks_json_write(const char *path, const KsOpt *o, const Prov *p)
     fprintf(f, ",\n  \"sms\": %d,\n  \"seed\": %llu", p->sms, o->seed);
     kr_json_knum(f, top, "idle_power_w", p->idle_w, "%.1f");
     kr_json_kstr(f, top, "energy",
-                 o->energy ? "NVML nvmlDeviceGetTotalEnergyConsumption over >= 2 s of back-to-back graph launches of "
-                             "the step; j = board joules per step (idle power included)"
-                           : "not measured (--energy 0)");
+                 o->energy == 1 ? "NVML nvmlDeviceGetTotalEnergyConsumption over >= 2 s of back-to-back graph launches "
+                                  "of the step; j = board joules per step (idle power included)"
+                 : o->energy == 2 ? "NVML nvmlDeviceGetTotalEnergyConsumption over >= 2 s of back-to-back graph launches "
+                                    "of the step, at the first kv of the run's list and for prefill (j absent elsewhere); "
+                                    "j = board joules per step (idle power included)"
+                                  : "not measured (--energy 0)");
     char s[1024];
     snprintf(s, sizeof s,
              "synthetic: per matrix %d distinct traces/synth weight rows rescaled to rms 1/sqrt(K), quantized and "
