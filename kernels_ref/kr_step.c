@@ -8,8 +8,8 @@
  * For every model, format, batch and kv: the KV cache refilled with its seeded contents, one eager
  * step with the residual stream copied out at every layer, the CPU reference of every layer from
  * the GPU's own layer input (llama2-7b above --e2e-max-b7: layers 0, L/2 and L-1), of the head from
- * the GPU's final hidden state and, for smollm2-135m and llama2-7b at batch <= --e2e-max-b7, of the
- * whole step from the embedding; then (only when all of that passed) the step captured in a CUDA
+ * the GPU's final hidden state and, for decode on smollm2-135m and on llama2-7b at batch <=
+ * --e2e-max-b7, of the whole step from the embedding; then (only when all of that passed) the step captured in a CUDA
  * graph, timed and its energy measured (--energy 1; 2: at the first kv of the list and prefill only;
  * 0: none). Then (--prompt P, default 2048; 0: none) the prefill of one
  * sequence of P tokens, checked the same way at --prompt-check tokens (default 80: the GEMMs take
@@ -193,7 +193,7 @@ static void check_step(const KsOpt *o, const KsModel *m, const KsWeights *w, KsD
     KsRef rh = rf; /* the head: the prompt's last token only */
     rh.B = NL;
     const int small = !strcmp(m->name, "smollm2-135m");
-    const int e2e = small || (!prompt && B <= o->e2e_max_b7), all_layers = small || e2e;
+    const int e2e = !prompt && (small || B <= o->e2e_max_b7), all_layers = small || e2e;
     double el = 0;
     int nchk = 0;
     for (int l = 0; l < L; l++) {

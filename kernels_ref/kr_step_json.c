@@ -67,12 +67,13 @@ int ks_json_write(const char *path, const KsOpt *o, const Prov *p)
     snprintf(s, sizeof s,
              "against a CPU reference of the same step (models/golden GEMM of the format on the same packed weights, "
              "activations quantized by models/, float vector ops rounded to fp16 where the GPU stores fp16); err = "
-             "max |gpu - ref| / rms(ref) over the final logits, end to end from the embedding where the step was "
-             "run end to end (smollm2-135m all, llama2-7b batch <= %d), else over the logits of the reference head "
-             "from the GPU's final hidden state; in every case each layer was also recomputed from the GPU's own "
-             "layer input (all layers; llama2-7b batch > %d: layers 0, L/2, L-1) and its output held to the "
-             "same bound; \"check\": \"fail\" steps carry no timing",
-             o->e2e_max_b7, o->e2e_max_b7);
+             "max |gpu - ref| / rms(ref) over the final logits, end to end from the embedding for decode steps "
+             "(smollm2-135m all, llama2-7b batch <= %d), else over the logits of the reference head from the GPU's "
+             "final hidden state; in every case each layer was also recomputed from the GPU's own layer input "
+             "(smollm2-135m all layers; llama2-7b: all at batch <= %d, else layers 0, L/2, L-1) and held to the "
+             "same bound; prefill is checked at a %d-token prompt through the same code path and that result "
+             "stands for the %d-token entry; \"check\": \"fail\" steps carry no timing",
+             o->e2e_max_b7, o->e2e_max_b7, o->prompt_check, o->prompt);
     kr_json_kstr(f, top, "checked", s);
     fprintf(f, ",\n  \"steps\": [\n");
     for (int i = 0; i < nres; i++) {
