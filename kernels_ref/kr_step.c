@@ -7,8 +7,8 @@
  *
  * For every model, format, batch and kv: the KV cache refilled with its seeded contents, one eager
  * step with the residual stream copied out at every layer, the CPU reference of every layer from
- * the GPU's own layer input (llama2-7b above --e2e-max-b7: layers 0, L/2 and L-1), of the head from
- * the GPU's final hidden state and, for decode on smollm2-135m and on llama2-7b at batch <=
+ * the GPU's own layer input (llama2-7b above --e2e-max-b7: layers 0, L/2 and L-1) and of the head from
+ * the GPU's final hidden state (held to step_bound: the results file's err) and, for decode on smollm2-135m and on llama2-7b at batch <=
  * --e2e-max-b7, of the whole step from the embedding; then (only when all of that passed) the step captured in a CUDA
  * graph, timed and its energy measured (--energy 1; 2: at the first kv of the list and prefill only;
  * 0: none). Then (--prompt P, default 2048; 0: none) the prefill of one
@@ -143,8 +143,14 @@ static int opts(int argc, char **argv, KsOpt *o)
     return 0;
 }
 
-/* The stated bound on err (max |gpu - ref| / rms(ref)), per format: docs/gpu.md "Whole decode
- * steps", "The check". */
+/* The stated bounds on err = max |gpu - ref| / rms(ref) (docs/gpu.md "Whole decode steps", "The
+ * check"). Per layer and at the head (the reference recomputes one layer from the GPU's own input):
+ * one layer's rounding differences stay orders below these, a wrong kernel, attention or scale moves
+ * a layer's output by a part of its own size. End to end: a 30-layer random network amplifies input
+ * perturbations (on the CPU: 1e-6 relative on the embedding moves the logits by err 5e-3..5e-2, 1e-4
+ * by up to 0.28, OliVe by 1.5 once its alpha choice flips), so the end-to-end bound only separates
+ * "rounding" from "a different network" (the formats differ from each other by err 2..4); OliVe's end
+ * to end is printed, not held to a bound. */
 static double step_bound(int kern)
 {
     switch (kern) {
@@ -153,6 +159,7 @@ static double step_bound(int kern)
     default: return 2e-2;
     }
 }
+static double step_bound_e2e(int kern) { return kern == KR_OLIVE_W4A4 ? INFINITY : 0.3; }
 
 /* --corrupt: lm_head's first fp16 scale (OliVe: row 0's fp32 scale; cuBLAS: weight 0) x 16 on the GPU. */
 static void corrupt(const KsWeights *w)
@@ -215,15 +222,16 @@ static void check_step(const KsOpt *o, const KsModel *m, const KsWeights *w, KsD
         ks_ref_head(&rh, h + (nh - (size_t)NL * H), ref);
         ee = ks_ref_err(lg, ref, (long)nl);
     }
-    const double bound = step_bound(w->kern);
+    const double bound = step_bound(w->kern), be = step_bound_e2e(w->kern);
     r->e2e = e2e, r->layers_checked = nchk;
-    r->err = e2e ? ee : eh, r->bound = bound;
-    r->err_layer = el > eh || !isfinite(el) ? el : eh, r->bound_layer = bound;
-    const int pass = isfinite(r->err) && r->err <= bound && isfinite(r->err_layer) && r->err_layer <= bound;
+    r->err = el > eh || !isfinite(el) ? el : eh, r->bound = bound; /* the results file's err: layers and head */
+    r->err_layer = ee, r->bound_layer = be;                          /* end to end (NAN where not run) */
+    const int pass = isfinite(r->err) && r->err <= bound && (!e2e || isfinite(ee)) && (!e2e || !(ee > be));
     snprintf(r->check, sizeof r->check, "%s", pass ? "pass" : "fail");
-    printf("  %-12s %-12s %s B=%-3d %s=%-5d check %s: err %.3e (%s), per layer/head %.3e over %d layers, bound %.1e\n",
+    printf("  %-12s %-12s %s B=%-3d %s=%-5d check %s: err %.3e (%d layers and the head), bound %.1e; end to end %.3e, "
+           "bound %.1e\n",
            m->name, r->format, prompt ? "prefill" : "decode", B, prompt ? "prompt" : "kv", prompt ? prompt : kv, r->check,
-           r->err, e2e ? "end to end" : "head", r->err_layer, nchk, bound);
+           r->err, nchk, bound, ee, be);
     fflush(stdout);
     free(dump), free(lg), free(ref), free(h);
 }

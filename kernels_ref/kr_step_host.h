@@ -76,7 +76,8 @@ typedef struct KsOpt {
 typedef struct KsRes {
     char model[32], format[32], phase[16], check[8];
     int batch, kv, prompt;
-    double ms, j, err, bound, err_layer, bound_layer;
+    double ms, j, err, bound;          /* err: max over the checked layers and the head          */
+    double err_layer, bound_layer;     /* the end-to-end err and its bound (NAN: not run)        */
     int e2e, layers_checked;
 } KsRes;
 
