@@ -198,6 +198,10 @@ include systemc/systemc.mk
 #   make gpu-check   build and run the runner on this machine's GPU: numerics against the golden
 #                    model, timings, energy; writes kernels_ref/results/<gpu>/<date>-<seed>.json.
 #                    KR_ARGS passes runner options (e.g. KR_ARGS='--ms 1,16 --energy none').
+#                    Then gpu-step.
+#   make gpu-step    build and run $(BUILD)/kr/kr_step: whole decode steps per model and format,
+#                    checked against the CPU reference, CUDA graphs timed, energy; writes
+#                    kernels_ref/results/<gpu>/steps-<date>-<seed>.json. KR_STEP_ARGS passes options.
 # The CPU side (tests/test_kernels_cpu.c, kernels_ref/kr_host.c) builds with the normal tests.
 NVCC ?= $(firstword $(wildcard /usr/local/cuda/bin/nvcc) $(shell command -v nvcc 2>/dev/null))
 KR_DIR       := $(BUILD)/kr
@@ -209,12 +213,16 @@ KR_CORE_SRC  := base/alloc.c base/err.c base/fileio.c base/parse.c base/rng.c $(
 KR_RUN_COBJ  := $(patsubst kernels_ref/%.c,$(KR_DIR)/%.o,$(wildcard kernels_ref/kr_run*.c))
 KR_RUN_OBJ   := $(KR_RUN_COBJ) $(BUILD)/obj/kernels_ref/kr_nvml.o $(KR_HOST_OBJ) \
                 $(KR_CU_OBJ) $(KR_CORE_SRC:%.c=$(BUILD)/obj/%.o)
+# kr_step: its own C files, the runner's shared ones (all but kr_runner.c's main), traces/workload.c
+KS_COBJ      := $(patsubst kernels_ref/%.c,$(KR_DIR)/%.o,$(wildcard kernels_ref/kr_step*.c))
+KS_OBJ       := $(KS_COBJ) $(filter-out $(KR_DIR)/kr_runner.o,$(KR_RUN_OBJ)) $(BUILD)/obj/traces/workload.o
 KR_NVCCFLAGS := -std=c++17 -O3 -gencode arch=compute_90a,code=sm_90a -I. -Xcompiler -Wall $(KR_EXTRA_NVCCFLAGS)
 # The variants gpu-check times (kr_api.h; `all` for every one): the contenders of docs/gpu.md.
 KR_VARIANTS  ?= gemv-r1s8,gemv-r1s4,gemv4-p1,gemv4-p2,gemv4-p4,gemv4-p8,gemv5-p1,gemv5-p2,gemv5-p4,gemv5-p8,gemm2-64,gemm2-128,gemm3,gemv6-p1,gemv6-p2,gemv6-p4,gemv6-p8,gemv6s2-p2,gemv6s2-p4,gemv6s2-p8
-.PHONY: cuda cuda-check gpu-check
+.PHONY: cuda cuda-check gpu-check gpu-step
 
-$(BUILD)/tests/test_kernels_cpu: $(BUILD)/obj/tests/test_kernels_cpu.o $(KR_HOST_OBJ) $(BUILD)/libmpsim.a
+$(BUILD)/tests/test_kernels_cpu: $(BUILD)/obj/tests/test_kernels_cpu.o $(KR_HOST_OBJ) $(BUILD)/obj/kernels_ref/kr_step_olive_host.o \
+                               $(BUILD)/libmpsim.a
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
@@ -222,7 +230,7 @@ $(BUILD)/tests/test_kernels_cpu: $(BUILD)/obj/tests/test_kernels_cpu.o $(KR_HOST
 ifeq ($(strip $(NVCC)),)
 cuda cuda-check:
 	@echo "$@: skipped: no nvcc (looked for /usr/local/cuda/bin/nvcc and nvcc on PATH)"
-gpu-check:
+gpu-check gpu-step:
 	@echo "gpu-check: no nvcc: the CUDA toolkit (nvcc, cuBLAS) is needed to build the GPU runner"; exit 2
 else
 KR_CUDA_HOME := $(patsubst %/bin/nvcc,%,$(NVCC))
@@ -230,21 +238,27 @@ $(KR_DIR)/%.o: kernels_ref/%.cu $(KR_HDR)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  NVCC    $<")
 	$(Q)$(NVCC) $(KR_NVCCFLAGS) -c $< -o $@
-$(KR_RUN_COBJ): $(KR_DIR)/%.o: kernels_ref/%.c
+$(KR_RUN_COBJ) $(KS_COBJ): $(KR_DIR)/%.o: kernels_ref/%.c
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CPPFLAGS_BASE) -isystem $(KR_CUDA_HOME)/include $(CFLAGS) -c $< -o $@
 $(KR_DIR)/kr_runner: $(KR_RUN_OBJ)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(NVCC) -o $@ $^ -L$(KR_CUDA_HOME)/lib64 -lcublas -Xcompiler -fopenmp -lm -ldl
-cuda: $(KR_DIR)/kr_runner
-cuda-check: $(KR_CU_OBJ) $(KR_DIR)/kr_runner
-	@echo "cuda-check: $(words $(KR_CU_OBJ)) CUDA files compiled for sm_90a by $(NVCC); the runner links"
-gpu-check: $(KR_DIR)/kr_runner
-	KR_COMMIT="$${KR_COMMIT:-$$(git rev-parse HEAD 2>/dev/null || echo unknown)$$(git status --porcelain -uno 2>/dev/null | grep -q . && echo -dirty)}" \
-	  $(KR_DIR)/kr_runner --variants $(KR_VARIANTS) --out-dir kernels_ref/results $(KR_ARGS)
+$(KR_DIR)/kr_step: $(KS_OBJ)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(NVCC) -o $@ $^ -L$(KR_CUDA_HOME)/lib64 -lcublas -Xcompiler -fopenmp -lm -ldl
+cuda: $(KR_DIR)/kr_runner $(KR_DIR)/kr_step
+cuda-check: $(KR_CU_OBJ) $(KR_DIR)/kr_runner $(KR_DIR)/kr_step
+	@echo "cuda-check: $(words $(KR_CU_OBJ)) CUDA files compiled for sm_90a by $(NVCC); the runner and kr_step link"
+KR_COMMIT_SH = $${KR_COMMIT:-$$(git rev-parse HEAD 2>/dev/null || echo unknown)$$(git status --porcelain -uno 2>/dev/null | grep -q . && echo -dirty)}
+gpu-check: $(KR_DIR)/kr_runner $(KR_DIR)/kr_step
+	KR_COMMIT="$(KR_COMMIT_SH)" $(KR_DIR)/kr_runner --variants $(KR_VARIANTS) --out-dir kernels_ref/results $(KR_ARGS)
+	KR_COMMIT="$(KR_COMMIT_SH)" $(KR_DIR)/kr_step --out-dir kernels_ref/results $(KR_STEP_ARGS)
+gpu-step: $(KR_DIR)/kr_step
+	KR_COMMIT="$(KR_COMMIT_SH)" $(KR_DIR)/kr_step --out-dir kernels_ref/results $(KR_STEP_ARGS)
 endif
--include $(KR_RUN_COBJ:.o=.d) $(BUILD)/obj/kernels_ref/kr_host.d $(BUILD)/obj/kernels_ref/kr_nvml.d
+-include $(KR_RUN_COBJ:.o=.d) $(KS_COBJ:.o=.d) $(BUILD)/obj/kernels_ref/kr_host.d $(BUILD)/obj/kernels_ref/kr_nvml.d
 
 # ---- fuzz: libFuzzer harnesses of every input reader (tests/fuzz/README.md) ------------------------
 #   make fuzz FUZZ_S=N   each harness N seconds from its seed corpus; fails on a crash, leak or timeout

@@ -7,6 +7,7 @@
  *   kr_run_check.c    golden outputs and stated bounds; the check of a GPU output against them
  *   kr_run_time.c     timing (CUDA events, graphs), energy over NVML, copy bandwidth, cuBLAS peaks
  *   kr_run_json.c     the results and their JSON file
+ *   kr_run_dev.c      allocation, names, the device's provenance and idle power (shared with kr_step)
  *
  * The runner is a program, not a library: on a CUDA, cuBLAS or allocation failure it prints the
  * place and exits with status 3.
@@ -52,6 +53,16 @@ void *kr_xmalloc(size_t n);
 void *kr_xcalloc(size_t n, size_t s);
 /* "cublas-fp16" for KR_CUBLAS, else kr_kernel_names[k]. */
 const char *kr_kname(int k);
+
+typedef struct Prov Prov;
+/* Device 0: name, SMs, L2, CUDA versions, driver, clocks and power limit as found (NVML, when it
+ * loads), the date; printed. Exits 3 without a device. */
+void kr_dev_open(Prov *pv);
+/* Idle power over 2 s after a second's rest (NAN without NVML). */
+double kr_dev_idle_w(void);
+/* out_dir/<gpu slug>/<prefix><date>-<seed>.json (':' of the date as '-'); makes the folders. */
+void kr_dev_result_path(const char *out_dir, const Prov *pv, const char *prefix, unsigned long long seed, char *path,
+                        size_t len);
 
 /* ------------------------------------------------------------------ options (kr_run_opts.c) */
 
@@ -139,6 +150,8 @@ void kr_time_energy(LaunchFn fn, void *ctx, int ncopies, const Timing *T, Res *r
 double kr_time_copy_gbps(void);   /* device-to-device copy, bytes read + written */
 double kr_time_peak(cublasHandle_t h, int int8); /* cuBLAS 8192^3: fp16 TFLOP/s or int8 TOPS */
 double kr_time_now_s(void);
+/* Median of v[0..n) (sorts v). */
+double kr_time_median(double *v, int n);
 
 /* ------------------------------------------------------------------ results (kr_run_json.c) */
 
@@ -157,18 +170,23 @@ typedef struct Stream {
     double bytes, us, gbps, pct;
 } Stream;
 
-typedef struct Prov {
+struct Prov {
     char device[256], driver[96], cuda[64], date[32], command[2048], slug[64], clocks[256], nvml_note[256];
     double copy_gbps, idle_w, peak_fp16, peak_int8;
     int sms;
     size_t l2;
-} Prov;
+};
 
 extern Res *kr_res;    /* kr_nres results, in run order */
 extern int kr_nres;
 extern Stream kr_streams[KR_MAXSH];
 extern int kr_nstreams;
 Res *kr_res_new(void); /* a zeroed result (NaN where not measured) at the end of kr_res */
+/* JSON pieces: a string (escaped), a number (null unless finite); with sep, then "key": before. */
+void kr_json_str(FILE *f, const char *s);
+void kr_json_num(FILE *f, double v, const char *fmt);
+void kr_json_kstr(FILE *f, const char *sep, const char *key, const char *v);
+void kr_json_knum(FILE *f, const char *sep, const char *key, double v, const char *fmt);
 /* Writes the run to path (temp file, then rename); 0, or -1 after printing why. */
 int kr_json_write(const char *path, const Opt *o, const Prov *p);
 

@@ -32,7 +32,7 @@ Res *kr_res_new(void)
     return r;
 }
 
-static void jstr(FILE *f, const char *s)
+void kr_json_str(FILE *f, const char *s)
 {
     fputc('"', f);
     for (; *s; s++) {
@@ -46,7 +46,7 @@ static void jstr(FILE *f, const char *s)
     }
     fputc('"', f);
 }
-static void jnum(FILE *f, double v, const char *fmt)
+void kr_json_num(FILE *f, double v, const char *fmt)
 {
     if (isfinite(v))
         fprintf(f, fmt, v);
@@ -54,16 +54,15 @@ static void jnum(FILE *f, double v, const char *fmt)
         fputs("null", f);
 }
 
-/* sep, then "key": and the value: a string (escaped) or a number (null unless finite). */
-static void jkstr(FILE *f, const char *sep, const char *key, const char *v)
+void kr_json_kstr(FILE *f, const char *sep, const char *key, const char *v)
 {
     fprintf(f, "%s\"%s\": ", sep, key);
-    jstr(f, v);
+    kr_json_str(f, v);
 }
-static void jknum(FILE *f, const char *sep, const char *key, double v, const char *fmt)
+void kr_json_knum(FILE *f, const char *sep, const char *key, double v, const char *fmt)
 {
     fprintf(f, "%s\"%s\": ", sep, key);
-    jnum(f, v, fmt);
+    kr_json_num(f, v, fmt);
 }
 
 int kr_json_write(const char *path, const Opt *o, const Prov *p)
@@ -76,20 +75,20 @@ int kr_json_write(const char *path, const Opt *o, const Prov *p)
         fprintf(stderr, "kr_runner: cannot write %s\n", tmp);
         return -1;
     }
-    jkstr(f, "{\n  ", "device", p->device);
-    jkstr(f, top, "driver", p->driver);
-    jkstr(f, top, "cuda", p->cuda);
-    jkstr(f, top, "commit", o->commit);
-    jkstr(f, top, "date", p->date);
-    jkstr(f, top, "command", p->command);
-    jknum(f, top, "copy_gbps", p->copy_gbps, "%.1f");
-    jkstr(f, top, "clocks", p->clocks);
+    kr_json_kstr(f, "{\n  ", "device", p->device);
+    kr_json_kstr(f, top, "driver", p->driver);
+    kr_json_kstr(f, top, "cuda", p->cuda);
+    kr_json_kstr(f, top, "commit", o->commit);
+    kr_json_kstr(f, top, "date", p->date);
+    kr_json_kstr(f, top, "command", p->command);
+    kr_json_knum(f, top, "copy_gbps", p->copy_gbps, "%.1f");
+    kr_json_kstr(f, top, "clocks", p->clocks);
     fprintf(f, ",\n  \"sms\": %d,\n  \"l2_bytes\": %zu,\n  \"seed\": %llu", p->sms, p->l2, o->seed);
-    jknum(f, top, "idle_power_w", p->idle_w, "%.1f");
-    jkstr(f, top, "energy", p->nvml_note);
-    jknum(f, top, "peak_fp16_tflops", p->peak_fp16, "%.1f");
-    jknum(f, top, "peak_int8_tops", p->peak_int8, "%.1f");
-    jkstr(f, top, "peak_note",
+    kr_json_knum(f, top, "idle_power_w", p->idle_w, "%.1f");
+    kr_json_kstr(f, top, "energy", p->nvml_note);
+    kr_json_knum(f, top, "peak_fp16_tflops", p->peak_fp16, "%.1f");
+    kr_json_knum(f, top, "peak_int8_tops", p->peak_int8, "%.1f");
+    kr_json_kstr(f, top, "peak_note",
           "cublasGemmEx 8192x8192x8192 on random data, median of 5: fp16 in, fp32 compute (TFLOP/s); int8 in, "
           "int32 compute (TOPS); the compute roofline of the kernels' tensor-core datatype");
     fprintf(f, ",\n  \"streams\": [");
@@ -98,7 +97,7 @@ int kr_json_write(const char *path, const Opt *o, const Prov *p)
         fprintf(f, "%s\n    {\"n\": %d, \"k\": %d, \"bytes\": %.0f, \"us\": %.3f, \"gbps\": %.1f, \"pct_copy_bw\": %.1f}",
                 i ? "," : "", st->n, st->k, st->bytes, st->us, st->gbps, st->pct);
     }
-    jkstr(f, "\n  ],\n  ", "streams_note",
+    kr_json_kstr(f, "\n  ],\n  ", "streams_note",
           "kr_stream_read over the uint4-group weight bytes of the shape (codes, fp16 scales, uint4 zeros), copies "
           "rotated as for the kernels, timed like them: the ceiling of a kernel that only streams its weights");
     char note[512];
@@ -106,26 +105,26 @@ int kr_json_write(const char *path, const Opt *o, const Prov *p)
              "traces/synth defaults; %d distinct weight rows and %d distinct tokens per matrix, further rows a "
              "seeded random pick of them; outputs checked against golden_hw: see checked per result",
              o->base_rows, o->base_toks);
-    jkstr(f, top, "inputs", note);
+    kr_json_kstr(f, top, "inputs", note);
     fprintf(f, ",\n  \"results\": [\n");
     for (int i = 0; i < kr_nres; i++) {
         const Res *r = &kr_res[i];
         const int e = isfinite(r->energy_uj);
-        jkstr(f, "    {", "kernel", r->kernel);
-        jkstr(f, in, "variant", r->variant);
+        kr_json_kstr(f, "    {", "kernel", r->kernel);
+        kr_json_kstr(f, in, "variant", r->variant);
         fprintf(f, ", \"best\": %s, \"m\": %d, \"n\": %d, \"k\": %d", r->best ? "true" : "false", r->m, r->n, r->k);
-        jknum(f, in, "us", r->us, "%.3f");
-        jknum(f, in, "gbps", r->gbps, "%.1f");
-        jknum(f, in, "tflops", r->tflops, "%.2f");
-        jknum(f, in, "pct_copy_bw", r->pct, "%.1f");
-        jkstr(f, in, "check", r->check);
-        jknum(f, in, "max_rel_err", r->max_rel, "%.3e");
-        jknum(f, in, "bound_use", r->bound_use, "%.3e");
+        kr_json_knum(f, in, "us", r->us, "%.3f");
+        kr_json_knum(f, in, "gbps", r->gbps, "%.1f");
+        kr_json_knum(f, in, "tflops", r->tflops, "%.2f");
+        kr_json_knum(f, in, "pct_copy_bw", r->pct, "%.1f");
+        kr_json_kstr(f, in, "check", r->check);
+        kr_json_knum(f, in, "max_rel_err", r->max_rel, "%.3e");
+        kr_json_knum(f, in, "bound_use", r->bound_use, "%.3e");
         fprintf(f, ", \"checked\": %lld, \"mismatches\": %lld, \"nonfinite\": %lld, \"bytes\": %.0f", r->checked,
                 r->mismatches, r->nonfinite, r->bytes);
-        jknum(f, in, "energy_uj", r->energy_uj, "%.2f");
-        jknum(f, in, "energy_window_s", e ? r->window_s : NAN, "%.2f");
-        jknum(f, in, "avg_power_w", e ? r->power_w : NAN, "%.1f");
+        kr_json_knum(f, in, "energy_uj", r->energy_uj, "%.2f");
+        kr_json_knum(f, in, "energy_window_s", e ? r->window_s : NAN, "%.2f");
+        kr_json_knum(f, in, "avg_power_w", e ? r->power_w : NAN, "%.1f");
         fprintf(f, "}%s\n", i + 1 < kr_nres ? "," : "");
     }
     fprintf(f, "  ]\n}\n");

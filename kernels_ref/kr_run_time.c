@@ -22,7 +22,7 @@ static int cmp_double(const void *a, const void *b)
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
 }
-static double median(double *v, int n)
+double kr_time_median(double *v, int n)
 {
     qsort(v, (size_t)n, sizeof *v, cmp_double);
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
@@ -99,7 +99,7 @@ Timing kr_time_it(LaunchFn fn, void *ctx, int ncopies, int quick)
             CK(cudaEventElapsedTime(&ms, g_ev0, g_ev1));
             v[r] = 1e3 * ms / per;
         }
-        T.us = median(v, reps);
+        T.us = kr_time_median(v, reps);
     } else {
         int n = est > 2000 ? (quick ? 5 : 9) : reps;
         for (int r = 0; r < n; r++) {
@@ -110,7 +110,7 @@ Timing kr_time_it(LaunchFn fn, void *ctx, int ncopies, int quick)
             CK(cudaEventElapsedTime(&ms, g_ev0, g_ev1));
             v[r] = 1e3 * ms;
         }
-        T.us = median(v, n);
+        T.us = kr_time_median(v, n);
     }
     CK(cudaGetLastError());
     return T;
@@ -195,7 +195,7 @@ double kr_time_peak(cublasHandle_t h, int int8)
             v[r - 2] = 2.0 * n * (double)n * n / (ms * 1e-3) / 1e12;
     }
     if (ok)
-        rate = median(v, 5);
+        rate = kr_time_median(v, 5);
     CK(cudaGetLastError());
     CK(cudaFree(a));
     CK(cudaFree(b));
@@ -224,5 +224,5 @@ double kr_time_copy_gbps(void)
     }
     CK(cudaFree(a));
     CK(cudaFree(b));
-    return median(v, 15);
+    return kr_time_median(v, 15);
 }

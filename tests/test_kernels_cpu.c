@@ -15,6 +15,7 @@
 
 #include "kernels_ref/kr_decode.h"
 #include "kernels_ref/kr_host.h"
+#include "kernels_ref/kr_step_olive.h"
 #include "models/fpx.h"
 #include "testutil.h"
 #include "traces/synth.h"
@@ -470,6 +471,49 @@ static void bound_is_tight_enough(void **state)
     assert_true(kr_bound(KR_OLIVE_W4A4, 4096, 32, 1.0, 1.0) == 0.0);
 }
 
+/* kr_step's OliVe activation quantizer (kr_step_olive.h, the functions its GPU kernels call) gives
+ * the bytes, scale and type of models/ (quant_matrix with olive-w4a4's activation parameters,
+ * pack_matrix) on synthetic activations with outliers and on a skewed tensor. */
+static void step_olive_vs_models(void **state)
+{
+    (void)state;
+    KsOliveTab t;
+    memset(&t, 0, sizeof t);
+    ks_olive_tab_init(&t);
+    const QParams *xq = &kr_format(KR_OLIVE_W4A4)->xq;
+    int types_seen[2] = {0, 0};
+    for (int trial = 0; trial < 6; trial++) {
+        const int m = 1 + 5 * trial, k = 256 + 128 * trial;
+        float *x = malloc((size_t)m * k * sizeof *x);
+        SynParams sp;
+        syn_params_default(&sp);
+        MpErr e = {0};
+        assert_int_equal(syn_acts(&sp, 0x0711e + (uint64_t)trial, (size_t)m, (size_t)k, x, NULL, &e), MP_OK);
+        if (trial % 2) /* skewed: all positive, a heavier tail */
+            for (int i = 0; i < m * k; i++)
+                x[i] = fabsf(x[i]) * (1.0f + (float)(i % 7));
+        QMat q;
+        PackedMat p;
+        assert_int_equal(quant_matrix(xq, x, m, k, &q, &e), MP_OK);
+        assert_int_equal(pack_matrix(&q, &p, &e), MP_OK);
+        uint8_t *b = malloc((size_t)m * k / 2);
+        float s;
+        int ty;
+        ks_olive_quant_host(&t, x, m, k, b, &s, &ty);
+        types_seen[ty] = 1;
+        assert_int_equal(ty, p.type);
+        assert_true(memcmp(&s, &p.scale32[0], 4) == 0);
+        for (int r = 0; r < m; r++)
+            assert_memory_equal(b + (size_t)r * k / 2, p.codes + (size_t)r * p.row_bytes, (size_t)k / 2);
+        free(b);
+        free(x);
+        quant_free(&q);
+        pack_free(&p);
+    }
+    printf("# OliVe activation encoder: 6 tensors equal to models/ (types seen: int4 %d, flint4 %d)\n", types_seen[0],
+           types_seen[1]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -479,6 +523,7 @@ int main(void)
         cmocka_unit_test(smem_layouts_conflict_free), cmocka_unit_test(natural_order_helpers),
         cmocka_unit_test(row_map_props),
         cmocka_unit_test(emulation_vs_golden),   cmocka_unit_test(bound_is_tight_enough),
+        cmocka_unit_test(step_olive_vs_models),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
