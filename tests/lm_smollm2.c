@@ -151,7 +151,7 @@ static int teardown_real(void **state)
     (void)state;
     lm_free(real);
     real = NULL;
-    static const char *const files[] = {"a.json", "b.json", "slice.json", NULL};
+    static const char *const files[] = {"a.json", "b.json", "slice.json", "arch.json", "hand.json", NULL};
     return tu_rmdir(tmpdir, files);
 }
 
