@@ -11,17 +11,27 @@
  * 3.35 TB/s, 700 W) and NVIDIA's Hopper architecture material (five active HBM3 stacks of six
  * sites, ten 512-bit controllers). The match is the SXM card's device name: the PCIe card (HBM2e) and
  * the NVL card (six stacks) are other rows, not this one. 4N is TSMC's N4-class process: the 4 nm row of sim/techscale.c,
- * itself an extrapolation (docs/energy.md). */
+ * itself an extrapolation (docs/energy.md).
+ * H200 SXM: NVIDIA's H200 datasheet (141 GB HBM3e at 4.8 TB/s, up to 700 W) on the same GH100 die
+ * (814 mm², TSMC 4N) with six HBM3e stacks. HBM3e is costed with the hbm3 row of the energy table
+ * (its pJ/bit and per-stack rate; our assumption: no HBM3e row is sourced yet, docs/energy.md).
+ * A row's match ends the results file's "device" (nvidia-smi's name) or stands before a " (" note
+ * there: "NVIDIA H200 NVL", the 600 W PCIe card, is not the SXM card. */
 static const GpuFacts facts[] = {
     {"H100 80GB HBM3", "NVIDIA H100 SXM", 814, 4, "hbm3", 5, 3350, 700,
      "gpu.md: TSMC 4N, 814 mm2, HBM3 3.35 TB/s in 5 stacks, 700 W"},
+    {"NVIDIA H200", "NVIDIA H200 SXM", 814, 4, "hbm3", 6, 4800, 700,
+     "H200 datasheet: GH100 (TSMC 4N, 814 mm2), HBM3e 4.8 TB/s in 6 stacks (costed as hbm3), 700 W"},
 };
 
 const GpuFacts *gpu_facts_for(const char *device)
 {
-    for (size_t i = 0; i < sizeof facts / sizeof facts[0]; i++)
-        if (device && strstr(device, facts[i].match))
+    for (size_t i = 0; device && i < sizeof facts / sizeof facts[0]; i++) {
+        const char *at = strstr(device, facts[i].match);
+        const char *end = at ? at + strlen(facts[i].match) : NULL;
+        if (end && (!*end || !strncmp(end, " (", 2)))
             return &facts[i];
+    }
     return NULL;
 }
 

@@ -24,7 +24,7 @@
 
 /* Published facts of a GPU (one row per GPU the project measures; the source in gpureq.c). */
 typedef struct GpuFacts {
-    const char *match;   /* a substring of the results file's "device"      */
+    const char *match;   /* ends "device", or stands before a " (" note there */
     const char *name;
     double die_mm2;      /* die area                                         */
     int node_nm;         /* the process node class (sim/techscale.h row)     */
@@ -35,7 +35,7 @@ typedef struct GpuFacts {
     const char *source;
 } GpuFacts;
 
-/* The facts row whose match is in device, or NULL. */
+/* The facts row whose match ends device (or precedes a " (" note in it), or NULL. */
 const GpuFacts *gpu_facts_for(const char *device);
 /* "NVIDIA H100 ..." names of every row, comma-separated, for messages. */
 void gpu_facts_list(char *buf, size_t cap);

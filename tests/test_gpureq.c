@@ -173,6 +173,14 @@ static void facts(void **state)
     assert_non_null(f);
     assert_true(f->die_mm2 == 814 && f->node_nm == 4 && f->mem_stacks == 5);
     assert_null(gpu_facts_for("Some Other GPU"));
+    const GpuFacts *h = gpu_facts_for("NVIDIA H200");
+    assert_non_null(h);
+    assert_true(h->die_mm2 == 814 && h->mem_stacks == 6 && h->mem_peak_gbps == 4800);
+    /* the match is the end of the name: the PCIe cards are other GPUs */
+    assert_null(gpu_facts_for("NVIDIA H200 NVL"));
+    assert_null(gpu_facts_for("NVIDIA H100 80GB HBM3 PCIe"));
+    assert_null(gpu_facts_for(NULL));
+    assert_ptr_equal(gpu_facts_for("NVIDIA H100 80GB HBM3 (test fixture)"), f);
 }
 
 int main(void)
