@@ -2,7 +2,8 @@
  *
  * Y[M x N] = X[M x K] * W[N x K]^T, Y fp32 row-major (y[m * N + n]). W and X are the packed
  * matrices of models/pack.h, copied byte for byte to the device (PackedMat fields of the same
- * names). Groups of 128 along K; K must be a multiple of 128 (every layer shape of the project is).
+ * names). Groups of KR_GROUP = 128 along K; K must be a multiple of it (every layer shape of the GEMM
+ * benchmarks is; SmolLM2-135M's hidden size 576 is not, so kr_step runs that model with cuBLAS only).
  *
  *   kernel        W (PackedMat)                          X (PackedMat)               datapath (docs/pe.md)
  *   mixpe-w4a16   uint4 codes, scale16, zero4            fp16 codes                  mixpe-w4a16
@@ -17,6 +18,8 @@
  */
 #ifndef MP_KERNELS_REF_KR_API_H
 #define MP_KERNELS_REF_KR_API_H
+
+#define KR_GROUP 128 /* weights per scale group along K */
 
 #include <stddef.h>
 #include <stdint.h>

@@ -88,8 +88,8 @@ int kr_launch(KrKernel kern, KrVariant var, const KrWeights *w, const KrActs *x,
 {
     static const KrKindFn fns[KR_KERNEL_COUNT] = {kr_launch_mixpe16, kr_launch_dq,  kr_launch_w4a8,
                                                   kr_launch_fp4,     kr_launch_fp3, kr_launch_olive};
-    if ((int)kern < 0 || kern >= KR_KERNEL_COUNT || !w || !x || !y || w->k != x->k || w->k % 128 != 0 ||
-        w->ngroups != w->k / 128 || w->n <= 0 || x->m <= 0 || (kern == KR_OLIVE_W4A4 && !olive_lut))
+    if ((int)kern < 0 || kern >= KR_KERNEL_COUNT || !w || !x || !y || w->k != x->k || w->k % KR_GROUP != 0 ||
+        w->ngroups != w->k / KR_GROUP || w->n <= 0 || x->m <= 0 || (kern == KR_OLIVE_W4A4 && !olive_lut))
         return -1;
     if (var == KR_VAR_AUTO)
         var = kr_auto_variant(kern, x->m);

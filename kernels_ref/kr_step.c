@@ -178,6 +178,23 @@ static void corrupt(const KsWeights *w)
     }
 }
 
+/* The GPU's x of point p of layer l (rows x ks_xpt_k values) from the checked step's xdump, as float
+ * into out. */
+static void gpu_x(const KsModel *m, const KsWeights *w, const KsDev *d, int l, int p, int rows, float *out)
+{
+    const size_t n = (size_t)rows * ks_xpt_k(m, p);
+    const char *src = (const char *)d->xdump + ((size_t)l * KS_XPTS + p) * d->xslot;
+    if (ks_act_mode(w->kern) == KS_OUT_F32) {
+        CK(cudaMemcpy(out, src, n * 4, cudaMemcpyDeviceToHost));
+        return;
+    }
+    uint16_t *t = kr_xmalloc(n * 2);
+    CK(cudaMemcpy(t, src, n * 2, cudaMemcpyDeviceToHost));
+    for (size_t i = 0; i < n; i++)
+        out[i] = fp16_to_f32(t[i]);
+    free(t);
+}
+
 /* Runs the check of one step (decode of B sequences at kv, or prefill of `prompt` tokens); fills r
  * (check, err, bound). */
 static void check_step(const KsOpt *o, const KsModel *m, const KsWeights *w, KsDev *d, const float *gain, int B, int kv,
@@ -186,7 +203,9 @@ static void check_step(const KsOpt *o, const KsModel *m, const KsWeights *w, KsD
     const int H = m->H, L = m->L, R = prompt ? prompt : B, NL = prompt ? 1 : B;
     const size_t nh = (size_t)R * H, nl = (size_t)NL * m->V;
     float *dump = kr_xmalloc((L + 1) * nh * 4), *lg = kr_xmalloc(nl * 4), *ref = kr_xmalloc(nl * 4);
-    float *h = kr_xmalloc(nh * 4);
+    float *h = kr_xmalloc(nh * 4), *gx[KS_XPTS];
+    for (int p = 0; p < KS_XPTS; p++)
+        gx[p] = kr_xmalloc((size_t)R * ks_xpt_k(m, p) * 4);
     CK(cudaMemset(d->logits, 0xff, nl * 4)); /* poisoned: NaN unless written */
     if (ks_step_launch(m, w, d, B, kv, prompt, 1, kr_st) != 0) {
         fprintf(stderr, "kr_step: step launch failed\n");
@@ -207,19 +226,26 @@ static void check_step(const KsOpt *o, const KsModel *m, const KsWeights *w, KsD
         if (!all_layers && l != 0 && l != L / 2 && l != L - 1)
             continue;
         memcpy(h, dump + (size_t)l * nh, nh * 4);
-        ks_ref_layer(&rf, l, h);
+        for (int p = 0; p < KS_XPTS; p++)
+            gpu_x(m, w, d, l, p, R, gx[p]);
+        ks_ref_layer(&rf, l, h, (const float *const *)gx, &el);
         const double e = ks_ref_err(dump + (size_t)(l + 1) * nh, h, (long)nh);
         el = e > el || !isfinite(e) ? e : el;
         nchk++;
     }
-    ks_ref_head(&rh, dump + (size_t)L * nh + (nh - (size_t)NL * H), ref);
-    const double eh = ks_ref_err(lg, ref, (long)nl);
+    gpu_x(m, w, d, L, KS_XPT_ATTN_NORM, NL, gx[0]);
+    double eh = 0;
+    ks_ref_head(&rh, dump + (size_t)L * nh + (nh - (size_t)NL * H), gx[0], ref, &eh);
+    {
+        const double e = ks_ref_err(lg, ref, (long)nl);
+        eh = e > eh || !isfinite(e) ? e : eh;
+    }
     double ee = NAN;
     if (e2e) {
         ks_ref_embed(&rf, h);
         for (int l = 0; l < L; l++)
-            ks_ref_layer(&rf, l, h);
-        ks_ref_head(&rh, h + (nh - (size_t)NL * H), ref);
+            ks_ref_layer(&rf, l, h, NULL, NULL);
+        ks_ref_head(&rh, h + (nh - (size_t)NL * H), NULL, ref, NULL);
         ee = ks_ref_err(lg, ref, (long)nl);
     }
     const double bound = step_bound(w->kern), be = step_bound_e2e(w->kern);
@@ -234,6 +260,8 @@ static void check_step(const KsOpt *o, const KsModel *m, const KsWeights *w, KsD
            r->err, nchk, bound, ee, be);
     fflush(stdout);
     free(dump), free(lg), free(ref), free(h);
+    for (int p = 0; p < KS_XPTS; p++)
+        free(gx[p]);
 }
 
 int main(int argc, char **argv)
@@ -272,7 +300,8 @@ int main(int argc, char **argv)
             return 2;
         }
         KsDev d;
-        ks_dev_open(&m, bmax, smax, o.prompt ? (o.prompt > o.prompt_check ? o.prompt : o.prompt_check) : 0, o.seed, &d);
+        ks_dev_open(&m, bmax, smax, o.prompt ? (o.prompt > o.prompt_check ? o.prompt : o.prompt_check) : 0,
+                    o.prompt ? o.prompt_check : 0, o.seed, &d);
         ks_dev_fill_kv(&m, &d, o.seed, 0, smax);
         int kvmin = smax;
         for (int i = 0; i < o.nkv; i++)
@@ -280,6 +309,12 @@ int main(int argc, char **argv)
         float *gain = kr_xmalloc((size_t)(2 * m.L + 1) * m.H * 4);
         ks_gains(&m, o.seed, gain);
         for (int fi = 0; fi < o.nkern; fi++) {
+            const int qd = m.nh * m.hd;
+            if (o.kern[fi] != KR_CUBLAS && (m.H % KR_GROUP || qd % KR_GROUP || m.F % KR_GROUP)) {
+                printf("# %s %s: skipped: the kernels take K in multiples of %d (hidden %d, attention %d, FFN %d)\n",
+                       m.name, kr_kname(o.kern[fi]), KR_GROUP, m.H, qd, m.F);
+                continue;
+            }
             const double t0 = kr_time_now_s();
             ks_weights_make(&m, o.kern[fi], o.seed, o.base_rows, &w);
             if (o.corrupt)

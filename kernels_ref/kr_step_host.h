@@ -55,6 +55,11 @@ typedef struct KsDev {
     double *opart;
     uint32_t *lut_live, *lut_all;      /* [2][512], [2][2][512] (kr_step_olive.h)               */
     float *dump;                       /* [L + 1][rows][H]: h entering each layer, then the final */
+    int crows;                         /* rows a checked step may have: max(bmax, checked prompt) */
+    size_t xslot;                      /* bytes of one xdump slot: crows x max K x 4             */
+    void *xdump;                       /* [L + 1][KS_XPTS] slots: the vector kernels' outputs x of
+                                          a checked step, as written (fp16, or fp32 before the
+                                          format's quantizer): ks_xpt_k() says which            */
     cublasHandle_t cb;
     void *cb_ws;
 } KsDev;
@@ -83,7 +88,8 @@ typedef struct KsRes {
 
 /* kr_step_model.c */
 int ks_model_get(const char *name, KsModel *m); /* 0, or -1 for a name traces/workload.c lacks */
-void ks_dev_open(const KsModel *m, int bmax, int smax, int pmax, uint64_t seed, KsDev *d);
+/* pmax: the largest prompt (0: no prefill); pcheck: the prompt a prefill check runs at. */
+void ks_dev_open(const KsModel *m, int bmax, int smax, int pmax, int pcheck, uint64_t seed, KsDev *d);
 /* Before a prefill of P tokens: its RoPE table and the pointer arrays of every layer for that P. */
 void ks_dev_prefill_setup(const KsModel *m, KsDev *d, int P, int mode);
 void ks_dev_close(KsDev *d);
@@ -95,8 +101,15 @@ void ks_weights_free(const KsModel *m, KsWeights *w);
 /* KV cache contents as ks_kv_value, positions [p0, p1) of every layer and sequence. */
 void ks_dev_fill_kv(const KsModel *m, KsDev *d, uint64_t seed, int p0, int p1);
 
-/* kr_step_run.c: the launches of one step (dump: copy h per layer to d->dump when not 0); decode
- * (prompt = 0) of B sequences at kv positions, or prefill of one sequence of `prompt` tokens. */
+/* The points of a layer where a vector kernel hands x to a linear layer (the check compares them,
+ * kr_step.c check_step): after the attention norm (K = H), after attention (QD), after the FFN norm
+ * (H), after SiLU * up (F). Layer L has one: the final norm (H). */
+enum { KS_XPT_ATTN_NORM, KS_XPT_ATTN, KS_XPT_FFN_NORM, KS_XPT_SILU, KS_XPTS };
+int ks_xpt_k(const KsModel *m, int p); /* the width K of point p */
+
+/* kr_step_run.c: the launches of one step (dump: copy h per layer to d->dump and every point's x to
+ * d->xdump when not 0); decode (prompt = 0) of B sequences at kv positions, or prefill of one
+ * sequence of `prompt` tokens. */
 int ks_step_launch(const KsModel *m, const KsWeights *w, KsDev *d, int B, int kv, int prompt, int dump,
                    cudaStream_t st);
 /* The activation mode (KS_OUT_F16 / KS_OUT_F32) the vector kernels write for format kern. */
@@ -107,7 +120,10 @@ void ks_step_time(const KsModel *m, const KsWeights *w, KsDev *d, int B, int kv,
                   double *j);
 
 /* kr_step_ref.c: the CPU reference. h [B][H] fp32 in/out through layer l at kv positions; the head:
- * final norm and lm_head, logits [B][V]. */
+ * final norm and lm_head, logits [B][V]. gx (NULL: the reference's own values throughout): the
+ * GPU's x at each of the layer's points ([KS_XPTS] arrays of B x ks_xpt_k floats; the head: one),
+ * compared with the reference's into *err (max |gpu - ref| / rms(ref), the largest so far), then
+ * used in its place. */
 typedef struct KsRef {
     const KsModel *m;
     const KsWeights *w;
@@ -117,8 +133,8 @@ typedef struct KsRef {
     int prefill;
 } KsRef;
 void ks_ref_embed(const KsRef *r, float *h);
-void ks_ref_layer(const KsRef *r, int l, float *h);
-void ks_ref_head(const KsRef *r, const float *h, float *logits);
+void ks_ref_layer(const KsRef *r, int l, float *h, const float *const *gx, double *err);
+void ks_ref_head(const KsRef *r, const float *h, const float *gx, float *logits, double *err);
 /* max |a - b| / rms(b) over n values */
 double ks_ref_err(const float *a, const float *b, long n);
 

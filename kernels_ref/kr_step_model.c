@@ -43,6 +43,11 @@ void ks_rope_cs(int hd, int pos, float *cs)
     }
 }
 
+int ks_xpt_k(const KsModel *m, int p)
+{
+    return p == KS_XPT_ATTN ? m->nh * m->hd : p == KS_XPT_SILU ? m->F : m->H;
+}
+
 static void *dmalloc(size_t n)
 {
     void *p;
@@ -50,11 +55,12 @@ static void *dmalloc(size_t n)
     return p;
 }
 
-void ks_dev_open(const KsModel *m, int bmax, int smax, int pmax, uint64_t seed, KsDev *d)
+void ks_dev_open(const KsModel *m, int bmax, int smax, int pmax, int pcheck, uint64_t seed, KsDev *d)
 {
     memset(d, 0, sizeof *d);
     d->bmax = bmax, d->smax = smax, d->pmax = pmax;
     d->rmax = bmax > pmax ? bmax : pmax;
+    d->crows = bmax > pcheck ? bmax : pcheck;
     const size_t cache = (size_t)m->L * bmax * m->nkv * smax * m->hd;
     d->kc = dmalloc(cache * 2);
     d->vc = dmalloc(cache * 2);
@@ -112,6 +118,8 @@ void ks_dev_open(const KsModel *m, int bmax, int smax, int pmax, uint64_t seed, 
     for (int w = 0; w < 2; w++)
         CK(cudaMemcpy(d->lut_live + w * 512, lut[w][0], 512 * 4, cudaMemcpyHostToDevice));
     d->dump = dmalloc((size_t)(m->L + 1) * B * m->H * 4);
+    d->xslot = (size_t)d->crows * kmax * 4;
+    d->xdump = dmalloc((size_t)(m->L + 1) * KS_XPTS * d->xslot);
     CB(cublasCreate(&d->cb));
     CB(cublasSetStream(d->cb, kr_st));
     d->cb_ws = dmalloc((size_t)64 << 20);
@@ -145,7 +153,7 @@ void ks_dev_close(KsDev *d)
     void *p[] = {d->S, d->Pm, (void *)d->pptr, d->kc,      d->vc,   d->emb,  d->gain,     d->tok,  d->cs,      d->h,         d->yq,
                  d->yk,      d->yv,   d->yo,   d->yg,       d->yu,   d->yd,      d->logits,    d->xf,
                  d->qh,      d->act,  d->act_scale, d->part, d->otab, d->ost,    d->opart,     d->lut_all,
-                 d->lut_live, d->dump, d->cb_ws};
+                 d->lut_live, d->dump, d->xdump, d->cb_ws};
     CB(cublasDestroy(d->cb));
     for (size_t i = 0; i < sizeof p / sizeof p[0]; i++)
         CK(cudaFree(p[i]));

@@ -6,7 +6,13 @@
  * rounded to fp16 where the GPU stores fp16 (q after RoPE, the cache, fp16 activations). The KV
  * cache is recomputed from ks_kv_value, except position kv - 1, which holds this step's own k, v.
  * Prefill: the rows are one sequence's tokens at positions 0..P-1, attending causally to their own
- * k, v. */
+ * k, v.
+ *
+ * Given the GPU's x of each point (ks_xpt_k), the reference compares its own x there with the GPU's
+ * and goes on from the GPU's: each stretch between two points is then checked from the same input on
+ * both sides, so a decision that flips on the last bit of an input (an int8 rounding at .5, OliVe's
+ * alpha or type where two candidates tie) cannot carry into the next stretch as a difference the
+ * size of a quantization step; the quantizers themselves run on identical x. */
 #include <math.h>
 #include <string.h>
 
@@ -152,7 +158,17 @@ static void attention_prefill(const KsRef *r, const float *q, const float *k, co
         }
 }
 
-void ks_ref_layer(const KsRef *r, int l, float *h)
+/* At a point: err = max(err, the GPU's x against the reference's), then go on from the GPU's. */
+static void at_point(const float *gx, float *x, size_t n, double *err)
+{
+    if (!gx)
+        return;
+    const double e = ks_ref_err(gx, x, (long)n);
+    *err = e > *err || !isfinite(e) ? e : *err;
+    memcpy(x, gx, n * sizeof *x);
+}
+
+void ks_ref_layer(const KsRef *r, int l, float *h, const float *const *gx, double *err)
 {
     const KsModel *m = r->m;
     const int B = r->B, H = m->H, QD = m->nh * m->hd, KD = m->nkv * m->hd;
@@ -163,6 +179,7 @@ void ks_ref_layer(const KsRef *r, int l, float *h)
     if (!r->prefill)
         ks_rope_cs(m->hd, r->kv - 1, cs);
     rmsnorm(h, r->gain + (size_t)(2 * l) * H, B, H, x);
+    at_point(gx ? gx[KS_XPT_ATTN_NORM] : NULL, x, (size_t)B * H, err);
     ref_gemm(r, KS_Q, x, q);
     ref_gemm(r, KS_K, x, k);
     ref_gemm(r, KS_V, x, v);
@@ -182,24 +199,28 @@ void ks_ref_layer(const KsRef *r, int l, float *h)
         attention_prefill(r, q, k, v, x);
     else
         attention(r, l, q, k, v, x);
+    at_point(gx ? gx[KS_XPT_ATTN] : NULL, x, (size_t)B * QD, err);
     ref_gemm(r, KS_O, x, y);
     for (size_t i = 0; i < (size_t)B * H; i++)
         h[i] += y[i];
     rmsnorm(h, r->gain + (size_t)(2 * l + 1) * H, B, H, x);
+    at_point(gx ? gx[KS_XPT_FFN_NORM] : NULL, x, (size_t)B * H, err);
     ref_gemm(r, KS_GATE, x, y);
     ref_gemm(r, KS_UP, x, u);
     for (size_t i = 0; i < (size_t)B * m->F; i++)
         x[i] = y[i] / (1.0f + expf(-y[i])) * u[i];
+    at_point(gx ? gx[KS_XPT_SILU] : NULL, x, (size_t)B * m->F, err);
     ref_gemm(r, KS_DOWN, x, y);
     for (size_t i = 0; i < (size_t)B * H; i++)
         h[i] += y[i];
     free(x), free(q), free(k), free(v), free(y), free(u);
 }
 
-void ks_ref_head(const KsRef *r, const float *h, float *logits)
+void ks_ref_head(const KsRef *r, const float *h, const float *gx, float *logits, double *err)
 {
     float *x = kr_xmalloc((size_t)r->B * r->m->H * 4);
     rmsnorm(h, r->gain + (size_t)(2 * r->m->L) * r->m->H, r->B, r->m->H, x);
+    at_point(gx, x, (size_t)r->B * r->m->H, err);
     ref_gemm(r, KS_LM, x, logits);
     free(x);
 }

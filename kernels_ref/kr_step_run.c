@@ -50,6 +50,19 @@ static int emit(const KsWeights *w, KsDev *d, int B, int K, cudaStream_t st)
 static void *xout(const KsWeights *w, KsDev *d) { return a16(w->kern) ? d->act : (void *)d->xf; }
 static int xmode(const KsWeights *w) { return a16(w->kern) ? KS_OUT_F16 : KS_OUT_F32; }
 
+/* A checked step (dump): x of point p of layer l, rows x K as the vector kernel wrote it, to its
+ * xdump slot (before emit() quantizes it; emit leaves xf as it was). */
+static int xsave(const KsWeights *w, KsDev *d, int dump, int l, int p, int rows, int K, cudaStream_t st)
+{
+    if (!dump)
+        return 0;
+    const size_t bytes = (size_t)rows * K * (a16(w->kern) ? 2 : 4);
+    if (rows > d->crows)
+        return -1;
+    return (int)cudaMemcpyAsync((char *)d->xdump + ((size_t)l * KS_XPTS + p) * d->xslot, xout(w, d), bytes,
+                                cudaMemcpyDeviceToDevice, st);
+}
+
 /* y [B][N] fp32 = x W^T for matrix i of layer l. */
 static int gemm(const KsWeights *w, KsDev *d, int l, int i, int B, float *y, cudaStream_t st)
 {
@@ -88,10 +101,12 @@ int ks_step_launch(const KsModel *m, const KsWeights *w, KsDev *d, int B, int kv
             if (hc) /* the rows before the last, for the check only (their norm output is discarded) */
                 R(ks_add_norm(d->h, d->yd, gain, d->xf, KS_OUT_F32, hc, B - 1, H, st));
             R(ks_add_norm(d->h + last, d->yd + last, gain, xout(w, d), xmode(w), hc ? hc + last : NULL, 1, H, st));
+            R(xsave(w, d, dump, l, KS_XPT_ATTN_NORM, 1, H, st));
             R(emit(w, d, 1, H, st));
             break;
         }
         R(ks_add_norm(d->h, l ? d->yd : NULL, gain, xout(w, d), xmode(w), hc, B, H, st));
+        R(xsave(w, d, dump, l, KS_XPT_ATTN_NORM, B, H, st));
         R(emit(w, d, B, H, st));
         if (l == m->L)
             break; /* the final norm: then lm_head */
@@ -105,13 +120,16 @@ int ks_step_launch(const KsModel *m, const KsWeights *w, KsDev *d, int B, int kv
             R(ks_attn_prefill(d->cb, d->pptr + (size_t)l * 6 * m->nh, d->S, d->Pm, xmode(w), B, m->nh, m->hd, st));
         else
             R(ks_attention(d->qh, kc, vc, d->part, xout(w, d), xmode(w), B, m->nh, m->nkv, m->hd, kv, d->smax, st));
+        R(xsave(w, d, dump, l, KS_XPT_ATTN, B, QD, st));
         R(emit(w, d, B, QD, st));
         R(gemm(w, d, l, KS_O, B, d->yo, st));
         R(ks_add_norm(d->h, d->yo, gain + H, xout(w, d), xmode(w), NULL, B, H, st));
+        R(xsave(w, d, dump, l, KS_XPT_FFN_NORM, B, H, st));
         R(emit(w, d, B, H, st));
         R(gemm(w, d, l, KS_GATE, B, d->yg, st));
         R(gemm(w, d, l, KS_UP, B, d->yu, st));
         R(ks_silu_mul(d->yg, d->yu, xout(w, d), xmode(w), B, m->F, st));
+        R(xsave(w, d, dump, l, KS_XPT_SILU, B, m->F, st));
         R(emit(w, d, B, m->F, st));
         R(gemm(w, d, l, KS_DOWN, B, d->yd, st));
     }
