@@ -22,6 +22,8 @@ typedef struct Side {
     char label[32], design[200];
     double area_mm2, ttft_s, tpot_s, total_s, total_j, static_j;
     int have_j, capped, norm; /* norm: the accelerator's IsoNorm (-1 for the GPU) */
+    double step_bytes;        /* the accelerator's DRAM bytes per decode step (mean over the steps) */
+    double step_dram_s;       /* those bytes at its own bandwidth                                  */
     ArchConfig cfg; /* the accelerator's */
 } Side;
 
@@ -76,6 +78,10 @@ static int accel_side(const ArchConfig *c, const TechTable *t, const InferReq *q
     s->total_j = r.total_energy.total * 1e-12;
     s->static_j = (r.total_energy.leakage + r.total_energy.dram_bg) * 1e-12;
     s->have_j = 1;
+    if (r.steps > 0) {
+        s->step_bytes = (double)(r.decode_ev.dram_read_bits + r.decode_ev.dram_write_bits) / 8.0 / (double)r.steps;
+        s->step_dram_s = s->step_bytes / (gbps * 1e9);
+    }
     return MP_OK;
 }
 
@@ -132,6 +138,12 @@ static cJSON *side_json(const Side *s, const CgReqArgs *a)
     }
     return o;
 }
+
+/* The decode floor of an accelerator side: its DRAM bytes per decode step at the GPU's measured copy
+ * bandwidth, in seconds: no GPU kernel that moves those bytes (the same packed weights, the KV cache,
+ * the activations) takes less per step. How far the measured GPU steps are from it says how much of
+ * a speed-up is the GPU kernels' inefficiency rather than the design's. */
+static double floor_tpot(const Side *s, const GpuFile *g) { return s->step_bytes / (g->copy_gbps * 1e9); }
 
 /* accelerator over GPU: speed-up (tokens/s), energy gain (GPU J/token over the accelerator's), and
  * the same per mm² */
@@ -248,9 +260,11 @@ int cmd_compare_gpu_request(const CgReqArgs *a)
                (long long)a->prompt, (long long)a->gen, (long long)a->batch, cfg.name, pe_kind_names[cfg.pe_kind]);
         printf("GPU: %s (%s), copy %.1f GB/s, idle %.1f W; facts: %s\n", g.device, a->gpu, g.copy_gbps, g.idle_w,
                f->source);
-        printf("GPU request from measured whole steps: prefill at prompt %lld; decode at kv %lld..%lld (%d rows), "
-               "linear in kv between them",
-               (long long)a->prompt, (long long)gr[0].kv_lo, (long long)gr[0].kv_hi, gr[0].ndecode);
+        printf("GPU request from measured whole steps: prefill at prompt %lld", (long long)a->prompt);
+        if (gr[0].prefill_reps > 1)
+            printf(" (batch 1, %lld sequences one after another)", (long long)gr[0].prefill_reps);
+        printf("; decode at kv %lld..%lld (%d rows), linear in kv between them", (long long)gr[0].kv_lo,
+               (long long)gr[0].kv_hi, gr[0].ndecode);
         if (gr[0].steps_by_power)
             printf("; the energy of %lld of %lld steps from the nearest measured step's power",
                    (long long)gr[0].steps_by_power, (long long)gr[0].steps);
@@ -281,6 +295,18 @@ int cmd_compare_gpu_request(const CgReqArgs *a)
         }
         printf("(power W: everything drawn, also with --subtract-idle; the GPU's is board power, voltage regulators "
                "and fans included, the accelerator's chip and DRAM power)\n");
+        if (a->gen > 1) {
+            printf("\ndecode floor: the design's DRAM traffic per step at the GPU's copy bandwidth (%.1f GB/s), the "
+                   "least TPOT of any GPU kernel moving those bytes; the measured %s and the design against it\n",
+                   g.copy_gbps, gs[0].label);
+            for (int i = 0; i < na; i++) {
+                const double fl = floor_tpot(&as[i], &g);
+                printf("  %-15s %7.3f GB/step   floor TPOT %7.3f ms   %s %5.2fx the floor   design %5.2fx the floor "
+                       "(%5.2fx its own DRAM time)\n",
+                       as[i].label, as[i].step_bytes / 1e9, fl * 1e3, gs[0].label, gs[0].tpot_s / fl,
+                       as[i].tpot_s / fl, as[i].tpot_s / as[i].step_dram_s);
+            }
+        }
     }
     if (a->json) {
         cJSON *root = cJSON_CreateObject();
@@ -298,6 +324,7 @@ int cmd_compare_gpu_request(const CgReqArgs *a)
         cJSON_AddNumberToObject(rq, "gen", (double)a->gen);
         cJSON_AddNumberToObject(rq, "batch", (double)a->batch);
         cJSON_AddBoolToObject(root, "subtract_idle", a->subtract_idle);
+        cJSON_AddNumberToObject(root, "gpu_prefill_reps", (double)gr[0].prefill_reps);
         cJSON *ja = cJSON_AddArrayToObject(root, "gpu");
         for (int i = 0; i < ng; i++)
             cJSON_AddItemToArray(ja, side_json(&gs[i], a));
@@ -312,6 +339,13 @@ int cmd_compare_gpu_request(const CgReqArgs *a)
                 cJSON_AddNumberToObject(v, "energy_gain", r[1]);
             cJSON_AddNumberToObject(v, "speedup_per_mm2", r[2]);
             cJSON_AddBoolToObject(v, "capped", as[i].capped);
+            if (a->gen > 1) {
+                cJSON *fo = cJSON_AddObjectToObject(x, "decode_floor");
+                cJSON_AddNumberToObject(fo, "bytes_per_step", as[i].step_bytes);
+                cJSON_AddNumberToObject(fo, "tpot_s", floor_tpot(&as[i], &g));
+                cJSON_AddNumberToObject(fo, "gpu_tpot_over_floor", gs[0].tpot_s / floor_tpot(&as[i], &g));
+                cJSON_AddNumberToObject(fo, "accel_tpot_over_floor", as[i].tpot_s / floor_tpot(&as[i], &g));
+            }
             cJSON_AddItemToArray(jb, x);
         }
         rc = json_write(a->json, root, &e);

@@ -97,11 +97,14 @@ int gpu_request(const GpuFile *g, const char *model, const char *format, int64_t
     out->batch = batch;
     out->steps = gen - 1;
     const GpuStep *pf = gpu_step_find(g, model, format, GPU_PREFILL, batch, prompt);
+    out->prefill_reps = 1;
+    if (!pf && batch > 1 && (pf = gpu_step_find(g, model, format, GPU_PREFILL, 1, prompt)))
+        out->prefill_reps = batch; /* gpureq.h: B prefills of one sequence, back to back */
     if (!pf)
-        return mp_errf(e, MP_EINPUT, "no passing prefill step of %s in %s at batch %lld, prompt %lld", model, format,
-                       (long long)batch, (long long)prompt);
-    out->ttft_s = pf->ms / 1e3;
-    out->prefill_j = pf->j;
+        return mp_errf(e, MP_EINPUT, "no passing prefill step of %s in %s at batch %lld%s, prompt %lld", model,
+                       format, (long long)batch, batch > 1 ? " or 1" : "", (long long)prompt);
+    out->ttft_s = (double)out->prefill_reps * pf->ms / 1e3;
+    out->prefill_j = (double)out->prefill_reps * pf->j;
     out->kv_lo = INT64_MAX;
     for (int i = 0; i < g->nstep; i++) {
         const GpuStep *r = &g->steps[i];

@@ -3,7 +3,10 @@
  * from the whole steps a results file measured (dse/gpures.h, GpuStep).
  *
  * A request (model, prompt P, G generated tokens, batch B) is counted as sim/infer.h counts it:
- *   TTFT      the prefill row of (model, format, B, prompt P): its ms
+ *   TTFT      the prefill row of (model, format, B, prompt P): its ms. Without one at batch B, B
+ *             prefills of the batch-1 row back to back (B x its ms and J; prefill_reps = B): a prefill
+ *             of P = 2048 tokens already fills the GPU (its GEMMs run at M = 2048), so B sequences at
+ *             once take about B times as long; kr_step measures prefill at batch 1 only
  *   step j    j = 1 .. G-1 attends to P + j positions: the decode rows of (model, format, B) at
  *             kv = P + j, or linear between the two nearest measured kv on either side (ms and J:
  *             a step's attention work is linear in kv and the rest of it does not depend on kv);
@@ -54,6 +57,7 @@ typedef struct GpuReq {
     int64_t kv_lo, kv_hi;              /* the measured decode kv the steps were taken from       */
     int ndecode;                       /* decode rows measured for this model, format and batch  */
     int64_t steps_by_power;            /* steps whose J came from a measured step's power         */
+    int64_t prefill_reps;              /* 1: the prefill row at batch B; B: B x the batch-1 row   */
 } GpuReq;
 
 /* Compose the request from g's passing steps of model and format. MP_EINPUT, with a message naming

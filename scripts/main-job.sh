@@ -80,7 +80,8 @@ fi
 # at iso-area (scaled out to the GPU's die at its node, the GPU's memory) and at iso-bandwidth (as
 # designed, with the GPU's memory), against the GPU running the same format (cuBLAS fp16 for kinds
 # without a GPU kernel), from the newest results file with whole llama2-7b steps.
-steps=$(grep -l '"phase": "decode"' kernels_ref/results/*/steps-*.json 2>/dev/null | tail -n 1 || true)
+steps=$(grep -l '"model": "llama2-7b", "format": "[a-z0-9-]*", "phase": "decode"' kernels_ref/results/*/steps-*.json \
+        2>/dev/null | tail -n 1 || true)
 if [ -n "$steps" ]; then
   for batch in 1 16; do
     echo "== whole llama2-7b request (prompt 2048, 128 tokens, batch $batch) against the measured GPU ($steps) =="
@@ -103,11 +104,12 @@ if [ -n "$steps" ]; then
     done
     echo "(speed-up = accelerator tokens/s / GPU tokens/s; J gain = GPU J/token / accelerator J/token; > 1: the"
     echo " accelerator wins. iso-area: cores added to fill the GPU's die at its node; iso-bandwidth: the design as it is,"
-    echo " given the GPU's memory. 'mpsim compare-gpu --phase request' for TTFT, TPOT, per-mm2 and iso-power)"
+    echo " given the GPU's memory. decode floor: the design's DRAM bytes per step at the GPU's copy bandwidth, the"
+    echo " least TPOT of any GPU kernel moving them. 'mpsim compare-gpu --phase request' for TTFT, TPOT, per-mm2, iso-power)"
     echo
   done
 else
-  echo "== whole requests against the GPU: skipped, no kernels_ref/results/*/steps-*.json with decode steps =="
+  echo "== whole requests against the GPU: skipped, no kernels_ref/results/*/steps-*.json with llama2-7b decode steps =="
   echo
 fi
 say "$mpsim" report --db "$run_dir/main.db" --out "$run_dir/report" --baseline iso/fp16

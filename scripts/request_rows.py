@@ -1,12 +1,20 @@
 #!/usr/bin/env python3
 """scripts/request_rows.py — one line per normalisation from `mpsim compare-gpu --phase request --json -`
 on stdin (the main job's table, scripts/main-job.sh): design, normalisation, the GPU format compared with,
-accelerator and GPU tokens/s and J/token, their ratios and who wins on what.
+accelerator and GPU tokens/s and J/token, their ratios and who wins on what, then the decode floor: the
+GPU's and the design's TPOT over the design's DRAM traffic per step at the GPU's copy bandwidth.
 
     request_rows.py DESIGN < compare.json
 """
 import json
 import sys
+
+
+def floor(acc):
+    f = acc.get("decode_floor")
+    if not f:
+        return ""
+    return f"; decode: GPU {f['gpu_tpot_over_floor']:.2f}x, design {f['accel_tpot_over_floor']:.2f}x the floor"
 
 
 def main():
@@ -25,7 +33,7 @@ def main():
         print(f"{sys.argv[1]:<20} {acc['label']:<14} {gpu['label'][4:]:<16} {acc['tokens_per_s']:10.2f} "
               f"{gpu['tokens_per_s']:10.2f} {speed:9.3f} {acc.get('j_per_token', float('nan')):10.4f} "
               f"{gpu.get('j_per_token') or float('nan'):10.4f} {gain if gain is not None else float('nan'):9.3f}  "
-              + ", ".join(wins))
+              + ", ".join(wins) + floor(acc))
     return 0
 
 

@@ -73,9 +73,32 @@ static void request_by_hand(void **state)
     /* no prefill at that prompt, or that batch */
     MpErr e3 = {0};
     assert_int_equal(gpu_request(&g, "llama2-7b", "mixpe-w4a16", 100, 2, 2, &r, &e3), MP_EINPUT);
-    assert_non_null(strstr(e3.msg, "no passing prefill step of llama2-7b in mixpe-w4a16 at batch 2, prompt 100"));
+    assert_non_null(strstr(e3.msg, "no passing prefill step of llama2-7b in mixpe-w4a16 at batch 2 or 1, prompt 100"));
     MpErr e4 = {0};
     assert_int_equal(gpu_request(&g, "llama2-7b", "mixpe-w4a16", 99, 2, 1, &r, &e4), MP_EINPUT);
+    gpu_free(&g);
+}
+
+/* no prefill row at batch B: B back-to-back prefills of the batch-1 row (gpureq.h) */
+static void prefill_from_batch1(void **state)
+{
+    (void)state;
+    const char *text = HEAD ROW("mixpe-w4a16", "prefill", 1, "prompt", 99, 50, 20, "pass") ","
+        ROW("mixpe-w4a16", "decode", 4, "kv", 100, 2, 1, "pass") ","
+        ROW("mixpe-w4a16", "decode", 4, "kv", 200, 3, 1.5, "pass") "]}";
+    GpuFile g;
+    MpErr e = {0};
+    assert_int_equal(load_text(text, &g, &e), MP_OK);
+    GpuReq r;
+    assert_int_equal(gpu_request(&g, "llama2-7b", "mixpe-w4a16", 99, 2, 4, &r, &e), MP_OK);
+    assert_int_equal(r.prefill_reps, 4);
+    assert_true(fabs(r.ttft_s - 4 * 0.05) < 1e-15 && fabs(r.prefill_j - 80) < 1e-12);
+    assert_true(fabs(r.total_s - (0.2 + 0.002)) < 1e-15);
+    /* at batch 1 itself the row counts once */
+    MpErr e2 = {0};
+    assert_int_equal(gpu_request(&g, "llama2-7b", "mixpe-w4a16", 99, 1, 1, &r, &e2), MP_OK);
+    assert_int_equal(r.prefill_reps, 1);
+    assert_true(fabs(r.ttft_s - 0.05) < 1e-15);
     gpu_free(&g);
 }
 
@@ -187,6 +210,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(request_by_hand),
+        cmocka_unit_test(prefill_from_batch1),
         cmocka_unit_test(missing_energy_is_nan),
         cmocka_unit_test(energy_from_power),
         cmocka_unit_test(bad_step_rows),
