@@ -67,13 +67,16 @@ int ks_json_write(const char *path, const KsOpt *o, const Prov *p)
     snprintf(s, sizeof s,
              "against a CPU reference of the same step (models/golden GEMM of the format on the same packed weights, "
              "activations quantized by models/, float vector ops rounded to fp16 where the GPU stores fp16); err = "
-             "max |gpu - ref| / rms(ref), max over each layer recomputed from the GPU's own input to it (against "
-             "the GPU's output of it; smollm2-135m all layers; llama2-7b all at decode batch <= %d, else layers 0, "
-             "L/2, L-1) and over the logits of the reference head from the GPU's final hidden state; decode steps of "
-             "smollm2-135m and of llama2-7b at batch <= %d were also run end to end from the embedding and their "
-             "logits held to err <= 0.3 (all formats but olive-w4a4, printed only: a 30-layer random network "
-             "amplifies rounding-level differences); prefill is checked at a %d-token prompt through the same code "
-             "path and that result stands for the %d-token entry; \"check\": \"fail\" steps carry no timing",
+             "max |gpu - ref| / rms(ref), max over the stretches of each checked layer (smollm2-135m all layers; "
+             "llama2-7b all at decode batch <= %d, else layers 0, L/2, L-1): the reference starts each stretch "
+             "from the GPU's own input (the layer's input, then the GPU's x after the attention norm, attention, "
+             "the FFN norm and SiLU * up) and is compared at its end (the next point's x, the layer's output), and "
+             "over the logits of the reference head from the GPU's final x; decode steps of smollm2-135m and of "
+             "llama2-7b at batch <= %d were also run end to end from the embedding and their logits held to err <= "
+             "0.3 for the fp16-activation formats (printed only for mixpe-w4a8 and olive-w4a4, whose activation "
+             "quantizers turn last-bit differences into whole steps that 30 random layers amplify); prefill is "
+             "checked at a %d-token prompt through the same code path and that result stands for the %d-token "
+             "entry; \"check\": \"fail\" steps carry no timing",
              o->e2e_max_b7, o->e2e_max_b7, o->prompt_check, o->prompt);
     kr_json_kstr(f, top, "checked", s);
     fprintf(f, ",\n  \"steps\": [\n");
