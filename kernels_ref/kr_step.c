@@ -13,8 +13,8 @@
  * graph, timed and its energy measured (--energy 1; 2: at the first kv of the list and prefill only;
  * 0: none). Then (--prompt P, default 2048; 0: none) the prefill of one
  * sequence of P tokens, checked the same way at --prompt-check tokens (default 80: the GEMMs take
- * kr_launch's M > 64 variant, as at P) and timed at P. --corrupt multiplies one fp16 scale of lm_head (cuBLAS: one
- * weight) by 16 on the GPU only, to show that the check fails. Exit status 0 when every check
+ * kr_launch's M > 64 variant, as at P) and timed at P. --corrupt multiplies one fp16 scale of lm_head (cuBLAS: the
+ * 128 weights it would scale) by 16 on the GPU only, to show that the check fails. Exit status 0 when every check
  * passed, 1 when one failed, 2 for bad arguments, 3 for a CUDA or allocation failure.
  */
 #include <math.h>
@@ -164,15 +164,20 @@ static double step_bound(int kern)
 }
 static double step_bound_e2e(int kern) { return kern == KR_OLIVE_W4A4 || kern == KR_MIXPE_W4A8 ? INFINITY : 0.3; }
 
-/* --corrupt: lm_head's first fp16 scale (OliVe: row 0's fp32 scale; cuBLAS: weight 0) x 16 on the GPU. */
+/* --corrupt, on the GPU only: lm_head's first fp16 scale x 16 (OliVe: row 0's fp32 scale), i.e. the
+ * first KR_GROUP weights of row 0 scaled; cuBLAS, which has no scales: those KR_GROUP fp16 weights
+ * themselves x 16 (one weight alone can be too small to show: weight 0 of smollm2-135m's lm_head moved
+ * the logits by err 5.8e-3, 2026-12-07). */
 static void corrupt(const KsWeights *w)
 {
     const DevPack *d = &w->dev[0][KS_LM];
     if (d->scale16 || w->kern == KR_CUBLAS) {
-        uint16_t *p = d->scale16 ? d->scale16 : (uint16_t *)d->codes, v;
-        CK(cudaMemcpy(&v, p, 2, cudaMemcpyDeviceToHost));
-        v = fp16_from_f32(16.0f * fp16_to_f32(v));
-        CK(cudaMemcpy(p, &v, 2, cudaMemcpyHostToDevice));
+        const int n = d->scale16 ? 1 : KR_GROUP;
+        uint16_t *p = d->scale16 ? d->scale16 : (uint16_t *)d->codes, v[KR_GROUP];
+        CK(cudaMemcpy(v, p, (size_t)n * 2, cudaMemcpyDeviceToHost));
+        for (int i = 0; i < n; i++)
+            v[i] = fp16_from_f32(16.0f * fp16_to_f32(v[i]));
+        CK(cudaMemcpy(p, v, (size_t)n * 2, cudaMemcpyHostToDevice));
     } else {
         float v;
         CK(cudaMemcpy(&v, d->scale32, 4, cudaMemcpyDeviceToHost));
