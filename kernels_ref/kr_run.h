@@ -189,5 +189,15 @@ void kr_json_kstr(FILE *f, const char *sep, const char *key, const char *v);
 void kr_json_knum(FILE *f, const char *sep, const char *key, double v, const char *fmt);
 /* Writes the run to path (temp file, then rename); 0, or -1 after printing why. */
 int kr_json_write(const char *path, const Opt *o, const Prov *p);
+/* A results file of `tool` (kr_runner, kr_step) begun: path's temporary path.tmp.PID opened (its name
+ * in tmp) and the provenance keys every results file opens with written — device, driver, cuda,
+ * commit, date, command, copy_gbps, clocks, sms, l2_bytes (when l2), seed, idle_power_w — with no
+ * separator after the last. NULL after printing why. kr_json_finish closes it and renames it to path
+ * (0), or removes it (-1 after printing why). */
+FILE *kr_json_begin(const char *path, const char *tool, const char *commit, unsigned long long seed, const Prov *p,
+                    int l2, char *tmp, size_t cap);
+int kr_json_finish(FILE *f, const char *tool, const char *tmp, const char *path);
+/* "1,16,..." into out (at most max values, each 1 .. 2^20): how many, or -1 for anything else. */
+int kr_parse_ints(const char *s, int *out, int max);
 
 #endif

@@ -65,26 +65,49 @@ void kr_json_knum(FILE *f, const char *sep, const char *key, double v, const cha
     kr_json_num(f, v, fmt);
 }
 
-int kr_json_write(const char *path, const Opt *o, const Prov *p)
+FILE *kr_json_begin(const char *path, const char *tool, const char *commit, unsigned long long seed, const Prov *p,
+                    int l2, char *tmp, size_t cap)
 {
-    static const char *const top = ",\n  ", *const in = ", ";
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
+    static const char *const top = ",\n  ";
+    snprintf(tmp, cap, "%s.tmp.%d", path, (int)getpid());
     FILE *f = fopen(tmp, "w");
     if (!f) {
-        fprintf(stderr, "kr_runner: cannot write %s\n", tmp);
-        return -1;
+        fprintf(stderr, "%s: cannot write %s\n", tool, tmp);
+        return NULL;
     }
     kr_json_kstr(f, "{\n  ", "device", p->device);
     kr_json_kstr(f, top, "driver", p->driver);
     kr_json_kstr(f, top, "cuda", p->cuda);
-    kr_json_kstr(f, top, "commit", o->commit);
+    kr_json_kstr(f, top, "commit", commit);
     kr_json_kstr(f, top, "date", p->date);
     kr_json_kstr(f, top, "command", p->command);
     kr_json_knum(f, top, "copy_gbps", p->copy_gbps, "%.1f");
     kr_json_kstr(f, top, "clocks", p->clocks);
-    fprintf(f, ",\n  \"sms\": %d,\n  \"l2_bytes\": %zu,\n  \"seed\": %llu", p->sms, p->l2, o->seed);
+    fprintf(f, ",\n  \"sms\": %d", p->sms);
+    if (l2)
+        fprintf(f, ",\n  \"l2_bytes\": %zu", p->l2);
+    fprintf(f, ",\n  \"seed\": %llu", seed);
     kr_json_knum(f, top, "idle_power_w", p->idle_w, "%.1f");
+    return f;
+}
+
+int kr_json_finish(FILE *f, const char *tool, const char *tmp, const char *path)
+{
+    if (fclose(f) != 0 || rename(tmp, path) != 0) {
+        fprintf(stderr, "%s: cannot write %s\n", tool, path);
+        remove(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+int kr_json_write(const char *path, const Opt *o, const Prov *p)
+{
+    static const char *const top = ",\n  ", *const in = ", ";
+    char tmp[4200];
+    FILE *f = kr_json_begin(path, "kr_runner", o->commit, o->seed, p, 1, tmp, sizeof tmp);
+    if (!f)
+        return -1;
     kr_json_kstr(f, top, "energy", p->nvml_note);
     kr_json_knum(f, top, "peak_fp16_tflops", p->peak_fp16, "%.1f");
     kr_json_knum(f, top, "peak_int8_tops", p->peak_int8, "%.1f");
@@ -128,10 +151,5 @@ int kr_json_write(const char *path, const Opt *o, const Prov *p)
         fprintf(f, "}%s\n", i + 1 < kr_nres ? "," : "");
     }
     fprintf(f, "  ]\n}\n");
-    if (fclose(f) != 0 || rename(tmp, path) != 0) {
-        fprintf(stderr, "kr_runner: cannot write %s\n", path);
-        remove(tmp);
-        return -1;
-    }
-    return 0;
+    return kr_json_finish(f, "kr_runner", tmp, path);
 }

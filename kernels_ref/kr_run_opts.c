@@ -7,7 +7,7 @@
 
 #include "kernels_ref/kr_run.h"
 
-static int parse_list_int(const char *s, int *out, int max)
+int kr_parse_ints(const char *s, int *out, int max)
 {
     int n = 0;
     while (*s) {
@@ -121,7 +121,7 @@ int kr_opts_parse(int argc, char **argv, Opt *o)
             }
             i++;
         } else if (!strcmp(a, "--ms")) {
-            if ((o->nm = parse_list_int(v, o->ms, KR_MAXM)) <= 0)
+            if ((o->nm = kr_parse_ints(v, o->ms, KR_MAXM)) <= 0)
                 goto bad;
             i++;
         } else if (!strcmp(a, "--seed")) {

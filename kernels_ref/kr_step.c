@@ -26,24 +26,6 @@
 #include "kernels_ref/kr_step_host.h"
 #include "models/fpx.h"
 
-static int parse_ints(const char *s, int *out, int max)
-{
-    int n = 0;
-    while (*s) {
-        char *end;
-        long v = strtol(s, &end, 10);
-        if (end == s || v <= 0 || v > 1 << 20 || n >= max)
-            return -1;
-        out[n++] = (int)v;
-        s = end;
-        if (*s == ',')
-            s++;
-        else if (*s)
-            return -1;
-    }
-    return n;
-}
-
 static int format_id(const char *s)
 {
     for (int k = 0; k <= KR_KERNEL_COUNT; k++)
@@ -109,9 +91,9 @@ static int opts(int argc, char **argv, KsOpt *o)
                 o->kern[o->nkern++] = k;
             }
         } else if (!strcmp(a, "--batch"))
-            bad = (o->nbatch = parse_ints(v, o->batch, KS_MAXLIST)) <= 0;
+            bad = (o->nbatch = kr_parse_ints(v, o->batch, KS_MAXLIST)) <= 0;
         else if (!strcmp(a, "--kv"))
-            bad = (o->nkv = parse_ints(v, o->kv, KS_MAXLIST)) <= 0;
+            bad = (o->nkv = kr_parse_ints(v, o->kv, KS_MAXLIST)) <= 0;
         else if (!strcmp(a, "--seed"))
             o->seed = strtoull(v, NULL, 10);
         else if (!strcmp(a, "--energy"))

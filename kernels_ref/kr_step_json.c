@@ -4,7 +4,6 @@
  * names are a contract (docs/gpu.md "Whole decode steps"). */
 #include <math.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "kernels_ref/kr_step_host.h"
 
@@ -32,22 +31,9 @@ int ks_json_write(const char *path, const KsOpt *o, const Prov *p)
 {
     static const char *const top = ",\n  ", *const in = ", ";
     char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        fprintf(stderr, "kr_step: cannot write %s\n", tmp);
+    FILE *f = kr_json_begin(path, "kr_step", o->commit, o->seed, p, 0, tmp, sizeof tmp);
+    if (!f)
         return -1;
-    }
-    kr_json_kstr(f, "{\n  ", "device", p->device);
-    kr_json_kstr(f, top, "driver", p->driver);
-    kr_json_kstr(f, top, "cuda", p->cuda);
-    kr_json_kstr(f, top, "commit", o->commit);
-    kr_json_kstr(f, top, "date", p->date);
-    kr_json_kstr(f, top, "command", p->command);
-    kr_json_knum(f, top, "copy_gbps", p->copy_gbps, "%.1f");
-    kr_json_kstr(f, top, "clocks", p->clocks);
-    fprintf(f, ",\n  \"sms\": %d,\n  \"seed\": %llu", p->sms, o->seed);
-    kr_json_knum(f, top, "idle_power_w", p->idle_w, "%.1f");
     kr_json_kstr(f, top, "energy",
                  o->energy == 1 ? "NVML nvmlDeviceGetTotalEnergyConsumption over >= 2 s of back-to-back graph launches "
                                   "of the step; j = board joules per step (idle power included)"
@@ -102,10 +88,5 @@ int ks_json_write(const char *path, const KsOpt *o, const Prov *p)
         fprintf(f, "}%s\n", i + 1 < nres ? "," : "");
     }
     fprintf(f, "  ]\n}\n");
-    if (fclose(f) != 0 || rename(tmp, path) != 0) {
-        fprintf(stderr, "kr_step: cannot write %s\n", path);
-        remove(tmp);
-        return -1;
-    }
-    return 0;
+    return kr_json_finish(f, "kr_step", tmp, path);
 }
