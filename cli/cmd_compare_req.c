@@ -13,6 +13,7 @@
 #include "base/jsonout.h"
 #include "cli/cmds.h"
 #include "dse/gpureq.h"
+#include "models/opfmt.h"
 #include "models/pekind.h"
 #include "sim/infer.h"
 #include "sim/isonorm.h"
@@ -205,6 +206,8 @@ int cmd_compare_gpu_request(const CgReqArgs *a)
     if (rc == MP_OK)
         rc = point_load_arch(a->arch, a->set, &cfg, &tech, &e);
     const char *why = NULL, *fmt = rc == MP_OK ? gpu_format_for(&cfg, &why) : NULL;
+    /* the GPU moves the design's bytes only with its weight format and an fp16 KV cache (kr_step's) */
+    const int like = rc == MP_OK && fmt && config_kv_fmt(&cfg) == OPF_FP16;
     /* the GPU running the design's format (when kernels_ref has one), then cuBLAS fp16 */
     const char *gfmt[2] = {fmt, "cublas-fp16"};
     int ng = 0;
@@ -299,6 +302,10 @@ int cmd_compare_gpu_request(const CgReqArgs *a)
             printf("\ndecode floor: the design's DRAM traffic per step at the GPU's copy bandwidth (%.1f GB/s), the "
                    "least TPOT of any GPU kernel moving those bytes; the measured %s and the design against it\n",
                    g.copy_gbps, gs[0].label);
+            if (!like)
+                printf("  (not like for like: the GPU %s, so its ratio counts the bytes of its own format too)\n",
+                       !fmt ? "runs cuBLAS fp16 weights and an fp16 KV cache"
+                            : "keeps an fp16 KV cache where the design keeps a narrower one");
             for (int i = 0; i < na; i++) {
                 const double fl = floor_tpot(&as[i], &g);
                 printf("  %-15s %7.3f GB/step   floor TPOT %7.3f ms   %s %5.2fx the floor   design %5.2fx the floor "
@@ -345,6 +352,7 @@ int cmd_compare_gpu_request(const CgReqArgs *a)
                 cJSON_AddNumberToObject(fo, "tpot_s", floor_tpot(&as[i], &g));
                 cJSON_AddNumberToObject(fo, "gpu_tpot_over_floor", gs[0].tpot_s / floor_tpot(&as[i], &g));
                 cJSON_AddNumberToObject(fo, "accel_tpot_over_floor", as[i].tpot_s / floor_tpot(&as[i], &g));
+                cJSON_AddBoolToObject(fo, "same_bytes", like);
             }
             cJSON_AddItemToArray(jb, x);
         }

@@ -14,7 +14,9 @@ def floor(acc):
     f = acc.get("decode_floor")
     if not f:
         return ""
-    return f"; decode: GPU {f['gpu_tpot_over_floor']:.2f}x, design {f['accel_tpot_over_floor']:.2f}x the floor"
+    other = "" if f.get("same_bytes") else " (GPU in another format)"
+    return (f"; decode: GPU {f['gpu_tpot_over_floor']:.2f}x{other}, design {f['accel_tpot_over_floor']:.2f}x "
+            "the floor")
 
 
 def main():

@@ -219,6 +219,23 @@ static void request_mode(void **state)
     assert_true(fabs(num(cJSON_GetObjectItem(bw, "vs_gpu"), "speedup") - num(bw, "tokens_per_s") / (128 / secs)) <
                 1e-9);
     const double conf_tps = num(cf, "tokens_per_s");
+    /* the decode floor: the design's bytes per step at the file's copy bandwidth (3000 GB/s); the
+     * GPU runs the design's weights with an fp16 cache, as the design does */
+    const cJSON *fl = cJSON_GetObjectItem(bw, "decode_floor");
+    const double fb = num(fl, "bytes_per_step"), ft = num(fl, "tpot_s");
+    assert_true(fb > 3e9 && fb < 6e9); /* 3.4 GB of 4-bit weights + 1.1 GB of fp16 cache, and more */
+    assert_true(fabs(ft - fb / 3000e9) < 1e-15);
+    assert_true(fabs(num(fl, "gpu_tpot_over_floor") - num(g, "tpot_mean_s") / ft) < 1e-9);
+    assert_true(fabs(num(fl, "accel_tpot_over_floor") - num(bw, "tpot_mean_s") / ft) < 1e-9);
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(fl, "same_bytes")));
+    cJSON_Delete(root);
+    /* int8: no GPU kernel (cuBLAS fp16) and an int8 cache: not the same bytes */
+    CLI_EXPECT("compare-gpu --gpu " FIXTURE " --arch iso/int8 --model llama2-7b --phase request "
+               "--norm as-configured --quiet --json -",
+               CLI_ERR_MERGE, 0);
+    root = cli_json_out();
+    fl = cJSON_GetObjectItem(side(root, "accel", "as-configured"), "decode_floor");
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItem(fl, "same_bytes")));
     cJSON_Delete(root);
     /* the accelerator as configured is mpsim infer's request */
     CLI_EXPECT("infer --arch iso/mixpe-w4a16 --model llama2-7b --quiet --json -", CLI_ERR_MERGE, 0);
