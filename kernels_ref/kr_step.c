@@ -142,8 +142,9 @@ static int opts(int argc, char **argv, KsOpt *o)
  * 4.7e-4. So the end-to-end bound (0.3) holds only the fp16-activation formats, where it separates
  * "rounding" from "a different network" (the formats differ from each other by err 2..4); for
  * mixpe-w4a8 and olive-w4a4 it is printed, not held. */
-static double step_bound(int kern) { return kern == KR_MIXPE_W4A8 || kern == KR_OLIVE_W4A4 ? 1e-2 : 2e-2; }
-static double step_bound_e2e(int kern) { return kern == KR_OLIVE_W4A4 || kern == KR_MIXPE_W4A8 ? INFINITY : 0.3; }
+static int x_quantized(int kern) { return ks_act_mode(kern) == KS_OUT_F32; } /* mixpe-w4a8, olive-w4a4 */
+static double step_bound(int kern) { return x_quantized(kern) ? 1e-2 : 2e-2; }
+static double step_bound_e2e(int kern) { return x_quantized(kern) ? INFINITY : 0.3; }
 
 /* --corrupt, on the GPU only: lm_head's first fp16 scale x 16 (OliVe: row 0's fp32 scale), i.e. the
  * first KR_GROUP weights of row 0 scaled; cuBLAS, which has no scales: those KR_GROUP fp16 weights
