@@ -185,6 +185,22 @@ static void gpu_x(const KsModel *m, const KsWeights *w, const KsDev *d, int l, i
     free(t);
 }
 
+/* The cache row at position pos of layer l (c = 0: K, 1: V) of sequences 0..B-1, [B][nkv x hd] as
+ * float (the cache layout of kr_step_host.h: [L][bmax][nkv][smax][hd] fp16). */
+static void gpu_kv_row(const KsModel *m, const KsDev *d, int l, int c, int B, int pos, float *out)
+{
+    const size_t lstride = (size_t)d->bmax * m->nkv * d->smax * m->hd;
+    const uint16_t *base = (c ? d->vc : d->kc) + (size_t)l * lstride;
+    uint16_t t[1024];
+    for (int b = 0; b < B; b++)
+        for (int hh = 0; hh < m->nkv; hh++) {
+            CK(cudaMemcpy(t, base + (((size_t)b * m->nkv + hh) * d->smax + pos) * m->hd, (size_t)m->hd * 2,
+                          cudaMemcpyDeviceToHost));
+            for (int i = 0; i < m->hd; i++)
+                out[((size_t)b * m->nkv + hh) * m->hd + i] = fp16_to_f32(t[i]);
+        }
+}
+
 /* Runs the check of one step (decode of B sequences at kv, or prefill of `prompt` tokens); fills r
  * (check, err, bound). */
 static void check_step(const KsOpt *o, const KsModel *m, const KsWeights *w, KsDev *d, const float *gain, int B, int kv,
@@ -193,7 +209,9 @@ static void check_step(const KsOpt *o, const KsModel *m, const KsWeights *w, KsD
     const int H = m->H, L = m->L, R = prompt ? prompt : B, NL = prompt ? 1 : B;
     const size_t nh = (size_t)R * H, nl = (size_t)NL * m->V;
     float *dump = kr_xmalloc((L + 1) * nh * 4), *lg = kr_xmalloc(nl * 4), *ref = kr_xmalloc(nl * 4);
-    float *h = kr_xmalloc(nh * 4), *gx[KS_XPTS];
+    const int KD = m->nkv * m->hd;
+    float *h = kr_xmalloc(nh * 4), *gx[KS_XPTS], *kn = kr_xmalloc((size_t)B * KD * 4),
+          *vn = kr_xmalloc((size_t)B * KD * 4), *gk = kr_xmalloc((size_t)B * KD * 4);
     for (int p = 0; p < KS_XPTS; p++)
         gx[p] = kr_xmalloc((size_t)R * ks_xpt_k(m, p) * 4);
     CK(cudaMemset(d->logits, 0xff, nl * 4)); /* poisoned: NaN unless written */
@@ -218,7 +236,13 @@ static void check_step(const KsOpt *o, const KsModel *m, const KsWeights *w, KsD
         memcpy(h, dump + (size_t)l * nh, nh * 4);
         for (int p = 0; p < KS_XPTS; p++)
             gpu_x(m, w, d, l, p, R, gx[p]);
-        ks_ref_layer(&rf, l, h, (const float *const *)gx, &el);
+        ks_ref_layer(&rf, l, h, (const float *const *)gx, &el, prompt ? NULL : kn, prompt ? NULL : vn);
+        if (!prompt) /* the row this decode step appended to the cache, against the reference's k, v */
+            for (int c = 0; c < 2; c++) {
+                gpu_kv_row(m, d, l, c, B, kv - 1, gk);
+                const double e = ks_ref_err(gk, c ? vn : kn, (long)B * KD);
+                el = e > el || !isfinite(e) ? e : el;
+            }
         const double e = ks_ref_err(dump + (size_t)(l + 1) * nh, h, (long)nh);
         el = e > el || !isfinite(e) ? e : el;
         nchk++;
@@ -234,7 +258,7 @@ static void check_step(const KsOpt *o, const KsModel *m, const KsWeights *w, KsD
     if (e2e) {
         ks_ref_embed(&rf, h);
         for (int l = 0; l < L; l++)
-            ks_ref_layer(&rf, l, h, NULL, NULL);
+            ks_ref_layer(&rf, l, h, NULL, NULL, NULL, NULL);
         ks_ref_head(&rh, h + (nh - (size_t)NL * H), NULL, ref, NULL);
         ee = ks_ref_err(lg, ref, (long)nl);
     }
@@ -249,7 +273,7 @@ static void check_step(const KsOpt *o, const KsModel *m, const KsWeights *w, KsD
            m->name, r->format, prompt ? "prefill" : "decode", B, prompt ? "prompt" : "kv", prompt ? prompt : kv, r->check,
            r->err, nchk, bound, ee, be);
     fflush(stdout);
-    free(dump), free(lg), free(ref), free(h);
+    free(dump), free(lg), free(ref), free(h), free(kn), free(vn), free(gk);
     for (int p = 0; p < KS_XPTS; p++)
         free(gx[p]);
 }

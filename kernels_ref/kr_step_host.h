@@ -123,7 +123,8 @@ void ks_step_time(const KsModel *m, const KsWeights *w, KsDev *d, int B, int kv,
  * final norm and lm_head, logits [B][V]. gx (NULL: the reference's own values throughout): the
  * GPU's x at each of the layer's points ([KS_XPTS] arrays of B x ks_xpt_k floats; the head: one),
  * compared with the reference's into *err (max |gpu - ref| / rms(ref), the largest so far), then
- * used in its place. */
+ * used in its place. knew, vnew (NULL: not wanted): the step's own k and v as the cache stores them
+ * ([B][nkv x hd], after RoPE, fp16-rounded). */
 typedef struct KsRef {
     const KsModel *m;
     const KsWeights *w;
@@ -133,7 +134,7 @@ typedef struct KsRef {
     int prefill;
 } KsRef;
 void ks_ref_embed(const KsRef *r, float *h);
-void ks_ref_layer(const KsRef *r, int l, float *h, const float *const *gx, double *err);
+void ks_ref_layer(const KsRef *r, int l, float *h, const float *const *gx, double *err, float *knew, float *vnew);
 void ks_ref_head(const KsRef *r, const float *h, const float *gx, float *logits, double *err);
 /* max |a - b| / rms(b) over n values */
 double ks_ref_err(const float *a, const float *b, long n);

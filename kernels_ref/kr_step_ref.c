@@ -168,7 +168,7 @@ static void at_point(const float *gx, float *x, size_t n, double *err)
     memcpy(x, gx, n * sizeof *x);
 }
 
-void ks_ref_layer(const KsRef *r, int l, float *h, const float *const *gx, double *err)
+void ks_ref_layer(const KsRef *r, int l, float *h, const float *const *gx, double *err, float *knew, float *vnew)
 {
     const KsModel *m = r->m;
     const int B = r->B, H = m->H, QD = m->nh * m->hd, KD = m->nkv * m->hd;
@@ -195,6 +195,10 @@ void ks_ref_layer(const KsRef *r, int l, float *h, const float *const *gx, doubl
         q[i] = r16(q[i]);
     for (size_t i = 0; i < (size_t)B * KD; i++)
         k[i] = r16(k[i]), v[i] = r16(v[i]);
+    if (knew)
+        memcpy(knew, k, (size_t)B * KD * sizeof *k);
+    if (vnew)
+        memcpy(vnew, v, (size_t)B * KD * sizeof *v);
     if (r->prefill)
         attention_prefill(r, q, k, v, x);
     else
