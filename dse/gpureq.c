@@ -14,7 +14,7 @@
  * itself an extrapolation (docs/energy.md).
  * H200 SXM: NVIDIA's H200 datasheet (141 GB HBM3e at 4.8 TB/s, up to 700 W) on the same GH100 die
  * (814 mm², TSMC 4N) with six HBM3e stacks. HBM3e is costed with the hbm3 row of the energy table
- * (its pJ/bit and per-stack rate; our assumption: no HBM3e row is sourced yet, docs/energy.md).
+ * (its pJ/bit and per-stack rate; our assumption: no HBM3e row is sourced yet, docs/gpu.md).
  * A row's match ends the results file's "device" (nvidia-smi's name) or stands before a " (" note
  * there: "NVIDIA H200 NVL", the 600 W PCIe card, is not the SXM card. */
 static const GpuFacts facts[] = {
